@@ -1,0 +1,3 @@
+from statusync.cli import main
+
+raise SystemExit(main())
