@@ -1,0 +1,100 @@
+"""Run a plan through the API: one POST per sending change, each success recorded at once."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Protocol
+
+from statusync.errors import StatusyncError
+from statusync.model import MappingDict
+from statusync.plan import Action, Change, Plan
+from statusync.state import Entry, State, now_iso, save_state
+
+
+class MappingWriter(Protocol):
+    def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    error: str | None = None  # None: the API accepted it (or, for forget, nothing was needed)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class StateWriter:
+    """The state as the run goes: every accepted change is written before the next is recorded.
+
+    Workers finish in any order; the lock makes each write carry every earlier success, so a
+    run killed at any moment leaves a state that claims exactly what the API accepted so far.
+    """
+
+    def __init__(self, path: Path, state: State) -> None:
+        self.path = path
+        self.state = state
+        self._lock = threading.Lock()
+
+    def record(self, changes: Iterable[Change]) -> None:
+        with self._lock:
+            state = self.state
+            for change in changes:
+                if change.action in (Action.FORGET, Action.RESET):
+                    state = state.without(change.integration_id)
+                else:
+                    assert change.after is not None
+                    state = state.with_entry(change.integration_id, Entry(
+                        change.file, change.sha256, change.account, change.name,
+                        dict(change.after), now_iso()))
+            self.state = save_state(self.path, state)
+
+
+def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWriter, *,
+               parallelism: int = 4,
+               report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
+    """Apply every change; a failure is reported and the others go on."""
+    outcomes: list[Outcome] = []
+    forgotten = [c for c in plan.changes if c.action is Action.FORGET]
+    if forgotten:
+        state.record(forgotten)
+        for change in forgotten:
+            outcomes.append(Outcome(change))
+            report(outcomes[-1])
+    sending = [c for c in plan.changes if c.action.sends]
+    if not sending:
+        return outcomes
+
+    def send(change: Change) -> Outcome:
+        assert change.after is not None
+        try:
+            writers[change.account].upsert_mapping(change.integration_id, change.after)
+        except StatusyncError as exc:
+            return Outcome(change, str(exc))
+        state.record([change])
+        return Outcome(change)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
+    pending: set[Future[Outcome]] = set()
+    try:
+        queue = iter(sending)
+        # Submit lazily, a few ahead of the workers, so that an interrupt leaves little queued.
+        for change in queue:
+            pending.add(pool.submit(send, change))
+            if len(pending) >= 2 * parallelism:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcomes.append(future.result())
+                report(outcomes[-1])
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(send, nxt))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes

@@ -1,0 +1,136 @@
+"""One function per command: each takes plain arguments and returns the exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from statusync.apply import Outcome, StateWriter, apply_plan
+from statusync.errors import StatusyncError
+from statusync.lock import state_lock
+from statusync.plan import Action, Plan, make_plan, safety_breach
+from statusync.planfile import read_planfile, stale_reasons, write_planfile
+from statusync.progress import reporter
+from statusync.render import render_json, render_markdown, render_text
+from statusync.workspace import Workspace
+
+OK, ERROR, CHANGES = 0, 1, 2
+
+
+def validate(ws: Workspace, out: TextIO) -> int:
+    specs = ws.specs()
+    out.write(f"{len(specs)} mapping file{'' if len(specs) == 1 else 's'} valid.\n")
+    return OK
+
+
+def render(plan: Plan, fmt: str, out: TextIO, *, color: bool, breach: str | None) -> None:
+    if fmt == "json":
+        render_json(plan, out, breach=breach)
+    elif fmt == "markdown":
+        render_markdown(plan, out, breach=breach)
+    else:
+        render_text(plan, out, color=color, breach=breach)
+
+
+def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,
+         planfile: Path | None) -> int:
+    state = ws.state()
+    specs = ws.specs(state)
+    the_plan = make_plan(specs, state, ws.settings.on_removed)
+    render(the_plan, fmt, out, color=color, breach=safety_breach(the_plan, ws.settings.safety))
+    if planfile is not None:
+        write_planfile(planfile, the_plan, ws.fingerprints(state, specs))
+        click.echo(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}",
+                   file=sys.stderr)
+    return CHANGES if detailed and the_plan.changes else OK
+
+
+def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes: bool,
+          force: bool, parallelism: int, color: bool, lock_timeout: float,
+          interactive: bool, progress_bar: bool) -> int:
+    if parallelism < 1:
+        raise StatusyncError("--parallelism must be at least 1")
+
+    def waiting() -> None:
+        click.echo(f"Waiting for another statusync run to release {ws.state_path} ...", file=err)
+
+    # The lock is held from planning to the last write, so a second run plans on our results.
+    with state_lock(ws.state_path, lock_timeout, on_wait=waiting):
+        state = ws.state()
+        specs = ws.specs(state)
+        if planfile is not None:
+            the_plan, saved = read_planfile(planfile)
+            reasons = stale_reasons(saved, ws.fingerprints(state, specs))
+            if reasons:
+                raise StatusyncError(
+                    f"the saved plan {planfile} is stale: " + "; ".join(reasons)
+                    + ". Make a new plan with 'statusync plan --out FILE'")
+        else:
+            the_plan = make_plan(specs, state, ws.settings.on_removed)
+        breach = safety_breach(the_plan, ws.settings.safety)
+        render_text(the_plan, out, color=color, breach=None if force else breach)
+        if not the_plan.changes:
+            return OK
+        if breach and not force:
+            raise StatusyncError(f"refusing to apply: {breach}")
+        with ExitStack() as stack:
+            # Credentials are checked for every account before the first request is made.
+            sending = {c.account for c in the_plan.changes if c.action.sends}
+            writers = ws.clients(sending, stack) if sending else {}
+            if not yes:
+                confirm(interactive)
+            writer = StateWriter(ws.state_path, state)
+            with reporter(len(the_plan.changes), out, err, bar=progress_bar) as report:
+                outcomes = apply_plan(the_plan, writers, writer, parallelism=parallelism,
+                                      report=report)
+    return conclude(outcomes, out, err)
+
+
+def confirm(interactive: bool) -> None:
+    if not interactive:
+        raise StatusyncError("refusing to apply without confirmation: stdin is not a terminal; "
+                             "review the plan and pass --yes")
+    if not click.confirm("Apply these changes?", default=False):
+        raise StatusyncError("apply cancelled; nothing was changed")
+
+
+def conclude(outcomes: list[Outcome], out: TextIO, err: TextIO) -> int:
+    failed = [o for o in outcomes if not o.ok]
+    done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
+    out.write(f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
+              f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {len(failed)} failed.\n")
+    for outcome in failed:
+        c = outcome.change
+        err.write(f"error: {c.action.value} {c.integration_id} ({c.file}) failed: {outcome.error}\n")
+    if failed:
+        err.write(f"{len(failed)} integration{'' if len(failed) == 1 else 's'} failed; "
+                  "they stay in the plan and the next apply retries them.\n")
+    return ERROR if failed else OK
+
+
+def fmt(ws: Workspace, out: TextIO, *, check: bool) -> int:
+    from statusync.fmt import format_files
+    from statusync.loader import discover
+
+    changed = format_files(discover(ws.mappings_dir), ws.root, check)
+    verb = "would reformat" if check else "reformatted"
+    for file in changed:
+        out.write(f"{verb} {file}\n")
+    if check and changed:
+        out.write(f"{len(changed)} file{'' if len(changed) == 1 else 's'} not in canonical form; "
+                  "run 'statusync fmt' to fix\n")
+        return CHANGES
+    return OK
+
+
+def schema(out: TextIO) -> int:
+    from statusync.schema import mapping_schema
+
+    json.dump(mapping_schema(), out, indent=2)
+    out.write("\n")
+    return OK

@@ -1,0 +1,57 @@
+"""One run at a time per state file: apply, reconcile and import hold this lock throughout.
+
+An flock() on a side file: the kernel drops it when the holder dies, even by SIGKILL, so a
+crashed run never leaves a lock behind that blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from statusync.errors import StatusyncError
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+_POLL = 0.1
+
+
+def lock_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.name + ".lock")
+
+
+@contextmanager
+def state_lock(state_path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT, *,
+               clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep,
+               on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the lock of `state_path`, waiting at most `timeout` seconds for another run."""
+    path = lock_path(state_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = clock() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if clock() >= deadline:
+                    raise StatusyncError(
+                        f"another statusync run holds the lock on {state_path} "
+                        f"(waited {timeout:g}s); wait for it to finish and try again"
+                    ) from None
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
+                sleep(_POLL)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,86 @@
+"""The repository a command works on: settings, paths, mapping files and API clients."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from statusync.credentials import credentials_for
+from statusync.errors import StatusyncError
+from statusync.model import IntegrationSpec, LoadedSpec
+from statusync.planfile import Fingerprints
+from statusync.settings import API_URL_ENV, Settings, load_settings
+from statusync.state import State, load_state
+
+if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
+    from statusync.api import SendcloudClient
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    env: Mapping[str, str]
+    settings: Settings
+    mappings_dir: Path
+    state_path: Path
+
+    @classmethod
+    def open(cls, mappings: str | None, state: str | None,
+             env: Mapping[str, str] | None = None, root: Path | None = None) -> Workspace:
+        env = dict(os.environ) if env is None else env
+        root = Path.cwd() if root is None else root
+        settings = load_settings(root, env)
+        return cls(root, env, settings, root / (mappings or settings.mappings),
+                   root / (state or settings.state))
+
+    def state(self) -> State:
+        return load_state(self.state_path)
+
+    def specs(self, state: State | None = None) -> list[LoadedSpec]:
+        """Every mapping file, validated; files unchanged since they were applied are not parsed."""
+        from statusync.loader import load_mappings
+
+        index = state.spec_index() if state is not None else {}
+
+        def cached(file: str, sha256: str) -> IntegrationSpec | None:
+            hit = index.get((file, sha256))
+            return hit[1].as_spec(hit[0]) if hit else None
+
+        return load_mappings(self.mappings_dir, self.root, self.settings.accounts.keys(),
+                             cached if index else None)
+
+    def fingerprints(self, state: State, specs: Iterable[LoadedSpec]) -> Fingerprints:
+        return Fingerprints(state.fingerprint, self.settings.source_sha256,
+                            {s.file: s.sha256 for s in specs})
+
+    @property
+    def api_url(self) -> str:
+        return self.env.get(API_URL_ENV) or self.settings.api_url
+
+    def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
+        """One client per account, each with its own rate limits; credentials checked first."""
+        from statusync.api import SendcloudClient
+        from statusync.ratelimit import TokenBucket
+
+        wanted = sorted(set(accounts))
+        creds = {}
+        problems = []
+        for account in wanted:
+            try:
+                creds[account] = credentials_for(self.settings, account, self.env)
+            except StatusyncError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise StatusyncError("\n".join(problems))
+        limits = self.settings.rate_limit
+        return {
+            account: stack.enter_context(SendcloudClient(
+                self.api_url, creds[account],
+                post_limiter=TokenBucket(limits.unsafe_per_minute),
+                get_limiter=TokenBucket(limits.safe_per_minute),
+            ))
+            for account in wanted
+        }

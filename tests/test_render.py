@@ -1,0 +1,70 @@
+import io
+import json
+
+from statusync.plan import make_plan
+from statusync.render import render_json, render_markdown, render_text
+from tests.helpers import loaded, mapping, state_of
+
+A = mapping("1", "2", "3", None)
+B = mapping("1", "2", "9", None)
+
+
+def text(plan, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    render_text(plan, out, **kwargs)
+    return out.getvalue()
+
+
+def test_text_shows_each_changed_category_before_and_after() -> None:
+    out = text(make_plan([loaded(1, B, name="Shop")], state_of((1, A))))
+    assert "~ update 1  mappings/1.yaml  (Shop)" in out
+    assert 'DELIVERED  "3" -> "9"' in out
+    assert "READY_TO_SEND" not in out
+    assert "Plan: 0 to create, 1 to update, 0 to reset, 0 to forget, 0 unchanged." in out
+
+
+def test_text_create_forget_and_reset() -> None:
+    out = text(make_plan([loaded(5, A)], state_of((1, A)), on_removed="reset"))
+    assert "+ create 5" in out and 'CANCEL         null' in out
+    assert "! reset  1" in out and '"1" -> null' in out
+    out = text(make_plan([], state_of((1, A))))
+    assert "- forget 1" in out and "nothing is sent" in out
+
+
+def test_text_without_changes() -> None:
+    assert text(make_plan([loaded(1, A)], state_of((1, A)))) == "No changes. 1 integration up to date.\n"
+
+
+def test_colour_only_when_asked() -> None:
+    plan = make_plan([loaded(1, A)], state_of())
+    assert "\x1b[" not in text(plan)
+    assert "\x1b[" in text(plan, color=True)
+
+
+def test_text_shows_the_safety_breach() -> None:
+    out = text(make_plan([loaded(1, A)], state_of()), breach="too many")
+    assert "Warning: too many." in out
+
+
+def test_json_is_one_object() -> None:
+    out = io.StringIO()
+    render_json(make_plan([loaded(1, B)], state_of((1, A))), out)
+    data = json.loads(out.getvalue())
+    assert data["changes"][0]["before"] == A and data["changes"][0]["after"] == B
+
+
+def test_markdown_is_a_summary_and_a_table() -> None:
+    out = io.StringIO()
+    render_markdown(make_plan([loaded(1, mapping("a|b", "2", "9", None)), loaded(2, A)],
+                              state_of((1, A), (3, A))), out)
+    md = out.getvalue()
+    assert "**1 to create, 1 to update, 0 to reset, 1 to forget, 0 unchanged**" in md
+    assert "| action | integration | file | category | before | after |" in md
+    assert "| update | 1 | `mappings/1.yaml` | READY_TO_SEND | `\"1\"` | `\"a\\|b\"` |" in md
+    assert "| forget | 3 |" in md
+
+
+def test_markdown_without_changes() -> None:
+    out = io.StringIO()
+    render_markdown(make_plan([], state_of()), out)
+    assert "No changes." in out.getvalue()
