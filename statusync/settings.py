@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from statusync import yamlfile
+from statusync.errors import InvalidInput, Problem
+from statusync.urls import api_url_problem
 
 SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
@@ -24,7 +29,7 @@ class AccountSettings(_Strict):
 
 
 class SafetySettings(_Strict):
-    max_change_percent: Annotated[float, Field(ge=0, le=100)] = 30
+    max_change_percent: Annotated[float, Field(strict=True, ge=0, le=100)] = 30
     min_managed: Annotated[int, Field(strict=True, ge=0)] = 10
 
 
@@ -45,7 +50,35 @@ class Settings(_Strict):
     # sha256 of statusync.yaml's bytes ("" when there is none): part of a saved plan's fingerprint.
     source_sha256: str = ""
 
+    @field_validator("accounts")
+    @classmethod
+    def _keep_default(cls, accounts: dict[str, AccountSettings]) -> dict[str, AccountSettings]:
+        return {"default": AccountSettings(), **accounts}
+
 
 def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
     """Read `root/statusync.yaml` when present; env STATUSYNC_API_URL wins over api_url."""
-    raise NotImplementedError
+    path = root / SETTINGS_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        raise InvalidInput([Problem(SETTINGS_FILE, None, None, f"cannot read the file: {exc.strerror}")]) from None
+    settings = Settings() if data is None else _parse(data)
+    if env.get(API_URL_ENV):
+        settings = settings.model_copy(update={"api_url": env[API_URL_ENV]})
+    return settings
+
+
+def _parse(data: bytes) -> Settings:
+    doc = yamlfile.parse(yamlfile.decode(data, SETTINGS_FILE), SETTINGS_FILE)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if doc is None:  # every key is optional, so an empty file means the defaults
+        return Settings(source_sha256=sha256)
+    if isinstance(doc.data.get("api_url"), str) and (problem := api_url_problem(doc.data["api_url"])):
+        doc.report(("api_url",), problem)
+    settings = yamlfile.validate(Settings, doc, internal={"source_sha256"})
+    if settings is None:
+        raise InvalidInput(doc.problems)
+    return settings.model_copy(update={"source_sha256": sha256})
