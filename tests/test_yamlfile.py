@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from statusync import yamlfile
+from statusync.errors import InvalidInput, Problem
+
+
+def problems_of(text: str) -> list[str]:
+    try:
+        doc = yamlfile.parse(text, "f.yaml")
+    except InvalidInput as exc:
+        return [str(p) for p in exc.problems]
+    assert doc is not None
+    return [str(p) for p in doc.problems]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("", None), ("~", None), ("null", None), ("Null", None), ("NULL", None),
+    ("true", True), ("True", True), ("TRUE", True), ("false", False), ("False", False), ("FALSE", False),
+    ("0", 0), ("12", 12), ("012", 12), ("-3", -3), ("+5", 5), ("0o17", 15), ("0x1F", 31),
+    ("1.5", 1.5), ("-.5", -0.5), ("1e3", 1000.0), ("1.", 1.0), (".inf", math.inf), ("-.Inf", -math.inf),
+    # YAML 1.2: what YAML 1.1 made booleans or numbers are strings.
+    ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"),
+    ("1_000", "1_000"), ("0b101", "0b101"), ("0X1F", "0X1F"), ("1:30", "1:30"),
+    ("nUll", "nUll"), ("tRue", "tRue"), ("2024-01-01", "2024-01-01"), ("abc", "abc"),
+])
+def test_plain_scalars_resolve_by_the_yaml_1_2_core_schema(text: str, value: Any) -> None:
+    assert yamlfile.resolve_plain(text) == value
+    assert type(yamlfile.resolve_plain(text)) is type(value)
+
+
+def test_nan_is_a_float() -> None:
+    assert math.isnan(yamlfile.resolve_plain(".nan"))
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('a: "12"\n', "12"), ("a: '012'\n", "012"), ('a: "true"\n', "true"), ('a: ""\n', ""),
+    ("a: !!str 012\n", "012"), ("a: |\n  x\n", "x\n"), ("a:\n", None), ("a: yes\n", "yes"),
+])
+def test_quoted_block_and_str_tagged_scalars_stay_strings(text: str, value: Any) -> None:
+    doc = yamlfile.parse(text, "f.yaml")
+    assert doc is not None and doc.data == {"a": value} and doc.problems == []
+
+
+def test_every_key_and_value_is_located_1_based() -> None:
+    doc = yamlfile.parse("# c\nintegration_id: 5\nmapping:\n  DELIVERED: \"12\"\n", "f.yaml")
+    assert doc is not None
+    entry = doc.entries[("mapping", "DELIVERED")]
+    assert entry.key is not None and (entry.key.line, entry.key.col) == (4, 3)
+    assert (entry.value.line, entry.value.col) == (4, 14)
+    assert (entry.text, entry.style) == ("12", '"')
+    assert doc.problem(("integration_id",), "x") == Problem("f.yaml", 2, 17, "x")
+    assert doc.problem(("mapping",), "x", at_key=True) == Problem("f.yaml", 3, 1, "x")
+    # A location that is not in the file points at the nearest enclosing one.
+    assert doc.problem(("mapping", "DELIVERED", "deeper"), "x") == Problem("f.yaml", 4, 14, "x")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n", "--- ~\n"])
+def test_a_file_without_a_document_parses_to_none(text: str) -> None:
+    assert yamlfile.parse(text, "f.yaml") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a: 1\nb: 2\na: 3\n", ["f.yaml:3:1: duplicate key 'a' (also on line 1); keep only one"]),
+    ("m:\n  x: 1\n  x: 2\n", ["f.yaml:3:3: duplicate key 'x' (also on line 2); keep only one"]),
+    ("a: b: c\n", ["f.yaml:1:5: invalid YAML: mapping values are not allowed in this context"]),
+    ("a: 'x\n", ["f.yaml:2:1: invalid YAML: found unexpected end of stream "
+                 "(while scanning a quoted scalar on line 1)"]),
+    ("a:\n\tb: 1\n", ["f.yaml:2:1: invalid YAML: found character that cannot start any token "
+                      "(while scanning for the next token on line 2); indent with spaces, not tabs"]),
+    ("a: 1\n---\nb: 2\n", ["f.yaml:2:1: invalid YAML: but found another document "
+                           "(expected a single document in the stream on line 1)"]),
+    ("a: \x07\n", ["f.yaml:1:4: invalid YAML: control characters are not allowed"]),
+    ("- a\n- b\n", ["f.yaml:1:1: the top level must be a mapping of keys to values, not a list"]),
+    ("just text\n", ["f.yaml:1:1: the top level must be a mapping of keys to values, not a single value"]),
+    ("a: &x 1\nb: *x\n", ["f.yaml:2:1: aliases (*name) are not supported; write the value out in full"]),
+    ("base: &b {x: 1}\nc:\n  <<: *b\n", [
+        "f.yaml:3:3: merge keys (<<) are not supported; write the keys out in full"]),
+    ("a: !!int '1'\n", ["f.yaml:1:4: unsupported YAML tag !!int; remove it (quote a value to make it a string)"]),
+    ("a: !shop x\n", ["f.yaml:1:4: unsupported YAML tag !shop; remove it (quote a value to make it a string)"]),
+    ("? [a]\n: 1\n", ["f.yaml:1:3: a key must be a plain word, not a list or mapping"]),
+])
+def test_problems_in_the_yaml_itself_are_located(text: str, expected: list[str]) -> None:
+    assert problems_of(text) == expected
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"a: \xff\n", "f.yaml:1:4: the file is not valid UTF-8 (byte 0xff); save it with UTF-8 encoding"),
+    (b"a: 1\nb: caf\xe9\n", "f.yaml:2:7: the file is not valid UTF-8 (byte 0xe9); save it with UTF-8 encoding"),
+])
+def test_a_file_that_is_not_utf8_is_a_problem(data: bytes, expected: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        yamlfile.decode(data, "f.yaml")
+    assert [str(p) for p in caught.value.problems] == [expected]
+
+
+def test_a_utf8_byte_order_mark_is_ignored() -> None:
+    assert yamlfile.decode("\ufeffa: é\n".encode(), "f.yaml") == "a: é\n"
+
+
+@pytest.mark.parametrize(("text", "number_like"), [
+    ("12", True), ("012", True), ("1_000", True), ("0b101", True), ("+5", True), ("1.5", True),
+    ("0x1F", True), ("abc", False), ("1:30", False), ("12a", False),
+])
+def test_number_like_spellings(text: str, number_like: bool) -> None:
+    doc = yamlfile.parse(f"a: {text}\nb: '{text}'\n", "f.yaml")
+    assert doc is not None
+    assert doc.entries[("a",)].number_like is number_like
+    assert doc.entries[("b",)].number_like is False
+
+
+@pytest.mark.parametrize(("word", "suggestion"), [
+    ("DELIVRED", "DELIVERED"), ("delivered", "DELIVERED"), ("nmae", "name"), ("zzz", None),
+])
+def test_did_you_mean(word: str, suggestion: str | None) -> None:
+    assert yamlfile.did_you_mean(word, ["DELIVERED", "CANCEL", "name"]) == suggestion
+
+
+class Inner(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    count: int
+    label: str = "x"
+
+
+class Outer(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    inner: Inner
+    named: dict[str, Inner] = {}
+    size: float = 1.0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("inner: {count: 1, lable: a}\n",
+     ["f.yaml:1:19: unknown key 'lable' in inner (did you mean 'label'?)"]),
+    ("inner: {count: 1}\nnamed:\n  a: {count: 1, colour: red}\n",
+     ["f.yaml:3:17: unknown key 'colour' in named.a; expected one of: count, label"]),
+    ("inner: {label: a}\n", ["f.yaml:1:1: missing required key 'count' in inner"]),
+    ("size: 2\n", ["f.yaml: missing required key 'inner'"]),
+    ("inner: {count: '3'}\n", ["f.yaml:1:16: inner.count: expected a number, got the string \"3\"; "
+                               "write it unquoted: 3"]),
+    ("inner: {count: 1, label: 12}\n", ["f.yaml:1:26: inner.label: expected a string, got the number 12; "
+                                        "quote it: \"12\""]),
+    ("inner: []\n", ["f.yaml:1:8: inner: expected a mapping of keys to values, got a list"]),
+    ("inner: {count: 1}\nsize: true\n", ["f.yaml:2:7: size: expected a number, got true"]),
+])
+def test_validation_errors_become_located_problems(text: str, expected: list[str]) -> None:
+    doc = yamlfile.parse(text, "f.yaml")
+    assert doc is not None
+    assert yamlfile.validate(Outer, doc) is None
+    assert [str(p) for p in doc.problems] == expected
+
+
+def test_validate_returns_the_model_when_all_is_well() -> None:
+    doc = yamlfile.parse("inner: {count: 2}\n", "f.yaml")
+    assert doc is not None
+    assert yamlfile.validate(Outer, doc) == Outer(inner=Inner(count=2))
