@@ -1,0 +1,119 @@
+"""The sandbox's own control panel under /_sandbox/ (no auth: a loopback-only test tool).
+
+    GET    /_sandbox/requests                                     the API request log
+    DELETE /_sandbox/requests                                     clear it
+    GET    /_sandbox/faults                                       active fault rules
+    POST   /_sandbox/faults                                       add a rule (FaultRule JSON)
+    DELETE /_sandbox/faults                                       clear all rules
+    POST   /_sandbox/integrations                                 add an integration (seed format)
+    GET    /_sandbox/integrations/{id}                            everything about one integration
+    PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
+    DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Callable
+
+from pydantic import ConfigDict, RootModel
+
+from statusync.model import ExternalId, StatusCategory
+from statusync.sandbox.api import Reply, error_reply, json_reply
+from statusync.sandbox.faults import FaultRule
+from statusync.sandbox.payloads import ApiError, api_error, not_found, parse_body
+from statusync.sandbox.seed import IntegrationSeed
+from statusync.sandbox.store import SandboxStore
+
+ADMIN_PREFIX = "/_sandbox"
+_NO_CONTENT = Reply(204, b"")
+
+
+class MappingEdit(RootModel[dict[StatusCategory, ExternalId | None]]):
+    """Body of PUT .../mapping: some categories -> external id or null, e.g. {"CANCEL": "7"}."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class SandboxAdmin:
+    def __init__(self, store: SandboxStore) -> None:
+        self.store = store
+
+    def handle(self, method: str, target: str, body: bytes) -> Reply:
+        path = urllib.parse.urlsplit(target).path.rstrip("/")
+        try:
+            return self._route(method, path)(body)
+        except ApiError as exc:
+            return error_reply(exc)
+        except KeyError as exc:  # the store's "no such integration/status"
+            return error_reply(not_found(str(exc.args[0])))
+
+    def _route(self, method: str, path: str) -> Callable[[bytes], Reply]:
+        rest = path.removeprefix(ADMIN_PREFIX)
+        routes: dict[str, Callable[[bytes], Reply]] = {}
+        if rest == "/requests":
+            routes = {"GET": self._requests, "DELETE": self._clear_requests}
+        elif rest == "/faults":
+            routes = {"GET": self._faults, "POST": self._add_fault, "DELETE": self._clear_faults}
+        elif rest == "/integrations":
+            routes = {"POST": self._add_integration}
+        elif match := re.fullmatch(r"/integrations/([0-9]{1,18})(/mapping|/statuses/[^/]+)?", rest):
+            routes = self._integration_routes(int(match[1]), match[2] or "")
+        else:
+            raise not_found("Not found.")
+        if method not in routes:
+            raise api_error(405, "invalid", f'Method "{method}" not allowed.')
+        return routes[method]
+
+    def _integration_routes(self, integration_id: int, sub: str
+                            ) -> dict[str, Callable[[bytes], Reply]]:
+        if sub == "/mapping":
+            return {"PUT": lambda body: self._edit_mapping(integration_id, body)}
+        if sub:
+            external_id = urllib.parse.unquote(sub.removeprefix("/statuses/"))
+            return {"DELETE": lambda body: self._delete_status(integration_id, external_id)}
+        return {"GET": lambda body: self._record(integration_id)}
+
+    def _requests(self, body: bytes) -> Reply:
+        return json_reply(200, [r.as_json() for r in self.store.requests()])
+
+    def _clear_requests(self, body: bytes) -> Reply:
+        self.store.clear_requests()
+        return _NO_CONTENT
+
+    def _faults(self, body: bytes) -> Reply:
+        return json_reply(200, [{**rule.model_dump(), "remaining": left}
+                                for rule, left in self.store.faults()])
+
+    def _add_fault(self, body: bytes) -> Reply:
+        rule = parse_body(body, FaultRule)
+        self.store.add_fault(rule)
+        return json_reply(201, rule.model_dump())
+
+    def _clear_faults(self, body: bytes) -> Reply:
+        self.store.clear_faults()
+        return _NO_CONTENT
+
+    def _add_integration(self, body: bytes) -> Reply:
+        integration = parse_body(body, IntegrationSeed).integration()
+        try:
+            self.store.add_integration(integration)
+        except ValueError as exc:
+            raise api_error(409, "invalid", str(exc)) from None
+        return json_reply(201, integration.record_json())
+
+    def _record(self, integration_id: int) -> Reply:
+        integration = self.store.integration(integration_id)
+        if integration is None:
+            raise not_found(f"integration {integration_id} not found")
+        return json_reply(200, integration.record_json())
+
+    def _edit_mapping(self, integration_id: int, body: bytes) -> Reply:
+        changes = parse_body(body, MappingEdit).root
+        integration = self.store.edit_mapping(integration_id,
+                                              {c.value: e for c, e in changes.items()})
+        return json_reply(200, integration.record_json())
+
+    def _delete_status(self, integration_id: int, external_id: str) -> Reply:
+        return json_reply(200, self.store.delete_status(integration_id, external_id).record_json())

@@ -1,0 +1,235 @@
+"""The fake Integrations API v3 itself: routing, auth, rate limits, validation and answers, as the
+real API gives them, independent of the HTTP server that carries them."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import math
+import re
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from statusync.credentials import Credentials
+from statusync.ratelimit import Clock, Sleep, TokenBucket
+from statusync.sandbox.faults import FaultRule
+from statusync.sandbox.payloads import (
+    LANGUAGES, ApiError, MappingUpsert, StatusesUpsert, api_error, error_object, not_found,
+    parse_body,
+)
+from statusync.sandbox.store import PRESTASHOP_V2, Integration, LoggedRequest, SandboxStore
+
+API_PREFIX = "/api/v3"
+Query = dict[str, str]
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    latency: float = 0.0  # seconds added to every API request
+    post_per_minute: int | None = None  # POST/PUT/PATCH/DELETE limit; None: unlimited
+    get_per_minute: int | None = None
+    faults: tuple[FaultRule, ...] = ()  # rules active from the start
+    verbose: bool = False  # log every request on stderr
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_reply(status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+    return Reply(status, json.dumps(data).encode(), headers)
+
+
+def error_reply(error: ApiError) -> Reply:
+    return json_reply(error.status, error.body, error.headers)
+
+
+# The challenge an HTTP 401 carries, naming the scheme the API expects.
+_CHALLENGE = (("WWW-Authenticate", 'Basic realm="api"'),)
+_ID_TITLE = "integration ID"
+
+
+class SandboxApi:
+    """Answers API requests (paths under /api/v3) from a store, checking them like Sendcloud."""
+
+    def __init__(self, store: SandboxStore, credentials: Credentials, options: SandboxOptions,
+                 *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.store = store
+        self._credentials = credentials
+        self._latency = options.latency
+        self._sleep = sleep
+        self._get_bucket = _bucket(options.get_per_minute, clock)
+        self._post_bucket = _bucket(options.post_per_minute, clock)
+
+    def handle(self, method: str, target: str, authorization: str | None, body: bytes
+               ) -> Reply | None:
+        """The reply to one request, or None to drop the connection without one (a fault)."""
+        if self._latency > 0:
+            self._sleep(self._latency)
+        parts = urllib.parse.urlsplit(target)
+        endpoint = parts.path[len(API_PREFIX):].rstrip("/") or "/"
+        query: Query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+        integration_id = _integration_id_of(endpoint, query, body)
+        fault = self.store.take_fault(method, endpoint, integration_id)
+        if fault is not None:
+            reply = None if fault.drop else error_reply(fault.error())
+        else:
+            try:
+                reply = self._dispatch(method, endpoint, query, authorization, body)
+            except ApiError as exc:
+                reply = error_reply(exc)
+        self.store.log_request(LoggedRequest(method, parts.path, integration_id,
+                                             None if reply is None else reply.status))
+        return reply
+
+    def _dispatch(self, method: str, endpoint: str, query: Query, authorization: str | None,
+                  body: bytes) -> Reply:
+        handler = self._route(method, endpoint)
+        self._authenticate(authorization)
+        self._throttle(method)
+        return handler(query, body)
+
+    def _route(self, method: str, endpoint: str) -> Callable[[Query, bytes], Reply]:
+        routes: dict[str, dict[str, Callable[[Query, bytes], Reply]]] = {
+            "/integrations": {"GET": self._list_integrations},
+            "/shop-order-statuses": {"GET": self._get_statuses, "POST": self._post_statuses},
+            "/shop-order-statuses/mapping": {"GET": self._get_mapping, "POST": self._post_mapping},
+        }
+        if match := re.fullmatch(r"/integrations/([0-9]+)", endpoint):
+            integration_id = int(match[1])
+            routes[endpoint] = {"GET": lambda query, body: self._get_integration(integration_id)}
+        if endpoint not in routes:
+            raise not_found("Not found.")
+        if method not in routes[endpoint]:
+            raise api_error(405, "invalid", f'Method "{method}" not allowed.')
+        return routes[endpoint][method]
+
+    def _authenticate(self, authorization: str | None) -> None:
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "basic" or not token.strip():
+            raise api_error(401, "authentication_failed",
+                            "Authentication credentials were not provided.", "No credentials",
+                            headers=_CHALLENGE)
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode()
+            public, colon, secret = decoded.partition(":")
+        except ValueError:  # bad base64 or not UTF-8: as wrong as a wrong key
+            public, colon, secret = "", "", ""
+        # Compare both keys in constant time, and never echo what was sent.
+        right = (hmac.compare_digest(public.encode(), self._credentials.public_key.encode())
+                 & hmac.compare_digest(secret.encode(), self._credentials.secret_key.encode()))
+        if not (colon and right):
+            raise api_error(401, "authentication_failed",
+                            "The username or password provided is incorrect. Please make a "
+                            "request with the valid credentials.", "Invalid username/password.",
+                            headers=_CHALLENGE)
+
+    def _throttle(self, method: str) -> None:
+        bucket = self._get_bucket if method in ("GET", "HEAD") else self._post_bucket
+        wait = bucket.try_acquire() if bucket is not None else 0.0
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise api_error(429, "invalid",
+                            f"Request was throttled. Expected available in {seconds} seconds.",
+                            "Too Many Requests", headers=(("Retry-After", str(seconds)),))
+
+    # Endpoints ----------------------------------------------------------------------------------
+
+    def _list_integrations(self, query: Query, body: bytes) -> Reply:
+        return json_reply(200, {"data": [i.api_json() for i in self.store.integrations()]})
+
+    def _get_integration(self, integration_id: int) -> Reply:
+        integration = self.store.integration(integration_id)
+        if integration is None:
+            raise not_found()
+        return json_reply(200, {"data": integration.api_json()})
+
+    def _get_statuses(self, query: Query, body: bytes) -> Reply:
+        integration_id = _required_id(query)
+        show_deleted = _boolean(query, "show_deleted")
+        language = query.get("language")
+        if language is not None and language not in LANGUAGES:
+            raise api_error(400, "invalid_choice",
+                            f"language must be one of {', '.join(LANGUAGES)}", "language")
+        integration = self._prestashop(integration_id)
+        return json_reply(200, {"data": integration.statuses_json(show_deleted, language)})
+
+    def _post_statuses(self, query: Query, body: bytes) -> Reply:
+        payload = parse_body(body, StatusesUpsert)
+        self._prestashop(payload.integration_id)
+        self.store.replace_statuses(payload.integration_id, {
+            s.external_id: tuple((t.language, t.status) for t in s.translations)
+            for s in payload.statuses})
+        return json_reply(200, None)
+
+    def _get_mapping(self, query: Query, body: bytes) -> Reply:
+        integration = self._prestashop(_required_id(query))
+        return json_reply(200, {"data": integration.mapping_json()})
+
+    def _post_mapping(self, query: Query, body: bytes) -> Reply:
+        payload = parse_body(body, MappingUpsert)
+        self._prestashop(payload.integration_id)
+        unknown = self.store.upsert_mapping(payload.integration_id, payload.as_dict())
+        if unknown:
+            raise ApiError(400, [
+                error_object(400, "invalid", "Invalid external_id",
+                             f"{entry.status_category.value}: external_id {entry.external_id!r} "
+                             f"is not an available shop order status of integration "
+                             f"{payload.integration_id} (unknown or deleted)",
+                             f"/mapping/{index}/external_id")
+                for index, entry in enumerate(payload.mapping) if entry.external_id in unknown])
+        return json_reply(200, None)
+
+    def _prestashop(self, integration_id: int) -> Integration:
+        """The integration, if it exists and is one whose statuses the API serves."""
+        integration = self.store.integration(integration_id)
+        if integration is None:
+            raise not_found()
+        if integration.type != PRESTASHOP_V2:
+            raise api_error(400, "invalid",
+                            f"Integration {integration_id} is of type {integration.type!r}; shop "
+                            "order statuses are only supported for PrestaShop V2 integrations",
+                            "Unsupported integration")
+        return integration
+
+
+def _bucket(per_minute: int | None, clock: Clock) -> TokenBucket | None:
+    return None if per_minute is None else TokenBucket(per_minute, clock=clock)
+
+
+def _required_id(query: Query) -> int:
+    raw = query.get("integration_id", "")
+    if not raw:
+        raise api_error(400, "non_field_errors", "Integration ID is a required GET parameter",
+                        _ID_TITLE)
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw):
+        raise api_error(400, "invalid", f"Integration ID must be an integer, got {raw[:40]!r}",
+                        _ID_TITLE)
+    return int(raw)
+
+
+def _boolean(query: Query, name: str) -> bool:
+    raw = query.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise api_error(400, "invalid", f"{name} must be a boolean (true or false)", name)
+    return raw in ("true", "1")
+
+
+def _integration_id_of(endpoint: str, query: Query, body: bytes) -> int | None:
+    """The integration a request is about (for the log and fault rules), wherever it says so."""
+    if match := re.fullmatch(r"/integrations/([0-9]{1,18})", endpoint):
+        return int(match[1])
+    if re.fullmatch(r"-?[0-9]{1,18}", query.get("integration_id", "")):
+        return int(query["integration_id"])
+    try:
+        data = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    value = data.get("integration_id") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

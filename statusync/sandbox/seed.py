@@ -1,0 +1,155 @@
+"""What the sandbox starts with: integrations made from mapping files or from a seed file, and the
+key pair it accepts.
+
+A seed file is JSON (`.json`) or YAML (any other name), for example::
+
+    integrations:
+      - id: 23452345                 # required, positive integer
+        shop_name: ACME NL           # optional, default "Shop <id>"
+        type: prestashop_v2          # optional, default prestashop_v2; any other type makes the
+                                     # status and mapping endpoints answer 400, as Sendcloud does
+        shop_url: https://acme.nl/   # optional
+        statuses:                    # optional: the shop's order statuses
+          - external_id: "11"        # required, a string (quote numbers)
+            status: Shipped          # optional (en-gb name), default "Status <external_id>"
+            deleted: false           # optional, default false; true = deleted in the shop
+        mapping:                     # optional, default all null; any subset of the four categories
+          READY_TO_SEND: "11"
+          CANCEL: null
+
+Unknown keys, duplicate integration ids and duplicate external ids are errors. A mapping may name an
+external id the shop does not have (or deleted): the API then reports it with `is_valid: false`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Iterable, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from statusync.credentials import Credentials
+from statusync.errors import StatusyncError
+from statusync.model import CATEGORIES, ExternalId, IntegrationSpec
+from statusync.sandbox.payloads import location
+from statusync.sandbox.store import PRESTASHOP_V2, Integration, SandboxStore, ShopStatus, now
+
+# Not a secret: printed at start-up so that a demo works without real keys.
+DEMO_CREDENTIALS = Credentials("demo-public-key", "demo-secret-key")
+PUBLIC_KEY_ENV = "SENDCLOUD_PUBLIC_KEY"
+SECRET_KEY_ENV = "SENDCLOUD_SECRET_KEY"
+
+_Strict = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def demo_credentials(env: Mapping[str, str]) -> tuple[Credentials, bool]:
+    """The key pair from SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY when both are set, else the
+    demo pair; the flag says whether the pair is the demo one (to print at start-up)."""
+    public, secret = env.get(PUBLIC_KEY_ENV), env.get(SECRET_KEY_ENV)
+    if public and secret:
+        return Credentials(public, secret), False
+    return DEMO_CREDENTIALS, True
+
+
+def shop_status(external_id: str, name: str | None = None, deleted: bool = False) -> ShopStatus:
+    return ShopStatus(external_id, (("en-gb", name or f"Status {external_id}"),),
+                      now() if deleted else None)
+
+
+class StatusSeed(BaseModel):
+    model_config = _Strict
+    external_id: ExternalId
+    status: Annotated[str, Field(min_length=1)] | None = None
+    deleted: bool = False
+
+
+class IntegrationSeed(BaseModel):
+    """One integration of a seed file, or the body of `POST /_sandbox/integrations`."""
+
+    model_config = _Strict
+    id: Annotated[int, Field(gt=0)]
+    shop_name: Annotated[str, Field(min_length=1, max_length=250)] | None = None
+    type: Annotated[str, Field(min_length=1)] = PRESTASHOP_V2
+    shop_url: Annotated[str, Field(min_length=1)] | None = None
+    statuses: list[StatusSeed] = []
+    mapping: dict[str, ExternalId | None] = {}
+
+    @field_validator("statuses")
+    @classmethod
+    def _unique_statuses(cls, statuses: list[StatusSeed]) -> list[StatusSeed]:
+        ids = [s.external_id for s in statuses]
+        twice = sorted({e for e in ids if ids.count(e) > 1})
+        if twice:
+            raise ValueError(f"duplicate external_id {', '.join(map(repr, twice))}")
+        return statuses
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_categories(cls, mapping: dict[str, str | None]) -> dict[str, str | None]:
+        unknown = [c for c in mapping if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown status category {', '.join(map(repr, unknown))} "
+                             f"(expected {', '.join(CATEGORIES)})")
+        return mapping
+
+    def integration(self) -> Integration:
+        return Integration(
+            id=self.id, shop_name=self.shop_name or f"Shop {self.id}", type=self.type,
+            shop_url=self.shop_url or "",
+            statuses=tuple(shop_status(s.external_id, s.status, s.deleted) for s in self.statuses),
+            mapping=tuple(self.mapping.get(c) for c in CATEGORIES))
+
+
+class SeedFile(BaseModel):
+    model_config = _Strict
+    integrations: list[IntegrationSeed]
+
+    @field_validator("integrations")
+    @classmethod
+    def _unique_ids(cls, integrations: list[IntegrationSeed]) -> list[IntegrationSeed]:
+        ids = [i.id for i in integrations]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"duplicate integration id {', '.join(map(str, twice))}")
+        return integrations
+
+
+def seed_from_specs(specs: Iterable[IntegrationSpec]) -> SandboxStore:
+    """A store with every integration the specs name (PrestaShop V2, named after the spec) and a
+    live shop status for every external id they use, so that applying them succeeds; all
+    mappings start unmapped."""
+    names: dict[int, str] = {}
+    used: dict[int, dict[str, None]] = {}  # dict as an ordered set
+    for spec in specs:
+        names.setdefault(spec.integration_id, spec.name or f"Shop {spec.integration_id}")
+        ids = used.setdefault(spec.integration_id, {})
+        ids.update(dict.fromkeys(e for e in spec.mapping.as_dict().values() if e is not None))
+    return SandboxStore(
+        Integration(id=i, shop_name=names[i], statuses=tuple(shop_status(e) for e in used[i]))
+        for i in sorted(names))
+
+
+def load_seed_file(path: str | Path) -> SandboxStore:
+    """A store from a seed file (format in the module docstring); StatusyncError when invalid."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StatusyncError(f"cannot read seed file {path}: {exc}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
+    except (ValueError, YAMLError) as exc:
+        raise StatusyncError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
+                             f"{exc}") from None
+    try:
+        seed = SeedFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {location(e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False))
+        raise StatusyncError(f"{path}: invalid seed file\n{problems}") from None
+    return SandboxStore(i.integration() for i in seed.integrations)
+

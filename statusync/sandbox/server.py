@@ -1,0 +1,256 @@
+"""The sandbox over real HTTP: a threaded stdlib server on loopback, in the background or in
+the foreground."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, TextIO
+
+from statusync.credentials import Credentials
+from statusync.errors import StatusyncError
+from statusync.ratelimit import Clock, Sleep
+from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
+from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
+from statusync.sandbox.payloads import api_error, not_found
+from statusync.sandbox.seed import DEMO_CREDENTIALS, PUBLIC_KEY_ENV, SECRET_KEY_ENV
+from statusync.sandbox.store import SandboxStore
+from statusync.settings import API_URL_ENV
+from statusync.urls import is_loopback
+
+DEFAULT_PORT = 8765
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops the connects of a parallel client, which then
+    # waits a second to retry its SYN.
+    request_queue_size = 128
+
+    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin,
+                 verbose: bool) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.api, self.admin, self.verbose = api, admin, verbose
+        # Open connections, so that stop() can end idle keep-alive ones and wait for their threads
+        # instead of leaving them to serve a stopped sandbox or to die midway at interpreter exit.
+        self._connections: set[socket.socket] = set()
+        self._all_closed = threading.Condition()
+        super().__init__((host, port), _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up the host's FQDN, which can stall where DNS is slow.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = str(self.server_address[0])
+        self.server_port = int(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._all_closed:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self._all_closed:
+            self._connections.discard(request)
+            self._all_closed.notify_all()
+
+    def close_connections(self, wait: float) -> None:
+        """Hang up on every client, then give their threads up to `wait` seconds to finish."""
+        with self._all_closed:
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already gone
+            self._all_closed.wait_for(lambda: not self._connections, wait)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up or goes quiet is normal, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HttpServer
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API; every reply has a length
+    # Headers and body go out in two writes; with Nagle the body would wait ~40 ms for an ACK.
+    disable_nagle_algorithm = True
+    server_version = "statusync-sandbox"
+    sys_version = ""
+    timeout = 60  # seconds an idle keep-alive connection may hold a thread
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True  # the rest of the stream cannot be framed
+            self._send(error_reply(api_error(400, "invalid", "Malformed request body framing")))
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        reply: Reply | None
+        try:
+            if _under(path, API_PREFIX):
+                reply = self.server.api.handle(self.command, self.path,
+                                               self.headers.get("Authorization"), body)
+            elif _under(path, ADMIN_PREFIX):
+                reply = self.server.admin.handle(self.command, self.path, body)
+            else:
+                reply = error_reply(not_found("Not found."))
+        except Exception:  # a sandbox bug: show it, and answer rather than hang up
+            traceback.print_exc()
+            reply = error_reply(api_error(500, "invalid", "The sandbox failed; see its stderr."))
+        if reply is None:
+            self.close_connection = True  # an injected drop: hang up without a word
+        else:
+            self._send(reply)
+
+    def _read_body(self) -> bytes | None:
+        """The request body (with a Content-Length or chunked), or None when it is malformed."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            try:
+                while size := int(self.rfile.readline(1024).split(b";")[0], 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline(1024)  # the CRLF after each chunk
+            except ValueError:
+                return None
+            while self.rfile.readline(65536).strip():
+                pass  # trailer fields, up to the blank line
+            return b"".join(chunks)
+        length = self.headers.get("Content-Length") or "0"
+        return self.rfile.read(int(length)) if length.isascii() and length.isdigit() else None
+
+    def _send(self, reply: Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            if reply.body:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except ConnectionError:
+            self.close_connection = True  # the client left; nothing to tell it
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+class SandboxServer:
+    """The fake API on `host`:`port` (0: any free port), bound as soon as it is made."""
+
+    def __init__(self, store: SandboxStore, credentials: Credentials,
+                 options: SandboxOptions = SandboxOptions(), host: str = "127.0.0.1",
+                 port: int = DEFAULT_PORT, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        if not is_loopback(host):
+            raise StatusyncError(f"the sandbox serves only on loopback (127.0.0.1, ::1, "
+                                 f"localhost), not on {host!r}: it is a local tool")
+        self.store = store
+        api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep)
+        try:
+            self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store),
+                                      options.verbose)
+        except OSError as exc:
+            raise StatusyncError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        for rule in options.faults:
+            store.add_fault(rule)
+        self._thread: threading.Thread | None = None
+        self._serving = False
+        self._stopped = False
+
+    @property
+    def base_url(self) -> str:
+        host, port = str(self._httpd.server_address[0]), int(self._httpd.server_address[1])
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    @property
+    def url(self) -> str:
+        """The API base URL to give statusync (STATUSYNC_API_URL)."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def admin_url(self) -> str:
+        return self.base_url + ADMIN_PREFIX
+
+    def start(self) -> SandboxServer:
+        """Serve in a background thread."""
+        self._serving = True  # before the thread runs, so that an early stop() still shuts it down
+        self._thread = threading.Thread(target=self.serve_forever, name="statusync-sandbox",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._serving = True
+        try:
+            self._httpd.serve_forever(poll_interval=0.02)
+        finally:
+            self._serving = False
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._serving:
+            self._httpd.shutdown()
+        self._httpd.close_connections(wait=5)
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> SandboxServer:
+        return self if self._thread is not None else self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
+          options: SandboxOptions, out: TextIO) -> None:
+    """Serve in the foreground, with a start-up banner on `out`, until Ctrl-C."""
+    server = SandboxServer(store, credentials, options, host, port)
+    try:
+        _banner(server, credentials, out)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.write("\nstatusync sandbox stopped\n")
+    finally:
+        server.stop()
+
+
+def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> None:
+    count = len(server.store.integrations())
+    lines = [f"statusync sandbox: a fake Sendcloud API at {server.url} "
+             f"({count} integration{'' if count == 1 else 's'})"]
+    if credentials == DEMO_CREDENTIALS:
+        # The demo pair is not a secret; a real key pair is never printed.
+        lines += ["Demo key pair (set it for statusync):",
+                  f"  export {PUBLIC_KEY_ENV}={credentials.public_key}",
+                  f"  export {SECRET_KEY_ENV}={credentials.secret_key}"]
+    else:
+        lines.append(f"Accepting the key pair from {PUBLIC_KEY_ENV} / {SECRET_KEY_ENV} "
+                     "(not shown).")
+    lines += ["Point statusync at it:", f"  export {API_URL_ENV}={server.url}",
+              f"Request log and test controls: {server.admin_url}/requests",
+              "Press Ctrl-C to stop."]
+    out.write("\n".join(lines) + "\n")
+    out.flush()

@@ -1,0 +1,228 @@
+"""The sandbox's data: integrations with their shop statuses and mappings, the request log, faults.
+
+Values are immutable and replaced whole under one lock, so a reader never sees a half-made change
+and the HTTP server can answer requests from many threads at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Iterable, Mapping
+
+from statusync.model import CATEGORIES, MappingDict
+from statusync.sandbox.faults import FaultList, FaultRule
+from statusync.sandbox.payloads import JsonObject
+
+# The only integration type whose statuses and mapping the real API serves.
+PRESTASHOP_V2 = "prestashop_v2"
+Translations = tuple[tuple[str, str], ...]  # (language, status name) pairs, as the shop sent them
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ShopStatus:
+    external_id: str
+    translations: Translations
+    deleted_at: str | None = None
+
+    def name(self, language: str | None) -> str:
+        # As Sendcloud does: the asked language, else en-gb, else the first language alphabetically.
+        names = dict(self.translations)
+        for lang in (language, "en-gb"):
+            if lang in names:
+                return names[lang]
+        return names[min(names)]
+
+    def api_json(self, language: str | None = None) -> JsonObject:
+        return {"external_id": self.external_id, "status": self.name(language),
+                "deleted_at": self.deleted_at,
+                "translations": [{"status": name, "language": lang}
+                                 for lang, name in self.translations]}
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: int
+    shop_name: str
+    type: str = PRESTASHOP_V2
+    shop_url: str = ""
+    statuses: tuple[ShopStatus, ...] = ()
+    mapping: tuple[str | None, ...] = (None,) * len(CATEGORIES)  # in CATEGORIES order
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+
+    def status(self, external_id: str) -> ShopStatus | None:
+        """The shop status with this id, deleted or not."""
+        return next((s for s in self.statuses if s.external_id == external_id), None)
+
+    def is_valid(self, external_id: str | None) -> bool:
+        """Unmapped, or pointing at a status the shop still has."""
+        status = None if external_id is None else self.status(external_id)
+        return external_id is None or (status is not None and status.deleted_at is None)
+
+    def mapping_dict(self) -> MappingDict:
+        return dict(zip(CATEGORIES, self.mapping))
+
+    def api_json(self) -> JsonObject:
+        """The spec's `integration-response-model`."""
+        return {"id": self.id, "shop_name": self.shop_name,
+                "shop_url": self.shop_url or f"https://shop-{self.id}.example.com/",
+                "type": self.type, "started_failing_at": None, "last_fetched_at": None,
+                "created_at": self.created_at, "updated_at": self.updated_at,
+                "service_point_enabled": False, "service_point_carriers": [],
+                "webhook_active": False, "webhook_url": None, "feedback_type": "none"}
+
+    def mapping_json(self) -> JsonObject:
+        """The `data` of the spec's `get-custom-status-mapping`."""
+        return {"integration_id": self.id,
+                "mapping": [{"status_category": c, "external_id": e, "is_valid": self.is_valid(e)}
+                            for c, e in zip(CATEGORIES, self.mapping)]}
+
+    def statuses_json(self, show_deleted: bool, language: str | None) -> list[JsonObject]:
+        return [s.api_json(language) for s in self.statuses if show_deleted or s.deleted_at is None]
+
+    def record_json(self) -> JsonObject:
+        """Everything the sandbox knows about the integration (the admin view)."""
+        return {**self.api_json(), "statuses": [s.api_json() for s in self.statuses],
+                "mapping": self.mapping_dict()}
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    integration_id: int | None
+    status: int | None  # None: the connection was dropped without a response
+
+    def as_json(self) -> JsonObject:
+        return dataclasses.asdict(self)
+
+
+class SandboxStore:
+    """Integrations by id, plus what tests inspect and inject: the request log and fault rules."""
+
+    def __init__(self, integrations: Iterable[Integration] = ()) -> None:
+        self._lock = threading.Lock()
+        self._integrations: dict[int, Integration] = {}
+        self._log: list[LoggedRequest] = []
+        self._faults = FaultList()
+        for integration in integrations:
+            self.add_integration(integration)
+
+    # Reading ------------------------------------------------------------------------------------
+
+    def integrations(self) -> list[Integration]:
+        with self._lock:
+            return sorted(self._integrations.values(), key=lambda i: i.id)
+
+    def integration(self, integration_id: int) -> Integration | None:
+        with self._lock:
+            return self._integrations.get(integration_id)
+
+    # What the API changes -----------------------------------------------------------------------
+
+    def upsert_mapping(self, integration_id: int, mapping: Mapping[str, str | None]) -> list[str]:
+        """Set all four categories, unless some external ids are not live statuses of the shop:
+        then nothing changes and those ids are returned (checked and written under one lock)."""
+        with self._lock:
+            current = self._get(integration_id)
+            named = [e for e in (mapping[c] for c in CATEGORIES) if e is not None]
+            unknown = [e for e in named if not current.is_valid(e)]
+            if not unknown:
+                self._put(current, mapping=tuple(mapping[c] for c in CATEGORIES))
+            return list(dict.fromkeys(unknown))
+
+    def replace_statuses(self, integration_id: int, statuses: Mapping[str, Translations]) -> None:
+        """The shop's complete status list (external id -> translations): the ones left out are
+        marked deleted, as the real API does, so that mappings pointing at them turn invalid."""
+        with self._lock:
+            current = self._get(integration_id)
+            stamp = now()
+            kept = [ShopStatus(s.external_id, statuses[s.external_id]) if s.external_id in statuses
+                    else dataclasses.replace(s, deleted_at=s.deleted_at or stamp)
+                    for s in current.statuses]
+            known = {s.external_id for s in current.statuses}
+            added = [ShopStatus(e, t) for e, t in statuses.items() if e not in known]
+            self._put(current, statuses=tuple(kept + added))
+
+    # What a person does in the panel (the admin interface) -------------------------------------
+
+    def add_integration(self, integration: Integration) -> None:
+        with self._lock:
+            if integration.id in self._integrations:
+                raise ValueError(f"integration {integration.id} already exists")
+            self._integrations[integration.id] = integration
+
+    def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]) -> Integration:
+        """Set some categories by hand; unlike the API, any external id is taken (even one the shop
+        does not have), so tests can make invalid live mappings directly."""
+        with self._lock:
+            current = self._get(integration_id)
+            merged = {**current.mapping_dict(), **changes}
+            return self._put(current, mapping=tuple(merged[c] for c in CATEGORIES))
+
+    def delete_status(self, integration_id: int, external_id: str) -> Integration:
+        """Mark a shop status deleted, as when the merchant removes it in PrestaShop."""
+        with self._lock:
+            current = self._get(integration_id)
+            status = current.status(external_id)
+            if status is None:
+                raise KeyError(f"integration {integration_id} has no status {external_id!r}")
+            if status.deleted_at is not None:
+                return current
+            deleted = dataclasses.replace(status, deleted_at=now())
+            return self._put(current, statuses=tuple(deleted if s is status else s
+                                                     for s in current.statuses))
+
+    # Request log and faults ---------------------------------------------------------------------
+
+    def log_request(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self._log.append(entry)
+
+    def requests(self) -> list[LoggedRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def add_fault(self, rule: FaultRule) -> None:
+        with self._lock:
+            self._faults.add(rule)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def faults(self) -> list[tuple[FaultRule, int | None]]:
+        """Active rules with the hits each has left (None: forever)."""
+        with self._lock:
+            return self._faults.active()
+
+    def take_fault(self, method: str, path: str, integration_id: int | None) -> FaultRule | None:
+        with self._lock:
+            return self._faults.take(method, path, integration_id)
+
+    # Internals (callers hold the lock) ---------------------------------------------------------
+
+    def _get(self, integration_id: int) -> Integration:
+        try:
+            return self._integrations[integration_id]
+        except KeyError:
+            raise KeyError(f"integration {integration_id} not found") from None
+
+    def _put(self, current: Integration, *, mapping: tuple[str | None, ...] | None = None,
+             statuses: tuple[ShopStatus, ...] | None = None) -> Integration:
+        updated = dataclasses.replace(
+            current, mapping=current.mapping if mapping is None else mapping,
+            statuses=current.statuses if statuses is None else statuses, updated_at=now())
+        self._integrations[current.id] = updated
+        return updated
