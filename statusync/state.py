@@ -64,7 +64,7 @@ class Entry:
 @dataclass(frozen=True)
 class State:
     serial: int = 0
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    lineage: str = ""  # "" until first written: a missing state has a stable fingerprint
     entries: Mapping[int, Entry] = field(default_factory=dict)
 
     @property
@@ -147,7 +147,7 @@ def dump_state(state: State) -> bytes:
 
 def save_state(path: Path, state: State) -> State:
     """Write `state` with the next serial, atomically; return what was written."""
-    written = replace(state, serial=state.serial + 1)
+    written = replace(state, serial=state.serial + 1, lineage=state.lineage or str(uuid.uuid4()))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, dump_state(written))
     return written

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 import pytest
 
 from statusync.cli import main
+from statusync.credentials import Credentials
+from statusync.loader import load_mappings
+from statusync.settings import load_settings
+from statusync.sandbox import SandboxOptions, SandboxServer, seed_from_specs
 
 
 class Result(NamedTuple):
@@ -60,3 +64,30 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
     return run
+
+
+PUBLIC_KEY = "pk-test-0123"
+SECRET_KEY = "sk-test-never-shown-4567"
+
+
+@pytest.fixture
+def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., SandboxServer]]:
+    """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
+    and point statusync at it with valid credentials."""
+    servers: list[SandboxServer] = []
+
+    def start(**options: Any) -> SandboxServer:
+        accounts = load_settings(project.root, {}).accounts
+        specs = load_mappings(project.root / "mappings", project.root, accounts)
+        server = SandboxServer(seed_from_specs(s.spec for s in specs),
+                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options),
+                               port=0).start()
+        servers.append(server)
+        monkeypatch.setenv("STATUSYNC_API_URL", server.url)
+        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
+        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

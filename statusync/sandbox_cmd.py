@@ -1,0 +1,22 @@
+"""`statusync sandbox`: seed the fake API from the mapping files (or a seed file) and serve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from statusync.sandbox import SandboxOptions, demo_credentials, load_seed_file, seed_from_specs, serve
+from statusync.workspace import Workspace
+
+
+def run_sandbox(ws: Workspace, out: TextIO, *, host: str, port: int, seed: Path | None,
+                latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
+    if seed is not None:
+        store = load_seed_file(seed)
+    else:
+        store = seed_from_specs(s.spec for s in ws.specs())
+    credentials, _ = demo_credentials(ws.env)
+    options = SandboxOptions(latency=latency, post_per_minute=post_per_minute,
+                             get_per_minute=get_per_minute)
+    serve(host, port, store, credentials, options, out)
+    return 0
