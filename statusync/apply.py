@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 
 from statusync.errors import StatusyncError
 from statusync.model import MappingDict
+from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
 from statusync.state import Entry, State, now_iso, save_state
 
@@ -26,6 +26,15 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def describe(self) -> str:
+        c = self.change
+        what = f"{c.action.value} {c.integration_id} ({c.file})"
+        return f"{what}: {_DONE[c.action]}" if self.ok else f"{what}: FAILED: {self.error}"
+
+
+_DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "reset",
+         Action.FORGET: "forgotten"}
 
 
 class StateWriter:
@@ -66,8 +75,6 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
             outcomes.append(Outcome(change))
             report(outcomes[-1])
     sending = [c for c in plan.changes if c.action.sends]
-    if not sending:
-        return outcomes
 
     def send(change: Change) -> Outcome:
         assert change.after is not None
@@ -78,23 +85,5 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
         state.record([change])
         return Outcome(change)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply")
-    pending: set[Future[Outcome]] = set()
-    try:
-        queue = iter(sending)
-        # Submit lazily, a few ahead of the workers, so that an interrupt leaves little queued.
-        for change in queue:
-            pending.add(pool.submit(send, change))
-            if len(pending) >= 2 * parallelism:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                outcomes.append(future.result())
-                report(outcomes[-1])
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(send, nxt))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    outcomes += run_bounded(sending, send, parallelism, report)
     return outcomes

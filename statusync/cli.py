@@ -28,6 +28,11 @@ def workspace_options(func: F) -> F:
     return func
 
 
+def progress_bar_enabled() -> bool:
+    # CI logs want one line per item; a bar redrawing itself would be noise there.
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
 def color_enabled() -> bool:
     # https://no-color.org: any non-empty NO_COLOR disables colour; so does a non-terminal.
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -45,9 +50,19 @@ def cli() -> None:
 
 @cli.command()
 @workspace_options
-def validate(mappings: str | None, state: str | None) -> int:
-    """Check every mapping file and statusync.yaml (offline)."""
-    return commands.validate(Workspace.open(mappings, state), sys.stdout)
+@click.option("--remote", is_flag=True,
+              help="Also check every external id against the shop's statuses (needs credentials).")
+@click.option("--parallelism", type=int, default=4, show_default=True,
+              help="With --remote: how many requests may be in flight at once.")
+def validate(mappings: str | None, state: str | None, remote: bool, parallelism: int) -> int:
+    """Check every mapping file and statusync.yaml (offline unless --remote)."""
+    ws = Workspace.open(mappings, state)
+    if not remote:
+        return commands.validate(ws, sys.stdout)
+    from statusync import import_cmd
+
+    return import_cmd.validate_remote(ws, sys.stdout, sys.stderr, parallelism=parallelism,
+                                      progress_bar=progress_bar_enabled())
 
 
 @cli.command()
@@ -79,9 +94,67 @@ def apply(mappings: str | None, state: str | None, planfile: Path | None, yes: b
     return commands.apply(
         Workspace.open(mappings, state), sys.stdout, sys.stderr, planfile=planfile, yes=yes,
         force=force, parallelism=parallelism, color=color_enabled(), lock_timeout=lock_timeout,
-        interactive=sys.stdin.isatty(),
-        progress_bar=sys.stderr.isatty() and not os.environ.get("CI"),
+        interactive=sys.stdin.isatty(), progress_bar=progress_bar_enabled(),
     )
+
+
+@cli.command()
+@workspace_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@click.option("--parallelism", type=int, default=4, show_default=True,
+              help="How many requests may be in flight at once.")
+def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -> int:
+    """Compare every managed integration's live mapping with its file."""
+    from statusync import drift_cmd
+
+    return drift_cmd.drift(Workspace.open(mappings, state), sys.stdout, sys.stderr, fmt=fmt,
+                           color=color_enabled(), parallelism=parallelism,
+                           progress_bar=progress_bar_enabled())
+
+
+@cli.command()
+@workspace_options
+@click.option("--yes", "-y", is_flag=True, help="Reconcile without asking for confirmation.")
+@click.option("--force", is_flag=True, help="Go on even when it exceeds the safety threshold.")
+@click.option("--parallelism", type=int, default=4, show_default=True,
+              help="How many requests may be in flight at once.")
+@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="How long to wait for another run to release the state.")
+def reconcile(mappings: str | None, state: str | None, yes: bool, force: bool, parallelism: int,
+              lock_timeout: float) -> int:
+    """Find drift, then upsert the desired mapping of each drifted integration."""
+    from statusync import drift_cmd
+
+    return drift_cmd.reconcile(
+        Workspace.open(mappings, state), sys.stdout, sys.stderr, yes=yes, force=force,
+        parallelism=parallelism, color=color_enabled(), lock_timeout=lock_timeout,
+        interactive=sys.stdin.isatty(), progress_bar=progress_bar_enabled())
+
+
+@cli.command("import")
+@workspace_options
+@click.option("--integration", "integration_ids", type=click.IntRange(min=1), multiple=True,
+              metavar="ID", help="Integration to import (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Import every integration of the account.")
+@click.option("--force", is_flag=True, help="Overwrite existing mapping files.")
+@click.option("--account", default="default", show_default=True,
+              help="Credentials profile to read the integrations with.")
+@click.option("--parallelism", type=int, default=4, show_default=True,
+              help="How many requests may be in flight at once.")
+@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
+              metavar="SECONDS", help="How long to wait for another run to release the state.")
+def import_(mappings: str | None, state: str | None, integration_ids: tuple[int, ...], all_: bool,
+            force: bool, account: str, parallelism: int, lock_timeout: float) -> int:
+    """Write mapping files from the live mappings and record them in the state."""
+    if bool(integration_ids) == all_:
+        raise click.UsageError("give either --integration ID (one or more) or --all")
+    from statusync import import_cmd
+
+    return import_cmd.import_(
+        Workspace.open(mappings, state), sys.stdout, sys.stderr, integration_ids=integration_ids,
+        all_=all_, force=force, account=account, parallelism=parallelism,
+        lock_timeout=lock_timeout, progress_bar=progress_bar_enabled())
 
 
 @cli.command()
