@@ -250,3 +250,41 @@ def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli:
     log = result.err.rsplit(" ", 1)[-1].strip()
     assert "internal error (RuntimeError)" in result.err
     assert "kaboom" in Path(log).read_text()
+
+
+def test_colour_on_a_terminal_unless_no_color(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from statusync.cli import color_enabled
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert color_enabled()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not color_enabled()
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: an empty value does not count
+    assert color_enabled()
+
+
+def test_settings_choose_the_state_file(project: Project, cli: Cli) -> None:
+    project.write("statusync.yaml", "state: ops/applied.json\n")
+    project.write("ops/applied.json", json.dumps({
+        "version": 1, "serial": 1, "lineage": "L", "integrations": {"7": {
+            "file": "mappings/gone.yaml", "sha256": "x", "account": "default", "name": None,
+            "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+            "applied_at": "2026-01-01T00:00:00Z"}}}))
+    assert "- forget 7" in cli("plan").out
+    assert "No changes" in cli("plan", "--state", "elsewhere.json").out
+
+
+def test_plan_markdown_shows_the_safety_breach_too(project: Project, cli: Cli) -> None:
+    entries = {str(i): {"file": f"mappings/{i}.yaml", "sha256": "x", "account": "default", "name": None,
+                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+                        "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
+    project.write(".statusync/state.json", json.dumps(
+        {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))
+    assert "[!WARNING]" in cli("plan", "--format", "markdown").out

@@ -183,3 +183,11 @@ def test_state_never_holds_secrets_and_plan_files_neither(project: Project, cli:
     for path in (project.state_file, Path("p.json")):
         text = path.read_text()
         assert SECRET_KEY not in text and PUBLIC_KEY not in text
+
+
+def test_env_api_url_wins_over_the_settings(project: Project, cli: Cli, sandbox: Start) -> None:
+    project.write("statusync.yaml", "api_url: https://panel.sendcloud.sc/api/v3\n")
+    project.mapping(1)
+    server = sandbox()  # sets STATUSYNC_API_URL to the sandbox
+    assert cli("apply", "--yes").code == 0
+    assert posts(server) == [200]
