@@ -9,9 +9,7 @@ order and the comments re-attached to their keys.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from statusync import yamlfile
 from statusync.errors import InvalidInput, Problem, StatusyncError
+from statusync.files import atomic_write
 from statusync.loader import parse_spec, shown_path
 from statusync.model import IntegrationSpec
 
@@ -93,7 +92,7 @@ def format_files(paths: list[Path], root: Path, check: bool) -> list[str]:
         raise InvalidInput(problems)
     if not check:
         for path, _, formatted in changed:
-            _write_atomic(path, formatted)
+            atomic_write(path, formatted.encode("utf-8"))
     return [file for _, file, _ in changed]
 
 
@@ -212,17 +211,3 @@ def _yaml() -> YAML:
     yaml.width = 1 << 16  # never fold a long name
     yaml.representer.add_representer(type(None), _represent_none)
     return yaml
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

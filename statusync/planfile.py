@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from statusync.errors import StatusyncError
 from statusync.model import CATEGORIES
 from statusync.plan import Action, Change, Plan
-from statusync.state import atomic_write
+from statusync.files import atomic_write
 
 PLANFILE_KIND = "statusync-plan"
 PLANFILE_VERSION = 1

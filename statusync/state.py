@@ -7,8 +7,6 @@ atomically (temp file, fsync, rename): a crash at any moment leaves the old or t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -18,6 +16,7 @@ from typing import Annotated, Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.errors import StatusyncError
+from statusync.files import atomic_write
 from statusync.model import CATEGORIES, IntegrationSpec, MappingDict
 
 STATE_VERSION = 1
@@ -151,23 +150,3 @@ def save_state(path: Path, state: State) -> State:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, dump_state(written))
     return written
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new bytes, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    # The rename itself must reach the disk too, or a power loss could bring the old file back.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
