@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TextIO
+from typing import ContextManager, TextIO
 
 import click
 
@@ -53,14 +53,9 @@ def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,
 def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes: bool,
           force: bool, parallelism: int, color: bool, lock_timeout: float,
           interactive: bool, progress_bar: bool) -> int:
-    if parallelism < 1:
-        raise StatusyncError("--parallelism must be at least 1")
-
-    def waiting() -> None:
-        click.echo(f"Waiting for another statusync run to release {ws.state_path} ...", file=err)
-
+    check_parallelism(parallelism)
     # The lock is held from planning to the last write, so a second run plans on our results.
-    with state_lock(ws.state_path, lock_timeout, on_wait=waiting):
+    with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
         specs = ws.specs(state)
         if planfile is not None:
@@ -92,12 +87,25 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
     return conclude(outcomes, out, err)
 
 
-def confirm(interactive: bool) -> None:
+def check_parallelism(parallelism: int) -> None:
+    if parallelism < 1:
+        raise StatusyncError("--parallelism must be at least 1")
+
+
+def hold_state_lock(ws: Workspace, timeout: float, err: TextIO) -> ContextManager[None]:
+    """The state lock of a writing run (apply, reconcile), saying so when it has to wait."""
+    def waiting() -> None:
+        click.echo(f"Waiting for another statusync run to release {ws.state_path} ...", file=err)
+
+    return state_lock(ws.state_path, timeout, on_wait=waiting)
+
+
+def confirm(interactive: bool, verb: str = "apply") -> None:
     if not interactive:
-        raise StatusyncError("refusing to apply without confirmation: stdin is not a terminal; "
+        raise StatusyncError(f"refusing to {verb} without confirmation: stdin is not a terminal; "
                              "review the plan and pass --yes")
-    if not click.confirm("Apply these changes?", default=False):
-        raise StatusyncError("apply cancelled; nothing was changed")
+    if not click.confirm(f"{verb.capitalize()} these changes?", default=False):
+        raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
 
 def conclude(outcomes: list[Outcome], out: TextIO, err: TextIO) -> int:
@@ -105,12 +113,18 @@ def conclude(outcomes: list[Outcome], out: TextIO, err: TextIO) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
     out.write(f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
               f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {len(failed)} failed.\n")
+    return report_failures(outcomes, err, "they stay in the plan and the next apply retries them")
+
+
+def report_failures(outcomes: list[Outcome], err: TextIO, retry_note: str) -> int:
+    """Each failed change with the API's detail on `err`; ERROR if any failed, else OK."""
+    failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
         c = outcome.change
         err.write(f"error: {c.action.value} {c.integration_id} ({c.file}) failed: {outcome.error}\n")
     if failed:
         err.write(f"{len(failed)} integration{'' if len(failed) == 1 else 's'} failed; "
-                  "they stay in the plan and the next apply retries them.\n")
+                  f"{retry_note}.\n")
     return ERROR if failed else OK
 
 

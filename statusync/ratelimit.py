@@ -11,12 +11,18 @@ from statusync.settings import BURST_PER_SECOND
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
+# The burst a client allows itself: one token short of the API's. A client takes a token when a
+# request leaves, the API counts it when it arrives, and arrivals bunch up by as much as latency
+# varies (the first request of a connection, which also connects, is the slowest); without a
+# spare token the first request after the burst arrives a few ms early and meets a 429.
+CLIENT_BURST = BURST_PER_SECOND - 1
+
 
 class TokenBucket:
     """`per_minute` requests a minute, at most `burst` at once (the bucket starts full).
 
     Client and sandbox use the same rule, so a client that paces itself with a bucket of the
-    sandbox's size never sees a 429 from it.
+    sandbox's rate and one token less burst (CLIENT_BURST) never sees a 429 from it.
     """
 
     def __init__(self, per_minute: int, burst: int | None = None, *,

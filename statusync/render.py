@@ -62,7 +62,7 @@ def render_json(plan: Plan, out: TextIO, *, breach: str | None = None) -> None:
     out.write("\n")
 
 
-def _cell(value: str | None) -> str:
+def md_cell(value: str | None) -> str:
     # Pipes and backticks would break the table or the code span of a pull-request comment.
     text = show(value).replace("|", "\\|").replace("`", "'")
     return f"`{text}`"
@@ -85,8 +85,8 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None) -> No
             if change.action is Action.FORGET:
                 out.write(lead + "| *all* | *unchanged* | *no longer managed* |\n")
                 continue
-            old = "" if change.action is Action.CREATE else _cell(before)
-            out.write(lead + f"| {category} | {old} | {_cell(after)} |\n")
+            old = "" if change.action is Action.CREATE else md_cell(before)
+            out.write(lead + f"| {category} | {old} | {md_cell(after)} |\n")
             lead = "| | | "
 
 

@@ -63,7 +63,7 @@ class Workspace:
     def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
         """One client per account, each with its own rate limits; credentials checked first."""
         from statusync.api import SendcloudClient
-        from statusync.ratelimit import TokenBucket
+        from statusync.ratelimit import CLIENT_BURST, TokenBucket
 
         wanted = sorted(set(accounts))
         creds = {}
@@ -79,8 +79,8 @@ class Workspace:
         return {
             account: stack.enter_context(SendcloudClient(
                 self.api_url, creds[account],
-                post_limiter=TokenBucket(limits.unsafe_per_minute),
-                get_limiter=TokenBucket(limits.safe_per_minute),
+                post_limiter=TokenBucket(limits.unsafe_per_minute, CLIENT_BURST),
+                get_limiter=TokenBucket(limits.safe_per_minute, CLIENT_BURST),
             ))
             for account in wanted
         }
