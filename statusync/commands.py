@@ -80,7 +80,7 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
             if not yes:
                 confirm(interactive)
             writer = StateWriter(ws.state_path, state)
-            with reporter(len(the_plan.changes), out, err, bar=progress_bar,
+            with reporter(len(the_plan.changes), err, bar=progress_bar,
                           label="Applying") as tick:
                 outcomes = apply_plan(the_plan, writers, writer, parallelism=parallelism,
                                       report=lambda o: tick(o.describe(), o.ok))

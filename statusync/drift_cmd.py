@@ -72,7 +72,7 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
             if not yes:
                 confirm(interactive, "reconcile")
             writer = StateWriter(ws.state_path, state)
-            with reporter(count, out, err, bar=progress_bar, label="Reconciling") as tick:
+            with reporter(count, err, bar=progress_bar, label="Reconciling") as tick:
                 outcomes = apply_plan(plan, clients, writer, parallelism=parallelism,
                                       report=lambda o: tick(o.describe(), o.ok))
     done = sum(1 for o in outcomes if o.ok)
@@ -85,7 +85,7 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
 def _check(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
            err: TextIO, *, parallelism: int, progress_bar: bool) -> DriftReport:
     """Every file's live mapping; progress and errors go to `err`, keeping stdout the report."""
-    with reporter(len(specs), err, err, bar=progress_bar, label="Checking") as tick:
+    with reporter(len(specs), err, bar=progress_bar, label="Checking") as tick:
         report = check_drift(specs, state, readers, parallelism=parallelism,
                              report=lambda checked: tick(checked.describe(), checked.ok))
     for failure in report.failures:

@@ -51,7 +51,7 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
             client = ws.clients([account], stack)[account]
             wanted: list[int | Integration] = (
                 list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
-            with reporter(len(wanted), err, err, bar=progress_bar, label="Reading") as tick:
+            with reporter(len(wanted), err, bar=progress_bar, label="Reading") as tick:
                 lives = run_bounded(wanted, lambda item: _read(client, item), parallelism,
                                     lambda live: tick(live.describe(), live.error is None))
         files, skipped, reasons = _sort_out(ws, lives, account, all_)
@@ -93,7 +93,7 @@ def validate_remote(ws: Workspace, out: TextIO, err: TextIO, *, parallelism: int
                 return loaded, [refusal_finding(refusal)]
             return loaded, status_findings(spec.mapping.as_dict(), statuses)
 
-        with reporter(len(specs), err, err, bar=progress_bar, label="Checking") as tick:
+        with reporter(len(specs), err, bar=progress_bar, label="Checking") as tick:
             results = run_bounded(specs, check, parallelism,
                                   lambda result: tick(_checked(*result), not result[1]))
     problems = [problem for loaded, findings in results if findings

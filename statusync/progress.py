@@ -1,4 +1,7 @@
-"""How a long run shows itself: a progress bar with ETA on a terminal, a line per item in CI."""
+"""How a long run shows itself: a progress bar with ETA on a terminal, a line per item in CI.
+
+Progress always goes to stderr, so that stdout carries only the plan or report, for pipes.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ Tick = Callable[[str, bool], None]
 
 
 @contextmanager
-def reporter(total: int, out: TextIO, err: TextIO, *, bar: bool, label: str) -> Iterator[Tick]:
+def reporter(total: int, stream: TextIO, *, bar: bool, label: str) -> Iterator[Tick]:
     """Yield a callback to call as each of `total` items completes."""
     if not bar:
         done = 0
@@ -20,17 +23,17 @@ def reporter(total: int, out: TextIO, err: TextIO, *, bar: bool, label: str) -> 
         def line(text: str, ok: bool) -> None:
             nonlocal done
             done += 1
-            out.write(f"[{done}/{total}] {text}\n")
-            out.flush()
+            stream.write(f"[{done}/{total}] {text}\n")
+            stream.flush()
 
         yield line
         return
     with click.progressbar(length=total, label=label, show_eta=True, show_pos=True,
-                           file=err) as progress:
+                           file=stream) as progress:
         def tick(text: str, ok: bool) -> None:
             if not ok:
                 # Failures stay visible above the bar instead of being overwritten by it.
-                click.echo(f"\n{text}", file=err)
+                click.echo(f"\n{text}", file=stream)
             progress.update(1)
 
         yield tick
