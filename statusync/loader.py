@@ -12,6 +12,7 @@ from typing import Callable, Collection
 from statusync import yamlfile
 from statusync.errors import InvalidInput, Problem, StatusyncError
 from statusync.model import CATEGORIES, IntegrationSpec, LoadedSpec
+from statusync.validation import validate
 
 Cached = Callable[[str, str], IntegrationSpec | None]
 
@@ -96,7 +97,7 @@ def parse_spec(text: str, file: str) -> tuple[yamlfile.Document, IntegrationSpec
         for category in CATEGORIES:
             if category in mapping:
                 mapping[category] = _external_id(doc, category, mapping[category])
-    spec = yamlfile.validate(IntegrationSpec, doc, _NOUNS)
+    spec = validate(IntegrationSpec, doc, _NOUNS)
     if spec is None:
         raise InvalidInput(doc.problems)
     return doc, spec

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from statusync import yamlfile
 from statusync.errors import InvalidInput, Problem
 from statusync.urls import api_url_problem
+from statusync.validation import validate
 
 SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
@@ -78,7 +79,7 @@ def _parse(data: bytes) -> Settings:
         return Settings(source_sha256=sha256)
     if isinstance(doc.data.get("api_url"), str) and (problem := api_url_problem(doc.data["api_url"])):
         doc.report(("api_url",), problem)
-    settings = yamlfile.validate(Settings, doc, internal={"source_sha256"})
+    settings = validate(Settings, doc, internal={"source_sha256"})
     if settings is None:
         raise InvalidInput(doc.problems)
     return settings.model_copy(update={"source_sha256": sha256})

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import UnionType
-from typing import Annotated, Any, Collection, TypeVar, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -23,7 +20,6 @@ from ruamel.yaml.tag import Tag
 from statusync.errors import InvalidInput, Problem
 
 Loc = tuple[str | int, ...]
-M = TypeVar("M", bound=BaseModel)
 Noun = tuple[str, str]  # what the keys under a location are, and a hint for a missing one
 
 _STR = "tag:yaml.org,2002:str"
@@ -33,7 +29,7 @@ _UNTAGGED = Tag(suffix="!untagged")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT10 = re.compile(r"[-+]?[0-9]+")
+INT10 = re.compile(r"[-+]?[0-9]+")
 _INT8 = re.compile(r"0o[0-7]+")
 _INT16 = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
@@ -143,7 +139,7 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOLS:
         return _BOOLS[text]
-    if _INT10.fullmatch(text):
+    if INT10.fullmatch(text):
         return int(text)
     if _INT8.fullmatch(text):
         return int(text[2:], 8)
@@ -294,121 +290,3 @@ def _syntax_problem(exc: YAMLError, text: str, file: str) -> Problem:
         col = position - (text.rfind("\n", 0, position) + 1) + 1
         return Problem(file, line, col, f"invalid YAML: {reason}")
     return Problem(file, None, None, f"invalid YAML: {reason}")
-
-
-def validate(model: type[M], doc: Document, nouns: dict[Loc, Noun] | None = None,
-             internal: Collection[str] = ()) -> M | None:
-    """`doc.data` as `model`, or None with every validation error added to `doc.problems`.
-
-    `nouns` names what the keys under a location are ("status category") and how to fix a
-    missing one. `internal` names top-level fields the program sets, which a file must not.
-    """
-    for name in internal:
-        if name in doc.data:
-            doc.report((name,), f"unknown key {name!r}", at_key=True)
-            del doc.data[name]
-    try:
-        result = model.model_validate(doc.data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        misspelt = _misspelt(model, errors, internal)
-        for error in errors:
-            loc = tuple(error["loc"])
-            kind = error["type"]
-            if kind != "extra_forbidden" and loc in doc.reported or kind == "missing" and loc in misspelt:
-                continue
-            message = _message(model, doc, error, loc, nouns or {}, internal)
-            if kind == "missing" and len(loc) == 1:  # a top-level key: there is no line to point at
-                doc.problems.append(Problem(doc.file, None, None, message))
-            else:
-                target = loc[:-1] if kind == "missing" else loc
-                doc.problems.append(doc.problem(target, message, at_key=kind in ("extra_forbidden", "missing")))
-        return None
-    return None if doc.problems else result
-
-
-def _misspelt(model: type[BaseModel], errors: list[ErrorDetails], internal: Collection[str]) -> set[Loc]:
-    """The keys that unknown keys look like: reported as misspelt, they need no "missing" too."""
-    meant: set[Loc] = set()
-    for error in errors:
-        if error["type"] == "extra_forbidden":
-            loc = tuple(error["loc"])
-            hint = did_you_mean(str(loc[-1]), _fields_at(model, loc[:-1], internal))
-            if hint is not None:
-                meant.add(loc[:-1] + (hint,))
-    return meant
-
-
-def _message(model: type[BaseModel], doc: Document, error: ErrorDetails, loc: Loc, nouns: dict[Loc, Noun],
-             internal: Collection[str]) -> str:
-    kind, parent, name = error["type"], loc[:-1], ".".join(str(p) for p in loc)
-    noun, fix = nouns.get(parent, ("key", ""))
-    inside = f" in {'.'.join(str(p) for p in parent)}" if parent and noun == "key" else ""
-    if kind in ("extra_forbidden", "missing"):
-        allowed = _fields_at(model, parent, internal)
-        if kind == "missing":
-            return f"missing {'required ' if noun == 'key' else ''}{noun} {loc[-1]!r}{inside}{fix}"
-        hint = did_you_mean(str(loc[-1]), allowed)
-        if hint is not None:
-            return f"unknown {noun} {loc[-1]!r}{inside} (did you mean {hint!r}?)"
-        return f"unknown {noun} {loc[-1]!r}{inside}; expected one of: {', '.join(allowed)}"
-    entry = doc.entries.get(loc)
-    value = error["input"]
-    got = describe(value)
-    ctx = error.get("ctx", {})
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        if entry is not None and entry.style in ('"', "'") and _INT10.fullmatch(str(value)):
-            return f"{name}: expected a number, got {got}; write it unquoted: {value}"
-        return f"{name}: expected an integer, got {got}"
-    if kind in ("float_type", "float_parsing"):
-        return f"{name}: expected a number, got {got}"
-    if kind == "greater_than" and ctx.get("gt") == 0:
-        return f"{name}: expected a positive integer, got {got}"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        words = {"greater_than": "more than", "greater_than_equal": "at least",
-                 "less_than": "less than", "less_than_equal": "at most"}
-        limit = next(iter(ctx.values()))
-        return f"{name}: expected a number {words[kind]} {limit:g}, got {got}"
-    if kind == "string_type":
-        if entry is not None and entry.plain and entry.text:
-            return f"{name}: expected a string, got {got}; quote it: {quote(entry.text)}"
-        return f"{name}: expected a string, got {got}"
-    if kind == "string_too_short":
-        return f"{name}: must not be empty"
-    if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        hint = did_you_mean(str(value), re.findall(r"'([^']*)'", expected)) if isinstance(value, str) else None
-        return f"{name}: expected {expected}, got {got}" + (f" (did you mean {hint!r}?)" if hint else "")
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{name}: expected a mapping of keys to values, got {got}"
-    return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}"
-
-
-def _fields_at(model: type[BaseModel], loc: Loc, internal: Collection[str] = ()) -> list[str]:
-    """The keys a model allows at `loc`, following nested models and dict values."""
-    if not loc:
-        return [name for name in model.model_fields if name not in internal]
-    annotation: Any = model
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field_info = annotation.model_fields.get(str(part))
-            if field_info is None:
-                return []
-            annotation = field_info.annotation
-        elif get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The model or dict inside `X | None` and `Annotated[X, ...]`."""
-    for arg in get_args(annotation) if get_origin(annotation) in (Union, UnionType, Annotated) else ():
-        if arg is not type(None):
-            return _unwrap(arg)
-    return annotation

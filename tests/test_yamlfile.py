@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from statusync import yamlfile
 from statusync.errors import InvalidInput, Problem
+from statusync.validation import validate
 
 
 def problems_of(text: str) -> list[str]:
@@ -151,11 +152,11 @@ class Outer(BaseModel):
 def test_validation_errors_become_located_problems(text: str, expected: list[str]) -> None:
     doc = yamlfile.parse(text, "f.yaml")
     assert doc is not None
-    assert yamlfile.validate(Outer, doc) is None
+    assert validate(Outer, doc) is None
     assert [str(p) for p in doc.problems] == expected
 
 
 def test_validate_returns_the_model_when_all_is_well() -> None:
     doc = yamlfile.parse("inner: {count: 2}\n", "f.yaml")
     assert doc is not None
-    assert yamlfile.validate(Outer, doc) == Outer(inner=Inner(count=2))
+    assert validate(Outer, doc) == Outer(inner=Inner(count=2))
