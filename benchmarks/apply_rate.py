@@ -15,15 +15,12 @@ Not a test: with the defaults it takes about half a minute.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from drift_rate import FIRST_ID, KEYS, in_sync_store, mapping_text
-from statusync.sandbox import SandboxOptions, SandboxServer
+from harness import FIRST_ID, mapping_text, timed_run
+from statusync.sandbox import SandboxOptions
 
 
 def main() -> int:
@@ -41,18 +38,9 @@ def main() -> int:
             path.write_text(mapping_text(integration_id))
         (root / "statusync.yaml").write_text(
             f"rate_limit: {{unsafe_per_minute: {args.post_per_minute}}}\n")
-        options = SandboxOptions(post_per_minute=args.post_per_minute)
-        with SandboxServer(in_sync_store(ids), KEYS, options, port=0) as server:
-            env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url,
-                   "SENDCLOUD_PUBLIC_KEY": KEYS.public_key,
-                   "SENDCLOUD_SECRET_KEY": KEYS.secret_key}
-            started = time.monotonic()
-            run = subprocess.run(
-                [sys.executable, "-m", "statusync", "apply", "--yes",
-                 "--parallelism", str(args.parallelism)],
-                cwd=root, env=env, capture_output=True, text=True, check=False)
-            elapsed = time.monotonic() - started
-            requests = server.store.requests()
+        run, elapsed, requests = timed_run(
+            root, ids, SandboxOptions(post_per_minute=args.post_per_minute),
+            "apply", "--yes", "--parallelism", str(args.parallelism))
     if run.returncode != 0:
         sys.stderr.write(run.stderr[-2000:])
         print(f"statusync apply exited {run.returncode} (expected 0)")

@@ -16,28 +16,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from statusync.credentials import Credentials
-from statusync.model import CATEGORIES
-from statusync.sandbox import Integration, SandboxOptions, SandboxServer, SandboxStore, ShopStatus
+from harness import FIRST_ID, MAPPING, mapping_text, timed_run
+from statusync.sandbox import SandboxOptions
 from statusync.state import Entry, State, now_iso, save_state
-
-MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
-KEYS = Credentials("bench-public", "bench-secret")
-FIRST_ID = 100_000
-
-
-def mapping_text(integration_id: int) -> str:
-    lines = [f"integration_id: {integration_id}", "mapping:"]
-    lines += [f"  {c}: {'null' if MAPPING[c] is None else json.dumps(MAPPING[c])}"
-              for c in CATEGORIES]
-    return "\n".join(lines) + "\n"
 
 
 def write_project(root: Path, ids: range) -> None:
@@ -53,12 +38,6 @@ def write_project(root: Path, ids: range) -> None:
     save_state(root / ".statusync" / "state.json", State(entries=entries))
 
 
-def in_sync_store(ids: range) -> SandboxStore:
-    statuses = tuple(ShopStatus(e, (("en-gb", f"Status {e}"),)) for e in ("1", "2", "3"))
-    return SandboxStore(Integration(id=i, shop_name=f"Shop {i}", statuses=statuses,
-                                    mapping=tuple(MAPPING[c] for c in CATEGORIES)) for i in ids)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--integrations", type=int, default=1000)
@@ -71,18 +50,9 @@ def main() -> int:
         write_project(root, ids)
         (root / "statusync.yaml").write_text(
             f"rate_limit: {{safe_per_minute: {args.get_per_minute}}}\n")
-        options = SandboxOptions(get_per_minute=args.get_per_minute)
-        with SandboxServer(in_sync_store(ids), KEYS, options, port=0) as server:
-            env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url,
-                   "SENDCLOUD_PUBLIC_KEY": KEYS.public_key,
-                   "SENDCLOUD_SECRET_KEY": KEYS.secret_key}
-            started = time.monotonic()
-            run = subprocess.run(
-                [sys.executable, "-m", "statusync", "drift", "--format", "json",
-                 "--parallelism", str(args.parallelism)],
-                cwd=root, env=env, capture_output=True, text=True, check=False)
-            elapsed = time.monotonic() - started
-            requests = server.store.requests()
+        run, elapsed, requests = timed_run(
+            root, ids, SandboxOptions(get_per_minute=args.get_per_minute),
+            "drift", "--format", "json", "--parallelism", str(args.parallelism))
     if run.returncode != 0:
         sys.stderr.write(run.stderr[-2000:])
         print(f"statusync drift exited {run.returncode} (expected 0: all in sync)")

@@ -28,6 +28,15 @@ def workspace_options(func: F) -> F:
     return func
 
 
+parallelism_option = click.option(
+    "--parallelism", type=click.IntRange(min=1), default=4, show_default=True,
+    help="How many API requests may be in flight at once.")
+lock_timeout_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True, metavar="SECONDS",
+    help="How long to wait for another run to release the state.")
+
+
 def progress_bar_enabled() -> bool:
     # CI logs want one line per item; a bar redrawing itself would be noise there.
     return sys.stderr.isatty() and not os.environ.get("CI")
@@ -52,8 +61,7 @@ def cli() -> None:
 @workspace_options
 @click.option("--remote", is_flag=True,
               help="Also check every external id against the shop's statuses (needs credentials).")
-@click.option("--parallelism", type=int, default=4, show_default=True,
-              help="With --remote: how many requests may be in flight at once.")
+@parallelism_option
 def validate(mappings: str | None, state: str | None, remote: bool, parallelism: int) -> int:
     """Check every mapping file and statusync.yaml (offline unless --remote)."""
     ws = Workspace.open(mappings, state)
@@ -84,10 +92,8 @@ def plan(mappings: str | None, state: str | None, detailed_exitcode: bool, fmt: 
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even when the plan exceeds the safety threshold.")
-@click.option("--parallelism", type=int, default=4, show_default=True,
-              help="How many requests may be in flight at once.")
-@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
-              metavar="SECONDS", help="How long to wait for another run to release the state.")
+@parallelism_option
+@lock_timeout_option
 def apply(mappings: str | None, state: str | None, planfile: Path | None, yes: bool, force: bool,
           parallelism: int, lock_timeout: float) -> int:
     """Upsert the changed integrations and record each success in the state."""
@@ -102,8 +108,7 @@ def apply(mappings: str | None, state: str | None, planfile: Path | None, yes: b
 @workspace_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
-@click.option("--parallelism", type=int, default=4, show_default=True,
-              help="How many requests may be in flight at once.")
+@parallelism_option
 def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -> int:
     """Compare every managed integration's live mapping with its file."""
     from statusync import drift_cmd
@@ -117,10 +122,8 @@ def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -
 @workspace_options
 @click.option("--yes", "-y", is_flag=True, help="Reconcile without asking for confirmation.")
 @click.option("--force", is_flag=True, help="Go on even when it exceeds the safety threshold.")
-@click.option("--parallelism", type=int, default=4, show_default=True,
-              help="How many requests may be in flight at once.")
-@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
-              metavar="SECONDS", help="How long to wait for another run to release the state.")
+@parallelism_option
+@lock_timeout_option
 def reconcile(mappings: str | None, state: str | None, yes: bool, force: bool, parallelism: int,
               lock_timeout: float) -> int:
     """Find drift, then upsert the desired mapping of each drifted integration."""
@@ -140,10 +143,8 @@ def reconcile(mappings: str | None, state: str | None, yes: bool, force: bool, p
 @click.option("--force", is_flag=True, help="Overwrite existing mapping files.")
 @click.option("--account", default="default", show_default=True,
               help="Credentials profile to read the integrations with.")
-@click.option("--parallelism", type=int, default=4, show_default=True,
-              help="How many requests may be in flight at once.")
-@click.option("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT, show_default=True,
-              metavar="SECONDS", help="How long to wait for another run to release the state.")
+@parallelism_option
+@lock_timeout_option
 def import_(mappings: str | None, state: str | None, integration_ids: tuple[int, ...], all_: bool,
             force: bool, account: str, parallelism: int, lock_timeout: float) -> int:
     """Write mapping files from the live mappings and record them in the state."""

@@ -53,7 +53,6 @@ def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,
 def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes: bool,
           force: bool, parallelism: int, color: bool, lock_timeout: float,
           interactive: bool, progress_bar: bool) -> int:
-    check_parallelism(parallelism)
     # The lock is held from planning to the last write, so a second run plans on our results.
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
@@ -85,11 +84,6 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
                 outcomes = apply_plan(the_plan, writers, writer, parallelism=parallelism,
                                       report=lambda o: tick(o.describe(), o.ok))
     return conclude(outcomes, out, err)
-
-
-def check_parallelism(parallelism: int) -> None:
-    if parallelism < 1:
-        raise StatusyncError("--parallelism must be at least 1")
 
 
 def hold_state_lock(ws: Workspace, timeout: float, err: TextIO) -> ContextManager[None]:

@@ -10,7 +10,7 @@ import click
 
 from statusync.apply import StateWriter, apply_plan
 from statusync.commands import (
-    CHANGES, ERROR, OK, check_parallelism, confirm, hold_state_lock, report_failures,
+    CHANGES, ERROR, OK, confirm, hold_state_lock, report_failures,
 )
 from statusync.drift import DriftReport, MappingReader, Status, check_drift, reconcile_plan
 from statusync.drift_render import render, render_text
@@ -28,7 +28,6 @@ _FILE_ONLY = (Status.INVALID, Status.NOT_FOUND)
 def drift(ws: Workspace, out: TextIO, err: TextIO, *, fmt: str, color: bool, parallelism: int,
           progress_bar: bool) -> int:
     """Report every managed integration's drift on `out`; read-only, so no lock."""
-    check_parallelism(parallelism)
     state = ws.state()
     specs = ws.specs(state)
     with ExitStack() as stack:
@@ -45,7 +44,6 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
               parallelism: int, color: bool, lock_timeout: float, interactive: bool,
               progress_bar: bool) -> int:
     """Drift, then upsert each drifted integration's file, recording each success like apply."""
-    check_parallelism(parallelism)
     # Held from reading the state to the last write, as apply does, so runs never interleave.
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()

@@ -10,7 +10,7 @@ from typing import Sequence, TextIO
 from statusync import yamlfile
 from statusync.api import ApiError, Integration, SendcloudClient
 from statusync.apply import StateWriter
-from statusync.commands import OK, check_parallelism, hold_state_lock
+from statusync.commands import OK, hold_state_lock
 from statusync.errors import InvalidInput, StatusyncError
 from statusync.importer import ImportedFile, imported_file, refusals
 from statusync.model import LoadedSpec, MappingDict
@@ -41,7 +41,6 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
             progress_bar: bool) -> int:
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
     so that it can be piped to `git add`, and everything else goes to stderr."""
-    check_parallelism(parallelism)
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
         # Local files are validated first: any of them may already manage an integration asked for.
@@ -76,7 +75,6 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
 def validate_remote(ws: Workspace, out: TextIO, err: TextIO, *, parallelism: int,
                     progress_bar: bool) -> int:
     """The local checks, then every external id against its shop's statuses, deleted ones included."""
-    check_parallelism(parallelism)
     specs = ws.specs()  # invalid files end the run here, before any request
     with ExitStack() as stack:
         clients = ws.clients({s.spec.account for s in specs}, stack)

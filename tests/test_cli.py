@@ -108,7 +108,8 @@ def test_missing_mappings_directory_is_a_clear_error(project: Project, cli: Cli)
 
 
 @pytest.mark.parametrize("args", [["bogus"], ["plan", "--nope"], ["plan", "--format", "yaml"],
-                                  ["apply", "--parallelism", "many"]])
+                                  ["apply", "--parallelism", "many"], ["apply", "--parallelism", "0"],
+                                  ["drift", "--lock-timeout", "1"]])
 def test_usage_errors_exit_1_not_2(project: Project, cli: Cli, args: list[str]) -> None:
     result = cli(*args)
     assert result.code == 1 and "Error" in result.err
