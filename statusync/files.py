@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from statusync.errors import StatusyncError
+
 
 def _new_file_mode() -> int:
     # What open() would give a new file: 0o666 less the umask (read without changing it for
@@ -16,7 +18,19 @@ def _new_file_mode() -> int:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` (temp file, fsync, rename), keeping the file's permissions."""
+    """Replace `path` with `data` (temp file, fsync, rename), keeping the file's permissions.
+
+    A failure (permissions, a full disk) is a StatusyncError naming the file; the old content
+    is then still in place.
+    """
+    try:
+        _replace(path, data)
+    except OSError as exc:
+        raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _replace(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:

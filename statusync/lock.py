@@ -30,8 +30,11 @@ def state_lock(state_path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT, *,
                on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the lock of `state_path`, waiting at most `timeout` seconds for another run."""
     path = lock_path(state_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StatusyncError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
     try:
         deadline = clock() + timeout
         waited = False

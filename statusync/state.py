@@ -147,6 +147,5 @@ def dump_state(state: State) -> bytes:
 def save_state(path: Path, state: State) -> State:
     """Write `state` with the next serial, atomically; return what was written."""
     written = replace(state, serial=state.serial + 1, lineage=state.lineage or str(uuid.uuid4()))
-    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, dump_state(written))
     return written

@@ -77,3 +77,16 @@ def test_entry_becomes_a_spec() -> None:
 def test_dump_is_deterministic() -> None:
     state = State(serial=3, lineage="L").with_entry(1, entry())
     assert dump_state(state) == dump_state(state)
+
+
+@pytest.mark.parametrize("blocker", ["file-in-the-way", "directory-in-the-way"])
+def test_an_unwritable_state_is_a_clear_error(tmp_path: Path, blocker: str) -> None:
+    if blocker == "file-in-the-way":  # the state's directory cannot be created
+        (tmp_path / "dir").write_text("")
+        path = tmp_path / "dir" / "state.json"
+    else:  # the rename onto the state fails
+        path = tmp_path / "state.json"
+        (path / "keep").mkdir(parents=True)
+    with pytest.raises(StatusyncError, match="cannot write .*state.json"):
+        save_state(path, State().with_entry(1, entry()))
+    assert sorted(p.name for p in tmp_path.rglob("*")) in (["dir"], ["keep", "state.json"])
