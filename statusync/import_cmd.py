@@ -12,12 +12,12 @@ from statusync.api import ApiError, Integration, SendcloudClient
 from statusync.apply import StateWriter
 from statusync.commands import OK, hold_state_lock
 from statusync.errors import InvalidInput, StatusyncError
+from statusync.files import atomic_write
 from statusync.importer import ImportedFile, imported_file, refusals
 from statusync.model import LoadedSpec, MappingDict
 from statusync.parallel import run_bounded
 from statusync.progress import reporter
 from statusync.remote import Finding, integration_refusal, located, refusal_finding, status_findings
-from statusync.files import atomic_write
 from statusync.workspace import Workspace
 
 
@@ -62,7 +62,7 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
         ws.mappings_dir.mkdir(parents=True, exist_ok=True)
         writer = StateWriter(ws.state_path, state)
         for item in files:
-            _write(item)
+            atomic_write(item.path, item.data)
             writer.record([item.change()])
             out.write(f"{item.file}\n")
             out.flush()
@@ -138,13 +138,6 @@ def _sort_out(ws: Workspace, lives: list[Live], account: str, all_: bool
         except StatusyncError as exc:
             reasons.append(str(exc))
     return sorted(files, key=lambda item: item.file), skipped, reasons
-
-
-def _write(item: ImportedFile) -> None:
-    try:
-        atomic_write(item.path, item.data)
-    except OSError as exc:
-        raise StatusyncError(f"{item.file}: cannot write the file: {exc.strerror or exc}") from None
 
 
 def _checked(loaded: LoadedSpec, findings: list[Finding]) -> str:
