@@ -24,8 +24,9 @@ external id the shop does not have (or deleted): the API then reports it with `i
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
-from typing import Annotated, Iterable, Mapping
+from typing import Annotated, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -36,6 +37,8 @@ from statusync.errors import StatusyncError
 from statusync.model import CATEGORIES, ExternalId, IntegrationSpec
 from statusync.sandbox.payloads import location
 from statusync.sandbox.store import PRESTASHOP_V2, Integration, SandboxStore, ShopStatus, now
+
+V = TypeVar("V", int, str)
 
 # Not a secret: printed at start-up so that a demo works without real keys.
 DEMO_CREDENTIALS = Credentials("demo-public-key", "demo-secret-key")
@@ -80,9 +83,7 @@ class IntegrationSeed(BaseModel):
     @field_validator("statuses")
     @classmethod
     def _unique_statuses(cls, statuses: list[StatusSeed]) -> list[StatusSeed]:
-        ids = [s.external_id for s in statuses]
-        twice = sorted({e for e in ids if ids.count(e) > 1})
-        if twice:
+        if twice := _repeated([s.external_id for s in statuses]):
             raise ValueError(f"duplicate external_id {', '.join(map(repr, twice))}")
         return statuses
 
@@ -110,11 +111,14 @@ class SeedFile(BaseModel):
     @field_validator("integrations")
     @classmethod
     def _unique_ids(cls, integrations: list[IntegrationSeed]) -> list[IntegrationSeed]:
-        ids = [i.id for i in integrations]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        if twice:
+        if twice := _repeated([i.id for i in integrations]):
             raise ValueError(f"duplicate integration id {', '.join(map(str, twice))}")
         return integrations
+
+
+def _repeated(values: list[V]) -> list[V]:
+    """The values that occur more than once, sorted."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 def seed_from_specs(specs: Iterable[IntegrationSpec]) -> SandboxStore:
