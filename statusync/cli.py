@@ -28,6 +28,9 @@ def workspace_options(func: F) -> F:
     return func
 
 
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+    show_default=True, help="text for people, json for scripts, markdown for GitHub.")
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(min=1), default=4, show_default=True,
     help="How many API requests may be in flight at once.")
@@ -76,8 +79,7 @@ def validate(mappings: str | None, state: str | None, remote: bool, parallelism:
 @cli.command()
 @workspace_options
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@format_option
 @click.option("--out", "out", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan for 'statusync apply PLANFILE'.")
 def plan(mappings: str | None, state: str | None, detailed_exitcode: bool, fmt: str,
@@ -106,8 +108,7 @@ def apply(mappings: str | None, state: str | None, planfile: Path | None, yes: b
 
 @cli.command()
 @workspace_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@format_option
 @parallelism_option
 def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -> int:
     """Compare every managed integration's live mapping with its file."""
@@ -175,13 +176,14 @@ def schema() -> int:
 @cli.command()
 @workspace_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to serve on.")
-@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to serve on (0: any free port).")
 @click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Seed file of integrations (default: those named by the mapping files).")
-@click.option("--latency", type=float, default=0.0, metavar="SECONDS",
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
               help="Delay added to every API request.")
-@click.option("--post-per-minute", type=int, help="Rate limit for POST (answers 429 beyond it).")
-@click.option("--get-per-minute", type=int, help="Rate limit for GET (answers 429 beyond it).")
+@click.option("--post-per-minute", type=click.IntRange(min=1), help="Rate limit for POST (answers 429 beyond it).")
+@click.option("--get-per-minute", type=click.IntRange(min=1), help="Rate limit for GET (answers 429 beyond it).")
 def sandbox(mappings: str | None, state: str | None, host: str, port: int, seed: Path | None,
             latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
     """Run a local fake Sendcloud API for demos and tests."""
