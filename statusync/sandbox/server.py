@@ -168,8 +168,9 @@ class SandboxServer:
         try:
             self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store),
                                       options.verbose)
-        except OSError as exc:
-            raise StatusyncError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+            raise StatusyncError(f"cannot serve on {host}:{port}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
         for rule in options.faults:
             store.add_fault(rule)
         self._thread: threading.Thread | None = None
