@@ -13,10 +13,10 @@ import click
 from statusync.apply import Outcome, StateWriter, apply_plan
 from statusync.errors import StatusyncError
 from statusync.lock import state_lock
-from statusync.plan import Action, Plan, make_plan, safety_breach
+from statusync.plan import Action, make_plan, safety_breach
 from statusync.planfile import read_planfile, stale_reasons, write_planfile
 from statusync.progress import reporter
-from statusync.render import render_json, render_markdown, render_text
+from statusync.render import render, render_text
 from statusync.workspace import Workspace
 
 OK, ERROR, CHANGES = 0, 1, 2
@@ -26,15 +26,6 @@ def validate(ws: Workspace, out: TextIO) -> int:
     specs = ws.specs()
     out.write(f"{len(specs)} mapping file{'' if len(specs) == 1 else 's'} valid.\n")
     return OK
-
-
-def render(plan: Plan, fmt: str, out: TextIO, *, color: bool, breach: str | None) -> None:
-    if fmt == "json":
-        render_json(plan, out, breach=breach)
-    elif fmt == "markdown":
-        render_markdown(plan, out, breach=breach)
-    else:
-        render_text(plan, out, color=color, breach=breach)
 
 
 def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,

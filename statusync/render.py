@@ -57,7 +57,8 @@ def _text_change(change: Change, out: TextIO, paint: Callable[..., str]) -> None
     out.write("\n")
 
 
-def render_json(plan: Plan, out: TextIO, *, breach: str | None = None) -> None:
+def render_json(plan: Plan, out: TextIO) -> None:
+    """The contract's JSON document; a safety breach is not part of it (apply refuses anyway)."""
     json.dump(plan.data(), out, indent=2, ensure_ascii=False)
     out.write("\n")
 
@@ -90,4 +91,11 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None) -> No
             lead = "| | | "
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+def render(plan: Plan, fmt: str, out: TextIO, *, color: bool, breach: str | None) -> None:
+    """`plan` in the format `--format` names."""
+    if fmt == "json":
+        render_json(plan, out)
+    elif fmt == "markdown":
+        render_markdown(plan, out, breach=breach)
+    else:
+        render_text(plan, out, color=color, breach=breach)
