@@ -125,3 +125,41 @@ def test_on_a_terminal_answering_no_changes_nothing(project: Project, sandbox: S
     os.close(master)
     assert proc.returncode == 1 and "cancelled" in err
     assert server.store.requests() == [] and not project.state_file.exists()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(project: Project) -> None:
+    import httpx
+
+    project.mapping(7, rts='"picked"', extra="name: Shop Seven\n")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDCLOUD_", "STATUSYNC_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "statusync", "sandbox", "--port", str(port)],
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "Ctrl-C" not in banner:
+            line = proc.stdout.readline()
+            assert line, f"the sandbox stopped: {proc.stderr.read() if proc.stderr else ''}"
+            banner += line
+        assert f"http://127.0.0.1:{port}/api/v3" in banner
+        assert "SENDCLOUD_PUBLIC_KEY=demo-public-key" in banner  # no keys set: the demo pair
+        auth = ("demo-public-key", "demo-secret-key")
+        base = f"http://127.0.0.1:{port}/api/v3"
+        integrations = httpx.get(f"{base}/integrations", auth=auth).json()["data"]
+        assert [(i["id"], i["shop_name"]) for i in integrations] == [(7, "Shop Seven")]
+        statuses = httpx.get(f"{base}/shop-order-statuses", params={"integration_id": 7},
+                             auth=auth).json()["data"]
+        assert {s["external_id"] for s in statuses} == {"picked", "2", "3"}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err and "stopped" in out
