@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 
@@ -38,16 +38,22 @@ _DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "rese
 
 
 class StateWriter:
-    """The state as the run goes: every accepted change is written before the next is recorded.
+    """The state as the run goes: `record` returns once the changes are on disk.
 
-    Workers finish in any order; the lock makes each write carry every earlier success, so a
-    run killed at any moment leaves a state that claims exactly what the API accepted so far.
+    Workers finish in any order. Each write carries every change recorded so far, so the file
+    always claims exactly what the API accepted (a run killed at any moment leaves no more and
+    at most the in-flight changes less). Writes are group commits: while one is under way, the
+    changes recorded meanwhile wait and go to disk together in the next one, so a large state
+    (4 MB at 10,000 integrations) is not rewritten once per accepted POST when the API is fast.
     """
 
     def __init__(self, path: Path, state: State) -> None:
         self.path = path
         self.state = state
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()        # guards state and the counters
+        self._write_lock = threading.Lock()  # one write at a time
+        self._recorded = 0  # record() calls folded into self.state
+        self._saved = 0     # of those, how many are on disk
 
     def record(self, changes: Iterable[Change]) -> None:
         with self._lock:
@@ -60,7 +66,18 @@ class StateWriter:
                     state = state.with_entry(change.integration_id, Entry(
                         change.file, change.sha256, change.account, change.name,
                         dict(change.after), now_iso()))
-            self.state = save_state(self.path, state)
+            self.state = state
+            self._recorded += 1
+            mine = self._recorded
+        with self._write_lock:
+            if self._saved >= mine:
+                return  # the write that just finished carried this record too
+            with self._lock:
+                snapshot, upto = self.state, self._recorded
+            written = save_state(self.path, snapshot)
+            with self._lock:
+                self.state = replace(self.state, serial=written.serial, lineage=written.lineage)
+                self._saved = upto
 
 
 def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWriter, *,

@@ -1,11 +1,14 @@
 import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from statusync.apply import Outcome, StateWriter, apply_plan
 from statusync.errors import StatusyncError
 from statusync.model import MappingDict
 from statusync.plan import make_plan
-from statusync.state import load_state, save_state
+from statusync.state import State, load_state, save_state
 from tests.helpers import loaded, mapping, state_of
 
 A = mapping("1", "2", "3", None)
@@ -85,3 +88,37 @@ def test_every_success_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
     assert len(outcomes) == 29
     serial = load_state(path).serial
     assert serial == 29  # one write per accepted integration
+
+
+def test_records_made_during_a_write_go_to_disk_together(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import statusync.apply
+
+    path = tmp_path / "state.json"
+    writer = StateWriter(path, load_state(path))
+    first_write_started, first_write_may_finish = threading.Event(), threading.Event()
+    saved: list[list[int]] = []
+
+    def slow_save(target: Path, state: State) -> State:
+        if not saved:
+            first_write_started.set()
+            first_write_may_finish.wait(10)
+        saved.append(sorted(state.entries))
+        return save_state(target, state)
+
+    monkeypatch.setattr(statusync.apply, "save_state", slow_save)
+    plan = make_plan([loaded(i, A) for i in range(1, 6)], state_of())
+    first = threading.Thread(target=writer.record, args=([plan.changes[0]],))
+    first.start()
+    assert first_write_started.wait(10)
+    others = [threading.Thread(target=writer.record, args=([c],)) for c in plan.changes[1:]]
+    for thread in others:
+        thread.start()
+    while len(writer.state.entries) < 5:  # the others are folded in and wait for the write
+        time.sleep(0.001)
+    first_write_may_finish.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert saved == [[1], [1, 2, 3, 4, 5]]  # two writes for five records
+    assert sorted(load_state(path).entries) == [1, 2, 3, 4, 5]
+    assert load_state(path).serial == 2
