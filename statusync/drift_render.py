@@ -8,7 +8,7 @@ from typing import Callable, TextIO
 import click
 
 from statusync.drift import Cause, DriftReport, IntegrationDrift, Status
-from statusync.render import md_cell, show
+from statusync.render import MARKDOWN_BUDGET, MarkdownBudget, md_cell, show
 
 _SYMBOL = {Status.DRIFTED: "~", Status.INVALID: "!", Status.NOT_FOUND: "?"}
 _COLOR = {Status.DRIFTED: "yellow", Status.INVALID: "red", Status.NOT_FOUND: "red"}
@@ -120,7 +120,8 @@ def _who(drift: IntegrationDrift) -> str:
     return f"{drift.integration_id}" + (f" ({name.replace('|', '/')})" if name else "")
 
 
-def render_markdown(report: DriftReport, out: TextIO) -> None:
+def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET) -> None:
+    out = MarkdownBudget(stream, budget)
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
     total = len(report.integrations)
     if listed:
@@ -138,27 +139,31 @@ def render_markdown(report: DriftReport, out: TextIO) -> None:
                   "| integration | file | category | desired | live | last applied | cause |\n"
                   "| --- | --- | --- | --- | --- | --- | --- |\n")
         for drift in differing:
+            rows = []
             lead = f"| {_who(drift)} | `{drift.file}` "
             cause = cause_text(drift)
             for d in drift.differences:
                 applied = "*never applied*" if drift.last_applied is None else md_cell(d.last_applied)
-                out.write(lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
-                          f"| {applied} | {cause} |\n")
+                rows.append(lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
+                            f"| {applied} | {cause} |\n")
                 lead, cause = "| | ", ""
+            out.group(rows)
+        out.note("integrations with differences", "statusync drift")
     invalid = [d for d in report.integrations if d.invalid]
     if invalid:
         out.write("\n### Invalid live entries\n\n"
                   "These point at shop statuses that the shop has deleted.\n\n"
                   "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
         for drift in invalid:
-            for entry in drift.invalid:
-                out.write(f"| {_who(drift)} | `{drift.file}` | {entry.category} "
-                          f"| {md_cell(entry.external_id)} |\n")
+            out.group([f"| {_who(drift)} | `{drift.file}` | {entry.category} "
+                       f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid])
+        out.note("integrations with invalid entries", "statusync drift")
     missing = report.with_status(Status.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
         for drift in missing:
-            out.write(f"- {_who(drift)} `{drift.file}`: {note(drift)}\n")
+            out.group([f"- {_who(drift)} `{drift.file}`: {note(drift)}\n"])
+        out.note("integrations not found", "statusync drift")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:
         out.write("\n### What to do\n\n" + "".join(f"- {hint}\n" for hint in todo))

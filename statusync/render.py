@@ -69,26 +69,65 @@ def md_cell(value: str | None) -> str:
     return f"`{text}`"
 
 
-def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None) -> None:
-    out.write(f"### statusync plan\n\n**{summary_line(plan)}**\n")
+# GitHub keeps a comment or an issue body to 65,536 characters; a markdown report stops listing
+# rows before that, leaving room for the lines that follow and a note of what was left out.
+MARKDOWN_BUDGET = 60_000
+
+
+class MarkdownBudget:
+    """Writes whole groups of table rows while they fit, and counts the groups left out."""
+
+    def __init__(self, out: TextIO, limit: int = MARKDOWN_BUDGET) -> None:
+        self.out = out
+        self.left = limit
+        self.omitted = 0
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.left -= len(text)
+
+    def group(self, rows: list[str]) -> None:
+        text = "".join(rows)
+        if self.omitted or len(text) > self.left:
+            self.omitted += 1
+        else:
+            self.write(text)
+
+    def note(self, what: str, command: str) -> None:
+        """Say what the last table left out; the next table starts afresh."""
+        if self.omitted:
+            self.write(f"\n*… and {self.omitted} more {what} not shown here: run "
+                       f"`{command}` for the full list.*\n")
+            self.omitted = 0
+
+
+def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
+                    budget: int = MARKDOWN_BUDGET) -> None:
+    table = MarkdownBudget(out, budget)
+    table.write(f"### statusync plan\n\n**{summary_line(plan)}**\n")
     if breach:
-        out.write(f"\n> [!WARNING]\n> {breach}.\n")
+        table.write(f"\n> [!WARNING]\n> {breach}.\n")
     if not plan.changes:
-        out.write("\nNo changes.\n")
+        table.write("\nNo changes.\n")
         return
-    out.write("\n| action | integration | file | category | before | after |\n"
-              "| --- | --- | --- | --- | --- | --- |\n")
+    table.write("\n| action | integration | file | category | before | after |\n"
+                "| --- | --- | --- | --- | --- | --- |\n")
     for change in plan.changes:
-        name = f" ({change.name.replace('|', '/')})" if change.name else ""
-        lead = f"| {change.action.value} | {change.integration_id}{name} | `{change.file}` "
-        rows = change.differences() or [("", None, None)]
-        for category, before, after in rows:
-            if change.action is Action.FORGET:
-                out.write(lead + "| *all* | *unchanged* | *no longer managed* |\n")
-                continue
-            old = "" if change.action is Action.CREATE else md_cell(before)
-            out.write(lead + f"| {category} | {old} | {md_cell(after)} |\n")
-            lead = "| | | "
+        table.group(_markdown_rows(change))
+    table.note("changes", "statusync plan")
+
+
+def _markdown_rows(change: Change) -> list[str]:
+    name = f" ({change.name.replace('|', '/')})" if change.name else ""
+    lead = f"| {change.action.value} | {change.integration_id}{name} | `{change.file}` "
+    if change.action is Action.FORGET:
+        return [lead + "| *all* | *unchanged* | *no longer managed* |\n"]
+    rows = []
+    for category, before, after in change.differences():
+        old = "" if change.action is Action.CREATE else md_cell(before)
+        rows.append(lead + f"| {category} | {old} | {md_cell(after)} |\n")
+        lead = "| | | "
+    return rows
 
 
 def render(plan: Plan, fmt: str, out: TextIO, *, color: bool, breach: str | None) -> None:

@@ -173,6 +173,20 @@ def test_markdown_is_an_issue_body() -> None:
     assert "### What to do" in text and "`statusync reconcile`" in text
 
 
+
+def test_markdown_stays_within_what_a_github_issue_holds() -> None:
+    drifted = [compare(loaded(i, DESIRED), DESIRED, live(mapping("9", "8", "7", "6")))
+               for i in range(1, 3001)]
+    out = io.StringIO()
+    render_markdown(DriftReport(tuple(drifted)), out)
+    text = out.getvalue()
+    assert len(text) < 65_536
+    shown = text.count(" | READY_TO_SEND | ")
+    assert 0 < shown < 3000
+    assert (f"… and {3000 - shown} more integrations with differences not shown here: "
+            "run `statusync drift`") in text
+    assert "### What to do" in text
+
 def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> None:
     report = _report()
     plan = reconcile_plan(report, managed=5)

@@ -68,3 +68,20 @@ def test_markdown_without_changes() -> None:
     out = io.StringIO()
     render_markdown(make_plan([], state_of()), out)
     assert "No changes." in out.getvalue()
+
+
+def test_markdown_stays_within_what_a_github_comment_holds() -> None:
+    plan = make_plan([loaded(i, A, name="Shop " + "x" * 40) for i in range(1, 2001)], state_of())
+    out = io.StringIO()
+    render_markdown(plan, out)
+    md = out.getvalue()
+    assert len(md) < 65_536
+    shown = md.count("| create |")
+    assert 50 < shown < 2000
+    assert f"… and {2000 - shown} more changes not shown here: run `statusync plan`" in md
+
+
+def test_markdown_lists_everything_when_it_fits() -> None:
+    out = io.StringIO()
+    render_markdown(make_plan([loaded(i, A) for i in range(1, 11)], state_of()), out)
+    assert out.getvalue().count("| create |") == 10 and "not shown" not in out.getvalue()
