@@ -119,6 +119,22 @@ def test_import_all_skips_what_has_no_mapping(project: Project, cli: Cli, sandbo
     assert not list((project.root / "mappings").glob("webshop-*"))
 
 
+
+def test_import_all_again_adds_new_shops_and_leaves_managed_ones_alone(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    server = sandbox()
+    add_shop(server, 1, "ACME NL")
+    assert cli("import", "--all").code == 0
+    imported = project.root / "mappings" / "acme-nl-1.yaml"
+    imported.write_text(imported.read_text() + "# reviewed\n")  # a local edit to keep
+    add_shop(server, 2, "ACME DE")
+    result = cli("import", "--all")
+    assert result.code == 0, result.err
+    assert result.out == "mappings/acme-de-2.yaml\n"
+    assert "note: skipped integration 1: already managed by mappings/acme-nl-1.yaml" in result.err
+    assert imported.read_text().endswith("# reviewed\n")
+    assert sorted(load_state(project.state_file).entries) == [1, 2]
+
 def test_import_of_an_unknown_integration_names_it(project: Project, cli: Cli,
                                                    sandbox: Start) -> None:
     server = sandbox()
