@@ -46,7 +46,9 @@ class TokenBucket:
         """Take a token and return 0, or take nothing and return the seconds until one is due."""
         with self._lock:
             self._refill()
-            if self._tokens >= 1:
+            # A hair's tolerance: after sleeping exactly the wait it named, float rounding can
+            # leave 0.999999... tokens, and a wait too small to move the clock would repeat forever.
+            if self._tokens >= 1 - 1e-9:
                 self._tokens -= 1
                 return 0.0
             return (1 - self._tokens) / self.rate

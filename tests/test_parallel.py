@@ -1,0 +1,47 @@
+import threading
+
+import pytest
+
+from statusync.parallel import run_bounded
+
+
+@pytest.mark.parametrize("parallelism", [1, 3, 8])
+def test_every_item_once_and_never_more_than_parallelism_at_once(parallelism: int) -> None:
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    barrier_free = threading.Event()
+    barrier_free.set()
+
+    def work(item: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        with lock:
+            running -= 1
+        return item * 2
+
+    seen: list[int] = []
+    results = run_bounded(range(50), work, parallelism, seen.append)
+    assert sorted(results) == [i * 2 for i in range(50)]
+    assert seen == results  # on_done sees each result, in completion order
+    assert peak <= parallelism
+
+
+def test_an_exception_in_work_propagates_and_stops_the_rest() -> None:
+    started: list[int] = []
+
+    def work(item: int) -> int:
+        started.append(item)
+        if item == 0:
+            raise RuntimeError("boom")
+        return item
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_bounded(range(1000), work, 2)
+    assert len(started) < 1000  # queued work was cancelled, not run
+
+
+def test_nothing_to_do() -> None:
+    assert run_bounded([], lambda x: x, 4) == []
