@@ -6,18 +6,20 @@ from statusync.parallel import run_bounded
 
 
 @pytest.mark.parametrize("parallelism", [1, 3, 8])
-def test_every_item_once_and_never_more_than_parallelism_at_once(parallelism: int) -> None:
+def test_every_item_once_and_exactly_parallelism_at_once(parallelism: int) -> None:
     running = 0
     peak = 0
     lock = threading.Lock()
-    barrier_free = threading.Event()
-    barrier_free.set()
+    full = threading.Event()  # set once `parallelism` items run at the same time
 
     def work(item: int) -> int:
         nonlocal running, peak
         with lock:
             running += 1
             peak = max(peak, running)
+            if running == parallelism:
+                full.set()
+        full.wait(5)  # hold the first ones until the pool is full
         with lock:
             running -= 1
         return item * 2
@@ -26,7 +28,7 @@ def test_every_item_once_and_never_more_than_parallelism_at_once(parallelism: in
     results = run_bounded(range(50), work, parallelism, seen.append)
     assert sorted(results) == [i * 2 for i in range(50)]
     assert seen == results  # on_done sees each result, in completion order
-    assert peak <= parallelism
+    assert peak == parallelism
 
 
 def test_an_exception_in_work_propagates_and_stops_the_rest() -> None:
