@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from statusync import __version__
 from statusync.api_models import Envelope, Integration, LiveMapping, ShopStatus
 from statusync.credentials import Credentials
-from statusync.errors import StatusyncError
+from statusync.errors import StatusyncError, StopRun
 from statusync.http_retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_AFTER,
@@ -31,7 +31,7 @@ from statusync.model import CATEGORIES, MappingDict
 from statusync.ratelimit import TokenBucket
 from statusync.urls import api_url_problem
 
-__all__ = ["ApiError", "Integration", "LiveMapping", "SendcloudClient", "ShopStatus"]
+__all__ = ["ApiError", "CredentialsRejected", "Integration", "LiveMapping", "SendcloudClient", "ShopStatus"]
 
 log = logging.getLogger("statusync.api")
 
@@ -61,6 +61,10 @@ class ApiError(StatusyncError):
         self.status = status
         self.detail = detail
         self.retryable = retryable
+
+
+class CredentialsRejected(ApiError, StopRun):
+    """HTTP 401: every request with these keys will fail alike."""
 
 
 class SendcloudClient:
@@ -204,11 +208,12 @@ class SendcloudClient:
         detail = self._redact(_error_detail(response))
         if status == 401:
             # Never name the keys themselves: only where they come from.
-            text = (f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
-                    "public and secret key in the account's env variables "
-                    "(SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY unless statusync.yaml names others)")
-        else:
-            text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
+            return CredentialsRejected(
+                f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
+                "public and secret key in the account's env variables "
+                "(SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY unless statusync.yaml names others)",
+                status=status, detail=detail, retryable=False)
+        text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
         return ApiError(text, status=status, detail=detail,
                         retryable=status == 429 or response.is_server_error)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 
-from statusync.errors import StatusyncError
+from statusync.errors import StatusyncError, StopRun
 from statusync.model import MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
@@ -97,6 +97,8 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
         assert change.after is not None
         try:
             writers[change.account].upsert_mapping(change.integration_id, change.after)
+        except StopRun:
+            raise  # e.g. rejected credentials: the other integrations would fail the same way
         except StatusyncError as exc:
             return Outcome(change, str(exc))
         state.record([change])

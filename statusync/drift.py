@@ -24,7 +24,7 @@ from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from statusync.api import ApiError
 from statusync.api_models import LiveMapping
-from statusync.errors import StatusyncError
+from statusync.errors import StatusyncError, StopRun
 from statusync.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
@@ -186,6 +186,8 @@ def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str,
         last_applied = None if entry is None else dict(entry.mapping)
         try:
             live: LiveMapping | None = readers[spec.account].get_mapping(spec.integration_id)
+        except StopRun:
+            raise  # e.g. rejected credentials: every other integration would fail the same way
         except StatusyncError as exc:
             if not (isinstance(exc, ApiError) and exc.status == 404):
                 return CheckFailure(loaded, str(exc))

@@ -9,6 +9,11 @@ class StatusyncError(Exception):
     """An expected failure: its message is shown to the user as is and the command exits 1."""
 
 
+class StopRun(StatusyncError):
+    """An error every further request of the run would meet too (the API rejected the
+    credentials): the run stops at once instead of repeating it for each integration."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with one input file, located as precisely as we can."""

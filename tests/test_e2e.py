@@ -149,6 +149,20 @@ def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, san
     assert load_state(project.state_file).entries == {}
 
 
+def test_rejected_credentials_stop_the_run_instead_of_failing_each_integration(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(1, 31):
+        project.mapping(i)
+    server = sandbox()
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-wrong")
+    for command in (["apply", "--yes"], ["drift"]):
+        server.store.clear_requests()
+        result = cli(*command)
+        assert result.code == 1 and "rejected the API credentials" in result.err
+        # Only the requests already in flight (at most --parallelism, 4) were made.
+        assert 1 <= len(server.store.requests()) <= 4
+
+
 def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox: Start,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     project.mapping(1)
