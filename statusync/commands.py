@@ -31,7 +31,7 @@ def validate(ws: Workspace, out: TextIO) -> int:
 def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,
          planfile: Path | None) -> int:
     state = ws.state()
-    specs = ws.specs(state)
+    specs = ws.specs(trust=state)
     the_plan = make_plan(specs, state, ws.settings.on_removed)
     render(the_plan, fmt, out, color=color, breach=safety_breach(the_plan, ws.settings.safety))
     if planfile is not None:
@@ -47,16 +47,21 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
     # The lock is held from planning to the last write, so a second run plans on our results.
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
-        specs = ws.specs(state)
+        specs = ws.specs()
+        the_plan = make_plan(specs, state, ws.settings.on_removed)
         if planfile is not None:
-            the_plan, saved = read_planfile(planfile)
+            saved_plan, saved = read_planfile(planfile)
             reasons = stale_reasons(saved, ws.fingerprints(state, specs))
             if reasons:
                 raise StatusyncError(
                     f"the saved plan {planfile} is stale: " + "; ".join(reasons)
                     + ". Make a new plan with 'statusync plan --out FILE'")
-        else:
-            the_plan = make_plan(specs, state, ws.settings.on_removed)
+            # Same files, settings and state give the same plan; anything else was edited.
+            if saved_plan != the_plan:
+                raise StatusyncError(
+                    f"the saved plan {planfile} does not match the plan its files and state give "
+                    "(it was edited, or the state was changed by hand); make a new plan with "
+                    "'statusync plan --out FILE'")
         breach = safety_breach(the_plan, ws.settings.safety)
         render_text(the_plan, out, color=color, breach=None if force else breach)
         if not the_plan.changes:

@@ -29,7 +29,7 @@ def drift(ws: Workspace, out: TextIO, err: TextIO, *, fmt: str, color: bool, par
           progress_bar: bool) -> int:
     """Report every managed integration's drift on `out`; read-only, so no lock."""
     state = ws.state()
-    specs = ws.specs(state)
+    specs = ws.specs()
     with ExitStack() as stack:
         readers = ws.clients({s.spec.account for s in specs}, stack)
         report = _check(specs, state, readers, err, parallelism=parallelism,
@@ -47,7 +47,7 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
     # Held from reading the state to the last write, as apply does, so runs never interleave.
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
-        specs = ws.specs(state)
+        specs = ws.specs()
         with ExitStack() as stack:
             clients = ws.clients({s.spec.account for s in specs}, stack)
             report = _check(specs, state, clients, err, parallelism=parallelism,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -18,23 +19,29 @@ def _new_file_mode() -> int:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` (temp file, fsync, rename), keeping the file's permissions.
+    """Replace the file at `path` with `data` (temp file, fsync, rename), keeping its permissions.
 
-    A failure (permissions, a full disk) is a StatusyncError naming the file; the old content
-    is then still in place.
+    A symlink is written through (its target is replaced, the link stays), and anything but a
+    regular file is refused rather than replaced: `--out /dev/stdout` must not swap a device
+    for a file. A failure (permissions, a missing directory, a full disk) is a StatusyncError
+    naming the file; the old content is then still in place.
     """
+    target = Path(os.path.realpath(path))
     try:
-        _replace(path, data)
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG | _new_file_mode()
+    except OSError as exc:
+        raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise StatusyncError(f"refusing to write {path}: it exists and is not a regular file")
+    try:
+        _replace(target, data, stat.S_IMODE(mode))
     except OSError as exc:
         raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _new_file_mode()
+def _replace(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

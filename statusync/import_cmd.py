@@ -44,7 +44,7 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
     with hold_state_lock(ws, lock_timeout, err):
         state = ws.state()
         # Local files are validated first: any of them may already manage an integration asked for.
-        specs = ws.specs(state) if ws.mappings_dir.exists() else []
+        specs = ws.specs() if ws.mappings_dir.exists() else []
         managed = {s.spec.integration_id: s.file for s in specs}
         with ExitStack() as stack:
             client = ws.clients([account], stack)[account]

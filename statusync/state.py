@@ -147,5 +147,9 @@ def dump_state(state: State) -> bytes:
 def save_state(path: Path, state: State) -> State:
     """Write `state` with the next serial, atomically; return what was written."""
     written = replace(state, serial=state.serial + 1, lineage=state.lineage or str(uuid.uuid4()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # .statusync/ on the first apply
+    except OSError as exc:
+        raise StatusyncError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     atomic_write(path, dump_state(written))
     return written

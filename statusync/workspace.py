@@ -33,17 +33,25 @@ class Workspace:
         env = dict(os.environ) if env is None else env
         root = Path.cwd() if root is None else root
         settings = load_settings(root, env)
-        return cls(root, env, settings, root / (mappings or settings.mappings),
-                   root / (state or settings.state))
+        state_path = root / (state or settings.state)
+        if state_path.is_dir() or not state_path.name:
+            raise StatusyncError(f"the state must be a file, not the directory {state_path}; "
+                                 "give a file path such as .statusync/state.json")
+        return cls(root, env, settings, root / (mappings or settings.mappings), state_path)
 
     def state(self) -> State:
         return load_state(self.state_path)
 
-    def specs(self, state: State | None = None) -> list[LoadedSpec]:
-        """Every mapping file, validated; files unchanged since they were applied are not parsed."""
+    def specs(self, trust: State | None = None) -> list[LoadedSpec]:
+        """Every mapping file, validated.
+
+        With `trust`, a file whose bytes are those the state recorded is not parsed: its spec is
+        taken from the state. Only `plan` does that (10,000 files on every pull request); commands
+        that act on the result parse every file, so that a state edited by hand cannot hide one.
+        """
         from statusync.loader import load_mappings
 
-        index = state.spec_index() if state is not None else {}
+        index = trust.spec_index() if trust is not None else {}
 
         def cached(file: str, sha256: str) -> IntegrationSpec | None:
             hit = index.get((file, sha256))

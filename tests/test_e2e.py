@@ -205,3 +205,45 @@ def test_env_api_url_wins_over_the_settings(project: Project, cli: Cli, sandbox:
     server = sandbox()  # sets STATUSYNC_API_URL to the sandbox
     assert cli("apply", "--yes").code == 0
     assert posts(server) == [200]
+
+
+@pytest.mark.parametrize("forge", [
+    lambda change: change.update(after={"READY_TO_SEND": None, "IN_TRANSIT": None,
+                                        "DELIVERED": None, "CANCEL": None}),
+    lambda change: change.update(action="forget", after=None),
+    lambda change: change.update(after=None),
+])
+def test_an_edited_plan_file_is_refused(project: Project, cli: Cli, sandbox: Start,
+                                        forge: Callable[[dict[str, object]], None]) -> None:
+    project.mapping(1)
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    project.mapping(1, cancel='"3"')
+    assert cli("plan", "--out", "p.json").code == 0
+    data = json.loads(Path("p.json").read_text())
+    forge(data["changes"][0])
+    Path("p.json").write_text(json.dumps(data))
+    server.store.clear_requests()
+    result = cli("apply", "p.json", "--yes")
+    assert result.code == 1 and "does not match the plan its files and state give" in result.err
+    assert server.store.requests() == []
+
+
+def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(project: Project, cli: Cli,
+                                                                     sandbox: Start) -> None:
+    project.mapping(1, cancel='"3"')
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    # Someone "fixes" the state by hand: the recorded mapping no longer matches the file,
+    # though the file's hash still does.
+    data = json.loads(project.state_file.read_text())
+    data["integrations"]["1"]["mapping"]["CANCEL"] = None
+    project.state_file.write_text(json.dumps(data))
+    server.store.edit_mapping(1, {"CANCEL": None})
+    drift = cli("drift", "--format", "json")
+    assert drift.code == 2
+    assert json.loads(drift.out)["integrations"][0]["differences"] == [
+        {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}]
+    result = cli("apply", "--yes")
+    assert result.code == 0 and "1 updated" in result.out
+    assert live(server, 1)["CANCEL"] == "3"
