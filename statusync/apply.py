@@ -12,6 +12,7 @@ from statusync.model import MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
 from statusync.state import Entry, State, now_iso, save_state
+from statusync.text import printable
 
 
 class MappingWriter(Protocol):
@@ -29,7 +30,7 @@ class Outcome:
 
     def describe(self) -> str:
         c = self.change
-        what = f"{c.action.value} {c.integration_id} ({c.file})"
+        what = f"{c.action.value} {c.integration_id} ({printable(c.file)})"
         return f"{what}: {_DONE[c.action]}" if self.ok else f"{what}: FAILED: {self.error}"
 
 

@@ -17,6 +17,7 @@ from statusync.plan import Action, make_plan, safety_breach
 from statusync.planfile import read_planfile, stale_reasons, write_planfile
 from statusync.progress import reporter
 from statusync.render import render, render_text
+from statusync.text import printable
 from statusync.workspace import Workspace
 
 OK, ERROR, CHANGES = 0, 1, 2
@@ -111,7 +112,8 @@ def report_failures(outcomes: list[Outcome], err: TextIO, retry_note: str) -> in
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
         c = outcome.change
-        err.write(f"error: {c.action.value} {c.integration_id} ({c.file}) failed: {outcome.error}\n")
+        err.write(f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) failed: "
+                  f"{outcome.error}\n")
     if failed:
         err.write(f"{len(failed)} integration{'' if len(failed) == 1 else 's'} failed; "
                   f"{retry_note}.\n")

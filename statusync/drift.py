@@ -29,6 +29,7 @@ from statusync.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
 from statusync.state import State
+from statusync.text import printable
 
 DRIFT_FORMAT_VERSION = 1
 
@@ -98,7 +99,8 @@ class IntegrationDrift:
         return Cause.CHANGED_OUTSIDE if self.last_applied == self.desired else Cause.NOT_APPLIED
 
     def describe(self) -> str:
-        return f"{self.integration_id} ({self.file}): {self.status.value.replace('_', ' ')}"
+        status = self.status.value.replace("_", " ")
+        return f"{self.integration_id} ({printable(self.file)}): {status}"
 
     def data(self) -> dict[str, Any]:
         cause = self.cause
@@ -120,7 +122,8 @@ class CheckFailure:
     ok: ClassVar[bool] = False
 
     def describe(self) -> str:
-        return f"{self.loaded.spec.integration_id} ({self.loaded.file}): FAILED: {self.error}"
+        return (f"{self.loaded.spec.integration_id} ({printable(self.loaded.file)}): "
+                f"FAILED: {self.error}")
 
 
 Checked = IntegrationDrift | CheckFailure

@@ -9,6 +9,7 @@ import click
 
 from statusync.drift import Cause, DriftReport, IntegrationDrift, Status
 from statusync.render import MARKDOWN_BUDGET, MarkdownBudget, md_cell, show
+from statusync.text import md_code, md_text, printable
 
 _SYMBOL = {Status.DRIFTED: "~", Status.INVALID: "!", Status.NOT_FOUND: "?"}
 _COLOR = {Status.DRIFTED: "yellow", Status.INVALID: "red", Status.NOT_FOUND: "red"}
@@ -90,9 +91,9 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
 
 def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Callable[..., str]) -> None:
     head = (f"  {_SYMBOL[drift.status]} {_LABEL[drift.status]:<9}  {drift.integration_id}  "
-            f"{drift.file}")
+            f"{printable(drift.file)}")
     if drift.loaded.spec.name:
-        head += f"  ({drift.loaded.spec.name})"
+        head += f"  ({printable(drift.loaded.spec.name)})"
     out.write(paint(head, fg=_COLOR[drift.status]) + "\n")
     out.write(f"      # {note(drift)}\n")
     if drift.differences:
@@ -117,7 +118,7 @@ def render_json(report: DriftReport, out: TextIO) -> None:
 
 def _who(drift: IntegrationDrift) -> str:
     name = drift.loaded.spec.name
-    return f"{drift.integration_id}" + (f" ({name.replace('|', '/')})" if name else "")
+    return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
 
 
 def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET) -> None:
@@ -140,7 +141,7 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
                   "| --- | --- | --- | --- | --- | --- | --- |\n")
         for drift in differing:
             rows = []
-            lead = f"| {_who(drift)} | `{drift.file}` "
+            lead = f"| {_who(drift)} | {md_code(drift.file)} "
             cause = cause_text(drift)
             for d in drift.differences:
                 applied = "*never applied*" if drift.last_applied is None else md_cell(d.last_applied)
@@ -155,14 +156,14 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
                   "These point at shop statuses that the shop has deleted.\n\n"
                   "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
         for drift in invalid:
-            out.group([f"| {_who(drift)} | `{drift.file}` | {entry.category} "
+            out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
                        f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid])
         out.note("integrations with invalid entries", "statusync drift")
     missing = report.with_status(Status.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
         for drift in missing:
-            out.group([f"- {_who(drift)} `{drift.file}`: {note(drift)}\n"])
+            out.group([f"- {_who(drift)} {md_code(drift.file)}: {note(drift)}\n"])
         out.note("integrations not found", "statusync drift")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:

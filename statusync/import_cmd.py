@@ -17,6 +17,7 @@ from statusync.importer import ImportedFile, imported_file, refusals
 from statusync.model import LoadedSpec, MappingDict
 from statusync.parallel import run_bounded
 from statusync.progress import reporter
+from statusync.text import printable
 from statusync.remote import Finding, integration_refusal, located, refusal_finding, status_findings
 from statusync.workspace import Workspace
 
@@ -33,7 +34,8 @@ class Live:
     def describe(self) -> str:
         if self.error is not None:
             return f"integration {self.integration_id}: not read: {self.error}"
-        return f"integration {self.integration_id} ({self.shop_name or 'no shop name'}): read"
+        shop = printable(self.shop_name or "no shop name")
+        return f"integration {self.integration_id} ({shop}): read"
 
 
 def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequence[int], all_: bool,

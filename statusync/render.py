@@ -8,6 +8,7 @@ from typing import Callable, TextIO
 import click
 
 from statusync.plan import Action, Change, Plan
+from statusync.text import md_code, md_text, printable
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.RESET: "!", Action.FORGET: "-"}
 _COLOR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.RESET: "red", Action.FORGET: "red"}
@@ -44,9 +45,10 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | N
 
 
 def _text_change(change: Change, out: TextIO, paint: Callable[..., str]) -> None:
-    head = f"  {_SYMBOL[change.action]} {change.action.value:<6} {change.integration_id}  {change.file}"
+    head = (f"  {_SYMBOL[change.action]} {change.action.value:<6} {change.integration_id}  "
+            f"{printable(change.file)}")
     if change.name:
-        head += f"  ({change.name})"
+        head += f"  ({printable(change.name)})"
     out.write(paint(head, fg=_COLOR[change.action]) + "\n")
     if _NOTE[change.action]:
         out.write(f"      # {_NOTE[change.action]}\n")
@@ -64,9 +66,7 @@ def render_json(plan: Plan, out: TextIO) -> None:
 
 
 def md_cell(value: str | None) -> str:
-    # Pipes and backticks would break the table or the code span of a pull-request comment.
-    text = show(value).replace("|", "\\|").replace("`", "'")
-    return f"`{text}`"
+    return md_code(show(value))
 
 
 # GitHub keeps a comment or an issue body to 65,536 characters; a markdown report stops listing
@@ -118,8 +118,8 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
 
 
 def _markdown_rows(change: Change) -> list[str]:
-    name = f" ({change.name.replace('|', '/')})" if change.name else ""
-    lead = f"| {change.action.value} | {change.integration_id}{name} | `{change.file}` "
+    name = f" ({md_text(change.name)})" if change.name else ""
+    lead = f"| {change.action.value} | {change.integration_id}{name} | {md_code(change.file)} "
     if change.action is Action.FORGET:
         return [lead + "| *all* | *unchanged* | *no longer managed* |\n"]
     rows = []

@@ -39,7 +39,7 @@ class _StateModel(BaseModel):
     version: int
     serial: Annotated[int, Field(ge=0)]
     lineage: str
-    integrations: dict[int, _EntryModel]
+    integrations: dict[Annotated[int, Field(gt=0)], _EntryModel]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def load_state(path: Path) -> State:
         raise StatusyncError(f"{path}: cannot read the state file: {exc.strerror}") from None
     try:
         data: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise StatusyncError(
             f"{path}: the state file is corrupt ({exc}); restore it from git history "
             f"(git checkout -- {path}) rather than deleting it"

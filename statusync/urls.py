@@ -9,9 +9,17 @@ import urllib.parse
 
 def api_url_problem(url: str) -> str | None:
     """Why `url` must not be used as the API base URL, or None when it is fine."""
-    parts = urllib.parse.urlsplit(url)
+    example = "use e.g. https://panel.sendcloud.sc/api/v3"
+    if url != url.strip() or any(c.isspace() for c in url):
+        return f"API URL {url!r} contains white space; {example}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        # Not echoed: whatever stands where the port should be may be something pasted by mistake.
+        return f"the API URL's port is not a number from 0 to 65535; {example}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"API URL {url!r} is not an http(s) URL; use e.g. https://panel.sendcloud.sc/api/v3"
+        return f"API URL {url!r} is not an http(s) URL; {example}"
     if parts.username is not None or parts.password is not None:
         # Credentials in the URL would end up in logs and plans; they come from env variables.
         return "API URL must not contain credentials; set them in the account's env variables"

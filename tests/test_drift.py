@@ -165,7 +165,7 @@ def test_markdown_is_an_issue_body() -> None:
     text = out.getvalue()
     assert text.startswith("## statusync drift: 4 of 5 integrations differ from the files\n")
     assert "**2 drifted, 1 invalid, 1 not found, 1 in sync**" in text
-    assert ("| 1 (ACME / NL) | `mappings/1.yaml` | DELIVERED | `\"3\"` | `\"9\"` | `\"3\"` "
+    assert ("| 1 (ACME \\| NL) | `mappings/1.yaml` | DELIVERED | `\"3\"` | `\"9\"` | `\"3\"` "
             "| changed outside statusync") in text
     assert "| *never applied* |" in text
     assert "### Invalid live entries" in text and "| IN_TRANSIT | `\"2\"` |" in text

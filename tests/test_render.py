@@ -85,3 +85,16 @@ def test_markdown_lists_everything_when_it_fits() -> None:
     out = io.StringIO()
     render_markdown(make_plan([loaded(i, A) for i in range(1, 11)], state_of()), out)
     assert out.getvalue().count("| create |") == 10 and "not shown" not in out.getvalue()
+
+
+def test_names_and_paths_cannot_inject_lines_or_escape_sequences() -> None:
+    evil = "Evil\n+ create 666  forged\x1b[31m|x"
+    plan = make_plan([loaded(1, A, name=evil, file="mappings/a\rb.yaml")], state_of())
+    shown = text(plan)
+    assert "\x1b" not in shown and "\r" not in shown
+    assert "\n+ create 666" not in shown and "Evil\\n+ create 666" in shown
+    out = io.StringIO()
+    render_markdown(plan, out)
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("| create |")]
+    assert len(rows) == 1 and "Evil\\n+ create 666  forged\\u001b[31m\\|x" in rows[0]
+    assert "`mappings/a\\rb.yaml`" in rows[0]

@@ -90,3 +90,14 @@ def test_an_unwritable_state_is_a_clear_error(tmp_path: Path, blocker: str) -> N
     with pytest.raises(StatusyncError, match="cannot create .*dir|state.json: it exists and is not a regular file"):
         save_state(path, State().with_entry(1, entry()))
     assert sorted(p.name for p in tmp_path.rglob("*")) in (["dir"], ["keep", "state.json"])
+
+
+@pytest.mark.parametrize("content", [
+    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"-3": {}}}',
+    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+])
+def test_odd_corruptions_are_reported_as_corrupt(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    with pytest.raises(StatusyncError, match="corrupt"):
+        load_state(path)

@@ -18,8 +18,12 @@ def test_accepted(url: str) -> None:
     ("ftp://panel.sendcloud.sc/", "not an http(s) URL"),
     ("panel.sendcloud.sc/api/v3", "not an http(s) URL"),
     ("https://user:pass@panel.sendcloud.sc/api/v3", "must not contain credentials"),
+    ("http://127.0.0.1:abc/api", "port is not a number"),
+    ("http://localhost:99999/api", "port is not a number"),
+    (" https://panel.sendcloud.sc/api/v3", "white space"),
+    ("https://panel.sendcloud.sc/api/v3\n", "white space"),
 ])
 def test_refused(url: str, fragment: str) -> None:
     problem = api_url_problem(url)
     assert problem is not None and fragment in problem
-    assert "pass" not in problem.replace("password", "")
+    assert "pass" not in problem.replace("password", "") and "abc" not in problem

@@ -1,0 +1,21 @@
+"""Text from files and the API, made safe to show: names and paths may hold anything."""
+
+from __future__ import annotations
+
+import json
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (`\\n`, `\\u001b`), so that a shop name cannot
+    move the cursor, recolour a terminal or forge an extra line of output."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
+def md_text(text: str) -> str:
+    """`text` for a markdown table cell: printable, and a `|` kept from ending the cell."""
+    return printable(text).replace("|", "\\|")
+
+
+def md_code(text: str) -> str:
+    """`text` as a code span in a markdown table cell (a backtick would end the span)."""
+    return "`" + md_text(text).replace("`", "'") + "`"
