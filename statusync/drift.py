@@ -145,10 +145,13 @@ class DriftReport:
         return any(i.status is not Status.IN_SYNC for i in self.integrations)
 
     def data(self) -> dict[str, Any]:
-        """The `drift --format json` document of CONTRACT.md."""
+        """The `drift --format json` document of CONTRACT.md, plus `errors`: the integrations
+        that could not be checked, so that a script can tell them from missing ones."""
         return {"format_version": DRIFT_FORMAT_VERSION,
                 "integrations": [i.data() for i in self.integrations],
-                "summary": self.summary()}
+                "summary": self.summary(),
+                "errors": [{"integration_id": f.loaded.spec.integration_id, "file": f.loaded.file,
+                            "error": f.error} for f in self.failures]}
 
 
 def compare(loaded: LoadedSpec, last_applied: MappingDict | None,

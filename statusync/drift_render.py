@@ -27,11 +27,17 @@ _HINTS = {
     Status.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
                       "the files of integrations that no longer exist.",
 }
+# When nothing at all is found, the files are rarely all wrong: the API URL is.
+_NOTHING_FOUND = ("No integration was found at all: check the API URL (STATUSYNC_API_URL or "
+                  "api_url in statusync.yaml; Sendcloud's is https://panel.sendcloud.sc/api/v3).")
 
 
 def hints(report: DriftReport, quote: Callable[[str], str]) -> list[str]:
     """What to do, for each status the report has besides in sync."""
     commands = {"reconcile": quote("statusync reconcile"), "apply": quote("statusync apply")}
+    found = [d for d in report.integrations if d.status is not Status.NOT_FOUND]
+    if report.integrations and not found:
+        return [_NOTHING_FOUND]
     return [_HINTS[s].format(**commands) for s in _LISTED if report.with_status(s)]
 
 
@@ -75,9 +81,13 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
     """The report for people; `advice` adds what to do about each kind of difference."""
     paint: Callable[..., str] = click.style if color else (lambda text, **_: text)
     if not report.differs:
-        out.write(f"No drift. {_count(len(report.integrations))} in sync"
-                  + (f"; {len(report.failures)} not checked (errors)" if report.failures else "")
-                  + ".\n")
+        if report.failures:
+            # Not "no drift": nothing is known about the integrations that could not be read.
+            total = len(report.integrations) + len(report.failures)
+            out.write(f"Drift unknown for {len(report.failures)} of {_count(total)}: they could "
+                      f"not be checked (errors above); {len(report.integrations)} in sync.\n")
+        else:
+            out.write(f"No drift. {_count(len(report.integrations))} in sync.\n")
         return
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
     out.write(f"{len(listed)} of {_count(len(report.integrations))} differ"

@@ -10,7 +10,7 @@ import pytest
 from statusync.api import ApiError
 from statusync.api_models import LiveMapping
 from statusync.drift import (
-    Cause, DriftReport, Status, check_drift, compare, reconcile_plan,
+    Cause, CheckFailure, DriftReport, Status, check_drift, compare, reconcile_plan,
 )
 from statusync.drift_render import render_json, render_markdown, render_text
 from statusync.model import CATEGORIES, MappingDict
@@ -197,3 +197,23 @@ def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> N
     assert first.sha256 == "sha-1" and first.name == "ACME | NL"
     assert plan.managed == 5 and plan.unchanged == 3
 
+
+
+def test_integrations_that_could_not_be_checked_are_not_reported_as_in_sync() -> None:
+    report = DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
+                         (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),))
+    out = io.StringIO()
+    render_text(report, out)
+    assert out.getvalue() == ("Drift unknown for 1 of 2 integrations: they could not be checked "
+                              "(errors above); 1 in sync.\n")
+    data = report.data()
+    assert data["errors"] == [{"integration_id": 2, "file": "mappings/2.yaml", "error": "HTTP 500: boom"}]
+    assert [i["integration_id"] for i in data["integrations"]] == [1]
+
+
+def test_when_nothing_is_found_the_hint_points_at_the_api_url() -> None:
+    report = DriftReport(tuple(compare(loaded(i, DESIRED), DESIRED, None) for i in (1, 2)))
+    out = io.StringIO()
+    render_text(report, out)
+    assert "No integration was found at all: check the API URL" in out.getvalue()
+    assert "check integration_id and account" not in out.getvalue()
