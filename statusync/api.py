@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from statusync import __version__
 from statusync.api_models import Envelope, Integration, LiveMapping, ShopStatus
 from statusync.credentials import Credentials
-from statusync.errors import StatusyncError, StopRun
+from statusync.errors import NotFound, StatusyncError, StopRun
 from statusync.http_retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_AFTER,
@@ -31,7 +31,7 @@ from statusync.model import CATEGORIES, MappingDict
 from statusync.ratelimit import TokenBucket
 from statusync.urls import api_url_problem
 
-__all__ = ["ApiError", "CredentialsRejected", "Integration", "LiveMapping", "SendcloudClient", "ShopStatus"]
+__all__ = ["ApiError", "CredentialsRejected", "IntegrationNotFound", "Integration", "LiveMapping", "SendcloudClient", "ShopStatus"]
 
 log = logging.getLogger("statusync.api")
 
@@ -65,6 +65,10 @@ class ApiError(StatusyncError):
 
 class CredentialsRejected(ApiError, StopRun):
     """HTTP 401: every request with these keys will fail alike."""
+
+
+class IntegrationNotFound(ApiError, NotFound):
+    """HTTP 404 for a request about one integration."""
 
 
 class SendcloudClient:
@@ -214,7 +218,8 @@ class SendcloudClient:
                 "(SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY unless statusync.yaml names others)",
                 status=status, detail=detail, retryable=False)
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
-        return ApiError(text, status=status, detail=detail,
+        kind = IntegrationNotFound if status == 404 else ApiError
+        return kind(text, status=status, detail=detail,
                         retryable=status == 429 or response.is_server_error)
 
     def _transport_error(self, label: str, exc: httpx.HTTPError, attempts: int) -> ApiError:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Protocol
 
-from statusync.errors import StatusyncError, StopRun
+from statusync.errors import NotFound, StatusyncError, StopRun
 from statusync.model import MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
@@ -23,6 +23,7 @@ class MappingWriter(Protocol):
 class Outcome:
     change: Change
     error: str | None = None  # None: the API accepted it (or, for forget, nothing was needed)
+    note: str | None = None   # how it went, when not the usual way
 
     @property
     def ok(self) -> bool:
@@ -31,7 +32,9 @@ class Outcome:
     def describe(self) -> str:
         c = self.change
         what = f"{c.action.value} {c.integration_id} ({printable(c.file)})"
-        return f"{what}: {_DONE[c.action]}" if self.ok else f"{what}: FAILED: {self.error}"
+        if not self.ok:
+            return f"{what}: FAILED: {self.error}"
+        return f"{what}: {self.note or _DONE[c.action]}"
 
 
 _DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "reset",
@@ -100,6 +103,12 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
             writers[change.account].upsert_mapping(change.integration_id, change.after)
         except StopRun:
             raise  # e.g. rejected credentials: the other integrations would fail the same way
+        except NotFound as exc:
+            if change.action is not Action.RESET:
+                return Outcome(change, str(exc))
+            # Nothing is left to unmap: the reset is done, and the integration leaves the state.
+            state.record([change])
+            return Outcome(change, note="not found in Sendcloud, nothing to unmap; forgotten")
         except StatusyncError as exc:
             return Outcome(change, str(exc))
         state.record([change])

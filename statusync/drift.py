@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
-from statusync.api import ApiError
 from statusync.api_models import LiveMapping
-from statusync.errors import StatusyncError, StopRun
+from statusync.errors import NotFound, StatusyncError, StopRun
 from statusync.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.parallel import run_bounded
 from statusync.plan import Action, Change, Plan
@@ -194,10 +193,10 @@ def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str,
             live: LiveMapping | None = readers[spec.account].get_mapping(spec.integration_id)
         except StopRun:
             raise  # e.g. rejected credentials: every other integration would fail the same way
-        except StatusyncError as exc:
-            if not (isinstance(exc, ApiError) and exc.status == 404):
-                return CheckFailure(loaded, str(exc))
+        except NotFound:
             live = None
+        except StatusyncError as exc:
+            return CheckFailure(loaded, str(exc))
         return compare(loaded, last_applied, live)
 
     results = run_bounded(specs, check, parallelism, report)

@@ -14,6 +14,10 @@ class StopRun(StatusyncError):
     credentials): the run stops at once instead of repeating it for each integration."""
 
 
+class NotFound(StatusyncError):
+    """The API has no such integration (HTTP 404)."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with one input file, located as precisely as we can."""

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from statusync.api import ApiError
+from statusync.api import ApiError, IntegrationNotFound
 from statusync.api_models import LiveMapping
 from statusync.drift import (
     Cause, CheckFailure, DriftReport, Status, check_drift, compare, reconcile_plan,
@@ -27,8 +27,9 @@ def live(m: MappingDict, invalid: tuple[str, ...] = (), integration_id: int = 1)
 
 
 def api_error(status: int) -> ApiError:
-    return ApiError(f"GET /shop-order-statuses/mapping: HTTP {status}: nope", status=status,
-                    detail="nope", retryable=False)
+    kind = IntegrationNotFound if status == 404 else ApiError  # as the client raises them
+    return kind(f"GET /shop-order-statuses/mapping: HTTP {status}: nope", status=status,
+                detail="nope", retryable=False)
 
 
 class FakeApi:

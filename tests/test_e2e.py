@@ -79,6 +79,24 @@ def test_reset_unmaps_and_forgets(project: Project, cli: Cli, sandbox: Start) ->
     assert sorted(load_state(project.state_file).entries) == [1]
 
 
+
+def test_reset_of_an_integration_sendcloud_no_longer_has_just_forgets_it(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    project.mapping(1)
+    doomed = project.mapping(2)
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    doomed.unlink()
+    project.write("statusync.yaml", "on_removed: reset\n")
+    # Deleted in Sendcloud meanwhile: the API answers 404 for it.
+    server.store.add_fault(FaultRule(method="POST", integration_id=2, status=404, code="not_found",
+                                     detail="The Integration could not be found"))
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "reset 2 (mappings/shop-2.yaml): not found in Sendcloud, nothing to unmap; forgotten" in result.err
+    assert sorted(load_state(project.state_file).entries) == [1]
+    assert cli("plan", "--detailed-exitcode").code == 0
+
 def test_retries_on_503(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     server = sandbox(faults=(FaultRule(method="POST", status=503, times=2),))
