@@ -42,6 +42,7 @@ MAPPING_PATH = "/shop-order-statuses/mapping"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = f"statusync/{__version__} (+python-httpx/{httpx.__version__})"
 EXCERPT_CHARS = 200
+MIN_REDACTED = 8
 
 _LIVE_MAPPING = TypeAdapter(Envelope[LiveMapping])
 _SHOP_STATUSES = TypeAdapter(Envelope[list[ShopStatus]])
@@ -273,6 +274,8 @@ def _secret_spellings(credentials: Credentials) -> tuple[str, ...]:
     """Every form in which the keys could come back to us: as given, and as the Basic auth token."""
     pair = f"{credentials.public_key}:{credentials.secret_key}".encode()
     token = base64.b64encode(pair).decode("ascii")
-    # Longest first, so a key inside the token does not leave a partial token behind.
-    return tuple(sorted({s for s in (token, credentials.secret_key, credentials.public_key) if s},
-                        key=len, reverse=True))
+    # Longest first, so a key inside the token does not leave a partial token behind. A value
+    # too short to be a real key (Sendcloud's are 32 characters and more) would only garble
+    # ordinary words of the message.
+    spellings = (token, credentials.secret_key, credentials.public_key)
+    return tuple(sorted({s for s in spellings if len(s) >= MIN_REDACTED}, key=len, reverse=True))

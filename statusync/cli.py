@@ -199,8 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="statusync",
                         standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        click.echo("Aborted. Whatever the API accepted before is recorded in the state; run the "
+                   "command again to finish.", err=True)
         return 1
     except click.ClickException as exc:
         # Usage errors exit 1 like every other error (click's own default would be 2,
@@ -209,9 +210,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except StatusyncError as exc:
         click.echo(f"error: {exc}", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted. Every change the API accepted is recorded in the state.", err=True)
         return 1
     except Exception:  # a bug: keep the details, show a short message
         return report_crash()

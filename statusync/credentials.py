@@ -24,10 +24,11 @@ def credentials_for(settings: Settings, account: str, env: Mapping[str, str]) ->
     names = settings.accounts.get(account)
     if names is None:
         raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
-    missing = [n for n in (names.public_key_env, names.secret_key_env) if not env.get(n)]
+    roles = {names.public_key_env: "public key", names.secret_key_env: "secret key"}
+    # A blank value is a variable set by mistake (an empty CI secret), not a key.
+    missing = [f"{name} (the Sendcloud API {role})" for name, role in roles.items()
+               if not env.get(name, "").strip()]
     if missing:
         raise StatusyncError(
-            f"missing credentials for account {account!r}: set {' and '.join(missing)} "
-            "to the Sendcloud API public and secret key"
-        )
+            f"missing credentials for account {account!r}: set {' and '.join(missing)}")
     return Credentials(env[names.public_key_env], env[names.secret_key_env])

@@ -33,7 +33,8 @@ def discover(mappings_dir: Path) -> list[Path]:
     for current, dirs, files in os.walk(mappings_dir):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         parts = Path(current).relative_to(mappings_dir).parts
-        found.extend((*parts, f) for f in files if f.endswith(_SUFFIXES) and not f.startswith("."))
+        found.extend((*parts, f) for f in files
+                     if f.lower().endswith(_SUFFIXES) and not f.startswith("."))
     return [mappings_dir.joinpath(*parts) for parts in sorted(found)]
 
 

@@ -96,7 +96,10 @@ def _ordered(mapping: dict[str, str | None] | None) -> dict[str, str | None] | N
 def stale_reasons(saved: Fingerprints, current: Fingerprints) -> list[str]:
     """What changed since the plan was made; empty when it can still be applied."""
     reasons = []
-    if saved.state != current.state:
+    saved_lineage, current_lineage = saved.state.split(":")[0], current.state.split(":")[0]
+    if saved_lineage and current_lineage and saved_lineage != current_lineage:
+        reasons.append("it was made from another state file (another project or a reset state)")
+    elif saved.state != current.state:
         reasons.append("the state was written since (another apply ran)")
     if saved.settings != current.settings:
         reasons.append("statusync.yaml changed")

@@ -146,7 +146,7 @@ def test_apply_names_missing_credentials_before_any_request(project: Project, cl
     project.mapping(1)
     result = cli("apply", "--yes")
     assert result.code == 1
-    assert "SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY" in result.err
+    assert "set SENDCLOUD_PUBLIC_KEY (the Sendcloud API public key) and SENDCLOUD_SECRET_KEY" in result.err
     assert not project.state_file.exists()
 
 

@@ -13,9 +13,11 @@ def test_keys_come_from_the_accounts_variables() -> None:
 
 
 @pytest.mark.parametrize("env, named", [
-    ({}, "SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY"),
-    ({"SENDCLOUD_PUBLIC_KEY": "pk"}, "SENDCLOUD_SECRET_KEY"),
-    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": ""}, "SENDCLOUD_SECRET_KEY"),
+    ({}, "set SENDCLOUD_PUBLIC_KEY .the Sendcloud API public key. and SENDCLOUD_SECRET_KEY "
+         ".the Sendcloud API secret key.$"),
+    ({"SENDCLOUD_PUBLIC_KEY": "pk"}, "set SENDCLOUD_SECRET_KEY .the Sendcloud API secret key.$"),
+    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": ""}, "set SENDCLOUD_SECRET_KEY"),
+    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "  "}, "set SENDCLOUD_SECRET_KEY"),
 ])
 def test_missing_keys_are_named_not_shown(env: dict[str, str], named: str) -> None:
     with pytest.raises(StatusyncError, match=named) as info:

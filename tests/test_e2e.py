@@ -197,7 +197,7 @@ def test_accounts_use_their_own_variables(project: Project, cli: Cli, sandbox: S
     project.mapping(1, extra="account: eu\n")
     server = sandbox()
     result = cli("apply", "--yes")
-    assert result.code == 1 and "EU_PK and EU_SK" in result.err
+    assert result.code == 1 and "set EU_PK (the Sendcloud API public key) and EU_SK" in result.err
     monkeypatch.setenv("EU_PK", PUBLIC_KEY)
     monkeypatch.setenv("EU_SK", SECRET_KEY)
     assert cli("apply", "--yes").code == 0

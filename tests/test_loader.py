@@ -283,3 +283,10 @@ def test_a_cached_spec_is_used_as_is(tmp_path: Path) -> None:
         ["READY_TO_SEND", "IN_TRANSIT", "DELIVERED", "CANCEL"])})
     [loaded] = load_mappings(tmp_path / "mappings", tmp_path, ["default"], lambda file, sha: spec)
     assert loaded.spec is spec
+
+
+def test_upper_case_suffixes_are_mapping_files_too(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    for name in ("A.YAML", "b.Yml", "c.yaml", "notes.txt"):
+        (tmp_path / "m" / name).write_text("")
+    assert [p.name for p in discover(tmp_path / "m")] == ["A.YAML", "b.Yml", "c.yaml"]

@@ -48,3 +48,8 @@ def test_something_else_is_not_taken_for_a_plan(tmp_path: Path, content: str) ->
 def test_missing_planfile(tmp_path: Path) -> None:
     with pytest.raises(StatusyncError, match="cannot read the plan file"):
         read_planfile(tmp_path / "nope.json")
+
+
+def test_a_plan_from_another_state_says_so() -> None:
+    reasons = stale_reasons(PRINTS, Fingerprints("other:3", PRINTS.settings, PRINTS.files))
+    assert reasons == ["it was made from another state file (another project or a reset state)"]
