@@ -1,9 +1,10 @@
 """The canonical form of a mapping file, keeping the user's comments where they were.
 
 Comments are found in the source text from the node positions the parser gives (so a `#`
-inside a quoted id is never taken for one), each is tied to the key it sits beside or above,
-and the document is emitted again by ruamel's round-trip dumper with the keys in canonical
-order and the comments re-attached to their keys.
+inside a quoted id is never taken for one), each is tied to the key it sits beside or above
+(or to the end of the mapping block, when it is indented into that block), and the document
+is emitted again by ruamel's round-trip dumper with the keys in canonical order and the
+comments re-attached to their keys.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class _Comments:
     header: list[str] = field(default_factory=list)  # full lines ("" for a blank one) above the first key
     before: dict[yamlfile.Loc, list[str]] = field(default_factory=lambda: defaultdict(list))
     eol: dict[yamlfile.Loc, tuple[str, int]] = field(default_factory=dict)  # text, 0-based column
-    trailing: list[str] = field(default_factory=list)  # after the last key, indentation kept
+    # After the last key, or at the end of the mapping block (which canonical order puts last),
+    # with the indentation they are written at.
+    trailing: list[str] = field(default_factory=list)
 
 
 def format_text(text: str, file: str = "<text>") -> str:
@@ -113,7 +116,7 @@ def _find_comments(text: str, doc: yamlfile.Document) -> _Comments:
                     scan_from[span.line] = max(scan_from[span.line], header.end())
                 else:
                     skip[span.line] = True
-    keys = [(loc, e.key.line) for loc, e in doc.entries.items() if e.key is not None]
+    keys = [(loc, e.key.line, e.key.col - 1) for loc, e in doc.entries.items() if e.key is not None]
     # A comment at the end of a line belongs to the last key written or ended on that line.
     owner_by_line: dict[int, yamlfile.Loc] = {}
     for loc, entry in doc.entries.items():
@@ -121,29 +124,62 @@ def _find_comments(text: str, doc: yamlfile.Document) -> _Comments:
             owner_by_line[entry.key.line] = loc
             if entry.text is not None:
                 owner_by_line[entry.value.end_line] = loc
-    crowded = {line for line in owner_by_line if sum(1 for _, key_line in keys if key_line == line) > 1}
+    key_count: dict[int, int] = defaultdict(int)
+    for _, key_line, _ in keys:
+        key_count[key_line] += 1
+    crowded = {line for line in owner_by_line if key_count[line] > 1}
     comments = _Comments()
+    blanks: list[list[str]] = []  # where each blank line seen since the last comment goes, unless claimed
+    below = 0  # index in `keys` of the first key written below the current line
     for number, line in enumerate(lines, start=1):
+        while below < len(keys) and keys[below][1] <= number:
+            below += 1
         if skip[number]:
+            _place(blanks)
             continue
         col = line.find("#", scan_from[number])
         if col < 0 and line.strip():
+            _place(blanks)
             continue
         own_line = col < 0 or not line[:col].strip()
         if not own_line and number in owner_by_line:
+            _place(blanks)
             # Keep its column (aligned comments stay aligned) unless its line held several keys.
             comments.eol[owner_by_line[number]] = (line[col:].rstrip(), 0 if number in crowded else col)
             continue
-        content = "" if col < 0 else line[col:].rstrip()
-        following = next((loc for loc, key_line in keys if key_line > number), None)
+        following = keys[below] if below < len(keys) else None
         if following is None:
-            indent = _INDENT if col >= _INDENT else 0
-            comments.trailing.append(" " * indent + content if content else "")
-        elif following == keys[0][0]:
-            comments.header.append(content)
+            group = comments.trailing
+        elif following[0] == keys[0][0]:
+            group = comments.header
         else:
-            comments.before[following].append(content)
+            group = comments.before[following[0]]
+        if col < 0:
+            blanks.append(group)
+            continue
+        content = line[col:].rstrip()
+        # After a category, indented deeper than the top-level key below it (or than the top
+        # level, at the end of the file): the end of the mapping block. It stays there, at the
+        # block's indentation: the end of the file, `mapping` being the last key.
+        after_category = below > 0 and len(keys[below - 1][0]) > 1
+        below_top = following is None or len(following[0]) == 1
+        if after_category and below_top and col > (following or keys[0])[2]:
+            _place(blanks, comments.trailing)  # its blank lines go along
+            comments.trailing.append(" " * _INDENT + content)
+        else:
+            _place(blanks)
+            group.append(content)
+    _place(blanks)
     return comments
+
+
+def _place(blanks: list[list[str]], claimed_by: list[str] | None = None) -> None:
+    """Put the blank lines waiting in `blanks` where they go: all with the comment below them
+    when it claims them (a comment leaving for the end of the mapping takes its blank lines
+    along), otherwise each with the key below it."""
+    for group in blanks:
+        (group if claimed_by is None else claimed_by).append("")
+    blanks.clear()
 
 
 def _emit(spec: IntegrationSpec, present: set[str], comments: _Comments) -> str:

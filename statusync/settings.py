@@ -73,7 +73,8 @@ def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
 
 
 def _parse(data: bytes) -> Settings:
-    doc = yamlfile.parse(yamlfile.decode(data, SETTINGS_FILE), SETTINGS_FILE)
+    doc = yamlfile.parse(yamlfile.decode(data, SETTINGS_FILE), SETTINGS_FILE,
+                         "statusync.yaml needs three levels at most (accounts, a name, its keys)")
     sha256 = hashlib.sha256(data).hexdigest()
     if doc is None:  # every key is optional, so an empty file means the defaults
         return Settings(source_sha256=sha256)

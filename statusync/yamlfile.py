@@ -14,6 +14,9 @@ from typing import Any
 
 from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
@@ -26,6 +29,12 @@ _STR = "tag:yaml.org,2002:str"
 # What the parser gives every node without an explicit tag: resolution happens in `_walk`,
 # and an identity check there tells an explicit `!!str` from none.
 _UNTAGGED = Tag(suffix="!untagged")
+
+# Mapping files and settings nest three levels at most. The C composer recurses once per level
+# (in C: 100,000 levels crash the process) and so does `_walk`, so anything deeper is refused
+# before composing.
+MAX_DEPTH = 32
+MAPPING_FILE_SHAPE = "a mapping file needs only integration_id, name, account and mapping"
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -162,12 +171,14 @@ def decode(data: bytes, file: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def parse(text: str, file: str) -> Document | None:
+def parse(text: str, file: str, shape: str = MAPPING_FILE_SHAPE) -> Document | None:
     """Compose `text` and walk it into a Document; None when the file holds no document.
 
-    Syntax errors and a top level that is not a mapping raise InvalidInput. Problems that leave
-    the rest of the file readable (duplicate keys, aliases, tags) are collected on the Document.
+    Syntax errors, nesting deeper than MAX_DEPTH and a top level that is not a mapping raise
+    InvalidInput (`shape` says what the file should look like instead). Problems that leave the
+    rest of the file readable (duplicate keys, aliases, tags) are collected on the Document.
     """
+    _check_depth(text, file, shape)
     parser = _Parser(text)
     try:
         root = parser.get_single_node()
@@ -186,6 +197,38 @@ def parse(text: str, file: str) -> Document | None:
         raise InvalidInput(doc.problems)
     doc.data = data
     return doc
+
+
+def _check_depth(text: str, file: str, shape: str) -> None:
+    """Raise InvalidInput when `text` nests collections deeper than MAX_DEPTH.
+
+    Reads the parser's events, which libyaml produces with a stack of its own rather than by
+    recursion, so no depth of input can exhaust the C or the Python stack here.
+    """
+    # Each collection needs a character of its own to start it (a mapping's colon or question
+    # mark, a block list's dash, a flow bracket), so a text with no more of them than MAX_DEPTH
+    # cannot nest deeper: counting them spares almost every file the second parse.
+    count = text.count
+    if count(":") + count("-") + count("[") + count("{") + count("?") <= MAX_DEPTH:
+        return
+    parser = CParser(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise InvalidInput([Problem(
+                        file, mark.line + 1, mark.column + 1,
+                        f"the document is nested too deeply (more than {MAX_DEPTH} levels); {shape}")])
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+    except YAMLError as exc:  # before the limit was reached: composing would stop at it too
+        raise InvalidInput([_syntax_problem(exc, text, file)]) from None
+    finally:
+        parser.dispose()
 
 
 def did_you_mean(word: str, choices: list[str]) -> str | None:

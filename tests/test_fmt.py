@@ -58,8 +58,67 @@ mapping:    # what each category means
 
 MAPPING = '  READY_TO_SEND: "1"\n  IN_TRANSIT: "2"\n  DELIVERED: "3"\n  CANCEL: null\n'
 
+CANONICAL_MAPPING = "mapping:\n" + MAPPING
+
+# Where each comment goes when the keys around it move: (input, output).
+PLACEMENTS = [
+    pytest.param("integration_id: 1\nmapping:\n" + MAPPING + "  # last comment in mapping\nname: x\n",
+                 "integration_id: 1\nname: x\n" + CANONICAL_MAPPING + "  # last comment in mapping\n",
+                 id="end of the mapping block, above a top-level key"),
+    pytest.param("name: x\nintegration_id: 1\nmapping:\n" + MAPPING + "  # last comment in mapping\n",
+                 "integration_id: 1\nname: x\n" + CANONICAL_MAPPING + "  # last comment in mapping\n",
+                 id="end of the mapping block, at the end of the file"),
+    pytest.param("integration_id: 1\nmapping:\n  CANCEL: null\n  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n"
+                 "  DELIVERED: \"3\"\n\n  # after DELIVERED, written last\n# about the name\nname: x\n",
+                 "integration_id: 1\n# about the name\nname: x\n" + CANONICAL_MAPPING
+                 + "\n  # after DELIVERED, written last\n",
+                 id="end of the mapping block, categories reordered"),
+    pytest.param("mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n    DELIVERED: \"3\"\n    CANCEL: null\n"
+                 "      # deeper still\n  # less deep, still in the block\nintegration_id: 1\n",
+                 "integration_id: 1\n" + CANONICAL_MAPPING + "  # deeper still\n  # less deep, still in the block\n",
+                 id="end of the mapping block, other indentation"),
+    pytest.param("mapping: {READY_TO_SEND: '1', IN_TRANSIT: '2',\n  DELIVERED: '3', CANCEL: ~\n"
+                 "  # before the brace\n  }\nintegration_id: 1\n",
+                 "integration_id: 1\n" + CANONICAL_MAPPING + "  # before the brace\n",
+                 id="end of a flow mapping"),
+    pytest.param("  mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n    DELIVERED: \"3\"\n    CANCEL: null\n"
+                 "    # end of mapping\n  # above integration_id\n  integration_id: 1\n",
+                 "# above integration_id\nintegration_id: 1\n" + CANONICAL_MAPPING + "  # end of mapping\n",
+                 id="an indented document"),
+    pytest.param("mapping:\n" + MAPPING + "# about the id\n\n# more about the id\nintegration_id: 1\n"
+                 "# about the name\nname: x\n",
+                 "# about the id\n\n# more about the id\nintegration_id: 1\n# about the name\nname: x\n"
+                 + CANONICAL_MAPPING,
+                 id="above a top-level key"),
+    pytest.param("name: x  # the name\nmapping:   # the mapping\n  CANCEL: null # unmapped\n"
+                 "  DELIVERED: \"3\"    # delivered\n  IN_TRANSIT: \"2\"\n  READY_TO_SEND: \"1\"\n"
+                 "integration_id: 1  # the id\n",
+                 "integration_id: 1  # the id\nname: x  # the name\nmapping:   # the mapping\n"
+                 "  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n  DELIVERED: \"3\"    # delivered\n"
+                 "  CANCEL: null # unmapped\n",
+                 id="end of line"),
+    pytest.param("# header\n# more header\n\nname: x\nintegration_id: 1\nmapping:\n" + MAPPING + "\n# trailer\n\n",
+                 "# header\n# more header\n\nintegration_id: 1\nname: x\n" + CANONICAL_MAPPING + "\n# trailer\n",
+                 id="header and trailer"),
+    pytest.param("mapping:\n" + MAPPING + "integration_id: 1\n  # indented under a plain value\n# trailer\n",
+                 "integration_id: 1\n" + CANONICAL_MAPPING + "# indented under a plain value\n# trailer\n",
+                 id="trailer after a top-level key"),
+    pytest.param("integration_id: 1\nmapping:\n  # about CANCEL\n  CANCEL: null\n  # about DELIVERED\n"
+                 "  DELIVERED: \"3\"\n  IN_TRANSIT: \"2\"\n\n  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n",
+                 "integration_id: 1\nmapping:\n  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n"
+                 "  # about DELIVERED\n  DELIVERED: \"3\"\n  # about CANCEL\n  CANCEL: null\n",
+                 id="between categories"),
+    pytest.param("integration_id: 1\nmapping:\n  CANCEL: null\n"
+                 "# about DELIVERED, at the top level's indentation\n  DELIVERED: \"3\"\n"
+                 "      # about IN_TRANSIT, deeper\n  IN_TRANSIT: \"2\"\n  READY_TO_SEND: \"1\"\n",
+                 "integration_id: 1\nmapping:\n  READY_TO_SEND: \"1\"\n"
+                 "  # about IN_TRANSIT, deeper\n  IN_TRANSIT: \"2\"\n"
+                 "  # about DELIVERED, at the top level's indentation\n  DELIVERED: \"3\"\n  CANCEL: null\n",
+                 id="between categories, other indentation"),
+]
+
 # Inputs the formatter must turn into a fixed point in one step.
-SAMPLES = [
+SAMPLES = [p.values[0] for p in PLACEMENTS] + [
     CANONICAL,
     MESSY,
     "integration_id: 1\nmapping: {CANCEL: null, DELIVERED: 3, IN_TRANSIT: '2', READY_TO_SEND: \"1\"}\n",
@@ -81,6 +140,12 @@ def test_a_canonical_file_is_left_as_it_is() -> None:
 
 def test_keys_categories_quoting_indentation_and_comments() -> None:
     assert format_text(MESSY) == MESSY_FORMATTED
+
+
+@pytest.mark.parametrize(("text", "expected"), PLACEMENTS)
+def test_comments_stay_where_they_were(text: str, expected: str) -> None:
+    assert format_text(text) == expected
+    assert format_text(expected) == expected
 
 
 @pytest.mark.parametrize("text", SAMPLES)

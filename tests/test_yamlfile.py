@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from statusync import yamlfile
 from statusync.errors import InvalidInput, Problem
+from statusync.settings import load_settings
 from statusync.validation import validate
 
 
@@ -88,6 +93,88 @@ def test_a_file_without_a_document_parses_to_none(text: str) -> None:
 ])
 def test_problems_in_the_yaml_itself_are_located(text: str, expected: list[str]) -> None:
     assert problems_of(text) == expected
+
+
+TOO_DEEP = "the document is nested too deeply (more than 32 levels)"
+MAPPING_HINT = "a mapping file needs only integration_id, name, account and mapping"
+
+
+def nested_blocks(depth: int, indent: int = 0) -> str:
+    """`a:` under `a:` under ..., `depth` block mappings deep (the outermost included)."""
+    return "".join(" " * (indent + 2 * level) + "a:\n" for level in range(depth - 1)) + \
+        " " * (indent + 2 * (depth - 1)) + "a: 1\n"
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [
+    pytest.param("a: " + "[" * 32 + "]" * 32 + "\n", 1, 35, id="flow lists, one level too many"),
+    pytest.param("a: " + "{b: " * 40 + "1" + "}" * 40 + "\n", 1, 128, id="flow maps"),
+    pytest.param("a: " + "[" * 1000 + "\n", 1, 35, id="never closed"),  # found before the syntax error
+    pytest.param("a:\n" + "  " + "- " * 40 + "x\n", 2, 65, id="block lists on one line"),
+    pytest.param(nested_blocks(40), 33, 65, id="block maps"),
+    pytest.param("a: " + "[b: " * 40 + "\n", 1, 65, id="single-pair maps in flow lists"),
+    pytest.param("a: 1\n---\nb: " + "[" * 40 + "]" * 40 + "\n", 3, 35, id="in a second document"),
+    pytest.param("? " + "[" * 40 + "]" * 40 + "\n: 1\n", 1, 34, id="in a key"),
+])
+def test_a_document_nested_too_deeply_is_a_located_problem(text: str, line: int, col: int) -> None:
+    assert problems_of(text) == [f"f.yaml:{line}:{col}: {TOO_DEEP}; {MAPPING_HINT}"]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param(nested_blocks(32), id="block maps"),
+    pytest.param("a: " + "[" * 31 + "]" * 31 + "\n", id="flow lists"),
+    pytest.param("# " + ":-[{?" * 50 + "\na: {b: [1, 2]}\n", id="brackets in a comment"),
+    pytest.param("a: '" + "[" * 100 + "'\n", id="brackets in a string"),
+])
+def test_nesting_up_to_the_limit_is_read(text: str) -> None:
+    doc = yamlfile.parse(text, "f.yaml")
+    assert doc is not None and not doc.problems
+
+
+def test_a_syntax_error_is_still_reported_as_one_when_the_file_is_long() -> None:
+    text = "a: [" + ", ".join(f"{{k: {i}}}" for i in range(40)) + "\n"  # deep enough to be checked, never closed
+    assert problems_of(text) == [("f.yaml:2:1: invalid YAML: did not find expected ',' or ']' "
+                                  "(while parsing a flow sequence on line 1)")]
+
+
+def test_statusync_yaml_nested_too_deeply_gets_its_own_hint(tmp_path: Path) -> None:
+    (tmp_path / "statusync.yaml").write_text("accounts:\n  default: " + "{a: " * 40 + "}" * 40 + "\n")
+    with pytest.raises(InvalidInput) as caught:
+        load_settings(tmp_path, {})
+    assert [str(p) for p in caught.value.problems] == [
+        f"statusync.yaml:2:132: {TOO_DEEP}; statusync.yaml needs three levels at most "
+        "(accounts, a name, its keys)"]
+
+
+BOMBS = {
+    "flow lists": ("integration_id: 1\nmapping: " + "[" * 500 + "]" * 500 + "\n", 2, 41),
+    "flow maps": ("integration_id: 1\nmapping:\n  READY_TO_SEND: " + "{a: " * 1000 + "b" + "}" * 1000 + "\n",
+                  3, 138),
+    "block maps": ("integration_id: 1\nmapping:\n" + nested_blocks(1000, indent=2), 34, 65),
+    "100,000 levels": ("integration_id: 1\nmapping: " + "[" * 100_000 + "]" * 100_000 + "\n", 2, 41),
+    "100,000 levels never closed": ("integration_id: 1\nmapping: " + "[" * 100_000 + "\n", 2, 41),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "fmt"])
+@pytest.mark.parametrize(("text", "line", "col"), BOMBS.values(), ids=BOMBS.keys())
+def test_a_nesting_bomb_is_refused_by_the_commands(tmp_path: Path, command: str, text: str, line: int,
+                                                   col: int) -> None:
+    # A real process: a crash in C (the composer recursing) must fail the test, not end pytest.
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "bomb.yaml").write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "statusync", command], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"}, check=False)
+    assert (proc.returncode, proc.stderr.splitlines()) == (1, [
+        f"error: mappings/bomb.yaml:{line}:{col}: {TOO_DEEP}; {MAPPING_HINT}", "1 problem found"])
+    assert (tmp_path / "mappings" / "bomb.yaml").read_text() == text
+
+
+def test_a_deeply_nested_statusync_yaml_is_refused_by_the_commands(tmp_path: Path) -> None:
+    (tmp_path / "statusync.yaml").write_text("accounts:\n  default: " + "{a: " * 100_000 + "}" * 100_000 + "\n")
+    proc = subprocess.run([sys.executable, "-m", "statusync", "validate"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"}, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[0].startswith(f"error: statusync.yaml:2:132: {TOO_DEEP}; statusync.yaml")
 
 
 @pytest.mark.parametrize(("data", "expected"), [
