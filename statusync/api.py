@@ -31,7 +31,8 @@ from statusync.model import CATEGORIES, MappingDict
 from statusync.ratelimit import TokenBucket
 from statusync.urls import api_url_problem
 
-__all__ = ["ApiError", "CredentialsRejected", "IntegrationNotFound", "Integration", "LiveMapping", "SendcloudClient", "ShopStatus"]
+__all__ = ["ApiError", "CredentialsRejected", "Integration", "IntegrationNotFound", "LiveMapping",
+           "SendcloudClient", "ShopStatus"]
 
 log = logging.getLogger("statusync.api")
 

@@ -182,8 +182,10 @@ def schema() -> int:
               help="Seed file of integrations (default: those named by the mapping files).")
 @click.option("--latency", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
               help="Delay added to every API request.")
-@click.option("--post-per-minute", type=click.IntRange(min=1), help="Rate limit for POST (answers 429 beyond it).")
-@click.option("--get-per-minute", type=click.IntRange(min=1), help="Rate limit for GET (answers 429 beyond it).")
+@click.option("--post-per-minute", type=click.IntRange(min=1),
+              help="Rate limit for POST (answers 429 beyond it).")
+@click.option("--get-per-minute", type=click.IntRange(min=1),
+              help="Rate limit for GET (answers 429 beyond it).")
 def sandbox(mappings: str | None, state: str | None, host: str, port: int, seed: Path | None,
             latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
     """Run a local fake Sendcloud API for demos and tests."""
