@@ -64,7 +64,7 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
                     "(it was edited, or the state was changed by hand); make a new plan with "
                     "'statusync plan --out FILE'")
         breach = safety_breach(the_plan, ws.settings.safety)
-        render_text(the_plan, out, color=color, breach=None if force else breach)
+        render_text(the_plan, out, color=color, breach=breach)  # shown even when --force overrides it
         if not the_plan.changes:
             return OK
         if breach and not force:
