@@ -143,6 +143,14 @@ class SendcloudClient:
     def get_integration(self, integration_id: int) -> Integration:
         return self._get(f"/integrations/{integration_id}", None, _INTEGRATION)
 
+    def integration_exists(self, integration_id: int) -> bool:
+        """Whether the account has the integration, from the list of all of them.
+
+        A 404 on an integration's own endpoint cannot tell a deleted integration from a wrong
+        base URL (which answers 404 to everything); a list that loads and lacks it can.
+        """
+        return any(i.id == integration_id for i in self.list_integrations())
+
     def _get(self, path: str, integration_id: int | None, adapter: TypeAdapter[Envelope[T]],
              params: dict[str, str | int] | None = None) -> T:
         response = self._request("GET", path, integration_id, params=params)

@@ -18,6 +18,8 @@ from statusync.text import printable
 class MappingWriter(Protocol):
     def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None: ...
 
+    def integration_exists(self, integration_id: int) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -104,7 +106,7 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
         except StopRun:
             raise  # e.g. rejected credentials: the other integrations would fail the same way
         except NotFound as exc:
-            if change.action is not Action.RESET:
+            if change.action is not Action.RESET or not _gone(change, writers[change.account]):
                 return Outcome(change, str(exc))
             # Nothing is left to unmap: the reset is done, and the integration leaves the state.
             state.record([change])
@@ -116,3 +118,13 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
 
     outcomes += run_bounded(sending, send, parallelism, report)
     return outcomes
+
+
+def _gone(change: Change, api: MappingWriter) -> bool:
+    """Whether the account's list of integrations, read fine, lacks the integration."""
+    try:
+        return not api.integration_exists(change.integration_id)
+    except StopRun:
+        raise
+    except StatusyncError:
+        return False  # the list itself failed: nothing is known, the reset stays to do

@@ -20,6 +20,9 @@ def api_url_problem(url: str) -> str | None:
         return f"the API URL's port is not a number from 0 to 65535; {example}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"API URL {url!r} is not an http(s) URL; {example}"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        # Request paths are appended to the base URL: a query or fragment would swallow them.
+        return f"API URL {url!r} must not have a query (?) or fragment (#); {example}"
     if parts.username is not None or parts.password is not None:
         # Credentials in the URL would end up in logs and plans; they come from env variables.
         return "API URL must not contain credentials; set them in the account's env variables"

@@ -33,6 +33,9 @@ class FakeApi:
         if integration_id in self.fail:
             raise StatusyncError(f"HTTP 400: unknown external id for {integration_id}")
 
+    def integration_exists(self, integration_id: int) -> bool:
+        return True
+
 
 def run(tmp_path: Path, plan, api: FakeApi, parallelism: int = 4) -> tuple[list[Outcome], Path]:  # type: ignore[no-untyped-def]
     path = tmp_path / "state.json"

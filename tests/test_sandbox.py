@@ -643,3 +643,13 @@ def test_serve_prints_a_banner_and_stops_quietly_on_ctrl_c(env: dict[str, str],
     assert ("export SENDCLOUD_SECRET_KEY=demo-secret-key" in banner) is shown
     assert "sk-real" not in banner + out
     assert "stopped" in out
+
+
+def test_admin_removes_an_integration(admin: httpx.Client, client: httpx.Client) -> None:
+    assert admin.delete(f"/integrations/{SHOP}").status_code == 204
+    assert client.get(f"/integrations/{SHOP}").status_code == 404
+    assert SHOP not in [i["id"] for i in client.get("/integrations").json()["data"]]
+    answer = client.post("/shop-order-statuses/mapping", json={"integration_id": SHOP, "mapping": [
+        {"status_category": c, "external_id": None} for c in CATEGORIES]})
+    assert answer.status_code == 404
+    assert admin.delete(f"/integrations/{SHOP}").status_code == 404

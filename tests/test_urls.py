@@ -21,6 +21,9 @@ def test_accepted(url: str) -> None:
     ("http://127.0.0.1:abc/api", "port is not a number"),
     ("http://localhost:99999/api", "port is not a number"),
     (" https://panel.sendcloud.sc/api/v3", "white space"),
+    ("http://127.0.0.1:8765/api/v3?k=1", "must not have a query"),
+    ("https://panel.sendcloud.sc/api/v3#x", "must not have a query"),
+    ("https://panel.sendcloud.sc/api/v3?", "must not have a query"),
     ("https://panel.sendcloud.sc/api/v3\n", "white space"),
 ])
 def test_refused(url: str, fragment: str) -> None:

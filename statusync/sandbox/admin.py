@@ -7,6 +7,7 @@
     DELETE /_sandbox/faults                                       clear all rules
     POST   /_sandbox/integrations                                 add an integration (seed format)
     GET    /_sandbox/integrations/{id}                            everything about one integration
+    DELETE /_sandbox/integrations/{id}                            delete it (a disconnected shop)
     PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
     DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
 """
@@ -73,7 +74,8 @@ class SandboxAdmin:
         if sub:
             external_id = urllib.parse.unquote(sub.removeprefix("/statuses/"))
             return {"DELETE": lambda body: self._delete_status(integration_id, external_id)}
-        return {"GET": lambda body: self._record(integration_id)}
+        return {"GET": lambda body: self._record(integration_id),
+                "DELETE": lambda body: self._remove(integration_id)}
 
     def _requests(self, body: bytes) -> Reply:
         return json_reply(200, [r.as_json() for r in self.store.requests()])
@@ -108,6 +110,10 @@ class SandboxAdmin:
         if integration is None:
             raise not_found(f"integration {integration_id} not found")
         return json_reply(200, integration.record_json())
+
+    def _remove(self, integration_id: int) -> Reply:
+        self.store.remove_integration(integration_id)
+        return _NO_CONTENT
 
     def _edit_mapping(self, integration_id: int, body: bytes) -> Reply:
         changes = parse_body(body, MappingEdit).root

@@ -159,6 +159,12 @@ class SandboxStore:
                 raise ValueError(f"integration {integration.id} already exists")
             self._integrations[integration.id] = integration
 
+    def remove_integration(self, integration_id: int) -> None:
+        """Delete an integration, as when a merchant disconnects a shop."""
+        with self._lock:
+            self._get(integration_id)  # KeyError when unknown, like the other panel actions
+            del self._integrations[integration_id]
+
     def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]) -> Integration:
         """Set some categories by hand; unlike the API, any external id is taken (even one the shop
         does not have), so tests can make invalid live mappings directly."""
