@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -196,8 +197,22 @@ def sandbox(mappings: str | None, state: str | None, host: str, port: int, seed:
                        get_per_minute=get_per_minute)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (CI cancelling a job, `timeout`, Kubernetes) stops a run the way Ctrl-C does: the
+    # requests under way finish and are recorded in the state before the process exits.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="statusync: %(message)s", stream=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="statusync",
                         standalone_mode=False)

@@ -163,3 +163,19 @@ def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(pr
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err and "stopped" in out
+
+
+def test_sigterm_lets_the_requests_under_way_finish_and_records_them(
+        project: Project, sandbox: Start) -> None:
+    ids = range(1, 25)
+    for i in ids:
+        project.mapping(i)
+    server = sandbox(latency=0.2)
+    proc = statusync("apply", "--yes", "--parallelism", "4")
+    wait_until(lambda: len(accepted(server)) >= 6)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "Aborted" in err and "Traceback" not in err
+    # Everything the sandbox accepted is in the state: nothing was left in flight unrecorded.
+    assert set(load_state(project.state_file).entries) == set(accepted(server))
+    assert len(accepted(server)) < len(ids)
