@@ -221,3 +221,11 @@ def reconcile_plan(report: DriftReport, managed: int) -> Plan:
                d.loaded.spec.name, d.loaded.sha256)
         for d in report.with_status(Status.DRIFTED))
     return Plan(changes, unchanged=len(report.integrations) - len(changes), managed=managed)
+
+
+def stale_records(report: DriftReport) -> list[Change]:
+    """In-sync integrations whose state entry says otherwise (never recorded, or recorded
+    before a file change that someone then made live by hand): what the state should record."""
+    return [Change(d.integration_id, Action.UPDATE, d.file, d.loaded.spec.account,
+                   d.last_applied, d.desired, d.loaded.spec.name, d.loaded.sha256)
+            for d in report.with_status(Status.IN_SYNC) if d.last_applied != d.desired]

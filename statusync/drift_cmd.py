@@ -12,8 +12,10 @@ from statusync.apply import StateWriter, apply_plan
 from statusync.commands import (
     CHANGES, ERROR, OK, confirm, hold_state_lock, report_failures,
 )
-from statusync.drift import DriftReport, MappingReader, Status, check_drift, reconcile_plan
-from statusync.drift_render import render, render_text
+from statusync.drift import (
+    DriftReport, MappingReader, Status, check_drift, reconcile_plan, stale_records,
+)
+from statusync.drift_render import count_of, render, render_text
 from statusync.errors import StatusyncError
 from statusync.model import LoadedSpec
 from statusync.plan import safety_breach
@@ -53,6 +55,12 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
             report = _check(specs, state, clients, err, parallelism=parallelism,
                             progress_bar=progress_bar)
             render_text(report, out, color=color, advice=False)
+            writer = StateWriter(ws.state_path, state)
+            if stale := stale_records(report):
+                # Live already equals the file: the state only has to learn it (no request).
+                writer.record(stale)
+                out.write(f"Recorded {count_of(len(stale))} already in sync in the state, which "
+                          "did not know it yet.\n")
             # Every update overwrites something live, so all managed files are the safety base.
             plan = reconcile_plan(report, managed=len(specs))
             if not plan.changes:
@@ -69,7 +77,6 @@ def reconcile(ws: Workspace, out: TextIO, err: TextIO, *, yes: bool, force: bool
                 out.write((click.style(warning, fg="red") if color else warning) + "\n")
             if not yes:
                 confirm(interactive, "reconcile")
-            writer = StateWriter(ws.state_path, state)
             with reporter(count, err, bar=progress_bar, label="Reconciling") as tick:
                 outcomes = apply_plan(plan, clients, writer, parallelism=parallelism,
                                       report=lambda o: tick(o.describe(), o.ok))

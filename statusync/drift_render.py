@@ -72,7 +72,7 @@ def summary_line(report: DriftReport) -> str:
     return text
 
 
-def _count(total: int) -> str:
+def count_of(total: int) -> str:
     return f"{total} integration{'' if total == 1 else 's'}"
 
 
@@ -84,13 +84,13 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
         if report.failures:
             # Not "no drift": nothing is known about the integrations that could not be read.
             total = len(report.integrations) + len(report.failures)
-            out.write(f"Drift unknown for {len(report.failures)} of {_count(total)}: they could "
+            out.write(f"Drift unknown for {len(report.failures)} of {count_of(total)}: they could "
                       f"not be checked (errors above); {len(report.integrations)} in sync.\n")
         else:
-            out.write(f"No drift. {_count(len(report.integrations))} in sync.\n")
+            out.write(f"No drift. {count_of(len(report.integrations))} in sync.\n")
         return
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
-    out.write(f"{len(listed)} of {_count(len(report.integrations))} differ"
+    out.write(f"{len(listed)} of {count_of(len(report.integrations))} differ"
               f"{'s' if len(listed) == 1 else ''} from the files:\n\n")
     for drift in listed:
         _text_integration(drift, out, paint)
@@ -136,10 +136,10 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
     total = len(report.integrations)
     if listed:
-        out.write(f"## statusync drift: {len(listed)} of {_count(total)} differ"
+        out.write(f"## statusync drift: {len(listed)} of {count_of(total)} differ"
                   f"{'s' if len(listed) == 1 else ''} from the files\n\n")
     else:
-        out.write(f"## statusync drift: {_count(total)} in sync\n\n")
+        out.write(f"## statusync drift: {count_of(total)} in sync\n\n")
     out.write(f"**{summary_line(report)}**\n")
     if report.failures:
         out.write(f"\n> [!WARNING]\n> {len(report.failures)} integrations could not be checked; "

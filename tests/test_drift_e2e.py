@@ -229,3 +229,18 @@ def test_drift_keeps_to_the_get_limit_without_a_429(project: Project, cli: Cli,
     assert result.code == 2, result.err  # never applied: every one drifted
     statuses = [r.status for r in server.store.requests() if r.method == "GET"]
     assert statuses == [200] * 24
+
+
+def test_reconcile_records_integrations_already_in_sync_that_the_state_did_not_know(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    server = applied(project, cli, sandbox)
+    project.mapping(2, cancel='"3"')              # a file change, not applied yet...
+    server.store.edit_mapping(2, {"CANCEL": "3"})  # ...that someone made by hand in the panel
+    assert cli("drift").code == 0
+    assert "~ update 2" in cli("plan").out
+    result = cli("reconcile", "--yes")
+    assert result.code == 0, result.err
+    assert "Recorded 1 integration already in sync in the state" in result.out
+    assert requests(server, "POST") == []
+    assert load_state(project.state_file).entries[2].mapping["CANCEL"] == "3"
+    assert cli("plan", "--detailed-exitcode").code == 0
