@@ -56,12 +56,13 @@ def import_(ws: Workspace, out: TextIO, err: TextIO, *, integration_ids: Sequenc
                 lives = run_bounded(wanted, lambda item: _read(client, item), parallelism,
                                     lambda live: tick(live.describe(), live.error is None))
         files, skipped, reasons = _sort_out(ws, lives, account, all_)
-        if all_ and not force:
-            # A rerun of --all picks up new shops and leaves those already managed alone.
-            skipped += [f"integration {f.spec.integration_id}: already managed by "
-                        f"{managed[f.spec.integration_id]}"
-                        for f in files if f.spec.integration_id in managed]
-            files = [f for f in files if f.spec.integration_id not in managed]
+        if all_:
+            # A rerun of --all picks up new shops and leaves those already managed alone; with
+            # --force it rewrites the files it wrote itself, never a file renamed since.
+            kept = {f.spec.integration_id for f in files if f.spec.integration_id in managed
+                    and (not force or managed[f.spec.integration_id] != f.file)}
+            skipped += [f"integration {i}: already managed by {managed[i]}" for i in sorted(kept)]
+            files = [f for f in files if f.spec.integration_id not in kept]
         reasons += refusals(files, managed, force)
         if reasons:
             # All or nothing: a rerun with the problem fixed then needs no --force.

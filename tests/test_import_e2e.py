@@ -240,3 +240,20 @@ def test_validate_remote_checks_the_files_first(project: Project, cli: Cli, sand
     result = cli("validate", "--remote")
     assert result.code == 1 and "quote it" in result.err
     assert server.store.requests() == []
+
+
+def test_import_all_force_rewrites_its_own_files_and_skips_renamed_ones(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    server = sandbox()
+    add_shop(server, 1, "ACME NL")
+    add_shop(server, 2, "ACME DE")
+    assert cli("import", "--all").code == 0
+    (project.root / "mappings" / "acme-de-2.yaml").rename(project.root / "mappings" / "de.yaml")
+    server.store.edit_mapping(1, {"CANCEL": "6"})
+    server.store.edit_mapping(2, {"CANCEL": "6"})
+    result = cli("import", "--all", "--force")
+    assert result.code == 0, result.err
+    assert result.out == "mappings/acme-nl-1.yaml\n"
+    assert "note: skipped integration 2: already managed by mappings/de.yaml" in result.err
+    assert 'CANCEL: "6"' in (project.root / "mappings" / "acme-nl-1.yaml").read_text()
+    assert "CANCEL: null" in (project.root / "mappings" / "de.yaml").read_text()
