@@ -83,7 +83,8 @@ class SendcloudClient:
                  clock: Callable[[], float] = time.time,
                  random: Callable[[], float] = _random.random,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 key_source: str = "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY") -> None:
         if (problem := api_url_problem(base_url)) is not None:
             raise StatusyncError(problem)
         if max_attempts < 1:
@@ -95,6 +96,7 @@ class SendcloudClient:
         self._clock = clock
         self._random = random
         self._max_attempts = max_attempts
+        self._key_source = key_source  # where the keys came from, named when they are rejected
         self._secrets = _secret_spellings(credentials)
         self._http = httpx.Client(
             base_url=base_url,
@@ -224,8 +226,7 @@ class SendcloudClient:
             # Never name the keys themselves: only where they come from.
             return CredentialsRejected(
                 f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
-                "public and secret key in the account's env variables "
-                "(SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY unless statusync.yaml names others)",
+                f"public and secret key in {self._key_source}",
                 status=status, detail=detail, retryable=False)
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
         kind = IntegrationNotFound if status == 404 else ApiError

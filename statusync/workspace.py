@@ -89,6 +89,12 @@ class Workspace:
                 self.api_url, creds[account],
                 post_limiter=TokenBucket(limits.unsafe_per_minute, CLIENT_BURST),
                 get_limiter=TokenBucket(limits.safe_per_minute, CLIENT_BURST),
+                key_source=_key_source(account, self.settings),
             ))
             for account in wanted
         }
+
+
+def _key_source(account: str, settings: Settings) -> str:
+    names = settings.accounts[account]
+    return f"{names.public_key_env} / {names.secret_key_env} (account {account!r})"

@@ -288,7 +288,8 @@ def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
             api.client.upsert_mapping(123, MAPPING)
     error = caught.value
     assert (error.status, error.retryable, len(api.requests)) == (401, False, 1)
-    assert "rejected the API credentials" in str(error) and "env variables" in str(error)
+    assert "rejected the API credentials" in str(error)
+    assert "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY" in str(error)
     seen = [str(error), repr(error), error.detail, caplog.text, repr(api.client), repr(error.args)]
     for text in seen:
         for secret in (SECRET, PUBLIC, TOKEN):

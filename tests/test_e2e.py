@@ -158,6 +158,7 @@ def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, san
     monkeypatch.setenv("SENDCLOUD_SECRET_KEY", wrong)
     result = cli("apply", "--yes")
     assert result.code == 1 and "401" in result.err and "rejected" in result.err
+    assert "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY (account 'default')" in result.err
     token = base64.b64encode(f"{PUBLIC_KEY}:{wrong}".encode()).decode()
     for text in (result.out, result.err):
         assert wrong not in text and token not in text and SECRET_KEY not in text
