@@ -34,11 +34,11 @@ def plan(ws: Workspace, out: TextIO, *, fmt: str, color: bool, detailed: bool,
     state = ws.state()
     specs = ws.specs(trust=state)
     the_plan = make_plan(specs, state, ws.settings.on_removed)
-    render(the_plan, fmt, out, color=color, breach=safety_breach(the_plan, ws.settings.safety))
-    if planfile is not None:
+    if planfile is not None:  # first: a reader that stops early (`| head`) must not lose it
         write_planfile(planfile, the_plan, ws.fingerprints(state, specs))
         click.echo(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}",
                    file=sys.stderr)
+    render(the_plan, fmt, out, color=color, breach=safety_breach(the_plan, ws.settings.safety))
     return CHANGES if detailed and the_plan.changes else OK
 
 

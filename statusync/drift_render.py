@@ -22,7 +22,7 @@ _LISTED = (Status.DRIFTED, Status.INVALID, Status.NOT_FOUND)
 _HINTS = {
     Status.DRIFTED: "Run {reconcile} to set the drifted integrations back to their files, or, "
                     "to keep a live change, copy it into the file and run {apply}.",
-    Status.INVALID: "Invalid entries point at shop statuses the shop has deleted: map those "
+    Status.INVALID: "Invalid entries point at shop statuses the shop no longer has: map those "
                     "categories to statuses it still has (or null) in the files, then run {apply}.",
     Status.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
                       "the files of integrations that no longer exist.",
@@ -59,7 +59,7 @@ def note(drift: IntegrationDrift) -> str:
         return (f"Sendcloud has no integration {drift.integration_id} for account "
                 f"'{drift.loaded.spec.account}' (HTTP 404)")
     if drift.status is Status.INVALID:
-        return ("the file asks for a shop status the shop has deleted; "
+        return ("the file asks for a shop status the shop no longer has; "
                 "only a change to the file can fix it")
     return cause_text(drift)
 
@@ -116,8 +116,8 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Callable[...,
             out.write("      " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths))
                       + f"  {row[3]}\n")
     for entry in drift.invalid:
-        out.write(f"      {entry.category}: live {show(entry.external_id)} points at a deleted "
-                  "shop status\n")
+        out.write(f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
+                  "the shop no longer has\n")
     out.write("\n")
 
 
@@ -163,7 +163,7 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
     invalid = [d for d in report.integrations if d.invalid]
     if invalid:
         out.write("\n### Invalid live entries\n\n"
-                  "These point at shop statuses that the shop has deleted.\n\n"
+                  "These point at shop statuses the shop no longer has.\n\n"
                   "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
         for drift in invalid:
             out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "

@@ -251,6 +251,7 @@ def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli:
     log = result.err.rsplit(" ", 1)[-1].strip()
     assert "internal error (RuntimeError)" in result.err
     assert "kaboom" in Path(log).read_text()
+    Path(log).unlink()
 
 
 def test_colour_on_a_terminal_unless_no_color(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,7 +147,7 @@ def test_text_lists_what_differs_and_counts_the_rest() -> None:
     assert "~ drifted    1  mappings/1.yaml  (ACME | NL)" in text
     assert "# changed outside statusync" in text
     assert "# not applied yet: statusync never applied this file" in text
-    assert 'IN_TRANSIT: live "2" points at a deleted shop status' in text
+    assert 'IN_TRANSIT: live "2" points at a shop status the shop no longer has' in text
     assert "? not found  4  mappings/4.yaml" in text and "(HTTP 404)" in text
     assert "mappings/5.yaml" not in text
     assert "Drift: 2 drifted, 1 invalid, 1 not found, 1 in sync." in text

@@ -102,7 +102,7 @@ def test_a_deleted_shop_status_is_invalid_and_only_a_file_change_fixes_it(
     assert first["status"] == "invalid"
     assert first["invalid"] == [{"category": "IN_TRANSIT", "external_id": "2"}]
     text = cli("drift").out
-    assert 'IN_TRANSIT: live "2" points at a deleted shop status' in text
+    assert 'IN_TRANSIT: live "2" points at a shop status the shop no longer has' in text
     result = cli("reconcile", "--yes")
     assert result.code == 2, result.err
     assert requests(server, "POST") == []
