@@ -64,7 +64,7 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
                     "(it was edited, or the state was changed by hand); make a new plan with "
                     "'statusync plan --out FILE'")
         breach = safety_breach(the_plan, ws.settings.safety)
-        render_text(the_plan, out, color=color, breach=breach)  # shown even when --force overrides it
+        render_text(the_plan, out, color=color, breach=breach)  # shown even under --force
         if not the_plan.changes:
             return OK
         if breach and not force:
@@ -84,7 +84,7 @@ def apply(ws: Workspace, out: TextIO, err: TextIO, *, planfile: Path | None, yes
 
 
 def hold_state_lock(ws: Workspace, timeout: float, err: TextIO) -> ContextManager[None]:
-    """The state lock of a writing run (apply, reconcile), saying so when it has to wait."""
+    """The state lock of a writing run (apply, reconcile, import), saying so when it waits."""
     def waiting() -> None:
         click.echo(f"Waiting for another statusync run to release {ws.state_path} ...", file=err)
 
@@ -100,10 +100,10 @@ def confirm(interactive: bool, verb: str = "apply") -> None:
 
 
 def conclude(outcomes: list[Outcome], out: TextIO, err: TextIO) -> int:
-    failed = [o for o in outcomes if not o.ok]
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
+    failed = sum(1 for o in outcomes if not o.ok)
     out.write(f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
-              f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {len(failed)} failed.\n")
+              f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {failed} failed.\n")
     return report_failures(outcomes, err, "they stay in the plan and the next apply retries them")
 
 
