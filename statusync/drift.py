@@ -97,6 +97,12 @@ class IntegrationDrift:
             return None
         return Cause.CHANGED_OUTSIDE if self.last_applied == self.desired else Cause.NOT_APPLIED
 
+    def update_from(self, before: MappingDict | None) -> Change:
+        """The file's mapping as an update from `before`, recorded in the state like apply's."""
+        spec = self.loaded.spec
+        return Change(spec.integration_id, Action.UPDATE, self.file, spec.account, before,
+                      self.desired, spec.name, self.loaded.sha256)
+
     def describe(self) -> str:
         status = self.status.value.replace("_", " ")
         return f"{self.integration_id} ({printable(self.file)}): {status}"
@@ -216,16 +222,12 @@ def reconcile_plan(report: DriftReport, managed: int) -> Plan:
     `managed` (the number of mapping files) is the base of the safety threshold: every one of
     these updates overwrites something live.
     """
-    changes = tuple(
-        Change(d.integration_id, Action.UPDATE, d.file, d.loaded.spec.account, d.live, d.desired,
-               d.loaded.spec.name, d.loaded.sha256)
-        for d in report.with_status(Status.DRIFTED))
+    changes = tuple(d.update_from(d.live) for d in report.with_status(Status.DRIFTED))
     return Plan(changes, unchanged=len(report.integrations) - len(changes), managed=managed)
 
 
 def stale_records(report: DriftReport) -> list[Change]:
     """In-sync integrations whose state entry says otherwise (never recorded, or recorded
     before a file change that someone then made live by hand): what the state should record."""
-    return [Change(d.integration_id, Action.UPDATE, d.file, d.loaded.spec.account,
-                   d.last_applied, d.desired, d.loaded.spec.name, d.loaded.sha256)
+    return [d.update_from(d.last_applied)
             for d in report.with_status(Status.IN_SYNC) if d.last_applied != d.desired]
