@@ -16,6 +16,7 @@ import click
 from statusync import __version__, commands
 from statusync.errors import StatusyncError
 from statusync.lock import DEFAULT_LOCK_TIMEOUT
+from statusync.parallel import stop_running
 from statusync.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -197,19 +198,22 @@ def sandbox(mappings: str | None, state: str | None, host: str, port: int, seed:
                        get_per_minute=get_per_minute)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    # SIGTERM (CI cancelling a job, `timeout`, Kubernetes) stops a run the way Ctrl-C does: the
-    # requests under way finish and are recorded in the state before the process exits.
-    raise KeyboardInterrupt
+def _interrupt(signum: int, frame: object) -> None:
+    # Ctrl-C and SIGTERM (CI cancelling a job, `timeout`, Kubernetes) alike: a run of requests
+    # stops at a safe point, after the requests under way finished and were recorded in the
+    # state; anywhere else (or when asked twice) the command is interrupted at once.
+    if not stop_running():
+        raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="statusync: %(message)s", stream=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(argv)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(argv: Sequence[str] | None) -> int:

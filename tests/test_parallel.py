@@ -47,3 +47,24 @@ def test_an_exception_in_work_propagates_and_stops_the_rest() -> None:
 
 def test_nothing_to_do() -> None:
     assert run_bounded([], lambda x: x, 4) == []
+
+
+def test_a_stop_ends_the_run_at_a_safe_point_after_the_work_under_way() -> None:
+    from statusync.parallel import stop_running
+
+    assert not stop_running()  # no run under way: the caller must interrupt by itself
+    started: list[int] = []
+    finished: list[int] = []
+
+    def work(item: int) -> int:
+        started.append(item)
+        if item == 3:
+            assert stop_running()  # as a signal handler would, while the run is under way
+        finished.append(item)
+        return item
+
+    with pytest.raises(KeyboardInterrupt):
+        run_bounded(range(1000), work, 2)
+    assert sorted(started) == sorted(finished)  # nothing was cut off halfway
+    assert len(started) < 1000
+    assert not stop_running()  # the run is over

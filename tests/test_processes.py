@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from typing import Callable
 
+import pytest
+
 from statusync.sandbox import SandboxServer
 from statusync.state import load_state
 from tests.conftest import Project
@@ -165,15 +167,16 @@ def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(pr
     assert proc.returncode == 0 and "Traceback" not in err and "stopped" in out
 
 
-def test_sigterm_lets_the_requests_under_way_finish_and_records_them(
-        project: Project, sandbox: Start) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
+        project: Project, sandbox: Start, signum: int) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
     server = sandbox(latency=0.2)
     proc = statusync("apply", "--yes", "--parallelism", "4")
     wait_until(lambda: len(accepted(server)) >= 6)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and "Aborted" in err and "Traceback" not in err
     # Everything the sandbox accepted is in the state: nothing was left in flight unrecorded.
