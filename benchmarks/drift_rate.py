@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import FIRST_ID, MAPPING, mapping_text, timed_run
 from statusync.sandbox import SandboxOptions
-from statusync.state import Entry, State, now_iso, save_state
+from statusync.core.state import Entry, State, now_iso, save_state
 
 
 def write_project(root: Path, ids: range) -> None:

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from statusync.credentials import Credentials
-from statusync.model import CATEGORIES
+from statusync.sendcloud.credentials import Credentials
+from statusync.core.model import CATEGORIES
 from statusync.sandbox import (
     Integration, LoggedRequest, SandboxOptions, SandboxServer, SandboxStore, ShopStatus,
 )

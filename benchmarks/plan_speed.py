@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from statusync.model import LoadedSpec
-from statusync.loader import load_mappings
-from statusync.state import Entry, State, now_iso, save_state
+from statusync.core.model import LoadedSpec
+from statusync.files.mappings import load_mappings
+from statusync.core.state import Entry, State, now_iso, save_state
 
 
 def write_files(root: Path, count: int) -> None:

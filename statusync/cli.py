@@ -13,10 +13,12 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import click
 
-from statusync import __version__, commands
+from statusync import __version__
+
+from statusync.commands import basic as commands
 from statusync.errors import StatusyncError
-from statusync.lock import DEFAULT_LOCK_TIMEOUT
-from statusync.parallel import stop_running
+from statusync.files.lock import DEFAULT_LOCK_TIMEOUT
+from statusync.runner.bounded import stop_running
 from statusync.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,7 +74,7 @@ def validate(mappings: str | None, state: str | None, remote: bool, parallelism:
     ws = Workspace.open(mappings, state)
     if not remote:
         return commands.validate(ws, sys.stdout)
-    from statusync import import_cmd
+    from statusync.commands import import_ as import_cmd
 
     return import_cmd.validate_remote(ws, sys.stdout, sys.stderr, parallelism=parallelism,
                                       progress_bar=progress_bar_enabled())
@@ -114,7 +116,7 @@ def apply(mappings: str | None, state: str | None, planfile: Path | None, yes: b
 @parallelism_option
 def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -> int:
     """Compare every managed integration's live mapping with its file."""
-    from statusync import drift_cmd
+    from statusync.commands import drift as drift_cmd
 
     return drift_cmd.drift(Workspace.open(mappings, state), sys.stdout, sys.stderr, fmt=fmt,
                            color=color_enabled(), parallelism=parallelism,
@@ -130,7 +132,7 @@ def drift(mappings: str | None, state: str | None, fmt: str, parallelism: int) -
 def reconcile(mappings: str | None, state: str | None, yes: bool, force: bool, parallelism: int,
               lock_timeout: float) -> int:
     """Find drift, then upsert the desired mapping of each drifted integration."""
-    from statusync import drift_cmd
+    from statusync.commands import drift as drift_cmd
 
     return drift_cmd.reconcile(
         Workspace.open(mappings, state), sys.stdout, sys.stderr, yes=yes, force=force,
@@ -153,7 +155,7 @@ def import_(mappings: str | None, state: str | None, integration_ids: tuple[int,
     """Write mapping files from the live mappings and record them in the state."""
     if bool(integration_ids) == all_:
         raise click.UsageError("give either --integration ID (one or more) or --all")
-    from statusync import import_cmd
+    from statusync.commands import import_ as import_cmd
 
     return import_cmd.import_(
         Workspace.open(mappings, state), sys.stdout, sys.stderr, integration_ids=integration_ids,
@@ -191,7 +193,7 @@ def schema() -> int:
 def sandbox(mappings: str | None, state: str | None, host: str, port: int, seed: Path | None,
             latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
     """Run a local fake Sendcloud API for demos and tests."""
-    from statusync.sandbox_cmd import run_sandbox
+    from statusync.commands.sandbox import run_sandbox
 
     return run_sandbox(Workspace.open(mappings, state), sys.stdout, host=host, port=port,
                        seed=seed, latency=latency, post_per_minute=post_per_minute,

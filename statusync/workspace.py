@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from statusync.credentials import credentials_for
+from statusync.sendcloud.credentials import credentials_for
 from statusync.errors import StatusyncError
-from statusync.model import IntegrationSpec, LoadedSpec
-from statusync.planfile import Fingerprints
-from statusync.settings import API_URL_ENV, Settings, load_settings
-from statusync.state import State, load_state
+from statusync.core.model import IntegrationSpec, LoadedSpec
+from statusync.files.planfile import Fingerprints
+from statusync.files.settings import API_URL_ENV, Settings, load_settings
+from statusync.core.state import State, load_state
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
-    from statusync.api import SendcloudClient
+    from statusync.sendcloud.client import SendcloudClient
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Workspace:
         taken from the state. Only `plan` does that (10,000 files on every pull request); commands
         that act on the result parse every file, so that a state edited by hand cannot hide one.
         """
-        from statusync.loader import load_mappings
+        from statusync.files.mappings import load_mappings
 
         index = trust.spec_index() if trust is not None else {}
 
@@ -70,8 +70,8 @@ class Workspace:
 
     def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
         """One client per account, each with its own rate limits; credentials checked first."""
-        from statusync.api import SendcloudClient
-        from statusync.ratelimit import CLIENT_BURST, TokenBucket
+        from statusync.sendcloud.client import SendcloudClient
+        from statusync.sendcloud.ratelimit import CLIENT_BURST, TokenBucket
 
         wanted = sorted(set(accounts))
         creds = {}

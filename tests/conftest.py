@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from statusync.cli import main
-from statusync.credentials import Credentials
-from statusync.loader import load_mappings
-from statusync.settings import load_settings
+from statusync.sendcloud.credentials import Credentials
+from statusync.files.mappings import load_mappings
+from statusync.files.settings import load_settings
 from statusync.sandbox import SandboxOptions, SandboxServer, seed_from_specs
-
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-class Project:
-    """A user's repository in a temporary directory, which is also the working directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        (root / "mappings").mkdir()
-
-    def write(self, relpath: str, text: str) -> Path:
-        path = self.root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-        return path
-
-    def mapping(self, integration_id: int, rts: str | None = '"1"', transit: str | None = '"2"',
-                delivered: str | None = '"3"', cancel: str | None = "null",
-                file: str | None = None, extra: str = "") -> Path:
-        def v(x: str | None) -> str:
-            return "null" if x is None else x
-        return self.write(file or f"mappings/shop-{integration_id}.yaml", (
-            f"integration_id: {integration_id}\n{extra}mapping:\n"
-            f"  READY_TO_SEND: {v(rts)}\n  IN_TRANSIT: {v(transit)}\n"
-            f"  DELIVERED: {v(delivered)}\n  CANCEL: {v(cancel)}\n"))
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / ".statusync" / "state.json"
+from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 
 @pytest.fixture
@@ -66,8 +32,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     return run
 
 
-PUBLIC_KEY = "pk-test-0123"
-SECRET_KEY = "sk-test-never-shown-4567"
 
 
 @pytest.fixture

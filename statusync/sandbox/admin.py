@@ -20,7 +20,7 @@ from typing import Callable
 
 from pydantic import ConfigDict, RootModel
 
-from statusync.model import ExternalId, StatusCategory
+from statusync.core.model import ExternalId, StatusCategory
 from statusync.sandbox.api import Reply, error_reply, json_reply
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import ApiError, api_error, not_found, parse_body

@@ -13,8 +13,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from statusync.credentials import Credentials
-from statusync.ratelimit import Clock, Sleep, TokenBucket
+from statusync.sendcloud.credentials import Credentials
+from statusync.sendcloud.ratelimit import Clock, Sleep, TokenBucket
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import (
     LANGUAGES, ApiError, MappingUpsert, StatusesUpsert, api_error, error_object, not_found,

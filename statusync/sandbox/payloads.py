@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from statusync.model import CATEGORIES, StatusCategory
+from statusync.core.model import CATEGORIES, StatusCategory
 
 # The `code` values the spec's ErrorObject allows (a subset is all the sandbox needs).
 ErrorCode = Literal["invalid", "invalid_choice", "not_found", "required", "not_a_list", "null",

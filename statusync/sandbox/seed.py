@@ -32,9 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from statusync.credentials import Credentials
+from statusync.sendcloud.credentials import Credentials
 from statusync.errors import StatusyncError
-from statusync.model import CATEGORIES, ExternalId, IntegrationSpec
+from statusync.core.model import CATEGORIES, ExternalId, IntegrationSpec
 from statusync.sandbox.payloads import location
 from statusync.sandbox.store import PRESTASHOP_V2, Integration, SandboxStore, ShopStatus, now
 

@@ -14,16 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 
-from statusync.credentials import Credentials
+from statusync.sendcloud.credentials import Credentials
 from statusync.errors import StatusyncError
-from statusync.ratelimit import Clock, Sleep
+from statusync.sendcloud.ratelimit import Clock, Sleep
 from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
 from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
 from statusync.sandbox.payloads import api_error, not_found
 from statusync.sandbox.seed import DEMO_CREDENTIALS, PUBLIC_KEY_ENV, SECRET_KEY_ENV
 from statusync.sandbox.store import SandboxStore
-from statusync.settings import API_URL_ENV
-from statusync.urls import is_loopback
+from statusync.files.settings import API_URL_ENV
+from statusync.sendcloud.urls import is_loopback
 
 DEFAULT_PORT = 8765
 

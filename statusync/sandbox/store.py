@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Iterable, Mapping
 
-from statusync.model import CATEGORIES, MappingDict
+from statusync.core.model import CATEGORIES, MappingDict
 from statusync.sandbox.faults import FaultList, FaultRule
 from statusync.sandbox.payloads import JsonObject
 

@@ -1,0 +1,119 @@
+"""The plan as data: which integrations to create, update, forget or reset, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Iterable, Literal
+
+from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict, unmapped
+from statusync.files.settings import SafetySettings
+from statusync.core.state import State
+
+PLAN_FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    RESET = "reset"
+    FORGET = "forget"
+
+    @property
+    def sends(self) -> bool:
+        """Whether the action is a POST (forget only drops the integration from the state)."""
+        return self is not Action.FORGET
+
+
+# Actions that count against the safety threshold: each may undo something already live.
+RISKY = (Action.UPDATE, Action.RESET, Action.FORGET)
+
+
+@dataclass(frozen=True)
+class Change:
+    integration_id: int
+    action: Action
+    file: str
+    account: str
+    before: MappingDict | None  # last applied; None for create
+    after: MappingDict | None   # to be sent; None for forget
+    name: str | None = None
+    sha256: str = ""            # of the desired file, recorded in the state after the POST
+
+    def differences(self) -> list[tuple[str, str | None, str | None]]:
+        """(category, before, after) for every category the change touches."""
+        before = self.before or {}
+        after = self.after or {}
+        if self.action is Action.FORGET:
+            return []
+        return [(c, before.get(c), after.get(c)) for c in CATEGORIES
+                if self.action is Action.CREATE or before.get(c) != after.get(c)]
+
+    def data(self) -> dict[str, Any]:
+        return {"integration_id": self.integration_id, "action": self.action.value,
+                "file": self.file, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unchanged: int
+    managed: int  # integrations in the state the plan was made from (the safety base)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    def summary(self) -> dict[str, int]:
+        return {**{a.value: self.count(a) for a in Action}, "unchanged": self.unchanged}
+
+    def data(self) -> dict[str, Any]:
+        """The `plan --format json` document of CONTRACT.md."""
+        summary = self.summary()
+        ordered = {k: summary[k] for k in ("create", "update", "forget", "reset", "unchanged")}
+        return {"format_version": PLAN_FORMAT_VERSION,
+                "changes": [c.data() for c in self.changes], "summary": ordered}
+
+
+def make_plan(desired: Iterable[LoadedSpec], state: State,
+              on_removed: Literal["forget", "reset"] = "forget") -> Plan:
+    changes: list[Change] = []
+    unchanged = 0
+    seen: set[int] = set()
+    for loaded in desired:
+        spec = loaded.spec
+        seen.add(spec.integration_id)
+        after = spec.mapping.as_dict()
+        entry = state.entries.get(spec.integration_id)
+        if entry is not None and entry.mapping == after:
+            unchanged += 1
+            continue
+        changes.append(Change(
+            spec.integration_id, Action.CREATE if entry is None else Action.UPDATE, loaded.file,
+            spec.account, None if entry is None else dict(entry.mapping), after,
+            spec.name, loaded.sha256,
+        ))
+    for integration_id, entry in state.entries.items():
+        if integration_id in seen:
+            continue
+        if on_removed == "reset":
+            changes.append(Change(integration_id, Action.RESET, entry.file, entry.account,
+                                  dict(entry.mapping), unmapped(), entry.name))
+        else:
+            changes.append(Change(integration_id, Action.FORGET, entry.file, entry.account,
+                                  dict(entry.mapping), None, entry.name))
+    order = {a: i for i, a in enumerate(Action)}
+    changes.sort(key=lambda c: (order[c.action], c.file, c.integration_id))
+    return Plan(tuple(changes), unchanged, len(state.entries))
+
+
+def safety_breach(plan: Plan, safety: SafetySettings) -> str | None:
+    """Why the plan is too large to apply without --force, or None when it is within bounds."""
+    if plan.managed < safety.min_managed or plan.managed == 0:
+        return None
+    risky = sum(plan.count(a) for a in RISKY)
+    share = 100.0 * risky / plan.managed
+    if share <= safety.max_change_percent:
+        return None
+    return (f"the plan updates, resets or forgets {risky} of {plan.managed} managed integrations "
+            f"({share:.0f}%), more than safety.max_change_percent ({safety.max_change_percent:g}%); "
+            "review it and apply with --force if it is intended")

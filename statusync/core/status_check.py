@@ -1,0 +1,89 @@
+"""Mapping files checked against the shops themselves: which external ids a shop does not have
+or has deleted, as findings first and as located problems once a file is parsed again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from statusync.sendcloud.client import ApiError, ShopStatus
+from statusync.errors import Problem
+from statusync.files.mappings import parse_spec
+from statusync.core.model import MappingDict
+from statusync.files.yamldoc import Loc, quote
+
+# A shop may have dozens of statuses; a hint longer than a few lines is not read.
+MAX_HINT_STATUSES = 8
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong with one value of a mapping file, before its line and column are known."""
+
+    loc: Loc
+    message: str
+
+
+def status_findings(mapping: MappingDict, statuses: Sequence[ShopStatus]) -> list[Finding]:
+    """Every external id of `mapping` that the shop does not have, or has deleted."""
+    # A shop can delete a status and create it again with the same id: the live one wins.
+    by_id = {s.external_id: s for s in sorted(statuses, key=lambda s: s.deleted_at is None)}
+    hint = available_hint(statuses)
+    findings: list[Finding] = []
+    for category, external_id in mapping.items():
+        if external_id is None:
+            continue
+        status = by_id.get(external_id)
+        if status is None:
+            message = f"{category}: the shop has no status {quote(external_id)} ({hint})"
+        elif status.deleted_at is not None:
+            name = f" ({_one_line(status.status)})" if status.status.strip() else ""
+            message = (f"{category}: status {quote(external_id)}{name} was deleted in the shop on "
+                       f"{status.deleted_at.date().isoformat()}; map another status or null ({hint})")
+        else:
+            continue
+        findings.append(Finding(("mapping", category), message))
+    return findings
+
+
+def available_hint(statuses: Sequence[ShopStatus]) -> str:
+    """The statuses not deleted, `available: "2" Payment accepted, "4" Shipped`, at most
+    MAX_HINT_STATUSES of them."""
+    ordered = sorted((s for s in statuses if s.deleted_at is None), key=_natural)
+    if not ordered:
+        return "the shop has no available statuses"
+    shown = ", ".join(f"{quote(s.external_id)} {_one_line(s.status)}".rstrip()
+                      for s in ordered[:MAX_HINT_STATUSES])
+    more = len(ordered) - MAX_HINT_STATUSES
+    return f"available: {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def integration_refusal(integration_id: int, exc: ApiError) -> str | None:
+    """What the API's 4xx about one integration means (not found, not PrestaShop V2, ...); None
+    for an error that concerns every request alike: credentials (401), the rate limit (429),
+    the server (5xx) or the network."""
+    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (401, 429):
+        return None
+    if exc.status == 404:
+        return f"integration {integration_id} not found (HTTP 404: {exc.detail})"
+    return f"integration {integration_id}: HTTP {exc.status}: {exc.detail}"
+
+
+def refusal_finding(refusal: str) -> Finding:
+    return Finding(("integration_id",), f"{refusal}; its external ids cannot be checked")
+
+
+def located(file: str, text: str, findings: Iterable[Finding]) -> list[Problem]:
+    """The findings of one file at the line and column of the values they are about."""
+    doc = parse_spec(text, file)[0]
+    return [doc.problem(f.loc, f.message) for f in findings]
+
+
+def _natural(status: ShopStatus) -> tuple[int, int, str]:
+    """Numeric ids in numeric order ("2" before "10"), then the others alphabetically."""
+    numeric = status.external_id.isascii() and status.external_id.isdecimal()
+    return (0, int(status.external_id), "") if numeric else (1, 0, status.external_id)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,189 @@
+"""Drift renderers: text for people, json for scripts, markdown for the body of a GitHub issue."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, TextIO
+
+import click
+
+from statusync.core.drift import Cause, DriftReport, IntegrationDrift, Status
+from statusync.render.plan import MARKDOWN_BUDGET, MarkdownBudget, md_cell, show
+from statusync.core.text import md_code, md_text, printable
+
+_SYMBOL = {Status.DRIFTED: "~", Status.INVALID: "!", Status.NOT_FOUND: "?"}
+_COLOR = {Status.DRIFTED: "yellow", Status.INVALID: "red", Status.NOT_FOUND: "red"}
+_LABEL = {Status.IN_SYNC: "in sync", Status.DRIFTED: "drifted", Status.INVALID: "invalid",
+          Status.NOT_FOUND: "not found"}
+# The statuses listed one by one; in-sync integrations are only counted.
+_LISTED = (Status.DRIFTED, Status.INVALID, Status.NOT_FOUND)
+
+# What to do about each status; {reconcile} and {apply} are the commands, quoted per format.
+_HINTS = {
+    Status.DRIFTED: "Run {reconcile} to set the drifted integrations back to their files, or, "
+                    "to keep a live change, copy it into the file and run {apply}.",
+    Status.INVALID: "Invalid entries point at shop statuses the shop no longer has: map those "
+                    "categories to statuses it still has (or null) in the files, then run {apply}.",
+    Status.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
+                      "the files of integrations that no longer exist.",
+}
+# When nothing at all is found, the files are rarely all wrong: the API URL is.
+_NOTHING_FOUND = ("No integration was found at all: check the API URL (STATUSYNC_API_URL or "
+                  "api_url in statusync.yaml; Sendcloud's is https://panel.sendcloud.sc/api/v3).")
+
+
+def hints(report: DriftReport, quote: Callable[[str], str]) -> list[str]:
+    """What to do, for each status the report has besides in sync."""
+    commands = {"reconcile": quote("statusync reconcile"), "apply": quote("statusync apply")}
+    found = [d for d in report.integrations if d.status is not Status.NOT_FOUND]
+    if report.integrations and not found:
+        return [_NOTHING_FOUND]
+    return [_HINTS[s].format(**commands) for s in _LISTED if report.with_status(s)]
+
+
+def cause_text(drift: IntegrationDrift) -> str:
+    """Why the live mapping differs from the file, in the user's words."""
+    if drift.cause is Cause.CHANGED_OUTSIDE:
+        return "changed outside statusync (in Sendcloud's panel or by another tool) since the last apply"
+    if drift.last_applied is None:
+        return "not applied yet: statusync never applied this file"
+    if drift.live == drift.last_applied:
+        return "not applied yet: the file changed since the last apply"
+    return ("not applied yet: the file changed since the last apply, and the live mapping was "
+            "changed outside statusync too")
+
+
+def note(drift: IntegrationDrift) -> str:
+    """One line on what is wrong with an integration that is not in sync."""
+    if drift.status is Status.NOT_FOUND:
+        return (f"Sendcloud has no integration {drift.integration_id} for account "
+                f"'{drift.loaded.spec.account}' (HTTP 404)")
+    if drift.status is Status.INVALID:
+        return ("the file asks for a shop status the shop no longer has; "
+                "only a change to the file can fix it")
+    return cause_text(drift)
+
+
+def summary_line(report: DriftReport) -> str:
+    s = report.summary()
+    text = ", ".join(f"{s[status.value]} {_LABEL[status]}" for status in (*_LISTED, Status.IN_SYNC))
+    if report.failures:
+        text += f", {len(report.failures)} not checked (errors)"
+    return text
+
+
+def count_of(total: int) -> str:
+    return f"{total} integration{'' if total == 1 else 's'}"
+
+
+def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
+                advice: bool = True) -> None:
+    """The report for people; `advice` adds what to do about each kind of difference."""
+    paint: Callable[..., str] = click.style if color else (lambda text, **_: text)
+    if not report.differs:
+        if report.failures:
+            # Not "no drift": nothing is known about the integrations that could not be read.
+            total = len(report.integrations) + len(report.failures)
+            out.write(f"Drift unknown for {len(report.failures)} of {count_of(total)}: they could "
+                      f"not be checked (errors above); {len(report.integrations)} in sync.\n")
+        else:
+            out.write(f"No drift. {count_of(len(report.integrations))} in sync.\n")
+        return
+    listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
+    out.write(f"{len(listed)} of {count_of(len(report.integrations))} differ"
+              f"{'s' if len(listed) == 1 else ''} from the files:\n\n")
+    for drift in listed:
+        _text_integration(drift, out, paint)
+    out.write(paint(f"Drift: {summary_line(report)}.", bold=True) + "\n")
+    for hint in hints(report, lambda command: f"'{command}'") if advice else []:
+        out.write(f"{hint}\n")
+
+
+def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Callable[..., str]) -> None:
+    head = (f"  {_SYMBOL[drift.status]} {_LABEL[drift.status]:<9}  {drift.integration_id}  "
+            f"{printable(drift.file)}")
+    if drift.loaded.spec.name:
+        head += f"  ({printable(drift.loaded.spec.name)})"
+    out.write(paint(head, fg=_COLOR[drift.status]) + "\n")
+    out.write(f"      # {note(drift)}\n")
+    if drift.differences:
+        never = drift.last_applied is None
+        rows = [("category", "desired", "live", "last applied")] + [
+            (d.category, show(d.desired), show(d.live), "-" if never else show(d.last_applied))
+            for d in drift.differences]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            out.write("      " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths))
+                      + f"  {row[3]}\n")
+    for entry in drift.invalid:
+        out.write(f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
+                  "the shop no longer has\n")
+    out.write("\n")
+
+
+def render_json(report: DriftReport, out: TextIO) -> None:
+    json.dump(report.data(), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _who(drift: IntegrationDrift) -> str:
+    name = drift.loaded.spec.name
+    return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
+
+
+def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET) -> None:
+    out = MarkdownBudget(stream, budget)
+    listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
+    total = len(report.integrations)
+    if listed:
+        out.write(f"## statusync drift: {len(listed)} of {count_of(total)} differ"
+                  f"{'s' if len(listed) == 1 else ''} from the files\n\n")
+    else:
+        out.write(f"## statusync drift: {count_of(total)} in sync\n\n")
+    out.write(f"**{summary_line(report)}**\n")
+    if report.failures:
+        out.write(f"\n> [!WARNING]\n> {len(report.failures)} integrations could not be checked; "
+                  "the errors are in the log of the run.\n")
+    differing = [d for d in listed if d.differences]
+    if differing:
+        out.write("\n### Differences\n\n"
+                  "| integration | file | category | desired | live | last applied | cause |\n"
+                  "| --- | --- | --- | --- | --- | --- | --- |\n")
+        for drift in differing:
+            rows = []
+            lead = f"| {_who(drift)} | {md_code(drift.file)} "
+            cause = cause_text(drift)
+            for d in drift.differences:
+                applied = "*never applied*" if drift.last_applied is None else md_cell(d.last_applied)
+                rows.append(lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
+                            f"| {applied} | {cause} |\n")
+                lead, cause = "| | ", ""
+            out.group(rows)
+        out.note("integrations with differences", "statusync drift")
+    invalid = [d for d in report.integrations if d.invalid]
+    if invalid:
+        out.write("\n### Invalid live entries\n\n"
+                  "These point at shop statuses the shop no longer has.\n\n"
+                  "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
+        for drift in invalid:
+            out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
+                       f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid])
+        out.note("integrations with invalid entries", "statusync drift")
+    missing = report.with_status(Status.NOT_FOUND)
+    if missing:
+        out.write("\n### Not found\n\n")
+        for drift in missing:
+            out.group([f"- {_who(drift)} {md_code(drift.file)}: {note(drift)}\n"])
+        out.note("integrations not found", "statusync drift")
+    todo = hints(report, lambda command: f"`{command}`")
+    if todo:
+        out.write("\n### What to do\n\n" + "".join(f"- {hint}\n" for hint in todo))
+
+
+def render(report: DriftReport, fmt: str, out: TextIO, *, color: bool) -> None:
+    if fmt == "json":
+        render_json(report, out)
+    elif fmt == "markdown":
+        render_markdown(report, out)
+    else:
+        render_text(report, out, color=color)

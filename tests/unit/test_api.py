@@ -1,0 +1,352 @@
+"""SendcloudClient against httpx.MockTransport: requests, pacing, retries, errors; never a real wait."""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import logging
+import threading
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from statusync import __version__
+from statusync.sendcloud.client import ApiError, SendcloudClient
+from statusync.sendcloud.credentials import Credentials
+from statusync.errors import StatusyncError
+from statusync.sendcloud.retry import BACKOFF_CAP, MAX_RATE_LIMITED_WAITS, backoff_delay
+from statusync.sendcloud.ratelimit import TokenBucket
+
+PUBLIC = "pk-3c9f0b7e21d54a68"
+SECRET = "sk-8e1d4c7a90b2f365"
+TOKEN = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+BASE = "https://panel.sendcloud.sc/api/v3"
+NOW = 1_767_225_600.0  # the injected wall clock: 2026-01-01T00:00:00Z
+MAPPING = {"READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None}
+
+Step = Callable[[httpx.Request], httpx.Response]
+
+
+def reply(status: int, **kwargs: Any) -> Step:
+    return lambda request: httpx.Response(status, **kwargs)
+
+
+def fail(exc_type: type[httpx.TransportError]) -> Step:
+    def step(request: httpx.Request) -> httpx.Response:
+        raise exc_type("boom", request=request)
+    return step
+
+
+class Api:
+    """A client over a scripted transport: the answers come in order, the last one repeats."""
+
+    def __init__(self, *steps: Step, base_url: str = BASE, **kwargs: Any) -> None:
+        self.requests: list[httpx.Request] = []
+        self.waits: list[float] = []
+        self._steps = steps or (reply(200, json=None),)
+        unlimited = TokenBucket(10**6, 10**6, clock=lambda: 0.0, sleep=self.waits.append)
+        kwargs.setdefault("post_limiter", unlimited)
+        kwargs.setdefault("get_limiter", unlimited)
+        kwargs.setdefault("random", lambda: 0.5)
+        self.client = SendcloudClient(
+            base_url, Credentials(PUBLIC, SECRET), transport=httpx.MockTransport(self._handle),
+            sleep=self.waits.append, clock=lambda: NOW, **kwargs)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self._steps[min(len(self.requests), len(self._steps)) - 1](request)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def jsonapi(detail: str, status: str = "400") -> dict[str, Any]:
+    return {"errors": [{"status": status, "code": "invalid", "title": "Invalid", "detail": detail}]}
+
+
+def test_upsert_sends_all_four_categories_with_basic_auth() -> None:
+    api = Api()
+    api.client.upsert_mapping(123, {"CANCEL": None, "DELIVERED": "12", "IN_TRANSIT": "11",
+                                    "READY_TO_SEND": "11"})
+    [request] = api.requests
+    assert (request.method, str(request.url)) == ("POST", f"{BASE}/shop-order-statuses/mapping")
+    assert request.headers["Authorization"] == f"Basic {TOKEN}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert json.loads(request.content) == {"integration_id": 123, "mapping": [
+        {"status_category": "READY_TO_SEND", "external_id": "11"},
+        {"status_category": "IN_TRANSIT", "external_id": "11"},
+        {"status_category": "DELIVERED", "external_id": "12"},
+        {"status_category": "CANCEL", "external_id": None},
+    ]}
+
+
+def test_user_agent_names_statusync_and_httpx() -> None:
+    api = Api(reply(200, json={"data": []}))
+    api.client.list_integrations()
+    assert api.requests[0].headers["User-Agent"] == (
+        f"statusync/{__version__} (+python-httpx/{httpx.__version__})")
+
+
+def test_get_mapping_parses_entries_and_validity() -> None:
+    api = Api(reply(200, json={"data": {"integration_id": 7, "extra": 1, "mapping": [
+        {"status_category": "CANCEL", "external_id": "9", "is_valid": False},
+        {"status_category": "READY_TO_SEND", "external_id": 11, "is_valid": True},
+    ]}}))
+    live = api.client.get_mapping(7)
+    assert api.requests[0].url.params["integration_id"] == "7"
+    assert live.integration_id == 7
+    # Missing categories are unmapped; numbers come back as the strings mapping files hold.
+    assert live.as_mapping() == {"READY_TO_SEND": "11", "IN_TRANSIT": None, "DELIVERED": None,
+                                 "CANCEL": "9"}
+    assert [(e.category, e.external_id) for e in live.invalid_entries()] == [("CANCEL", "9")]
+
+
+@pytest.mark.parametrize(("show_deleted", "query"), [
+    (False, {"integration_id": "5"}),
+    (True, {"integration_id": "5", "show_deleted": "true"}),
+])
+def test_list_shop_statuses(show_deleted: bool, query: dict[str, str]) -> None:
+    api = Api(reply(200, json={"data": [
+        {"external_id": "17-B", "status": "Delivered", "deleted_at": None, "translations": []},
+        {"external_id": "14-A", "status": "Cancelled", "deleted_at": "2023-11-04T14:15:22Z"},
+    ]}))
+    statuses = api.client.list_shop_statuses(5, show_deleted=show_deleted)
+    assert dict(api.requests[0].url.params) == query
+    assert [(s.external_id, s.status) for s in statuses] == [("17-B", "Delivered"), ("14-A", "Cancelled")]
+    assert statuses[0].deleted_at is None
+    assert statuses[1].deleted_at is not None and statuses[1].deleted_at.year == 2023
+
+
+def test_integrations_tolerate_unknown_fields() -> None:
+    item = {"id": 1, "shop_name": "ACME", "type": "prestashop_v2", "webhook_url": None, "new": [1]}
+    api = Api(reply(200, json={"data": [item]}), reply(200, json={"data": item}))
+    [listed] = api.client.list_integrations()
+    fetched = api.client.get_integration(1)
+    assert listed == fetched
+    assert (fetched.id, fetched.shop_name, fetched.type) == (1, "ACME", "prestashop_v2")
+    assert [r.url.path for r in api.requests] == ["/api/v3/integrations", "/api/v3/integrations/1"]
+
+
+def test_unexpected_success_body_is_an_api_error() -> None:
+    api = Api(reply(200, json={"data": {"mapping": "nope"}}))
+    with pytest.raises(ApiError, match=r"^GET /shop-order-statuses/mapping \(integration 3\): "
+                                       r"unexpected response") as caught:
+        api.client.get_mapping(3)
+    assert caught.value.retryable is False
+
+
+def test_503_then_success_is_retried(caplog: pytest.LogCaptureFixture) -> None:
+    api = Api(reply(503, text="busy"), reply(200, json=None))
+    with caplog.at_level(logging.INFO, logger="statusync.api"):
+        api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 2
+    assert api.waits == [backoff_delay(1, 0.5)]
+    assert "HTTP 503; retrying" in caplog.text
+    assert any(r.name == "statusync.api" and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_persistent_503_gives_up_after_four_attempts() -> None:
+    api = Api(reply(503, json=jsonapi("Service unavailable", "503")))
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 4
+    assert len(api.waits) == 3
+    error = caught.value
+    assert (error.status, error.retryable, error.detail) == (503, True, "Service unavailable")
+    assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 503: "
+                          "Service unavailable (after 4 attempts)")
+
+
+@pytest.mark.parametrize("exc_type", [httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError,
+                                      httpx.WriteError])
+def test_dropped_connection_is_retried(exc_type: type[httpx.TransportError]) -> None:
+    api = Api(fail(exc_type), reply(200, json=None))
+    api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 2 and len(api.waits) == 1
+
+
+@pytest.mark.parametrize(("exc_type", "what"), [
+    (httpx.RemoteProtocolError, "connection dropped"),
+    (httpx.ReadError, "connection dropped"),
+    (httpx.ConnectError, "could not connect"),
+    (httpx.ReadTimeout, "timed out"),
+    (httpx.ConnectTimeout, "timed out"),
+])
+def test_persistent_transport_failure_says_what_happened(
+        exc_type: type[httpx.TransportError], what: str) -> None:
+    api = Api(fail(exc_type))
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 4
+    error = caught.value
+    assert (error.status, error.retryable) == (None, True)
+    assert str(error).startswith(
+        f"POST /shop-order-statuses/mapping (integration 123): {what} after 4 attempts")
+    assert error.__cause__ is None and error.__suppress_context__  # no httpx object rides along
+
+
+def test_timeout_is_retried() -> None:
+    api = Api(fail(httpx.ReadTimeout), fail(httpx.WriteTimeout), reply(200, json={"data": []}))
+    assert api.client.list_integrations() == []
+    assert len(api.requests) == 3
+
+
+def test_unsupported_protocol_is_not_retried() -> None:
+    api = Api(fail(httpx.UnsupportedProtocol))
+    with pytest.raises(ApiError, match="after 1 attempt ") as caught:
+        api.client.list_integrations()
+    assert len(api.requests) == 1 and caught.value.retryable is False
+
+
+@pytest.mark.parametrize(("retry_after", "wait"), [
+    ("3", 3.0),
+    (email.utils.formatdate(NOW + 7, usegmt=True), 7.0),
+    (email.utils.formatdate(NOW - 30, usegmt=True), 0.0),
+    (None, 2.0),
+    ("soon", 2.0),
+    ("86400", 120.0),
+])
+def test_429_waits_for_retry_after(retry_after: str | None, wait: float) -> None:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    api = Api(reply(429, headers=headers), reply(200, json=None))
+    api.client.upsert_mapping(123, MAPPING)
+    assert api.waits == [wait]
+    assert len(api.requests) == 2
+
+
+def test_429_is_bounded_and_apart_from_error_attempts() -> None:
+    api = Api(reply(429, headers={"Retry-After": "1"}))
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    assert api.waits == [1.0] * MAX_RATE_LIMITED_WAITS
+    assert len(api.requests) == MAX_RATE_LIMITED_WAITS + 1
+    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert "HTTP 429" in str(caught.value) and "still rate limited" in str(caught.value)
+
+    # Being throttled does not use up the attempts that 5xx and dropped connections get.
+    api = Api(reply(429), reply(503), fail(httpx.ReadError), reply(502), reply(200, json=None))
+    api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 5
+
+
+def test_503_with_retry_after_waits_as_asked() -> None:
+    api = Api(reply(503, headers={"Retry-After": "4"}), reply(200, json=None))
+    api.client.upsert_mapping(1, MAPPING)
+    assert api.waits == [4.0]
+
+
+def test_400_is_not_retried_and_shows_the_api_detail() -> None:
+    api = Api(reply(400, json={"errors": [
+        {"status": "400", "code": "invalid", "detail": "Wrong request format, expected object"},
+        {"status": "400", "code": "invalid_choice", "detail": "'99' is not a valid choice",
+         "source": {"pointer": "/mapping/2/external_id"}},
+    ]}))
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    assert len(api.requests) == 1 and api.waits == []
+    error = caught.value
+    assert (error.status, error.retryable) == (400, False)
+    assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 400: "
+                          "Wrong request format, expected object; "
+                          "/mapping/2/external_id: '99' is not a valid choice")
+
+
+@pytest.mark.parametrize(("kwargs", "detail"), [
+    ({"text": "integration   not\nfound"}, "integration not found"),
+    ({"text": "x" * 500}, "x" * 199 + "…"),
+    ({"content": b""}, "Not Found"),
+    ({"html": "<html><body><h1>404</h1></body></html>"}, "Not Found"),
+    ({"json": {"detail": "Not found."}}, '{"detail":"Not found."}'),
+])
+def test_error_without_jsonapi_body(kwargs: dict[str, Any], detail: str) -> None:
+    api = Api(reply(404, **kwargs))
+    with pytest.raises(ApiError) as caught:
+        api.client.get_integration(9)
+    assert caught.value.detail == detail
+    assert str(caught.value) == f"GET /integrations/9: HTTP 404: {detail}"
+
+
+def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
+    # Even a server that echoes the request headers back does not get the keys into the message.
+    echo = {"errors": [{"status": "401", "code": "authentication_failed",
+                        "detail": f"Invalid credentials in 'Basic {TOKEN}' ({PUBLIC}/{SECRET})"}]}
+    with caplog.at_level(logging.DEBUG):
+        api = Api(reply(401, json=echo))
+        with pytest.raises(ApiError) as caught:
+            api.client.upsert_mapping(123, MAPPING)
+    error = caught.value
+    assert (error.status, error.retryable, len(api.requests)) == (401, False, 1)
+    assert "rejected the API credentials" in str(error)
+    assert "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY" in str(error)
+    seen = [str(error), repr(error), error.detail, caplog.text, repr(api.client), repr(error.args)]
+    for text in seen:
+        for secret in (SECRET, PUBLIC, TOKEN):
+            assert secret not in text
+
+
+@pytest.mark.parametrize("url", ["http://panel.sendcloud.sc/api/v3", "http://10.0.0.8:8765/api/v3",
+                                 "ftp://panel.sendcloud.sc", f"https://{PUBLIC}:{SECRET}@example.com"])
+def test_unsafe_base_url_is_refused_before_any_request(url: str) -> None:
+    with pytest.raises(StatusyncError) as caught:
+        Api(base_url=url)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765/api/v3", "http://localhost:8765/api/v3",
+                                 "http://[::1]:8765/api/v3", "https://panel.sendcloud.sc/api/v3/"])
+def test_loopback_http_and_https_are_accepted(url: str) -> None:
+    api = Api(base_url=url)
+    api.client.upsert_mapping(1, MAPPING)
+    assert str(api.requests[0].url) == url.rstrip("/") + "/shop-order-statuses/mapping"
+
+
+def test_backoff_grows_within_the_cap() -> None:
+    api = Api(reply(500), random=lambda: 0.999, max_attempts=10)
+    with pytest.raises(ApiError, match="after 10 attempts"):
+        api.client.upsert_mapping(1, MAPPING)
+    assert len(api.waits) == 9
+    assert api.waits == sorted(api.waits) and api.waits[0] < api.waits[3]
+    assert all(0 < w <= BACKOFF_CAP for w in api.waits)
+    assert api.waits[-1] > BACKOFF_CAP * 0.99
+
+
+@pytest.mark.parametrize("retry", range(1, 12))
+@pytest.mark.parametrize("rand", [0.0, 0.3, 0.999999])
+def test_backoff_delay_has_equal_jitter(retry: int, rand: float) -> None:
+    step = min(BACKOFF_CAP, 0.5 * 2 ** (retry - 1))
+    assert step / 2 <= backoff_delay(retry, rand) <= step
+
+
+def test_each_request_takes_one_token_from_its_own_bucket() -> None:
+    post_time, get_time = FakeTime(), FakeTime()
+    api = Api(reply(503), reply(200, json=None),
+              post_limiter=TokenBucket(60, 1, clock=lambda: post_time.now, sleep=post_time.sleep),
+              get_limiter=TokenBucket(60, 1, clock=lambda: get_time.now, sleep=get_time.sleep))
+    api.client.upsert_mapping(1, MAPPING)  # a 503 and its retry: two requests, two tokens
+    api.client.upsert_mapping(2, MAPPING)
+    assert len(api.requests) == 3
+    assert post_time.waits == [pytest.approx(1.0)] * 2  # one token a second, the first free
+    assert get_time.waits == []
+
+
+def test_client_is_shared_between_threads() -> None:
+    api = Api()
+    with api.client as client:
+        threads = [threading.Thread(target=client.upsert_mapping, args=(n, MAPPING)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(json.loads(r.content)["integration_id"] for r in api.requests) == list(range(16))

@@ -1,0 +1,127 @@
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from statusync.runner.apply import Outcome, StateWriter, apply_plan
+from statusync.errors import StatusyncError
+from statusync.core.model import MappingDict
+from statusync.core.plan import make_plan
+from statusync.core.state import State, load_state, save_state
+from tests.support.builders import loaded, mapping, state_of
+
+A = mapping("1", "2", "3", None)
+B = mapping("1", "2", "9", None)
+
+
+class FakeApi:
+    def __init__(self, fail: set[int] | None = None, state_path: Path | None = None) -> None:
+        self.fail = fail or set()
+        self.sent: list[tuple[int, MappingDict]] = []
+        self.state_path = state_path
+        self.lock = threading.Lock()
+
+    def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None:
+        if self.state_path is not None:
+            # Every earlier accepted call is already on disk when the next one is made.
+            recorded = set(load_state(self.state_path).entries)
+            with self.lock:
+                assert {i for i, _ in self.sent if i not in self.fail} <= recorded
+        with self.lock:
+            self.sent.append((integration_id, mapping))
+        if integration_id in self.fail:
+            raise StatusyncError(f"HTTP 400: unknown external id for {integration_id}")
+
+    def integration_exists(self, integration_id: int) -> bool:
+        return True
+
+
+def run(tmp_path: Path, plan, api: FakeApi, parallelism: int = 4) -> tuple[list[Outcome], Path]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "state.json"
+    start = load_state(path)
+    outcomes = apply_plan(plan, {"default": api}, StateWriter(path, start), parallelism=parallelism)
+    return outcomes, path
+
+
+def test_sends_only_changes_and_records_each_success(tmp_path: Path) -> None:
+    state = save_state(tmp_path / "state.json", state_of((1, A), (2, A), (3, A)))
+    plan = make_plan([loaded(1, A), loaded(2, B), loaded(4, A)], state)
+    api = FakeApi()
+    outcomes, path = run(tmp_path, plan, api)
+    assert sorted(i for i, _ in api.sent) == [2, 4]  # nothing for unchanged 1 or forgotten 3
+    assert all(o.ok for o in outcomes) and len(outcomes) == 3
+    entries = load_state(path).entries
+    assert sorted(entries) == [1, 2, 4]
+    assert entries[2].mapping == B and entries[4].file == "mappings/4.yaml"
+
+
+def test_a_failure_does_not_stop_the_others_and_is_left_out_of_the_state(tmp_path: Path) -> None:
+    plan = make_plan([loaded(i, A) for i in range(1, 9)], state_of())
+    api = FakeApi(fail={3, 6})
+    outcomes, path = run(tmp_path, plan, api, parallelism=3)
+    assert len(api.sent) == 8
+    failed = {o.change.integration_id: o.error for o in outcomes if not o.ok}
+    assert set(failed) == {3, 6} and "HTTP 400" in (failed[3] or "")
+    assert sorted(load_state(path).entries) == [1, 2, 4, 5, 7, 8]
+
+
+def test_a_successful_reset_leaves_the_state(tmp_path: Path) -> None:
+    save_state(tmp_path / "state.json", state_of((1, A), (2, A)))
+    plan = make_plan([loaded(2, A)], load_state(tmp_path / "state.json"), on_removed="reset")
+    api = FakeApi()
+    _, path = run(tmp_path, plan, api)
+    assert api.sent == [(1, mapping(None, None, None, None))]
+    assert sorted(load_state(path).entries) == [2]
+
+
+def test_forget_needs_no_request(tmp_path: Path) -> None:
+    save_state(tmp_path / "state.json", state_of((1, A)))
+    plan = make_plan([], load_state(tmp_path / "state.json"))
+    outcomes, path = run(tmp_path, plan, FakeApi())
+    assert [o.ok for o in outcomes] == [True]
+    assert load_state(path).entries == {}
+
+
+def test_every_success_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
+    plan = make_plan([loaded(i, A) for i in range(1, 30)], state_of())
+    path = tmp_path / "state.json"
+    api = FakeApi(state_path=path)
+    outcomes, _ = run(tmp_path, plan, api, parallelism=1)
+    assert len(outcomes) == 29
+    serial = load_state(path).serial
+    assert serial == 29  # one write per accepted integration
+
+
+def test_records_made_during_a_write_go_to_disk_together(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import statusync.runner.apply
+
+    path = tmp_path / "state.json"
+    writer = StateWriter(path, load_state(path))
+    first_write_started, first_write_may_finish = threading.Event(), threading.Event()
+    saved: list[list[int]] = []
+
+    def slow_save(target: Path, state: State) -> State:
+        if not saved:
+            first_write_started.set()
+            first_write_may_finish.wait(10)
+        saved.append(sorted(state.entries))
+        return save_state(target, state)
+
+    monkeypatch.setattr(statusync.runner.apply, "save_state", slow_save)
+    plan = make_plan([loaded(i, A) for i in range(1, 6)], state_of())
+    first = threading.Thread(target=writer.record, args=([plan.changes[0]],))
+    first.start()
+    assert first_write_started.wait(10)
+    others = [threading.Thread(target=writer.record, args=([c],)) for c in plan.changes[1:]]
+    for thread in others:
+        thread.start()
+    while len(writer.state.entries) < 5:  # the others are folded in and wait for the write
+        time.sleep(0.001)
+    first_write_may_finish.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert saved == [[1], [1, 2, 3, 4, 5]]  # two writes for five records
+    assert sorted(load_state(path).entries) == [1, 2, 3, 4, 5]
+    assert load_state(path).serial == 2

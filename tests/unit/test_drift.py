@@ -1,0 +1,220 @@
+"""Drift as data and its renderers, with a fake API: statuses, causes, failures, JSON, reconcile."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from statusync.sendcloud.client import ApiError, IntegrationNotFound
+from statusync.sendcloud.models import LiveMapping
+from statusync.core.drift import (
+    Cause, CheckFailure, DriftReport, Status, check_drift, compare, reconcile_plan,
+)
+from statusync.render.drift import render_json, render_markdown, render_text
+from statusync.core.model import CATEGORIES, MappingDict
+from statusync.core.plan import Action
+from tests.support.builders import loaded, mapping, state_of
+
+DESIRED = mapping("1", "2", "3", None)
+
+
+def live(m: MappingDict, invalid: tuple[str, ...] = (), integration_id: int = 1) -> LiveMapping:
+    return LiveMapping.model_validate({"integration_id": integration_id, "mapping": [
+        {"status_category": c, "external_id": m[c], "is_valid": c not in invalid}
+        for c in CATEGORIES]})
+
+
+def api_error(status: int) -> ApiError:
+    kind = IntegrationNotFound if status == 404 else ApiError  # as the client raises them
+    return kind(f"GET /shop-order-statuses/mapping: HTTP {status}: nope", status=status,
+                detail="nope", retryable=False)
+
+
+class FakeApi:
+    def __init__(self, answers: dict[int, LiveMapping | ApiError]) -> None:
+        self.answers = answers
+        self.asked: list[int] = []
+
+    def get_mapping(self, integration_id: int) -> LiveMapping:
+        self.asked.append(integration_id)
+        answer = self.answers[integration_id]
+        if isinstance(answer, ApiError):
+            raise answer
+        return answer
+
+
+@pytest.mark.parametrize("last_applied, current, invalid, status, cause", [
+    (DESIRED, DESIRED, (), Status.IN_SYNC, None),
+    (None, DESIRED, (), Status.IN_SYNC, None),
+    (DESIRED, mapping("1", "2", "9", None), (), Status.DRIFTED, Cause.CHANGED_OUTSIDE),
+    (None, mapping(None, None, None, None), (), Status.DRIFTED, Cause.NOT_APPLIED),
+    (mapping("1", "2", "7", None), mapping("1", "2", "7", None), (), Status.DRIFTED,
+     Cause.NOT_APPLIED),
+    # The file still asks for the deleted status: only a file change helps.
+    (DESIRED, DESIRED, ("DELIVERED",), Status.INVALID, None),
+    # ... even when another category differs too: posting would be refused.
+    (DESIRED, mapping("9", "2", "3", None), ("DELIVERED",), Status.INVALID, Cause.CHANGED_OUTSIDE),
+    # The invalid entry is one the file does not want: posting the file replaces it.
+    (DESIRED, mapping("1", "2", "8", None), ("DELIVERED",), Status.DRIFTED, Cause.CHANGED_OUTSIDE),
+])
+def test_status_and_cause(last_applied: MappingDict | None, current: MappingDict,
+                          invalid: tuple[str, ...], status: Status, cause: Cause | None) -> None:
+    drift = compare(loaded(1, DESIRED), last_applied, live(current, invalid))
+    assert drift.status is status
+    assert drift.cause is cause
+    assert [(i.category, i.external_id) for i in drift.invalid] == [(c, current[c]) for c in invalid]
+
+
+def test_differences_name_each_category_with_desired_live_and_last_applied() -> None:
+    drift = compare(loaded(1, DESIRED), mapping("1", "2", "3", "4"), live(mapping("1", "5", "3", "4")))
+    assert [d.data() for d in drift.differences] == [
+        {"category": "IN_TRANSIT", "desired": "2", "live": "5", "last_applied": "2"},
+        {"category": "CANCEL", "desired": None, "live": "4", "last_applied": "4"},
+    ]
+
+
+def test_not_found_has_no_live_mapping() -> None:
+    drift = compare(loaded(1, DESIRED), DESIRED, None)
+    assert drift.status is Status.NOT_FOUND and drift.live is None
+    assert drift.differences == () and drift.invalid == () and drift.cause is None
+
+
+def test_check_reads_each_file_once_and_reports_in_file_order() -> None:
+    specs = [loaded(3, DESIRED, "mappings/a.yaml"), loaded(1, DESIRED, "mappings/b.yaml"),
+             loaded(2, DESIRED, "mappings/c.yaml", account="eu")]
+    default = FakeApi({3: live(DESIRED, integration_id=3), 1: api_error(404)})
+    eu = FakeApi({2: live(mapping(None, None, None, None), integration_id=2)})
+    seen: list[str] = []
+    report = check_drift(specs, state_of((1, DESIRED), (2, DESIRED), (3, DESIRED)),
+                         {"default": default, "eu": eu}, parallelism=2,
+                         report=lambda c: seen.append(c.describe()))
+    assert [(d.file, d.status) for d in report.integrations] == [
+        ("mappings/a.yaml", Status.IN_SYNC), ("mappings/b.yaml", Status.NOT_FOUND),
+        ("mappings/c.yaml", Status.DRIFTED)]
+    assert sorted(default.asked) == [1, 3] and eu.asked == [2]
+    assert sorted(seen) == ["1 (mappings/b.yaml): not found", "2 (mappings/c.yaml): drifted",
+                            "3 (mappings/a.yaml): in sync"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 500, None])
+def test_other_errors_fail_one_integration_and_the_others_are_checked(status: int | None) -> None:
+    specs = [loaded(1, DESIRED), loaded(2, DESIRED)]
+    api = FakeApi({1: api_error(status) if status else ApiError(
+        "timed out", status=None, detail="timed out", retryable=True), 2: live(DESIRED)})
+    report = check_drift(specs, state_of(), {"default": api})
+    assert [d.integration_id for d in report.integrations] == [2]
+    assert [(f.loaded.spec.integration_id, f.ok) for f in report.failures] == [(1, False)]
+    assert report.failures[0].describe().startswith("1 (mappings/1.yaml): FAILED: ")
+
+
+def test_json_document_matches_the_contract() -> None:
+    report = DriftReport((
+        compare(loaded(1, DESIRED), DESIRED, live(mapping("1", "2", "9", None))),
+        compare(loaded(2, DESIRED), DESIRED, live(DESIRED)),
+        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
+    ))
+    out = io.StringIO()
+    render_json(report, out)
+    doc = json.loads(out.getvalue())
+    assert doc["format_version"] == 1
+    assert doc["summary"] == {"in_sync": 1, "drifted": 1, "invalid": 1, "not_found": 0}
+    first, in_sync, invalid = doc["integrations"]
+    assert {"integration_id", "file", "status", "differences", "invalid"} <= first.keys()
+    assert first["differences"] == [
+        {"category": "DELIVERED", "desired": "3", "live": "9", "last_applied": "3"}]
+    assert first["cause"] == "changed_outside_statusync"
+    assert in_sync["status"] == "in_sync" and in_sync["differences"] == in_sync["invalid"] == []
+    assert invalid["invalid"] == [{"category": "IN_TRANSIT", "external_id": "2"}]
+
+
+def _report() -> DriftReport:
+    return DriftReport((
+        compare(loaded(1, DESIRED, name="ACME | NL"), DESIRED, live(mapping("1", "2", "9", None))),
+        compare(loaded(2, DESIRED), None, live(mapping(None, None, None, None))),
+        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
+        compare(loaded(4, DESIRED), DESIRED, None),
+        compare(loaded(5, DESIRED), DESIRED, live(DESIRED)),
+    ))
+
+
+def test_text_lists_what_differs_and_counts_the_rest() -> None:
+    out = io.StringIO()
+    render_text(_report(), out)
+    text = out.getvalue()
+    assert text.startswith("4 of 5 integrations differ from the files:")
+    assert "~ drifted    1  mappings/1.yaml  (ACME | NL)" in text
+    assert "# changed outside statusync" in text
+    assert "# not applied yet: statusync never applied this file" in text
+    assert 'IN_TRANSIT: live "2" points at a shop status the shop no longer has' in text
+    assert "? not found  4  mappings/4.yaml" in text and "(HTTP 404)" in text
+    assert "mappings/5.yaml" not in text
+    assert "Drift: 2 drifted, 1 invalid, 1 not found, 1 in sync." in text
+    assert "'statusync reconcile'" in text
+
+
+def test_text_without_drift() -> None:
+    out = io.StringIO()
+    render_text(DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),)), out)
+    assert out.getvalue() == "No drift. 1 integration in sync.\n"
+
+
+def test_markdown_is_an_issue_body() -> None:
+    out = io.StringIO()
+    render_markdown(_report(), out)
+    text = out.getvalue()
+    assert text.startswith("## statusync drift: 4 of 5 integrations differ from the files\n")
+    assert "**2 drifted, 1 invalid, 1 not found, 1 in sync**" in text
+    assert ("| 1 (ACME \\| NL) | `mappings/1.yaml` | DELIVERED | `\"3\"` | `\"9\"` | `\"3\"` "
+            "| changed outside statusync") in text
+    assert "| *never applied* |" in text
+    assert "### Invalid live entries" in text and "| IN_TRANSIT | `\"2\"` |" in text
+    assert "### Not found" in text and "- 4 `mappings/4.yaml`" in text
+    assert "### What to do" in text and "`statusync reconcile`" in text
+
+
+
+def test_markdown_stays_within_what_a_github_issue_holds() -> None:
+    drifted = [compare(loaded(i, DESIRED), DESIRED, live(mapping("9", "8", "7", "6")))
+               for i in range(1, 3001)]
+    out = io.StringIO()
+    render_markdown(DriftReport(tuple(drifted)), out)
+    text = out.getvalue()
+    assert len(text) < 65_536
+    shown = text.count(" | READY_TO_SEND | ")
+    assert 0 < shown < 3000
+    assert (f"… and {3000 - shown} more integrations with differences not shown here: "
+            "run `statusync drift`") in text
+    assert "### What to do" in text
+
+def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> None:
+    report = _report()
+    plan = reconcile_plan(report, managed=5)
+    assert [(c.integration_id, c.action) for c in plan.changes] == [(1, Action.UPDATE),
+                                                                    (2, Action.UPDATE)]
+    first = plan.changes[0]
+    assert first.before == mapping("1", "2", "9", None) and first.after == DESIRED
+    assert first.sha256 == "sha-1" and first.name == "ACME | NL"
+    assert plan.managed == 5 and plan.unchanged == 3
+
+
+
+def test_integrations_that_could_not_be_checked_are_not_reported_as_in_sync() -> None:
+    report = DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
+                         (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),))
+    out = io.StringIO()
+    render_text(report, out)
+    assert out.getvalue() == ("Drift unknown for 1 of 2 integrations: they could not be checked "
+                              "(errors above); 1 in sync.\n")
+    data = report.data()
+    assert data["errors"] == [{"integration_id": 2, "file": "mappings/2.yaml", "error": "HTTP 500: boom"}]
+    assert [i["integration_id"] for i in data["integrations"]] == [1]
+
+
+def test_when_nothing_is_found_the_hint_points_at_the_api_url() -> None:
+    report = DriftReport(tuple(compare(loaded(i, DESIRED), DESIRED, None) for i in (1, 2)))
+    out = io.StringIO()
+    render_text(report, out)
+    assert "No integration was found at all: check the API URL" in out.getvalue()
+    assert "check integration_id and account" not in out.getvalue()

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from statusync.errors import InvalidInput
+from statusync.files.settings import AccountSettings, Settings, load_settings
+
+CONTRACT_EXAMPLE = """\
+api_url: https://panel.sendcloud.sc/api/v3   # or env STATUSYNC_API_URL (env wins)
+mappings: mappings
+state: .statusync/state.json
+on_removed: forget            # forget | reset   (what a deleted mapping file means)
+safety:
+  max_change_percent: 30
+  min_managed: 10
+rate_limit:
+  unsafe_per_minute: 100
+  safe_per_minute: 1000
+accounts:
+  default: {public_key_env: SENDCLOUD_PUBLIC_KEY, secret_key_env: SENDCLOUD_SECRET_KEY}
+"""
+
+
+def settings_from(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Settings:
+    (tmp_path / "statusync.yaml").write_text(text, encoding="utf-8")
+    return load_settings(tmp_path, env or {})
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(InvalidInput) as caught:
+        settings_from(tmp_path, text)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_no_file_means_the_defaults(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, {})
+    assert settings == Settings()
+    assert settings.api_url == "https://panel.sendcloud.sc/api/v3"
+    assert (settings.mappings, settings.state, settings.on_removed) == ("mappings", ".statusync/state.json", "forget")
+    assert (settings.safety.max_change_percent, settings.safety.min_managed) == (30, 10)
+    assert (settings.rate_limit.unsafe_per_minute, settings.rate_limit.safe_per_minute) == (100, 1000)
+    assert settings.accounts == {"default": AccountSettings(public_key_env="SENDCLOUD_PUBLIC_KEY",
+                                                            secret_key_env="SENDCLOUD_SECRET_KEY")}
+    assert settings.source_sha256 == ""
+
+
+def test_the_contract_example_is_the_defaults_plus_its_hash(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, CONTRACT_EXAMPLE)
+    assert settings == Settings(source_sha256=hashlib.sha256(CONTRACT_EXAMPLE.encode()).hexdigest())
+
+
+@pytest.mark.parametrize("text", ["", "# nothing set yet\n", "---\n"])
+def test_an_empty_file_means_the_defaults(tmp_path: Path, text: str) -> None:
+    settings = settings_from(tmp_path, text)
+    assert settings == Settings(source_sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def test_values_are_read(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, """\
+api_url: http://127.0.0.1:8765/api/v3
+mappings: config/mappings
+state: state/last.json
+on_removed: reset
+safety: {max_change_percent: 12.5, min_managed: 0}
+rate_limit: {unsafe_per_minute: 50}
+""")
+    assert settings.api_url == "http://127.0.0.1:8765/api/v3"
+    assert (settings.mappings, settings.state, settings.on_removed) == ("config/mappings", "state/last.json", "reset")
+    assert (settings.safety.max_change_percent, settings.safety.min_managed) == (12.5, 0)
+    assert (settings.rate_limit.unsafe_per_minute, settings.rate_limit.safe_per_minute) == (50, 1000)
+
+
+def test_accounts_are_merged_over_the_implicit_default(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "accounts:\n  prod: {public_key_env: PROD_PUBLIC, secret_key_env: PROD_SECRET}\n")
+    assert settings.accounts == {"default": AccountSettings(),
+                                 "prod": AccountSettings(public_key_env="PROD_PUBLIC", secret_key_env="PROD_SECRET")}
+
+
+def test_the_default_account_can_be_redefined(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "accounts:\n  default: {public_key_env: MY_PUBLIC}\n")
+    assert settings.accounts == {"default": AccountSettings(public_key_env="MY_PUBLIC")}
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"STATUSYNC_API_URL": "https://sandbox.example/api/v3"}, "https://sandbox.example/api/v3"),
+    # Not checked here: the client refuses it before any request.
+    ({"STATUSYNC_API_URL": "http://example.com/api"}, "http://example.com/api"),
+    ({"STATUSYNC_API_URL": ""}, "https://from-file.example/api/v3"),
+    ({}, "https://from-file.example/api/v3"),
+])
+def test_the_environment_wins_over_api_url(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    assert settings_from(tmp_path, "api_url: https://from-file.example/api/v3\n", env).api_url == expected
+
+
+def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, {"STATUSYNC_API_URL": "http://localhost:1/x"}).api_url == "http://localhost:1/x"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mapings: m\n", ["statusync.yaml:1:1: unknown key 'mapings' (did you mean 'mappings'?)"]),
+    ("source_sha256: abc\n", ["statusync.yaml:1:1: unknown key 'source_sha256'"]),
+    ("colour: red\n", ["statusync.yaml:1:1: unknown key 'colour'; expected one of: api_url, mappings, state, "
+                       "on_removed, safety, rate_limit, accounts"]),
+    ("safety:\n  max_change: 5\n", [
+        "statusync.yaml:2:3: unknown key 'max_change' in safety (did you mean 'max_change_percent'?)"]),
+    ("rate_limit: {unsafe: 5}\n", [
+        "statusync.yaml:1:14: unknown key 'unsafe' in rate_limit (did you mean 'unsafe_per_minute'?)"]),
+    ("accounts:\n  prod: {public_key: X}\n", [
+        "statusync.yaml:2:10: unknown key 'public_key' in accounts.prod (did you mean 'public_key_env'?)"]),
+    ("on_removed: delete\n", ["statusync.yaml:1:13: on_removed: expected 'forget' or 'reset', "
+                              'got the string "delete"']),
+    ("on_removed: rest\n", ["statusync.yaml:1:13: on_removed: expected 'forget' or 'reset', "
+                            "got the string \"rest\" (did you mean 'reset'?)"]),
+    ("safety: {min_managed: '5'}\n", ['statusync.yaml:1:23: safety.min_managed: expected a number, '
+                                      'got the string "5"; write it unquoted: 5']),
+    ("safety: {max_change_percent: true}\n", ["statusync.yaml:1:30: safety.max_change_percent: "
+                                              "expected a number, got true"]),
+    ("safety: {max_change_percent: 101}\n", ["statusync.yaml:1:30: safety.max_change_percent: "
+                                             "expected a number at most 100, got the number 101"]),
+    ("safety: {min_managed: -1}\n", ["statusync.yaml:1:23: safety.min_managed: expected a number at least 0, "
+                                     "got the number -1"]),
+    ("rate_limit: {safe_per_minute: 0}\n", ["statusync.yaml:1:31: rate_limit.safe_per_minute: "
+                                            "expected a positive integer, got the number 0"]),
+    ("mappings: 12\n", ['statusync.yaml:1:11: mappings: expected a string, got the number 12; quote it: "12"']),
+    ("state: ''\n", ["statusync.yaml:1:8: state: must not be empty"]),
+    ("accounts:\n", ["statusync.yaml:1:10: accounts: expected a mapping of keys to values, got null"]),
+    ("safety: 5\n", ["statusync.yaml:1:9: safety: expected a mapping of keys to values, got the number 5"]),
+    ("api_url: http://example.com/api/v3\n", [
+        "statusync.yaml:1:10: API URL 'http://example.com/api/v3' uses plain http; only https is allowed "
+        "(http only for loopback hosts such as the local sandbox)"]),
+    ("api_url: ftp://example.com\n", [
+        "statusync.yaml:1:10: API URL 'ftp://example.com' is not an http(s) URL; "
+        "use e.g. https://panel.sendcloud.sc/api/v3"]),
+    ("mappings: a\nmappings: b\n", ["statusync.yaml:2:1: duplicate key 'mappings' (also on line 1); keep only one"]),
+    ("- a\n", ["statusync.yaml:1:1: the top level must be a mapping of keys to values, not a list"]),
+    ("safety: {\n", ["statusync.yaml:2:1: invalid YAML: did not find expected node content "
+                     "(while parsing a flow node on line 2)"]),
+])
+def test_invalid_settings_are_located(tmp_path: Path, text: str, expected: list[str]) -> None:
+    assert problems(tmp_path, text) == expected
+
+
+def test_all_problems_of_the_settings_are_reported_together(tmp_path: Path) -> None:
+    assert problems(tmp_path, "on_removed: nope\nsafety:\n  min_managd: 3\napi_url: http://x.example\n") == [
+        "statusync.yaml:1:13: on_removed: expected 'forget' or 'reset', got the string \"nope\"",
+        "statusync.yaml:3:3: unknown key 'min_managd' in safety (did you mean 'min_managed'?)",
+        "statusync.yaml:4:10: API URL 'http://x.example' uses plain http; only https is allowed "
+        "(http only for loopback hosts such as the local sandbox)",
+    ]
+
+
+def test_settings_that_are_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "statusync.yaml").write_bytes(b"mappings: \xff\n")
+    with pytest.raises(InvalidInput) as caught:
+        load_settings(tmp_path, {})
+    assert [str(p) for p in caught.value.problems] == [
+        "statusync.yaml:1:11: the file is not valid UTF-8 (byte 0xff); save it with UTF-8 encoding"]

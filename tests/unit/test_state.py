@@ -1,0 +1,103 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from statusync.errors import StatusyncError
+from statusync.core.state import Entry, State, dump_state, load_state, save_state
+
+MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
+
+
+def entry(file: str = "mappings/a.yaml") -> Entry:
+    return Entry(file, "ab" * 32, "default", "Shop A", dict(MAPPING), "2026-01-01T00:00:00Z")
+
+
+def test_missing_state_means_nothing_applied(tmp_path: Path) -> None:
+    state = load_state(tmp_path / "state.json")
+    assert state.entries == {} and state.serial == 0
+
+
+def test_round_trip_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "state.json"
+    written = save_state(path, State().with_entry(7, entry()))
+    loaded = load_state(path)
+    assert loaded == written
+    assert loaded.entries[7].mapping == MAPPING
+
+
+def test_every_write_increases_the_serial_and_keeps_the_lineage(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    first = save_state(path, State())
+    second = save_state(path, load_state(path).with_entry(1, entry()))
+    assert second.serial == first.serial + 1
+    assert second.lineage == first.lineage
+    assert first.fingerprint != second.fingerprint
+
+
+def test_file_is_versioned_sorted_json(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    save_state(path, State().with_entry(20, entry("b")).with_entry(3, entry("a")))
+    data = json.loads(path.read_text())
+    assert data["version"] == 1 and data["serial"] == 1 and data["lineage"]
+    assert list(data["integrations"]) == ["3", "20"]
+    assert data["integrations"]["3"]["file"] == "a"
+    assert path.read_text().endswith("}\n")
+
+
+def test_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    save_state(path, State().with_entry(1, entry()))
+    save_state(path, State())
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"{not json", "corrupt"),
+    (b"", "corrupt"),
+    (b"[]", "corrupt"),
+    (b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"a": {}}}', "corrupt"),
+    (b'{"version": 99, "serial": 1, "lineage": "x", "integrations": {}}', "not supported"),
+    (b"\xff\xfe", "corrupt"),
+])
+def test_unreadable_state_is_an_error_never_a_reset(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    with pytest.raises(StatusyncError, match=fragment) as info:
+        load_state(path)
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == content  # nothing was overwritten
+
+
+def test_entry_becomes_a_spec() -> None:
+    spec = entry().as_spec(42)
+    assert spec.integration_id == 42 and spec.mapping.as_dict() == MAPPING
+
+
+def test_dump_is_deterministic() -> None:
+    state = State(serial=3, lineage="L").with_entry(1, entry())
+    assert dump_state(state) == dump_state(state)
+
+
+@pytest.mark.parametrize("blocker", ["file-in-the-way", "directory-in-the-way"])
+def test_an_unwritable_state_is_a_clear_error(tmp_path: Path, blocker: str) -> None:
+    if blocker == "file-in-the-way":  # the state's directory cannot be created
+        (tmp_path / "dir").write_text("")
+        path = tmp_path / "dir" / "state.json"
+    else:  # the rename onto the state fails
+        path = tmp_path / "state.json"
+        (path / "keep").mkdir(parents=True)
+    with pytest.raises(StatusyncError, match="cannot create .*dir|state.json: it exists and is not a regular file"):
+        save_state(path, State().with_entry(1, entry()))
+    assert sorted(p.name for p in tmp_path.rglob("*")) in (["dir"], ["keep", "state.json"])
+
+
+@pytest.mark.parametrize("content", [
+    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"-3": {}}}',
+    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+])
+def test_odd_corruptions_are_reported_as_corrupt(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    with pytest.raises(StatusyncError, match="corrupt"):
+        load_state(path)
