@@ -22,7 +22,9 @@ from pathlib import Path
 
 from harness import FIRST_ID, MAPPING, mapping_text, timed_run
 from statusync.sandbox import SandboxOptions
-from statusync.core.state import Entry, State, now_iso, save_state
+from statusync.core.state import Entry, State
+from statusync.files.state_file import save_state
+from statusync.runner.recorder import now_iso
 
 
 def write_project(root: Path, ids: range) -> None:

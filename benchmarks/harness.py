@@ -12,7 +12,7 @@ from pathlib import Path
 from statusync.sendcloud.credentials import Credentials
 from statusync.core.model import CATEGORIES
 from statusync.sandbox import (
-    Integration, LoggedRequest, SandboxOptions, SandboxServer, SandboxStore, ShopStatus,
+    LoggedRequest, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration, StoredStatus,
 )
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
@@ -28,8 +28,8 @@ def mapping_text(integration_id: int) -> str:
 
 
 def in_sync_store(ids: range) -> SandboxStore:
-    statuses = tuple(ShopStatus(e, (("en-gb", f"Status {e}"),)) for e in ("1", "2", "3"))
-    return SandboxStore(Integration(id=i, shop_name=f"Shop {i}", statuses=statuses,
+    statuses = tuple(StoredStatus(e, (("en-gb", f"Status {e}"),)) for e in ("1", "2", "3"))
+    return SandboxStore(StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=statuses,
                                     mapping=tuple(MAPPING[c] for c in CATEGORIES)) for i in ids)
 
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from statusync.core.model import LoadedSpec
 from statusync.files.mappings import load_mappings
-from statusync.core.state import Entry, State, now_iso, save_state
+from statusync.core.state import Entry, State
+from statusync.files.state_file import save_state
+from statusync.runner.recorder import now_iso
 
 
 def write_files(root: Path, count: int) -> None:

@@ -1,39 +1,87 @@
-"""How a long run shows itself: a progress bar with ETA on a terminal, a line per item in CI.
+"""The terminal a command talks to: its two streams, colour, whether someone can answer a
+question, and how a long run shows its progress.
 
-Progress always goes to stderr, so that stdout carries only the plan or report, for pipes.
+stdout carries only the plan or report and the closing summary, so that it can be piped;
+progress, prompts and errors go to stderr. Commands get one `Console` instead of five flags.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TextIO
 
 import click
 
 # tick(text, ok): one item finished; `text` describes it, `ok` False marks a failure.
 Tick = Callable[[str, bool], None]
+# paint(text, fg=..., bold=...): click.style when colour is on, the text unchanged otherwise.
+Paint = Callable[..., str]
 
 
-@contextmanager
-def reporter(total: int, stream: TextIO, *, bar: bool, label: str) -> Iterator[Tick]:
-    """Yield a callback to call as each of `total` items completes."""
-    if not bar:
-        done = 0
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files`; `nouns` for a plural that is not the noun and an s."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
-        def line(text: str, ok: bool) -> None:
-            nonlocal done
-            done += 1
-            stream.write(f"[{done}/{total}] {text}\n")
-            stream.flush()
 
-        yield line
-        return
-    with click.progressbar(length=total, label=label, show_eta=True, show_pos=True,
-                           file=stream) as progress:
-        def tick(text: str, ok: bool) -> None:
-            if not ok:
-                # Failures stay visible above the bar instead of being overwritten by it.
-                click.echo(f"\n{text}", file=stream)
-            progress.update(1)
+def _plain(text: str, **_: Any) -> str:
+    return text
 
-        yield tick
+
+@dataclass(frozen=True)
+class Console:
+    out: TextIO
+    err: TextIO
+    color: bool = False        # ANSI colours on `out`
+    interactive: bool = False  # someone at a terminal can answer a question
+    progress_bar: bool = False  # a redrawing bar on `err` rather than a line per item
+
+    @classmethod
+    def of_process(cls) -> Console:
+        """The console of the running process, asking the streams and the environment."""
+        return cls(
+            sys.stdout, sys.stderr,
+            # https://no-color.org: any non-empty NO_COLOR disables colour; so does a non-terminal.
+            color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+            interactive=sys.stdin.isatty(),
+            # CI logs want one line per item; a bar redrawing itself would be noise there.
+            progress_bar=sys.stderr.isatty() and not os.environ.get("CI"),
+        )
+
+    @property
+    def paint(self) -> Paint:
+        return click.style if self.color else _plain
+
+    def note(self, text: str) -> None:
+        """A line for the person running the command, on stderr."""
+        click.echo(text, file=self.err)
+
+    def confirm(self, question: str) -> bool:
+        return click.confirm(question, default=False)
+
+    @contextmanager
+    def progress(self, total: int, label: str) -> Iterator[Tick]:
+        """Yield a callback to call as each of `total` items completes."""
+        stream = self.err
+        if not self.progress_bar:
+            done = 0
+
+            def line(text: str, ok: bool) -> None:
+                nonlocal done
+                done += 1
+                stream.write(f"[{done}/{total}] {text}\n")
+                stream.flush()
+
+            yield line
+            return
+        with click.progressbar(length=total, label=label, show_eta=True, show_pos=True,
+                               file=stream) as progress:
+            def tick(text: str, ok: bool) -> None:
+                if not ok:
+                    # Failures stay visible above the bar instead of being overwritten by it.
+                    click.echo(f"\n{text}", file=stream)
+                progress.update(1)
+
+            yield tick

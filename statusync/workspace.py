@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
-from statusync.sendcloud.credentials import credentials_for
+from statusync.sendcloud.credentials import Credentials
 from statusync.errors import StatusyncError
 from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.files.planfile import Fingerprints
-from statusync.files.settings import API_URL_ENV, Settings, load_settings
-from statusync.core.state import State, load_state
+from statusync.files.settings import Settings, load_settings
+from statusync.sendcloud.urls import API_URL_ENV
+from statusync.core.state import State
+from statusync.files.state_file import load_state
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
     from statusync.sendcloud.client import SendcloudClient
@@ -26,10 +29,13 @@ class Workspace:
     settings: Settings
     mappings_dir: Path
     state_path: Path
+    # How the API clients wait before a retry (backoff, Retry-After): tests pass a fake.
+    retry_sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def open(cls, mappings: str | None, state: str | None,
-             env: Mapping[str, str] | None = None, root: Path | None = None) -> Workspace:
+             env: Mapping[str, str] | None = None, root: Path | None = None,
+             retry_sleep: Callable[[float], None] = time.sleep) -> Workspace:
         env = dict(os.environ) if env is None else env
         root = Path.cwd() if root is None else root
         settings = load_settings(root, env)
@@ -37,7 +43,8 @@ class Workspace:
         if state_path.is_dir() or not state_path.name:
             raise StatusyncError(f"the state must be a file, not the directory {state_path}; "
                                  "give a file path such as .statusync/state.json")
-        return cls(root, env, settings, root / (mappings or settings.mappings), state_path)
+        return cls(root, env, settings, root / (mappings or settings.mappings), state_path,
+                   retry_sleep)
 
     def state(self) -> State:
         return load_state(self.state_path)
@@ -68,6 +75,12 @@ class Workspace:
     def api_url(self) -> str:
         return self.env.get(API_URL_ENV) or self.settings.api_url
 
+    @contextmanager
+    def client_session(self, accounts: Iterable[str]) -> Iterator[dict[str, SendcloudClient]]:
+        """`clients` for a block of work, closed at its end."""
+        with ExitStack() as stack:
+            yield self.clients(accounts, stack)
+
     def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
         """One client per account, each with its own rate limits; credentials checked first."""
         from statusync.sendcloud.client import SendcloudClient
@@ -90,6 +103,7 @@ class Workspace:
                 post_limiter=TokenBucket(limits.unsafe_per_minute, CLIENT_BURST),
                 get_limiter=TokenBucket(limits.safe_per_minute, CLIENT_BURST),
                 key_source=_key_source(account, self.settings),
+                sleep=self.retry_sleep,
             ))
             for account in wanted
         }
@@ -98,3 +112,18 @@ class Workspace:
 def _key_source(account: str, settings: Settings) -> str:
     names = settings.accounts[account]
     return f"{names.public_key_env} / {names.secret_key_env} (account {account!r})"
+
+
+def credentials_for(settings: Settings, account: str, env: Mapping[str, str]) -> Credentials:
+    """The key pair of `account`, or an error naming the variables to set (never their values)."""
+    names = settings.accounts.get(account)
+    if names is None:
+        raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
+    roles = {names.public_key_env: "public key", names.secret_key_env: "secret key"}
+    # A blank value is a variable set by mistake (an empty CI secret), not a key.
+    missing = [f"{name} (the Sendcloud API {role})" for name, role in roles.items()
+               if not env.get(name, "").strip()]
+    if missing:
+        raise StatusyncError(
+            f"missing credentials for account {account!r}: set {' and '.join(missing)}")
+    return Credentials(env[names.public_key_env], env[names.secret_key_env])

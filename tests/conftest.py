@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from statusync.cli import main
+from statusync.cli import Seams, main
 from statusync.sendcloud.credentials import Credentials
 from statusync.files.mappings import load_mappings
 from statusync.files.settings import load_settings
@@ -24,14 +24,24 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+def retry_waits() -> list[float]:
+    """The waits the API clients asked for before retrying, in order (none really happen)."""
+    return []
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float],
+        request: pytest.FixtureRequest) -> Callable[..., Result]:
+    """Run a command in-process. Retry waits are recorded, not slept, unless the test is
+    marked `real_time` (a server's rate limit only makes room as real time passes)."""
+    real = request.node.get_closest_marker("real_time") is not None
+    seams = Seams() if real else Seams(retry_sleep=retry_waits.append)
+
     def run(*args: str) -> Result:
-        code = main(list(args))
+        code = main(list(args), seams)
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
     return run
-
-
 
 
 @pytest.fixture

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
 
+from statusync.console import Console
+from statusync.errors import OK
 from statusync.sandbox import SandboxOptions, demo_credentials, load_seed_file, seed_from_specs, serve
 from statusync.workspace import Workspace
 
 
-def run_sandbox(ws: Workspace, out: TextIO, *, host: str, port: int, seed: Path | None,
-                latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
+def run(ws: Workspace, console: Console, *, host: str, port: int, seed: Path | None,
+        latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
     if seed is not None:
         store = load_seed_file(seed)
     else:
@@ -18,5 +19,5 @@ def run_sandbox(ws: Workspace, out: TextIO, *, host: str, port: int, seed: Path 
     credentials, _ = demo_credentials(ws.env)
     options = SandboxOptions(latency=latency, post_per_minute=post_per_minute,
                              get_per_minute=get_per_minute)
-    serve(host, port, store, credentials, options, out)
-    return 0
+    serve(host, port, store, credentials, options, console.out)
+    return OK

@@ -20,14 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
+from typing import Any, ClassVar, Protocol, Sequence
 
-from statusync.sendcloud.models import LiveMapping
-from statusync.errors import NotFound, StatusyncError, StopRun
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict
-from statusync.runner.bounded import run_bounded
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.state import State
 from statusync.core.text import printable
 
 DRIFT_FORMAT_VERSION = 1
@@ -159,8 +155,24 @@ class DriftReport:
                             "error": f.error} for f in self.failures]}
 
 
+class LiveEntry(Protocol):
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def external_id(self) -> str | None: ...
+
+
+class ObservedMapping(Protocol):
+    """An integration's mapping as the API has it now (the client's LiveMapping is one)."""
+
+    def as_mapping(self) -> MappingDict: ...
+
+    def invalid_entries(self) -> Sequence[LiveEntry]: ...
+
+
 def compare(loaded: LoadedSpec, last_applied: MappingDict | None,
-            live: LiveMapping | None) -> IntegrationDrift:
+            live: ObservedMapping | None) -> IntegrationDrift:
     """How one integration's live mapping (None: not found) compares with its file."""
     if live is None:
         return IntegrationDrift(loaded, Status.NOT_FOUND, last_applied)
@@ -177,43 +189,6 @@ def compare(loaded: LoadedSpec, last_applied: MappingDict | None,
     else:
         status = Status.IN_SYNC
     return IntegrationDrift(loaded, status, last_applied, current, differences, invalid)
-
-
-class MappingReader(Protocol):
-    def get_mapping(self, integration_id: int) -> LiveMapping: ...
-
-
-def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
-                *, parallelism: int = 4,
-                report: Callable[[Checked], None] = lambda _: None) -> DriftReport:
-    """Read every spec's live mapping (its account's reader paces itself) and compare them.
-
-    A failure to read one integration is recorded and the others are still checked.
-    """
-
-    def check(loaded: LoadedSpec) -> Checked:
-        spec = loaded.spec
-        entry = state.entries.get(spec.integration_id)
-        last_applied = None if entry is None else dict(entry.mapping)
-        try:
-            live: LiveMapping | None = readers[spec.account].get_mapping(spec.integration_id)
-        except StopRun:
-            raise  # e.g. rejected credentials: every other integration would fail the same way
-        except NotFound:
-            live = None
-        except StatusyncError as exc:
-            return CheckFailure(loaded, str(exc))
-        return compare(loaded, last_applied, live)
-
-    results = run_bounded(specs, check, parallelism, report)
-    order = {s.spec.integration_id: n for n, s in enumerate(specs)}
-
-    def by_file(result: Checked) -> int:
-        return order[result.loaded.spec.integration_id]
-
-    return DriftReport(
-        tuple(sorted((r for r in results if isinstance(r, IntegrationDrift)), key=by_file)),
-        tuple(sorted((r for r in results if isinstance(r, CheckFailure)), key=by_file)))
 
 
 def reconcile_plan(report: DriftReport, managed: int) -> Plan:

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Any, Iterable, Literal
 
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict, unmapped
-from statusync.files.settings import SafetySettings
 from statusync.core.state import State
 
 PLAN_FORMAT_VERSION = 1
@@ -104,16 +103,3 @@ def make_plan(desired: Iterable[LoadedSpec], state: State,
     order = {a: i for i, a in enumerate(Action)}
     changes.sort(key=lambda c: (order[c.action], c.file, c.integration_id))
     return Plan(tuple(changes), unchanged, len(state.entries))
-
-
-def safety_breach(plan: Plan, safety: SafetySettings) -> str | None:
-    """Why the plan is too large to apply without --force, or None when it is within bounds."""
-    if plan.managed < safety.min_managed or plan.managed == 0:
-        return None
-    risky = sum(plan.count(a) for a in RISKY)
-    share = 100.0 * risky / plan.managed
-    if share <= safety.max_change_percent:
-        return None
-    return (f"the plan updates, resets or forgets {risky} of {plan.managed} managed integrations "
-            f"({share:.0f}%), more than safety.max_change_percent ({safety.max_change_percent:g}%); "
-            "review it and apply with --force if it is intended")

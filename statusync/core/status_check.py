@@ -1,19 +1,35 @@
 """Mapping files checked against the shops themselves: which external ids a shop does not have
-or has deleted, as findings first and as located problems once a file is parsed again."""
+or has deleted. Findings carry the key path of the value they are about; the file layer turns
+them into located problems (statusync.files.mappings.located)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol, Sequence
 
-from statusync.sendcloud.client import ApiError, ShopStatus
-from statusync.errors import Problem
-from statusync.files.mappings import parse_spec
+from statusync.errors import ApiError
+
+# Where a value is in a mapping file: its keys from the top, e.g. ("mapping", "DELIVERED").
+Loc = tuple[str | int, ...]
 from statusync.core.model import MappingDict
-from statusync.files.yamldoc import Loc, quote
+from statusync.core.text import quote
 
 # A shop may have dozens of statuses; a hint longer than a few lines is not read.
 MAX_HINT_STATUSES = 8
+
+
+class ShopStatus(Protocol):
+    """One order status of a shop (the client's ShopStatus is one)."""
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -71,12 +87,6 @@ def integration_refusal(integration_id: int, exc: ApiError) -> str | None:
 
 def refusal_finding(refusal: str) -> Finding:
     return Finding(("integration_id",), f"{refusal}; its external ids cannot be checked")
-
-
-def located(file: str, text: str, findings: Iterable[Finding]) -> list[Problem]:
-    """The findings of one file at the line and column of the values they are about."""
-    doc = parse_spec(text, file)[0]
-    return [doc.problem(f.loc, f.message) for f in findings]
 
 
 def _natural(status: ShopStatus) -> tuple[int, int, str]:

@@ -11,11 +11,7 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
-def md_text(text: str) -> str:
-    """`text` for a markdown table cell: printable, and a `|` kept from ending the cell."""
-    return printable(text).replace("|", "\\|")
-
-
-def md_code(text: str) -> str:
-    """`text` as a code span in a markdown table cell (a backtick would end the span)."""
-    return "`" + md_text(text).replace("`", "'") + "`"
+def quote(text: str) -> str:
+    """`text` as a YAML double-quoted scalar."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -7,11 +7,12 @@ import os
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Collection
+from typing import Callable, Collection, Iterable
 
 from statusync.files import yamldoc
 from statusync.errors import InvalidInput, Problem, StatusyncError
 from statusync.core.model import CATEGORIES, IntegrationSpec, LoadedSpec
+from statusync.core.status_check import Finding
 from statusync.files.validation import validate
 
 Cached = Callable[[str, str], IntegrationSpec | None]
@@ -143,3 +144,9 @@ def _cross_file_problems(loaded: list[LoadedSpec], accounts: Collection[str],
                                    f"integration_id {integration_id} is also used by {first.file}:{first_line}; "
                                    "each integration must have exactly one mapping file"))
     return problems
+
+
+def located(file: str, text: str, findings: Iterable[Finding]) -> list[Problem]:
+    """The findings of one file at the line and column of the values they are about."""
+    doc = parse_spec(text, file)[0]
+    return [doc.problem(f.loc, f.message) for f in findings]

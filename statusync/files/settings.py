@@ -10,14 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from statusync.files import yamldoc
 from statusync.errors import InvalidInput, Problem
-from statusync.sendcloud.urls import api_url_problem
+from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV
+from statusync.sendcloud.urls import API_URL_ENV, api_url_problem
 from statusync.files.validation import validate
 
 SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
-API_URL_ENV = "STATUSYNC_API_URL"
-# Sendcloud allows bursts of up to 15 requests per second on top of the per-minute limits.
-BURST_PER_SECOND = 15
 
 
 class _Strict(BaseModel):
@@ -25,8 +23,8 @@ class _Strict(BaseModel):
 
 
 class AccountSettings(_Strict):
-    public_key_env: Annotated[str, Field(strict=True, min_length=1)] = "SENDCLOUD_PUBLIC_KEY"
-    secret_key_env: Annotated[str, Field(strict=True, min_length=1)] = "SENDCLOUD_SECRET_KEY"
+    public_key_env: Annotated[str, Field(strict=True, min_length=1)] = PUBLIC_KEY_ENV
+    secret_key_env: Annotated[str, Field(strict=True, min_length=1)] = SECRET_KEY_ENV
 
 
 class SafetySettings(_Strict):

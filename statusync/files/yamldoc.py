@@ -20,7 +20,10 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
+from statusync.core.text import quote
 from statusync.errors import InvalidInput, Problem
+
+__all__ = ["quote"]  # with the rest: kept here too, for the modules that read YAML
 
 Loc = tuple[str | int, ...]
 Noun = tuple[str, str]  # what the keys under a location are, and a hint for a missing one
@@ -256,12 +259,6 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return "an invalid value"
-
-
-def quote(text: str) -> str:
-    """`text` as a YAML double-quoted scalar."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
 
 
 def _walk(node: Node, loc: Loc, key: Node | None, doc: Document, seen: set[int]) -> Any:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable, TextIO
 
-import click
-
+from statusync.console import Paint, plural
 from statusync.core.drift import Cause, DriftReport, IntegrationDrift, Status
-from statusync.render.plan import MARKDOWN_BUDGET, MarkdownBudget, md_cell, show
-from statusync.core.text import md_code, md_text, printable
+from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
+from statusync.render.style import headline, painter, show, write_json
 
-_SYMBOL = {Status.DRIFTED: "~", Status.INVALID: "!", Status.NOT_FOUND: "?"}
-_COLOR = {Status.DRIFTED: "yellow", Status.INVALID: "red", Status.NOT_FOUND: "red"}
 _LABEL = {Status.IN_SYNC: "in sync", Status.DRIFTED: "drifted", Status.INVALID: "invalid",
           Status.NOT_FOUND: "not found"}
 # The statuses listed one by one; in-sync integrations are only counted.
@@ -73,13 +69,18 @@ def summary_line(report: DriftReport) -> str:
 
 
 def count_of(total: int) -> str:
-    return f"{total} integration{'' if total == 1 else 's'}"
+    return plural(total, "integration")
+
+
+def _differ(listed: int, total: int) -> str:
+    # The verb agrees with the listed count, not with the total that `count_of` makes plural.
+    return f"{listed} of {count_of(total)} differ{'s' if listed == 1 else ''} from the files"
 
 
 def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
                 advice: bool = True) -> None:
     """The report for people; `advice` adds what to do about each kind of difference."""
-    paint: Callable[..., str] = click.style if color else (lambda text, **_: text)
+    paint = painter(color)
     if not report.differs:
         if report.failures:
             # Not "no drift": nothing is known about the integrations that could not be read.
@@ -90,8 +91,7 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
             out.write(f"No drift. {count_of(len(report.integrations))} in sync.\n")
         return
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
-    out.write(f"{len(listed)} of {count_of(len(report.integrations))} differ"
-              f"{'s' if len(listed) == 1 else ''} from the files:\n\n")
+    out.write(f"{_differ(len(listed), len(report.integrations))}:\n\n")
     for drift in listed:
         _text_integration(drift, out, paint)
     out.write(paint(f"Drift: {summary_line(report)}.", bold=True) + "\n")
@@ -99,12 +99,10 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
         out.write(f"{hint}\n")
 
 
-def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Callable[..., str]) -> None:
-    head = (f"  {_SYMBOL[drift.status]} {_LABEL[drift.status]:<9}  {drift.integration_id}  "
-            f"{printable(drift.file)}")
-    if drift.loaded.spec.name:
-        head += f"  ({printable(drift.loaded.spec.name)})"
-    out.write(paint(head, fg=_COLOR[drift.status]) + "\n")
+def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> None:
+    # Padded to the longest label, and one space further than a plan's, as it always was.
+    out.write(headline(drift.status, f"{_LABEL[drift.status]:<9} ", drift.integration_id,
+                       drift.file, drift.loaded.spec.name, paint) + "\n")
     out.write(f"      # {note(drift)}\n")
     if drift.differences:
         never = drift.last_applied is None
@@ -122,8 +120,7 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Callable[...,
 
 
 def render_json(report: DriftReport, out: TextIO) -> None:
-    json.dump(report.data(), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    write_json(report.data(), out)
 
 
 def _who(drift: IntegrationDrift) -> str:
@@ -136,8 +133,7 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
     listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
     total = len(report.integrations)
     if listed:
-        out.write(f"## statusync drift: {len(listed)} of {count_of(total)} differ"
-                  f"{'s' if len(listed) == 1 else ''} from the files\n\n")
+        out.write(f"## statusync drift: {_differ(len(listed), total)}\n\n")
     else:
         out.write(f"## statusync drift: {count_of(total)} in sync\n\n")
     out.write(f"**{summary_line(report)}**\n")
@@ -180,10 +176,11 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
         out.write("\n### What to do\n\n" + "".join(f"- {hint}\n" for hint in todo))
 
 
-def render(report: DriftReport, fmt: str, out: TextIO, *, color: bool) -> None:
-    if fmt == "json":
+def render(report: DriftReport, output_format: str, out: TextIO, *, color: bool) -> None:
+    """`report` in the format `--format` names: json, markdown, or text for anything else."""
+    if output_format == "json":
         render_json(report, out)
-    elif fmt == "markdown":
+    elif output_format == "markdown":
         render_markdown(report, out)
     else:
         render_text(report, out, color=color)

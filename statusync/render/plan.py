@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from typing import Callable, TextIO
+from typing import TextIO
 
-import click
-
+from statusync.console import Paint, plural
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.text import md_code, md_text, printable
+from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
+from statusync.render.style import headline, painter, show, write_json
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.RESET: "!", Action.FORGET: "-"}
-_COLOR = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.RESET: "red", Action.FORGET: "red"}
+# Said under the head of an action whose effect its name does not tell.
 _NOTE = {
     Action.CREATE: "",
     Action.UPDATE: "",
     Action.RESET: "file removed: all four categories will be unmapped",
     Action.FORGET: "file removed: statusync stops managing it, nothing is sent",
 }
-
-
-def show(value: str | None) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def summary_line(plan: Plan) -> str:
@@ -31,10 +25,9 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None) -> None:
-    paint: Callable[..., str] = click.style if color else (lambda text, **_: text)
+    paint = painter(color)
     if not plan.changes:
-        out.write(f"No changes. {plan.unchanged} integration"
-                  f"{'' if plan.unchanged == 1 else 's'} up to date.\n")
+        out.write(f"No changes. {plural(plan.unchanged, 'integration')} up to date.\n")
         return
     out.write("statusync will perform the following actions:\n\n")
     for change in plan.changes:
@@ -44,12 +37,10 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | N
         out.write(paint(f"\nWarning: {breach}.", fg="red") + "\n")
 
 
-def _text_change(change: Change, out: TextIO, paint: Callable[..., str]) -> None:
-    head = (f"  {_SYMBOL[change.action]} {change.action.value:<6} {change.integration_id}  "
-            f"{printable(change.file)}")
-    if change.name:
-        head += f"  ({printable(change.name)})"
-    out.write(paint(head, fg=_COLOR[change.action]) + "\n")
+def _text_change(change: Change, out: TextIO, paint: Paint) -> None:
+    # Padded to the longest action, so that the integration ids line up.
+    out.write(headline(change.action, f"{change.action.value:<6}", change.integration_id,
+                       change.file, change.name, paint) + "\n")
     if _NOTE[change.action]:
         out.write(f"      # {_NOTE[change.action]}\n")
     width = max((len(c) for c, _, _ in change.differences()), default=0)
@@ -61,44 +52,7 @@ def _text_change(change: Change, out: TextIO, paint: Callable[..., str]) -> None
 
 def render_json(plan: Plan, out: TextIO) -> None:
     """The contract's JSON document; a safety breach is not part of it (apply refuses anyway)."""
-    json.dump(plan.data(), out, indent=2, ensure_ascii=False)
-    out.write("\n")
-
-
-def md_cell(value: str | None) -> str:
-    return md_code(show(value))
-
-
-# GitHub keeps a comment or an issue body to 65,536 characters; a markdown report stops listing
-# rows before that, leaving room for the lines that follow and a note of what was left out.
-MARKDOWN_BUDGET = 60_000
-
-
-class MarkdownBudget:
-    """Writes whole groups of table rows while they fit, and counts the groups left out."""
-
-    def __init__(self, out: TextIO, limit: int = MARKDOWN_BUDGET) -> None:
-        self.out = out
-        self.left = limit
-        self.omitted = 0
-
-    def write(self, text: str) -> None:
-        self.out.write(text)
-        self.left -= len(text)
-
-    def group(self, rows: list[str]) -> None:
-        text = "".join(rows)
-        if self.omitted or len(text) > self.left:
-            self.omitted += 1
-        else:
-            self.write(text)
-
-    def note(self, what: str, command: str) -> None:
-        """Say what the last table left out; the next table starts afresh."""
-        if self.omitted:
-            self.write(f"\n*… and {self.omitted} more {what} not shown here: run "
-                       f"`{command}` for the full list.*\n")
-            self.omitted = 0
+    write_json(plan.data(), out)
 
 
 def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
@@ -130,11 +84,12 @@ def _markdown_rows(change: Change) -> list[str]:
     return rows
 
 
-def render(plan: Plan, fmt: str, out: TextIO, *, color: bool, breach: str | None) -> None:
-    """`plan` in the format `--format` names."""
-    if fmt == "json":
+def render(plan: Plan, output_format: str, out: TextIO, *, color: bool,
+           breach: str | None) -> None:
+    """`plan` in the format `--format` names: json, markdown, or text for anything else."""
+    if output_format == "json":
         render_json(plan, out)
-    elif fmt == "markdown":
+    elif output_format == "markdown":
         render_markdown(plan, out, breach=breach)
     else:
         render_text(plan, out, color=color, breach=breach)

@@ -23,7 +23,7 @@ from pydantic import ConfigDict, RootModel
 from statusync.core.model import ExternalId, StatusCategory
 from statusync.sandbox.api import Reply, error_reply, json_reply
 from statusync.sandbox.faults import FaultRule
-from statusync.sandbox.payloads import ApiError, api_error, not_found, parse_body
+from statusync.sandbox.payloads import RequestRejected, not_found, parse_body, rejection
 from statusync.sandbox.seed import IntegrationSeed
 from statusync.sandbox.store import SandboxStore
 
@@ -45,7 +45,7 @@ class SandboxAdmin:
         path = urllib.parse.urlsplit(target).path.rstrip("/")
         try:
             return self._route(method, path)(body)
-        except ApiError as exc:
+        except RequestRejected as exc:
             return error_reply(exc)
         except KeyError as exc:  # the store's "no such integration/status"
             return error_reply(not_found(str(exc.args[0])))
@@ -54,9 +54,10 @@ class SandboxAdmin:
         rest = path.removeprefix(ADMIN_PREFIX)
         routes: dict[str, Callable[[bytes], Reply]] = {}
         if rest == "/requests":
-            routes = {"GET": self._requests, "DELETE": self._clear_requests}
+            routes = {"GET": self._list_requests, "DELETE": self._clear_requests}
         elif rest == "/faults":
-            routes = {"GET": self._faults, "POST": self._add_fault, "DELETE": self._clear_faults}
+            routes = {"GET": self._list_faults, "POST": self._add_fault,
+                      "DELETE": self._clear_faults}
         elif rest == "/integrations":
             routes = {"POST": self._add_integration}
         elif match := re.fullmatch(r"/integrations/([0-9]{1,18})(/mapping|/statuses/[^/]+)?", rest):
@@ -64,27 +65,27 @@ class SandboxAdmin:
         else:
             raise not_found("Not found.")
         if method not in routes:
-            raise api_error(405, "invalid", f'Method "{method}" not allowed.')
+            raise rejection(405, "invalid", f'Method "{method}" not allowed.')
         return routes[method]
 
-    def _integration_routes(self, integration_id: int, sub: str
+    def _integration_routes(self, integration_id: int, subpath: str
                             ) -> dict[str, Callable[[bytes], Reply]]:
-        if sub == "/mapping":
+        if subpath == "/mapping":
             return {"PUT": lambda body: self._edit_mapping(integration_id, body)}
-        if sub:
-            external_id = urllib.parse.unquote(sub.removeprefix("/statuses/"))
+        if subpath:
+            external_id = urllib.parse.unquote(subpath.removeprefix("/statuses/"))
             return {"DELETE": lambda body: self._delete_status(integration_id, external_id)}
-        return {"GET": lambda body: self._record(integration_id),
-                "DELETE": lambda body: self._remove(integration_id)}
+        return {"GET": lambda body: self._show_integration(integration_id),
+                "DELETE": lambda body: self._remove_integration(integration_id)}
 
-    def _requests(self, body: bytes) -> Reply:
+    def _list_requests(self, body: bytes) -> Reply:
         return json_reply(200, [r.as_json() for r in self.store.requests()])
 
     def _clear_requests(self, body: bytes) -> Reply:
         self.store.clear_requests()
         return _NO_CONTENT
 
-    def _faults(self, body: bytes) -> Reply:
+    def _list_faults(self, body: bytes) -> Reply:
         return json_reply(200, [{**rule.model_dump(), "remaining": left}
                                 for rule, left in self.store.faults()])
 
@@ -102,16 +103,16 @@ class SandboxAdmin:
         try:
             self.store.add_integration(integration)
         except ValueError as exc:
-            raise api_error(409, "invalid", str(exc)) from None
+            raise rejection(409, "invalid", str(exc)) from None
         return json_reply(201, integration.record_json())
 
-    def _record(self, integration_id: int) -> Reply:
+    def _show_integration(self, integration_id: int) -> Reply:
         integration = self.store.integration(integration_id)
         if integration is None:
             raise not_found(f"integration {integration_id} not found")
         return json_reply(200, integration.record_json())
 
-    def _remove(self, integration_id: int) -> Reply:
+    def _remove_integration(self, integration_id: int) -> Reply:
         self.store.remove_integration(integration_id)
         return _NO_CONTENT
 

@@ -13,14 +13,14 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from statusync.sendcloud.credentials import Credentials
-from statusync.sendcloud.ratelimit import Clock, Sleep, TokenBucket
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import (
-    LANGUAGES, ApiError, MappingUpsert, StatusesUpsert, api_error, error_object, not_found,
-    parse_body,
+    LANGUAGES, MappingUpsert, RequestRejected, StatusesUpsert, error_object, not_found, parse_body,
+    rejection,
 )
-from statusync.sandbox.store import PRESTASHOP_V2, Integration, LoggedRequest, SandboxStore
+from statusync.sandbox.store import PRESTASHOP_V2, LoggedRequest, SandboxStore, StoredIntegration
+from statusync.sendcloud.credentials import Credentials
+from statusync.sendcloud.ratelimit import Clock, Sleep, TokenBucket
 
 API_PREFIX = "/api/v3"
 Query = dict[str, str]
@@ -32,7 +32,6 @@ class SandboxOptions:
     post_per_minute: int | None = None  # POST/PUT/PATCH/DELETE limit; None: unlimited
     get_per_minute: int | None = None
     faults: tuple[FaultRule, ...] = ()  # rules active from the start
-    verbose: bool = False  # log every request on stderr
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,8 @@ def json_reply(status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()
     return Reply(status, json.dumps(data).encode(), headers)
 
 
-def error_reply(error: ApiError) -> Reply:
-    return json_reply(error.status, error.body, error.headers)
+def error_reply(rejected: RequestRejected) -> Reply:
+    return json_reply(rejected.status, rejected.body, rejected.headers)
 
 
 # The challenge an HTTP 401 carries, naming the scheme the API expects.
@@ -64,8 +63,8 @@ class SandboxApi:
         self._credentials = credentials
         self._latency = options.latency
         self._sleep = sleep
-        self._get_bucket = _bucket(options.get_per_minute, clock)
-        self._post_bucket = _bucket(options.post_per_minute, clock)
+        self._get_bucket = _bucket_or_unlimited(options.get_per_minute, clock)
+        self._post_bucket = _bucket_or_unlimited(options.post_per_minute, clock)
 
     def handle(self, method: str, target: str, authorization: str | None, body: bytes
                ) -> Reply | None:
@@ -82,7 +81,7 @@ class SandboxApi:
         else:
             try:
                 reply = self._dispatch(method, endpoint, query, authorization, body)
-            except ApiError as exc:
+            except RequestRejected as exc:
                 reply = error_reply(exc)
         self.store.log_request(LoggedRequest(method, parts.path, integration_id,
                                              None if reply is None else reply.status))
@@ -107,13 +106,13 @@ class SandboxApi:
         if endpoint not in routes:
             raise not_found("Not found.")
         if method not in routes[endpoint]:
-            raise api_error(405, "invalid", f'Method "{method}" not allowed.')
+            raise rejection(405, "invalid", f'Method "{method}" not allowed.')
         return routes[endpoint][method]
 
     def _authenticate(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() != "basic" or not token.strip():
-            raise api_error(401, "authentication_failed",
+            raise rejection(401, "authentication_failed",
                             "Authentication credentials were not provided.", "No credentials",
                             headers=_CHALLENGE)
         try:
@@ -125,7 +124,7 @@ class SandboxApi:
         right = (hmac.compare_digest(public.encode(), self._credentials.public_key.encode())
                  & hmac.compare_digest(secret.encode(), self._credentials.secret_key.encode()))
         if not (colon and right):
-            raise api_error(401, "authentication_failed",
+            raise rejection(401, "authentication_failed",
                             "The username or password provided is incorrect. Please make a "
                             "request with the valid credentials.", "Invalid username/password.",
                             headers=_CHALLENGE)
@@ -135,7 +134,7 @@ class SandboxApi:
         wait = bucket.try_acquire() if bucket is not None else 0.0
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise api_error(429, "invalid",
+            raise rejection(429, "invalid",
                             f"Request was throttled. Expected available in {seconds} seconds.",
                             "Too Many Requests", headers=(("Retry-After", str(seconds)),))
 
@@ -152,32 +151,32 @@ class SandboxApi:
 
     def _get_statuses(self, query: Query, body: bytes) -> Reply:
         integration_id = _required_id(query)
-        show_deleted = _boolean(query, "show_deleted")
+        show_deleted = _boolean_param(query, "show_deleted")
         language = query.get("language")
         if language is not None and language not in LANGUAGES:
-            raise api_error(400, "invalid_choice",
+            raise rejection(400, "invalid_choice",
                             f"language must be one of {', '.join(LANGUAGES)}", "language")
-        integration = self._prestashop(integration_id)
+        integration = self._prestashop_integration(integration_id)
         return json_reply(200, {"data": integration.statuses_json(show_deleted, language)})
 
     def _post_statuses(self, query: Query, body: bytes) -> Reply:
         payload = parse_body(body, StatusesUpsert)
-        self._prestashop(payload.integration_id)
+        self._prestashop_integration(payload.integration_id)
         self.store.replace_statuses(payload.integration_id, {
             s.external_id: tuple((t.language, t.status) for t in s.translations)
             for s in payload.statuses})
         return json_reply(200, None)
 
     def _get_mapping(self, query: Query, body: bytes) -> Reply:
-        integration = self._prestashop(_required_id(query))
+        integration = self._prestashop_integration(_required_id(query))
         return json_reply(200, {"data": integration.mapping_json()})
 
     def _post_mapping(self, query: Query, body: bytes) -> Reply:
         payload = parse_body(body, MappingUpsert)
-        self._prestashop(payload.integration_id)
+        self._prestashop_integration(payload.integration_id)
         unknown = self.store.upsert_mapping(payload.integration_id, payload.as_dict())
         if unknown:
-            raise ApiError(400, [
+            raise RequestRejected(400, [
                 error_object(400, "invalid", "Invalid external_id",
                              f"{entry.status_category.value}: external_id {entry.external_id!r} "
                              f"is not an available shop order status of integration "
@@ -186,38 +185,39 @@ class SandboxApi:
                 for index, entry in enumerate(payload.mapping) if entry.external_id in unknown])
         return json_reply(200, None)
 
-    def _prestashop(self, integration_id: int) -> Integration:
+    def _prestashop_integration(self, integration_id: int) -> StoredIntegration:
         """The integration, if it exists and is one whose statuses the API serves."""
         integration = self.store.integration(integration_id)
         if integration is None:
             raise not_found()
         if integration.type != PRESTASHOP_V2:
-            raise api_error(400, "invalid",
+            raise rejection(400, "invalid",
                             f"Integration {integration_id} is of type {integration.type!r}; shop "
                             "order statuses are only supported for PrestaShop V2 integrations",
                             "Unsupported integration")
         return integration
 
 
-def _bucket(per_minute: int | None, clock: Clock) -> TokenBucket | None:
+def _bucket_or_unlimited(per_minute: int | None, clock: Clock) -> TokenBucket | None:
+    """The bucket enforcing `per_minute`, or None (no limit) when no limit is set."""
     return None if per_minute is None else TokenBucket(per_minute, clock=clock)
 
 
 def _required_id(query: Query) -> int:
     raw = query.get("integration_id", "")
     if not raw:
-        raise api_error(400, "non_field_errors", "Integration ID is a required GET parameter",
+        raise rejection(400, "non_field_errors", "Integration ID is a required GET parameter",
                         _ID_TITLE)
     if not re.fullmatch(r"-?[0-9]{1,18}", raw):
-        raise api_error(400, "invalid", f"Integration ID must be an integer, got {raw[:40]!r}",
+        raise rejection(400, "invalid", f"Integration ID must be an integer, got {raw[:40]!r}",
                         _ID_TITLE)
     return int(raw)
 
 
-def _boolean(query: Query, name: str) -> bool:
+def _boolean_param(query: Query, name: str) -> bool:
     raw = query.get(name, "false").lower()
     if raw not in ("true", "false", "1", "0"):
-        raise api_error(400, "invalid", f"{name} must be a boolean (true or false)", name)
+        raise rejection(400, "invalid", f"{name} must be a boolean (true or false)", name)
     return raw in ("true", "1")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from statusync.sandbox.payloads import ApiError, ErrorCode, api_error
+from statusync.sandbox.payloads import ErrorCode, RequestRejected, rejection
 
 
 class FaultRule(BaseModel):
@@ -52,10 +52,10 @@ class FaultRule(BaseModel):
                 and (self.path is None or self.path == path)
                 and (self.integration_id is None or self.integration_id == integration_id))
 
-    def error(self) -> ApiError:
+    def error(self) -> RequestRejected:
         """The refusal to send; only for a `status` rule."""
         assert self.status is not None
-        return api_error(self.status, self.code, self.detail, self.title)
+        return rejection(self.status, self.code, self.detail, self.title)
 
 
 class FaultList:

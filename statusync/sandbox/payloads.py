@@ -25,8 +25,10 @@ LANGUAGES: tuple[str, ...] = get_args(Language)
 JsonObject = dict[str, Any]
 
 
-class ApiError(Exception):
-    """A refused request: an HTTP status and a JSON:API `errors` body (one entry per problem)."""
+class RequestRejected(Exception):
+    """The sandbox refuses a request: an HTTP status and a JSON:API `errors` body (one entry per
+    problem). Raised inside the sandbox and turned into its reply; the client's counterpart is
+    statusync.errors.ApiError."""
 
     def __init__(self, status: int, errors: list[JsonObject],
                  headers: tuple[tuple[str, str], ...] = ()) -> None:
@@ -49,15 +51,17 @@ def error_object(status: int, code: ErrorCode, title: str, detail: str,
     return obj
 
 
-def api_error(status: int, code: ErrorCode, detail: str, title: str | None = None,
-              pointer: str | None = None, headers: tuple[tuple[str, str], ...] = ()) -> ApiError:
-    return ApiError(status, [error_object(status, code, title or HTTPStatus(status).phrase,
-                                          detail, pointer)], headers)
+def rejection(status: int, code: ErrorCode, detail: str, title: str | None = None,
+              pointer: str | None = None, headers: tuple[tuple[str, str], ...] = ()
+              ) -> RequestRejected:
+    """A refusal with one error object; the title defaults to the status's reason phrase."""
+    return RequestRejected(status, [error_object(status, code, title or HTTPStatus(status).phrase,
+                                                 detail, pointer)], headers)
 
 
 def not_found(detail: str = "The Integration could not be found with the search criteria given"
-              ) -> ApiError:
-    return api_error(404, "not_found", detail, "Not Found")
+              ) -> RequestRejected:
+    return rejection(404, "not_found", detail, "Not Found")
 
 
 WRONG_FORMAT = "Wrong request format, expected object"
@@ -66,7 +70,9 @@ WRONG_FORMAT = "Wrong request format, expected object"
 _Strict = ConfigDict(strict=True, frozen=True, extra="ignore")
 
 
-class MappingEntry(BaseModel):
+class MappingEntryIn(BaseModel):
+    """One category of a mapping upsert."""
+
     model_config = _Strict
     status_category: StatusCategory
     external_id: str | None
@@ -77,11 +83,11 @@ class MappingUpsert(BaseModel):
 
     model_config = _Strict
     integration_id: int
-    mapping: Annotated[list[MappingEntry], Field(min_length=4, max_length=4)]
+    mapping: Annotated[list[MappingEntryIn], Field(min_length=4, max_length=4)]
 
     @field_validator("mapping")
     @classmethod
-    def _each_category_once(cls, entries: list[MappingEntry]) -> list[MappingEntry]:
+    def _each_category_once(cls, entries: list[MappingEntryIn]) -> list[MappingEntryIn]:
         counts = Counter(e.status_category.value for e in entries)
         twice = [c for c in CATEGORIES if counts[c] > 1]
         missing = [c for c in CATEGORIES if counts[c] == 0]
@@ -102,6 +108,8 @@ class Translation(BaseModel):
 
 
 class StatusIn(BaseModel):
+    """One shop status of a statuses upsert."""
+
     model_config = _Strict
     external_id: str
     translations: Annotated[list[Translation], Field(min_length=1, max_length=7)]
@@ -134,11 +142,11 @@ def parse_body(raw: bytes, model: type[M]) -> M:
     except (ValueError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict):
-        raise api_error(400, "non_field_errors", WRONG_FORMAT, "Wrong format")
+        raise rejection(400, "non_field_errors", WRONG_FORMAT, "Wrong format")
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise ApiError(400, [_error_of(e) for e in exc.errors(include_url=False)]) from None
+        raise RequestRejected(400, [_error_of(e) for e in exc.errors(include_url=False)]) from None
 
 
 def _error_of(err: ErrorDetails) -> JsonObject:

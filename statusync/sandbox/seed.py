@@ -32,34 +32,37 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from statusync.sendcloud.credentials import Credentials
-from statusync.errors import StatusyncError
 from statusync.core.model import CATEGORIES, ExternalId, IntegrationSpec
+from statusync.errors import StatusyncError
 from statusync.sandbox.payloads import location
-from statusync.sandbox.store import PRESTASHOP_V2, Integration, SandboxStore, ShopStatus, now
+from statusync.sandbox.store import (
+    PRESTASHOP_V2, SandboxStore, StoredIntegration, StoredStatus, utc_timestamp,
+)
+from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 
 V = TypeVar("V", int, str)
 
 # Not a secret: printed at start-up so that a demo works without real keys.
 DEMO_CREDENTIALS = Credentials("demo-public-key", "demo-secret-key")
-PUBLIC_KEY_ENV = "SENDCLOUD_PUBLIC_KEY"
-SECRET_KEY_ENV = "SENDCLOUD_SECRET_KEY"
 
 _Strict = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 def demo_credentials(env: Mapping[str, str]) -> tuple[Credentials, bool]:
-    """The key pair from SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY when both are set, else the
-    demo pair; the flag says whether the pair is the demo one (to print at start-up)."""
+    """The key pair from PUBLIC_KEY_ENV / SECRET_KEY_ENV (the variables statusync reads by
+    default) when both are set, else the demo pair; the flag says whether the pair is the demo one
+    (to print at start-up)."""
     public, secret = env.get(PUBLIC_KEY_ENV), env.get(SECRET_KEY_ENV)
     if public and secret:
         return Credentials(public, secret), False
     return DEMO_CREDENTIALS, True
 
 
-def shop_status(external_id: str, name: str | None = None, deleted: bool = False) -> ShopStatus:
-    return ShopStatus(external_id, (("en-gb", name or f"Status {external_id}"),),
-                      now() if deleted else None)
+def shop_status(external_id: str, name: str | None = None, deleted: bool = False
+                ) -> StoredStatus:
+    """A shop status with one (en-gb) name, "Status <external_id>" unless given."""
+    return StoredStatus(external_id, (("en-gb", name or f"Status {external_id}"),),
+                      utc_timestamp() if deleted else None)
 
 
 class StatusSeed(BaseModel):
@@ -96,8 +99,8 @@ class IntegrationSeed(BaseModel):
                              f"(expected {', '.join(CATEGORIES)})")
         return mapping
 
-    def integration(self) -> Integration:
-        return Integration(
+    def integration(self) -> StoredIntegration:
+        return StoredIntegration(
             id=self.id, shop_name=self.shop_name or f"Shop {self.id}", type=self.type,
             shop_url=self.shop_url or "",
             statuses=tuple(shop_status(s.external_id, s.status, s.deleted) for s in self.statuses),
@@ -132,7 +135,8 @@ def seed_from_specs(specs: Iterable[IntegrationSpec]) -> SandboxStore:
         ids = used.setdefault(spec.integration_id, {})
         ids.update(dict.fromkeys(e for e in spec.mapping.as_dict().values() if e is not None))
     return SandboxStore(
-        Integration(id=i, shop_name=names[i], statuses=tuple(shop_status(e) for e in used[i]))
+        StoredIntegration(id=i, shop_name=names[i],
+                          statuses=tuple(shop_status(e) for e in used[i]))
         for i in sorted(names))
 
 

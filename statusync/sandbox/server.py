@@ -14,17 +14,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 
-from statusync.sendcloud.credentials import Credentials
 from statusync.errors import StatusyncError
-from statusync.sendcloud.ratelimit import Clock, Sleep
 from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
 from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
-from statusync.sandbox.payloads import api_error, not_found
-from statusync.sandbox.seed import DEMO_CREDENTIALS, PUBLIC_KEY_ENV, SECRET_KEY_ENV
+from statusync.sandbox.payloads import not_found, rejection
+from statusync.sandbox.seed import DEMO_CREDENTIALS
 from statusync.sandbox.store import SandboxStore
-from statusync.files.settings import API_URL_ENV
-from statusync.sendcloud.urls import is_loopback
+from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
+from statusync.sendcloud.ratelimit import Clock, Sleep
+from statusync.sendcloud.urls import API_URL_ENV, is_loopback
 
+# Where `statusync sandbox` serves unless told otherwise (the CLI's --port default).
 DEFAULT_PORT = 8765
 
 
@@ -34,10 +34,9 @@ class _HttpServer(ThreadingHTTPServer):
     # waits a second to retry its SYN.
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin,
-                 verbose: bool) -> None:
+    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.api, self.admin, self.verbose = api, admin, verbose
+        self.api, self.admin = api, admin
         # Open connections, so that stop() can end idle keep-alive ones and wait for their threads
         # instead of leaving them to serve a stopped sandbox or to die midway at interpreter exit.
         self._connections: set[socket.socket] = set()
@@ -95,21 +94,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             self.close_connection = True  # the rest of the stream cannot be framed
-            self._send(error_reply(api_error(400, "invalid", "Malformed request body framing")))
+            self._send(error_reply(rejection(400, "invalid", "Malformed request body framing")))
             return
         path = urllib.parse.urlsplit(self.path).path
         reply: Reply | None
         try:
-            if _under(path, API_PREFIX):
+            if _is_under(path, API_PREFIX):
                 reply = self.server.api.handle(self.command, self.path,
                                                self.headers.get("Authorization"), body)
-            elif _under(path, ADMIN_PREFIX):
+            elif _is_under(path, ADMIN_PREFIX):
                 reply = self.server.admin.handle(self.command, self.path, body)
             else:
                 reply = error_reply(not_found("Not found."))
         except Exception:  # a sandbox bug: show it, and answer rather than hang up
             traceback.print_exc()
-            reply = error_reply(api_error(500, "invalid", "The sandbox failed; see its stderr."))
+            reply = error_reply(rejection(500, "invalid", "The sandbox failed; see its stderr."))
         if reply is None:
             self.close_connection = True  # an injected drop: hang up without a word
         else:
@@ -145,11 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client left; nothing to tell it
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
+        pass  # quiet: the request log is at /_sandbox/requests, stderr is for the sandbox's bugs
 
 
-def _under(path: str, prefix: str) -> bool:
+def _is_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
@@ -166,8 +164,7 @@ class SandboxServer:
         self.store = store
         api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep)
         try:
-            self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store),
-                                      options.verbose)
+            self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store))
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
             raise StatusyncError(f"cannot serve on {host}:{port}: "
                                  f"{getattr(exc, 'strerror', None) or exc}") from None

@@ -21,12 +21,15 @@ PRESTASHOP_V2 = "prestashop_v2"
 Translations = tuple[tuple[str, str], ...]  # (language, status name) pairs, as the shop sent them
 
 
-def now() -> str:
+def utc_timestamp() -> str:
+    """Now, as the API writes its timestamps (UTC, whole seconds)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
-class ShopStatus:
+class StoredStatus:
+    """One order status of a shop, with its names in every language the shop sent."""
+
     external_id: str
     translations: Translations
     deleted_at: str | None = None
@@ -47,17 +50,19 @@ class ShopStatus:
 
 
 @dataclass(frozen=True)
-class Integration:
+class StoredIntegration:
+    """One integration as the sandbox holds it; the `*_json` methods give the API's views of it."""
+
     id: int
     shop_name: str
     type: str = PRESTASHOP_V2
     shop_url: str = ""
-    statuses: tuple[ShopStatus, ...] = ()
+    statuses: tuple[StoredStatus, ...] = ()
     mapping: tuple[str | None, ...] = (None,) * len(CATEGORIES)  # in CATEGORIES order
-    created_at: str = field(default_factory=now)
-    updated_at: str = field(default_factory=now)
+    created_at: str = field(default_factory=utc_timestamp)
+    updated_at: str = field(default_factory=utc_timestamp)
 
-    def status(self, external_id: str) -> ShopStatus | None:
+    def status(self, external_id: str) -> StoredStatus | None:
         """The shop status with this id, deleted or not."""
         return next((s for s in self.statuses if s.external_id == external_id), None)
 
@@ -107,9 +112,9 @@ class LoggedRequest:
 class SandboxStore:
     """Integrations by id, plus what tests inspect and inject: the request log and fault rules."""
 
-    def __init__(self, integrations: Iterable[Integration] = ()) -> None:
+    def __init__(self, integrations: Iterable[StoredIntegration] = ()) -> None:
         self._lock = threading.Lock()
-        self._integrations: dict[int, Integration] = {}
+        self._integrations: dict[int, StoredIntegration] = {}
         self._log: list[LoggedRequest] = []
         self._faults = FaultList()
         for integration in integrations:
@@ -117,11 +122,11 @@ class SandboxStore:
 
     # Reading ------------------------------------------------------------------------------------
 
-    def integrations(self) -> list[Integration]:
+    def integrations(self) -> list[StoredIntegration]:
         with self._lock:
             return sorted(self._integrations.values(), key=lambda i: i.id)
 
-    def integration(self, integration_id: int) -> Integration | None:
+    def integration(self, integration_id: int) -> StoredIntegration | None:
         with self._lock:
             return self._integrations.get(integration_id)
 
@@ -131,29 +136,30 @@ class SandboxStore:
         """Set all four categories, unless some external ids are not live statuses of the shop:
         then nothing changes and those ids are returned (checked and written under one lock)."""
         with self._lock:
-            current = self._get(integration_id)
+            current = self._existing(integration_id)
             named = [e for e in (mapping[c] for c in CATEGORIES) if e is not None]
             unknown = [e for e in named if not current.is_valid(e)]
             if not unknown:
-                self._put(current, mapping=tuple(mapping[c] for c in CATEGORIES))
+                self._replace(current, mapping=tuple(mapping[c] for c in CATEGORIES))
             return list(dict.fromkeys(unknown))
 
     def replace_statuses(self, integration_id: int, statuses: Mapping[str, Translations]) -> None:
         """The shop's complete status list (external id -> translations): the ones left out are
         marked deleted, as the real API does, so that mappings pointing at them turn invalid."""
         with self._lock:
-            current = self._get(integration_id)
-            stamp = now()
-            kept = [ShopStatus(s.external_id, statuses[s.external_id]) if s.external_id in statuses
+            current = self._existing(integration_id)
+            stamp = utc_timestamp()
+            kept = [StoredStatus(s.external_id, statuses[s.external_id])
+                    if s.external_id in statuses
                     else dataclasses.replace(s, deleted_at=s.deleted_at or stamp)
                     for s in current.statuses]
             known = {s.external_id for s in current.statuses}
-            added = [ShopStatus(e, t) for e, t in statuses.items() if e not in known]
-            self._put(current, statuses=tuple(kept + added))
+            added = [StoredStatus(e, t) for e, t in statuses.items() if e not in known]
+            self._replace(current, statuses=tuple(kept + added))
 
     # What a person does in the panel (the admin interface) -------------------------------------
 
-    def add_integration(self, integration: Integration) -> None:
+    def add_integration(self, integration: StoredIntegration) -> None:
         with self._lock:
             if integration.id in self._integrations:
                 raise ValueError(f"integration {integration.id} already exists")
@@ -162,28 +168,29 @@ class SandboxStore:
     def remove_integration(self, integration_id: int) -> None:
         """Delete an integration, as when a merchant disconnects a shop."""
         with self._lock:
-            self._get(integration_id)  # KeyError when unknown, like the other panel actions
+            self._existing(integration_id)  # KeyError when unknown, like the other panel actions
             del self._integrations[integration_id]
 
-    def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]) -> Integration:
+    def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]
+                     ) -> StoredIntegration:
         """Set some categories by hand; unlike the API, any external id is taken (even one the shop
         does not have), so tests can make invalid live mappings directly."""
         with self._lock:
-            current = self._get(integration_id)
+            current = self._existing(integration_id)
             merged = {**current.mapping_dict(), **changes}
-            return self._put(current, mapping=tuple(merged[c] for c in CATEGORIES))
+            return self._replace(current, mapping=tuple(merged[c] for c in CATEGORIES))
 
-    def delete_status(self, integration_id: int, external_id: str) -> Integration:
+    def delete_status(self, integration_id: int, external_id: str) -> StoredIntegration:
         """Mark a shop status deleted, as when the merchant removes it in PrestaShop."""
         with self._lock:
-            current = self._get(integration_id)
+            current = self._existing(integration_id)
             status = current.status(external_id)
             if status is None:
                 raise KeyError(f"integration {integration_id} has no status {external_id!r}")
             if status.deleted_at is not None:
                 return current
-            deleted = dataclasses.replace(status, deleted_at=now())
-            return self._put(current, statuses=tuple(deleted if s is status else s
+            deleted = dataclasses.replace(status, deleted_at=utc_timestamp())
+            return self._replace(current, statuses=tuple(deleted if s is status else s
                                                      for s in current.statuses))
 
     # Request log and faults ---------------------------------------------------------------------
@@ -219,16 +226,18 @@ class SandboxStore:
 
     # Internals (callers hold the lock) ---------------------------------------------------------
 
-    def _get(self, integration_id: int) -> Integration:
+    def _existing(self, integration_id: int) -> StoredIntegration:
         try:
             return self._integrations[integration_id]
         except KeyError:
             raise KeyError(f"integration {integration_id} not found") from None
 
-    def _put(self, current: Integration, *, mapping: tuple[str | None, ...] | None = None,
-             statuses: tuple[ShopStatus, ...] | None = None) -> Integration:
+    def _replace(self, current: StoredIntegration, *,
+                 mapping: tuple[str | None, ...] | None = None,
+                 statuses: tuple[StoredStatus, ...] | None = None) -> StoredIntegration:
         updated = dataclasses.replace(
             current, mapping=current.mapping if mapping is None else mapping,
-            statuses=current.statuses if statuses is None else statuses, updated_at=now())
+            statuses=current.statuses if statuses is None else statuses,
+            updated_at=utc_timestamp())
         self._integrations[current.id] = updated
         return updated

@@ -1,0 +1,17 @@
+"""The Sendcloud API client: everything statusync knows about talking to the Integrations API.
+
+    client.py       SendcloudClient: the typed calls, the one place httpx errors become ApiError
+    models.py       the API's answers as lenient pydantic models (LiveMapping, ShopStatus, ...)
+    retry.py        when and how long to wait before sending a failed request again (pure)
+    ratelimit.py    TokenBucket and the burst rule, shared with the sandbox
+    urls.py         which base URLs may be used (https, or http on loopback)
+    credentials.py  the key pair and the environment variables that hold it by default
+
+May import: httpx, pydantic, statusync.errors and statusync.core.model. Never the settings or
+YAML layer (statusync.files), click, ruamel or the disk: the caller (the workspace) reads those
+and hands the client plain values.
+
+Nothing is re-exported here on purpose: statusync.files.settings imports `urls` and `credentials`,
+and `plan` must not pay for httpx, so importing this package has to stay free. Import from the
+modules.
+"""

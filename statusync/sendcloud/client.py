@@ -1,5 +1,6 @@
 """SendcloudClient: the typed calls statusync makes, paced, retried, and with httpx's exceptions
-translated into ApiError here, at the boundary, so that no caller ever handles an httpx type."""
+translated into the ApiError family (statusync.errors) here, at the boundary, so that no caller
+ever handles an httpx type."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from statusync import __version__
+from statusync.core.model import CATEGORIES, MappingDict
+from statusync.errors import ApiError, CredentialsRejected, IntegrationNotFound, StatusyncError
+from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 from statusync.sendcloud.models import Envelope, Integration, LiveMapping, ShopStatus
-from statusync.sendcloud.credentials import Credentials
-from statusync.errors import NotFound, StatusyncError, StopRun
+from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_AFTER,
@@ -27,12 +30,9 @@ from statusync.sendcloud.retry import (
     describe_transport_error,
     retry_after_seconds,
 )
-from statusync.core.model import CATEGORIES, MappingDict
-from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.urls import api_url_problem
 
-__all__ = ["ApiError", "CredentialsRejected", "Integration", "IntegrationNotFound", "LiveMapping",
-           "SendcloudClient", "ShopStatus"]
+__all__ = ["SendcloudClient"]
 
 log = logging.getLogger("statusync.api")
 
@@ -51,30 +51,9 @@ _INTEGRATION = TypeAdapter(Envelope[Integration])
 _INTEGRATIONS = TypeAdapter(Envelope[list[Integration]])
 
 
-class ApiError(StatusyncError):
-    """A request the API did not accept, or that never got an answer.
-
-    `status` is the HTTP status (None when no response came), `detail` the API's own explanation
-    (or what happened on the wire), `retryable` whether the same request may succeed later.
-    """
-
-    def __init__(self, message: str, *, status: int | None, detail: str, retryable: bool) -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
-        self.retryable = retryable
-
-
-class CredentialsRejected(ApiError, StopRun):
-    """HTTP 401: every request with these keys will fail alike."""
-
-
-class IntegrationNotFound(ApiError, NotFound):
-    """HTTP 404 for a request about one integration."""
-
-
 class SendcloudClient:
-    """One account's connection to the API; safe to share between threads (it holds no per-call state)."""
+    """One account's connection to the API; safe to share between threads (it holds no per-call
+    state)."""
 
     def __init__(self, base_url: str, credentials: Credentials, *,
                  post_limiter: TokenBucket, get_limiter: TokenBucket,
@@ -84,7 +63,7 @@ class SendcloudClient:
                  random: Callable[[], float] = _random.random,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS,
                  timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 key_source: str = "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY") -> None:
+                 key_source: str = f"{PUBLIC_KEY_ENV} / {SECRET_KEY_ENV}") -> None:
         if (problem := api_url_problem(base_url)) is not None:
             raise StatusyncError(problem)
         if max_attempts < 1:
@@ -130,20 +109,21 @@ class SendcloudClient:
         self._request("POST", MAPPING_PATH, integration_id, body=body)
 
     def get_mapping(self, integration_id: int) -> LiveMapping:
-        return self._get(MAPPING_PATH, integration_id, _LIVE_MAPPING,
+        return self._get_data(MAPPING_PATH, integration_id, _LIVE_MAPPING,
                          params={"integration_id": integration_id})
 
-    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False) -> list[ShopStatus]:
+    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False
+                           ) -> list[ShopStatus]:
         params: dict[str, str | int] = {"integration_id": integration_id}
         if show_deleted:
             params["show_deleted"] = "true"
-        return self._get("/shop-order-statuses", integration_id, _SHOP_STATUSES, params=params)
+        return self._get_data("/shop-order-statuses", integration_id, _SHOP_STATUSES, params=params)
 
     def list_integrations(self) -> list[Integration]:
-        return self._get("/integrations", None, _INTEGRATIONS)
+        return self._get_data("/integrations", None, _INTEGRATIONS)
 
     def get_integration(self, integration_id: int) -> Integration:
-        return self._get(f"/integrations/{integration_id}", None, _INTEGRATION)
+        return self._get_data(f"/integrations/{integration_id}", None, _INTEGRATION)
 
     def integration_exists(self, integration_id: int) -> bool:
         """Whether the account has the integration, from the list of all of them.
@@ -153,8 +133,9 @@ class SendcloudClient:
         """
         return any(i.id == integration_id for i in self.list_integrations())
 
-    def _get(self, path: str, integration_id: int | None, adapter: TypeAdapter[Envelope[T]],
-             params: dict[str, str | int] | None = None) -> T:
+    def _get_data(self, path: str, integration_id: int | None, adapter: TypeAdapter[Envelope[T]],
+                  params: dict[str, str | int] | None = None) -> T:
+        """The `data` of a GET's answer; an answer of the wrong shape is the API's error."""
         response = self._request("GET", path, integration_id, params=params)
         try:
             return adapter.validate_json(response.content).data
@@ -162,8 +143,8 @@ class SendcloudClient:
             problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                                 for e in exc.errors(include_input=False)[:3])
             detail = f"unexpected response ({problem})"
-            raise ApiError(f"{_label('GET', path, integration_id)}: {detail}",
-                           status=response.status_code, detail=detail, retryable=False) from None
+            raise ApiError(f"{_request_label('GET', path, integration_id)}: {detail}",
+                           status=response.status_code, detail=detail) from None
 
     # -- one request, paced and retried ------------------------------------------------------
 
@@ -171,7 +152,7 @@ class SendcloudClient:
                  params: dict[str, str | int] | None = None, body: Any = None) -> httpx.Response:
         """Send until the API answers 2xx, a retry budget runs out, or an error is final."""
         limiter = self._get_limiter if method == "GET" else self._post_limiter
-        label = _label(method, path, integration_id)
+        label = _request_label(method, path, integration_id)
         attempts = 0  # answered by 5xx or lost on the wire; 429s are counted apart
         throttled = 0
         while True:
@@ -189,7 +170,8 @@ class SendcloudClient:
                 return response
             if response.status_code == 429:
                 if throttled >= MAX_RATE_LIMITED_WAITS:
-                    raise self._http_error(label, response, f"still rate limited after {throttled} waits")
+                    raise self._http_error(label, response,
+                                           f"still rate limited after {throttled} waits")
                 throttled += 1
                 asked = self._asked_wait(response)
                 wait = DEFAULT_RETRY_AFTER if asked is None else asked
@@ -227,18 +209,16 @@ class SendcloudClient:
             return CredentialsRejected(
                 f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
                 f"public and secret key in {self._key_source}",
-                status=status, detail=detail, retryable=False)
+                status=status, detail=detail)
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
-        kind = IntegrationNotFound if status == 404 else ApiError
-        return kind(text, status=status, detail=detail,
-                        retryable=status == 429 or response.is_server_error)
+        error_class = IntegrationNotFound if status == 404 else ApiError
+        return error_class(text, status=status, detail=detail)
 
     def _transport_error(self, label: str, exc: httpx.HTTPError, attempts: int) -> ApiError:
         what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
         detail = self._redact(f"{what} after {attempts} attempt{'s' if attempts != 1 else ''}"
                               f" ({type(exc).__name__}: {exc})")
-        return ApiError(f"{label}: {detail}", status=None, detail=detail,
-                        retryable=isinstance(exc, TRANSIENT_ERRORS))
+        return ApiError(f"{label}: {detail}", status=None, detail=detail)
 
     def _redact(self, text: str) -> str:
         # A proxy or debug server may echo the request, Authorization header included.
@@ -248,7 +228,8 @@ class SendcloudClient:
 
 
 def _error_detail(response: httpx.Response) -> str:
-    """The JSON:API error details of `response`, joined; else a short excerpt of the body or the reason."""
+    """The JSON:API error details of `response`, joined; else a short excerpt of the body or the
+    reason."""
     try:
         body = response.json()
     except ValueError:  # not JSON (JSONDecodeError and UnicodeDecodeError are ValueErrors)
@@ -257,7 +238,7 @@ def _error_detail(response: httpx.Response) -> str:
     if isinstance(errors, dict):  # the spec allows a single error object too
         errors = [errors]
     if isinstance(errors, list) and errors:
-        return "; ".join(_one_error(e) for e in errors)
+        return "; ".join(_error_object_text(e) for e in errors)
     text = " ".join(response.text.split())
     if not text or "html" in response.headers.get("Content-Type", ""):
         # An HTML error page from a proxy says nothing its status line does not.
@@ -265,7 +246,8 @@ def _error_detail(response: httpx.Response) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…"
 
 
-def _one_error(error: object) -> str:
+def _error_object_text(error: object) -> str:
+    """One JSON:API error object as a reader wants it: its detail, led by where it points."""
     if not isinstance(error, dict):
         return str(error)
     message = error.get("detail") or error.get("title") or error.get("code")
@@ -276,8 +258,9 @@ def _one_error(error: object) -> str:
     return f"{where}: {message}" if where else str(message)
 
 
-def _label(method: str, path: str, integration_id: int | None) -> str:
-    return f"{method} {path}" + (f" (integration {integration_id})" if integration_id is not None else "")
+def _request_label(method: str, path: str, integration_id: int | None) -> str:
+    about = f" (integration {integration_id})" if integration_id is not None else ""
+    return f"{method} {path}{about}"
 
 
 def _secret_spellings(credentials: Credentials) -> tuple[str, ...]:

@@ -1,12 +1,13 @@
-"""API key pairs, read from the environment variables an account names; never printed."""
+"""An account's API key pair; never printed (the workspace reads it from the environment)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
 
-from statusync.errors import StatusyncError
-from statusync.files.settings import Settings
+# The environment variables that hold the key pair unless statusync.yaml names others for an
+# account; the sandbox reads the same ones, so one export serves both.
+PUBLIC_KEY_ENV = "SENDCLOUD_PUBLIC_KEY"
+SECRET_KEY_ENV = "SENDCLOUD_SECRET_KEY"
 
 
 @dataclass(frozen=True)
@@ -17,18 +18,3 @@ class Credentials:
 
     def __repr__(self) -> str:
         return "Credentials(public_key=***, secret_key=***)"
-
-
-def credentials_for(settings: Settings, account: str, env: Mapping[str, str]) -> Credentials:
-    """The key pair of `account`, or an error naming the variables to set (never their values)."""
-    names = settings.accounts.get(account)
-    if names is None:
-        raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
-    roles = {names.public_key_env: "public key", names.secret_key_env: "secret key"}
-    # A blank value is a variable set by mistake (an empty CI secret), not a key.
-    missing = [f"{name} (the Sendcloud API {role})" for name, role in roles.items()
-               if not env.get(name, "").strip()]
-    if missing:
-        raise StatusyncError(
-            f"missing credentials for account {account!r}: set {' and '.join(missing)}")
-    return Credentials(env[names.public_key_env], env[names.secret_key_env])

@@ -26,7 +26,9 @@ class Envelope(_Lenient, Generic[T]):
     data: T
 
 
-class MappingEntry(_Lenient):
+class LiveMappingEntry(_Lenient):
+    """One category of a live mapping."""
+
     category: str = Field(alias="status_category")
     external_id: str | None
     # False when external_id points at a shop status that was deleted since it was mapped.
@@ -37,14 +39,15 @@ class LiveMapping(_Lenient):
     """An integration's mapping as the API has it now."""
 
     integration_id: int
-    entries: tuple[MappingEntry, ...] = Field(alias="mapping")
+    entries: tuple[LiveMappingEntry, ...] = Field(alias="mapping")
 
     def as_mapping(self) -> MappingDict:
-        """Category -> external id in CATEGORIES order; a category the API leaves out is unmapped."""
+        """Category -> external id in CATEGORIES order; a category the API leaves out is
+        unmapped."""
         live = {e.category: e.external_id for e in self.entries}
         return {c: live.get(c) for c in CATEGORIES}
 
-    def invalid_entries(self) -> tuple[MappingEntry, ...]:
+    def invalid_entries(self) -> tuple[LiveMappingEntry, ...]:
         return tuple(e for e in self.entries if not e.is_valid)
 
 
@@ -57,6 +60,8 @@ class ShopStatus(_Lenient):
 
 
 class Integration(_Lenient):
+    """One of the account's shop integrations (any type; only PrestaShop V2 has a mapping)."""
+
     id: int
     shop_name: str | None = None
     type: str | None = None

@@ -6,10 +6,11 @@ import threading
 import time
 from typing import Callable
 
-from statusync.files.settings import BURST_PER_SECOND
-
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+# Sendcloud allows bursts of up to 15 requests per second on top of the per-minute limits.
+BURST_PER_SECOND = 15
 
 # The burst a client allows itself: one token short of the API's. A client takes a token when a
 # request leaves, the API counts it when it arrives, and arrivals bunch up by as much as latency
@@ -29,18 +30,19 @@ class TokenBucket:
                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
-        self.rate = per_minute / 60.0
+        self.per_second = per_minute / 60.0
         self.capacity = float(min(burst if burst is not None else BURST_PER_SECOND, per_minute))
         self._tokens = self.capacity
         self._clock = clock
         self._sleep = sleep
-        self._updated = clock()
+        self._refilled_at = clock()
         self._lock = threading.Lock()
 
     def _refill(self) -> None:
         now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+        refilled = (now - self._refilled_at) * self.per_second
+        self._tokens = min(self.capacity, self._tokens + refilled)
+        self._refilled_at = now
 
     def try_acquire(self) -> float:
         """Take a token and return 0, or take nothing and return the seconds until one is due."""
@@ -51,7 +53,7 @@ class TokenBucket:
             if self._tokens >= 1 - 1e-9:
                 self._tokens -= 1
                 return 0.0
-            return (1 - self._tokens) / self.rate
+            return (1 - self._tokens) / self.per_second
 
     def acquire(self) -> None:
         """Block (through the injected sleep) until a token is taken."""

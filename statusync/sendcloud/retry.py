@@ -8,7 +8,7 @@ from datetime import timezone
 
 import httpx
 
-# Capped exponential backoff for 5xx, timeouts and dropped connections: 0.5, 1, 2, 4, 8, 10, 10 s ...
+# Capped exponential backoff for 5xx, timeouts and dropped connections: 0.5, 1, 2, 4, 8, 10 s ...
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 10.0
 # 429: wait what the server asks; without a usable Retry-After, a pause long enough for a
@@ -33,7 +33,8 @@ def backoff_delay(retry: int, random: float) -> float:
     """Seconds to wait before retry number `retry` (1-based), with "equal jitter".
 
     Half of the capped exponential step is fixed, half random in [0, 1): every worker still backs
-    off for real (unlike full jitter, which may pick ~0), yet workers that failed together spread out.
+    off for real (unlike full jitter, which may pick ~0), yet workers that failed together spread
+    out.
     """
     step = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (retry - 1))
     return step / 2 + step / 2 * random
@@ -64,7 +65,8 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
-    """What went wrong, in the user's words; never the request (its headers hold the credentials)."""
+    """What went wrong, in the user's words; never the request (its headers hold the
+    credentials)."""
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-
 import urllib.parse
+
+# The environment variable that overrides the settings' api_url (how a test or demo points
+# statusync at the sandbox, whose start-up banner names it).
+API_URL_ENV = "STATUSYNC_API_URL"
 
 
 def api_url_problem(url: str) -> str | None:
@@ -33,6 +36,7 @@ def api_url_problem(url: str) -> str | None:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an IP address, IPv6 with or without brackets) is this machine."""
     if host.lower() == "localhost":
         return True
     try:

@@ -7,7 +7,7 @@ from typing import Callable
 import jsonschema
 import pytest
 
-from statusync.core.state import load_state
+from statusync.files.state_file import load_state
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]
@@ -241,11 +241,11 @@ def test_version(cli: Cli) -> None:
 
 def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli: Cli,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from statusync.commands import basic as commands
+    from statusync.commands import validate
 
     def boom(*args: object, **kwargs: object) -> int:
         raise RuntimeError("kaboom")
-    monkeypatch.setattr(commands, "validate", boom)
+    monkeypatch.setattr(validate, "run", boom)
     result = cli("validate")
     assert result.code == 1 and "Traceback" not in result.err
     log = result.err.rsplit(" ", 1)[-1].strip()
@@ -258,7 +258,10 @@ def test_colour_on_a_terminal_unless_no_color(project: Project, monkeypatch: pyt
     import io
     import sys
 
-    from statusync.cli import color_enabled
+    from statusync.console import Console
+
+    def color_enabled() -> bool:
+        return Console.of_process().color
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

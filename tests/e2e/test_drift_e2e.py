@@ -9,7 +9,7 @@ import pytest
 
 from statusync.files.lock import state_lock
 from statusync.sandbox import FaultRule, SandboxServer
-from statusync.core.state import load_state
+from statusync.files.state_file import load_state
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]

@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 
 from statusync.sandbox import FaultRule, SandboxServer
-from statusync.core.state import load_state
+from statusync.files.state_file import load_state
 from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
 Cli = Callable[..., Result]
@@ -86,12 +86,14 @@ def test_reset_of_an_integration_sendcloud_no_longer_has_just_forgets_it(
     assert sorted(load_state(project.state_file).entries) == [1]
     assert cli("plan", "--detailed-exitcode").code == 0
 
-def test_retries_on_503(project: Project, cli: Cli, sandbox: Start) -> None:
+def test_retries_on_503(project: Project, cli: Cli, sandbox: Start,
+                        retry_waits: list[float]) -> None:
     project.mapping(1)
     server = sandbox(faults=(FaultRule(method="POST", status=503, times=2),))
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
     assert posts(server, 1) == [503, 503, 200]
+    assert len(retry_waits) == 2 and retry_waits[0] < retry_waits[1]  # backing off
     assert 1 in load_state(project.state_file).entries
 
 
@@ -113,6 +115,7 @@ def test_gives_up_after_four_attempts(project: Project, cli: Cli, sandbox: Start
     assert "create 1 (mappings/shop-1.yaml) failed" in result.err
 
 
+@pytest.mark.real_time
 def test_429_waits_for_retry_after(project: Project, cli: Cli, sandbox: Start) -> None:
     # The client believes in 1000 POSTs a minute; the sandbox allows a burst of 15, then one a second.
     project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 1000}\n")

@@ -8,9 +8,9 @@ from typing import Callable
 
 import pytest
 
-from statusync.sandbox import Integration, SandboxServer
+from statusync.sandbox import SandboxServer, StoredIntegration
 from statusync.sandbox.seed import shop_status
-from statusync.core.state import load_state
+from statusync.files.state_file import load_state
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 Cli = Callable[..., Result]
@@ -21,7 +21,7 @@ HOSTILE = "../../etc/Café Ünïcode/..\\x"
 def add_shop(server: SandboxServer, integration_id: int, shop_name: str,
              mapping: tuple[str | None, ...] = ("2", "4", "5", None),
              type: str = "prestashop_v2") -> None:
-    server.store.add_integration(Integration(
+    server.store.add_integration(StoredIntegration(
         id=integration_id, shop_name=shop_name, type=type,
         statuses=(shop_status("2", "Payment accepted"), shop_status("4", "Shipped"),
                   shop_status("5", "Delivered"), shop_status("6", "Canceled")),

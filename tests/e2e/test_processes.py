@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 
 from statusync.sandbox import SandboxServer
-from statusync.core.state import load_state
+from statusync.files.state_file import load_state
 from tests.support.project import Project
 from tests.support.project import MAPPING_PATH, live
 

@@ -21,13 +21,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from statusync.sendcloud.credentials import Credentials
-from statusync.errors import StatusyncError
 from statusync.core.model import CATEGORIES, IntegrationSpec
+from statusync.errors import StatusyncError
 from statusync.sandbox import (
-    DEMO_CREDENTIALS, FaultRule, Integration, SandboxOptions, SandboxServer, SandboxStore,
-    ShopStatus, demo_credentials, load_seed_file, seed_from_specs,
+    DEMO_CREDENTIALS, FaultRule, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration,
+    StoredStatus, demo_credentials, load_seed_file, seed_from_specs,
 )
+from statusync.sendcloud.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = YAML(typ="safe").load((ROOT / "spec/sendcloud-integrations-openapi.yaml")
@@ -52,17 +52,17 @@ def response_schema(path: str, method: str = "get", status: str = "200") -> str:
 ERRORS = "/components/schemas/errors"
 
 
-def status(external_id: str, deleted: bool = False) -> ShopStatus:
-    return ShopStatus(external_id, (("en-gb", f"Status {external_id}"), ("nl-nl", "Status NL")),
+def status(external_id: str, deleted: bool = False) -> StoredStatus:
+    return StoredStatus(external_id, (("en-gb", f"Status {external_id}"), ("nl-nl", "Status NL")),
                       "2024-01-01T00:00:00Z" if deleted else None)
 
 
 def make_store() -> SandboxStore:
     return SandboxStore([
-        Integration(SHOP, "ACME NL",
+        StoredIntegration(SHOP, "ACME NL",
                     statuses=(status("11"), status("12"), status("13", deleted=True))),
-        Integration(OTHER_SHOP, "ACME DE", statuses=(status("11"),)),
-        Integration(SHOPIFY, "Shopify shop", type="shopify"),
+        StoredIntegration(OTHER_SHOP, "ACME DE", statuses=(status("11"),)),
+        StoredIntegration(SHOPIFY, "Shopify shop", type="shopify"),
     ])
 
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from statusync import __version__
-from statusync.sendcloud.client import ApiError, SendcloudClient
+from statusync.errors import ApiError, StatusyncError
+from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
-from statusync.errors import StatusyncError
-from statusync.sendcloud.retry import BACKOFF_CAP, MAX_RATE_LIMITED_WAITS, backoff_delay
 from statusync.sendcloud.ratelimit import TokenBucket
+from statusync.sendcloud.retry import BACKOFF_CAP, MAX_RATE_LIMITED_WAITS, backoff_delay
 
 PUBLIC = "pk-3c9f0b7e21d54a68"
 SECRET = "sk-8e1d4c7a90b2f365"
@@ -144,7 +144,8 @@ def test_unexpected_success_body_is_an_api_error() -> None:
     with pytest.raises(ApiError, match=r"^GET /shop-order-statuses/mapping \(integration 3\): "
                                        r"unexpected response") as caught:
         api.client.get_mapping(3)
-    assert caught.value.retryable is False
+    assert caught.value.status == 200
+    assert len(api.requests) == 1 and api.waits == []  # a malformed answer is not retried
 
 
 def test_503_then_success_is_retried(caplog: pytest.LogCaptureFixture) -> None:
@@ -164,7 +165,7 @@ def test_persistent_503_gives_up_after_four_attempts() -> None:
     assert len(api.requests) == 4
     assert len(api.waits) == 3
     error = caught.value
-    assert (error.status, error.retryable, error.detail) == (503, True, "Service unavailable")
+    assert (error.status, error.detail) == (503, "Service unavailable")
     assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 503: "
                           "Service unavailable (after 4 attempts)")
 
@@ -191,7 +192,7 @@ def test_persistent_transport_failure_says_what_happened(
         api.client.upsert_mapping(123, MAPPING)
     assert len(api.requests) == 4
     error = caught.value
-    assert (error.status, error.retryable) == (None, True)
+    assert error.status is None
     assert str(error).startswith(
         f"POST /shop-order-statuses/mapping (integration 123): {what} after 4 attempts")
     assert error.__cause__ is None and error.__suppress_context__  # no httpx object rides along
@@ -207,7 +208,8 @@ def test_unsupported_protocol_is_not_retried() -> None:
     api = Api(fail(httpx.UnsupportedProtocol))
     with pytest.raises(ApiError, match="after 1 attempt ") as caught:
         api.client.list_integrations()
-    assert len(api.requests) == 1 and caught.value.retryable is False
+    assert len(api.requests) == 1 and api.waits == []
+    assert caught.value.status is None
 
 
 @pytest.mark.parametrize(("retry_after", "wait"), [
@@ -232,7 +234,7 @@ def test_429_is_bounded_and_apart_from_error_attempts() -> None:
         api.client.upsert_mapping(123, MAPPING)
     assert api.waits == [1.0] * MAX_RATE_LIMITED_WAITS
     assert len(api.requests) == MAX_RATE_LIMITED_WAITS + 1
-    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert caught.value.status == 429
     assert "HTTP 429" in str(caught.value) and "still rate limited" in str(caught.value)
 
     # Being throttled does not use up the attempts that 5xx and dropped connections get.
@@ -257,7 +259,7 @@ def test_400_is_not_retried_and_shows_the_api_detail() -> None:
         api.client.upsert_mapping(123, MAPPING)
     assert len(api.requests) == 1 and api.waits == []
     error = caught.value
-    assert (error.status, error.retryable) == (400, False)
+    assert error.status == 400
     assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 400: "
                           "Wrong request format, expected object; "
                           "/mapping/2/external_id: '99' is not a valid choice")
@@ -287,7 +289,7 @@ def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
         with pytest.raises(ApiError) as caught:
             api.client.upsert_mapping(123, MAPPING)
     error = caught.value
-    assert (error.status, error.retryable, len(api.requests)) == (401, False, 1)
+    assert (error.status, len(api.requests), api.waits) == (401, 1, [])
     assert "rejected the API credentials" in str(error)
     assert "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY" in str(error)
     seen = [str(error), repr(error), error.detail, caplog.text, repr(api.client), repr(error.args)]

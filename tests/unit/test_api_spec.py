@@ -14,7 +14,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from ruamel.yaml import YAML
 
-from statusync.sendcloud.client import ApiError, SendcloudClient
+from statusync.errors import ApiError
+from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.ratelimit import TokenBucket
 

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from statusync.runner.apply import Outcome, StateWriter, apply_plan
+from statusync.runner.apply import Outcome, apply_plan
+from statusync.runner.recorder import StateWriter
 from statusync.errors import StatusyncError
 from statusync.core.model import MappingDict
 from statusync.core.plan import make_plan
-from statusync.core.state import State, load_state, save_state
+from statusync.core.state import State
+from statusync.files.state_file import load_state, save_state
 from tests.support.builders import loaded, mapping, state_of
 
 A = mapping("1", "2", "3", None)
@@ -95,7 +97,7 @@ def test_every_success_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
 
 def test_records_made_during_a_write_go_to_disk_together(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import statusync.runner.apply
+    import statusync.runner.recorder
 
     path = tmp_path / "state.json"
     writer = StateWriter(path, load_state(path))
@@ -109,7 +111,7 @@ def test_records_made_during_a_write_go_to_disk_together(tmp_path: Path,
         saved.append(sorted(state.entries))
         return save_state(target, state)
 
-    monkeypatch.setattr(statusync.runner.apply, "save_state", slow_save)
+    monkeypatch.setattr(statusync.runner.recorder, "save_state", slow_save)
     plan = make_plan([loaded(i, A) for i in range(1, 6)], state_of())
     first = threading.Thread(target=writer.record, args=([plan.changes[0]],))
     first.start()

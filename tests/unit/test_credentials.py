@@ -1,8 +1,9 @@
 import pytest
 
-from statusync.sendcloud.credentials import Credentials, credentials_for
 from statusync.errors import StatusyncError
 from statusync.files.settings import AccountSettings, Settings
+from statusync.sendcloud.credentials import Credentials
+from statusync.workspace import credentials_for
 
 
 def test_keys_come_from_the_accounts_variables() -> None:

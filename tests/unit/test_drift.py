@@ -1,20 +1,17 @@
-"""Drift as data and its renderers, with a fake API: statuses, causes, failures, JSON, reconcile."""
+"""Drift as data, with a fake API: statuses, causes, failures, reconcile."""
 
 from __future__ import annotations
 
-import io
-import json
-
 import pytest
 
-from statusync.sendcloud.client import ApiError, IntegrationNotFound
+from statusync.errors import ApiError, IntegrationNotFound
 from statusync.sendcloud.models import LiveMapping
 from statusync.core.drift import (
-    Cause, CheckFailure, DriftReport, Status, check_drift, compare, reconcile_plan,
+    Cause, CheckFailure, DriftReport, Status, compare, reconcile_plan,
 )
-from statusync.render.drift import render_json, render_markdown, render_text
 from statusync.core.model import CATEGORIES, MappingDict
 from statusync.core.plan import Action
+from statusync.runner.drift_check import check_drift
 from tests.support.builders import loaded, mapping, state_of
 
 DESIRED = mapping("1", "2", "3", None)
@@ -29,7 +26,7 @@ def live(m: MappingDict, invalid: tuple[str, ...] = (), integration_id: int = 1)
 def api_error(status: int) -> ApiError:
     kind = IntegrationNotFound if status == 404 else ApiError  # as the client raises them
     return kind(f"GET /shop-order-statuses/mapping: HTTP {status}: nope", status=status,
-                detail="nope", retryable=False)
+                detail="nope")
 
 
 class FakeApi:
@@ -102,31 +99,11 @@ def test_check_reads_each_file_once_and_reports_in_file_order() -> None:
 def test_other_errors_fail_one_integration_and_the_others_are_checked(status: int | None) -> None:
     specs = [loaded(1, DESIRED), loaded(2, DESIRED)]
     api = FakeApi({1: api_error(status) if status else ApiError(
-        "timed out", status=None, detail="timed out", retryable=True), 2: live(DESIRED)})
+        "timed out", status=None, detail="timed out"), 2: live(DESIRED)})
     report = check_drift(specs, state_of(), {"default": api})
     assert [d.integration_id for d in report.integrations] == [2]
     assert [(f.loaded.spec.integration_id, f.ok) for f in report.failures] == [(1, False)]
     assert report.failures[0].describe().startswith("1 (mappings/1.yaml): FAILED: ")
-
-
-def test_json_document_matches_the_contract() -> None:
-    report = DriftReport((
-        compare(loaded(1, DESIRED), DESIRED, live(mapping("1", "2", "9", None))),
-        compare(loaded(2, DESIRED), DESIRED, live(DESIRED)),
-        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
-    ))
-    out = io.StringIO()
-    render_json(report, out)
-    doc = json.loads(out.getvalue())
-    assert doc["format_version"] == 1
-    assert doc["summary"] == {"in_sync": 1, "drifted": 1, "invalid": 1, "not_found": 0}
-    first, in_sync, invalid = doc["integrations"]
-    assert {"integration_id", "file", "status", "differences", "invalid"} <= first.keys()
-    assert first["differences"] == [
-        {"category": "DELIVERED", "desired": "3", "live": "9", "last_applied": "3"}]
-    assert first["cause"] == "changed_outside_statusync"
-    assert in_sync["status"] == "in_sync" and in_sync["differences"] == in_sync["invalid"] == []
-    assert invalid["invalid"] == [{"category": "IN_TRANSIT", "external_id": "2"}]
 
 
 def _report() -> DriftReport:
@@ -139,55 +116,6 @@ def _report() -> DriftReport:
     ))
 
 
-def test_text_lists_what_differs_and_counts_the_rest() -> None:
-    out = io.StringIO()
-    render_text(_report(), out)
-    text = out.getvalue()
-    assert text.startswith("4 of 5 integrations differ from the files:")
-    assert "~ drifted    1  mappings/1.yaml  (ACME | NL)" in text
-    assert "# changed outside statusync" in text
-    assert "# not applied yet: statusync never applied this file" in text
-    assert 'IN_TRANSIT: live "2" points at a shop status the shop no longer has' in text
-    assert "? not found  4  mappings/4.yaml" in text and "(HTTP 404)" in text
-    assert "mappings/5.yaml" not in text
-    assert "Drift: 2 drifted, 1 invalid, 1 not found, 1 in sync." in text
-    assert "'statusync reconcile'" in text
-
-
-def test_text_without_drift() -> None:
-    out = io.StringIO()
-    render_text(DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),)), out)
-    assert out.getvalue() == "No drift. 1 integration in sync.\n"
-
-
-def test_markdown_is_an_issue_body() -> None:
-    out = io.StringIO()
-    render_markdown(_report(), out)
-    text = out.getvalue()
-    assert text.startswith("## statusync drift: 4 of 5 integrations differ from the files\n")
-    assert "**2 drifted, 1 invalid, 1 not found, 1 in sync**" in text
-    assert ("| 1 (ACME \\| NL) | `mappings/1.yaml` | DELIVERED | `\"3\"` | `\"9\"` | `\"3\"` "
-            "| changed outside statusync") in text
-    assert "| *never applied* |" in text
-    assert "### Invalid live entries" in text and "| IN_TRANSIT | `\"2\"` |" in text
-    assert "### Not found" in text and "- 4 `mappings/4.yaml`" in text
-    assert "### What to do" in text and "`statusync reconcile`" in text
-
-
-
-def test_markdown_stays_within_what_a_github_issue_holds() -> None:
-    drifted = [compare(loaded(i, DESIRED), DESIRED, live(mapping("9", "8", "7", "6")))
-               for i in range(1, 3001)]
-    out = io.StringIO()
-    render_markdown(DriftReport(tuple(drifted)), out)
-    text = out.getvalue()
-    assert len(text) < 65_536
-    shown = text.count(" | READY_TO_SEND | ")
-    assert 0 < shown < 3000
-    assert (f"… and {3000 - shown} more integrations with differences not shown here: "
-            "run `statusync drift`") in text
-    assert "### What to do" in text
-
 def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> None:
     report = _report()
     plan = reconcile_plan(report, managed=5)
@@ -199,22 +127,9 @@ def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> N
     assert plan.managed == 5 and plan.unchanged == 3
 
 
-
-def test_integrations_that_could_not_be_checked_are_not_reported_as_in_sync() -> None:
+def test_integrations_that_could_not_be_checked_are_errors_not_integrations() -> None:
     report = DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
                          (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),))
-    out = io.StringIO()
-    render_text(report, out)
-    assert out.getvalue() == ("Drift unknown for 1 of 2 integrations: they could not be checked "
-                              "(errors above); 1 in sync.\n")
     data = report.data()
     assert data["errors"] == [{"integration_id": 2, "file": "mappings/2.yaml", "error": "HTTP 500: boom"}]
     assert [i["integration_id"] for i in data["integrations"]] == [1]
-
-
-def test_when_nothing_is_found_the_hint_points_at_the_api_url() -> None:
-    report = DriftReport(tuple(compare(loaded(i, DESIRED), DESIRED, None) for i in (1, 2)))
-    out = io.StringIO()
-    render_text(report, out)
-    assert "No integration was found at all: check the API URL" in out.getvalue()
-    assert "check integration_id and account" not in out.getvalue()

@@ -1,6 +1,7 @@
 import pytest
 
-from statusync.core.plan import Action, make_plan, safety_breach
+from statusync.core.plan import Action, make_plan
+from statusync.core.safety import safety_breach
 from statusync.files.settings import SafetySettings
 from tests.support.builders import loaded, mapping, state_of
 

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from statusync.errors import StatusyncError
-from statusync.core.state import Entry, State, dump_state, load_state, save_state
+from statusync.core.state import Entry, State
+from statusync.files.state_file import dump_state, load_state, save_state
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
 

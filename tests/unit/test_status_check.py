@@ -6,11 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from statusync.sendcloud.client import ApiError, ShopStatus
+from statusync.errors import ApiError
+from statusync.sendcloud.models import ShopStatus
 from statusync.core.status_check import (
-    MAX_HINT_STATUSES, Finding, available_hint, integration_refusal, located, refusal_finding,
+    MAX_HINT_STATUSES, Finding, available_hint, integration_refusal, refusal_finding,
     status_findings,
 )
+from statusync.files.mappings import located
 from tests.support.builders import mapping
 
 DELETED = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -68,8 +70,7 @@ def test_the_hint_is_capped_for_a_shop_with_many_statuses() -> None:
 
 
 def error(status: int | None, detail: str = "no") -> ApiError:
-    return ApiError(f"GET /x: HTTP {status}: {detail}", status=status, detail=detail,
-                    retryable=False)
+    return ApiError(f"GET /x: HTTP {status}: {detail}", status=status, detail=detail)
 
 
 @pytest.mark.parametrize(("status", "expected"), [

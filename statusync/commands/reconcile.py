@@ -1,0 +1,64 @@
+"""`statusync reconcile`: drift, then upsert the file's mapping of each drifted integration,
+recording each success as apply does."""
+
+from __future__ import annotations
+
+from statusync.commands.drift import read_drift
+from statusync.commands.write_run import report_failures, write_run
+from statusync.console import Console, plural
+from statusync.core.drift import DriftReport, Status, reconcile_plan, stale_records
+from statusync.core.safety import safety_breach
+from statusync.errors import CHANGES, ERROR, OK, StatusyncError
+from statusync.render.drift import count_of, render_text
+from statusync.workspace import Workspace
+
+# What reconcile cannot fix: only a change to the file can.
+_FILE_ONLY = (Status.INVALID, Status.NOT_FOUND)
+
+
+def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int,
+        lock_timeout: float) -> int:
+    out = console.out
+    with write_run(ws, console, lock_timeout) as run:
+        specs = ws.specs()
+        clients = run.clients({s.spec.account for s in specs})
+        report = read_drift(specs, run.state, clients, console, parallelism=parallelism)
+        render_text(report, out, color=console.color, advice=False)
+        if stale := stale_records(report):
+            # Live already equals the file: the state only has to learn it (no request).
+            run.record(stale)
+            out.write(f"Recorded {count_of(len(stale))} already in sync in the state, which "
+                      "did not know it yet.\n")
+        # Every update overwrites something live, so all managed files are the safety base.
+        plan = reconcile_plan(report, managed=len(specs))
+        if not plan.changes:
+            out.write("Nothing to reconcile: no integration has drifted.\n")
+            return _conclude(report, console, failed=False)
+        breach = safety_breach(plan, ws.settings.safety)
+        count = len(plan.changes)
+        out.write(f"\nReconcile will update {plural(count, 'drifted integration')} to the "
+                  "mapping in the file.\n")
+        if breach:
+            if not force:
+                raise StatusyncError(f"refusing to reconcile: {breach}")
+            out.write(console.paint(f"Warning: {breach}.", fg="red") + "\n")
+        run.confirm(yes, "reconcile")
+        outcomes = run.send(plan, clients, parallelism=parallelism, label="Reconciling")
+    done = sum(1 for o in outcomes if o.ok)
+    out.write(f"\nReconcile complete: {done} updated, {count - done} failed.\n")
+    failed = report_failures(outcomes, console,
+                             "they are still drifted; the next reconcile retries them") != OK
+    return _conclude(report, console, failed=failed)
+
+
+def _conclude(report: DriftReport, console: Console, *, failed: bool) -> int:
+    """Reconcile's exit code, saying what is left that only a change to the files can fix."""
+    left = sum(len(report.with_status(s)) for s in _FILE_ONLY)
+    if left:
+        console.out.write(
+            f"{plural(left, 'integration still differs', 'integrations still differ')} from the "
+            "files: an invalid entry or an integration not found can only be fixed by changing "
+            "the file.\n")
+    if failed or report.failures:
+        return ERROR
+    return CHANGES if left else OK

@@ -1,0 +1,111 @@
+"""`.statusync/state.json`: the state value on disk.
+
+The file is a cache of accepted writes, so it is only ever replaced whole and atomically (temp
+file, fsync, rename): a crash at any moment leaves the old or the new file.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from statusync.core.model import CATEGORIES
+from statusync.core.state import Entry, State
+from statusync.errors import StatusyncError
+from statusync.files.atomic import atomic_write
+
+STATE_VERSION = 1
+
+
+class _EntryModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    sha256: str
+    account: str = "default"
+    name: str | None = None
+    mapping: dict[str, str | None]
+    applied_at: str
+
+
+class _StateModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    serial: Annotated[int, Field(ge=0)]
+    lineage: str
+    integrations: dict[Annotated[int, Field(gt=0)], _EntryModel]
+
+
+def load_state(path: Path) -> State:
+    """The state at `path`; a missing file means nothing was applied yet.
+
+    Anything unreadable is an error, never a silent reset: a reset would make the next apply
+    believe nothing was applied and the one after forget every integration.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return State()
+    except OSError as exc:
+        raise StatusyncError(f"{path}: cannot read the state file: {exc.strerror}") from None
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise StatusyncError(
+            f"{path}: the state file is corrupt ({exc}); restore it from git history "
+            f"(git checkout -- {path}) rather than deleting it"
+        ) from None
+    if isinstance(data, dict) and data.get("version") not in (None, STATE_VERSION):
+        raise StatusyncError(
+            f"{path}: state version {data.get('version')!r} is not supported by this statusync "
+            f"(it reads version {STATE_VERSION}); upgrade statusync"
+        )
+    try:
+        model = _StateModel.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise StatusyncError(
+            f"{path}: the state file is corrupt ({where}: {first['msg']}); "
+            "restore it from git history rather than deleting it"
+        ) from None
+    entries = {
+        i: Entry(e.file, e.sha256, e.account, e.name,
+                 {c: e.mapping.get(c) for c in CATEGORIES}, e.applied_at)
+        for i, e in sorted(model.integrations.items())
+    }
+    return State(serial=model.serial, lineage=model.lineage, entries=entries)
+
+
+def dump_state(state: State) -> bytes:
+    data = {
+        "version": STATE_VERSION,
+        "serial": state.serial,
+        "lineage": state.lineage,
+        "integrations": {
+            str(i): {
+                "file": e.file, "sha256": e.sha256, "account": e.account, "name": e.name,
+                "mapping": dict(e.mapping), "applied_at": e.applied_at,
+            }
+            for i, e in sorted(state.entries.items())
+        },
+    }
+    # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def save_state(path: Path, state: State) -> State:
+    """Write `state` with the next serial, atomically; return what was written."""
+    written = replace(state, serial=state.serial + 1, lineage=state.lineage or str(uuid.uuid4()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # .statusync/ on the first apply
+    except OSError as exc:
+        raise StatusyncError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    atomic_write(path, dump_state(written))
+    return written

@@ -1,0 +1,64 @@
+"""How plans and drift reports look in every format: one mark (symbol and colour) per plan
+action and drift status, how a mapping value is written, colour on or off, and the JSON layout.
+
+Plan actions and drift statuses share one table so that a symbol means the same thing in
+`plan`, `apply`, `drift` and `reconcile`: `~` is always "will change" or "has changed".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, NamedTuple, TextIO
+
+import click
+
+from statusync.console import Paint
+from statusync.core.drift import Status
+from statusync.core.plan import Action
+from statusync.core.text import printable
+
+
+class Mark(NamedTuple):
+    symbol: str
+    color: str
+
+
+MARKS: dict[Action | Status, Mark] = {
+    Action.CREATE: Mark("+", "green"),
+    Action.UPDATE: Mark("~", "yellow"),
+    Action.RESET: Mark("!", "red"),
+    Action.FORGET: Mark("-", "red"),
+    Status.DRIFTED: Mark("~", "yellow"),
+    Status.INVALID: Mark("!", "red"),
+    Status.NOT_FOUND: Mark("?", "red"),
+    # In-sync integrations are only counted, never listed, so they need no mark.
+}
+
+
+def _plain(text: str, **_: Any) -> str:
+    return text
+
+
+def painter(color: bool) -> Paint:
+    """click.style when colour is on; otherwise a paint that leaves the text as it is."""
+    return click.style if color else _plain
+
+
+def show(value: str | None) -> str:
+    """A mapping value as the YAML files and JSON documents write it: `null` or a quoted string."""
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def headline(kind: Action | Status, label: str, integration_id: int, file: str,
+             name: str | None, paint: Paint) -> str:
+    """The coloured first line of a listed integration; `label` comes padded to its column."""
+    line = f"  {MARKS[kind].symbol} {label} {integration_id}  {printable(file)}"
+    if name:
+        line += f"  ({printable(name)})"
+    return paint(line, fg=MARKS[kind].color)
+
+
+def write_json(document: Mapping[str, Any], out: TextIO) -> None:
+    """One indented document with non-ASCII kept as it is, for scripts and for people reading it."""
+    json.dump(document, out, indent=2, ensure_ascii=False)
+    out.write("\n")

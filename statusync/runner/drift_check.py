@@ -1,0 +1,50 @@
+"""Reading every managed integration's live mapping, a few at a time, and comparing each with
+its file (the comparison itself is statusync.core.drift's)."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Protocol, Sequence
+
+from statusync.core.drift import CheckFailure, Checked, DriftReport, IntegrationDrift, compare
+from statusync.core.model import LoadedSpec
+from statusync.core.state import State
+from statusync.errors import NotFound, StatusyncError, StopRun
+from statusync.runner.bounded import run_bounded
+from statusync.sendcloud.models import LiveMapping
+
+
+class MappingReader(Protocol):
+    def get_mapping(self, integration_id: int) -> LiveMapping: ...
+
+
+def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
+                *, parallelism: int = 4,
+                report: Callable[[Checked], None] = lambda _: None) -> DriftReport:
+    """Read every spec's live mapping (its account's reader paces itself) and compare them.
+
+    A failure to read one integration is recorded and the others are still checked.
+    """
+
+    def check(loaded: LoadedSpec) -> Checked:
+        spec = loaded.spec
+        entry = state.entries.get(spec.integration_id)
+        last_applied = None if entry is None else dict(entry.mapping)
+        try:
+            live: LiveMapping | None = readers[spec.account].get_mapping(spec.integration_id)
+        except StopRun:
+            raise  # e.g. rejected credentials: every other integration would fail the same way
+        except NotFound:
+            live = None
+        except StatusyncError as exc:
+            return CheckFailure(loaded, str(exc))
+        return compare(loaded, last_applied, live)
+
+    results = run_bounded(specs, check, parallelism, report)
+    order = {s.spec.integration_id: n for n, s in enumerate(specs)}
+
+    def by_file(result: Checked) -> int:
+        return order[result.loaded.spec.integration_id]
+
+    return DriftReport(
+        tuple(sorted((r for r in results if isinstance(r, IntegrationDrift)), key=by_file)),
+        tuple(sorted((r for r in results if isinstance(r, CheckFailure)), key=by_file)))
