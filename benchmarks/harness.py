@@ -1,19 +1,30 @@
-"""What the rate benchmarks share: a sandbox of N in-sync integrations and a timed statusync run."""
+"""What the rate benchmarks share: a sandbox of N in-sync integrations, a project of mapping files
+and its state, and a timed statusync run with the time of every request the sandbox answered."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from statusync.sendcloud.credentials import Credentials
 from statusync.core.model import CATEGORIES
+from statusync.core.state import Entry, State
+from statusync.files.state_file import save_state
 from statusync.sandbox import (
-    LoggedRequest, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration, StoredStatus,
+    LoggedRequest,
+    SandboxOptions,
+    SandboxServer,
+    SandboxStore,
+    StoredIntegration,
+    StoredStatus,
 )
+from statusync.sendcloud.credentials import Credentials
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
 KEYS = Credentials("bench-public", "bench-secret")
@@ -27,20 +38,70 @@ def mapping_text(integration_id: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def in_sync_store(ids: range) -> SandboxStore:
+class TimedStore(SandboxStore):
+    """A sandbox store that also notes when it answered each request."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.times: list[float] = []
+        self._times_lock = threading.Lock()
+
+    def log_request(self, entry: LoggedRequest) -> None:
+        with self._times_lock:
+            super().log_request(entry)
+            self.times.append(time.monotonic())
+
+
+def in_sync_store(ids: range) -> TimedStore:
     statuses = tuple(StoredStatus(e, (("en-gb", f"Status {e}"),)) for e in ("1", "2", "3"))
-    return SandboxStore(StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=statuses,
-                                    mapping=tuple(MAPPING[c] for c in CATEGORIES)) for i in ids)
+    return TimedStore(StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=statuses,
+                                        mapping=tuple(MAPPING[c] for c in CATEGORIES)) for i in ids)
 
 
-def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str
-              ) -> tuple[subprocess.CompletedProcess[str], float, list[LoggedRequest]]:
+def write_project(root: Path, ids: range, *, applied: bool, settings: str = "") -> None:
+    """The mapping files of `ids` and statusync.yaml; with `applied`, a state recording each file
+    as applied (so they are all managed and in sync)."""
+    entries = {}
+    for integration_id in ids:
+        file = f"mappings/shop-{integration_id}.yaml"
+        data = mapping_text(integration_id).encode()
+        (root / file).parent.mkdir(parents=True, exist_ok=True)
+        (root / file).write_bytes(data)
+        entries[integration_id] = Entry(file, hashlib.sha256(data).hexdigest(), "default", None,
+                                        dict(MAPPING), "2026-01-01T00:00:00Z")
+    if applied:
+        save_state(root / ".statusync" / "state.json", State(entries=entries))
+    (root / "statusync.yaml").write_text(settings)
+
+
+@dataclass(frozen=True)
+class Timed:
+    run: subprocess.CompletedProcess[str]
+    elapsed: float                 # the whole process, start-up included
+    requests: list[LoggedRequest]  # as the sandbox answered them ...
+    times: list[float]             # ... and when
+
+    def count(self, method: str, status: int | None = None) -> int:
+        return sum(1 for r in self.requests
+                   if r.method == method and (status is None or r.status == status))
+
+    def sustained_per_minute(self, method: str, skip: int) -> float:
+        """Requests a minute between the `skip`th answer (after the first burst) and the last:
+        the rate the limit bounds, without start-up and burst."""
+        times = [t for r, t in zip(self.requests, self.times, strict=True) if r.method == method]
+        if len(times) <= skip + 1:
+            return 0.0
+        return (len(times) - 1 - skip) / (times[-1] - times[skip]) * 60
+
+
+def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str) -> Timed:
     """Run `statusync ARGS` in `root` (as in CI) against a sandbox holding `ids`, all in sync."""
-    with SandboxServer(in_sync_store(ids), KEYS, options, port=0) as server:
+    store = in_sync_store(ids)
+    with SandboxServer(store, KEYS, options, port=0) as server:
         env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url,
                "SENDCLOUD_PUBLIC_KEY": KEYS.public_key, "SENDCLOUD_SECRET_KEY": KEYS.secret_key}
         started = time.monotonic()
         run = subprocess.run([sys.executable, "-m", "statusync", *args], cwd=root, env=env,
                              capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
-        return run, elapsed, server.store.requests()
+        return Timed(run, elapsed, store.requests(), list(store.times))

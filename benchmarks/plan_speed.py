@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from statusync.core.model import LoadedSpec
-from statusync.files.mappings import load_mappings
 from statusync.core.state import Entry, State
+from statusync.files.mappings import load_mappings
 from statusync.files.state_file import save_state
 from statusync.runner.recorder import now_iso
 

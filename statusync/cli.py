@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import signal
 import sys
@@ -19,9 +20,10 @@ import click
 
 from statusync import __version__
 from statusync.console import Console
-from statusync.errors import ERROR, OK, StatusyncError
+from statusync.core.text import labelled
+from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
 from statusync.files.lock import DEFAULT_LOCK_TIMEOUT
-from statusync.runner.bounded import stop_running
+from statusync.runner.stopping import stop_requested
 from statusync.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,29 +43,68 @@ class Seams:
 def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
     """Add --mappings and --state, and call `func(ws, console, **options)` with the workspace
     of the current directory and the process's console."""
-    @click.option("--state", "state", metavar="FILE",
+    @click.option("--state", "state", metavar="FILE", callback=_not_empty,
                   help="State file (default: from statusync.yaml, .statusync/state.json).")
-    @click.option("--mappings", "mappings", metavar="DIR",
+    @click.option("--mappings", "mappings", metavar="DIR", callback=_not_empty,
                   help="Directory of mapping files (default: from statusync.yaml, mappings).")
     @functools.wraps(func)
     def opened(mappings: str | None, state: str | None, **options: Any) -> int:
         seams: Seams = click.get_current_context().find_root().obj or Seams()
-        ws = Workspace.open(mappings, state, retry_sleep=seams.retry_sleep)
+        ws = Workspace.open(mappings, state, root=_working_directory(),
+                            retry_sleep=seams.retry_sleep)
         return func(ws, Console.of_process(), **options)
 
     return opened
+
+
+def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # An empty value (`--state "$UNSET_VARIABLE"`) would silently mean the default file.
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty: give a path, or leave the option out to "
+                                 "use the one in statusync.yaml")
+    return value
+
+
+def _working_directory() -> Path:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise StatusyncError("the current directory no longer exists (it was deleted or moved "
+                             "away); cd into the repository again and rerun the command") from None
+
+
+class Seconds(click.FloatRange):
+    """A duration: a finite number of seconds, not negative (`nan` would compare false with
+    every limit and wait forever)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds: give a finite number, 0 or more",
+                      param, ctx)
+        return seconds
 
 
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
     show_default=True, help="text for people, json for scripts, markdown for GitHub.")
 parallelism_option = click.option(
-    "--parallelism", type=click.IntRange(min=1), default=4, show_default=True,
-    help="How many API requests may be in flight at once.")
+    "--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+    help="At most N API requests in flight at once. [default: auto: enough to reach the rate "
+         "limit at the latency measured, never more than the API's burst of 15 a second]")
 lock_timeout_option = click.option(
-    "--lock-timeout", type=click.FloatRange(min=0), default=DEFAULT_LOCK_TIMEOUT,
+    "--lock-timeout", type=Seconds(), default=DEFAULT_LOCK_TIMEOUT,
     show_default=True, metavar="SECONDS",
     help="How long to wait for another run to release the state.")
+push_option = click.option(
+    "--push", is_flag=True,
+    help="First bring the checkout to the newest commit of its upstream branch; at the end, "
+         "commit the state and push it (race-safe: a rejected push is merged and retried).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -81,7 +122,7 @@ def cli() -> None:
               help="Also check every external id against the shop's statuses (needs credentials).")
 @parallelism_option
 @in_workspace
-def validate(ws: Workspace, console: Console, remote: bool, parallelism: int) -> int:
+def validate(ws: Workspace, console: Console, remote: bool, parallelism: int | None) -> int:
     """Check every mapping file and statusync.yaml (offline unless --remote)."""
     from statusync.commands import validate
 
@@ -109,21 +150,22 @@ def plan(ws: Workspace, console: Console, detailed_exitcode: bool, output_format
 @click.option("--force", is_flag=True, help="Apply even when the plan exceeds the safety threshold.")
 @parallelism_option
 @lock_timeout_option
+@push_option
 @in_workspace
 def apply(ws: Workspace, console: Console, planfile: Path | None, yes: bool, force: bool,
-          parallelism: int, lock_timeout: float) -> int:
+          parallelism: int | None, lock_timeout: float, push: bool) -> int:
     """Upsert the changed integrations and record each success in the state."""
     from statusync.commands import apply
 
     return apply.run(ws, console, planfile=planfile, yes=yes, force=force,
-                     parallelism=parallelism, lock_timeout=lock_timeout)
+                     parallelism=parallelism, lock_timeout=lock_timeout, push=push)
 
 
 @cli.command()
 @format_option
 @parallelism_option
 @in_workspace
-def drift(ws: Workspace, console: Console, output_format: str, parallelism: int) -> int:
+def drift(ws: Workspace, console: Console, output_format: str, parallelism: int | None) -> int:
     """Compare every managed integration's live mapping with its file."""
     from statusync.commands import drift
 
@@ -135,14 +177,15 @@ def drift(ws: Workspace, console: Console, output_format: str, parallelism: int)
 @click.option("--force", is_flag=True, help="Go on even when it exceeds the safety threshold.")
 @parallelism_option
 @lock_timeout_option
+@push_option
 @in_workspace
-def reconcile(ws: Workspace, console: Console, yes: bool, force: bool, parallelism: int,
-              lock_timeout: float) -> int:
+def reconcile(ws: Workspace, console: Console, yes: bool, force: bool, parallelism: int | None,
+              lock_timeout: float, push: bool) -> int:
     """Find drift, then upsert the desired mapping of each drifted integration."""
     from statusync.commands import reconcile
 
     return reconcile.run(ws, console, yes=yes, force=force, parallelism=parallelism,
-                         lock_timeout=lock_timeout)
+                         lock_timeout=lock_timeout, push=push)
 
 
 def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
@@ -165,6 +208,7 @@ def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
               help="Credentials profile to read the integrations with.")
 @parallelism_option
 @lock_timeout_option
+@push_option
 @exactly_one_source
 @in_workspace
 def import_(ws: Workspace, console: Console, **options: Any) -> int:
@@ -172,6 +216,25 @@ def import_(ws: Workspace, console: Console, **options: Any) -> int:
     from statusync.commands import import_
 
     return import_.run(ws, console, **options)
+
+
+@cli.command("merge-state", short_help="git merge driver for the state file (see its --help).")
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+def merge_state(base: Path, ours: Path, theirs: Path) -> int:
+    """git merge driver for the state file: merge BASE OURS THEIRS into OURS.
+
+    Two branches that recorded different integrations then merge without a conflict; an
+    integration changed on both sides keeps the newer record, and says so. Enable it with:
+
+    \b
+      git config merge.statusync.driver 'statusync merge-state %O %A %B'
+      echo '.statusync/state.json merge=statusync' >> .gitattributes
+    """
+    from statusync.commands import merge_state
+
+    return merge_state.run(Console.of_process(), base, ours, theirs)
 
 
 @cli.command()
@@ -193,12 +256,21 @@ def schema() -> int:
 
 
 @cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print the shell completion script for SHELL (see the README to load it)."""
+    from statusync.commands import completion
+
+    return completion.run(Console.of_process(), shell, cli)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to serve on.")
 @click.option("--port", default=SANDBOX_PORT, show_default=True, type=click.IntRange(0, 65535),
               help="Port to serve on (0: any free port).")
 @click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Seed file of integrations (default: those named by the mapping files).")
-@click.option("--latency", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+@click.option("--latency", type=Seconds(), default=0.0, metavar="SECONDS",
               help="Delay added to every API request.")
 @click.option("--post-per-minute", type=click.IntRange(min=1),
               help="Rate limit for POST (answers 429 beyond it).")
@@ -212,11 +284,55 @@ def sandbox(ws: Workspace, console: Console, **options: Any) -> int:
     return sandbox.run(ws, console, **options)
 
 
+@cli.group("github")
+def github_group() -> None:
+    """Report to GitHub: the pull request's plan comment and the drift issue.
+
+    Used by the statusync action's workflows; needs GITHUB_TOKEN and GITHUB_REPOSITORY.
+    """
+
+
+@github_group.command("plan-comment")
+@click.option("--body", "body", required=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The plan in markdown (statusync plan --format markdown).")
+@click.option("--pr", "pull_request", type=click.IntRange(min=1), metavar="N",
+              help="Pull request number (default: the one of the pull_request event).")
+@click.option("--plan-exit-code", type=int, metavar="CODE",
+              help="What plan --detailed-exitcode exited with: 0 (no changes) creates no "
+                   "comment; without it the plan counts as having changes.")
+def plan_comment(body: Path, pull_request: int | None, plan_exit_code: int | None) -> int:
+    """Show the plan in the pull request's one plan comment, updated in place."""
+    from statusync.commands import github
+
+    return github.run_plan_comment(Console.of_process(), pull_request=pull_request, body=body,
+                                   plan_exit_code=plan_exit_code)
+
+
+@github_group.command("drift-issue")
+@click.option("--report", required=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The drift report in markdown (statusync drift --format markdown).")
+@click.option("--drift-exit-code", required=True, type=int, metavar="CODE",
+              help="What drift exited with: 2 opens or updates the issue, 0 closes it, "
+                   "anything else leaves it alone.")
+def drift_issue(report: Path, drift_exit_code: int) -> int:
+    """Open, update or close the one issue labelled statusync-drift."""
+    from statusync.commands import github
+
+    return github.run_drift_issue(Console.of_process(), report=report,
+                                  drift_exit_code=drift_exit_code)
+
+
+# The commands that record what the API accepted in the state as they go.
+_RECORDING = frozenset({"apply", "reconcile", "import"})
+
+
 def _interrupt(signum: int, frame: object) -> None:
     # Ctrl-C and SIGTERM (CI cancelling a job, `timeout`, Kubernetes) alike: a run of requests
     # stops at a safe point, after the requests under way finished and were recorded in the
     # state; anywhere else (or when asked twice) the command is interrupted at once.
-    if not stop_running():
+    if not stop_requested():  # a second one during the wind-down exits at once
         raise KeyboardInterrupt
 
 
@@ -231,12 +347,14 @@ def main(argv: Sequence[str] | None = None, seams: Seams | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, seams: Seams) -> int:
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, prog_name="statusync",
-                        standalone_mode=False, obj=seams)
+        code = cli.main(args=args, prog_name="statusync", standalone_mode=False, obj=seams)
     except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        # Only the commands that write the state have recorded anything to speak of.
+        command = next((arg for arg in args if not arg.startswith("-")), None)
         click.echo("Aborted. Whatever the API accepted before is recorded in the state; run the "
-                   "command again to finish.", err=True)
+                   "command again to finish." if command in _RECORDING else "Aborted.", err=True)
         return ERROR
     except click.ClickException as exc:
         # Usage errors exit 1 like every other error (click's own default would be 2,
@@ -244,7 +362,14 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
         exc.show()
         return ERROR
     except StatusyncError as exc:
-        click.echo(f"error: {exc}", err=True)
+        # Every line labelled (the problems of several files are several errors), and made
+        # printable: messages carry file names and the API's own words.
+        click.echo(labelled("error: ", str(exc)), err=True)
+        if isinstance(exc, InvalidInput):
+            from statusync.github.annotations import annotate
+
+            # On GitHub Actions, also as annotations on the files' lines (nothing elsewhere).
+            annotate(exc.problems, sys.stderr, os.environ, Path.cwd())
         return ERROR
     except Exception:  # a bug: keep the details, show a short message
         return report_crash()

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 import click
+
+from statusync.core.text import plural
+
+__all__ = ["Console", "Paint", "Tick", "plural"]
 
 # tick(text, ok): one item finished; `text` describes it, `ok` False marks a failure.
 Tick = Callable[[str, bool], None]
 # paint(text, fg=..., bold=...): click.style when colour is on, the text unchanged otherwise.
 Paint = Callable[..., str]
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """`1 file`, `2 files`; `nouns` for a plural that is not the noun and an s."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def _plain(text: str, **_: Any) -> str:

@@ -4,10 +4,12 @@
      └── StatusyncError          expected: its message is shown as is, the command exits ERROR
           ├── InvalidInput       problems in the user's files (Problem values), reported together
           ├── StopRun            every further request of the run would fail alike: stop at once
-          │    └── CredentialsRejected     (also an ApiError) HTTP 401
+          │    ├── CredentialsRejected     (also an ApiError) HTTP 401
+          │    └── TokenRequestFailed      (also an ApiError) no OAuth2 token to be had
           ├── NotFound           the API has no such integration
           │    └── IntegrationNotFound     (also an ApiError) HTTP 404
-          └── ApiError           a request the Sendcloud API refused, or that got no answer
+          ├── ApiError           a request the Sendcloud API refused, or that got no answer
+          └── NotSent            the run is stopping (Ctrl-C, SIGTERM): a request was not sent
 
 `Problem` is not an exception: it is one located problem that InvalidInput carries.
 
@@ -18,6 +20,8 @@ family, but importing this module must not import httpx: `plan` needs these erro
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from statusync.core.text import plural, printable
 
 # The process exit codes, in one place. CHANGES (pending changes from `plan --detailed-exitcode`,
 # drift from `drift`/`reconcile`, files `fmt --check` would rewrite) is apart from ERROR so that CI
@@ -48,9 +52,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        # One line, whatever the file's name or the value quoted in the message holds.
+        file, message = printable(self.file), printable(self.message)
         if self.line is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}:{self.col or 1}: {self.message}"
+            return f"{file}: {message}"
+        return f"{file}:{self.line}:{self.col or 1}: {message}"
 
 
 class InvalidInput(StatusyncError):
@@ -60,7 +66,7 @@ class InvalidInput(StatusyncError):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.col or 0))
         count = len(self.problems)
         super().__init__("\n".join(str(p) for p in self.problems)
-                         + f"\n{count} problem{'s' if count != 1 else ''} found")
+                         + f"\n{plural(count, 'problem')} found")
 
 
 class ApiError(StatusyncError):
@@ -68,17 +74,39 @@ class ApiError(StatusyncError):
 
     `status` is the HTTP status (None when no response came), `detail` the API's own explanation
     (or what happened on the wire), without the request label the message starts with.
+    `maybe_applied`: an attempt may have reached the API all the same (it timed out waiting for
+    the answer, the connection dropped, a 5xx), so a write's outcome is unknown, not failed.
     """
 
-    def __init__(self, message: str, *, status: int | None, detail: str) -> None:
+    def __init__(self, message: str, *, status: int | None, detail: str,
+                 maybe_applied: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
+        self.maybe_applied = maybe_applied
 
 
 class CredentialsRejected(ApiError, StopRun):
     """HTTP 401: every request with these keys will fail alike."""
 
 
+class TokenRequestFailed(ApiError, StopRun):
+    """The OAuth2 token endpoint refused the client credentials or gave no usable token: no
+    request of the account can be authenticated."""
+
+
 class IntegrationNotFound(ApiError, NotFound):
     """HTTP 404 for a request about one integration."""
+
+
+class NotSent(StatusyncError):
+    """The run is stopping (Ctrl-C, SIGTERM): a request was not sent, or not sent again.
+
+    `maybe_applied`: an earlier attempt of the same request may have reached the API (see
+    ApiError), so the write's outcome is unknown rather than "not done".
+    """
+
+    def __init__(self, message: str = "not sent: the run is stopping", *,
+                 maybe_applied: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_applied = maybe_applied

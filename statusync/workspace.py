@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
-from statusync.sendcloud.credentials import Credentials
-from statusync.errors import StatusyncError
 from statusync.core.model import IntegrationSpec, LoadedSpec
+from statusync.core.state import State
+from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings
-from statusync.sendcloud.urls import API_URL_ENV
-from statusync.core.state import State
 from statusync.files.state_file import load_state
+from statusync.sendcloud.credentials import ClientCredentials, Credentials
+from statusync.sendcloud.urls import API_URL_ENV
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
     from statusync.sendcloud.client import SendcloudClient
@@ -83,8 +84,9 @@ class Workspace:
 
     def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
         """One client per account, each with its own rate limits; credentials checked first."""
+        from statusync.sendcloud.auth import ClientCredentialsAuth
         from statusync.sendcloud.client import SendcloudClient
-        from statusync.sendcloud.ratelimit import CLIENT_BURST, TokenBucket
+        from statusync.sendcloud.ratelimit import TokenBucket, client_burst, client_per_minute
 
         wanted = sorted(set(accounts))
         creds = {}
@@ -97,33 +99,45 @@ class Workspace:
         if problems:
             raise StatusyncError("\n".join(problems))
         limits = self.settings.rate_limit
+        sources = {account: _key_source(account, self.settings) for account in wanted}
+        # One OAuth2 auth per account and run: its token is fetched once and shared by all workers.
+        auth = {account: ClientCredentialsAuth(c, source=sources[account])
+                if isinstance(c, ClientCredentials) else c for account, c in creds.items()}
         return {
             account: stack.enter_context(SendcloudClient(
-                self.api_url, creds[account],
-                post_limiter=TokenBucket(limits.unsafe_per_minute, CLIENT_BURST),
-                get_limiter=TokenBucket(limits.safe_per_minute, CLIENT_BURST),
-                key_source=_key_source(account, self.settings),
+                self.api_url, auth[account],
+                post_limiter=TokenBucket(client_per_minute(limits.unsafe_per_minute),
+                                         client_burst(limits.unsafe_per_minute)),
+                get_limiter=TokenBucket(client_per_minute(limits.safe_per_minute),
+                                        client_burst(limits.safe_per_minute)),
+                key_source=sources[account],
                 sleep=self.retry_sleep,
+                partner_id=self.settings.partner_id,
             ))
             for account in wanted
         }
 
 
 def _key_source(account: str, settings: Settings) -> str:
-    names = settings.accounts[account]
-    return f"{names.public_key_env} / {names.secret_key_env} (account {account!r})"
+    names = " / ".join(name for name, _ in settings.accounts[account].credential_envs())
+    return f"{names} (account {account!r})"
 
 
-def credentials_for(settings: Settings, account: str, env: Mapping[str, str]) -> Credentials:
-    """The key pair of `account`, or an error naming the variables to set (never their values)."""
+def credentials_for(settings: Settings, account: str, env: Mapping[str, str]
+                    ) -> Credentials | ClientCredentials:
+    """The key pair or OAuth2 client credentials of `account`, or an error naming the variables
+    to set (never their values)."""
     names = settings.accounts.get(account)
     if names is None:
         raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
-    roles = {names.public_key_env: "public key", names.secret_key_env: "secret key"}
+    envs = names.credential_envs()
     # A blank value is a variable set by mistake (an empty CI secret), not a key.
-    missing = [f"{name} (the Sendcloud API {role})" for name, role in roles.items()
+    missing = [f"{name} (the Sendcloud {role})" for name, role in dict(envs).items()
                if not env.get(name, "").strip()]
     if missing:
         raise StatusyncError(
             f"missing credentials for account {account!r}: set {' and '.join(missing)}")
-    return Credentials(env[names.public_key_env], env[names.secret_key_env])
+    (user, _), (secret, _) = envs
+    if names.auth == "oauth2":
+        return ClientCredentials(env[user], env[secret], names.token_url)
+    return Credentials(env[user], env[secret])

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from statusync.cli import Seams, main
-from statusync.sendcloud.credentials import Credentials
 from statusync.files.mappings import load_mappings
 from statusync.files.settings import load_settings
-from statusync.sandbox import SandboxOptions, SandboxServer, seed_from_specs
+from statusync.sandbox import SandboxOptions, SandboxServer, SandboxStore, seed_from_specs
+from statusync.sendcloud.credentials import Credentials
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     for name in ("SENDCLOUD_PUBLIC_KEY", "SENDCLOUD_SECRET_KEY", "STATUSYNC_API_URL", "NO_COLOR", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    # Run in GitHub Actions (this project's own CI), the commands would annotate and append to
+    # the real job summary: every test starts outside Actions and opts in where it tests that.
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_TOKEN",
+                 "GITHUB_WORKSPACE", "GITHUB_EVENT_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return Project(tmp_path)
@@ -45,23 +51,37 @@ def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float],
 
 
 @pytest.fixture
-def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., SandboxServer]]:
-    """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
-    and point statusync at it with valid credentials."""
+def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
+    """Start sandboxes over real HTTP on free loopback ports: start(store, credentials, options,
+    **SandboxServer keywords); every one is stopped after the test."""
     servers: list[SandboxServer] = []
 
-    def start(**options: Any) -> SandboxServer:
-        accounts = load_settings(project.root, {}).accounts
-        specs = load_mappings(project.root / "mappings", project.root, accounts)
-        server = SandboxServer(seed_from_specs(s.spec for s in specs),
-                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options),
-                               port=0).start()
+    def start(store: SandboxStore, credentials: Credentials, options: SandboxOptions | None = None,
+              **kwargs: Any) -> SandboxServer:
+        server = SandboxServer(store, credentials, options or SandboxOptions(), port=0,
+                               **kwargs).start()
         servers.append(server)
-        monkeypatch.setenv("STATUSYNC_API_URL", server.url)
-        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
-        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
         return server
 
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch,
+            start_sandbox: Callable[..., SandboxServer]) -> Callable[..., SandboxServer]:
+    """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
+    and point statusync at it with valid credentials."""
+
+    def start(**options: Any) -> SandboxServer:
+        accounts = load_settings(project.root, {}).accounts
+        specs = load_mappings(project.root / "mappings", project.root, accounts)
+        server = start_sandbox(seed_from_specs(s.spec for s in specs),
+                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options))
+        monkeypatch.setenv("STATUSYNC_API_URL", server.url)
+        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
+        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
+        return server
+
+    return start

@@ -1,4 +1,11 @@
-"""`statusync apply`: upsert the changed integrations and record each success in the state."""
+"""`statusync apply`: upsert the changed integrations and record each success in the state.
+
+An uncertain integration (its last write's outcome is unknown: the run sending it died) is
+settled by sending the file's mapping again rather than by reading the live one first: the
+upsert is idempotent and sets all four categories, so one request makes live equal to the file
+whatever it holds, through the same retries and journal as any write, with no window between a
+read and a write for a late-arriving old request to slip into.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,9 @@ from statusync.workspace import Workspace
 
 
 def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, force: bool,
-        parallelism: int, lock_timeout: float) -> int:
-    with write_run(ws, console, lock_timeout) as run:
+        parallelism: int | None, lock_timeout: float, push: bool = False) -> int:
+    with write_run(ws, console, lock_timeout, push=push) as run:
+        ws = run.ws  # with --push, read again from the newest upstream commit
         specs = ws.specs()
         plan = make_plan(specs, run.state, ws.settings.on_removed)
         if planfile is not None:
@@ -34,7 +42,7 @@ def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, fo
         clients = run.clients(sending) if sending else {}
         run.confirm(yes, "apply")
         outcomes = run.send(plan, clients, parallelism=parallelism, label="Applying")
-    return _conclude(outcomes, console)
+        return _conclude(outcomes, console)  # before --push records the state, at the end
 
 
 def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
@@ -57,8 +65,10 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
 def _conclude(outcomes: list[Outcome], console: Console) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
     failed = sum(1 for o in outcomes if not o.ok)
+    settled = f"{done[Action.UNCERTAIN]} settled, " if done[Action.UNCERTAIN] else ""
     console.out.write(
         f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
-        f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {failed} failed.\n")
+        f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
+        f"{failed} failed.\n")
     return report_failures(outcomes, console,
                            "they stay in the plan and the next apply retries them")

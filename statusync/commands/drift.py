@@ -8,26 +8,30 @@ from statusync.console import Console, plural
 from statusync.core.drift import DriftReport
 from statusync.core.model import LoadedSpec
 from statusync.core.state import State
+from statusync.core.text import printable
 from statusync.errors import CHANGES, ERROR, OK
-from statusync.render.drift import render
+from statusync.github.summary import append_summary
+from statusync.render.drift import render, render_markdown
 from statusync.runner.drift_check import MappingReader, check_drift
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int) -> int:
+def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int | None) -> int:
     """Report every managed integration's drift on stdout; it writes nothing, so takes no lock."""
     state = ws.state()
     specs = ws.specs()
     with ws.client_session({s.spec.account for s in specs}) as readers:
         report = read_drift(specs, state, readers, console, parallelism=parallelism)
     render(report, output_format, console.out, color=console.color)
+    # On GitHub Actions the run's page shows the report too, whichever format stdout got.
+    append_summary(lambda out: render_markdown(report, out), ws.env, console)
     if report.failures:
         return ERROR
     return CHANGES if report.differs else OK
 
 
 def read_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
-               console: Console, *, parallelism: int) -> DriftReport:
+               console: Console, *, parallelism: int | None) -> DriftReport:
     """Every file's live mapping (drift and reconcile alike); progress and errors go to
     stderr, keeping stdout for the report."""
     with console.progress(len(specs), "Checking") as tick:
@@ -35,7 +39,8 @@ def read_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, 
                              report=lambda checked: tick(checked.describe(), checked.ok))
     for failure in report.failures:
         console.err.write(f"error: integration {failure.loaded.spec.integration_id} "
-                          f"({failure.loaded.file}) could not be checked: {failure.error}\n")
+                          f"({printable(failure.loaded.file)}) could not be checked: "
+                          f"{printable(failure.error)}\n")
     if report.failures:
         console.err.write(f"{plural(len(report.failures), 'integration')} could not be "
                           "checked; the others were.\n")

@@ -11,7 +11,7 @@ def run(ws: Workspace, console: Console, *, check: bool) -> int:
     from statusync.files.canonical import format_files
     from statusync.files.mappings import discover
 
-    changed = format_files(discover(ws.mappings_dir), ws.root, check)
+    changed = format_files(discover(ws.mappings_dir, ws.root), ws.root, check)
     verb = "would reformat" if check else "reformatted"
     for file in changed:
         console.out.write(f"{verb} {file}\n")

@@ -1,19 +1,25 @@
-"""`statusync import`: write mapping files from the live mappings and record them in the state."""
+"""`statusync import`: write mapping files from the live mappings and record them in the state.
+
+What could not be read for a reason that has nothing to do with the integration (the rate limit
+still refusing, the server, the network) does not cost the others: every mapping that was read
+is written, and those not read are named for a second run.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from statusync.commands.write_run import write_run
-from statusync.console import Console
+from statusync.console import Console, plural
 from statusync.core.model import MappingDict
 from statusync.core.status_check import integration_refusal
 from statusync.core.text import printable
-from statusync.errors import OK, ApiError, StatusyncError
+from statusync.errors import ERROR, OK, ApiError, StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, imported_file, refusals
-from statusync.runner.bounded import run_bounded
+from statusync.runner.bounded import run_bounded, sized
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
@@ -32,17 +38,25 @@ class LiveIntegration:
 
     def describe(self) -> str:
         if self.error is not None:
-            return f"integration {self.integration_id}: not read: {self.error}"
+            return f"integration {self.integration_id}: not read: {printable(str(self.error))}"
         shop = printable(self.shop_name or "no shop name")
         return f"integration {self.integration_id} ({shop}): read"
 
+    @property
+    def transient(self) -> bool:
+        """Not read for a reason that is not the integration's: try again later."""
+        status = None if self.error is None else self.error.status
+        return self.error is not None and (status is None or status == 429 or status >= 500)
+
 
 def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_: bool,
-        force: bool, account: str, parallelism: int, lock_timeout: float) -> int:
+        force: bool, account: str, parallelism: int | None, lock_timeout: float,
+        push: bool = False) -> int:
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
     so that it can be piped to `git add`, and everything else goes to stderr."""
     out, err = console.out, console.err
-    with write_run(ws, console, lock_timeout) as run:
+    with write_run(ws, console, lock_timeout, push=push) as run:
+        ws = run.ws  # with --push, read again from the newest upstream commit
         # Local files are validated first: any of them may already manage an integration asked for.
         specs = ws.specs() if ws.mappings_dir.exists() else []
         managed = {s.spec.integration_id: s.file for s in specs}
@@ -50,9 +64,13 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         wanted: list[int | Integration] = (
             list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
         with console.progress(len(wanted), "Reading") as tick:
-            lives = run_bounded(wanted, lambda item: _read(client, item), parallelism,
+            lives = run_bounded(wanted, lambda item: _read(client, item),
+                                sized(parallelism, [client], "GET"),
                                 lambda live: tick(live.describe(), live.error is None))
-        files, skipped, reasons = _files_to_write(ws, lives, account, all_)
+        unread = sorted((live for live in lives if live.transient),
+                        key=lambda live: live.integration_id)
+        files, skipped, reasons = _files_to_write(
+            ws, [live for live in lives if not live.transient], account, all_)
         if all_:
             # A rerun of --all picks up new shops and leaves those already managed alone; with
             # --force it rewrites the files it wrote itself, never a file renamed since.
@@ -75,10 +93,21 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         # creates, and applying those re-sends what is live already, which is harmless.
         if files:
             run.record([item.change() for item in files])
-    for note in skipped:
-        err.write(f"note: skipped {note}\n")
-    err.write(f"Import complete: {len(files)} imported, {len(skipped)} skipped.\n")
-    return OK
+            run.commit_also([item.path for item in files],
+                            f"statusync: import {plural(len(files), 'integration')}")
+        # The report comes before --push commits the files and the state, at the end of the block.
+        for note in skipped:
+            err.write(f"note: skipped {note}\n")
+        for live in unread:
+            err.write(f"error: integration {live.integration_id} could not be read: "
+                      f"{printable(str(live.error))}\n")
+        not_read = f", {len(unread)} not read" if unread else ""
+        err.write(f"Import complete: {len(files)} imported, {len(skipped)} skipped{not_read}.\n")
+        if unread:
+            again = " ".join(f"--integration {live.integration_id}" for live in unread)
+            err.write(f"Import them with: statusync import {again}\n")
+            return ERROR
+        return OK
 
 
 def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:

@@ -9,7 +9,8 @@ from statusync.core.plan import make_plan
 from statusync.core.safety import safety_breach
 from statusync.errors import CHANGES, OK
 from statusync.files.planfile import write_planfile
-from statusync.render.plan import render
+from statusync.github.summary import append_summary
+from statusync.render.plan import render, render_markdown
 from statusync.workspace import Workspace
 
 
@@ -21,6 +22,8 @@ def run(ws: Workspace, console: Console, *, output_format: str, detailed: bool,
     if planfile is not None:  # first: a reader that stops early (`| head`) must not lose it
         write_planfile(planfile, plan, ws.fingerprints(state, specs))
         console.note(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}")
-    render(plan, output_format, console.out, color=console.color,
-           breach=safety_breach(plan, ws.settings.safety))
+    breach = safety_breach(plan, ws.settings.safety)
+    render(plan, output_format, console.out, color=console.color, breach=breach)
+    # On GitHub Actions the run's page shows the plan too, whichever format stdout got.
+    append_summary(lambda out: render_markdown(plan, out, breach=breach), ws.env, console)
     return CHANGES if detailed and plan.changes else OK

@@ -6,20 +6,21 @@ from __future__ import annotations
 from statusync.commands.drift import read_drift
 from statusync.commands.write_run import report_failures, write_run
 from statusync.console import Console, plural
-from statusync.core.drift import DriftReport, Status, reconcile_plan, stale_records
+from statusync.core.drift import DriftReport, DriftStatus, reconcile_plan, stale_records
 from statusync.core.safety import safety_breach
 from statusync.errors import CHANGES, ERROR, OK, StatusyncError
 from statusync.render.drift import count_of, render_text
 from statusync.workspace import Workspace
 
 # What reconcile cannot fix: only a change to the file can.
-_FILE_ONLY = (Status.INVALID, Status.NOT_FOUND)
+_FILE_ONLY = (DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 
 
-def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int,
-        lock_timeout: float) -> int:
+def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int | None,
+        lock_timeout: float, push: bool = False) -> int:
     out = console.out
-    with write_run(ws, console, lock_timeout) as run:
+    with write_run(ws, console, lock_timeout, push=push) as run:
+        ws = run.ws  # with --push, read again from the newest upstream commit
         specs = ws.specs()
         clients = run.clients({s.spec.account for s in specs})
         report = read_drift(specs, run.state, clients, console, parallelism=parallelism)
@@ -44,11 +45,12 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
             out.write(console.paint(f"Warning: {breach}.", fg="red") + "\n")
         run.confirm(yes, "reconcile")
         outcomes = run.send(plan, clients, parallelism=parallelism, label="Reconciling")
-    done = sum(1 for o in outcomes if o.ok)
-    out.write(f"\nReconcile complete: {done} updated, {count - done} failed.\n")
-    failed = report_failures(outcomes, console,
-                             "they are still drifted; the next reconcile retries them") != OK
-    return _conclude(report, console, failed=failed)
+        # The report comes before --push records the state, at the end of the block.
+        done = sum(1 for o in outcomes if o.ok)
+        out.write(f"\nReconcile complete: {done} updated, {count - done} failed.\n")
+        failed = report_failures(outcomes, console,
+                                 "they are still drifted; the next reconcile retries them") != OK
+        return _conclude(report, console, failed=failed)
 
 
 def _conclude(report: DriftReport, console: Console, *, failed: bool) -> int:

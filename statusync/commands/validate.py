@@ -11,11 +11,11 @@ from statusync.core.status_check import (
 from statusync.errors import OK, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
-from statusync.runner.bounded import run_bounded
+from statusync.runner.bounded import run_bounded, sized
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int) -> int:
+def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | None) -> int:
     specs = ws.specs()  # invalid files end the run here, before any request
     if not remote:
         console.out.write(f"{plural(len(specs), 'mapping file')} valid.\n")
@@ -34,7 +34,7 @@ def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int) -> i
             return loaded, status_findings(spec.mapping.as_dict(), statuses)
 
         with console.progress(len(specs), "Checking") as tick:
-            results = run_bounded(specs, check, parallelism,
+            results = run_bounded(specs, check, sized(parallelism, clients.values(), "GET"),
                                   lambda result: tick(_checked(*result), not result[1]))
     problems = [problem for loaded, findings in results if findings
                 for problem in located(loaded.file, _text(ws, loaded), findings)]

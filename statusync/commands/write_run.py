@@ -2,52 +2,83 @@
 lock → state → clients → confirm → send → report.
 
 The lock is held from reading the state to the last write, so that a second run waits and
-then plans on this one's results instead of interleaving with it.
+then plans on this one's results instead of interleaving with it. Results go to the journal as
+they come in (statusync.runner.recorder); the state file is written once, when the run ends,
+however it ends, short of SIGKILL (the next run then folds the journal in).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from statusync.console import Console, plural
 from statusync.core.plan import Change, Plan
 from statusync.core.state import State
-from statusync.core.text import printable
+from statusync.core.text import labelled, printable
 from statusync.errors import ERROR, OK, StatusyncError
+from statusync.files.atomic import remove_temp_files
 from statusync.files.lock import state_lock
 from statusync.runner.apply import Outcome, apply_plan
-from statusync.runner.recorder import StateWriter
+from statusync.runner.bounded import RunStopped
+from statusync.runner.recorder import Recorder
+from statusync.runner.stopping import before_hard_exit
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
     from statusync.sendcloud.client import SendcloudClient
 
+# The commit that records a run's state with --push (import gives its own).
+RECORD_MESSAGE = "statusync: record applied state"
+
 
 class WriteRun:
-    """A run that holds the state lock: the state it read, and what it records."""
+    """A run that holds the state lock: the state it read, and what it records. As a context,
+    it writes the state file once at its end (`Recorder.finish`), also when it ends with an
+    error, and on a second Ctrl-C before the process exits."""
 
     def __init__(self, ws: Workspace, console: Console, state: State, stack: ExitStack) -> None:
         self.ws = ws
         self.console = console
         self.state = state
         self._stack = stack
-        self._writer: StateWriter | None = None
+        self.recorder = Recorder(ws.state_path, state)
+        # With --push: the files committed beside the state, and the commit's message.
+        self.written: list[Path] = []
+        self.message = RECORD_MESSAGE
+
+    def commit_also(self, paths: Iterable[Path], message: str) -> None:
+        """With --push, commit `paths` (files the run wrote) with the state, under `message`."""
+        self.written.extend(paths)
+        self.message = message
 
     def clients(self, accounts: Iterable[str]) -> dict[str, SendcloudClient]:
         """One client per account, closed when the run ends; credentials are checked for every
         account before the first request is made."""
         return self.ws.clients(accounts, self._stack)
 
-    @property
-    def writer(self) -> StateWriter:
-        if self._writer is None:
-            self._writer = StateWriter(self.ws.state_path, self.state)
-        return self._writer
+    def __enter__(self) -> WriteRun:
+        # A state write killed halfway leaves its temporary file: no run leaves it for long.
+        remove_temp_files(self.ws.state_path)
+        self._stack.enter_context(before_hard_exit(self.recorder.finish_at_once))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if error is None:
+            self.recorder.finish()
+            return
+        try:
+            self.recorder.finish()
+        except StatusyncError as exc:  # the run's own error is the one to exit with
+            self.console.note(labelled("error: ", str(exc)))
 
     def record(self, changes: Iterable[Change]) -> None:
         """Record changes that need no request (already live, or files just imported)."""
-        self.writer.record(changes)
+        self.recorder.record(changes)
 
     def confirm(self, yes: bool, verb: str) -> None:
         """Go on only with --yes, or when someone at a terminal says so."""
@@ -59,23 +90,66 @@ class WriteRun:
         if not self.console.confirm(f"{verb.capitalize()} these changes?"):
             raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
-    def send(self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int,
+    def send(self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int | None,
              label: str) -> list[Outcome]:
-        """Every change of `plan`, each success recorded at once, with progress on stderr."""
-        with self.console.progress(len(plan.changes), label) as tick:
-            return apply_plan(plan, clients, self.writer, parallelism=parallelism,
-                              report=lambda o: tick(o.describe(), o.ok))
+        """Every change of `plan`, each success recorded at once, with progress on stderr. On a
+        stop (RunStopped) it says what was done and what was not before passing it on."""
+        try:
+            with self.console.progress(len(plan.changes), label) as tick:
+                return apply_plan(plan, clients, self.recorder, parallelism=parallelism,
+                                  report=lambda o: tick(o.describe(), o.ok))
+        except RunStopped as stopped:
+            self.console.err.write(f"\n{stop_summary(len(plan.changes), stopped.results)}\n")
+            raise
 
 
 @contextmanager
-def write_run(ws: Workspace, console: Console, lock_timeout: float) -> Iterator[WriteRun]:
+def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
+              push: bool = False) -> Iterator[WriteRun]:
     """Hold the state lock (saying so when another run has it), read the state, and close
-    the API clients when the run ends."""
+    the API clients when the run ends.
+
+    With `push`, the checkout is first brought to its upstream's newest commit (the run then
+    works on `WriteRun.ws`, read again from it), and what the run recorded is committed and
+    pushed when it ends: also when it ends with an error, since what the API accepted before
+    must be recorded all the same.
+    """
     def waiting() -> None:
         console.note(f"Waiting for another statusync run to release {ws.state_path} ...")
 
     with state_lock(ws.state_path, lock_timeout, on_wait=waiting), ExitStack() as stack:
-        yield WriteRun(ws, console, ws.state(), stack)
+        if not push:
+            with WriteRun(ws, console, ws.state(), stack) as run:
+                yield run
+            return
+        from statusync.commands.pushing import Push  # git is needed only with --push
+
+        pusher, ws = Push.sync(ws, console)
+        run = WriteRun(ws, console, ws.state(), stack)
+        try:
+            with run:  # the state is written before it is committed
+                yield run
+        except (Exception, RunStopped):  # a stop (Ctrl-C, SIGTERM) records what it did too
+            try:
+                pusher.record(ws, console, run.written, run.message, after_error=True)
+            except StatusyncError as exc:  # the run's own error is the one to exit with
+                console.note(labelled("error: ", str(exc)))
+            raise
+        pusher.record(ws, console, run.written, run.message)
+
+
+def stop_summary(total: int, outcomes: list[Outcome]) -> str:
+    """What a stopped run did of its `total` changes, and what it did not."""
+    done = sum(1 for o in outcomes if o.ok)
+    unknown = sum(1 for o in outcomes if o.uncertain)
+    failed = sum(1 for o in outcomes if not o.ok and not o.uncertain and not o.not_sent)
+    parts = [f"Stopped: {done} of {total} done and recorded"]
+    if unknown:
+        parts.append(f"{unknown} with an unknown outcome (listed as uncertain by the next plan)")
+    if failed:
+        parts.append(f"{failed} failed")
+    parts.append(f"{total - done - unknown - failed} not sent")
+    return "; ".join(parts) + "."
 
 
 def report_failures(outcomes: list[Outcome], console: Console, retry_note: str) -> int:
@@ -84,7 +158,7 @@ def report_failures(outcomes: list[Outcome], console: Console, retry_note: str) 
     for outcome in failed:
         c = outcome.change
         console.err.write(f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
-                          f"failed: {outcome.error}\n")
+                          f"failed: {printable(outcome.error or '')}\n")
     if failed:
         console.err.write(f"{plural(len(failed), 'integration')} failed; {retry_note}.\n")
     return ERROR if failed else OK

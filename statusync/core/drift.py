@@ -18,9 +18,10 @@ do not (no entry, or the file changed since), the file was not applied yet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, ClassVar, Protocol
 
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.core.plan import Action, Change, Plan
@@ -29,7 +30,7 @@ from statusync.core.text import printable
 DRIFT_FORMAT_VERSION = 1
 
 
-class Status(StrEnum):
+class DriftStatus(StrEnum):
     IN_SYNC = "in_sync"
     DRIFTED = "drifted"
     INVALID = "invalid"
@@ -67,7 +68,7 @@ class IntegrationDrift:
     """One integration checked: its file, what the API has, and how they compare."""
 
     loaded: LoadedSpec
-    status: Status
+    status: DriftStatus
     last_applied: MappingDict | None  # None: never applied
     live: MappingDict | None = None   # None: not found
     differences: tuple[Difference, ...] = ()
@@ -124,7 +125,7 @@ class CheckFailure:
 
     def describe(self) -> str:
         return (f"{self.loaded.spec.integration_id} ({printable(self.loaded.file)}): "
-                f"FAILED: {self.error}")
+                f"FAILED: {printable(self.error)}")
 
 
 Checked = IntegrationDrift | CheckFailure
@@ -135,18 +136,18 @@ class DriftReport:
     integrations: tuple[IntegrationDrift, ...]  # in file order
     failures: tuple[CheckFailure, ...] = ()
 
-    def with_status(self, status: Status) -> list[IntegrationDrift]:
+    def with_status(self, status: DriftStatus) -> list[IntegrationDrift]:
         return [i for i in self.integrations if i.status is status]
 
     def summary(self) -> dict[str, int]:
-        return {s.value: len(self.with_status(s)) for s in Status}
+        return {s.value: len(self.with_status(s)) for s in DriftStatus}
 
     @property
     def differs(self) -> bool:
-        return any(i.status is not Status.IN_SYNC for i in self.integrations)
+        return any(i.status is not DriftStatus.IN_SYNC for i in self.integrations)
 
     def data(self) -> dict[str, Any]:
-        """The `drift --format json` document of CONTRACT.md, plus `errors`: the integrations
+        """The `drift --format json` document the README describes, plus `errors`: the integrations
         that could not be checked, so that a script can tell them from missing ones."""
         return {"format_version": DRIFT_FORMAT_VERSION,
                 "integrations": [i.data() for i in self.integrations],
@@ -175,7 +176,7 @@ def compare(loaded: LoadedSpec, last_applied: MappingDict | None,
             live: ObservedMapping | None) -> IntegrationDrift:
     """How one integration's live mapping (None: not found) compares with its file."""
     if live is None:
-        return IntegrationDrift(loaded, Status.NOT_FOUND, last_applied)
+        return IntegrationDrift(loaded, DriftStatus.NOT_FOUND, last_applied)
     desired = loaded.spec.mapping.as_dict()
     current = live.as_mapping()
     applied = last_applied or {}
@@ -183,11 +184,11 @@ def compare(loaded: LoadedSpec, last_applied: MappingDict | None,
                         for c in CATEGORIES if desired[c] != current[c])
     invalid = tuple(InvalidEntry(e.category, e.external_id) for e in live.invalid_entries())
     if any(desired.get(i.category) == i.external_id for i in invalid):
-        status = Status.INVALID
+        status = DriftStatus.INVALID
     elif differences:
-        status = Status.DRIFTED
+        status = DriftStatus.DRIFTED
     else:
-        status = Status.IN_SYNC
+        status = DriftStatus.IN_SYNC
     return IntegrationDrift(loaded, status, last_applied, current, differences, invalid)
 
 
@@ -197,7 +198,7 @@ def reconcile_plan(report: DriftReport, managed: int) -> Plan:
     `managed` (the number of mapping files) is the base of the safety threshold: every one of
     these updates overwrites something live.
     """
-    changes = tuple(d.update_from(d.live) for d in report.with_status(Status.DRIFTED))
+    changes = tuple(d.update_from(d.live) for d in report.with_status(DriftStatus.DRIFTED))
     return Plan(changes, unchanged=len(report.integrations) - len(changes), managed=managed)
 
 
@@ -205,4 +206,4 @@ def stale_records(report: DriftReport) -> list[Change]:
     """In-sync integrations whose state entry says otherwise (never recorded, or recorded
     before a file change that someone then made live by hand): what the state should record."""
     return [d.update_from(d.last_applied)
-            for d in report.with_status(Status.IN_SYNC) if d.last_applied != d.desired]
+            for d in report.with_status(DriftStatus.IN_SYNC) if d.last_applied != d.desired]

@@ -21,10 +21,20 @@ class StatusCategory(StrEnum):
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in StatusCategory)
 
+# The C0 and C1 control characters (and DEL): never part of a shop's status id.
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
+# Not blank and no control character; written without look-arounds, which pydantic's regular
+# expressions (Rust's) and some JSON Schema validators lack.
+_EXTERNAL_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+# Integration ids travel as JSON numbers, which many readers (JavaScript's, jq) hold as doubles:
+# above 2^53 - 1 two ids can read as one, so a larger id is refused rather than sent.
+MAX_INTEGRATION_ID = 2**53 - 1
+
 ExternalId = Annotated[
     str,
-    StringConstraints(min_length=1, strict=True),
-    Field(description="A shop order status external_id (always a string), or null for unmapped."),
+    StringConstraints(min_length=1, strict=True, pattern=_EXTERNAL_ID_PATTERN),
+    Field(description="A shop order status external_id (always a string, not blank, without "
+                      "control characters), or null for unmapped."),
 ]
 
 
@@ -52,7 +62,8 @@ class IntegrationSpec(BaseModel):
         json_schema_extra={"description": "Desired shop order status mapping of one Sendcloud integration."},
     )
 
-    integration_id: Annotated[int, Field(strict=True, gt=0, description="Sendcloud integration id.")]
+    integration_id: Annotated[int, Field(strict=True, gt=0, le=MAX_INTEGRATION_ID,
+                                         description="Sendcloud integration id.")]
     name: Annotated[str | None, Field(strict=True, description="Free text for humans.")] = None
     account: Annotated[
         str, Field(strict=True, min_length=1, description="Credentials profile from statusync.yaml.")

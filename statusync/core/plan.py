@@ -1,10 +1,11 @@
-"""The plan as data: which integrations to create, update, forget or reset, and why."""
+"""The plan as data: which integrations to create, update, forget, reset or settle, and why."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict, unmapped
 from statusync.core.state import State
@@ -17,6 +18,9 @@ class Action(StrEnum):
     UPDATE = "update"
     RESET = "reset"
     FORGET = "forget"
+    # The last write's outcome is unknown (State.uncertain): the file's mapping is sent again,
+    # whatever the state says, so that live ends equal to the file.
+    UNCERTAIN = "uncertain"
 
     @property
     def sends(self) -> bool:
@@ -25,6 +29,8 @@ class Action(StrEnum):
 
 
 # Actions that count against the safety threshold: each may undo something already live.
+# Settling an uncertain integration does not count: it finishes a write statusync itself made,
+# and a killed run leaves at most a few of them.
 RISKY = (Action.UPDATE, Action.RESET, Action.FORGET)
 
 
@@ -38,19 +44,28 @@ class Change:
     after: MappingDict | None   # to be sent; None for forget
     name: str | None = None
     sha256: str = ""            # of the desired file, recorded in the state after the POST
+    sent: MappingDict | None = None  # uncertain only: the write whose outcome is unknown
 
     def differences(self) -> list[tuple[str, str | None, str | None]]:
-        """(category, before, after) for every category the change touches."""
+        """(category, before, after) for every category the change touches; for an uncertain
+        one, every category live may hold otherwise than the file says."""
         before = self.before or {}
         after = self.after or {}
+        sent = self.sent or {}
         if self.action is Action.FORGET:
             return []
+        if self.action is Action.UNCERTAIN:
+            return [(c, before.get(c), after.get(c)) for c in CATEGORIES
+                    if self.before is None or len({before.get(c), sent.get(c), after.get(c)}) > 1]
         return [(c, before.get(c), after.get(c)) for c in CATEGORIES
                 if self.action is Action.CREATE or before.get(c) != after.get(c)]
 
     def data(self) -> dict[str, Any]:
-        return {"integration_id": self.integration_id, "action": self.action.value,
+        data = {"integration_id": self.integration_id, "action": self.action.value,
                 "file": self.file, "before": self.before, "after": self.after}
+        if self.action is Action.UNCERTAIN:
+            data["sent"] = self.sent
+        return data
 
 
 @dataclass(frozen=True)
@@ -66,9 +81,10 @@ class Plan:
         return {**{a.value: self.count(a) for a in Action}, "unchanged": self.unchanged}
 
     def data(self) -> dict[str, Any]:
-        """The `plan --format json` document of CONTRACT.md."""
+        """The `plan --format json` document the README describes."""
         summary = self.summary()
-        ordered = {k: summary[k] for k in ("create", "update", "forget", "reset", "unchanged")}
+        ordered = {k: summary[k]
+                   for k in ("create", "update", "forget", "reset", "uncertain", "unchanged")}
         return {"format_version": PLAN_FORMAT_VERSION,
                 "changes": [c.data() for c in self.changes], "summary": ordered}
 
@@ -83,6 +99,13 @@ def make_plan(desired: Iterable[LoadedSpec], state: State,
         seen.add(spec.integration_id)
         after = spec.mapping.as_dict()
         entry = state.entries.get(spec.integration_id)
+        pending = state.uncertain.get(spec.integration_id)
+        if pending is not None:  # whatever the file says now: it may differ from live
+            changes.append(Change(
+                spec.integration_id, Action.UNCERTAIN, loaded.file, spec.account,
+                None if entry is None else dict(entry.mapping), after, spec.name, loaded.sha256,
+                sent=dict(pending.mapping)))
+            continue
         if entry is not None and entry.mapping == after:
             unchanged += 1
             continue
@@ -91,15 +114,18 @@ def make_plan(desired: Iterable[LoadedSpec], state: State,
             spec.account, None if entry is None else dict(entry.mapping), after,
             spec.name, loaded.sha256,
         ))
-    for integration_id, entry in state.entries.items():
-        if integration_id in seen:
-            continue
+    # A removed file: an uncertain integration is reset or forgotten like a recorded one (a
+    # reset sends all-null whatever live holds; a forget drops the unknown write with it).
+    for integration_id in sorted((state.entries.keys() | state.uncertain.keys()) - seen):
+        entry = state.entries.get(integration_id)
+        known = entry or state.uncertain[integration_id]
+        before = None if entry is None else dict(entry.mapping)
         if on_removed == "reset":
-            changes.append(Change(integration_id, Action.RESET, entry.file, entry.account,
-                                  dict(entry.mapping), unmapped(), entry.name))
+            changes.append(Change(integration_id, Action.RESET, known.file, known.account,
+                                  before, unmapped(), known.name))
         else:
-            changes.append(Change(integration_id, Action.FORGET, entry.file, entry.account,
-                                  dict(entry.mapping), None, entry.name))
+            changes.append(Change(integration_id, Action.FORGET, known.file, known.account,
+                                  before, None, known.name))
     order = {a: i for i, a in enumerate(Action)}
     changes.sort(key=lambda c: (order[c.action], c.file, c.integration_id))
     return Plan(tuple(changes), unchanged, len(state.entries))

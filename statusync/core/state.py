@@ -5,8 +5,8 @@ Pure: reading and writing `.statusync/state.json` is statusync.files.state_file'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 
 from statusync.core.model import IntegrationSpec, MappingDict
 
@@ -30,10 +30,30 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A write whose outcome is unknown: the run sending it died while it was on the wire, or it
+    failed in a way that may have reached the API all the same (a timeout waiting for the
+    answer, a dropped connection, a 5xx). Live holds the last applied mapping or this one.
+
+    Until a later write settles it, the integration is *uncertain*: a plan lists it under an
+    action of its own, whatever the files say, so that reverting a file cannot hide the write.
+    """
+
+    file: str
+    sha256: str
+    account: str
+    name: str | None
+    mapping: MappingDict  # what was sent
+    sent_at: str
+
+
+@dataclass(frozen=True)
 class State:
     serial: int = 0
     lineage: str = ""  # "" until first written: a missing state has a stable fingerprint
     entries: Mapping[int, Entry] = field(default_factory=dict)
+    # Integrations whose last write has an unknown outcome (see Pending); usually none.
+    uncertain: Mapping[int, Pending] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:

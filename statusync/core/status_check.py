@@ -4,16 +4,17 @@ them into located problems (statusync.files.mappings.located)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Sequence
+from typing import Protocol
 
+from statusync.core.model import MappingDict
+from statusync.core.text import quote
 from statusync.errors import ApiError
 
 # Where a value is in a mapping file: its keys from the top, e.g. ("mapping", "DELIVERED").
 Loc = tuple[str | int, ...]
-from statusync.core.model import MappingDict
-from statusync.core.text import quote
 
 # A shop may have dozens of statuses; a hint longer than a few lines is not read.
 MAX_HINT_STATUSES = 8

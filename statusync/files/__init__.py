@@ -1,6 +1,6 @@
 """Reading and writing the repository's files: mapping files (YAML with positions, validation,
-the canonical form), statusync.yaml, the state file, saved plans, the state lock and atomic
-writes.
+the canonical form), statusync.yaml, the state file and its journal, saved plans, the state
+lock and atomic writes.
 
 It may import statusync.core, statusync.errors, ruamel, pydantic and the disk; never httpx,
 click or the API client (a plan runs offline). It reads URLs' rules from statusync.sendcloud.urls,

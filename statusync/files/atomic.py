@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 import tempfile
@@ -22,23 +23,45 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Replace the file at `path` with `data` (temp file, fsync, rename), keeping its permissions.
 
     A symlink is written through (its target is replaced, the link stays), and anything but a
-    regular file is refused rather than replaced: `--out /dev/stdout` must not swap a device
-    for a file. A failure (permissions, a missing directory, a full disk) is a StatusyncError
+    regular file is refused rather than replaced, and so is anything under /dev or /proc:
+    `--out /dev/stdout` must not swap a device or the shell's output file for a new file.
+    A failure (permissions, a missing directory, a full disk) is a StatusyncError
     naming the file; the old content is then still in place.
     """
+    if _is_special(Path(os.path.abspath(path))):
+        raise StatusyncError(f"refusing to write {path}: it is a device or a stream (a terminal, "
+                             "a pipe), not a file; give the path of a file to write")
     target = Path(os.path.realpath(path))
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG | _new_file_mode()
+        if not target.parent.is_dir():
+            raise StatusyncError(f"cannot write {path}: the directory {target.parent} does not "
+                                 "exist; create it first, or write somewhere else") from None
     except OSError as exc:
         raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(mode) or _is_special(target):
         raise StatusyncError(f"refusing to write {path}: it exists and is not a regular file")
     try:
         _replace(target, data, stat.S_IMODE(mode))
     except OSError as exc:
         raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _is_special(path: Path) -> bool:
+    """Whether `path` is under /dev or /proc: a device, or a stream of this process
+    (/dev/stdout is /proc/self/fd/1, whose target may be a pipe with no path, or the file
+    the shell redirected to, which renaming over would cut off from the shell)."""
+    return path.parts[1:2] in (("dev",), ("proc",))
+
+
+def remove_temp_files(path: Path) -> None:
+    """Remove what a write of `path` killed halfway (SIGKILL, a power cut) left behind. Only for
+    a file no one else writes meanwhile (the state, under its lock)."""
+    target = Path(os.path.realpath(path))
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _replace(path: Path, data: bytes, mode: int) -> None:

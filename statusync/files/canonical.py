@@ -14,19 +14,22 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from statusync.files import yamldoc
+from statusync.core.model import IntegrationSpec
+from statusync.core.text import quote_body
 from statusync.errors import InvalidInput, Problem, StatusyncError
+from statusync.files import yamldoc
 from statusync.files.atomic import atomic_write
 from statusync.files.mappings import parse_spec, shown_path
-from statusync.core.model import IntegrationSpec
 
 _TOP_KEYS = ("integration_id", "name", "account", "mapping")
 _INDENT = 2
@@ -52,9 +55,11 @@ def format_text(text: str, file: str = "<text>") -> str:
     comments = _find_comments(text, doc)
     present = {k for k in _TOP_KEYS if k in doc.data}
     out = _emit(spec, present, comments)
-    if sorted(_comment_texts(comments)) != sorted(_comment_texts(_find_comments(out, parse_spec(out, file)[0]))):
+    kept = _find_comments(out, parse_spec(out, file)[0])
+    if sorted(_comment_texts(comments)) != sorted(_comment_texts(kept)):
         # A guard, not an expected path: fmt must never drop a comment silently.
-        raise StatusyncError(f"{file}: fmt cannot keep the comments of this file in place; format it by hand")
+        raise StatusyncError(f"{file}: fmt cannot keep the comments of this file in place; "
+                             "format it by hand")
     return out
 
 
@@ -186,9 +191,9 @@ def _emit(spec: IntegrationSpec, present: set[str], comments: _Comments) -> str:
     top = CommentedMap()
     top["integration_id"] = spec.integration_id
     if "name" in present:
-        top["name"] = spec.name
+        top["name"] = _text(spec.name)
     if "account" in present:
-        top["account"] = spec.account
+        top["account"] = _text(spec.account)
     mapping = CommentedMap()
     for category, value in spec.mapping.as_dict().items():
         mapping[category] = None if value is None else DoubleQuotedScalarString(value)
@@ -241,8 +246,32 @@ def _represent_none(representer: RoundTripRepresenter, _: None) -> object:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
+def _text(value: str | None) -> str | None:
+    """A free-text value, double-quoted when it holds a character that is not printable: ruamel
+    would write a bidi override or a zero-width space plainly, where a diff hides it."""
+    return value if value is None or value.isprintable() else DoubleQuotedScalarString(value)
+
+
+class _Emitter(RoundTripEmitter):
+    """ruamel's round-trip emitter, writing double-quoted scalars by statusync's one rule
+    (core.text): ruamel writes format characters such as U+202E (RIGHT-TO-LEFT OVERRIDE) as
+    themselves, which reorders a line for whoever reviews the file."""
+
+    def write_double_quoted(self, text: Any, split: Any = True) -> None:
+        if self.root_context:  # never in a mapping file, whose root is a mapping
+            super().write_double_quoted(text, split)
+            return
+        # No folding to mind: `_yaml` makes lines as long as they need to be.
+        self.write_indicator('"', True)
+        data = quote_body(text)
+        self.column += len(data)
+        self.stream.write(data.encode(self.encoding) if self.encoding else data)
+        self.write_indicator('"', False)
+
+
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip: the only dumper that writes comments
+    yaml.Emitter = _Emitter
     yaml.indent(mapping=_INDENT)
     yaml.width = 1 << 16  # never fold a long name
     yaml.representer.add_representer(type(None), _represent_none)

@@ -10,17 +10,17 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from pydantic import ValidationError
 
+from statusync.core.model import IntegrationSpec, MappingDict
+from statusync.core.plan import Action, Change
 from statusync.errors import StatusyncError
 from statusync.files.canonical import dump_spec
 from statusync.files.mappings import shown_path
-from statusync.core.model import IntegrationSpec, MappingDict
-from statusync.core.plan import Action, Change
 
 # Long enough to recognise the shop, short enough that the whole name stays far below the
 # 255-byte limit of file systems and the 260-character paths of older Windows tools.

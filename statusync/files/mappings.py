@@ -6,37 +6,125 @@ import hashlib
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
-from typing import Callable, Collection, Iterable
 
-from statusync.files import yamldoc
-from statusync.errors import InvalidInput, Problem, StatusyncError
-from statusync.core.model import CATEGORIES, IntegrationSpec, LoadedSpec
+from statusync.core.model import CATEGORIES, CONTROL_CHARACTERS, IntegrationSpec, LoadedSpec
 from statusync.core.status_check import Finding
+from statusync.core.text import escape_char, printable
+from statusync.errors import InvalidInput, Problem, StatusyncError
+from statusync.files import yamldoc
 from statusync.files.validation import validate
 
 Cached = Callable[[str, str], IntegrationSpec | None]
 
 _SUFFIXES = (".yaml", ".yml")
 _CANONICAL_INT = re.compile(r"0|[1-9][0-9]*")
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 _NOUNS: dict[yamldoc.Loc, yamldoc.Noun] = {
     ("mapping",): ("status category", "; give all four categories, with null for an unmapped one"),
 }
 
 
-def discover(mappings_dir: Path) -> list[Path]:
-    """Every *.yaml / *.yml file under `mappings_dir` at any depth, sorted, hidden ones skipped."""
+def discover(mappings_dir: Path, root: Path | None = None) -> list[Path]:
+    """Every *.yaml / *.yml file under `mappings_dir` at any depth, sorted, hidden ones skipped,
+    symbolic links followed. Raises InvalidInput naming every directory, link or name that
+    cannot be read (paths shown relative to `root`, by default the directory above)."""
+    paths, problems = scan(mappings_dir, mappings_dir.parent if root is None else root)
+    if problems:
+        raise InvalidInput(problems)
+    return paths
+
+
+def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
+    """The mapping files under `mappings_dir`, and a problem for everything that could hold
+    some but cannot be read: a directory that cannot be listed, a symbolic link that loops or
+    leads nowhere, a name that is not UTF-8, a mapping file that is not a regular file.
+
+    Nothing is skipped silently: a file left out would read as deleted, and plan would forget
+    (or, with `on_removed: reset`, unmap) its integration.
+    """
     if not mappings_dir.is_dir():
         what = "is not a directory" if mappings_dir.exists() else "does not exist"
         raise StatusyncError(f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
                              "or point 'mappings' in statusync.yaml (or --mappings) at it")
-    found: list[tuple[str, ...]] = []
-    for current, dirs, files in os.walk(mappings_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        parts = Path(current).relative_to(mappings_dir).parts
-        found.extend((*parts, f) for f in files
-                     if f.lower().endswith(_SUFFIXES) and not f.startswith("."))
-    return [mappings_dir.joinpath(*parts) for parts in sorted(found)]
+    problems: list[Problem] = []
+
+    def problem(path: Path, message: str) -> None:
+        problems.append(Problem(printable(shown_path(path, root)), None, None, message))
+
+    if not _utf8(shown_path(mappings_dir, root)):
+        problem(mappings_dir, _NOT_UTF8.format(what="the directory name", it=_ITS_FILES))
+        return [], problems
+    found: list[tuple[tuple[str, ...], Path]] = []
+    # Directories still to list, each with the identities of those it lies in: a directory
+    # met again inside itself (through a symbolic link, or a bind mount) is a loop.
+    todo: list[tuple[Path, tuple[str, ...], frozenset[tuple[int, int]]]] = [
+        (mappings_dir, (), frozenset({_identity(mappings_dir.stat())}))]
+    while todo:
+        directory, parts, ancestors = todo.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            problem(directory, f"cannot read the directory ({exc.strerror}); its mapping files "
+                               "would count as deleted: give the user running statusync read "
+                               "and search permission on it (chmod u+rx)")
+            continue
+        for entry in entries:
+            name, path = entry.name, directory / entry.name
+            if name.startswith("."):
+                continue
+            try:
+                is_dir, is_link = entry.is_dir(), entry.is_symlink()
+                is_file = entry.is_file()
+                identity = _identity(entry.stat()) if is_dir else None
+            except OSError as exc:
+                problem(path, f"cannot read it ({exc.strerror}); check its permissions")
+                continue
+            wanted = name.lower().endswith(_SUFFIXES)
+            if not (is_dir or wanted or is_link):
+                continue
+            if not _utf8(name):
+                problem(path, _NOT_UTF8.format(what="the directory name", it=_ITS_FILES) if is_dir
+                        else _NOT_UTF8.format(what="the file name", it="it"))
+            elif is_link and not (is_dir or is_file):
+                target = printable(os.readlink(path))
+                problem(path, f"a symbolic link to {target}, which does not exist; fix the link "
+                              "or remove it")
+            elif is_dir and identity in ancestors:
+                problem(path, "a symbolic link to a directory it is in (a loop); remove the link "
+                              "or point it at a directory outside mappings/")
+            elif is_dir:
+                assert identity is not None
+                todo.append((path, (*parts, name), ancestors | {identity}))
+            elif not is_file:
+                problem(path, "not a regular file (a pipe, socket or device); a mapping file "
+                              "must be a regular file")
+            else:
+                found.append(((*parts, name), path))
+    return [path for _, path in sorted(found)], problems
+
+
+_NOT_UTF8 = ("{what} is not valid UTF-8 (its stray bytes are shown as \\xNN), so the state "
+             "cannot record {it}: rename it to a UTF-8 name")
+
+
+_ITS_FILES = "the names of its files"
+
+
+def _utf8(name: str) -> bool:
+    """Whether `name` is text: Python reads a name that is not UTF-8 with its stray bytes as
+    lone surrogates (surrogateescape), which no UTF-8 file (the state, a plan) can hold."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return status.st_dev, status.st_ino
 
 
 def shown_path(path: Path, root: Path) -> str:
@@ -56,19 +144,20 @@ def load_mappings(mappings_dir: Path, root: Path, accounts: Collection[str],
     `cached(file, sha256)` may return the spec already known for identical bytes, which skips
     parsing; such a spec still takes part in the checks across files.
     """
-    problems: list[Problem] = []
     loaded: list[LoadedSpec] = []
     paths: dict[str, Path] = {}
-    for path in discover(mappings_dir):
+    found, problems = scan(mappings_dir, root)
+    for path in found:
         file = shown_path(path, root)
         paths[file] = path
         try:
             data = path.read_bytes()
         except OSError as exc:
-            problems.append(Problem(file, None, None, f"cannot read the file: {exc.strerror}"))
+            problems.append(Problem(file, None, None, f"cannot read the file ({exc.strerror}); "
+                                    "it would count as deleted: check its permissions"))
             continue
         sha256 = hashlib.sha256(data).hexdigest()
-        spec = cached(file, sha256) if cached is not None else None
+        spec = _from_cache(cached, file, sha256)
         if spec is None:
             try:
                 spec = parse_spec(yamldoc.decode(data, file), file)[1]
@@ -86,6 +175,18 @@ def load_mappings(mappings_dir: Path, root: Path, accounts: Collection[str],
     if problems:
         raise InvalidInput(problems)
     return loaded
+
+
+def _from_cache(cached: Cached | None, file: str, sha256: str) -> IntegrationSpec | None:
+    """The spec `cached` knows for these bytes; None (parse the file) when it knows none, or
+    when what it recorded breaks today's rules (a state written by an older statusync):
+    parsing then reports the problem at its line."""
+    if cached is None:
+        return None
+    try:
+        return cached(file, sha256)
+    except ValueError:  # pydantic's ValidationError
+        return None
 
 
 def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]:
@@ -117,8 +218,16 @@ def _external_id(doc: yamldoc.Document, category: str, value: object) -> object:
         doc.report(loc, f"{category}: {entry.text} is read as a number and would lose its spelling; "
                         f"quote it: {yamldoc.quote(entry.text)}")
         return yamldoc.INVALID
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value.strip() and not _CONTROL.search(value):
         return value
+    if isinstance(value, str) and value:
+        # What a shop's status id never holds: it would be sent, stored, and match nothing.
+        control = _CONTROL.search(value)
+        problem = ("is blank" if not value.strip() or control is None else
+                   f"holds the control character {escape_char(control.group())}")
+        doc.report(loc, f"{category}: the external id {yamldoc.quote(value)} {problem}; write "
+                        "the shop's status id (such as \"12\"), or null for unmapped")
+        return yamldoc.INVALID
     shown = yamldoc.describe(value) if value != "" else "an empty string"
     doc.report(loc, f"{category}: expected an external id, got {shown}; an external id must be "
                     "a quoted string such as \"12\", or null for unmapped")
@@ -141,7 +250,8 @@ def _cross_file_problems(loaded: list[LoadedSpec], accounts: Collection[str],
             first_line = locate(first.file, ("integration_id",), "").line
         for other in others:
             problems.append(locate(other.file, ("integration_id",),
-                                   f"integration_id {integration_id} is also used by {first.file}:{first_line}; "
+                                   f"integration_id {integration_id} is also used by "
+                                   f"{first.file}:{first_line}; "
                                    "each integration must have exactly one mapping file"))
     return problems
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from statusync.errors import StatusyncError
 from statusync.core.model import CATEGORIES
 from statusync.core.plan import Action, Change, Plan
+from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 
 PLANFILE_KIND = "statusync-plan"
@@ -39,6 +39,7 @@ class _ChangeModel(BaseModel):
     sha256: str
     before: dict[str, str | None] | None
     after: dict[str, str | None] | None
+    sent: dict[str, str | None] | None = None  # an uncertain change's write of unknown outcome
 
 
 class _PlanFileModel(BaseModel):
@@ -83,7 +84,7 @@ def read_planfile(path: Path) -> tuple[Plan, Fingerprints]:
         raise StatusyncError(f"{path}: the plan file's fingerprints are damaged; make a new plan") from None
     changes = tuple(
         Change(c.integration_id, c.action, c.file, c.account, _ordered(c.before), _ordered(c.after),
-               c.name, c.sha256)
+               c.name, c.sha256, _ordered(c.sent))
         for c in model.changes
     )
     return Plan(changes, model.unchanged, model.managed), prints

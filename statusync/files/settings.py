@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from statusync.files import yamldoc
 from statusync.errors import InvalidInput, Problem
-from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV
-from statusync.sendcloud.urls import API_URL_ENV, api_url_problem
+from statusync.files import yamldoc
 from statusync.files.validation import validate
+from statusync.sendcloud.credentials import (
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    DEFAULT_TOKEN_URL,
+    PUBLIC_KEY_ENV,
+    SECRET_KEY_ENV,
+)
+from statusync.sendcloud.urls import API_URL_ENV, api_url_problem, url_problem
 
 SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
@@ -22,9 +30,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+EnvName = Annotated[str, Field(strict=True, min_length=1)]
+# The keys each kind of account uses; one set with the other auth is an error, not silently unused.
+BASIC_KEYS = ("public_key_env", "secret_key_env")
+OAUTH2_KEYS = ("client_id_env", "client_secret_env", "token_url")
+# What may travel in an HTTP header: visible ASCII, no spaces.
+_HEADER_VALUE = re.compile(r"[!-~]+")
+
+
 class AccountSettings(_Strict):
-    public_key_env: Annotated[str, Field(strict=True, min_length=1)] = PUBLIC_KEY_ENV
-    secret_key_env: Annotated[str, Field(strict=True, min_length=1)] = SECRET_KEY_ENV
+    auth: Literal["basic", "oauth2"] = "basic"
+    public_key_env: EnvName = PUBLIC_KEY_ENV
+    secret_key_env: EnvName = SECRET_KEY_ENV
+    client_id_env: EnvName = CLIENT_ID_ENV
+    client_secret_env: EnvName = CLIENT_SECRET_ENV
+    token_url: Annotated[str, Field(strict=True, min_length=1)] = DEFAULT_TOKEN_URL
+
+    def credential_envs(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The two env variables holding this account's credentials, each with what it holds."""
+        if self.auth == "oauth2":
+            return ((self.client_id_env, "OAuth2 client id"),
+                    (self.client_secret_env, "OAuth2 client secret"))
+        return (self.public_key_env, "API public key"), (self.secret_key_env, "API secret key")
 
 
 class SafetySettings(_Strict):
@@ -46,6 +73,8 @@ class Settings(_Strict):
     rate_limit: RateLimitSettings = RateLimitSettings()
     # "default" always exists (with the standard env names) unless the file redefines it.
     accounts: dict[str, AccountSettings] = Field(default_factory=lambda: {"default": AccountSettings()})
+    # Sent as the Sendcloud-Partner-Id header on every API request, as Sendcloud asks partners to.
+    partner_id: Annotated[str, Field(strict=True, min_length=1)] | None = None
     # sha256 of statusync.yaml's bytes ("" when there is none): part of a saved plan's fingerprint.
     source_sha256: str = ""
 
@@ -63,7 +92,8 @@ def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
     except FileNotFoundError:
         data = None
     except OSError as exc:
-        raise InvalidInput([Problem(SETTINGS_FILE, None, None, f"cannot read the file: {exc.strerror}")]) from None
+        problem = Problem(SETTINGS_FILE, None, None, f"cannot read the file: {exc.strerror}")
+        raise InvalidInput([problem]) from None
     settings = Settings() if data is None else _parse(data)
     if env.get(API_URL_ENV):
         settings = settings.model_copy(update={"api_url": env[API_URL_ENV]})
@@ -78,7 +108,36 @@ def _parse(data: bytes) -> Settings:
         return Settings(source_sha256=sha256)
     if isinstance(doc.data.get("api_url"), str) and (problem := api_url_problem(doc.data["api_url"])):
         doc.report(("api_url",), problem)
+    partner_id = doc.data.get("partner_id")
+    if isinstance(partner_id, str) and partner_id and not _HEADER_VALUE.fullmatch(partner_id):
+        doc.report(("partner_id",), "partner_id: must be printable ASCII without spaces "
+                                    "(it is sent as the Sendcloud-Partner-Id header)")
+    accounts = doc.data.get("accounts")
+    for name, account in accounts.items() if isinstance(accounts, dict) else ():
+        if isinstance(account, dict):
+            _check_account(doc, str(name), account)
     settings = validate(Settings, doc, internal={"source_sha256"})
     if settings is None:
         raise InvalidInput(doc.problems)
     return settings.model_copy(update={"source_sha256": sha256})
+
+
+def _check_account(doc: yamldoc.Document, name: str, account: dict[str, Any]) -> None:
+    """What the model cannot say with a location: a token_url that must not be used, and keys
+    of the other kind of auth (set by mistake, they would be silently ignored)."""
+    url = account.get("token_url")
+    if isinstance(url, str) and (problem := url_problem(url, "token URL", DEFAULT_TOKEN_URL)):
+        doc.report(("accounts", name, "token_url"), problem)
+    auth = account.get("auth", "basic")
+    unused: tuple[str, ...]
+    if auth == "oauth2":
+        unused, other, uses = BASIC_KEYS, "basic", "auth: oauth2"
+    elif auth == "basic":
+        unused, other = OAUTH2_KEYS, "oauth2"
+        uses = "basic auth" if "auth" in account else "basic auth, the default"
+    else:
+        return  # an auth that is neither is the model's to report
+    for key in (k for k in unused if k in account):
+        doc.report(("accounts", name, key),
+                   f"accounts.{name}.{key}: only used with auth: {other} (this account uses {uses})",
+                   at_key=True)

@@ -1,7 +1,12 @@
 """`.statusync/state.json`: the state value on disk.
 
 The file is a cache of accepted writes, so it is only ever replaced whole and atomically (temp
-file, fsync, rename): a crash at any moment leaves the old or the new file.
+file, fsync, rename): a crash at any moment leaves the old or the new file. A run does that once,
+at its end; meanwhile its results go to the journal beside it (statusync.files.journal), which
+`load_state` folds in, so that readers see what a run that died had recorded too.
+
+Integrations whose last write has an unknown outcome are kept under "uncertain" (only present
+when there are any), so that they survive a commit of the state and a plan on another machine.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.model import CATEGORIES
-from statusync.core.state import Entry, State
+from statusync.core.state import Entry, Pending, State
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.journal import with_journal
 
 STATE_VERSION = 1
 
@@ -33,6 +39,17 @@ class _EntryModel(BaseModel):
     applied_at: str
 
 
+class _PendingModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    sha256: str
+    account: str = "default"
+    name: str | None = None
+    mapping: dict[str, str | None]
+    sent_at: str
+
+
 class _StateModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,10 +57,12 @@ class _StateModel(BaseModel):
     serial: Annotated[int, Field(ge=0)]
     lineage: str
     integrations: dict[Annotated[int, Field(gt=0)], _EntryModel]
+    uncertain: dict[Annotated[int, Field(gt=0)], _PendingModel] = {}
 
 
 def load_state(path: Path) -> State:
-    """The state at `path`; a missing file means nothing was applied yet.
+    """The state at `path`, with the journal of a run that did not finish folded in; a missing
+    file means nothing was applied yet.
 
     Anything unreadable is an error, never a silent reset: a reset would make the next apply
     believe nothing was applied and the one after forget every integration.
@@ -51,16 +70,30 @@ def load_state(path: Path) -> State:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return State()
+        return with_journal(State(), path)
     except OSError as exc:
         raise StatusyncError(f"{path}: cannot read the state file: {exc.strerror}") from None
+    return with_journal(parse_state(raw, path), path)
+
+
+def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> State:
+    """The state in `raw`, the bytes of the state file `path` (named in errors): the file in the
+    work tree, a version of it in git, or one side of a merge (which has no history to restore
+    from: `restore_hint` False)."""
+    def corrupt(detail: str, hint: str) -> StatusyncError:
+        return StatusyncError(f"{path}: the state file is corrupt ({detail})"
+                              + (f"; {hint}" if restore_hint else ""))
+
     try:
         data: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise StatusyncError(
-            f"{path}: the state file is corrupt ({exc}); restore it from git history "
-            f"(git checkout -- {path}) rather than deleting it"
-        ) from None
+        raise corrupt(str(exc), f"restore it from git history (git checkout -- {path}) rather "
+                                "than deleting it") from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if version is not None and (type(version) is not int):  # not "1", 1.0 or true (== 1 all)
+        raise corrupt(f'"version" is {json.dumps(version)[:40]}, not a whole number such as '
+                      f"{STATE_VERSION}", f'write "version": {STATE_VERSION} if it was edited by hand, '
+                      "or restore it from git history")
     if isinstance(data, dict) and data.get("version") not in (None, STATE_VERSION):
         raise StatusyncError(
             f"{path}: state version {data.get('version')!r} is not supported by this statusync "
@@ -71,16 +104,19 @@ def load_state(path: Path) -> State:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise StatusyncError(
-            f"{path}: the state file is corrupt ({where}: {first['msg']}); "
-            "restore it from git history rather than deleting it"
-        ) from None
+        raise corrupt(f"{where}: {first['msg']}",
+                      "restore it from git history rather than deleting it") from None
     entries = {
         i: Entry(e.file, e.sha256, e.account, e.name,
                  {c: e.mapping.get(c) for c in CATEGORIES}, e.applied_at)
         for i, e in sorted(model.integrations.items())
     }
-    return State(serial=model.serial, lineage=model.lineage, entries=entries)
+    uncertain = {
+        i: Pending(p.file, p.sha256, p.account, p.name,
+                   {c: p.mapping.get(c) for c in CATEGORIES}, p.sent_at)
+        for i, p in sorted(model.uncertain.items())
+    }
+    return State(serial=model.serial, lineage=model.lineage, entries=entries, uncertain=uncertain)
 
 
 def dump_state(state: State) -> bytes:
@@ -96,6 +132,14 @@ def dump_state(state: State) -> bytes:
             for i, e in sorted(state.entries.items())
         },
     }
+    if state.uncertain:
+        data["uncertain"] = {
+            str(i): {
+                "file": p.file, "sha256": p.sha256, "account": p.account, "name": p.name,
+                "mapping": dict(p.mapping), "sent_at": p.sent_at,
+            }
+            for i, p in sorted(state.uncertain.items())
+        }
     # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 

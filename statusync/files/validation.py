@@ -4,12 +4,14 @@ worded for people: what is wrong, where, and how to fix it (with did-you-mean hi
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from types import UnionType
-from typing import Annotated, Any, Collection, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from statusync.core.model import MAX_INTEGRATION_ID
 from statusync.errors import Problem
 from statusync.files.yamldoc import INT10, Document, Loc, Noun, describe, did_you_mean, quote
 
@@ -42,7 +44,8 @@ def validate(model: type[M], doc: Document, nouns: dict[Loc, Noun] | None = None
                 doc.problems.append(Problem(doc.file, None, None, message))
             else:
                 target = loc[:-1] if kind == "missing" else loc
-                doc.problems.append(doc.problem(target, message, at_key=kind in ("extra_forbidden", "missing")))
+                at_key = kind in ("extra_forbidden", "missing")
+                doc.problems.append(doc.problem(target, message, at_key=at_key))
         return None
     return None if doc.problems else result
 
@@ -84,20 +87,28 @@ def _message(model: type[BaseModel], doc: Document, error: ErrorDetails, loc: Lo
         return f"{name}: expected a number, got {got}"
     if kind == "greater_than" and ctx.get("gt") == 0:
         return f"{name}: expected a positive integer, got {got}"
+    if kind == "less_than_equal" and ctx.get("le") == MAX_INTEGRATION_ID:
+        return (f"{name}: {value} is too large for an integration id: JSON carries integers "
+                f"exactly only up to {MAX_INTEGRATION_ID} (2^53 - 1), so a larger one could reach "
+                "Sendcloud as another id; check the id in Sendcloud's panel")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         words = {"greater_than": "more than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}
         limit = next(iter(ctx.values()))
-        return f"{name}: expected a number {words[kind]} {limit:g}, got {got}"
+        shown = str(limit) if isinstance(limit, int) else f"{limit:g}"
+        return f"{name}: expected a number {words[kind]} {shown}, got {got}"
     if kind == "string_type":
         if entry is not None and entry.plain and entry.text:
             return f"{name}: expected a string, got {got}; quote it: {quote(entry.text)}"
         return f"{name}: expected a string, got {got}"
     if kind == "string_too_short":
         return f"{name}: must not be empty"
+    if kind == "string_pattern_mismatch":  # an external id (mapping files check it first)
+        return f"{name}: {got} is blank or holds a control character"
     if kind == "literal_error":
         expected = ctx.get("expected", "")
-        hint = did_you_mean(str(value), re.findall(r"'([^']*)'", expected)) if isinstance(value, str) else None
+        hint = (did_you_mean(str(value), re.findall(r"'([^']*)'", expected))
+                if isinstance(value, str) else None)
         return f"{name}: expected {expected}, got {got}" + (f" (did you mean {hint!r}?)" if hint else "")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{name}: expected a mapping of keys to values, got {got}"

@@ -11,17 +11,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # ruamel.yaml.clib, no stubs
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent,
-)
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 from statusync.core.text import quote
 from statusync.errors import InvalidInput, Problem
+from statusync.files.yamlevents import NodePath, alias_marks, check_depth, syntax_problem
 
 __all__ = ["quote"]  # with the rest: kept here too, for the modules that read YAML
 
@@ -33,10 +30,6 @@ _STR = "tag:yaml.org,2002:str"
 # and an identity check there tells an explicit `!!str` from none.
 _UNTAGGED = Tag(suffix="!untagged")
 
-# Mapping files and settings nest three levels at most. The C composer recurses once per level
-# (in C: 100,000 levels crash the process) and so does `_walk`, so anything deeper is refused
-# before composing.
-MAX_DEPTH = 32
 MAPPING_FILE_SHAPE = "a mapping file needs only integration_id, name, account and mapping"
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -51,7 +44,8 @@ _SPECIAL_FLOATS = {
 }
 # Spellings that YAML 1.2, or some other reader, takes for a number: YAML 1.1 and ruamel read
 # `1_000` as 1000 and `0b101` as 5, where YAML 1.2 reads strings.
-_NUMBER_LIKE = re.compile(r"[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+_NUMBER_LIKE = re.compile(r"[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+"
+                          r"|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
                           r"|\.[0-9][0-9_]*([eE][-+]?[0-9]+)?)")
 
 
@@ -89,7 +83,7 @@ class Span:
 
 
 @dataclass(slots=True)
-class Entry:
+class SourceValue:
     """One value in the document, with the key that introduced it.
 
     Spans are worked out from the nodes only when asked for: most files never need them.
@@ -126,7 +120,7 @@ class Document:
 
     file: str
     data: dict[str, Any]
-    entries: dict[Loc, Entry]
+    entries: dict[Loc, SourceValue]
     problems: list[Problem] = field(default_factory=list)
     reported: set[Loc] = field(default_factory=set)  # locations that already have a problem
 
@@ -169,7 +163,8 @@ def decode(data: bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InvalidInput([Problem(file, line, col, f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
+        raise InvalidInput([Problem(file, line, col,
+                                    f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
                                     "save it with UTF-8 encoding")]) from None
     return text.removeprefix("\ufeff")
 
@@ -181,57 +176,30 @@ def parse(text: str, file: str, shape: str = MAPPING_FILE_SHAPE) -> Document | N
     InvalidInput (`shape` says what the file should look like instead). Problems that leave the
     rest of the file readable (duplicate keys, aliases, tags) are collected on the Document.
     """
-    _check_depth(text, file, shape)
+    check_depth(text, file, shape)
     parser = _Parser(text)
     try:
         root = parser.get_single_node()
     except YAMLError as exc:
-        raise InvalidInput([_syntax_problem(exc, text, file)]) from None
+        raise InvalidInput([syntax_problem(exc, text, file)]) from None
     finally:
         parser.dispose()
     if root is None or (isinstance(root, ScalarNode) and root.value in _NULLS and not root.style):
         return None
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else "a single value"
-        raise InvalidInput([_at(file, root, f"the top level must be a mapping of keys to values, not {kind}")])
+        raise InvalidInput([_at(file, root,
+                                f"the top level must be a mapping of keys to values, not {kind}")])
     doc = Document(file, {}, {})
-    data = _walk(root, (), None, doc, set())
+    # The composer hands back the anchored node itself for an alias, with the anchor's position:
+    # where each alias was written comes from the parser's events, read only when there can be
+    # one (an alias needs a `*`, and an anchor to point at, an `&`).
+    aliases = alias_marks(text) if "*" in text and "&" in text else {}
+    data = _Walker(doc, aliases).walk(root, (), None, ())
     if not isinstance(data, dict):  # a tag on the whole document
         raise InvalidInput(doc.problems)
     doc.data = data
     return doc
-
-
-def _check_depth(text: str, file: str, shape: str) -> None:
-    """Raise InvalidInput when `text` nests collections deeper than MAX_DEPTH.
-
-    Reads the parser's events, which libyaml produces with a stack of its own rather than by
-    recursion, so no depth of input can exhaust the C or the Python stack here.
-    """
-    # Each collection needs a character of its own to start it (a mapping's colon or question
-    # mark, a block list's dash, a flow bracket), so a text with no more of them than MAX_DEPTH
-    # cannot nest deeper: counting them spares almost every file the second parse.
-    count = text.count
-    if count(":") + count("-") + count("[") + count("{") + count("?") <= MAX_DEPTH:
-        return
-    parser = CParser(text)
-    depth = 0
-    try:
-        while (event := parser.get_event()) is not None:
-            kind = type(event)
-            if kind is MappingStartEvent or kind is SequenceStartEvent:
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise InvalidInput([Problem(
-                        file, mark.line + 1, mark.column + 1,
-                        f"the document is nested too deeply (more than {MAX_DEPTH} levels); {shape}")])
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                depth -= 1
-    except YAMLError as exc:  # before the limit was reached: composing would stop at it too
-        raise InvalidInput([_syntax_problem(exc, text, file)]) from None
-    finally:
-        parser.dispose()
 
 
 def did_you_mean(word: str, choices: list[str]) -> str | None:
@@ -261,47 +229,76 @@ def describe(value: Any) -> str:
     return "an invalid value"
 
 
-def _walk(node: Node, loc: Loc, key: Node | None, doc: Document, seen: set[int]) -> Any:
-    if id(node) in seen:
-        # The C composer hands back the anchored node itself for an alias.
-        doc.entries[loc] = Entry(key, node, None, None)
-        doc.report(loc, "aliases (*name) are not supported; write the value out in full", at_key=True)
-        return INVALID
-    seen.add(id(node))
-    scalar = isinstance(node, ScalarNode)
-    style = (node.style or "") if isinstance(node, ScalarNode) else None
-    tagged = node.ctag is not _UNTAGGED
-    doc.entries[loc] = Entry(key, node, node.value if scalar else None, style, tagged)
-    if tagged and not (scalar and node.tag == _STR):
-        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-        doc.report(loc, f"unsupported YAML tag {tag}; remove it (quote a value to make it a string)")
-        return INVALID
-    if isinstance(node, MappingNode):
-        return _walk_mapping(node, loc, doc, seen)
-    if isinstance(node, SequenceNode):
-        return [_walk(item, loc + (i,), None, doc, seen) for i, item in enumerate(node.value)]
-    if style == "" and not tagged:
-        return resolve_plain(node.value)
-    return node.value  # quoted, a block scalar, or an explicit !!str
+_ALIAS = "aliases (*name) are not supported; write the value out in full"
 
 
-def _walk_mapping(node: MappingNode, loc: Loc, doc: Document, seen: set[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    first: dict[str, Node] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
-            doc.problems.append(_at(doc.file, key_node, "a key must be a plain word, not a list or mapping"))
-            continue
-        name = key_node.value
-        if name == "<<" and not key_node.style:
-            doc.problems.append(_at(doc.file, key_node, "merge keys (<<) are not supported; write the keys out in full"))
-        elif name in first:
-            doc.problems.append(_at(doc.file, key_node, f"duplicate key {name!r} (also on line "
-                                                        f"{first[name].start_mark.line + 1}); keep only one"))
-        else:
-            first[name] = key_node
-            out[name] = _walk(value_node, loc + (name,), key_node, doc, seen)
-    return out
+class _Walker:
+    """Turns composed nodes into plain values and SourceValues, reporting what is not allowed."""
+
+    def __init__(self, doc: Document, aliases: dict[NodePath, Any]) -> None:
+        self.doc = doc
+        self.aliases = aliases
+        self.seen: set[int] = set()  # nodes walked already: met again, a node is an alias
+
+    def walk(self, node: Node, loc: Loc, key: Node | None, path: NodePath) -> Any:
+        doc = self.doc
+        if path in self.aliases or id(node) in self.seen:
+            doc.entries[loc] = SourceValue(key, node, None, None)
+            self._alias(loc, path, key)
+            return INVALID
+        self.seen.add(id(node))
+        scalar = isinstance(node, ScalarNode)
+        style = (node.style or "") if isinstance(node, ScalarNode) else None
+        tagged = node.ctag is not _UNTAGGED
+        doc.entries[loc] = SourceValue(key, node, node.value if scalar else None, style, tagged)
+        if tagged and not (scalar and node.tag == _STR):
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            doc.report(loc, f"unsupported YAML tag {tag}; remove it (quote a value to make it a string)")
+            return INVALID
+        if isinstance(node, MappingNode):
+            return self._mapping(node, loc, path)
+        if isinstance(node, SequenceNode):
+            return [self.walk(item, loc + (i,), None, (*path, i)) for i, item in enumerate(node.value)]
+        if style == "" and not tagged:
+            return resolve_plain(node.value)
+        return node.value  # quoted, a block scalar, or an explicit !!str
+
+    def _alias(self, loc: Loc, path: NodePath, key: Node | None) -> None:
+        mark = self.aliases.get(path)
+        if mark is None:  # not found among the events (it cannot be): at its key, or the anchor
+            self.doc.report(loc, _ALIAS, at_key=key is not None)
+            return
+        self.doc.problems.append(Problem(self.doc.file, mark.line + 1, mark.column + 1, _ALIAS))
+        self.doc.reported.add(loc)
+
+    def _mapping(self, node: MappingNode, loc: Loc, path: NodePath) -> dict[str, Any]:
+        doc = self.doc
+        out: dict[str, Any] = {}
+        first: dict[str, Node] = {}
+        for i, (key_node, value_node) in enumerate(node.value):
+            key_path = (*path, 2 * i)
+            if key_path in self.aliases:  # the anchored key's node, at the anchor's position
+                mark = self.aliases[key_path]
+                doc.problems.append(Problem(doc.file, mark.line + 1, mark.column + 1,
+                                            "aliases (*name) are not supported as keys; "
+                                            "write the key out in full"))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                doc.problems.append(_at(doc.file, key_node,
+                                        "a key must be a plain word, not a list or mapping"))
+                continue
+            name = key_node.value
+            if name == "<<" and not key_node.style:
+                doc.problems.append(_at(doc.file, key_node,
+                                        "merge keys (<<) are not supported; write the keys out in full"))
+            elif name in first:
+                doc.problems.append(_at(doc.file, key_node, f"duplicate key {name!r} (also on line "
+                                                            f"{first[name].start_mark.line + 1}); "
+                                                            "keep only one"))
+            else:
+                first[name] = key_node
+                out[name] = self.walk(value_node, loc + (name,), key_node, (*path, 2 * i + 1))
+        return out
 
 
 def _at(file: str, node: Node, message: str) -> Problem:
@@ -311,22 +308,3 @@ def _at(file: str, node: Node, message: str) -> Problem:
 def _span(node: Node) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
-def _syntax_problem(exc: YAMLError, text: str, file: str) -> Problem:
-    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        message = f"invalid YAML: {exc.problem}"
-        if exc.context and exc.context_mark is not None:
-            message += f" ({exc.context} on line {exc.context_mark.line + 1})"
-        line_text = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
-        if "\t" in line_text[: mark.column + 1]:
-            message += "; indent with spaces, not tabs"
-        return Problem(file, mark.line + 1, mark.column + 1, message)
-    position = getattr(exc, "position", None)
-    reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
-    if isinstance(position, int):
-        line = text.count("\n", 0, position) + 1
-        col = position - (text.rfind("\n", 0, position) + 1) + 1
-        return Problem(file, line, col, f"invalid YAML: {reason}")
-    return Problem(file, None, None, f"invalid YAML: {reason}")

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from statusync.console import Paint, plural
-from statusync.core.drift import Cause, DriftReport, IntegrationDrift, Status
+from statusync.core.drift import Cause, DriftReport, DriftStatus, IntegrationDrift
+from statusync.core.text import printable
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
 from statusync.render.style import headline, painter, show, write_json
 
-_LABEL = {Status.IN_SYNC: "in sync", Status.DRIFTED: "drifted", Status.INVALID: "invalid",
-          Status.NOT_FOUND: "not found"}
+_LABEL = {DriftStatus.IN_SYNC: "in sync", DriftStatus.DRIFTED: "drifted", DriftStatus.INVALID: "invalid",
+          DriftStatus.NOT_FOUND: "not found"}
 # The statuses listed one by one; in-sync integrations are only counted.
-_LISTED = (Status.DRIFTED, Status.INVALID, Status.NOT_FOUND)
+_LISTED = (DriftStatus.DRIFTED, DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 
 # What to do about each status; {reconcile} and {apply} are the commands, quoted per format.
 _HINTS = {
-    Status.DRIFTED: "Run {reconcile} to set the drifted integrations back to their files, or, "
+    DriftStatus.DRIFTED: "Run {reconcile} to set the drifted integrations back to their files, or, "
                     "to keep a live change, copy it into the file and run {apply}.",
-    Status.INVALID: "Invalid entries point at shop statuses the shop no longer has: map those "
+    DriftStatus.INVALID: "Invalid entries point at shop statuses the shop no longer has: map those "
                     "categories to statuses it still has (or null) in the files, then run {apply}.",
-    Status.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
+    DriftStatus.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
                       "the files of integrations that no longer exist.",
 }
 # When nothing at all is found, the files are rarely all wrong: the API URL is.
@@ -31,7 +33,7 @@ _NOTHING_FOUND = ("No integration was found at all: check the API URL (STATUSYNC
 def hints(report: DriftReport, quote: Callable[[str], str]) -> list[str]:
     """What to do, for each status the report has besides in sync."""
     commands = {"reconcile": quote("statusync reconcile"), "apply": quote("statusync apply")}
-    found = [d for d in report.integrations if d.status is not Status.NOT_FOUND]
+    found = [d for d in report.integrations if d.status is not DriftStatus.NOT_FOUND]
     if report.integrations and not found:
         return [_NOTHING_FOUND]
     return [_HINTS[s].format(**commands) for s in _LISTED if report.with_status(s)]
@@ -51,10 +53,10 @@ def cause_text(drift: IntegrationDrift) -> str:
 
 def note(drift: IntegrationDrift) -> str:
     """One line on what is wrong with an integration that is not in sync."""
-    if drift.status is Status.NOT_FOUND:
+    if drift.status is DriftStatus.NOT_FOUND:
         return (f"Sendcloud has no integration {drift.integration_id} for account "
-                f"'{drift.loaded.spec.account}' (HTTP 404)")
-    if drift.status is Status.INVALID:
+                f"'{printable(drift.loaded.spec.account)}' (HTTP 404)")
+    if drift.status is DriftStatus.INVALID:
         return ("the file asks for a shop status the shop no longer has; "
                 "only a change to the file can fix it")
     return cause_text(drift)
@@ -62,7 +64,7 @@ def note(drift: IntegrationDrift) -> str:
 
 def summary_line(report: DriftReport) -> str:
     s = report.summary()
-    text = ", ".join(f"{s[status.value]} {_LABEL[status]}" for status in (*_LISTED, Status.IN_SYNC))
+    text = ", ".join(f"{s[status.value]} {_LABEL[status]}" for status in (*_LISTED, DriftStatus.IN_SYNC))
     if report.failures:
         text += f", {len(report.failures)} not checked (errors)"
     return text
@@ -90,7 +92,7 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
         else:
             out.write(f"No drift. {count_of(len(report.integrations))} in sync.\n")
         return
-    listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
+    listed = [d for d in report.integrations if d.status is not DriftStatus.IN_SYNC]
     out.write(f"{_differ(len(listed), len(report.integrations))}:\n\n")
     for drift in listed:
         _text_integration(drift, out, paint)
@@ -111,8 +113,9 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> Non
             for d in drift.differences]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
-            out.write("      " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths))
-                      + f"  {row[3]}\n")
+            # The first three columns are padded; the last is not.
+            padded = "  ".join(f"{cell:<{w}}" for cell, w in zip(row[:3], widths, strict=True))
+            out.write(f"      {padded}  {row[3]}\n")
     for entry in drift.invalid:
         out.write(f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
                   "the shop no longer has\n")
@@ -130,7 +133,7 @@ def _who(drift: IntegrationDrift) -> str:
 
 def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET) -> None:
     out = MarkdownBudget(stream, budget)
-    listed = [d for d in report.integrations if d.status is not Status.IN_SYNC]
+    listed = [d for d in report.integrations if d.status is not DriftStatus.IN_SYNC]
     total = len(report.integrations)
     if listed:
         out.write(f"## statusync drift: {_differ(len(listed), total)}\n\n")
@@ -165,11 +168,11 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
             out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
                        f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid])
         out.note("integrations with invalid entries", "statusync drift")
-    missing = report.with_status(Status.NOT_FOUND)
+    missing = report.with_status(DriftStatus.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
         for drift in missing:
-            out.group([f"- {_who(drift)} {md_code(drift.file)}: {note(drift)}\n"])
+            out.group([f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"])
         out.note("integrations not found", "statusync drift")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:

@@ -3,6 +3,7 @@ pull-request comment or an issue body within what GitHub accepts."""
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from statusync.core.text import printable
@@ -12,20 +13,45 @@ from statusync.render.style import show
 # rows before that, leaving room for the lines that follow and a note of what was left out.
 MARKDOWN_BUDGET = 60_000
 
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_BACKTICKS = re.compile("`+")
+
 
 def md_text(text: str) -> str:
-    """`text` for a markdown table cell: printable, and a `|` kept from ending the cell."""
-    return printable(text).replace("|", "\\|")
+    """`text` as markdown that shows it as it is: printable, and every ASCII punctuation
+    character backslash-escaped (CommonMark allows that for all of them), so that a shop name
+    cannot emphasise, link, mention (`@team`) or end a table cell (`|`)."""
+    return "".join("\\" + c if c in _PUNCTUATION else c for c in printable(text))
 
 
-def md_code(text: str) -> str:
-    """`text` as a code span in a markdown table cell (a backtick would end the span)."""
-    return "`" + md_text(text).replace("`", "'") + "`"
+def md_code(text: str, *, table: bool = True) -> str:
+    """`text` as a code span that shows it as it is, backticks included.
+
+    CommonMark: the span is fenced by a run of backticks longer than any inside it, with a
+    space at each end when it starts or ends with a backtick (one space each side is taken
+    off again). In a table cell a `|` would end the cell even inside the span, so it is
+    escaped there (GFM reads `\\|` back as `|` inside a code span in a table).
+    """
+    shown = printable(text)
+    if table:
+        shown = shown.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    pad = " " if _stripped(shown) else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def md_cell(value: str | None) -> str:
     """A mapping value in a table cell, written as the text renderers `show` it."""
     return md_code(show(value))
+
+
+def _stripped(text: str) -> bool:
+    """Whether a code span of `text` needs a space at each end to show it as it is: when it
+    starts or ends with a backtick (which would join the fence), or when CommonMark would
+    take a space off each end (it starts and ends with one, and is not all spaces)."""
+    if text.startswith("`") or text.endswith("`"):
+        return True
+    return text.startswith(" ") and text.endswith(" ") and bool(text.strip(" "))
 
 
 class MarkdownBudget:

@@ -15,13 +15,29 @@ _NOTE = {
     Action.UPDATE: "",
     Action.RESET: "file removed: all four categories will be unmapped",
     Action.FORGET: "file removed: statusync stops managing it, nothing is sent",
+    Action.UNCERTAIN: "the last write's outcome is unknown (the run sending it was stopped): "
+                      "apply sends the file's mapping again",
 }
 
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
+    # Uncertain ones are named only when there are any: they are rare, and news when they come.
+    uncertain = f"{s['uncertain']} uncertain to settle, " if s["uncertain"] else ""
     return (f"{s['create']} to create, {s['update']} to update, {s['reset']} to reset, "
-            f"{s['forget']} to forget, {s['unchanged']} unchanged")
+            f"{s['forget']} to forget, {uncertain}{s['unchanged']} unchanged")
+
+
+def live_values(change: Change, category: str) -> list[str | None] | None:
+    """What live may hold for `category` of an uncertain change: the last applied value and the
+    value sent, or only the one sent when nothing was applied before (None: not uncertain)."""
+    if change.action is not Action.UNCERTAIN:
+        return None
+    sent = (change.sent or {}).get(category)
+    if change.before is None:
+        return [sent]
+    before = change.before.get(category)
+    return [before] if before == sent else [before, sent]
 
 
 def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None) -> None:
@@ -30,22 +46,30 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | N
         out.write(f"No changes. {plural(plan.unchanged, 'integration')} up to date.\n")
         return
     out.write("statusync will perform the following actions:\n\n")
+    label_width = max(6, *(len(c.action.value) for c in plan.changes))
     for change in plan.changes:
-        _text_change(change, out, paint)
+        _text_change(change, out, paint, label_width)
     out.write(paint(f"Plan: {summary_line(plan)}.", bold=True) + "\n")
     if breach:
         out.write(paint(f"\nWarning: {breach}.", fg="red") + "\n")
 
 
-def _text_change(change: Change, out: TextIO, paint: Paint) -> None:
+def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) -> None:
     # Padded to the longest action, so that the integration ids line up.
-    out.write(headline(change.action, f"{change.action.value:<6}", change.integration_id,
-                       change.file, change.name, paint) + "\n")
+    out.write(headline(change.action, f"{change.action.value:<{label_width}}",
+                       change.integration_id, change.file, change.name, paint) + "\n")
     if _NOTE[change.action]:
         out.write(f"      # {_NOTE[change.action]}\n")
     width = max((len(c) for c, _, _ in change.differences()), default=0)
     for category, before, after in change.differences():
-        value = show(after) if change.action is Action.CREATE else f"{show(before)} -> {show(after)}"
+        live = live_values(change, category)
+        if live is not None:
+            known = "" if change.before is not None else "unknown or "
+            value = f"{known}{' or '.join(map(show, live))} -> {show(after)}"
+        elif change.action is Action.CREATE:
+            value = show(after)
+        else:
+            value = f"{show(before)} -> {show(after)}"
         out.write(f"      {category:<{width}}  {value}\n")
     out.write("\n")
 
@@ -78,9 +102,16 @@ def _markdown_rows(change: Change) -> list[str]:
         return [lead + "| *all* | *unchanged* | *no longer managed* |\n"]
     rows = []
     for category, before, after in change.differences():
-        old = "" if change.action is Action.CREATE else md_cell(before)
+        live = live_values(change, category)
+        if live is not None:
+            known = "" if change.before is not None else "*unknown* or "
+            old = known + " or ".join(md_cell(v) for v in live)
+        else:
+            old = "" if change.action is Action.CREATE else md_cell(before)
         rows.append(lead + f"| {category} | {old} | {md_cell(after)} |\n")
         lead = "| | | "
+    if not rows:  # uncertain, though every value is the file's: it is sent again all the same
+        rows.append(lead + "| *all* | *last write unknown* | *as in the file* |\n")
     return rows
 
 

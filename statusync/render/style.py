@@ -8,14 +8,15 @@ Plan actions and drift statuses share one table so that a symbol means the same 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, NamedTuple, TextIO
+from collections.abc import Mapping
+from typing import Any, NamedTuple, TextIO
 
 import click
 
 from statusync.console import Paint
-from statusync.core.drift import Status
+from statusync.core.drift import DriftStatus
 from statusync.core.plan import Action
-from statusync.core.text import printable
+from statusync.core.text import json_safe, printable, quote
 
 
 class Mark(NamedTuple):
@@ -23,14 +24,15 @@ class Mark(NamedTuple):
     color: str
 
 
-MARKS: dict[Action | Status, Mark] = {
+MARKS: dict[Action | DriftStatus, Mark] = {
     Action.CREATE: Mark("+", "green"),
     Action.UPDATE: Mark("~", "yellow"),
     Action.RESET: Mark("!", "red"),
     Action.FORGET: Mark("-", "red"),
-    Status.DRIFTED: Mark("~", "yellow"),
-    Status.INVALID: Mark("!", "red"),
-    Status.NOT_FOUND: Mark("?", "red"),
+    Action.UNCERTAIN: Mark("?", "magenta"),  # live may or may not hold the last write
+    DriftStatus.DRIFTED: Mark("~", "yellow"),
+    DriftStatus.INVALID: Mark("!", "red"),
+    DriftStatus.NOT_FOUND: Mark("?", "red"),
     # In-sync integrations are only counted, never listed, so they need no mark.
 }
 
@@ -45,11 +47,12 @@ def painter(color: bool) -> Paint:
 
 
 def show(value: str | None) -> str:
-    """A mapping value as the YAML files and JSON documents write it: `null` or a quoted string."""
-    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+    """A mapping value as the YAML files write it: `null` or a double-quoted string, with any
+    character that is not printable escaped (`"\\u202e"`), as in the files `fmt` writes."""
+    return "null" if value is None else quote(value)
 
 
-def headline(kind: Action | Status, label: str, integration_id: int, file: str,
+def headline(kind: Action | DriftStatus, label: str, integration_id: int, file: str,
              name: str | None, paint: Paint) -> str:
     """The coloured first line of a listed integration; `label` comes padded to its column."""
     line = f"  {MARKS[kind].symbol} {label} {integration_id}  {printable(file)}"
@@ -60,5 +63,5 @@ def headline(kind: Action | Status, label: str, integration_id: int, file: str,
 
 def write_json(document: Mapping[str, Any], out: TextIO) -> None:
     """One indented document with non-ASCII kept as it is, for scripts and for people reading it."""
-    json.dump(document, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    # Names and ids keep their accents; only characters that are not printable are escaped.
+    out.write(json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")

@@ -1,20 +1,24 @@
-"""Run a plan through the API: one POST per sending change, each success recorded at once."""
+"""Run a plan through the API: one POST per sending change, its intent in the journal before it
+leaves and its answer after."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol
+from typing import Protocol
 
-from statusync.errors import NotFound, StatusyncError, StopRun
+from statusync.core.journal import Result
 from statusync.core.model import MappingDict
-from statusync.runner.bounded import run_bounded
 from statusync.core.plan import Action, Change, Plan
-from statusync.runner.recorder import StateWriter
 from statusync.core.text import printable
+from statusync.errors import ApiError, NotFound, NotSent, StatusyncError, StopRun
+from statusync.runner.bounded import RunStopped, run_bounded, sized
+from statusync.runner.recorder import Recorder
 
 
 class MappingWriter(Protocol):
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None: ...
+    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
+                       on_send: Callable[[], None] | None = None) -> None: ...
 
     def integration_exists(self, integration_id: int) -> bool: ...
 
@@ -24,6 +28,8 @@ class Outcome:
     change: Change
     error: str | None = None  # None: the API accepted it (or, for forget, nothing was needed)
     note: str | None = None   # how it went, when not the usual way
+    uncertain: bool = False   # failed, but may have been applied: the next plan says uncertain
+    not_sent: bool = False    # the run was stopped before its request left
 
     @property
     def ok(self) -> bool:
@@ -32,23 +38,31 @@ class Outcome:
     def describe(self) -> str:
         c = self.change
         what = f"{c.action.value} {c.integration_id} ({printable(c.file)})"
+        if self.not_sent:
+            return f"{what}: not sent, the run is stopping"
         if not self.ok:
-            return f"{what}: FAILED: {self.error}"
+            maybe = ("; it may have been applied all the same, so the next plan lists it as "
+                     "uncertain" if self.uncertain else "")
+            return f"{what}: FAILED: {printable(self.error or '')}{maybe}"
         return f"{what}: {self.note or _DONE[c.action]}"
 
 
 _DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "reset",
-         Action.FORGET: "forgotten"}
+         Action.FORGET: "forgotten", Action.UNCERTAIN: "settled"}
 
 
-def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWriter, *,
-               parallelism: int = 4,
+def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recorder, *,
+               parallelism: int | None = None,
                report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
-    """Apply every change; a failure is reported and the others go on."""
+    """Apply every change; a failure is reported and the others go on.
+
+    `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
+    stop raises RunStopped carrying the outcomes of everything that finished.
+    """
     outcomes: list[Outcome] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
     if forgotten:
-        state.record(forgotten)
+        recorder.record(forgotten)
         for change in forgotten:
             outcomes.append(Outcome(change))
             report(outcomes[-1])
@@ -56,22 +70,43 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], state: StateWri
 
     def send(change: Change) -> Outcome:
         assert change.after is not None
+        intent: list[int] = []  # the intent's number, once the request is about to leave
+
+        def answer(result: Result) -> None:
+            if intent:
+                recorder.answered(intent[0], result)
+
         try:
-            writers[change.account].upsert_mapping(change.integration_id, change.after)
+            writers[change.account].upsert_mapping(
+                change.integration_id, change.after,
+                on_send=lambda: intent.append(recorder.sending(change)))
+        except NotSent as exc:
+            answer("unknown" if exc.maybe_applied else "refused")
+            return Outcome(change, str(exc), uncertain=exc.maybe_applied,
+                           not_sent=not exc.maybe_applied)
         except StopRun:
+            answer("refused")
             raise  # e.g. rejected credentials: the other integrations would fail the same way
         except NotFound as exc:
             if change.action is not Action.RESET or not _gone(change, writers[change.account]):
+                answer("refused")
                 return Outcome(change, str(exc))
             # Nothing is left to unmap: the reset is done, and the integration leaves the state.
-            state.record([change])
+            answer("ok")
             return Outcome(change, note="not found in Sendcloud, nothing to unmap; forgotten")
         except StatusyncError as exc:
-            return Outcome(change, str(exc))
-        state.record([change])
+            maybe = isinstance(exc, ApiError) and exc.maybe_applied
+            answer("unknown" if maybe else "refused")
+            return Outcome(change, str(exc), uncertain=maybe)
+        answer("ok")
         return Outcome(change)
 
-    outcomes += run_bounded(sending, send, parallelism, report)
+    workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})],
+                    "POST")
+    try:
+        outcomes += run_bounded(sending, send, workers, report)
+    except RunStopped as stopped:
+        raise RunStopped(outcomes + stopped.results) from None
     return outcomes
 
 

@@ -3,13 +3,14 @@ its file (the comparison itself is statusync.core.drift's)."""
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Protocol, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
-from statusync.core.drift import CheckFailure, Checked, DriftReport, IntegrationDrift, compare
+from statusync.core.drift import Checked, CheckFailure, DriftReport, IntegrationDrift, compare
 from statusync.core.model import LoadedSpec
 from statusync.core.state import State
 from statusync.errors import NotFound, StatusyncError, StopRun
-from statusync.runner.bounded import run_bounded
+from statusync.runner.bounded import run_bounded, sized
 from statusync.sendcloud.models import LiveMapping
 
 
@@ -18,11 +19,12 @@ class MappingReader(Protocol):
 
 
 def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
-                *, parallelism: int = 4,
+                *, parallelism: int | None = None,
                 report: Callable[[Checked], None] = lambda _: None) -> DriftReport:
     """Read every spec's live mapping (its account's reader paces itself) and compare them.
 
     A failure to read one integration is recorded and the others are still checked.
+    `parallelism` caps the requests under way (None: as many as the paces need).
     """
 
     def check(loaded: LoadedSpec) -> Checked:
@@ -39,7 +41,9 @@ def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str,
             return CheckFailure(loaded, str(exc))
         return compare(loaded, last_applied, live)
 
-    results = run_bounded(specs, check, parallelism, report)
+    accounts = sorted({s.spec.account for s in specs})
+    results = run_bounded(specs, check, sized(parallelism, [readers[a] for a in accounts], "GET"),
+                          report)
     order = {s.spec.integration_id: n for n, s in enumerate(specs)}
 
     def by_file(result: Checked) -> int:

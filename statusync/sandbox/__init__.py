@@ -3,7 +3,8 @@ end-to-end tests, over real HTTP on loopback.
 
     server.py    SandboxServer: the stdlib threaded HTTP server, in the background or foreground
     api.py       SandboxApi: routing, auth, rate limits and answers as the real API gives them
-    admin.py     the /_sandbox/ control panel: request log, injected faults, hand edits
+    oauth.py     TokenEndpoint: POST /oauth2/token/, the OAuth2 client credentials grant
+    admin.py     the /_sandbox/ control panel: request log, injected faults, hand edits, tokens
     payloads.py  request bodies as the spec defines them, and RequestRejected (JSON:API errors)
     faults.py    FaultRule: make matching requests fail or drop, to test a client's retries
     store.py     SandboxStore: StoredIntegration and StoredStatus values, the request log
@@ -19,11 +20,19 @@ Its names are its own (RequestRejected, StoredIntegration) so they never pass fo
 from statusync.sandbox.api import SandboxOptions
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.seed import (
-    DEMO_CREDENTIALS, IntegrationSeed, demo_credentials, load_seed_file, seed_from_specs,
+    DEMO_CREDENTIALS,
+    IntegrationSeed,
+    demo_credentials,
+    load_seed_file,
+    seed_from_specs,
 )
 from statusync.sandbox.server import DEFAULT_PORT, SandboxServer, serve
 from statusync.sandbox.store import (
-    PRESTASHOP_V2, LoggedRequest, SandboxStore, StoredIntegration, StoredStatus,
+    PRESTASHOP_V2,
+    LoggedRequest,
+    SandboxStore,
+    StoredIntegration,
+    StoredStatus,
 )
 
 __all__ = [

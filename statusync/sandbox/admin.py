@@ -10,13 +10,15 @@
     DELETE /_sandbox/integrations/{id}                            delete it (a disconnected shop)
     PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
     DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
+    GET    /_sandbox/tokens                                       how many OAuth2 tokens were issued
+    DELETE /_sandbox/tokens                                       expire every token issued so far
 """
 
 from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Callable
+from collections.abc import Callable
 
 from pydantic import ConfigDict, RootModel
 
@@ -60,6 +62,8 @@ class SandboxAdmin:
                       "DELETE": self._clear_faults}
         elif rest == "/integrations":
             routes = {"POST": self._add_integration}
+        elif rest == "/tokens":
+            routes = {"GET": self._count_tokens, "DELETE": self._expire_tokens}
         elif match := re.fullmatch(r"/integrations/([0-9]{1,18})(/mapping|/statuses/[^/]+)?", rest):
             routes = self._integration_routes(int(match[1]), match[2] or "")
         else:
@@ -96,6 +100,13 @@ class SandboxAdmin:
 
     def _clear_faults(self, body: bytes) -> Reply:
         self.store.clear_faults()
+        return _NO_CONTENT
+
+    def _count_tokens(self, body: bytes) -> Reply:
+        return json_reply(200, {"issued": self.store.tokens_issued()})
+
+    def _expire_tokens(self, body: bytes) -> Reply:
+        self.store.expire_tokens()
         return _NO_CONTENT
 
     def _add_integration(self, body: bytes) -> Reply:

@@ -10,12 +10,19 @@ import math
 import re
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import (
-    LANGUAGES, MappingUpsert, RequestRejected, StatusesUpsert, error_object, not_found, parse_body,
+    LANGUAGES,
+    MappingUpsert,
+    RequestRejected,
+    StatusesUpsert,
+    error_object,
+    not_found,
+    parse_body,
     rejection,
 )
 from statusync.sandbox.store import PRESTASHOP_V2, LoggedRequest, SandboxStore, StoredIntegration
@@ -32,6 +39,8 @@ class SandboxOptions:
     post_per_minute: int | None = None  # POST/PUT/PATCH/DELETE limit; None: unlimited
     get_per_minute: int | None = None
     faults: tuple[FaultRule, ...] = ()  # rules active from the start
+    token_lifetime: int = 3600  # seconds an OAuth2 access token lasts (expires_in), as Sendcloud's
+    oauth2_only: bool = False  # refuse Basic auth, as an integration set to "Use OAuth2" does
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ def error_reply(rejected: RequestRejected) -> Reply:
 
 # The challenge an HTTP 401 carries, naming the scheme the API expects.
 _CHALLENGE = (("WWW-Authenticate", 'Basic realm="api"'),)
+_BEARER_CHALLENGE = (("WWW-Authenticate", 'Bearer realm="api", error="invalid_token"'),)
 _ID_TITLE = "integration ID"
 
 
@@ -62,29 +72,38 @@ class SandboxApi:
         self.store = store
         self._credentials = credentials
         self._latency = options.latency
+        self._oauth2_only = options.oauth2_only
+        self._clock = clock
         self._sleep = sleep
         self._get_bucket = _bucket_or_unlimited(options.get_per_minute, clock)
         self._post_bucket = _bucket_or_unlimited(options.post_per_minute, clock)
 
-    def handle(self, method: str, target: str, authorization: str | None, body: bytes
-               ) -> Reply | None:
+    def handle(self, method: str, target: str, authorization: str | None, body: bytes, *,
+               partner_id: str | None = None) -> Reply | None:
         """The reply to one request, or None to drop the connection without one (a fault)."""
-        if self._latency > 0:
-            self._sleep(self._latency)
         parts = urllib.parse.urlsplit(target)
         endpoint = parts.path[len(API_PREFIX):].rstrip("/") or "/"
         query: Query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         integration_id = _integration_id_of(endpoint, query, body)
+        return self.serve(method, parts.path, endpoint, integration_id, partner_id,
+                          lambda: self._dispatch(method, endpoint, query, authorization, body))
+
+    def serve(self, method: str, path: str, endpoint: str, integration_id: int | None,
+              partner_id: str | None, answer: Callable[[], Reply]) -> Reply | None:
+        """`answer()` as the sandbox serves every request (the token endpoint's too): after the
+        latency, unless a fault rule takes the request, and logged."""
+        if self._latency > 0:
+            self._sleep(self._latency)
         fault = self.store.take_fault(method, endpoint, integration_id)
         if fault is not None:
             reply = None if fault.drop else error_reply(fault.error())
         else:
             try:
-                reply = self._dispatch(method, endpoint, query, authorization, body)
+                reply = answer()
             except RequestRejected as exc:
                 reply = error_reply(exc)
-        self.store.log_request(LoggedRequest(method, parts.path, integration_id,
-                                             None if reply is None else reply.status))
+        self.store.log_request(LoggedRequest(method, path, integration_id,
+                                             None if reply is None else reply.status, partner_id))
         return reply
 
     def _dispatch(self, method: str, endpoint: str, query: Query, authorization: str | None,
@@ -106,24 +125,28 @@ class SandboxApi:
         if endpoint not in routes:
             raise not_found("Not found.")
         if method not in routes[endpoint]:
-            raise rejection(405, "invalid", f'Method "{method}" not allowed.')
+            # RFC 9110: a 405 names the methods the endpoint does take.
+            raise rejection(405, "invalid", f'Method "{method}" not allowed.',
+                            headers=(("Allow", ", ".join(sorted(routes[endpoint]))),))
         return routes[endpoint][method]
 
     def _authenticate(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            if not self.store.token_valid(token.strip(), self._clock()):
+                raise rejection(401, "authentication_failed",
+                                "The access token is invalid or has expired.", "Invalid token",
+                                headers=_BEARER_CHALLENGE)
+            return
         if scheme.lower() != "basic" or not token.strip():
             raise rejection(401, "authentication_failed",
                             "Authentication credentials were not provided.", "No credentials",
                             headers=_CHALLENGE)
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode()
-            public, colon, secret = decoded.partition(":")
-        except ValueError:  # bad base64 or not UTF-8: as wrong as a wrong key
-            public, colon, secret = "", "", ""
-        # Compare both keys in constant time, and never echo what was sent.
-        right = (hmac.compare_digest(public.encode(), self._credentials.public_key.encode())
-                 & hmac.compare_digest(secret.encode(), self._credentials.secret_key.encode()))
-        if not (colon and right):
+        if self._oauth2_only:
+            raise rejection(401, "authentication_failed",
+                            "This integration accepts OAuth2 access tokens only (Bearer).",
+                            "OAuth2 required", headers=_BEARER_CHALLENGE)
+        if not basic_matches(token, self._credentials):
             raise rejection(401, "authentication_failed",
                             "The username or password provided is incorrect. Please make a "
                             "request with the valid credentials.", "Invalid username/password.",
@@ -196,6 +219,20 @@ class SandboxApi:
                             "order statuses are only supported for PrestaShop V2 integrations",
                             "Unsupported integration")
         return integration
+
+
+def basic_matches(token: str, credentials: Credentials) -> bool:
+    """Whether the base64 `token` of an HTTP Basic header is `credentials` (as a key pair or as
+    OAuth2 client credentials)."""
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode()
+        public, colon, secret = decoded.partition(":")
+    except ValueError:  # bad base64 or not UTF-8: as wrong as a wrong key
+        public, colon, secret = "", "", ""
+    # Compare both keys in constant time, and never echo what was sent.
+    right = (hmac.compare_digest(public.encode(), credentials.public_key.encode())
+             & hmac.compare_digest(secret.encode(), credentials.secret_key.encode()))
+    return bool(colon) and right
 
 
 def _bucket_or_unlimited(per_minute: int | None, clock: Clock) -> TokenBucket | None:

@@ -114,6 +114,14 @@ class StatusIn(BaseModel):
     external_id: str
     translations: Annotated[list[Translation], Field(min_length=1, max_length=7)]
 
+    @field_validator("translations")
+    @classmethod
+    def _unique_translations(cls, translations: list[Translation]) -> list[Translation]:
+        # The spec's `uniqueItems`: the same translation twice is refused.
+        if len({(t.status, t.language) for t in translations}) < len(translations):
+            raise ValueError("the same translation appears twice")
+        return translations
+
 
 class StatusesUpsert(BaseModel):
     """`post-shop-order-statuses`: the complete list of a shop's statuses."""

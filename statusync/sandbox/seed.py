@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Iterable, Mapping, TypeVar
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -36,7 +37,11 @@ from statusync.core.model import CATEGORIES, ExternalId, IntegrationSpec
 from statusync.errors import StatusyncError
 from statusync.sandbox.payloads import location
 from statusync.sandbox.store import (
-    PRESTASHOP_V2, SandboxStore, StoredIntegration, StoredStatus, utc_timestamp,
+    PRESTASHOP_V2,
+    SandboxStore,
+    StoredIntegration,
+    StoredStatus,
+    utc_timestamp,
 )
 from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 

@@ -3,6 +3,7 @@ the foreground."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import sys
@@ -14,13 +15,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 
+from statusync.core.text import plural
 from statusync.errors import StatusyncError
 from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
 from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
+from statusync.sandbox.oauth import TOKEN_PATH, TokenEndpoint
 from statusync.sandbox.payloads import not_found, rejection
 from statusync.sandbox.seed import DEMO_CREDENTIALS
 from statusync.sandbox.store import SandboxStore
-from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
+from statusync.sendcloud.credentials import (
+    PARTNER_HEADER,
+    PUBLIC_KEY_ENV,
+    SECRET_KEY_ENV,
+    Credentials,
+)
 from statusync.sendcloud.ratelimit import Clock, Sleep
 from statusync.sendcloud.urls import API_URL_ENV, is_loopback
 
@@ -34,9 +42,10 @@ class _HttpServer(ThreadingHTTPServer):
     # waits a second to retry its SYN.
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin) -> None:
+    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin,
+                 tokens: TokenEndpoint) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.api, self.admin = api, admin
+        self.api, self.admin, self.tokens = api, admin, tokens
         # Open connections, so that stop() can end idle keep-alive ones and wait for their threads
         # instead of leaving them to serve a stopped sandbox or to die midway at interpreter exit.
         self._connections: set[socket.socket] = set()
@@ -64,10 +73,8 @@ class _HttpServer(ThreadingHTTPServer):
         """Hang up on every client, then give their threads up to `wait` seconds to finish."""
         with self._all_closed:
             for connection in self._connections:
-                try:
+                with contextlib.suppress(OSError):  # already gone
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already gone
             self._all_closed.wait_for(lambda: not self._connections, wait)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -90,6 +97,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) reaches the API too, which answers 405 with the
+        # methods the endpoint takes, as the real API does; http.server would answer 501 with
+        # an HTML page.
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
+
     def _serve(self) -> None:
         body = self._read_body()
         if body is None:
@@ -101,7 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if _is_under(path, API_PREFIX):
                 reply = self.server.api.handle(self.command, self.path,
-                                               self.headers.get("Authorization"), body)
+                                               self.headers.get("Authorization"), body,
+                                               partner_id=self.headers.get(PARTNER_HEADER))
+            elif _is_under(path, TOKEN_PATH):
+                reply = self.server.tokens.handle(self.command, path,
+                                                  self.headers.get("Authorization"),
+                                                  self.headers.get("Content-Type"), body)
             elif _is_under(path, ADMIN_PREFIX):
                 reply = self.server.admin.handle(self.command, self.path, body)
             else:
@@ -151,11 +171,15 @@ def _is_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+# The default options: frozen, so one shared instance is safe.
+_DEFAULT_OPTIONS = SandboxOptions()
+
+
 class SandboxServer:
     """The fake API on `host`:`port` (0: any free port), bound as soon as it is made."""
 
     def __init__(self, store: SandboxStore, credentials: Credentials,
-                 options: SandboxOptions = SandboxOptions(), host: str = "127.0.0.1",
+                 options: SandboxOptions = _DEFAULT_OPTIONS, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, *, clock: Clock = time.monotonic,
                  sleep: Sleep = time.sleep) -> None:
         if not is_loopback(host):
@@ -163,8 +187,9 @@ class SandboxServer:
                                  f"localhost), not on {host!r}: it is a local tool")
         self.store = store
         api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep)
+        tokens = TokenEndpoint(api, store, credentials, options.token_lifetime, clock)
         try:
-            self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store))
+            self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store), tokens)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
             raise StatusyncError(f"cannot serve on {host}:{port}: "
                                  f"{getattr(exc, 'strerror', None) or exc}") from None
@@ -183,6 +208,11 @@ class SandboxServer:
     def url(self) -> str:
         """The API base URL to give statusync (STATUSYNC_API_URL)."""
         return self.base_url + API_PREFIX
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth2 token endpoint (an account's token_url in statusync.yaml)."""
+        return self.base_url + TOKEN_PATH + "/"
 
     @property
     def admin_url(self) -> str:
@@ -238,7 +268,7 @@ def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
 def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> None:
     count = len(server.store.integrations())
     lines = [f"statusync sandbox: a fake Sendcloud API at {server.url} "
-             f"({count} integration{'' if count == 1 else 's'})"]
+             f"({plural(count, 'integration')})"]
     if credentials == DEMO_CREDENTIALS:
         # The demo pair is not a secret; a real key pair is never printed.
         lines += ["Demo key pair (set it for statusync):",
@@ -248,6 +278,7 @@ def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> Non
         lines.append(f"Accepting the key pair from {PUBLIC_KEY_ENV} / {SECRET_KEY_ENV} "
                      "(not shown).")
     lines += ["Point statusync at it:", f"  export {API_URL_ENV}={server.url}",
+              f"OAuth2: the same pair as client id and secret, token_url: {server.token_url}",
               f"Request log and test controls: {server.admin_url}/requests",
               "Press Ctrl-C to stop."]
     out.write("\n".join(lines) + "\n")

@@ -1,4 +1,5 @@
-"""The sandbox's data: integrations with their shop statuses and mappings, the request log, faults.
+"""The sandbox's data: integrations with their shop statuses and mappings, the OAuth2 tokens it
+issued, the request log, faults.
 
 Values are immutable and replaced whole under one lock, so a reader never sees a half-made change
 and the HTTP server can answer requests from many threads at once.
@@ -7,10 +8,11 @@ and the HTTP server can answer requests from many threads at once.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Iterable, Mapping
 
 from statusync.core.model import CATEGORIES, MappingDict
 from statusync.sandbox.faults import FaultList, FaultRule
@@ -72,7 +74,7 @@ class StoredIntegration:
         return external_id is None or (status is not None and status.deleted_at is None)
 
     def mapping_dict(self) -> MappingDict:
-        return dict(zip(CATEGORIES, self.mapping))
+        return dict(zip(CATEGORIES, self.mapping, strict=True))
 
     def api_json(self) -> JsonObject:
         """The spec's `integration-response-model`."""
@@ -87,7 +89,7 @@ class StoredIntegration:
         """The `data` of the spec's `get-custom-status-mapping`."""
         return {"integration_id": self.id,
                 "mapping": [{"status_category": c, "external_id": e, "is_valid": self.is_valid(e)}
-                            for c, e in zip(CATEGORIES, self.mapping)]}
+                            for c, e in zip(CATEGORIES, self.mapping, strict=True)]}
 
     def statuses_json(self, show_deleted: bool, language: str | None) -> list[JsonObject]:
         return [s.api_json(language) for s in self.statuses if show_deleted or s.deleted_at is None]
@@ -104,6 +106,7 @@ class LoggedRequest:
     path: str
     integration_id: int | None
     status: int | None  # None: the connection was dropped without a response
+    partner_id: str | None = None  # the Sendcloud-Partner-Id header, when the request had one
 
     def as_json(self) -> JsonObject:
         return dataclasses.asdict(self)
@@ -117,6 +120,8 @@ class SandboxStore:
         self._integrations: dict[int, StoredIntegration] = {}
         self._log: list[LoggedRequest] = []
         self._faults = FaultList()
+        self._tokens: dict[str, float] = {}  # access token -> when it expires, on the API's clock
+        self._tokens_issued = 0
         for integration in integrations:
             self.add_integration(integration)
 
@@ -192,6 +197,29 @@ class SandboxStore:
             deleted = dataclasses.replace(status, deleted_at=utc_timestamp())
             return self._replace(current, statuses=tuple(deleted if s is status else s
                                                      for s in current.statuses))
+
+    # OAuth2 access tokens -------------------------------------------------------------------------
+
+    def issue_token(self, lifetime: float, now: float) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = now + lifetime
+            self._tokens_issued += 1
+        return token
+
+    def token_valid(self, token: str, now: float) -> bool:
+        with self._lock:
+            expires = self._tokens.get(token)
+        return expires is not None and now < expires
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far invalid, as if its hour were over (tests of renewal)."""
+        with self._lock:
+            self._tokens.clear()
+
+    def tokens_issued(self) -> int:
+        with self._lock:
+            return self._tokens_issued
 
     # Request log and faults ---------------------------------------------------------------------
 

@@ -4,8 +4,13 @@
     models.py       the API's answers as lenient pydantic models (LiveMapping, ShopStatus, ...)
     retry.py        when and how long to wait before sending a failed request again (pure)
     ratelimit.py    TokenBucket and the burst rule, shared with the sandbox
+    pacing.py       Pace: a 429 slows every worker of the account (AIMD), workers sized to the
+                    rate; STOP and the waits it cuts short
     urls.py         which base URLs may be used (https, or http on loopback)
-    credentials.py  the key pair and the environment variables that hold it by default
+    auth.py         how requests authenticate: the key pair (Basic) or OAuth2 client credentials
+                    (Bearer tokens fetched, shared and renewed), and the secrets to redact
+    credentials.py  the key pair, the OAuth2 client credentials, and the environment variables
+                    that hold them by default
 
 May import: httpx, pydantic, statusync.errors and statusync.core.model. Never the settings or
 YAML layer (statusync.files), click, ruamel or the disk: the caller (the workspace) reads those

@@ -4,27 +4,38 @@ ever handles an httpx type."""
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random as _random
+import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from statusync import __version__
 from statusync.core.model import CATEGORIES, MappingDict
-from statusync.errors import ApiError, CredentialsRejected, IntegrationNotFound, StatusyncError
-from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
+from statusync.core.text import plural, printable
+from statusync.errors import (
+    ApiError,
+    CredentialsRejected,
+    IntegrationNotFound,
+    NotSent,
+    StatusyncError,
+)
+from statusync.sendcloud.auth import ApiAuth, KeyPairAuth
+from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 from statusync.sendcloud.models import Envelope, Integration, LiveMapping, ShopStatus
+from statusync.sendcloud.pacing import STOP, Pace, interruptible
 from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_AFTER,
     MAX_RATE_LIMITED_WAITS,
+    MAYBE_ARRIVED,
     TRANSIENT_ERRORS,
     backoff_delay,
     describe_transport_error,
@@ -43,7 +54,6 @@ MAPPING_PATH = "/shop-order-statuses/mapping"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = f"statusync/{__version__} (+python-httpx/{httpx.__version__})"
 EXCERPT_CHARS = 200
-MIN_REDACTED = 8
 
 _LIVE_MAPPING = TypeAdapter(Envelope[LiveMapping])
 _SHOP_STATUSES = TypeAdapter(Envelope[list[ShopStatus]])
@@ -53,34 +63,47 @@ _INTEGRATIONS = TypeAdapter(Envelope[list[Integration]])
 
 class SendcloudClient:
     """One account's connection to the API; safe to share between threads (it holds no per-call
-    state)."""
+    state).
 
-    def __init__(self, base_url: str, credentials: Credentials, *,
-                 post_limiter: TokenBucket, get_limiter: TokenBucket,
+    Each kind of request has its Pace (a TokenBucket given is wrapped in one), shared by every
+    thread that uses the client: a 429 slows them all. Every wait ends at once when `stop` is
+    set, and no request leaves after it (NotSent).
+    """
+
+    def __init__(self, base_url: str, credentials: Credentials | ApiAuth, *,
+                 post_limiter: TokenBucket | Pace, get_limiter: TokenBucket | Pace,
                  transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time,
                  random: Callable[[], float] = _random.random,
                  max_attempts: int = DEFAULT_MAX_ATTEMPTS,
                  timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 key_source: str = f"{PUBLIC_KEY_ENV} / {SECRET_KEY_ENV}") -> None:
+                 key_source: str = f"{PUBLIC_KEY_ENV} / {SECRET_KEY_ENV}",
+                 partner_id: str | None = None,
+                 stop: threading.Event = STOP) -> None:
         if (problem := api_url_problem(base_url)) is not None:
             raise StatusyncError(problem)
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url
-        self._post_limiter = post_limiter
-        self._get_limiter = get_limiter
-        self._sleep = sleep
+        self._paces = {
+            "POST": _pace(post_limiter, stop, "POST requests"),
+            "GET": _pace(get_limiter, stop, "GET requests"),
+        }
+        self._stop = stop
+        self._sleep = interruptible(sleep, stop)  # backoff and 5xx Retry-After waits
         self._clock = clock
         self._random = random
         self._max_attempts = max_attempts
         self._key_source = key_source  # where the keys came from, named when they are rejected
-        self._secrets = _secret_spellings(credentials)
+        self._auth = credentials if isinstance(credentials, ApiAuth) else KeyPairAuth(credentials)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if partner_id is not None:
+            headers[PARTNER_HEADER] = partner_id
         self._http = httpx.Client(
             base_url=base_url,
-            auth=httpx.BasicAuth(credentials.public_key, credentials.secret_key),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            auth=self._auth,
+            headers=headers,
             timeout=timeout,
             transport=transport,
         )
@@ -100,13 +123,22 @@ class SendcloudClient:
 
     # -- typed calls -------------------------------------------------------------------------
 
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None:
-        """Set all four categories of one integration (the API only accepts all four at once)."""
+    def pace(self, method: str) -> Pace:
+        """The pace of the account's GET (safe) or other (unsafe) requests."""
+        return self._paces["GET" if method == "GET" else "POST"]
+
+    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
+                       on_send: Callable[[], None] | None = None) -> None:
+        """Set all four categories of one integration (the API only accepts all four at once).
+
+        `on_send` runs right before the request first leaves, once its turn under the rate limit
+        has come (the runner makes the write's intent durable there).
+        """
         body = {
             "integration_id": integration_id,
             "mapping": [{"status_category": c, "external_id": mapping[c]} for c in CATEGORIES],
         }
-        self._request("POST", MAPPING_PATH, integration_id, body=body)
+        self._request("POST", MAPPING_PATH, integration_id, body=body, on_send=on_send)
 
     def get_mapping(self, integration_id: int) -> LiveMapping:
         return self._get_data(MAPPING_PATH, integration_id, _LIVE_MAPPING,
@@ -149,82 +181,139 @@ class SendcloudClient:
     # -- one request, paced and retried ------------------------------------------------------
 
     def _request(self, method: str, path: str, integration_id: int | None, *,
-                 params: dict[str, str | int] | None = None, body: Any = None) -> httpx.Response:
-        """Send until the API answers 2xx, a retry budget runs out, or an error is final."""
-        limiter = self._get_limiter if method == "GET" else self._post_limiter
+                 params: dict[str, str | int] | None = None, body: Any = None,
+                 on_send: Callable[[], None] | None = None) -> httpx.Response:
+        """Send until the API answers 2xx, a retry budget runs out, or an error is final.
+
+        Errors say whether an attempt may have reached the API all the same (`maybe_applied`):
+        a write's outcome is then unknown rather than failed. Once the run is asked to stop, no
+        attempt leaves any more: NotSent.
+        """
+        pace = self.pace(method)
         label = _request_label(method, path, integration_id)
         attempts = 0  # answered by 5xx or lost on the wire; 429s are counted apart
         throttled = 0
+        reached = False  # an attempt may have reached the API without a 2xx coming back
         while True:
-            # Every request sent counts against the account's limit, retries included.
-            limiter.acquire()
+            try:
+                # Every request sent counts against the account's limit, retries included.
+                sent_at = pace.acquire()
+                if self._stop.is_set():
+                    raise NotSent()
+            except NotSent:
+                raise NotSent(f"{label}: not sent: the run is stopping",
+                              maybe_applied=reached) from None
+            if on_send is not None:
+                on_send()
+                on_send = None
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.HTTPError as exc:
                 attempts += 1
+                # A failed OAuth2 token request never carried the API request with it.
+                reached = reached or (isinstance(exc, MAYBE_ARRIVED) and not self._token_failed(exc))
                 if not isinstance(exc, TRANSIENT_ERRORS) or attempts >= self._max_attempts:
-                    raise self._transport_error(label, exc, attempts) from None
-                self._back_off(label, attempts, describe_transport_error(exc))
+                    raise self._transport_error(label, exc, attempts, reached) from None
+                self._back_off(label, attempts, describe_transport_error(exc), reached)
                 continue
+            pace.observe(pace.bucket.clock() - sent_at)
             if response.is_success:
                 return response
             if response.status_code == 429:
                 if throttled >= MAX_RATE_LIMITED_WAITS:
                     raise self._http_error(label, response,
-                                           f"still rate limited after {throttled} waits")
+                                           f"still rate limited after {throttled} waits", reached)
                 throttled += 1
-                asked = self._asked_wait(response)
-                wait = DEFAULT_RETRY_AFTER if asked is None else asked
-                log.info("%s: rate limited (HTTP 429), waiting %.1f s (%d of %d)",
-                         label, wait, throttled, MAX_RATE_LIMITED_WAITS)
-                self._sleep(wait)
+                self._throttled(label, pace, response, sent_at)
                 continue
             if response.is_server_error:
                 attempts += 1
+                # A 503 is the API (or its gateway) refusing to start; any other 5xx may come
+                # from a request that was carried out before something failed.
+                reached = reached or (response.status_code != 503
+                                      and not self._auth.is_own_request(response.request))
                 if attempts >= self._max_attempts:
-                    raise self._http_error(label, response, f"after {attempts} attempts")
+                    raise self._http_error(label, response, f"after {attempts} attempts", reached)
                 # A server that says when it will be back knows better than our backoff.
-                self._back_off(label, attempts, f"HTTP {response.status_code}",
+                self._back_off(label, attempts, f"HTTP {response.status_code}", reached,
                                self._asked_wait(response))
                 continue
-            raise self._http_error(label, response)
+            raise self._http_error(label, response, maybe_applied=reached)
 
-    def _back_off(self, label: str, attempts: int, reason: str, wait: float | None = None) -> None:
+    def _throttled(self, label: str, pace: Pace, response: httpx.Response, sent_at: float) -> None:
+        """A 429: the whole account pauses for the Retry-After and slows down (pacing.Pace)."""
+        asked = self._asked_wait(response)
+        wait = DEFAULT_RETRY_AFTER if asked is None else asked
+        before = pace.per_minute()
+        if pace.throttled(wait, sent_at):
+            # WARNING: a run that waits on the limit must not look hung.
+            log.warning("%s: rate limited (HTTP 429): all %s of this account wait %.1f s, then "
+                        "go on at %.1f/min (was %.1f/min) and speed up again gradually",
+                        label, pace.what, wait, pace.per_minute(), before)
+        else:
+            log.info("%s: rate limited (HTTP 429), waiting %.1f s with the others", label, wait)
+
+    def _back_off(self, label: str, attempts: int, reason: str, reached: bool,
+                  wait: float | None = None) -> None:
         if wait is None:
             wait = backoff_delay(attempts, self._random())
         log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)",
                     label, reason, wait, attempts + 1, self._max_attempts)
-        self._sleep(wait)
+        try:
+            self._sleep(wait)
+        except NotSent:
+            raise NotSent(f"{label}: {reason}; not sent again: the run is stopping",
+                          maybe_applied=reached) from None
 
     def _asked_wait(self, response: httpx.Response) -> float | None:
         return retry_after_seconds(response.headers.get("Retry-After"), self._clock())
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _http_error(self, label: str, response: httpx.Response, note: str = "") -> ApiError:
+    def _http_error(self, label: str, response: httpx.Response, note: str = "",
+                    maybe_applied: bool = False) -> ApiError:
+        label = self._via(label, response.request)
         status = response.status_code
         detail = self._redact(_error_detail(response))
         if status == 401:
             # Never name the keys themselves: only where they come from.
             return CredentialsRejected(
                 f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
-                f"public and secret key in {self._key_source}",
+                f"{self._auth.what} in {self._key_source}",
                 status=status, detail=detail)
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
         error_class = IntegrationNotFound if status == 404 else ApiError
-        return error_class(text, status=status, detail=detail)
+        return error_class(text, status=status, detail=detail, maybe_applied=maybe_applied)
 
-    def _transport_error(self, label: str, exc: httpx.HTTPError, attempts: int) -> ApiError:
+    def _transport_error(self, label: str, exc: httpx.HTTPError, attempts: int,
+                         maybe_applied: bool) -> ApiError:
+        if self._token_failed(exc):
+            label = self._via(label, exc.request)
         what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
-        detail = self._redact(f"{what} after {attempts} attempt{'s' if attempts != 1 else ''}"
+        detail = self._redact(f"{what} after {plural(attempts, 'attempt')}"
                               f" ({type(exc).__name__}: {exc})")
-        return ApiError(f"{label}: {detail}", status=None, detail=detail)
+        return ApiError(f"{label}: {detail}", status=None, detail=detail,
+                        maybe_applied=maybe_applied)
 
     def _redact(self, text: str) -> str:
         # A proxy or debug server may echo the request, Authorization header included.
-        for secret in self._secrets:
+        for secret in self._auth.secrets():
             text = text.replace(secret, "***")
         return text
+
+    def _token_failed(self, exc: httpx.HTTPError) -> bool:
+        """Whether `exc` befell the auth flow's token request rather than the API request."""
+        try:
+            return self._auth.is_own_request(exc.request)
+        except RuntimeError:  # httpx attached no request: it was the client's
+            return False
+
+    def _via(self, label: str, request: httpx.Request) -> str:
+        """`label`, naming the token request when it was the auth flow's that failed: else a
+        token endpoint's failure would pass for the API's."""
+        if self._auth.is_own_request(request):
+            return f"{label}: OAuth2 token request to {request.url}"
+        return label
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -237,13 +326,15 @@ def _error_detail(response: httpx.Response) -> str:
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, dict):  # the spec allows a single error object too
         errors = [errors]
+    # The API's own words, escaped where they enter a message (a newline or an escape
+    # sequence in a detail must not reach a terminal or a log as itself).
     if isinstance(errors, list) and errors:
-        return "; ".join(_error_object_text(e) for e in errors)
+        return printable("; ".join(_error_object_text(e) for e in errors))
     text = " ".join(response.text.split())
     if not text or "html" in response.headers.get("Content-Type", ""):
         # An HTML error page from a proxy says nothing its status line does not.
         return response.reason_phrase or "no details"
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…"
+    return printable(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
 
 
 def _error_object_text(error: object) -> str:
@@ -258,17 +349,11 @@ def _error_object_text(error: object) -> str:
     return f"{where}: {message}" if where else str(message)
 
 
+def _pace(limiter: TokenBucket | Pace, stop: threading.Event, what: str) -> Pace:
+    return limiter if isinstance(limiter, Pace) else Pace(limiter, stop=stop, what=what)
+
+
 def _request_label(method: str, path: str, integration_id: int | None) -> str:
     about = f" (integration {integration_id})" if integration_id is not None else ""
     return f"{method} {path}{about}"
 
-
-def _secret_spellings(credentials: Credentials) -> tuple[str, ...]:
-    """Every form in which the keys could come back to us: as given, and as the Basic auth token."""
-    pair = f"{credentials.public_key}:{credentials.secret_key}".encode()
-    token = base64.b64encode(pair).decode("ascii")
-    # Longest first, so a key inside the token does not leave a partial token behind. A value
-    # too short to be a real key (Sendcloud's are 32 characters and more) would only garble
-    # ordinary words of the message.
-    spellings = (token, credentials.secret_key, credentials.public_key)
-    return tuple(sorted({s for s in spellings if len(s) >= MIN_REDACTED}, key=len, reverse=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import math
-from datetime import timezone
+from datetime import UTC
 
 import httpx
 
@@ -25,6 +25,16 @@ DEFAULT_MAX_ATTEMPTS = 4
 TRANSIENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+# Transport failures after which the request may have reached the API all the same: it was
+# sent, and then the answer timed out or the connection dropped. (A failure to connect, or to
+# finish sending the body, leaves nothing the API could carry out.)
+MAYBE_ARRIVED: tuple[type[httpx.TransportError], ...] = (
+    httpx.ReadTimeout,
+    httpx.ReadError,
     httpx.RemoteProtocolError,
 )
 
@@ -57,7 +67,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:  # "-0000" means UTC without saying so
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
     if math.isnan(seconds):
         return None

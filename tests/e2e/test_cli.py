@@ -1,8 +1,8 @@
 """The contract's offline rules, through the command line: validate, plan, fmt, schema, apply refusals."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import jsonschema
 import pytest
@@ -29,7 +29,8 @@ def test_validate_reports_every_error_of_every_file_in_one_run(project: Project,
     result = cli("validate")
     assert result.code == 1 and result.out == ""
     assert "mappings/shop-1.yaml:5:14: DELIVERED: 012 is read as a number" in result.err
-    assert "mappings/eu/b.yml:5:3: unknown status category 'DELIVRED' (did you mean 'DELIVERED'?)" in result.err
+    assert ("mappings/eu/b.yml:5:3: unknown status category 'DELIVRED' "
+            "(did you mean 'DELIVERED'?)") in result.err
     assert "mappings/eu/b.yml:7:1: unknown key 'colour'" in result.err
     assert "mappings/shop-3.yaml:1:17: integration_id 3 is also used by mappings/dup.yaml:1" in result.err
     assert "Traceback" not in result.err
@@ -75,7 +76,8 @@ def test_plan_json_matches_the_contract(project: Project, cli: Cli) -> None:
         "changes": [{"integration_id": 5, "action": "create", "file": "mappings/shop-5.yaml",
                      "before": None,
                      "after": {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}}],
-        "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "unchanged": 0},
+        "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0,
+                    "unchanged": 0},
     }
 
 
@@ -91,14 +93,16 @@ def test_no_colour_off_a_terminal(project: Project, cli: Cli) -> None:
 
 
 def test_options_after_the_command_override_settings(project: Project, cli: Cli) -> None:
-    project.write("elsewhere/x.yaml", 'integration_id: 9\nmapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
+    project.write("elsewhere/x.yaml", 'integration_id: 9\n'
+                  'mapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
     result = cli("plan", "--mappings", "elsewhere", "--state", "s/state.json", "--format", "json")
     assert json.loads(result.out)["changes"][0]["file"] == "elsewhere/x.yaml"
 
 
 def test_settings_choose_the_mappings_directory(project: Project, cli: Cli) -> None:
     project.write("statusync.yaml", "mappings: desired\n")
-    project.write("desired/x.yaml", 'integration_id: 9\nmapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
+    project.write("desired/x.yaml", 'integration_id: 9\n'
+                  'mapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
     assert "+ create 9  desired/x.yaml" in cli("plan").out
 
 
@@ -180,7 +184,8 @@ def test_forget_only_plan_needs_no_credentials(project: Project, cli: Cli) -> No
 
 def test_safety_threshold_refuses_before_any_request(project: Project, cli: Cli) -> None:
     entries = {str(i): {"file": f"mappings/{i}.yaml", "sha256": "x", "account": "default", "name": None,
-                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None,
+                                    "CANCEL": None},
                         "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
     project.write(".statusync/state.json", json.dumps(
         {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))
@@ -288,7 +293,8 @@ def test_settings_choose_the_state_file(project: Project, cli: Cli) -> None:
 
 def test_plan_markdown_shows_the_safety_breach_too(project: Project, cli: Cli) -> None:
     entries = {str(i): {"file": f"mappings/{i}.yaml", "sha256": "x", "account": "default", "name": None,
-                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None,
+                                    "CANCEL": None},
                         "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
     project.write(".statusync/state.json", json.dumps(
         {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))

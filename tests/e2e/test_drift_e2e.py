@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
 from statusync.files.lock import state_lock
-from statusync.sandbox import FaultRule, SandboxServer
 from statusync.files.state_file import load_state
+from statusync.sandbox import FaultRule, SandboxServer
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from statusync.sandbox import FaultRule, SandboxServer
 from statusync.files.state_file import load_state
+from statusync.sandbox import FaultRule, SandboxServer
 from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
 Cli = Callable[..., Result]

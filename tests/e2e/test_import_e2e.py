@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
+from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer, StoredIntegration
 from statusync.sandbox.seed import shop_status
-from statusync.files.state_file import load_state
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 Cli = Callable[..., Result]
@@ -83,8 +83,9 @@ def test_import_refuses_to_overwrite_without_force(project: Project, cli: Cli,
 
     result = cli("import", "--integration", "1", "--integration", "2")
     assert result.code == 1
-    assert ("cannot import; nothing was written:\n"
-            "  mappings/acme-nl-1.yaml already exists; pass --force to overwrite it") in result.err
+    # Every line of the error carries `error:`; the reasons stay indented under the first.
+    assert ("error: cannot import; nothing was written:\n"
+            "error:   mappings/acme-nl-1.yaml already exists; pass --force to overwrite it") in result.err
     assert result.out == ""
     assert 'CANCEL: null' in imported.read_text()
     assert not (project.root / "mappings" / "acme-de-2.yaml").exists()
@@ -207,8 +208,9 @@ def test_validate_remote_points_at_unknown_and_deleted_ids(project: Project, cli
     result = cli("validate", "--remote")
     assert result.code == 1
     available = '(available: "2" Payment accepted, "4" Shipped, "5" Delivered)'
-    problems = [line for line in result.err.splitlines() if line.startswith(("error: ", "mappings/"))]
-    assert problems[0] == f'error: mappings/acme.yaml:5:14: DELIVERED: the shop has no status "9" {available}'
+    problems = [line.removeprefix("error: ") for line in result.err.splitlines()
+                if line.startswith("error: ")]
+    assert problems[0] == f'mappings/acme.yaml:5:14: DELIVERED: the shop has no status "9" {available}'
     assert re.fullmatch(r'mappings/acme\.yaml:6:11: CANCEL: status "6" \(Canceled\) was deleted in the '
                         r"shop on \d{4}-\d\d-\d\d; map another status or null " + re.escape(available),
                         problems[1])

@@ -9,14 +9,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
-from statusync.sandbox import SandboxServer
 from statusync.files.state_file import load_state
-from tests.support.project import Project
-from tests.support.project import MAPPING_PATH, live
+from statusync.sandbox import SandboxServer
+from tests.support.project import MAPPING_PATH, Project, live
 
 Start = Callable[..., SandboxServer]
 

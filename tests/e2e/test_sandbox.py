@@ -13,8 +13,9 @@ import ssl
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -24,8 +25,16 @@ from ruamel.yaml import YAML
 from statusync.core.model import CATEGORIES, IntegrationSpec
 from statusync.errors import StatusyncError
 from statusync.sandbox import (
-    DEMO_CREDENTIALS, FaultRule, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration,
-    StoredStatus, demo_credentials, load_seed_file, seed_from_specs,
+    DEMO_CREDENTIALS,
+    FaultRule,
+    SandboxOptions,
+    SandboxServer,
+    SandboxStore,
+    StoredIntegration,
+    StoredStatus,
+    demo_credentials,
+    load_seed_file,
+    seed_from_specs,
 )
 from statusync.sendcloud.credentials import Credentials
 
@@ -77,18 +86,12 @@ Start = Callable[..., SandboxServer]
 
 
 @pytest.fixture
-def start() -> Iterator[Start]:
-    servers: list[SandboxServer] = []
-
-    def _start(options: SandboxOptions = SandboxOptions(), store: SandboxStore | None = None,
+def start(start_sandbox: Start) -> Start:
+    def _start(options: SandboxOptions | None = None, store: SandboxStore | None = None,
                **kwargs: Any) -> SandboxServer:
-        server = SandboxServer(store or make_store(), KEYS, options, port=0, **kwargs).start()
-        servers.append(server)
-        return server
+        return start_sandbox(store or make_store(), KEYS, options, **kwargs)
 
-    yield _start
-    for server in servers:
-        server.stop()
+    return _start
 
 
 @pytest.fixture
@@ -145,7 +148,7 @@ def basic(public: str, secret: str) -> str:
 
 @pytest.mark.parametrize("headers, title", [
     ({}, "No credentials"),
-    ({"Authorization": "Bearer abc"}, "No credentials"),
+    ({"Authorization": "Bearer abc"}, "Invalid token"),  # not a token the sandbox issued
     ({"Authorization": basic("pk-test", "wrong-secret")}, "Invalid username/password."),
     ({"Authorization": basic("wrong-public", "sk-test")}, "Invalid username/password."),
     ({"Authorization": basic("pk-test", "")}, "Invalid username/password."),
@@ -420,13 +423,14 @@ def test_the_request_log_lists_api_requests(client: httpx.Client, admin: httpx.C
     client.get("/shop-order-statuses/mapping", params={"integration_id": OTHER_SHOP})
     client.post("/shop-order-statuses/mapping", json=body(FULL))
     assert admin.get("/requests").json() == [
-        {"method": "GET", "path": "/api/v3/integrations", "integration_id": None, "status": 200},
+        {"method": "GET", "path": "/api/v3/integrations", "integration_id": None, "status": 200,
+         "partner_id": None},
         {"method": "GET", "path": f"/api/v3/integrations/{SHOP}", "integration_id": SHOP,
-         "status": 200},
+         "status": 200, "partner_id": None},
         {"method": "GET", "path": "/api/v3/shop-order-statuses/mapping",
-         "integration_id": OTHER_SHOP, "status": 200},
+         "integration_id": OTHER_SHOP, "status": 200, "partner_id": None},
         {"method": "POST", "path": "/api/v3/shop-order-statuses/mapping", "integration_id": SHOP,
-         "status": 200}]
+         "status": 200, "partner_id": None}]
     assert admin.delete("/requests").status_code == 204
     assert admin.get("/requests").json() == []
 
@@ -465,7 +469,7 @@ def test_adding_an_integration_and_reading_its_record(client: httpx.Client,
 
 def spec(integration_id: int, name: str | None, *external_ids: str | None) -> IntegrationSpec:
     return IntegrationSpec.model_validate({"integration_id": integration_id, "name": name,
-                                           "mapping": dict(zip(CATEGORIES, external_ids))})
+                                           "mapping": dict(zip(CATEGORIES, external_ids, strict=True))})
 
 
 def test_seeding_from_specs_makes_every_apply_succeed(start: Start) -> None:

@@ -7,7 +7,7 @@ from statusync.core.state import Entry, State
 
 
 def mapping(*values: str | None) -> MappingDict:
-    return dict(zip(CATEGORIES, values))
+    return dict(zip(CATEGORIES, values, strict=True))
 
 
 def loaded(integration_id: int, m: MappingDict, file: str | None = None,

@@ -4,8 +4,9 @@ request schema, and every response example of the endpoints it uses parses."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -132,6 +133,10 @@ def test_every_used_operation_has_examples() -> None:
     assert covered == set(CALLS)
 
 
-@pytest.mark.skipif(not SHARED_SPEC.exists(), reason="no shared/ checkout beside the repository")
+@pytest.mark.skipif(not SHARED_SPEC.exists(), reason=(
+    f"{SHARED_SPEC} is not there: that is the project's reference copy of Sendcloud's published "
+    f"API document, beside the repository only in the project's own workspace and CI; without "
+    f"it nothing can tell whether {SPEC_PATH.name}, the copy the tests use, was edited (every "
+    "other test still runs against that copy)"))
 def test_vendored_spec_is_the_shared_reference() -> None:
     assert SPEC_PATH.read_bytes() == SHARED_SPEC.read_bytes()

@@ -1,16 +1,14 @@
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from statusync.runner.apply import Outcome, apply_plan
-from statusync.runner.recorder import StateWriter
-from statusync.errors import StatusyncError
 from statusync.core.model import MappingDict
 from statusync.core.plan import make_plan
-from statusync.core.state import State
+from statusync.errors import StatusyncError
+from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state, save_state
+from statusync.runner.apply import Outcome, apply_plan
+from statusync.runner.recorder import Recorder
 from tests.support.builders import loaded, mapping, state_of
 
 A = mapping("1", "2", "3", None)
@@ -24,7 +22,10 @@ class FakeApi:
         self.state_path = state_path
         self.lock = threading.Lock()
 
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict) -> None:
+    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
+                       on_send: Callable[[], None] | None = None) -> None:
+        if on_send is not None:
+            on_send()
         if self.state_path is not None:
             # Every earlier accepted call is already on disk when the next one is made.
             recorded = set(load_state(self.state_path).entries)
@@ -41,8 +42,9 @@ class FakeApi:
 
 def run(tmp_path: Path, plan, api: FakeApi, parallelism: int = 4) -> tuple[list[Outcome], Path]:  # type: ignore[no-untyped-def]
     path = tmp_path / "state.json"
-    start = load_state(path)
-    outcomes = apply_plan(plan, {"default": api}, StateWriter(path, start), parallelism=parallelism)
+    recorder = Recorder(path, load_state(path))
+    outcomes = apply_plan(plan, {"default": api}, recorder, parallelism=parallelism)
+    recorder.finish()
     return outcomes, path
 
 
@@ -91,39 +93,7 @@ def test_every_success_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
     api = FakeApi(state_path=path)
     outcomes, _ = run(tmp_path, plan, api, parallelism=1)
     assert len(outcomes) == 29
-    serial = load_state(path).serial
-    assert serial == 29  # one write per accepted integration
-
-
-def test_records_made_during_a_write_go_to_disk_together(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import statusync.runner.recorder
-
-    path = tmp_path / "state.json"
-    writer = StateWriter(path, load_state(path))
-    first_write_started, first_write_may_finish = threading.Event(), threading.Event()
-    saved: list[list[int]] = []
-
-    def slow_save(target: Path, state: State) -> State:
-        if not saved:
-            first_write_started.set()
-            first_write_may_finish.wait(10)
-        saved.append(sorted(state.entries))
-        return save_state(target, state)
-
-    monkeypatch.setattr(statusync.runner.recorder, "save_state", slow_save)
-    plan = make_plan([loaded(i, A) for i in range(1, 6)], state_of())
-    first = threading.Thread(target=writer.record, args=([plan.changes[0]],))
-    first.start()
-    assert first_write_started.wait(10)
-    others = [threading.Thread(target=writer.record, args=([c],)) for c in plan.changes[1:]]
-    for thread in others:
-        thread.start()
-    while len(writer.state.entries) < 5:  # the others are folded in and wait for the write
-        time.sleep(0.001)
-    first_write_may_finish.set()
-    for thread in [first, *others]:
-        thread.join(10)
-    assert saved == [[1], [1, 2, 3, 4, 5]]  # two writes for five records
-    assert sorted(load_state(path).entries) == [1, 2, 3, 4, 5]
-    assert load_state(path).serial == 2
+    # Each success went to the journal as it came (FakeApi checked); the state file is written
+    # once, when the run ends, and the journal is gone.
+    assert load_state(path).serial == 1
+    assert not journal_path(path).exists()

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from statusync.core.model import IntegrationSpec
 from statusync.errors import InvalidInput
 from statusync.files.canonical import dump_spec, format_files, format_text
 from statusync.files.mappings import parse_spec
-from statusync.core.model import IntegrationSpec
 
 CANONICAL = """\
 # mappings/acme-nl.yaml
@@ -73,15 +73,18 @@ PLACEMENTS = [
                  "integration_id: 1\n# about the name\nname: x\n" + CANONICAL_MAPPING
                  + "\n  # after DELIVERED, written last\n",
                  id="end of the mapping block, categories reordered"),
-    pytest.param("mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n    DELIVERED: \"3\"\n    CANCEL: null\n"
+    pytest.param("mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n"
+                 "    DELIVERED: \"3\"\n    CANCEL: null\n"
                  "      # deeper still\n  # less deep, still in the block\nintegration_id: 1\n",
-                 "integration_id: 1\n" + CANONICAL_MAPPING + "  # deeper still\n  # less deep, still in the block\n",
+                 "integration_id: 1\n" + CANONICAL_MAPPING
+                 + "  # deeper still\n  # less deep, still in the block\n",
                  id="end of the mapping block, other indentation"),
     pytest.param("mapping: {READY_TO_SEND: '1', IN_TRANSIT: '2',\n  DELIVERED: '3', CANCEL: ~\n"
                  "  # before the brace\n  }\nintegration_id: 1\n",
                  "integration_id: 1\n" + CANONICAL_MAPPING + "  # before the brace\n",
                  id="end of a flow mapping"),
-    pytest.param("  mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n    DELIVERED: \"3\"\n    CANCEL: null\n"
+    pytest.param("  mapping:\n    READY_TO_SEND: \"1\"\n    IN_TRANSIT: \"2\"\n"
+                 "    DELIVERED: \"3\"\n    CANCEL: null\n"
                  "    # end of mapping\n  # above integration_id\n  integration_id: 1\n",
                  "# above integration_id\nintegration_id: 1\n" + CANONICAL_MAPPING + "  # end of mapping\n",
                  id="an indented document"),
@@ -97,15 +100,19 @@ PLACEMENTS = [
                  "  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n  DELIVERED: \"3\"    # delivered\n"
                  "  CANCEL: null # unmapped\n",
                  id="end of line"),
-    pytest.param("# header\n# more header\n\nname: x\nintegration_id: 1\nmapping:\n" + MAPPING + "\n# trailer\n\n",
-                 "# header\n# more header\n\nintegration_id: 1\nname: x\n" + CANONICAL_MAPPING + "\n# trailer\n",
+    pytest.param("# header\n# more header\n\nname: x\nintegration_id: 1\nmapping:\n" + MAPPING
+                 + "\n# trailer\n\n",
+                 "# header\n# more header\n\nintegration_id: 1\nname: x\n" + CANONICAL_MAPPING
+                 + "\n# trailer\n",
                  id="header and trailer"),
     pytest.param("mapping:\n" + MAPPING + "integration_id: 1\n  # indented under a plain value\n# trailer\n",
                  "integration_id: 1\n" + CANONICAL_MAPPING + "# indented under a plain value\n# trailer\n",
                  id="trailer after a top-level key"),
     pytest.param("integration_id: 1\nmapping:\n  # about CANCEL\n  CANCEL: null\n  # about DELIVERED\n"
-                 "  DELIVERED: \"3\"\n  IN_TRANSIT: \"2\"\n\n  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n",
-                 "integration_id: 1\nmapping:\n  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n"
+                 "  DELIVERED: \"3\"\n  IN_TRANSIT: \"2\"\n\n"
+                 "  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n",
+                 "integration_id: 1\nmapping:\n  # about READY_TO_SEND\n  READY_TO_SEND: \"1\"\n"
+                 "  IN_TRANSIT: \"2\"\n"
                  "  # about DELIVERED\n  DELIVERED: \"3\"\n  # about CANCEL\n  CANCEL: null\n",
                  id="between categories"),
     pytest.param("integration_id: 1\nmapping:\n  CANCEL: null\n"
@@ -122,7 +129,8 @@ SAMPLES = [p.values[0] for p in PLACEMENTS] + [
     CANONICAL,
     MESSY,
     "integration_id: 1\nmapping: {CANCEL: null, DELIVERED: 3, IN_TRANSIT: '2', READY_TO_SEND: \"1\"}\n",
-    "integration_id: 1\nmapping: {READY_TO_SEND: '1',  # first\n  IN_TRANSIT: '2', DELIVERED: '3', CANCEL: ~}  # end\n",
+    "integration_id: 1\nmapping: {READY_TO_SEND: '1',  # first\n"
+    "  IN_TRANSIT: '2', DELIVERED: '3', CANCEL: ~}  # end\n",
     "integration_id: 1\r\nmapping:\r\n" + MAPPING.replace("\n", "\r\n"),
     "integration_id: 1\nname: |  # a block\n  two\n  lines\nmapping:\n" + MAPPING,
     "integration_id: 1\nmapping:\n\n\n" + MAPPING.replace("  IN_TRANSIT", "\n\n  IN_TRANSIT") + "\n\n\n",
@@ -168,10 +176,12 @@ def test_formatting_keeps_the_meaning_and_every_comment(text: str) -> None:
 def test_canonical_layout(text: str) -> None:
     formatted = format_text(text)
     assert formatted.endswith("\n") and not formatted.endswith("\n\n")
-    keys = [line.split(":")[0] for line in formatted.splitlines() if line and not line.lstrip().startswith("#")]
+    keys = [line.split(":")[0] for line in formatted.splitlines()
+            if line and not line.lstrip().startswith("#")]
     top = [k for k in keys if not k.startswith(" ")]
     assert top == [k for k in ("integration_id", "name", "account", "mapping") if k in top]
-    assert [k for k in keys if k.startswith(" ")] == ["  READY_TO_SEND", "  IN_TRANSIT", "  DELIVERED", "  CANCEL"]
+    assert [k for k in keys if k.startswith(" ")] == [
+        "  READY_TO_SEND", "  IN_TRANSIT", "  DELIVERED", "  CANCEL"]
     for line in formatted.splitlines():
         if line.startswith("  ") and not line.lstrip().startswith("#"):
             value = line.split(": ", 1)[1].split(" #")[0].strip()
@@ -183,7 +193,8 @@ def test_canonical_layout(text: str) -> None:
      ["<text>:4:3: unknown status category 'IN_TRANSITT' (did you mean 'IN_TRANSIT'?)"]),
     ("integration_id: 1\nmapping:\n" + MAPPING.replace('"3"', "012"),
      ['<text>:5:14: DELIVERED: 012 is read as a number and would lose its spelling; quote it: "012"']),
-    ("", ["<text>: the file is empty; a mapping file needs integration_id and mapping (see `statusync schema`)"]),
+    ("", ["<text>: the file is empty; "
+          "a mapping file needs integration_id and mapping (see `statusync schema`)"]),
 ])
 def test_only_valid_files_are_formatted(text: str, expected: list[str]) -> None:
     with pytest.raises(InvalidInput) as caught:
@@ -221,7 +232,8 @@ def test_format_rewrites_files_that_are_not_canonical(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", [
     ("\ufeff" + CANONICAL).encode(), CANONICAL.replace("\n", "\r\n").encode(), CANONICAL.encode() + b"\n",
 ])
-def test_a_byte_order_mark_crlf_or_blank_lines_at_the_end_are_not_canonical(tmp_path: Path, data: bytes) -> None:
+def test_a_byte_order_mark_crlf_or_blank_lines_at_the_end_are_not_canonical(
+        tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "a.yaml"
     path.write_bytes(data)
     assert format_files([path], tmp_path, check=False) == ["a.yaml"]

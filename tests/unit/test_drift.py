@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from statusync.errors import ApiError, IntegrationNotFound
-from statusync.sendcloud.models import LiveMapping
 from statusync.core.drift import (
-    Cause, CheckFailure, DriftReport, Status, compare, reconcile_plan,
+    Cause,
+    CheckFailure,
+    DriftReport,
+    DriftStatus,
+    compare,
+    reconcile_plan,
 )
 from statusync.core.model import CATEGORIES, MappingDict
 from statusync.core.plan import Action
+from statusync.errors import ApiError, IntegrationNotFound
 from statusync.runner.drift_check import check_drift
+from statusync.sendcloud.models import LiveMapping
 from tests.support.builders import loaded, mapping, state_of
 
 DESIRED = mapping("1", "2", "3", None)
@@ -43,21 +48,21 @@ class FakeApi:
 
 
 @pytest.mark.parametrize("last_applied, current, invalid, status, cause", [
-    (DESIRED, DESIRED, (), Status.IN_SYNC, None),
-    (None, DESIRED, (), Status.IN_SYNC, None),
-    (DESIRED, mapping("1", "2", "9", None), (), Status.DRIFTED, Cause.CHANGED_OUTSIDE),
-    (None, mapping(None, None, None, None), (), Status.DRIFTED, Cause.NOT_APPLIED),
-    (mapping("1", "2", "7", None), mapping("1", "2", "7", None), (), Status.DRIFTED,
+    (DESIRED, DESIRED, (), DriftStatus.IN_SYNC, None),
+    (None, DESIRED, (), DriftStatus.IN_SYNC, None),
+    (DESIRED, mapping("1", "2", "9", None), (), DriftStatus.DRIFTED, Cause.CHANGED_OUTSIDE),
+    (None, mapping(None, None, None, None), (), DriftStatus.DRIFTED, Cause.NOT_APPLIED),
+    (mapping("1", "2", "7", None), mapping("1", "2", "7", None), (), DriftStatus.DRIFTED,
      Cause.NOT_APPLIED),
     # The file still asks for the deleted status: only a file change helps.
-    (DESIRED, DESIRED, ("DELIVERED",), Status.INVALID, None),
+    (DESIRED, DESIRED, ("DELIVERED",), DriftStatus.INVALID, None),
     # ... even when another category differs too: posting would be refused.
-    (DESIRED, mapping("9", "2", "3", None), ("DELIVERED",), Status.INVALID, Cause.CHANGED_OUTSIDE),
+    (DESIRED, mapping("9", "2", "3", None), ("DELIVERED",), DriftStatus.INVALID, Cause.CHANGED_OUTSIDE),
     # The invalid entry is one the file does not want: posting the file replaces it.
-    (DESIRED, mapping("1", "2", "8", None), ("DELIVERED",), Status.DRIFTED, Cause.CHANGED_OUTSIDE),
+    (DESIRED, mapping("1", "2", "8", None), ("DELIVERED",), DriftStatus.DRIFTED, Cause.CHANGED_OUTSIDE),
 ])
 def test_status_and_cause(last_applied: MappingDict | None, current: MappingDict,
-                          invalid: tuple[str, ...], status: Status, cause: Cause | None) -> None:
+                          invalid: tuple[str, ...], status: DriftStatus, cause: Cause | None) -> None:
     drift = compare(loaded(1, DESIRED), last_applied, live(current, invalid))
     assert drift.status is status
     assert drift.cause is cause
@@ -74,7 +79,7 @@ def test_differences_name_each_category_with_desired_live_and_last_applied() -> 
 
 def test_not_found_has_no_live_mapping() -> None:
     drift = compare(loaded(1, DESIRED), DESIRED, None)
-    assert drift.status is Status.NOT_FOUND and drift.live is None
+    assert drift.status is DriftStatus.NOT_FOUND and drift.live is None
     assert drift.differences == () and drift.invalid == () and drift.cause is None
 
 
@@ -88,8 +93,8 @@ def test_check_reads_each_file_once_and_reports_in_file_order() -> None:
                          {"default": default, "eu": eu}, parallelism=2,
                          report=lambda c: seen.append(c.describe()))
     assert [(d.file, d.status) for d in report.integrations] == [
-        ("mappings/a.yaml", Status.IN_SYNC), ("mappings/b.yaml", Status.NOT_FOUND),
-        ("mappings/c.yaml", Status.DRIFTED)]
+        ("mappings/a.yaml", DriftStatus.IN_SYNC), ("mappings/b.yaml", DriftStatus.NOT_FOUND),
+        ("mappings/c.yaml", DriftStatus.DRIFTED)]
     assert sorted(default.asked) == [1, 3] and eu.asked == [2]
     assert sorted(seen) == ["1 (mappings/b.yaml): not found", "2 (mappings/c.yaml): drifted",
                             "3 (mappings/a.yaml): in sync"]

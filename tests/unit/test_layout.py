@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "statusync"
 # What a pure module may import: value types of the standard library, pydantic for the mapping
 # file's model, the exception tree, and the core itself.
 CORE_ALLOWED = {"__future__", "dataclasses", "enum", "typing", "datetime", "json", "re",
-                "hashlib", "collections", "itertools", "functools", "math", "pydantic",
-                "statusync.errors"}
+                "hashlib", "collections", "collections.abc", "itertools", "functools", "math",
+                "pydantic", "statusync.errors"}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -26,11 +26,11 @@ def test_second_holder_waits_a_bounded_time_then_fails_clearly(tmp_path: Path) -
     state = tmp_path / "state.json"
     clock = FakeClock()
     waits: list[str] = []
-    with state_lock(state):
-        with pytest.raises(StatusyncError, match="another statusync run holds the lock") as info:
-            with state_lock(state, 2.0, clock=clock, sleep=clock.sleep,
-                            on_wait=lambda: waits.append("waiting")):
-                pass
+    with (state_lock(state),
+          pytest.raises(StatusyncError, match="another statusync run holds the lock") as info,
+          state_lock(state, 2.0, clock=clock, sleep=clock.sleep,
+                     on_wait=lambda: waits.append("waiting"))):
+        pass
     assert str(state) in str(info.value)
     assert 2.0 <= clock.now < 2.5
     assert waits == ["waiting"]
@@ -56,9 +56,8 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:
     """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StatusyncError):
-            with state_lock(state, 0):
-                pass
+        with pytest.raises(StatusyncError), state_lock(state, 0):
+            pass
         holder.kill()  # SIGKILL: no cleanup code runs
         holder.wait()
         with state_lock(state, 5):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from statusync.core.model import IntegrationSpec
 from statusync.errors import InvalidInput, StatusyncError
 from statusync.files.mappings import discover, load_mappings, parse_spec
-from statusync.core.model import IntegrationSpec
 
 EXAMPLE = """\
 # mappings/acme-nl.yaml
@@ -77,7 +77,8 @@ def test_name_and_account_are_optional(tmp_path: Path) -> None:
     ('"0x1F"', "0x1F"), ("2024-01-01", "2024-01-01"), ("!!str 012", "012"),
 ])
 @pytest.mark.parametrize("category", ["READY_TO_SEND", "IN_TRANSIT", "DELIVERED", "CANCEL"])
-def test_external_ids_that_are_accepted(tmp_path: Path, category: str, written: str, value: str | None) -> None:
+def test_external_ids_that_are_accepted(tmp_path: Path, category: str, written: str,
+                                        value: str | None) -> None:
     write(tmp_path, "mappings/a.yaml", mapping_file(f"{category}: {written}"))
     [spec] = load(tmp_path)
     assert spec.mapping.as_dict()[category] == value
@@ -115,7 +116,8 @@ def test_every_category_must_be_present(tmp_path: Path, category: str) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     (mapping_file(extra="nmae: x\n"), ["mappings/a.yaml:2:1: unknown key 'nmae' (did you mean 'name'?)"]),
     (mapping_file(extra="colour: red\n"), [
-        "mappings/a.yaml:2:1: unknown key 'colour'; expected one of: integration_id, name, account, mapping"]),
+        "mappings/a.yaml:2:1: unknown key 'colour'; "
+        "expected one of: integration_id, name, account, mapping"]),
     # A misspelt category is reported once, as unknown, not also as missing.
     (mapping_file().replace("DELIVERED", "DELIVRED"),
      ["mappings/a.yaml:5:3: unknown status category 'DELIVRED' (did you mean 'DELIVERED'?)"]),
@@ -133,7 +135,8 @@ def test_unknown_keys_at_every_level(tmp_path: Path, text: str, expected: list[s
 @pytest.mark.parametrize(("text", "expected"), [
     (mapping_file(integration_id='"123"'), ['mappings/a.yaml:1:17: integration_id: expected a number, '
                                             'got the string "123"; write it unquoted: 123']),
-    (mapping_file(integration_id="true"), ["mappings/a.yaml:1:17: integration_id: expected an integer, got true"]),
+    (mapping_file(integration_id="true"), ["mappings/a.yaml:1:17: integration_id: expected an integer, "
+                                           "got true"]),
     (mapping_file(integration_id="0"), ["mappings/a.yaml:1:17: integration_id: expected a positive integer, "
                                         "got the number 0"]),
     (mapping_file(integration_id="-4"), ["mappings/a.yaml:1:17: integration_id: expected a positive integer, "
@@ -142,13 +145,13 @@ def test_unknown_keys_at_every_level(tmp_path: Path, text: str, expected: list[s
                                           "got the number 1.5"]),
     (mapping_file(integration_id="abc"), ['mappings/a.yaml:1:17: integration_id: expected an integer, '
                                           'got the string "abc"']),
-    (mapping_file(extra="name: 2024\n"), ['mappings/a.yaml:2:7: name: expected a string, got the number 2024; '
-                                          'quote it: "2024"']),
+    (mapping_file(extra="name: 2024\n"), ['mappings/a.yaml:2:7: name: expected a string, '
+                                          'got the number 2024; quote it: "2024"']),
     (mapping_file(extra="account: ''\n"), ["mappings/a.yaml:2:10: account: must not be empty"]),
     ("integration_id: 7\nmapping:\n", ["mappings/a.yaml:2:9: mapping: expected a mapping of keys to values, "
                                        "got null"]),
-    ("integration_id: 7\nmapping: [a]\n", ["mappings/a.yaml:2:10: mapping: expected a mapping of keys to values, "
-                                           "got a list"]),
+    ("integration_id: 7\nmapping: [a]\n", ["mappings/a.yaml:2:10: mapping: "
+                                           "expected a mapping of keys to values, got a list"]),
     ("name: x\n", ["mappings/a.yaml: missing required key 'integration_id'",
                    "mappings/a.yaml: missing required key 'mapping'"]),
     (mapping_file() + "mapping: {}\n", ["mappings/a.yaml:7:1: duplicate key 'mapping' (also on line 2); "
@@ -177,11 +180,13 @@ def test_several_problems_in_several_files_are_reported_together(tmp_path: Path)
         load_mappings(tmp_path / "mappings", tmp_path, ["default"])
     assert [str(p) for p in caught.value.problems] == [
         "mappings/a.yaml:2:1: unknown key 'nmae' (did you mean 'name'?)",
-        'mappings/a.yaml:6:14: DELIVERED: 012 is read as a number and would lose its spelling; quote it: "012"',
+        "mappings/a.yaml:6:14: DELIVERED: 012 is read as a number and would lose its spelling; "
+        'quote it: "012"',
         'mappings/a.yaml:7:11: CANCEL: expected an external id, got the number 1.5; an external id must be '
         'a quoted string such as "12", or null for unmapped',
         'mappings/b.yaml:1:17: integration_id: expected a number, got the string "8"; write it unquoted: 8',
-        "mappings/eu/c.yml:2:1: invalid YAML: did not find expected node content (while parsing a flow node on line 2)",
+        "mappings/eu/c.yml:2:1: invalid YAML: did not find expected node content "
+        "(while parsing a flow node on line 2)",
     ]
     assert str(caught.value).endswith("\n5 problems found")
 
@@ -216,7 +221,8 @@ def test_the_account_must_be_defined(tmp_path: Path, account: str, expected: lis
 
 def test_discover_finds_yaml_and_yml_at_any_depth_sorted_skipping_hidden(tmp_path: Path) -> None:
     for name in ["b.yaml", "a.yml", "eu/de/acme.yml", "eu/acme.yaml", "z/x.yaml",
-                 ".hidden.yaml", ".git/x.yaml", "eu/.draft/y.yaml", "notes.txt", "a.yaml.bak", "eu/README.md"]:
+                 ".hidden.yaml", ".git/x.yaml", "eu/.draft/y.yaml", "notes.txt", "a.yaml.bak",
+                 "eu/README.md"]:
         write(tmp_path, f"mappings/{name}", "x")
     found = [p.relative_to(tmp_path / "mappings").as_posix() for p in discover(tmp_path / "mappings")]
     assert found == ["a.yml", "b.yaml", "eu/acme.yaml", "eu/de/acme.yml", "z/x.yaml"]
@@ -235,8 +241,8 @@ def test_a_missing_mappings_directory_is_an_error(tmp_path: Path, make: bool) ->
     with pytest.raises(StatusyncError) as caught:
         load_mappings(tmp_path / "mappings", tmp_path, ["default"])
     what = "is not a directory" if make else "does not exist"
-    assert str(caught.value) == (f"mappings directory {(tmp_path / 'mappings').as_posix()} {what}; create it, "
-                                 "or point 'mappings' in statusync.yaml (or --mappings) at it")
+    assert str(caught.value) == (f"mappings directory {(tmp_path / 'mappings').as_posix()} {what}; "
+                                 "create it, or point 'mappings' in statusync.yaml (or --mappings) at it")
 
 
 def test_no_files_is_no_specs(tmp_path: Path) -> None:
@@ -273,7 +279,8 @@ def test_a_cached_spec_skips_parsing_but_not_the_checks_across_files(tmp_path: P
     assert [str(p) for p in caught.value.problems] == [
         "mappings/b.yaml:2:17: integration_id 42 is also used by mappings/a.yaml:1; "
         "each integration must have exactly one mapping file",
-        "mappings/b.yaml:3:10: account 'gone' is not defined under 'accounts' in statusync.yaml (defined: default)",
+        "mappings/b.yaml:3:10: account 'gone' is not defined under 'accounts' in statusync.yaml "
+        "(defined: default)",
     ]
 
 

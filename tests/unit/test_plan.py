@@ -27,7 +27,8 @@ def test_changed_mapping_is_an_update_showing_only_changed_categories() -> None:
 def test_unchanged_integrations_are_counted_not_listed() -> None:
     plan = make_plan([loaded(1, A), loaded(2, A)], state_of((1, A), (2, A)))
     assert plan.changes == () and plan.unchanged == 2
-    assert plan.summary() == {"create": 0, "update": 0, "reset": 0, "forget": 0, "unchanged": 2}
+    assert plan.summary() == {"create": 0, "update": 0, "reset": 0, "forget": 0, "uncertain": 0,
+                              "unchanged": 2}
 
 
 def test_removed_file_is_forgotten_by_default() -> None:
@@ -48,7 +49,8 @@ def test_removed_file_is_reset_to_all_null_when_configured() -> None:
 def test_json_data_follows_the_contract() -> None:
     data = make_plan([loaded(1, B), loaded(3, A)], state_of((1, A), (2, A))).data()
     assert data["format_version"] == 1
-    assert data["summary"] == {"create": 1, "update": 1, "forget": 1, "reset": 0, "unchanged": 0}
+    assert data["summary"] == {"create": 1, "update": 1, "forget": 1, "reset": 0, "uncertain": 0,
+                               "unchanged": 0}
     assert data["changes"][0] == {"integration_id": 3, "action": "create", "file": "mappings/3.yaml",
                                   "before": None, "after": A}
     assert {c["action"] for c in data["changes"]} == {"create", "update", "forget"}

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from statusync.errors import StatusyncError
 from statusync.core.plan import make_plan
+from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints, read_planfile, stale_reasons, write_planfile
 from tests.support.builders import loaded, mapping, state_of
 
@@ -25,9 +25,11 @@ def test_saved_plan_reads_back_identically(tmp_path: Path) -> None:
 @pytest.mark.parametrize("current, reason", [
     (Fingerprints("L:4", PRINTS.settings, PRINTS.files), "the state was written since"),
     (Fingerprints("L:3", "t" * 64, PRINTS.files), "statusync.yaml changed"),
-    (Fingerprints("L:3", PRINTS.settings, {**PRINTS.files, "mappings/1.yaml": "x"}), "mappings/1.yaml changed"),
+    (Fingerprints("L:3", PRINTS.settings, {**PRINTS.files, "mappings/1.yaml": "x"}),
+     "mappings/1.yaml changed"),
     (Fingerprints("L:3", PRINTS.settings, {"mappings/1.yaml": "h1"}), "mappings/2.yaml was removed"),
-    (Fingerprints("L:3", PRINTS.settings, {**PRINTS.files, "mappings/3.yaml": "h"}), "mappings/3.yaml was added"),
+    (Fingerprints("L:3", PRINTS.settings, {**PRINTS.files, "mappings/3.yaml": "h"}),
+     "mappings/3.yaml was added"),
 ])
 def test_any_change_since_the_plan_makes_it_stale(current: Fingerprints, reason: str) -> None:
     assert reason in " ".join(stale_reasons(PRINTS, current))
@@ -37,7 +39,12 @@ def test_unchanged_inputs_are_not_stale() -> None:
     assert stale_reasons(PRINTS, Fingerprints("L:3", PRINTS.settings, dict(PRINTS.files))) == []
 
 
-@pytest.mark.parametrize("content", ['{"kind": "other"}', "not json", '{"kind": "statusync-plan", "version": 9, "fingerprints": {}, "managed": 0, "unchanged": 0, "changes": []}'])
+@pytest.mark.parametrize("content", [
+    '{"kind": "other"}',
+    "not json",
+    '{"kind": "statusync-plan", "version": 9, "fingerprints": {}, "managed": 0, "unchanged": 0, '
+    '"changes": []}',
+])
 def test_something_else_is_not_taken_for_a_plan(tmp_path: Path, content: str) -> None:
     path = tmp_path / "plan.json"
     path.write_text(content)

@@ -96,5 +96,6 @@ def test_names_and_paths_cannot_inject_lines_or_escape_sequences() -> None:
     out = io.StringIO()
     render_markdown(plan, out)
     rows = [line for line in out.getvalue().splitlines() if line.startswith("| create |")]
-    assert len(rows) == 1 and "Evil\\n+ create 666  forged\\u001b[31m\\|x" in rows[0]
+    # Shown as it is: printable, then every ASCII punctuation character escaped for markdown.
+    assert len(rows) == 1 and "Evil\\\\n\\+ create 666  forged\\\\u001b\\[31m\\|x" in rows[0]
     assert "`mappings/a\\rb.yaml`" in rows[0]

@@ -39,7 +39,8 @@ def test_no_file_means_the_defaults(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, {})
     assert settings == Settings()
     assert settings.api_url == "https://panel.sendcloud.sc/api/v3"
-    assert (settings.mappings, settings.state, settings.on_removed) == ("mappings", ".statusync/state.json", "forget")
+    assert (settings.mappings, settings.state, settings.on_removed) == (
+        "mappings", ".statusync/state.json", "forget")
     assert (settings.safety.max_change_percent, settings.safety.min_managed) == (30, 10)
     assert (settings.rate_limit.unsafe_per_minute, settings.rate_limit.safe_per_minute) == (100, 1000)
     assert settings.accounts == {"default": AccountSettings(public_key_env="SENDCLOUD_PUBLIC_KEY",
@@ -68,15 +69,18 @@ safety: {max_change_percent: 12.5, min_managed: 0}
 rate_limit: {unsafe_per_minute: 50}
 """)
     assert settings.api_url == "http://127.0.0.1:8765/api/v3"
-    assert (settings.mappings, settings.state, settings.on_removed) == ("config/mappings", "state/last.json", "reset")
+    assert (settings.mappings, settings.state, settings.on_removed) == (
+        "config/mappings", "state/last.json", "reset")
     assert (settings.safety.max_change_percent, settings.safety.min_managed) == (12.5, 0)
     assert (settings.rate_limit.unsafe_per_minute, settings.rate_limit.safe_per_minute) == (50, 1000)
 
 
 def test_accounts_are_merged_over_the_implicit_default(tmp_path: Path) -> None:
-    settings = settings_from(tmp_path, "accounts:\n  prod: {public_key_env: PROD_PUBLIC, secret_key_env: PROD_SECRET}\n")
+    settings = settings_from(tmp_path, "accounts:\n"
+                                       "  prod: {public_key_env: PROD_PUBLIC, secret_key_env: PROD_SECRET}\n")
     assert settings.accounts == {"default": AccountSettings(),
-                                 "prod": AccountSettings(public_key_env="PROD_PUBLIC", secret_key_env="PROD_SECRET")}
+                                 "prod": AccountSettings(public_key_env="PROD_PUBLIC",
+                                                         secret_key_env="PROD_SECRET")}
 
 
 def test_the_default_account_can_be_redefined(tmp_path: Path) -> None:
@@ -103,7 +107,7 @@ def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
     ("mapings: m\n", ["statusync.yaml:1:1: unknown key 'mapings' (did you mean 'mappings'?)"]),
     ("source_sha256: abc\n", ["statusync.yaml:1:1: unknown key 'source_sha256'"]),
     ("colour: red\n", ["statusync.yaml:1:1: unknown key 'colour'; expected one of: api_url, mappings, state, "
-                       "on_removed, safety, rate_limit, accounts"]),
+                       "on_removed, safety, rate_limit, accounts, partner_id"]),
     ("safety:\n  max_change: 5\n", [
         "statusync.yaml:2:3: unknown key 'max_change' in safety (did you mean 'max_change_percent'?)"]),
     ("rate_limit: {unsafe: 5}\n", [
@@ -124,7 +128,8 @@ def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
                                      "got the number -1"]),
     ("rate_limit: {safe_per_minute: 0}\n", ["statusync.yaml:1:31: rate_limit.safe_per_minute: "
                                             "expected a positive integer, got the number 0"]),
-    ("mappings: 12\n", ['statusync.yaml:1:11: mappings: expected a string, got the number 12; quote it: "12"']),
+    ("mappings: 12\n", ["statusync.yaml:1:11: mappings: expected a string, got the number 12; "
+                        'quote it: "12"']),
     ("state: ''\n", ["statusync.yaml:1:8: state: must not be empty"]),
     ("accounts:\n", ["statusync.yaml:1:10: accounts: expected a mapping of keys to values, got null"]),
     ("safety: 5\n", ["statusync.yaml:1:9: safety: expected a mapping of keys to values, got the number 5"]),
@@ -134,7 +139,8 @@ def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
     ("api_url: ftp://example.com\n", [
         "statusync.yaml:1:10: API URL 'ftp://example.com' is not an http(s) URL; "
         "use e.g. https://panel.sendcloud.sc/api/v3"]),
-    ("mappings: a\nmappings: b\n", ["statusync.yaml:2:1: duplicate key 'mappings' (also on line 1); keep only one"]),
+    ("mappings: a\nmappings: b\n", ["statusync.yaml:2:1: duplicate key 'mappings' (also on line 1); "
+                                    "keep only one"]),
     ("- a\n", ["statusync.yaml:1:1: the top level must be a mapping of keys to values, not a list"]),
     ("safety: {\n", ["statusync.yaml:2:1: invalid YAML: did not find expected node content "
                      "(while parsing a flow node on line 2)"]),
@@ -158,3 +164,69 @@ def test_settings_that_are_not_utf8(tmp_path: Path) -> None:
         load_settings(tmp_path, {})
     assert [str(p) for p in caught.value.problems] == [
         "statusync.yaml:1:11: the file is not valid UTF-8 (byte 0xff); save it with UTF-8 encoding"]
+
+
+OAUTH2_ACCOUNT = """\
+accounts:
+  partner-eu:
+    auth: oauth2
+    client_id_env: EU_CLIENT_ID
+    client_secret_env: EU_CLIENT_SECRET
+    token_url: http://127.0.0.1:8765/oauth2/token/
+partner_id: 4b3e2a10-partner
+"""
+
+
+def test_an_oauth2_account_and_a_partner_id_are_read(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, OAUTH2_ACCOUNT)
+    account = settings.accounts["partner-eu"]
+    assert (account.auth, account.client_id_env, account.client_secret_env, account.token_url) == (
+        "oauth2", "EU_CLIENT_ID", "EU_CLIENT_SECRET", "http://127.0.0.1:8765/oauth2/token/")
+    assert account.credential_envs() == (("EU_CLIENT_ID", "OAuth2 client id"),
+                                         ("EU_CLIENT_SECRET", "OAuth2 client secret"))
+    assert settings.partner_id == "4b3e2a10-partner"
+    assert settings.accounts["default"].auth == "basic"
+
+
+def test_oauth2_defaults_are_sendclouds(tmp_path: Path) -> None:
+    account = settings_from(tmp_path, "accounts:\n  eu: {auth: oauth2}\n").accounts["eu"]
+    assert (account.client_id_env, account.client_secret_env, account.token_url) == (
+        "SENDCLOUD_CLIENT_ID", "SENDCLOUD_CLIENT_SECRET", "https://account.sendcloud.com/oauth2/token/")
+    assert Settings().partner_id is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("accounts:\n  eu: {auth: oath2}\n", [
+        "statusync.yaml:2:14: accounts.eu.auth: expected 'basic' or 'oauth2', got the string \"oath2\" "
+        "(did you mean 'oauth2'?)"]),
+    ("accounts:\n  eu: {auth: oauth2, client_id: X}\n", [
+        "statusync.yaml:2:22: unknown key 'client_id' in accounts.eu (did you mean 'client_id_env'?)"]),
+    ("accounts:\n  eu:\n    auth: oauth2\n    token_url: http://account.example.com/token\n", [
+        "statusync.yaml:4:16: token URL 'http://account.example.com/token' uses plain http; only https is "
+        "allowed (http only for loopback hosts such as the local sandbox)"]),
+    ("accounts:\n  eu: {auth: oauth2, token_url: 'https://u:p@account.sendcloud.com/t'}\n", [
+        "statusync.yaml:2:33: token URL must not contain credentials; set them in the account's env "
+        "variables"]),
+    ("accounts:\n  eu: {auth: oauth2, token_url: ''}\n", [
+        "statusync.yaml:2:33: token URL '' is not an http(s) URL; "
+        "use e.g. https://account.sendcloud.com/oauth2/token/"]),
+    ("accounts:\n  eu:\n    client_id_env: X\n", [
+        "statusync.yaml:3:5: accounts.eu.client_id_env: only used with auth: oauth2 "
+        "(this account uses basic auth, the default)"]),
+    ("accounts:\n  eu: {auth: basic, token_url: 'https://x.example/t'}\n", [
+        "statusync.yaml:2:21: accounts.eu.token_url: only used with auth: oauth2 "
+        "(this account uses basic auth)"]),
+    ("accounts:\n  eu: {auth: oauth2, secret_key_env: S}\n", [
+        "statusync.yaml:2:22: accounts.eu.secret_key_env: only used with auth: basic "
+        "(this account uses auth: oauth2)"]),
+    ("accounts:\n  eu: {auth: oauth2, client_secret_env: 5}\n", [
+        'statusync.yaml:2:41: accounts.eu.client_secret_env: expected a string, got the number 5; '
+        'quote it: "5"']),
+    ("partner_id: 12345\n", ['statusync.yaml:1:13: partner_id: expected a string, got the number 12345; '
+                             'quote it: "12345"']),
+    ("partner_id: 'my partner'\n", ["statusync.yaml:1:13: partner_id: must be printable ASCII without spaces "
+                                    "(it is sent as the Sendcloud-Partner-Id header)"]),
+    ("partner_id: ''\n", ["statusync.yaml:1:13: partner_id: must not be empty"]),
+])
+def test_invalid_auth_settings_are_located(tmp_path: Path, text: str, expected: list[str]) -> None:
+    assert problems(tmp_path, text) == expected

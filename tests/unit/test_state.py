@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from statusync.errors import StatusyncError
 from statusync.core.state import Entry, State
+from statusync.errors import StatusyncError
 from statusync.files.state_file import dump_state, load_state, save_state
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
@@ -88,7 +88,8 @@ def test_an_unwritable_state_is_a_clear_error(tmp_path: Path, blocker: str) -> N
     else:  # the rename onto the state fails
         path = tmp_path / "state.json"
         (path / "keep").mkdir(parents=True)
-    with pytest.raises(StatusyncError, match="cannot create .*dir|state.json: it exists and is not a regular file"):
+    with pytest.raises(StatusyncError,
+                       match="cannot create .*dir|state.json: it exists and is not a regular file"):
         save_state(path, State().with_entry(1, entry()))
     assert sorted(p.name for p in tmp_path.rglob("*")) in (["dir"], ["keep", "state.json"])
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from statusync.errors import ApiError
-from statusync.sendcloud.models import ShopStatus
 from statusync.core.status_check import (
-    MAX_HINT_STATUSES, Finding, available_hint, integration_refusal, refusal_finding,
+    MAX_HINT_STATUSES,
+    Finding,
+    available_hint,
+    integration_refusal,
+    refusal_finding,
     status_findings,
 )
+from statusync.errors import ApiError
 from statusync.files.mappings import located
+from statusync.sendcloud.models import ShopStatus
 from tests.support.builders import mapping
 
-DELETED = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
+DELETED = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 SHOP = [ShopStatus(external_id="5", status="Delivered"),
         ShopStatus(external_id="2", status="Payment accepted"),
         ShopStatus(external_id="6", status="Canceled", deleted_at=DELETED),

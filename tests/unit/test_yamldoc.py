@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from statusync.files import yamldoc
 from statusync.errors import InvalidInput, Problem
+from statusync.files import yamldoc
 from statusync.files.settings import load_settings
 from statusync.files.validation import validate
 
@@ -84,11 +84,13 @@ def test_a_file_without_a_document_parses_to_none(text: str) -> None:
     ("a: \x07\n", ["f.yaml:1:4: invalid YAML: control characters are not allowed"]),
     ("- a\n- b\n", ["f.yaml:1:1: the top level must be a mapping of keys to values, not a list"]),
     ("just text\n", ["f.yaml:1:1: the top level must be a mapping of keys to values, not a single value"]),
-    ("a: &x 1\nb: *x\n", ["f.yaml:2:1: aliases (*name) are not supported; write the value out in full"]),
+    ("a: &x 1\nb: *x\n", ["f.yaml:2:4: aliases (*name) are not supported; write the value out in full"]),
     ("base: &b {x: 1}\nc:\n  <<: *b\n", [
         "f.yaml:3:3: merge keys (<<) are not supported; write the keys out in full"]),
-    ("a: !!int '1'\n", ["f.yaml:1:4: unsupported YAML tag !!int; remove it (quote a value to make it a string)"]),
-    ("a: !shop x\n", ["f.yaml:1:4: unsupported YAML tag !shop; remove it (quote a value to make it a string)"]),
+    ("a: !!int '1'\n", [
+        "f.yaml:1:4: unsupported YAML tag !!int; remove it (quote a value to make it a string)"]),
+    ("a: !shop x\n", [
+        "f.yaml:1:4: unsupported YAML tag !shop; remove it (quote a value to make it a string)"]),
     ("? [a]\n: 1\n", ["f.yaml:1:3: a key must be a plain word, not a list or mapping"]),
 ])
 def test_problems_in_the_yaml_itself_are_located(text: str, expected: list[str]) -> None:
@@ -131,7 +133,8 @@ def test_nesting_up_to_the_limit_is_read(text: str) -> None:
 
 
 def test_a_syntax_error_is_still_reported_as_one_when_the_file_is_long() -> None:
-    text = "a: [" + ", ".join(f"{{k: {i}}}" for i in range(40)) + "\n"  # deep enough to be checked, never closed
+    # Deep enough to be checked, and never closed.
+    text = "a: [" + ", ".join(f"{{k: {i}}}" for i in range(40)) + "\n"
     assert problems_of(text) == [("f.yaml:2:1: invalid YAML: did not find expected ',' or ']' "
                                   "(while parsing a flow sequence on line 1)")]
 
@@ -165,12 +168,13 @@ def test_a_nesting_bomb_is_refused_by_the_commands(tmp_path: Path, command: str,
     proc = subprocess.run([sys.executable, "-m", "statusync", command], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"}, check=False)
     assert (proc.returncode, proc.stderr.splitlines()) == (1, [
-        f"error: mappings/bomb.yaml:{line}:{col}: {TOO_DEEP}; {MAPPING_HINT}", "1 problem found"])
+        f"error: mappings/bomb.yaml:{line}:{col}: {TOO_DEEP}; {MAPPING_HINT}", "error: 1 problem found"])
     assert (tmp_path / "mappings" / "bomb.yaml").read_text() == text
 
 
 def test_a_deeply_nested_statusync_yaml_is_refused_by_the_commands(tmp_path: Path) -> None:
-    (tmp_path / "statusync.yaml").write_text("accounts:\n  default: " + "{a: " * 100_000 + "}" * 100_000 + "\n")
+    (tmp_path / "statusync.yaml").write_text(
+        "accounts:\n  default: " + "{a: " * 100_000 + "}" * 100_000 + "\n")
     proc = subprocess.run([sys.executable, "-m", "statusync", "validate"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"}, check=False)
     assert proc.returncode == 1
@@ -178,8 +182,10 @@ def test_a_deeply_nested_statusync_yaml_is_refused_by_the_commands(tmp_path: Pat
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    (b"a: \xff\n", "f.yaml:1:4: the file is not valid UTF-8 (byte 0xff); save it with UTF-8 encoding"),
-    (b"a: 1\nb: caf\xe9\n", "f.yaml:2:7: the file is not valid UTF-8 (byte 0xe9); save it with UTF-8 encoding"),
+    (b"a: \xff\n",
+     "f.yaml:1:4: the file is not valid UTF-8 (byte 0xff); save it with UTF-8 encoding"),
+    (b"a: 1\nb: caf\xe9\n",
+     "f.yaml:2:7: the file is not valid UTF-8 (byte 0xe9); save it with UTF-8 encoding"),
 ])
 def test_a_file_that_is_not_utf8_is_a_problem(data: bytes, expected: str) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -1,0 +1,208 @@
+"""The intent journal on disk: `.statusync/state.json.journal` beside the state, while a run that
+writes is under way (and after one that died).
+
+One JSON object per line, appended, never rewritten:
+
+    {"op": "begin", "version": 1, "base": "<lineage>:<serial>"}
+    {"op": "sent", "seq": 1, "id": 23452345, "removes": false, "file": "mappings/acme-nl.yaml",
+     "sha256": "...", "account": "default", "name": "ACME NL", "mapping": {...}, "at": "..."}
+    {"op": "answered", "seq": 1, "result": "ok", "at": "..."}
+    {"op": "noted", "id": 23452345, "entry": {...} | null, "at": "..."}
+
+A `sent` line reaches the disk (fdatasync) before its request leaves; an `answered` line is only
+written: if the machine loses it, its intent looks unanswered and the integration uncertain,
+which the next apply settles. A kill can tear the last line; a torn line was never acknowledged,
+so it is skipped. The run folds the journal into state.json once, at its end, and removes it;
+the next run folds whatever a run that died left behind (statusync.core.journal).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from statusync.core.journal import Answered, Fold, Noted, Record, Sent
+from statusync.core.model import CATEGORIES
+from statusync.core.state import Entry, Pending, State
+from statusync.errors import StatusyncError
+
+JOURNAL_VERSION = 1
+# fdatasync where there is one (Linux): the data and the file's size, not its times.
+_datasync = getattr(os, "fdatasync", os.fsync)
+_RESULTS = ("ok", "refused", "unknown")
+
+
+def journal_path(state_path: Path) -> Path:
+    return state_path.with_name(state_path.name + ".journal")
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A journal as read from disk."""
+
+    base: str                # the fingerprint of the state it began on
+    records: list[Record]
+    next_seq: int            # the first sequence number not used yet
+    size: int                # bytes up to the last whole line (a torn one follows)
+
+    def fold_into(self, state: State) -> State:
+        folded = Fold(state, trusted=state.fingerprint == self.base)
+        for record in self.records:
+            folded.add(record)
+        return folded.state()
+
+
+def read_journal(path: Path) -> Journal | None:
+    """The journal at `path`, or None when there is none."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StatusyncError(f"{path}: cannot read the journal: {exc.strerror}") from None
+    lines = raw.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a line torn by a kill (never acknowledged)
+    base = ""
+    records: list[Record] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            data = json.loads(line)
+            if number == 1:
+                if data.get("op") != "begin" or data.get("version") != JOURNAL_VERSION:
+                    raise ValueError("not a statusync journal of a version this statusync reads")
+                base = str(data["base"])
+            else:
+                records.append(_decode(data))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StatusyncError(
+                f"{path}:{number}: the journal is damaged ({exc}). It holds writes of a run "
+                "that did not finish; move it away and run 'statusync drift' to compare the "
+                "state with what is live") from None
+    seqs = [r.seq for r in records if isinstance(r, Sent)]
+    return Journal(base, records, max(seqs, default=0) + 1, raw.rfind(b"\n") + 1)
+
+
+def with_journal(state: State, state_path: Path) -> State:
+    """`state` with the journal a run left beside it folded in (in memory; nothing is written)."""
+    journal = read_journal(journal_path(state_path))
+    return state if journal is None else journal.fold_into(state)
+
+
+class JournalWriter:
+    """Appends records to the journal of one state, creating it on the first record; safe to
+    use from many threads."""
+
+    def __init__(self, path: Path, base: str) -> None:
+        self.path = path
+        self._base = base
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        existing = read_journal(path)
+        self.next_seq = 1 if existing is None else existing.next_seq
+        self.existed = existing is not None
+        self._whole = 0 if existing is None else existing.size
+
+    def write(self, record: Record) -> None:
+        """Append `record` (to the page cache: `sync` makes it durable)."""
+        line = (json.dumps(_encode(record), ensure_ascii=False, separators=(",", ":"))
+                + "\n").encode()
+        try:
+            with self._lock:
+                os.write(self._open(), line)  # O_APPEND: one write per line, whole
+        except OSError as exc:
+            raise StatusyncError(f"cannot write the journal {self.path}: "
+                                 f"{exc.strerror or exc}") from None
+
+    def sync(self) -> None:
+        """Return once everything written so far is on the disk. Called without a lock held, so
+        that the intents of several workers share one flush."""
+        fd = self._fd
+        if fd is None:
+            return
+        try:
+            _datasync(fd)
+        except OSError as exc:
+            raise StatusyncError(f"cannot write the journal {self.path}: "
+                                 f"{exc.strerror or exc}") from None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if os.fstat(fd).st_size > self._whole:
+                os.ftruncate(fd, self._whole)  # a line torn by a kill: the next would join it
+            if os.fstat(fd).st_size == 0:
+                header = {"op": "begin", "version": JOURNAL_VERSION, "base": self._base}
+                os.write(fd, (json.dumps(header) + "\n").encode())
+                os.fsync(fd)
+                _sync_directory(self.path.parent)  # the new name must survive a crash too
+            self._fd = fd
+        return self._fd
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def remove(self) -> None:
+        """Close and delete the journal: its records are in the state file now."""
+        self.close()
+        try:
+            self.path.unlink(missing_ok=True)
+            _sync_directory(self.path.parent)
+        except OSError as exc:
+            raise StatusyncError(f"cannot remove the journal {self.path}: "
+                                 f"{exc.strerror or exc}") from None
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _encode(record: Record) -> dict[str, Any]:
+    if isinstance(record, Sent):
+        w = record.write
+        return {"op": "sent", "seq": record.seq, "id": record.integration_id,
+                "removes": record.removes, "file": w.file, "sha256": w.sha256,
+                "account": w.account, "name": w.name, "mapping": dict(w.mapping),
+                "at": w.sent_at}
+    if isinstance(record, Answered):
+        return {"op": "answered", "seq": record.seq, "result": record.result, "at": record.at}
+    entry = record.entry
+    return {"op": "noted", "id": record.integration_id, "at": record.at,
+            "entry": None if entry is None else {
+                "file": entry.file, "sha256": entry.sha256, "account": entry.account,
+                "name": entry.name, "mapping": dict(entry.mapping),
+                "applied_at": entry.applied_at}}
+
+
+def _decode(data: dict[str, Any]) -> Record:
+    op = data["op"]
+    if op == "sent":
+        return Sent(int(data["seq"]), int(data["id"]), bool(data["removes"]), Pending(
+            str(data["file"]), str(data["sha256"]), str(data["account"]), data["name"],
+            _mapping(data["mapping"]), str(data["at"])))
+    if op == "answered":
+        if data["result"] not in _RESULTS:
+            raise ValueError(f"unknown result {data['result']!r}")
+        return Answered(int(data["seq"]), data["result"], str(data["at"]))
+    if op == "noted":
+        e = data["entry"]
+        entry = None if e is None else Entry(str(e["file"]), str(e["sha256"]), str(e["account"]),
+                                             e["name"], _mapping(e["mapping"]),
+                                             str(e["applied_at"]))
+        return Noted(int(data["id"]), entry, str(data["at"]))
+    raise ValueError(f"unknown record {op!r}")
+
+
+def _mapping(data: Any) -> dict[str, str | None]:
+    return {c: None if data[c] is None else str(data[c]) for c in CATEGORIES}

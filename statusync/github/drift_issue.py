@@ -1,0 +1,84 @@
+"""The one open issue that reports drift, labelled `statusync-drift`.
+
+Opened when a drift run finds drift, its body replaced by each later report while the drift
+lasts (an edit notifies nobody, unlike a comment a night), and closed with a comment once a run
+finds everything in sync. A run that could not check everything (exit 1) decides nothing: the
+issue stays as it is, and the failed job says why.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from statusync.errors import CHANGES, OK
+from statusync.github.rest import GitHub, GitHubError
+
+LABEL = "statusync-drift"
+_LABEL_COLOR = "d93f0b"
+_LABEL_DESCRIPTION = "statusync found live mappings that differ from the files"
+TITLE = "statusync: live mappings differ from the files"
+
+
+class Outcome(enum.Enum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CLOSED = "closed"
+    NOTHING = "nothing"        # no drift, no issue
+    UNDECIDED = "undecided"    # the drift run failed: the issue is left alone
+
+
+def issue_body(report: str, run_url: str | None) -> str:
+    link = f"[this run]({run_url})" if run_url else "the latest drift run"
+    return (f"{report.rstrip()}\n\n---\n*Reported by statusync drift; {link} updated it. "
+            "This issue is closed automatically once no drift is left.*\n")
+
+
+def find_drift_issue(github: GitHub) -> dict[str, Any] | None:
+    """The oldest open issue with the label (the listing includes pull requests: skipped)."""
+    issues = github.pages(github.repo_path("issues"),
+                          {"labels": LABEL, "state": "open", "sort": "created", "direction": "asc"})
+    return next((issue for issue in issues if "pull_request" not in issue), None)
+
+
+def ensure_label(github: GitHub) -> None:
+    try:
+        github.get(github.repo_path("labels", LABEL))
+        return
+    except GitHubError as exc:
+        if exc.status != 404:
+            raise
+    try:
+        github.post(github.repo_path("labels"), {"name": LABEL, "color": _LABEL_COLOR,
+                                                  "description": _LABEL_DESCRIPTION})
+    except GitHubError as exc:
+        if exc.status != 422:  # created meanwhile by another run: just as good
+            raise
+
+
+def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
+                     run_url: str | None) -> Outcome:
+    """Bring the drift issue in line with a drift run that exited `drift_exit_code` (0 in sync,
+    2 drift found) and printed `report` (markdown)."""
+    if drift_exit_code not in (OK, CHANGES):
+        return Outcome.UNDECIDED
+    issue = find_drift_issue(github)
+    if drift_exit_code == OK:
+        if issue is None:
+            return Outcome.NOTHING
+        link = f" ([run]({run_url}))" if run_url else ""
+        github.post(github.repo_path("issues", issue["number"], "comments"),
+                    {"body": f"statusync drift found every integration in sync{link}: closing."})
+        github.patch(github.repo_path("issues", issue["number"]),
+                     {"state": "closed", "state_reason": "completed"})
+        return Outcome.CLOSED
+    body = issue_body(report, run_url)
+    if issue is None:
+        ensure_label(github)
+        github.post(github.repo_path("issues"), {"title": TITLE, "body": body, "labels": [LABEL]})
+        return Outcome.OPENED
+    if issue.get("body") == body:
+        return Outcome.UNCHANGED
+    github.patch(github.repo_path("issues", issue["number"]), {"body": body})
+    return Outcome.UPDATED

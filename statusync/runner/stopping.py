@@ -1,0 +1,65 @@
+"""What Ctrl-C and SIGTERM do: the signal handler of statusync.cli calls `stop_requested`.
+
+- During a run of requests, the first signal stops it at its next safe point: no new request
+  leaves, every wait ends at once, the requests on the wire finish and are recorded, and the
+  command says what was done and what was not (statusync.runner.bounded).
+- A second signal during that wind-down exits at once. The journal makes that safe: whatever
+  the API accepted is in it, and the writes still on the wire are intents without an answer,
+  uncertain for the next run. The hooks registered with `before_hard_exit` (the recorder's) fold
+  it into the state file first, so that the state a CI job commits next is complete.
+- Anywhere else (reading files, the confirmation prompt, the last write of the state) the
+  command is interrupted at once, as by a KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import NoReturn
+
+from statusync.errors import ERROR
+from statusync.runner.bounded import running, stop_running
+
+# Each returns a line for the user about what it saved, or None.
+_hooks: list[Callable[[], str | None]] = []
+
+
+@contextlib.contextmanager
+def before_hard_exit(hook: Callable[[], str | None]) -> Iterator[None]:
+    """Run `hook` if the process exits at once while the block runs."""
+    _hooks.append(hook)
+    try:
+        yield
+    finally:
+        _hooks.remove(hook)
+
+
+def stop_requested() -> bool:
+    """A stop signal arrived: True when a run of requests will stop at its next safe point; False
+    when the caller should interrupt at once. Never returns when asked a second time while a run
+    is still winding down: the process exits."""
+    if stop_running():
+        return True
+    if running():
+        _exit_now()
+    return False
+
+
+def _exit_now() -> NoReturn:
+    notes = []
+    for hook in list(_hooks):
+        try:
+            note = hook()
+        except Exception as exc:  # exiting anyway: the journal stays for the next run
+            note = f"the journal was kept for the next run ({exc})"
+        if note:
+            notes.append(note)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # the main thread may have been writing to it
+            stream.flush()
+    text = "\nStopped at once (asked twice)." + "".join(f" {n}" for n in notes) + "\n"
+    with contextlib.suppress(OSError):
+        os.write(2, text.encode())
+    os._exit(ERROR)

@@ -1,0 +1,161 @@
+"""Pacing that adapts, and waits that a stop cuts short.
+
+`Pace` is one account's pace for one kind of request (GET or POST), shared by every worker: a
+token bucket at the configured rate that a 429 slows down for all of them (multiplicative
+decrease, and a pause for the Retry-After) and that then recovers gradually (additive
+increase), so a server whose limit is lower than the settings say slows the run instead of
+failing it. It also measures the latency, which sizes the workers (`workers`).
+
+Every wait of the client (the bucket, a Retry-After, a backoff) goes through `interruptible`:
+when the run is asked to stop (STOP, set by Ctrl-C or SIGTERM) the wait ends at once with
+NotSent, and no request leaves after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+from statusync.errors import NotSent
+from statusync.sendcloud.ratelimit import Sleep, TokenBucket
+
+log = logging.getLogger("statusync.api")
+
+# Set when the run is asked to stop; cleared when a run of requests starts and ends
+# (statusync.runner.bounded).
+STOP = threading.Event()
+
+# AIMD: a 429 halves the pace (once per episode: the requests already under way answer 429 too
+# and say nothing new); then it climbs back by 2% of the configured rate per second, from half
+# to full in 25 s. A steady climb in time rather than per answer: a pause for a 429 costs a
+# second or more, so at high rates a per-answer climb would meet the limit again within moments.
+DECREASE = 0.5
+RECOVERY_PER_SECOND = 0.02
+FLOOR = 1 / 64                  # of the configured rate: the pace never drops below it
+# Workers: Little's law (in flight = rate × latency), with headroom for latency that varies.
+HEADROOM = 1.25
+# Until the first answer has come, a few requests only: nothing is known yet of the latency, nor
+# whether the credentials work (a 401 then costs 4 requests, not a burst of 14).
+FIRST_WORKERS = 4
+LATENCY_WEIGHT = 0.2            # of each new measure in the moving average
+# A wait for the limit at least this long is shown (at WARNING), at most every SHOW_EVERY s.
+LONG_WAIT = 2.0
+SHOW_EVERY = 10.0
+
+
+def interruptible(sleep: Sleep, stop: threading.Event) -> Sleep:
+    """`sleep`, ended at once by `stop` with NotSent. The real `time.sleep` becomes a wait on
+    the event; a fake one (tests) is called as it is, with the event checked around it."""
+    if sleep is time.sleep:
+        def wait(seconds: float) -> None:
+            if stop.wait(max(0.0, seconds)):
+                raise NotSent()
+        return wait
+
+    def fake(seconds: float) -> None:
+        if stop.is_set():
+            raise NotSent()
+        sleep(seconds)
+        if stop.is_set():
+            raise NotSent()
+    return fake
+
+
+class Pace:
+    """The pace of one kind of request of one account; safe to share between threads."""
+
+    def __init__(self, bucket: TokenBucket, *, stop: threading.Event = STOP,
+                 what: str = "requests") -> None:
+        self.bucket = bucket
+        self.what = what
+        self.configured = bucket.per_second
+        self._floor = self.configured * FLOOR
+        self._low = self.configured               # the rate the last decrease left ...
+        self._low_from = -math.inf                # ... and when the climb from it starts
+        self._decreased_at = -math.inf
+        self._latency: float | None = None
+        self._shown_at = -math.inf
+        self._wait = interruptible(bucket.sleep, stop)
+        self._lock = threading.Lock()
+
+    def rate(self) -> float:
+        """Requests per second now."""
+        with self._lock:
+            return self._rate(self.bucket.clock())
+
+    def _rate(self, now: float) -> float:
+        climbed = RECOVERY_PER_SECOND * self.configured * max(0.0, now - self._low_from)
+        return min(self.configured, self._low + climbed)
+
+    def acquire(self) -> float:
+        """Wait for a token (NotSent when the run is asked to stop meanwhile); return when it was
+        taken, by the bucket's clock."""
+        while True:
+            with self._lock:
+                rate = self._rate(self.bucket.clock())
+            if rate != self.bucket.per_second:
+                self.bucket.retune(rate)
+            wait = self.bucket.try_acquire()
+            if wait <= 0:
+                return self.bucket.clock()
+            self._show(wait, rate)
+            self._wait(wait)
+
+    def throttled(self, retry_after: float, sent_at: float) -> bool:
+        """A request taken at `sent_at` met a 429 asking for `retry_after` seconds: every worker
+        pauses that long, and the pace drops unless an earlier 429 of the same episode (a
+        request sent before the last drop) dropped it already. True when it dropped."""
+        now = self.bucket.clock()
+        self.bucket.hold(now + retry_after)
+        with self._lock:
+            self._shown_at = now  # the caller says so itself; no second line about the pause
+            if sent_at <= self._decreased_at:
+                return False
+            self._low = max(self._floor, self._rate(now) * DECREASE)
+            self._low_from = now + retry_after
+            self._decreased_at = now
+            low = self._low
+        self.bucket.retune(low)
+        return True
+
+    def observe(self, seconds: float) -> None:
+        """One request took `seconds` from its token to its answer."""
+        with self._lock:
+            previous = self._latency
+            self._latency = seconds if previous is None else (
+                previous + LATENCY_WEIGHT * (seconds - previous))
+
+    def workers(self) -> int:
+        """How many requests to keep under way: enough to reach the current rate at the latency
+        measured, plus the tokens ready now (a burst goes out at once), never more than the
+        burst (more would only wait for tokens, and meet a 429 together)."""
+        with self._lock:
+            rate = self._rate(self.bucket.clock())
+            latency = self._latency
+        if latency is None:
+            needed = FIRST_WORKERS
+        else:
+            needed = math.ceil(rate * latency * HEADROOM) + int(self.bucket.tokens)
+        return max(1, min(int(self.bucket.capacity), needed))
+
+    def per_minute(self) -> float:
+        return self.rate() * 60
+
+    def _show(self, wait: float, rate: float) -> None:
+        if wait < LONG_WAIT:
+            return
+        with self._lock:
+            now = self.bucket.clock()
+            if now - self._shown_at < SHOW_EVERY:
+                return
+            self._shown_at = now
+        slowed = "" if rate >= self.configured else f", slowed from {self.configured * 60:.0f}"
+        log.warning("waiting %.0f s for the rate limit of %s (%s/min%s)", wait, self.what,
+                    _per_minute(rate), slowed)
+
+
+def _per_minute(rate: float) -> str:
+    per_minute = rate * 60
+    return f"{per_minute:.0f}" if per_minute >= 10 else f"{per_minute:.1f}"

@@ -1,0 +1,121 @@
+"""`statusync merge-state` as git runs it (`%O %A %B`): the merged state in OURS, exit 0; a side
+that is not a state file exits 1 and changes nothing, so git leaves the conflict to the user."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from statusync.core.state import Entry, State
+from statusync.files.state_file import dump_state, load_state
+from tests.support.builders import mapping
+from tests.support.gitrepo import DEV, Clone, Origin, hermetic_git
+from tests.support.project import Result
+
+Cli = Callable[..., Result]
+STATE = ".statusync/state.json"
+
+
+def entry(rts: str, at: str, integration_id: int = 1) -> Entry:
+    return Entry(f"mappings/shop-{integration_id}.yaml", f"sha-{rts}", "default", None,
+                 mapping(rts, "2", "3", None), at)
+
+
+def state(serial: int, **entries: Entry) -> State:
+    return State(serial, "L", {int(k.removeprefix("i")): e for k, e in entries.items()})
+
+
+EARLY, LATE = "2026-02-01T08:00:00Z", "2026-02-01T09:00:00Z"
+BASE = state(4, i1=entry("1", EARLY), i2=entry("1", EARLY, 2))
+
+
+def sides(tmp_path: Path, base: bytes | None, ours: State, theirs: State) -> tuple[Path, ...]:
+    paths = tuple(tmp_path / name for name in ("base", "ours", "theirs"))
+    if base is not None:
+        paths[0].write_bytes(base)
+    paths[1].write_bytes(dump_state(ours))
+    paths[2].write_bytes(dump_state(theirs))
+    return paths
+
+
+def test_merges_into_ours_and_says_what_it_kept(tmp_path: Path, cli: Cli) -> None:
+    ours = state(5, i1=entry("7", EARLY), i2=entry("1", EARLY, 2))
+    theirs = state(6, i1=entry("8", LATE), i2=entry("1", EARLY, 2), i3=entry("4", LATE, 3))
+    base, our_file, their_file = sides(tmp_path, dump_state(BASE), ours, theirs)
+    result = cli("merge-state", str(base), str(our_file), str(their_file))
+    assert result.code == 0, result.err
+    merged = load_state(our_file)
+    assert merged.entries == {1: theirs.entries[1], 2: ours.entries[2], 3: theirs.entries[3]}
+    assert merged.serial == 7 and merged.lineage == "L"
+    assert result.err == (
+        "statusync merge-state: integration 1 changed on both sides; kept the newer record from "
+        f"theirs (applied at {LATE}; ours: applied at {EARLY})\n")
+
+
+@pytest.mark.parametrize("base", [None, b""], ids=["missing", "empty"])
+def test_a_file_added_on_both_branches_merges(tmp_path: Path, cli: Cli, base: bytes | None) -> None:
+    ours, theirs = state(1, i1=entry("1", EARLY)), state(1, i2=entry("1", EARLY, 2))
+    paths = sides(tmp_path, base, ours, theirs)
+    assert cli("merge-state", *map(str, paths)).code == 0
+    assert sorted(load_state(paths[1]).entries) == [1, 2]
+
+
+@pytest.mark.parametrize(("side", "text", "message"), [
+    ("ours", "<<<<<<< HEAD\n{}", "ours: the state file is corrupt"),
+    ("theirs", "", "theirs: the state file is corrupt"),
+    ("base", '{"version": 99}', "the common ancestor: state version 99 is not supported"),
+])
+def test_a_side_that_is_not_a_state_leaves_the_conflict_to_the_user(
+        tmp_path: Path, cli: Cli, side: str, text: str, message: str) -> None:
+    paths = sides(tmp_path, dump_state(BASE), BASE, BASE)
+    (tmp_path / side).write_text(text)
+    before = paths[1].read_bytes()
+    result = cli("merge-state", *map(str, paths))
+    assert result.code == 1
+    assert result.err.startswith(f"error: cannot merge the state: {message}")
+    assert "git leaves the conflict in the state file for you to resolve" in result.err
+    assert "Traceback" not in result.err and "git checkout" not in result.err
+    assert paths[1].read_bytes() == before
+
+
+def test_git_merges_two_branches_through_the_driver_and_old_plans_go_stale(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    hermetic_git(monkeypatch)
+    origin = Origin.create(tmp_path)
+    repo = origin.clone("repo")
+    repo.mapping(1, "1")
+    repo.mapping(2, "1")
+    repo.write(".gitattributes", ".statusync/state.json merge=statusync\n")
+    repo.write(STATE, dump_state(BASE).decode())
+    repo.commit("start")
+    repo.enable_merge_driver()
+
+    repo.git("switch", "--quiet", "-c", "other")
+    repo.write(STATE, dump_state(state(5, i1=entry("8", LATE), i2=entry("1", EARLY, 2))).decode())
+    repo.commit("other: 1 applied later")
+    repo.git("switch", "--quiet", "main")
+    repo.write(STATE, dump_state(state(5, i1=entry("7", EARLY), i2=entry("5", EARLY, 2))).decode())
+    repo.commit("main: 1 and 2 applied")
+    monkeypatch.chdir(repo.path)
+    saved = cli("plan", "--out", "saved.plan")
+    assert saved.code == 0, saved.err
+
+    merge = _merge(repo, "other")
+    assert "integration 1 changed on both sides; kept the newer record from theirs" in merge
+    merged = json.loads((repo.path / STATE).read_text())
+    assert merged["serial"] == 6
+    assert merged["integrations"]["1"]["mapping"]["READY_TO_SEND"] == "8"
+    assert merged["integrations"]["2"]["mapping"]["READY_TO_SEND"] == "5"
+    stale = cli("apply", "saved.plan", "--yes")
+    assert stale.code == 1 and "the saved plan saved.plan is stale" in stale.err
+
+
+def _merge(repo: Clone, branch: str) -> str:
+    proc = subprocess.run(["git", *DEV, "merge", "--no-edit", branch], cwd=repo.path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr

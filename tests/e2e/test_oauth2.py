@@ -1,0 +1,236 @@
+"""OAuth2 client credentials through the CLI against the sandbox over real HTTP on loopback: one
+token per account and run, renewed when it expires mid-run, refreshed once on a 401, refusals that
+stop the run, and never a secret or a token in what statusync prints or writes. Also the partner
+id header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from statusync.sandbox import FaultRule, LoggedRequest, SandboxServer, StoredIntegration
+from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result, live
+
+Cli = Callable[..., Result]
+Start = Callable[..., SandboxServer]
+SOURCE = "SENDCLOUD_CLIENT_ID / SENDCLOUD_CLIENT_SECRET (account 'default')"
+
+
+def oauth2_settings(token_url: str, accounts: tuple[str, ...], extra: str = "") -> str:
+    lines = ["accounts:"]
+    for name in accounts:
+        lines += [f"  {name}:", "    auth: oauth2", f"    token_url: {token_url}"]
+    return "\n".join(lines) + "\n" + extra
+
+
+def start_oauth2(project: Project, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+                 accounts: tuple[str, ...] = ("default",), **options: object) -> SandboxServer:
+    """The sandbox taking Bearer tokens only (an integration set to "Use OAuth2"), and statusync
+    set up to get them: its key pair as the accounts' client id and secret."""
+    # Written first so that mapping files may name the accounts; the URL is known once it serves.
+    project.write("statusync.yaml", oauth2_settings("https://example.invalid/token", accounts))
+    server = sandbox(oauth2_only=True, **options)
+    project.write("statusync.yaml", oauth2_settings(server.token_url, accounts))
+    monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
+    monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
+    monkeypatch.setenv("SENDCLOUD_CLIENT_ID", PUBLIC_KEY)
+    monkeypatch.setenv("SENDCLOUD_CLIENT_SECRET", SECRET_KEY)
+    return server
+
+
+def token_requests(server: SandboxServer) -> list[int | None]:
+    """Statuses of the token requests the sandbox saw."""
+    return [r.status for r in server.store.requests() if r.path.startswith("/oauth2/token")]
+
+
+def mapping_requests(server: SandboxServer, method: str) -> list[int | None]:
+    return [r.status for r in server.store.requests() if r.method == method and r.path == MAPPING_PATH]
+
+
+def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in (1, 2, 3):
+        project.mapping(i, rts=f'"{i}"')
+    server = start_oauth2(project, sandbox, monkeypatch)
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "Apply complete: 3 created" in result.out
+    assert live(server, 2)["READY_TO_SEND"] == "2"
+    assert token_requests(server) == [200]  # one token for the whole run
+    assert mapping_requests(server, "POST") == [200, 200, 200]
+
+    server.store.clear_requests()
+    assert cli("drift").code == 0
+    server.store.edit_mapping(3, {"CANCEL": "1"})
+    drifted = cli("drift")
+    assert drifted.code == 2 and "~ drifted    3  mappings/shop-3.yaml" in drifted.out
+    assert token_requests(server) == [200, 200]  # each run gets its own
+    assert cli("reconcile", "--yes").code == 0
+    assert live(server, 3)["CANCEL"] is None
+
+
+def test_one_token_per_account_and_run(project: Project, cli: Cli, sandbox: Start,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in (1, 2, 3, 4, 5, 6):
+        project.mapping(i, extra="account: eu\n" if i % 2 else "")
+    server = start_oauth2(project, sandbox, monkeypatch, accounts=("default", "eu"))
+    result = cli("apply", "--yes", "--parallelism", "6")
+    assert result.code == 0, result.err
+    assert token_requests(server) == [200, 200]
+    assert mapping_requests(server, "POST") == [200] * 6
+
+
+def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox: Start,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in (1, 2, 3, 4):
+        project.mapping(i)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    store = server.store
+    log_request = store.log_request
+
+    def expire_after_the_second_post(entry: LoggedRequest) -> None:
+        log_request(entry)
+        if mapping_requests(server, "POST") == [200, 200]:
+            store.expire_tokens()  # the hour is over, with two integrations still to send
+    monkeypatch.setattr(store, "log_request", expire_after_the_second_post)
+
+    result = cli("apply", "--yes", "--parallelism", "1")
+    assert result.code == 0, result.err
+    assert "4 created" in result.out and "error" not in result.err.lower()
+    assert token_requests(server) == [200, 200]
+    assert mapping_requests(server, "POST") == [200, 200, 401, 200, 200]
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cli: Cli,
+                                                            sandbox: Start,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tokens of two seconds (renewed after one) and 0.3 s per request: the run outlives its first
+    # token, and not one request meets an expired one.
+    for i in (1, 2, 3, 4):
+        project.mapping(i)
+    server = start_oauth2(project, sandbox, monkeypatch, token_lifetime=2, latency=0.3)
+    result = cli("apply", "--yes", "--parallelism", "1")
+    assert result.code == 0, result.err
+    assert mapping_requests(server, "POST") == [200] * 4
+    assert len(token_requests(server)) >= 2 and set(token_requests(server)) == {200}
+
+
+def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project, cli: Cli,
+                                                               sandbox: Start,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in (1, 2, 3):
+        project.mapping(i)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    monkeypatch.setattr(server.store, "token_valid", lambda token, now: False)
+    result = cli("apply", "--yes", "--parallelism", "1")
+    assert result.code == 1
+    assert token_requests(server) == [200, 200]  # the first token, and one renewal
+    assert mapping_requests(server, "POST") == [401, 401]  # then the run stopped
+    assert (f"HTTP 401: Sendcloud rejected the API credentials (The access token is invalid or has "
+            f"expired.); check the OAuth2 client id and secret in {SOURCE}") in result.err
+    assert not project.state_file.exists() or cli("plan", "--detailed-exitcode").code == 2
+
+
+def test_refused_client_credentials_stop_the_run_before_any_api_request(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.mapping(1)
+    project.mapping(2)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    wrong = "wrong-client-secret-0987"
+    monkeypatch.setenv("SENDCLOUD_CLIENT_SECRET", wrong)
+    for command in (("apply", "--yes"), ("drift",)):
+        result = cli(*command)
+        assert result.code == 1
+        assert (f"error: OAuth2 token request to {server.token_url}: HTTP 401: invalid_client: Client "
+                "authentication failed") in result.err
+        assert f"check the OAuth2 client id and secret in {SOURCE}" in result.err
+        assert wrong not in result.out + result.err
+    assert mapping_requests(server, "POST") == [] and mapping_requests(server, "GET") == []
+    assert token_requests(server) == [401, 401]  # once per run: the refusal stops it
+
+
+def test_a_token_endpoint_that_fails_for_a_moment_is_retried(project: Project, cli: Cli,
+                                                             sandbox: Start,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             retry_waits: list[float]) -> None:
+    project.mapping(1)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    server.store.add_fault(FaultRule(method="POST", path="/oauth2/token", status=503, times=2))
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert token_requests(server) == [503, 503, 200]
+    assert len(retry_waits) == 2 and mapping_requests(server, "POST") == [200]
+
+
+def test_missing_client_credentials_are_named_before_any_request(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.mapping(1)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    monkeypatch.delenv("SENDCLOUD_CLIENT_SECRET")
+    result = cli("apply", "--yes")
+    assert result.code == 1
+    assert ("missing credentials for account 'default': set SENDCLOUD_CLIENT_SECRET "
+            "(the Sendcloud OAuth2 client secret)") in result.err
+    assert server.store.requests() == []
+
+
+def test_no_secret_or_token_in_any_output(project: Project, cli: Cli, sandbox: Start,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in (1, 2):
+        project.mapping(i)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    issued: list[str] = []
+    issue_token = server.store.issue_token
+
+    def recorded(lifetime: float, now: float) -> str:
+        issued.append(issue_token(lifetime, now))
+        return issued[-1]
+    monkeypatch.setattr(server.store, "issue_token", recorded)
+
+    outputs = [cli("plan", "--out", "planfile"), cli("apply", "planfile", "--yes"), cli("drift"),
+               cli("drift", "--format", "json"), cli("validate", "--remote")]
+    server.store.edit_mapping(1, {"CANCEL": "2"})
+    server.store.add_integration(StoredIntegration(9, "ACME FR", mapping=("1", "2", "3", None)))
+    outputs += [cli("reconcile", "--yes"), cli("import", "--integration", "9")]
+    server.store.expire_tokens()
+    project.mapping(2, cancel='"1"')
+    outputs.append(cli("apply", "--yes"))
+    assert [r.code for r in outputs] == [0, 0, 0, 0, 0, 0, 0, 0], [r.err for r in outputs]
+    assert len(issued) == 7
+    texts = [r.out + r.err for r in outputs]
+    texts += [project.state_file.read_text(), (project.root / "planfile").read_text()]
+    texts += [p.read_text() for p in (project.root / "mappings").rglob("*.yaml")]
+    for text in texts:
+        for secret in (SECRET_KEY, PUBLIC_KEY, *issued):
+            assert secret not in text
+
+
+def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli,
+                                                    sandbox: Start) -> None:
+    project.mapping(1)
+    project.mapping(2)
+    server = sandbox()
+    project.write("statusync.yaml", "partner_id: 6f1c2d3e-partner\n")
+    assert cli("apply", "--yes").code == 0
+    assert cli("drift").code == 0
+    sent = [r.partner_id for r in server.store.requests()]
+    assert len(sent) == 4 and set(sent) == {"6f1c2d3e-partner"}
+
+
+def test_without_a_partner_id_no_header_is_sent(project: Project, cli: Cli, sandbox: Start) -> None:
+    project.mapping(1)
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    assert [r.partner_id for r in server.store.requests()] == [None]
+
+
+def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: Start) -> None:
+    project.mapping(1)
+    server = sandbox(oauth2_only=True)
+    result = cli("apply", "--yes")
+    assert result.code == 1
+    assert "accepts OAuth2 access tokens only" in result.err
+    assert "check the public and secret key in SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY" in result.err
+    assert mapping_requests(server, "POST") == [401]  # the key pair over Basic is refused

@@ -1,0 +1,203 @@
+"""The run engine against the sandbox, with real processes and signals: a write killed on the
+wire, stops that stop, and a server slower than the settings say.
+
+Two tests wait out a server limit of 30 or 120 requests a minute and take half a minute or so;
+they run with STATUSYNC_SLOW_TESTS=1:
+
+    STATUSYNC_SLOW_TESTS=1 python3 -m pytest tests/e2e/test_run_engine.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from statusync.files.journal import journal_path
+from statusync.files.state_file import load_state
+from statusync.sandbox import SandboxServer
+from tests.support.project import MAPPING_PATH, Project, Result, live
+
+Cli = Callable[..., Result]
+Start = Callable[..., SandboxServer]
+
+slow = pytest.mark.skipif(os.environ.get("STATUSYNC_SLOW_TESTS") != "1",
+                          reason="waits out a slow server limit; set STATUSYNC_SLOW_TESTS=1")
+
+
+def statusync(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "statusync", *args], env={**os.environ, "CI": "1"},
+                            text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def intents(project: Project) -> list[dict[str, object]]:
+    """The writes the run under way has made durable (the journal's `sent` lines)."""
+    try:
+        text = journal_path(project.state_file).read_text()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines()[1:]
+            if line.endswith("}") and json.loads(line)["op"] == "sent"]
+
+
+def statuses(server: SandboxServer, method: str = "POST") -> list[int | None]:
+    return [r.status for r in server.store.requests()
+            if r.method == method and r.path == MAPPING_PATH]
+
+
+def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    project.mapping(1, delivered='"3"')
+    server = sandbox(latency=1.0)  # long enough to kill the client while the POST is served
+    assert cli("apply", "--yes").code == 0
+    project.mapping(1, delivered='"2"')  # a deploy ...
+    proc = statusync("apply", "--yes")
+    wait_until(lambda: bool(intents(project)))
+    time.sleep(0.4)  # the POST is on the wire (the sandbox is sitting on it)
+    proc.kill()
+    proc.communicate()
+    wait_until(lambda: live(server, 1)["DELIVERED"] == "2")  # Sendcloud carried it out
+    state = load_state(project.state_file)
+    assert state.entries[1].mapping["DELIVERED"] == "3"  # the state never claims it ...
+    assert state.uncertain[1].mapping["DELIVERED"] == "2"  # ... but knows it may be live
+
+    project.mapping(1, delivered='"3"')  # ... cancelled: `git revert`
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 2
+    assert "? uncertain 1" in plan.out and '"3" or "2" -> "3"' in plan.out
+    assert json.loads(cli("plan", "--format", "json").out)["summary"]["uncertain"] == 1
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "1 settled" in result.out
+    assert live(server, 1)["DELIVERED"] == "3"
+    assert cli("drift").code == 0
+    assert cli("plan", "--detailed-exitcode").code == 0
+    assert load_state(project.state_file).uncertain == {}
+    assert sorted(p.name for p in project.state_file.parent.iterdir()) == [
+        "state.json", "state.json.lock"]  # no journal, no temporary file
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
+        project: Project, sandbox: Start, signum: int) -> None:
+    project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 100}\n")
+    for i in range(1, 7):
+        project.mapping(i)
+    server = sandbox(post_per_minute=2)  # 2 at once, then one every 30 s: Retry-After 30
+    proc = statusync("apply", "--yes")
+    wait_until(lambda: 429 in statuses(server))
+    time.sleep(0.3)  # every worker now waits for the Retry-After
+    seen = len(server.store.requests())
+    started = time.monotonic()
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 3
+    time.sleep(0.3)
+    assert len(server.store.requests()) == seen  # no request after the signal
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert "rate limited (HTTP 429)" in err  # shown, so the wait does not look like a hang
+    assert "Stopped: 2 of 6 done and recorded; 4 not sent." in err
+    state = load_state(project.state_file)
+    assert len(state.entries) == 2 and state.uncertain == {}
+    assert not journal_path(project.state_file).exists()
+
+
+def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_the_wire(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    for i in range(1, 7):
+        project.mapping(i)
+    server = sandbox(latency=1.0)
+    proc = statusync("apply", "--yes", "--parallelism", "2")
+    wait_until(lambda: len(intents(project)) == 2)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)  # the first waits for the two on the wire ...
+    time.sleep(0.2)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)  # ... the second does not
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 1.5
+    assert proc.returncode == 1
+    assert "Stopped at once (asked twice)" in err
+    assert "2 write(s) under way have an unknown outcome" in err
+    state = load_state(project.state_file)
+    assert state.entries == {} and sorted(state.uncertain) == [1, 2]
+    assert not journal_path(project.state_file).exists()  # folded into state.json already
+    wait_until(lambda: statuses(server).count(200) == 2)  # the sandbox finished them anyway
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "4 created" in result.out and "2 settled" in result.out
+    assert cli("drift").code == 0
+
+
+@slow
+def test_import_all_against_a_lower_get_limit_than_configured_writes_every_mapping(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    from tests.e2e.test_import_e2e import add_shop
+
+    project.write("statusync.yaml", "rate_limit: {safe_per_minute: 1000}\n")
+    server = sandbox(get_per_minute=120)
+    for i in range(1, 31):
+        add_shop(server, i, f"Shop {i}")
+    result = cli("import", "--all")
+    assert result.code == 0, result.err
+    assert len(result.out.splitlines()) == 30
+    assert sorted(load_state(project.state_file).entries) == list(range(1, 31))
+    assert 429 in [r.status for r in server.store.requests()]  # it did meet the real limit
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+@slow
+def test_apply_against_a_lower_post_limit_than_configured_completes(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 100}\n")
+    for i in range(1, 31):
+        project.mapping(i)
+    server = sandbox(post_per_minute=30)
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    assert "30 created" in result.out and "0 failed" in result.out
+    assert statuses(server).count(200) == 30
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_import_writes_what_it_read_and_names_what_it_could_not(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    from statusync.sandbox import FaultRule
+    from tests.e2e.test_import_e2e import add_shop
+
+    server = sandbox(faults=(FaultRule(method="GET", path="/shop-order-statuses/mapping",
+                                       integration_id=2, status=503),))
+    for i in (1, 2, 3):
+        add_shop(server, i, f"Shop {i}")
+    result = cli("import", "--all")
+    assert result.code == 1
+    assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-3-3.yaml\n"
+    assert "error: integration 2 could not be read" in result.err
+    assert "Import complete: 2 imported, 0 skipped, 1 not read." in result.err
+    assert "Import them with: statusync import --integration 2" in result.err
+    assert sorted(load_state(project.state_file).entries) == [1, 3]
+
+
+def test_a_write_run_removes_what_a_killed_state_write_left(project: Project, cli: Cli,
+                                                            sandbox: Start) -> None:
+    project.mapping(1)
+    sandbox()
+    stray = project.state_file.parent / ".state.json.k1ll3d.tmp"
+    stray.parent.mkdir()
+    stray.write_text("{half a state")
+    assert cli("apply", "--yes").code == 0
+    assert not stray.exists()

@@ -1,0 +1,89 @@
+"""The small GitHub REST client: retries, pagination, and a token that goes nowhere else."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from statusync.errors import StatusyncError
+from statusync.github.rest import GitHub, GitHubError
+
+TOKEN = "ghs-never-shown-0123"
+API = "https://api.github.example"
+
+
+def client(handler: object, sleeps: list[float] | None = None) -> GitHub:
+    waits = sleeps if sleeps is not None else []
+    return GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
+                  sleep=waits.append)
+
+
+def test_a_get_is_retried_after_a_server_error_a_post_is_not() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        return httpx.Response(502 if len(seen) < 3 else 200, json={"ok": True})
+
+    sleeps: list[float] = []
+    assert client(handler, sleeps).get("/x") == {"ok": True}
+    assert seen == ["GET"] * 3 and sleeps == [1.0, 2.0]
+    seen.clear()
+    with pytest.raises(GitHubError) as failed:
+        client(lambda request: httpx.Response(502)).post("/x", {})  # might have been created
+    assert failed.value.status == 502 and failed.value.write
+
+
+def test_a_secondary_rate_limit_waits_for_retry_after() -> None:
+    answers = iter([httpx.Response(403, headers={"retry-after": "7"},
+                                   json={"message": "secondary rate limit"}),
+                    httpx.Response(201, json={"id": 1})])
+    sleeps: list[float] = []
+    assert client(lambda request: next(answers), sleeps).post("/x", {}) == {"id": 1}
+    assert sleeps == [7.0]
+
+
+def test_an_exhausted_rate_limit_is_not_a_denial() -> None:
+    response = httpx.Response(403, headers={"x-ratelimit-remaining": "0"},
+                              json={"message": "API rate limit exceeded"})
+    with pytest.raises(GitHubError) as failed:
+        client(lambda request: response).patch("/x", {})
+    assert not failed.value.denied
+    assert "403: API rate limit exceeded" in str(failed.value)
+
+
+def test_pages_are_followed_but_only_on_the_api_host() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        links = {1: f'<{API}/repos/acme/maps/issues?page=2>; rel="next"',
+                 2: '<https://elsewhere.example/steal?page=3>; rel="next"'}
+        return httpx.Response(200, json=[{"n": page}], headers={"Link": links[page]})
+
+    github = client(handler)
+    items = github.pages(github.repo_path("issues"), {})
+    assert next(items) == {"n": 1} and next(items) == {"n": 2}
+    with pytest.raises(GitHubError, match="points away from the API"):
+        next(items)
+
+
+def test_errors_never_show_the_token() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(GitHubError) as failed:
+        client(handler).get("/x")
+    assert TOKEN not in str(failed.value) and "no answer from" in str(failed.value)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "GITHUB_TOKEN is not set"),
+    ({"GITHUB_TOKEN": TOKEN}, "GITHUB_REPOSITORY is not set"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "nope"}, "is not of the form OWNER/NAME"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://api.x"},
+     "must be an https:// URL"),
+])
+def test_the_environment_is_checked_before_any_request(env: dict[str, str], message: str) -> None:
+    with pytest.raises(StatusyncError, match=message) as failed:
+        GitHub.from_env(env)
+    assert TOKEN not in str(failed.value)

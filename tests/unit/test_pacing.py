@@ -1,0 +1,275 @@
+"""Pacing that adapts (AIMD on 429s, the Retry-After honoured by every worker), workers sized to
+the limit, and waits that a stop cuts short; all on fake clocks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from statusync.errors import ApiError, NotSent
+from statusync.runner.bounded import Workers, run_bounded, sized
+from statusync.sendcloud.client import SendcloudClient
+from statusync.sendcloud.credentials import Credentials
+from statusync.sendcloud.pacing import (
+    DECREASE,
+    FIRST_WORKERS,
+    FLOOR,
+    RECOVERY_PER_SECOND,
+    Pace,
+    interruptible,
+)
+from statusync.sendcloud.ratelimit import CLIENT_BURST, TokenBucket
+
+MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
+
+
+class FakeTime:
+    """A clock that moves only when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def pace(per_minute: int, t: FakeTime, stop: threading.Event | None = None) -> Pace:
+    bucket = TokenBucket(per_minute, CLIENT_BURST, clock=t.clock, sleep=t.sleep)
+    return Pace(bucket, stop=stop or threading.Event(), what="POST requests")
+
+
+def test_a_hold_pauses_every_caller_until_the_retry_after_then_lets_one_go_first() -> None:
+    t = FakeTime()
+    bucket = TokenBucket(60, 10, clock=t.clock, sleep=t.sleep)
+    bucket.hold(30.0)
+    assert bucket.try_acquire() == pytest.approx(30.0)  # a second worker waits as long
+    assert bucket.acquire() == pytest.approx(30.0)
+    assert bucket.try_acquire() == pytest.approx(1.0)  # then the rate, not the old burst
+    bucket.hold(20.0)  # a hold ending earlier than the one under way changes nothing
+    assert bucket.try_acquire() == pytest.approx(1.0)
+
+
+def test_a_429_halves_the_pace_once_per_episode() -> None:
+    t = FakeTime()
+    p = pace(600, t)
+    first, second = p.acquire(), p.acquire()
+    assert p.throttled(2.0, first)  # the first 429: every worker waits 2 s, the pace halves
+    assert p.per_minute() == pytest.approx(600 * DECREASE)
+    assert not p.throttled(2.0, second)  # sent before the drop: says nothing new
+    assert p.per_minute() == pytest.approx(300)
+    after = p.acquire()
+    assert after == pytest.approx(2.0)  # waited out the Retry-After
+    assert p.throttled(1.0, after)  # sent at the lower pace and still too fast: halves again
+    assert p.per_minute() == pytest.approx(150)
+
+
+def test_the_pace_recovers_gradually_after_the_pause_and_never_passes_the_settings() -> None:
+    t = FakeTime()
+    p = pace(600, t)
+    p.throttled(3.0, p.acquire())
+    assert p.per_minute() == pytest.approx(300)
+    t.now = 3.0  # the pause is over: the climb starts
+    assert p.per_minute() == pytest.approx(300)
+    t.now = 13.0
+    assert p.per_minute() == pytest.approx(300 + 600 * RECOVERY_PER_SECOND * 10)
+    t.now = 1000.0
+    assert p.per_minute() == pytest.approx(600)
+
+
+def test_the_pace_never_drops_below_its_floor() -> None:
+    t = FakeTime()
+    p = pace(640, t)
+    for _ in range(20):
+        t.now += 0.001  # each 429 from a request sent after the last drop
+        p.throttled(0.0, t.now)
+    assert p.per_minute() == pytest.approx(640 * FLOOR, abs=0.1)
+
+
+def test_requests_go_out_at_the_slowed_pace() -> None:
+    t = FakeTime()
+    p = pace(120, t)  # 2 a second, a burst of 14
+    for _ in range(CLIENT_BURST):
+        p.acquire()
+    p.throttled(5.0, t.now)  # now 1 a second, after a 5 s pause, then climbing back
+    sent = [p.acquire() for _ in range(4)]
+    assert sent[0] == pytest.approx(5.0)
+    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    assert all(0.85 < gap <= 1.0 for gap in gaps) and gaps == sorted(gaps, reverse=True)
+
+
+def test_waiting_on_the_limit_is_shown_at_warning_without_flooding(
+        caplog: pytest.LogCaptureFixture) -> None:
+    t = FakeTime()
+    p = pace(6, t)  # one every 10 s once the burst of 6 is gone
+    with caplog.at_level(logging.WARNING, logger="statusync.api"):
+        for _ in range(6 + 3):
+            p.acquire()
+    shown = [r.getMessage() for r in caplog.records]
+    assert shown[0] == "waiting 10 s for the rate limit of POST requests (6.0/min)"
+    assert len(shown) == 3  # one per long wait, and those are 10 s apart
+
+
+@pytest.mark.parametrize(("per_minute", "latency", "expected"), [
+    (3000, 0.02, 2),     # 50/s × 20 ms × 1.25 headroom: 2 under way reach the limit
+    (6000, 0.02, 3),
+    (100, 0.3, 1),
+    (100, 60.0, CLIENT_BURST),  # never more than the burst
+])
+def test_workers_follow_littles_law_within_the_burst(per_minute: int, latency: float,
+                                                     expected: int) -> None:
+    t = FakeTime()
+    p = pace(per_minute, t)
+    assert p.workers() == FIRST_WORKERS  # nothing measured yet: a few, not a burst
+    p.observe(latency)
+    assert p.workers() == min(CLIENT_BURST, expected + CLIENT_BURST)  # the burst is ready
+    while p.bucket.tokens >= 1:
+        p.acquire()
+    assert p.workers() == expected
+
+
+def test_parallelism_caps_the_workers_and_sums_the_accounts() -> None:
+    t = FakeTime()
+    a, b = pace(6000, t), pace(6000, t)
+    for p in (a, b):
+        p.observe(0.02)
+        while p.bucket.tokens >= 1:
+            p.acquire()
+
+    class Client:
+        def __init__(self, p: Pace) -> None:
+            self.p = p
+
+        def pace(self, method: str) -> Pace:
+            return self.p
+
+    both = sized(None, [Client(a), Client(b)], "POST")
+    assert both.limit() == 6 and both.most == 2 * CLIENT_BURST
+    capped = sized(4, [Client(a), Client(b)], "POST")
+    assert capped.limit() == 4 and capped.most == 4
+    assert sized(3, [object()], "POST").limit() == 3  # nothing to size it by: as asked
+
+
+def test_the_runner_follows_a_changing_limit() -> None:
+    limit = [1]
+    running, peak = 0, []
+    lock = threading.Lock()
+
+    def work(item: int) -> int:
+        nonlocal running
+        with lock:
+            running += 1
+            peak.append(running)
+        if item == 5:
+            limit[0] = 3  # the pace learned it needs more under way
+        with lock:
+            running -= 1
+        return item
+
+    assert sorted(run_bounded(range(30), work, Workers(lambda: limit[0], 8))) == list(range(30))
+    assert max(peak[:5]) == 1 and max(peak) <= 3
+
+
+def test_a_stop_cuts_every_wait_short() -> None:
+    stop = threading.Event()
+    t = FakeTime()
+    p = pace(6, t, stop)
+    for _ in range(6):
+        p.acquire()  # the burst
+    stop.set()
+    with pytest.raises(NotSent):
+        p.acquire()  # the bucket's wait ends at once
+    assert t.waits == []
+    real = interruptible(time.sleep, stop)
+    with pytest.raises(NotSent):
+        real(3600)  # returns at once: the event is set
+    fake_waits: list[float] = []
+    with pytest.raises(NotSent):
+        interruptible(fake_waits.append, stop)(5)
+    assert fake_waits == []
+
+
+class Api:
+    """A client over a scripted transport, on a fake clock."""
+
+    def __init__(self, *steps: Any, stop: threading.Event | None = None) -> None:
+        self.t = FakeTime()
+        self.requests: list[httpx.Request] = []
+        self.stop = stop or threading.Event()
+        self._steps = steps
+        bucket = TokenBucket(100, CLIENT_BURST, clock=self.t.clock, sleep=self.t.sleep)
+        self.client = SendcloudClient(
+            "https://panel.sendcloud.sc/api/v3", Credentials("pk-test-1234", "sk-test-5678"),
+            post_limiter=bucket, get_limiter=TokenBucket(1000, clock=self.t.clock,
+                                                         sleep=self.t.sleep),
+            transport=httpx.MockTransport(self._handle), sleep=self.t.sleep,
+            random=lambda: 0.5, stop=self.stop)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self._steps[min(len(self.requests), len(self._steps)) - 1]
+        if isinstance(step, type):
+            raise step("boom", request=request)
+        if callable(step):
+            return step()  # type: ignore[no-any-return]
+        return httpx.Response(step, headers={"Retry-After": "5"} if step == 429 else {})
+
+
+def test_a_429_slows_every_request_of_the_account(caplog: pytest.LogCaptureFixture) -> None:
+    api = Api(429, 200)
+    with caplog.at_level(logging.WARNING, logger="statusync.api"):
+        api.client.upsert_mapping(1, MAPPING)
+    post = api.client.pace("POST")
+    assert api.t.now == pytest.approx(5.0)  # the Retry-After, waited in the shared bucket
+    assert post.per_minute() == pytest.approx(50.0)
+    assert api.client.pace("GET").per_minute() == pytest.approx(1000)  # GETs are not slowed
+    assert "rate limited (HTTP 429): all POST requests of this account wait 5.0 s" in caplog.text
+
+
+@pytest.mark.parametrize(("steps", "maybe"), [
+    ((httpx.ReadTimeout,), True),         # sent; the answer never came
+    ((httpx.RemoteProtocolError,), True),  # sent; the connection dropped
+    ((httpx.ConnectError,), False),        # never sent
+    ((502,), True),                         # a gateway error: the API may have done it
+    ((503,), False),
+    ((httpx.ReadTimeout, 400), True),     # an earlier attempt may have landed
+    ((400,), False),
+])
+def test_a_failure_says_whether_the_write_may_have_been_applied(
+        steps: tuple[Any, ...], maybe: bool) -> None:
+    api = Api(*steps)
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(1, MAPPING)
+    assert caught.value.maybe_applied is maybe
+
+
+def test_after_a_stop_no_request_leaves() -> None:
+    api = Api(200)
+    api.stop.set()
+    sent: list[bool] = []
+    with pytest.raises(NotSent) as caught:
+        api.client.upsert_mapping(1, MAPPING, on_send=lambda: sent.append(True))
+    assert api.requests == [] and sent == [] and not caught.value.maybe_applied
+
+
+def test_a_stop_during_a_backoff_ends_it_and_says_the_first_attempt_may_have_landed() -> None:
+    stop = threading.Event()
+
+    def then_stop() -> httpx.Response:
+        stop.set()  # Ctrl-C while this attempt is on the wire
+        raise httpx.ReadTimeout("slow")
+
+    api = Api(then_stop, 200, stop=stop)
+    with pytest.raises(NotSent) as caught:
+        api.client.upsert_mapping(1, MAPPING)
+    assert len(api.requests) == 1 and caught.value.maybe_applied
+    assert "not sent again: the run is stopping" in str(caught.value)

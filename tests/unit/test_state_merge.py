@@ -1,0 +1,173 @@
+"""The three-way merge of states: per integration, one side's change wins, both sides' changes
+keep the newer record, and the merged state makes every plan saved before it stale."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statusync.core.state import Entry, Pending, State
+from statusync.core.state_merge import Record, merge_states, recorded_since
+from tests.support.builders import mapping
+
+T1, T2 = "2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z"
+
+
+def entry(rts: str | None = "1", at: str = T1, file: str = "mappings/a.yaml") -> Entry:
+    return Entry(file, f"sha-{rts}-{file}", "default", None, mapping(rts, "2", "3", None), at)
+
+
+def pending(rts: str | None = "1", at: str = T1) -> Pending:
+    return Pending("mappings/a.yaml", f"sha-{rts}", "default", None, mapping(rts, "2", "3", None), at)
+
+
+def state(entries: dict[int, Entry], serial: int = 3, lineage: str = "L",
+          uncertain: dict[int, Pending] | None = None) -> State:
+    return State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain or {})
+
+
+A, B, C = entry("1"), entry("5", T2), entry("6", T1)
+
+
+@pytest.mark.parametrize(("base", "ours", "theirs", "merged"), [
+    pytest.param({}, {1: A}, {}, {1: A}, id="added on ours"),
+    pytest.param({}, {}, {1: A}, {1: A}, id="added on theirs"),
+    pytest.param({}, {1: A}, {2: B}, {1: A, 2: B}, id="two branches import different shops"),
+    pytest.param({1: A}, {1: B}, {1: A}, {1: B}, id="updated on ours"),
+    pytest.param({1: A}, {1: A}, {1: B}, {1: B}, id="updated on theirs"),
+    pytest.param({1: A}, {1: B}, {1: B}, {1: B}, id="the same change on both sides"),
+    pytest.param({1: A}, {}, {1: A}, {}, id="removed on ours, unchanged on theirs"),
+    pytest.param({1: A}, {1: A}, {}, {}, id="removed on theirs, unchanged on ours"),
+    pytest.param({1: A}, {}, {}, {}, id="removed on both sides"),
+    pytest.param({1: A}, {1: B}, {1: C}, {1: B}, id="changed on both: ours is newer"),
+    pytest.param({1: A}, {1: C}, {1: B}, {1: B}, id="changed on both: theirs is newer"),
+    pytest.param({1: A}, {}, {1: B}, {1: B}, id="removed on ours, changed on theirs"),
+    pytest.param({}, {1: B}, {1: C}, {1: B}, id="added differently on both sides"),
+])
+def test_merge_per_integration(base: dict[int, Entry], ours: dict[int, Entry],
+                               theirs: dict[int, Entry], merged: dict[int, Entry]) -> None:
+    result = merge_states(state(base), state(ours), state(theirs))
+    assert dict(result.state.entries) == merged
+
+
+def test_a_conflict_is_reported_with_the_side_it_kept() -> None:
+    result = merge_states(state({1: A, 2: A}), state({1: C, 2: A}), state({1: B, 2: B}))
+    assert [b.integration_id for b in result.both_changed] == [1]
+    assert result.both_changed[0].describe() == (
+        f"integration 1 changed on both sides; kept the newer record from theirs "
+        f"(applied at {T2}; ours: applied at {T1})")
+
+
+def test_a_removal_against_a_change_keeps_the_record_and_says_so() -> None:
+    result = merge_states(state({7: A}), state({}), state({7: B}), labels=("this run", "origin/main"))
+    assert result.both_changed[0].describe() == (
+        f"integration 7 was removed on this run and changed on origin/main; kept the record "
+        f"from origin/main (applied at {T2})")
+
+
+def test_an_uncertain_write_merges_with_its_integration() -> None:
+    # Ours sent 5 and died not knowing whether it went through; theirs settled it later.
+    unsure = state({1: A}, uncertain={1: pending("5", T2)})
+    later = entry("6", "2026-01-03T00:00:00Z")
+    assert merge_states(state({1: A}), unsure, state({1: A})).state.uncertain == {1: pending("5", T2)}
+    settled = merge_states(state({1: A}), unsure, state({1: later}))
+    assert settled.state.entries == {1: later} and settled.state.uncertain == {}
+    # An earlier write on the other side does not settle a newer uncertain one.
+    kept = merge_states(state({1: A}), unsure, state({1: C}))
+    assert kept.state.entries == {1: A} and kept.state.uncertain == {1: pending("5", T2)}
+    assert kept.both_changed[0].describe() == (
+        f"integration 1 changed on both sides; kept the newer record from ours (sent at {T2}, "
+        f"outcome unknown; theirs: applied at {T1})")
+
+
+def test_the_same_mapping_recorded_twice_is_no_conflict() -> None:
+    again = Entry(B.file, B.sha256, B.account, B.name, B.mapping, "2026-03-01T00:00:00Z")
+    result = merge_states(state({1: A}), state({1: B}), state({1: again}))
+    assert result.state.entries[1] == again and result.both_changed == ()
+
+
+def test_ties_go_to_ours_and_unreadable_times_count_as_oldest() -> None:
+    tie = entry("9", T2)
+    assert merge_states(state({}), state({1: B}), state({1: tie})).state.entries[1] == B
+    odd = entry("9", "yesterday")
+    assert merge_states(state({}), state({1: odd}), state({1: C})).state.entries[1] == C
+
+
+def test_the_merged_state_makes_plans_saved_on_either_side_stale() -> None:
+    ours, theirs = state({1: A}, serial=4, lineage="L"), state({2: B}, serial=9, lineage="L")
+    merged = merge_states(state({}, serial=2), ours, theirs).state
+    assert merged.serial == 10 and merged.lineage == "L"
+    assert merged.fingerprint not in {ours.fingerprint, theirs.fingerprint}
+
+
+def test_a_state_new_on_our_side_takes_the_lineage_of_theirs() -> None:
+    merged = merge_states(State(), State(), state({2: B}, lineage="T")).state
+    assert merged.lineage == "T" and merged.serial == 4
+
+
+def test_recorded_since_names_what_a_run_wrote() -> None:
+    base = state({1: A, 2: A, 3: A})
+    after = state({1: A, 2: B, 4: C})  # 2 updated, 3 removed, 4 added
+    assert [i for i, _ in recorded_since(base, after)] == [2, 3, 4]
+    assert dict(recorded_since(base, after))[3] == Record(A)  # a removal names the last record
+    unsure = state({1: A}, uncertain={1: pending("5")})
+    assert recorded_since(state({1: A}), unsure) == [(1, Record(A, pending("5")))]
+
+
+# Small domains, so that the generated sides often touch the same integrations.
+entries = st.builds(entry, st.sampled_from(["1", "2", None]),
+                    st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]),
+                    st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]))
+pendings = st.builds(pending, st.sampled_from(["1", "5"]),
+                     st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
+states = st.builds(state, st.dictionaries(st.integers(1, 6), entries, max_size=6),
+                   st.integers(0, 50), st.sampled_from(["L", "M", ""]),
+                   st.dictionaries(st.integers(1, 6), pendings, max_size=2))
+
+
+def records(state: State) -> tuple[object, object]:
+    return dict(state.entries), dict(state.uncertain)
+
+
+@given(states, states)
+def test_a_side_unchanged_since_the_base_gives_the_other_side(base: State, x: State) -> None:
+    assert records(merge_states(base, x, base).state) == records(x)
+    assert records(merge_states(base, base, x).state) == records(x)
+    assert merge_states(base, x, base).both_changed == ()
+
+
+@given(states, states)
+def test_merging_a_state_with_itself_gives_it_back(base: State, x: State) -> None:
+    assert records(merge_states(base, x, x).state) == records(x)
+
+
+@settings(max_examples=60)  # small domains: 60 cover the cases, in a third of the time
+@given(states, states, states)
+def test_the_merge_is_symmetric_but_for_ties(base: State, ours: State, theirs: State) -> None:
+    one = merge_states(base, ours, theirs)
+    two = merge_states(base, theirs, ours)
+    ids = set(ours.entries) | set(ours.uncertain) | set(theirs.entries) | set(theirs.uncertain)
+    # Where both sides hold a record of the same time, the merge keeps ours: the only asymmetry.
+    ties = {i for i in ids if Record.of(ours, i).exists and Record.of(theirs, i).exists
+            and Record.of(ours, i).when == Record.of(theirs, i).when}
+
+    def untied(state: State) -> dict[int, Record]:
+        return {i: Record.of(state, i) for i in ids - ties if Record.of(state, i).exists}
+
+    assert untied(one.state) == untied(two.state)
+    assert {b.integration_id for b in one.both_changed} == \
+        {b.integration_id for b in two.both_changed}
+    assert one.state.serial == two.state.serial > max(ours.serial, theirs.serial)
+
+
+@settings(max_examples=60)
+@given(states, states, states)
+def test_every_merged_record_comes_from_one_side(base: State, ours: State, theirs: State) -> None:
+    merged = merge_states(base, ours, theirs)
+    for i in set(merged.state.entries) | set(merged.state.uncertain):
+        assert Record.of(merged.state, i) in (Record.of(ours, i), Record.of(theirs, i))
+    for both in merged.both_changed:
+        # Reported conflicts are ids both sides changed, differently.
+        i = both.integration_id
+        assert Record.of(base, i) not in (Record.of(ours, i), Record.of(theirs, i))
