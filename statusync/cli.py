@@ -12,14 +12,17 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from statusync import __version__
 from statusync.console import Console
+from statusync.core.model import MAX_INTEGRATION_ID
+from statusync.core.subset import BadPattern, Subset, parse_subset
 from statusync.core.text import labelled
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
 from statusync.files.lock import DEFAULT_LOCK_TIMEOUT
@@ -107,6 +110,21 @@ push_option = click.option(
          "commit the state and push it (race-safe: a rejected push is merged and retried).")
 
 
+
+def _subset(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Subset | None:
+    # Parsed here, so that `id:abc` is a usage error before the workspace is even opened.
+    try:
+        return parse_subset(value)
+    except BadPattern as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+only_option = click.option(
+    "--only", "only", multiple=True, metavar="PATTERN", callback=_subset,
+    help="Work on a subset only (repeatable, a union): a path glob relative to the repository "
+         "(mappings/eu/**), id:N or account:NAME.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="statusync")
 def cli() -> None:
@@ -121,12 +139,14 @@ def cli() -> None:
 @click.option("--remote", is_flag=True,
               help="Also check every external id against the shop's statuses (needs credentials).")
 @parallelism_option
+@only_option
 @in_workspace
-def validate(ws: Workspace, console: Console, remote: bool, parallelism: int | None) -> int:
+def validate(ws: Workspace, console: Console, remote: bool, parallelism: int | None,
+             only: Subset | None) -> int:
     """Check every mapping file and statusync.yaml (offline unless --remote)."""
     from statusync.commands import validate
 
-    return validate.run(ws, console, remote=remote, parallelism=parallelism)
+    return validate.run(ws, console, remote=remote, parallelism=parallelism, only=only)
 
 
 @cli.command()
@@ -134,14 +154,15 @@ def validate(ws: Workspace, console: Console, remote: bool, parallelism: int | N
 @format_option
 @click.option("--out", "out", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan for 'statusync apply PLANFILE'.")
+@only_option
 @in_workspace
 def plan(ws: Workspace, console: Console, detailed_exitcode: bool, output_format: str,
-         out: Path | None) -> int:
+         out: Path | None, only: Subset | None) -> int:
     """Show what apply would change (offline, no credentials needed)."""
     from statusync.commands import plan
 
     return plan.run(ws, console, output_format=output_format, detailed=detailed_exitcode,
-                    planfile=out)
+                    planfile=out, only=only)
 
 
 @cli.command()
@@ -151,25 +172,29 @@ def plan(ws: Workspace, console: Console, detailed_exitcode: bool, output_format
 @parallelism_option
 @lock_timeout_option
 @push_option
+@only_option
 @in_workspace
 def apply(ws: Workspace, console: Console, planfile: Path | None, yes: bool, force: bool,
-          parallelism: int | None, lock_timeout: float, push: bool) -> int:
+          parallelism: int | None, lock_timeout: float, push: bool, only: Subset | None) -> int:
     """Upsert the changed integrations and record each success in the state."""
     from statusync.commands import apply
 
     return apply.run(ws, console, planfile=planfile, yes=yes, force=force,
-                     parallelism=parallelism, lock_timeout=lock_timeout, push=push)
+                     parallelism=parallelism, lock_timeout=lock_timeout, push=push, only=only)
 
 
 @cli.command()
 @format_option
 @parallelism_option
+@only_option
 @in_workspace
-def drift(ws: Workspace, console: Console, output_format: str, parallelism: int | None) -> int:
+def drift(ws: Workspace, console: Console, output_format: str, parallelism: int | None,
+          only: Subset | None) -> int:
     """Compare every managed integration's live mapping with its file."""
     from statusync.commands import drift
 
-    return drift.run(ws, console, output_format=output_format, parallelism=parallelism)
+    return drift.run(ws, console, output_format=output_format, parallelism=parallelism,
+                     only=only)
 
 
 @cli.command()
@@ -178,14 +203,15 @@ def drift(ws: Workspace, console: Console, output_format: str, parallelism: int 
 @parallelism_option
 @lock_timeout_option
 @push_option
+@only_option
 @in_workspace
 def reconcile(ws: Workspace, console: Console, yes: bool, force: bool, parallelism: int | None,
-              lock_timeout: float, push: bool) -> int:
+              lock_timeout: float, push: bool, only: Subset | None) -> int:
     """Find drift, then upsert the desired mapping of each drifted integration."""
     from statusync.commands import reconcile
 
     return reconcile.run(ws, console, yes=yes, force=force, parallelism=parallelism,
-                         lock_timeout=lock_timeout, push=push)
+                         lock_timeout=lock_timeout, push=push, only=only)
 
 
 def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
@@ -200,7 +226,8 @@ def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
 
 
 @cli.command("import")
-@click.option("--integration", "integration_ids", type=click.IntRange(min=1), multiple=True,
+@click.option("--integration", "integration_ids", multiple=True,
+              type=click.IntRange(min=1, max=MAX_INTEGRATION_ID),
               metavar="ID", help="Integration to import (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Import every integration of the account.")
 @click.option("--force", is_flag=True, help="Overwrite existing mapping files.")

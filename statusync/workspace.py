@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.core.state import State
+from statusync.core.text import printable
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings
@@ -67,6 +68,25 @@ class Workspace:
 
         return load_mappings(self.mappings_dir, self.root, self.settings.accounts.keys(),
                              cached if index else None)
+
+    def state_warnings(self, state: State, specs: Sequence[LoadedSpec]) -> list[str]:
+        """What `plan` and `apply` say at the top of the plan: a missing state file while
+        mapping files exist (a state never committed, or a typo in `state:` / `--state`) makes
+        every file a create, which overwrites the live mapping."""
+        if state.entries or state.uncertain or not specs or self.state_path.exists():
+            return []
+        return [f"the state file {printable(self._shown(self.state_path))} does not exist, so "
+                "every mapping file is planned as a create, which replaces whatever is live "
+                "(expected before the first apply). If the state was not committed or its path "
+                "is mistyped (state: in statusync.yaml, --state), fix that first; to adopt shops "
+                "as they are live, use 'statusync import'"]
+
+    def _shown(self, path: Path) -> str:
+        """`path` relative to the repository when it is inside it, as users write it."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
 
     def fingerprints(self, state: State, specs: Iterable[LoadedSpec]) -> Fingerprints:
         return Fingerprints(state.fingerprint, self.settings.source_sha256,

@@ -10,39 +10,84 @@ read and a write for a late-arriving old request to slip into.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from statusync.commands.write_run import report_failures, write_run
-from statusync.console import Console
+from statusync.commands.only import partial, saved_subset, select
+from statusync.commands.write_run import WriteRun, report_failures, write_run
+from statusync.console import Console, plural
+from statusync.core.creates import with_live
 from statusync.core.model import LoadedSpec
 from statusync.core.plan import Action, Plan, make_plan
 from statusync.core.safety import safety_breach
 from statusync.core.state import State
+from statusync.core.subset import Subset
 from statusync.errors import OK, StatusyncError
 from statusync.files.planfile import read_planfile, stale_reasons
 from statusync.render.plan import render_text
 from statusync.runner.apply import Outcome
+from statusync.runner.live_read import read_creates
 from statusync.workspace import Workspace
+
+if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
+    from statusync.sendcloud.client import SendcloudClient
 
 
 def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, force: bool,
-        parallelism: int | None, lock_timeout: float, push: bool = False) -> int:
+        parallelism: int | None, lock_timeout: float, push: bool = False,
+        only: Subset | None = None) -> int:
     with write_run(ws, console, lock_timeout, push=push) as run:
         ws = run.ws  # with --push, read again from the newest upstream commit
         specs = ws.specs()
-        plan = make_plan(specs, run.state, ws.settings.on_removed)
+        if planfile is not None:  # a saved plan keeps the --only filter it was made with
+            only = saved_subset(planfile, read_planfile(planfile)[0].only, only)
+        chosen, scoped = select(only, specs, run.state)
+        plan = partial(make_plan(chosen, scoped, ws.settings.on_removed), only)
         if planfile is not None:
             _check_saved(ws, planfile, plan, run.state, specs)
+        warnings = ws.state_warnings(run.state, specs)
+        sending = {c.account for c in plan.changes if c.action.sends}
+        clients = {}
+        # A create replaces what is live: read it first, unless the run is refused anyway (no
+        # --yes off a terminal), which then shows the offline plan and makes no request.
+        if plan.count(Action.CREATE) and (yes or console.interactive):
+            clients = run.clients(sending)
+            plan = _with_live_before(run, plan, clients, parallelism)
         breach = safety_breach(plan, ws.settings.safety)
-        render_text(plan, console.out, color=console.color, breach=breach)  # even under --force
+        render_text(plan, console.out, color=console.color, breach=breach,  # even under --force
+                    warnings=warnings)
         if not plan.changes:
             return OK
         if breach and not force:
             raise StatusyncError(f"refusing to apply: {breach}")
-        sending = {c.account for c in plan.changes if c.action.sends}
-        clients = run.clients(sending) if sending else {}
+        clients = clients or (run.clients(sending) if sending else {})
         run.confirm(yes, "apply")
         outcomes = run.send(plan, clients, parallelism=parallelism, label="Applying")
         return _conclude(outcomes, console)  # before --push records the state, at the end
+
+
+def _with_live_before(run: WriteRun, plan: Plan, clients: dict[str, SendcloudClient],
+                      parallelism: int | None) -> Plan:
+    """`plan` with the live mapping each create replaces as its "before" (core.creates); the
+    creates already live are recorded without a request. A mapping that cannot be read stops
+    the run before anything is sent: the create would overwrite something unseen."""
+    console = run.console
+    with console.progress(plan.count(Action.CREATE), "Reading live mappings") as tick:
+        reads = read_creates(plan, clients, parallelism=parallelism,
+                             report=lambda r: tick(r.describe(), r.ok))
+    failed = [r for r in reads if not r.ok]
+    if failed:
+        raise StatusyncError(
+            "cannot read the live mapping that these creates would replace; nothing was sent:\n"
+            + "\n".join(f"  {r.describe()}" for r in failed))
+    live = with_live(plan, {r.change.integration_id: r.mapping for r in reads})
+    for integration_id in live.not_found:
+        console.note(f"note: integration {integration_id} was not found in Sendcloud (404): "
+                     "its create will fail unless the integration id is corrected")
+    if live.already_live:
+        run.record(live.already_live)
+        console.note(f"Recorded {plural(len(live.already_live), 'integration')} whose live "
+                     "mapping already equals the file in the state, without a request.")
+    return live.plan
 
 
 def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
+from statusync.commands.only import checking, select
 from statusync.console import Console, plural
 from statusync.core.drift import DriftReport
 from statusync.core.model import LoadedSpec
 from statusync.core.state import State
+from statusync.core.subset import Subset
 from statusync.core.text import printable
 from statusync.errors import CHANGES, ERROR, OK
 from statusync.github.summary import append_summary
@@ -16,10 +18,13 @@ from statusync.runner.drift_check import MappingReader, check_drift
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int | None) -> int:
+def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int | None,
+        only: Subset | None = None) -> int:
     """Report every managed integration's drift on stdout; it writes nothing, so takes no lock."""
     state = ws.state()
-    specs = ws.specs()
+    every = ws.specs()
+    specs, _ = select(only, every, state)  # last-applied values are looked up by id: all state
+    checking(console, only, len(specs), len(every))
     with ws.client_session({s.spec.account for s in specs}) as readers:
         report = read_drift(specs, state, readers, console, parallelism=parallelism)
     render(report, output_format, console.out, color=console.color)

@@ -35,6 +35,8 @@ class LiveIntegration:
     shop_name: str | None = None
     mapping: MappingDict | None = None
     error: ApiError | None = None
+    # (category, external id) of live entries pointing at a status the shop deleted.
+    invalid: tuple[tuple[str, str | None], ...] = ()
 
     def describe(self) -> str:
         if self.error is not None:
@@ -60,9 +62,22 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         # Local files are validated first: any of them may already manage an integration asked for.
         specs = ws.specs() if ws.mappings_dir.exists() else []
         managed = {s.spec.integration_id: s.file for s in specs}
+        excluded = set(ws.settings.exclude)
+        if not all_ and not force and (refused := sorted(excluded & set(integration_ids))):
+            raise StatusyncError(
+                f"not importing {plural(len(refused), 'integration')} excluded in statusync.yaml "
+                f"(exclude): {', '.join(map(str, refused))}; nothing was read or written. "
+                "Remove it from exclude, or pass --force to import it anyway")
         client = run.clients([account])[account]
         wanted: list[int | Integration] = (
             list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
+        skipped_excluded: list[str] = []
+        if all_:  # not even read: the user asked for these shops to be left alone
+            skipped_excluded = [f"integration {item.id}: excluded in statusync.yaml (exclude)"
+                                for item in wanted if not isinstance(item, int)
+                                and item.id in excluded]
+            wanted = [item for item in wanted
+                      if isinstance(item, int) or item.id not in excluded]
         with console.progress(len(wanted), "Reading") as tick:
             lives = run_bounded(wanted, lambda item: _read(client, item),
                                 sized(parallelism, [client], "GET"),
@@ -71,6 +86,7 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
                         key=lambda live: live.integration_id)
         files, skipped, reasons = _files_to_write(
             ws, [live for live in lives if not live.transient], account, all_)
+        skipped = skipped_excluded + skipped
         if all_:
             # A rerun of --all picks up new shops and leaves those already managed alone; with
             # --force it rewrites the files it wrote itself, never a file renamed since.
@@ -96,6 +112,7 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
             run.commit_also([item.path for item in files],
                             f"statusync: import {plural(len(files), 'integration')}")
         # The report comes before --push commits the files and the state, at the end of the block.
+        _warn_invalid(lives, {f.spec.integration_id: f.file for f in files}, console)
         for note in skipped:
             err.write(f"note: skipped {note}\n")
         for live in unread:
@@ -115,10 +132,30 @@ def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:
     integration_id = item if isinstance(item, int) else item.id
     try:
         integration = client.get_integration(item) if isinstance(item, int) else item
-        mapping = client.get_mapping(integration_id).as_mapping()
+        live = client.get_mapping(integration_id)
     except ApiError as exc:
         return LiveIntegration(integration_id, error=exc)
-    return LiveIntegration(integration_id, integration.shop_name, mapping)
+    return LiveIntegration(integration_id, integration.shop_name, live.as_mapping(),
+                           invalid=tuple((e.category, e.external_id)
+                                         for e in live.invalid_entries()))
+
+
+def _warn_invalid(lives: list[LiveIntegration], written: dict[int, str], console: Console) -> None:
+    """A warning for every imported entry that points at a status the shop deleted: the API
+    refuses to upsert it, and every upsert sends all four categories, so a later edit of any
+    other category of that shop would fail with a 400 until the file maps it anew."""
+    for live in sorted(lives, key=lambda live: live.integration_id):
+        if live.integration_id not in written:
+            continue
+        for category, external_id in live.invalid:
+            shown = "null" if external_id is None else printable(repr(external_id))
+            console.note(
+                f"warning: integration {live.integration_id} "
+                f"({printable(live.shop_name or 'no shop name')}), "
+                f"{printable(written[live.integration_id])}: {category} maps to external id "
+                f"{shown}, a status the shop deleted (is_valid: false); the API refuses it, so "
+                f"any later change to this file fails until {category} maps to a status the "
+                "shop has ('statusync validate --remote' lists them)")
 
 
 def _files_to_write(ws: Workspace, lives: list[LiveIntegration], account: str, all_: bool

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from statusync.commands.only import partial, select
 from statusync.console import Console
 from statusync.core.plan import make_plan
 from statusync.core.safety import safety_breach
+from statusync.core.subset import Subset
 from statusync.errors import CHANGES, OK
 from statusync.files.planfile import write_planfile
 from statusync.github.summary import append_summary
@@ -15,15 +17,20 @@ from statusync.workspace import Workspace
 
 
 def run(ws: Workspace, console: Console, *, output_format: str, detailed: bool,
-        planfile: Path | None) -> int:
+        planfile: Path | None, only: Subset | None = None) -> int:
     state = ws.state()
     specs = ws.specs(trust=state)
-    plan = make_plan(specs, state, ws.settings.on_removed)
+    # With --only, the plan and its safety base cover the subset; the fingerprints below still
+    # cover every file, since one outside the subset may take over an id inside it.
+    chosen, scoped = select(only, specs, state)
+    plan = partial(make_plan(chosen, scoped, ws.settings.on_removed), only)
     if planfile is not None:  # first: a reader that stops early (`| head`) must not lose it
         write_planfile(planfile, plan, ws.fingerprints(state, specs))
         console.note(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}")
     breach = safety_breach(plan, ws.settings.safety)
-    render(plan, output_format, console.out, color=console.color, breach=breach)
+    warnings = ws.state_warnings(state, specs)
+    render(plan, output_format, console.out, color=console.color, breach=breach, warnings=warnings)
     # On GitHub Actions the run's page shows the plan too, whichever format stdout got.
-    append_summary(lambda out: render_markdown(plan, out, breach=breach), ws.env, console)
+    append_summary(lambda out: render_markdown(plan, out, breach=breach, warnings=warnings),
+                   ws.env, console)
     return CHANGES if detailed and plan.changes else OK

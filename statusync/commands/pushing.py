@@ -8,9 +8,9 @@ not go through into a message naming what was applied but is not recorded upstre
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
 from statusync.commands.merge_state import merge_bytes
 from statusync.console import Console, plural

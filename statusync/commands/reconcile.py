@@ -4,10 +4,12 @@ recording each success as apply does."""
 from __future__ import annotations
 
 from statusync.commands.drift import read_drift
+from statusync.commands.only import checking, select
 from statusync.commands.write_run import report_failures, write_run
 from statusync.console import Console, plural
 from statusync.core.drift import DriftReport, DriftStatus, reconcile_plan, stale_records
 from statusync.core.safety import safety_breach
+from statusync.core.subset import Subset
 from statusync.errors import CHANGES, ERROR, OK, StatusyncError
 from statusync.render.drift import count_of, render_text
 from statusync.workspace import Workspace
@@ -17,11 +19,14 @@ _FILE_ONLY = (DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 
 
 def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int | None,
-        lock_timeout: float, push: bool = False) -> int:
+        lock_timeout: float, push: bool = False, only: Subset | None = None) -> int:
     out = console.out
     with write_run(ws, console, lock_timeout, push=push) as run:
         ws = run.ws  # with --push, read again from the newest upstream commit
-        specs = ws.specs()
+        every = ws.specs()
+        # With --only, only the subset is read and sent, and is the safety base below.
+        specs, _ = select(only, every, run.state)
+        checking(console, only, len(specs), len(every))
         clients = run.clients({s.spec.account for s in specs})
         report = read_drift(specs, run.state, clients, console, parallelism=parallelism)
         render_text(report, out, color=console.color, advice=False)

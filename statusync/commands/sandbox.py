@@ -12,10 +12,7 @@ from statusync.workspace import Workspace
 
 def run(ws: Workspace, console: Console, *, host: str, port: int, seed: Path | None,
         latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
-    if seed is not None:
-        store = load_seed_file(seed)
-    else:
-        store = seed_from_specs(s.spec for s in ws.specs())
+    store = load_seed_file(seed) if seed is not None else seed_from_specs(s.spec for s in ws.specs())
     credentials, _ = demo_credentials(ws.env)
     options = SandboxOptions(latency=latency, post_per_minute=post_per_minute,
                              get_per_minute=get_per_minute)

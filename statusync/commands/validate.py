@@ -3,11 +3,16 @@ every external id also checked against its shop's statuses, deleted ones include
 
 from __future__ import annotations
 
+from statusync.commands.only import described, select
 from statusync.console import Console, plural
 from statusync.core.model import LoadedSpec
 from statusync.core.status_check import (
-    Finding, integration_refusal, refusal_finding, status_findings,
+    Finding,
+    integration_refusal,
+    refusal_finding,
+    status_findings,
 )
+from statusync.core.subset import Subset
 from statusync.errors import OK, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
@@ -15,10 +20,17 @@ from statusync.runner.bounded import run_bounded, sized
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | None) -> int:
-    specs = ws.specs()  # invalid files end the run here, before any request
+def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | None,
+        only: Subset | None = None) -> int:
+    # Every file is checked locally whatever --only says: duplicate ids and the files that
+    # id:/account: patterns select can only be told from all of them, and plan and apply
+    # refuse an invalid file anywhere. --only narrows the remote check and the count.
+    every = ws.specs()  # invalid files end the run here, before any request
+    # The state is read only for --only (id:/account: may name an integration whose file is gone).
+    specs = every if only is None else select(only, every, ws.state())[0]
+    subset = "" if only is None else f"; {len(specs)} in {described(only.texts)}"
     if not remote:
-        console.out.write(f"{plural(len(specs), 'mapping file')} valid.\n")
+        console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
     with ws.client_session({s.spec.account for s in specs}) as clients:
         def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding]]:
@@ -40,6 +52,10 @@ def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | Non
                 for problem in located(loaded.file, _text(ws, loaded), findings)]
     if problems:
         raise InvalidInput(problems)
+    if only is not None:
+        console.out.write(f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
+                          f"{described(only.texts)} checked against the shops' statuses.\n")
+        return OK
     console.out.write(f"{plural(len(specs), 'mapping file')} valid "
                       "(checked against the shops' statuses).\n")
     return OK

@@ -21,7 +21,9 @@ from statusync.core.state import State
 from statusync.core.text import labelled, printable
 from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.atomic import remove_temp_files
+from statusync.files.journal import journal_path
 from statusync.files.lock import state_lock
+from statusync.files.state_file import check_writable
 from statusync.runner.apply import Outcome, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
@@ -30,6 +32,9 @@ from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
     from statusync.sendcloud.client import SendcloudClient
+
+# How many accepted changes an error naming them lists before "and N more".
+_NAMED = 20
 
 # The commit that records a run's state with --push (import gives its own).
 RECORD_MESSAGE = "statusync: record applied state"
@@ -46,6 +51,7 @@ class WriteRun:
         self.state = state
         self._stack = stack
         self.recorder = Recorder(ws.state_path, state)
+        self._outcomes: list[Outcome] = []  # of every send: named if the state cannot be written
         # With --push: the files committed beside the state, and the commit's message.
         self.written: list[Path] = []
         self.message = RECORD_MESSAGE
@@ -69,12 +75,33 @@ class WriteRun:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
         if error is None:
-            self.recorder.finish()
+            try:
+                self.recorder.finish()
+            except StatusyncError as exc:
+                raise StatusyncError(self._not_recorded(str(exc))) from None
             return
         try:
             self.recorder.finish()
         except StatusyncError as exc:  # the run's own error is the one to exit with
-            self.console.note(labelled("error: ", str(exc)))
+            self.console.note(labelled("error: ", self._not_recorded(str(exc))))
+
+    def _not_recorded(self, problem: str) -> str:
+        """`problem` (the state could not be written at the end) with what went live all the
+        same, and where it is kept: the run's report may not say it, and a user must know."""
+        accepted = sorted((o.change for o in self._outcomes if o.ok and o.change.action.sends),
+                          key=lambda c: (c.file, c.integration_id))  # not in completion order
+        text = f"{problem}; the state was not written"
+        if accepted:
+            shown = ", ".join(f"{c.action.value} {c.integration_id} ({printable(c.file)})"
+                              for c in accepted[:_NAMED])
+            more = f" and {len(accepted) - _NAMED} more" if len(accepted) > _NAMED else ""
+            text += f", though the API accepted {len(accepted)} change(s): {shown}{more}"
+        journal = journal_path(self.ws.state_path)
+        if journal.exists():
+            text += (f". What was accepted is kept in the journal {journal}, which every command "
+                     "reads with the state; fix the cause, and the next apply, reconcile or import "
+                     "writes it into the state")
+        return text
 
     def record(self, changes: Iterable[Change]) -> None:
         """Record changes that need no request (already live, or files just imported)."""
@@ -96,9 +123,12 @@ class WriteRun:
         stop (RunStopped) it says what was done and what was not before passing it on."""
         try:
             with self.console.progress(len(plan.changes), label) as tick:
-                return apply_plan(plan, clients, self.recorder, parallelism=parallelism,
-                                  report=lambda o: tick(o.describe(), o.ok))
+                outcomes = apply_plan(plan, clients, self.recorder, parallelism=parallelism,
+                                      report=lambda o: tick(o.describe(), o.ok))
+            self._outcomes += outcomes
+            return outcomes
         except RunStopped as stopped:
+            self._outcomes += stopped.results
             self.console.err.write(f"\n{stop_summary(len(plan.changes), stopped.results)}\n")
             raise
 
@@ -117,6 +147,9 @@ def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
     def waiting() -> None:
         console.note(f"Waiting for another statusync run to release {ws.state_path} ...")
 
+    # Before the lock (which needs the directory too, with a vaguer error) and any request:
+    # a run that cannot record what it sends must not send.
+    check_writable(ws.state_path)
     with state_lock(ws.state_path, lock_timeout, on_wait=waiting), ExitStack() as stack:
         if not push:
             with WriteRun(ws, console, ws.state(), stack) as run:

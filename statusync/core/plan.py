@@ -73,6 +73,8 @@ class Plan:
     changes: tuple[Change, ...]
     unchanged: int
     managed: int  # integrations in the state the plan was made from (the safety base)
+    # The --only patterns of a partial plan (core.subset), as given; () for the whole repository.
+    only: tuple[str, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
@@ -85,8 +87,10 @@ class Plan:
         summary = self.summary()
         ordered = {k: summary[k]
                    for k in ("create", "update", "forget", "reset", "uncertain", "unchanged")}
-        return {"format_version": PLAN_FORMAT_VERSION,
-                "changes": [c.data() for c in self.changes], "summary": ordered}
+        data: dict[str, Any] = {"format_version": PLAN_FORMAT_VERSION}
+        if self.only:  # only when partial: a whole plan's document stays as it always was
+            data["only"] = list(self.only)
+        return {**data, "changes": [c.data() for c in self.changes], "summary": ordered}
 
 
 def make_plan(desired: Iterable[LoadedSpec], state: State,

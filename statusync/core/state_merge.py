@@ -21,11 +21,11 @@ Pure: the callers read and write the files (`statusync merge-state`, `--push`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from statusync.core.state import Entry, Pending, State
 
-_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -151,4 +151,4 @@ def _time(text: str) -> datetime:
         when = datetime.fromisoformat(text)
     except ValueError:
         return _OLDEST
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -2,6 +2,11 @@
 
 An flock() on a side file: the kernel drops it when the holder dies, even by SIGKILL, so a
 crashed run never leaves a lock behind that blocks the next one.
+
+The side file itself is never removed: a run waiting on it holds it open, and once the holder
+unlinked it, a third run would create a new file and lock that one while the waiter locks the
+old, unlinked one, two runs at once. An empty file that stays is the price; it is kept out of
+git (.gitignore), and its presence means nothing, only the lock on it.
 """
 
 from __future__ import annotations

@@ -44,8 +44,16 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     Nothing is skipped silently: a file left out would read as deleted, and plan would forget
     (or, with `on_removed: reset`, unmap) its integration.
     """
-    if not mappings_dir.is_dir():
-        what = "is not a directory" if mappings_dir.exists() else "does not exist"
+    try:
+        top = _identity(mappings_dir.stat())
+        what = None if mappings_dir.is_dir() else "is not a directory"
+    except (FileNotFoundError, NotADirectoryError):
+        what = "does not exist"
+    except OSError as exc:  # a directory above it that cannot be searched, a link loop
+        raise StatusyncError(f"cannot read the mappings directory {mappings_dir.as_posix()} "
+                             f"({exc.strerror}); fix it, or point 'mappings' in statusync.yaml "
+                             "(or --mappings) at another directory") from None
+    if what is not None:
         raise StatusyncError(f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
                              "or point 'mappings' in statusync.yaml (or --mappings) at it")
     problems: list[Problem] = []
@@ -60,7 +68,7 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     # Directories still to list, each with the identities of those it lies in: a directory
     # met again inside itself (through a symbolic link, or a bind mount) is a loop.
     todo: list[tuple[Path, tuple[str, ...], frozenset[tuple[int, int]]]] = [
-        (mappings_dir, (), frozenset({_identity(mappings_dir.stat())}))]
+        (mappings_dir, (), frozenset({top}))]
     while todo:
         directory, parts, ancestors = todo.pop()
         try:
@@ -79,8 +87,9 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
                 is_dir, is_link = entry.is_dir(), entry.is_symlink()
                 is_file = entry.is_file()
                 identity = _identity(entry.stat()) if is_dir else None
-            except OSError as exc:
-                problem(path, f"cannot read it ({exc.strerror}); check its permissions")
+            except OSError as exc:  # a link loop (ELOOP), an entry it may not look at (EACCES)
+                fix = "check its permissions" if isinstance(exc, PermissionError) else "fix or remove it"
+                problem(path, f"cannot read it ({exc.strerror}); {fix}")
                 continue
             wanted = name.lower().endswith(_SUFFIXES)
             if not (is_dir or wanted or is_link):
@@ -108,8 +117,6 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
 
 _NOT_UTF8 = ("{what} is not valid UTF-8 (its stray bytes are shown as \\xNN), so the state "
              "cannot record {it}: rename it to a UTF-8 name")
-
-
 _ITS_FILES = "the names of its files"
 
 

@@ -50,6 +50,8 @@ class _PlanFileModel(BaseModel):
     managed: int
     unchanged: int
     changes: list[_ChangeModel]
+    # The --only patterns of a partial plan; absent from plans of the whole repository.
+    only: list[str] = []
 
 
 def write_planfile(path: Path, plan: Plan, prints: Fingerprints) -> None:
@@ -59,6 +61,7 @@ def write_planfile(path: Path, plan: Plan, prints: Fingerprints) -> None:
         "fingerprints": {"state": prints.state, "settings": prints.settings, "files": prints.files},
         "managed": plan.managed,
         "unchanged": plan.unchanged,
+        **({"only": list(plan.only)} if plan.only else {}),
         "changes": [{**c.data(), "account": c.account, "name": c.name, "sha256": c.sha256}
                     for c in plan.changes],
     }
@@ -87,7 +90,7 @@ def read_planfile(path: Path) -> tuple[Plan, Fingerprints]:
                c.name, c.sha256, _ordered(c.sent))
         for c in model.changes
     )
-    return Plan(changes, model.unchanged, model.managed), prints
+    return Plan(changes, model.unchanged, model.managed, tuple(model.only)), prints
 
 
 def _ordered(mapping: dict[str, str | None] | None) -> dict[str, str | None] | None:

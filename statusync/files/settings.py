@@ -73,6 +73,10 @@ class Settings(_Strict):
     rate_limit: RateLimitSettings = RateLimitSettings()
     # "default" always exists (with the standard env names) unless the file redefines it.
     accounts: dict[str, AccountSettings] = Field(default_factory=lambda: {"default": AccountSettings()})
+    # Integration ids that `import --all` skips (and `import --integration` refuses without
+    # --force): shops deliberately left unmanaged, forgotten or reset, which a rerun of
+    # --all would otherwise adopt again. Ids as the mapping files allow them (exact in JSON).
+    exclude: tuple[Annotated[int, Field(strict=True, gt=0, le=2**53 - 1)], ...] = ()
     # Sent as the Sendcloud-Partner-Id header on every API request, as Sendcloud asks partners to.
     partner_id: Annotated[str, Field(strict=True, min_length=1)] | None = None
     # sha256 of statusync.yaml's bytes ("" when there is none): part of a saved plan's fingerprint.
@@ -112,6 +116,9 @@ def _parse(data: bytes) -> Settings:
     if isinstance(partner_id, str) and partner_id and not _HEADER_VALUE.fullmatch(partner_id):
         doc.report(("partner_id",), "partner_id: must be printable ASCII without spaces "
                                     "(it is sent as the Sendcloud-Partner-Id header)")
+    if "exclude" in doc.data and not isinstance(doc.data["exclude"], list):
+        # Said in the user's words (the model would say "a valid tuple").
+        doc.report(("exclude",), "exclude: must be a list of integration ids, such as [23452345]")
     accounts = doc.data.get("accounts")
     for name, account in accounts.items() if isinstance(accounts, dict) else ():
         if isinstance(account, dict):

@@ -12,6 +12,8 @@ when there are any), so that they survive a commit of the state and a plan on an
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -142,6 +144,30 @@ def dump_state(state: State) -> bytes:
         }
     # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def check_writable(path: Path) -> None:
+    """Fail now, before a run sends anything, when it could not record what the API accepts:
+    the directory of the state (its journal and lock) and, when the state is a symlink, the
+    directory of its target (where its atomic write makes the temporary file) must take a new
+    file. A cheap probe: create and remove a file named like a state write's temporary file,
+    which the next run removes should this one die in between (files.atomic.remove_temp_files).
+    """
+    directories = [path.parent]
+    target = Path(os.path.realpath(path)).parent
+    if target != Path(os.path.realpath(path.parent)):
+        directories.append(target)
+    for directory in directories:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise StatusyncError(
+                f"cannot record this run in the state {path}: the directory {directory} cannot "
+                f"be created or written ({exc.strerror or exc}); nothing was sent. Make it "
+                "writable, or give another state file with --state") from None
 
 
 def save_state(path: Path, state: State) -> State:

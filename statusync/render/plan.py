@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from statusync.console import Paint, plural
 from statusync.core.plan import Action, Change, Plan
+from statusync.core.text import printable
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
 from statusync.render.style import headline, painter, show, write_json
 
@@ -18,6 +20,21 @@ _NOTE = {
     Action.UNCERTAIN: "the last write's outcome is unknown (the run sending it was stopped): "
                       "apply sends the file's mapping again",
 }
+
+
+# Said under a create once apply has read the live mapping it replaces (core.creates).
+_CREATE_OVER_LIVE = "replaces the live mapping shown on the left (read from Sendcloud just now)"
+
+
+def _replaces_live(change: Change) -> bool:
+    return change.action is Action.CREATE and change.before is not None
+
+
+def partial_line(plan: Plan, quote: Callable[[str], str] = printable) -> str:
+    """What a partial plan (`--only`) covers; the patterns as the command line had them."""
+    only = " ".join(quote(f"--only {p}") for p in plan.only)
+    return (f"Partial plan ({only}): integrations outside it are not planned, sent or "
+            "forgotten")
 
 
 def summary_line(plan: Plan) -> str:
@@ -40,8 +57,13 @@ def live_values(change: Change, category: str) -> list[str | None] | None:
     return [before] if before == sent else [before, sent]
 
 
-def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None) -> None:
+def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None,
+                warnings: Sequence[str] = ()) -> None:
     paint = painter(color)
+    if plan.only:  # first of all: every count below is of the subset
+        out.write(paint(partial_line(plan) + ".", bold=True) + "\n\n")
+    for warning in warnings:  # at the top: it changes how the whole plan is to be read
+        out.write(paint(f"Warning: {printable(warning)}.", fg="red") + "\n\n")
     if not plan.changes:
         out.write(f"No changes. {plural(plan.unchanged, 'integration')} up to date.\n")
         return
@@ -58,15 +80,16 @@ def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) ->
     # Padded to the longest action, so that the integration ids line up.
     out.write(headline(change.action, f"{change.action.value:<{label_width}}",
                        change.integration_id, change.file, change.name, paint) + "\n")
-    if _NOTE[change.action]:
-        out.write(f"      # {_NOTE[change.action]}\n")
+    note = _CREATE_OVER_LIVE if _replaces_live(change) else _NOTE[change.action]
+    if note:
+        out.write(f"      # {note}\n")
     width = max((len(c) for c, _, _ in change.differences()), default=0)
     for category, before, after in change.differences():
         live = live_values(change, category)
         if live is not None:
             known = "" if change.before is not None else "unknown or "
             value = f"{known}{' or '.join(map(show, live))} -> {show(after)}"
-        elif change.action is Action.CREATE:
+        elif change.action is Action.CREATE and change.before is None:
             value = show(after)
         else:
             value = f"{show(before)} -> {show(after)}"
@@ -74,15 +97,24 @@ def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) ->
     out.write("\n")
 
 
-def render_json(plan: Plan, out: TextIO) -> None:
-    """The contract's JSON document; a safety breach is not part of it (apply refuses anyway)."""
-    write_json(plan.data(), out)
+def render_json(plan: Plan, out: TextIO, *, warnings: Sequence[str] = ()) -> None:
+    """The contract's JSON document; a safety breach is not part of it (apply refuses anyway).
+    `warnings` (e.g. a missing state file) are added as a top-level list when there are any."""
+    data = plan.data()
+    if warnings:
+        data["warnings"] = list(warnings)
+    write_json(data, out)
 
 
 def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
-                    budget: int = MARKDOWN_BUDGET) -> None:
+                    budget: int = MARKDOWN_BUDGET, warnings: Sequence[str] = ()) -> None:
     table = MarkdownBudget(out, budget)
-    table.write(f"### statusync plan\n\n**{summary_line(plan)}**\n")
+    table.write("### statusync plan\n\n")
+    if plan.only:
+        table.write(f"> [!NOTE]\n> {partial_line(plan, lambda p: md_code(p, table=False))}.\n\n")
+    for warning in warnings:
+        table.write(f"> [!WARNING]\n> {md_text(warning)}.\n\n")
+    table.write(f"**{summary_line(plan)}**\n")
     if breach:
         table.write(f"\n> [!WARNING]\n> {breach}.\n")
     if not plan.changes:
@@ -107,7 +139,7 @@ def _markdown_rows(change: Change) -> list[str]:
             known = "" if change.before is not None else "*unknown* or "
             old = known + " or ".join(md_cell(v) for v in live)
         else:
-            old = "" if change.action is Action.CREATE else md_cell(before)
+            old = "" if change.action is Action.CREATE and change.before is None else md_cell(before)
         rows.append(lead + f"| {category} | {old} | {md_cell(after)} |\n")
         lead = "| | | "
     if not rows:  # uncertain, though every value is the file's: it is sent again all the same
@@ -116,11 +148,11 @@ def _markdown_rows(change: Change) -> list[str]:
 
 
 def render(plan: Plan, output_format: str, out: TextIO, *, color: bool,
-           breach: str | None) -> None:
+           breach: str | None, warnings: Sequence[str] = ()) -> None:
     """`plan` in the format `--format` names: json, markdown, or text for anything else."""
     if output_format == "json":
-        render_json(plan, out)
+        render_json(plan, out, warnings=warnings)
     elif output_format == "markdown":
-        render_markdown(plan, out, breach=breach)
+        render_markdown(plan, out, breach=breach, warnings=warnings)
     else:
-        render_text(plan, out, color=color, breach=breach)
+        render_text(plan, out, color=color, breach=breach, warnings=warnings)

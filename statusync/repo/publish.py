@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from statusync.errors import StatusyncError
 from statusync.repo.git import FALLBACK_IDENTITY, Git, GitError, explain

@@ -8,8 +8,8 @@ before the first request, so a refusal costs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from statusync.repo.git import Git, GitError, redact
 

@@ -98,6 +98,7 @@ def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli
     (".", "a symbolic link to a directory it is in (a loop); remove the link or point it at a "
           "directory outside mappings/"),
     ("nowhere", "a symbolic link to nowhere, which does not exist; fix the link or remove it"),
+    ("eu", "cannot read it (Too many levels of symbolic links); fix or remove it"),  # itself
 ])
 def test_a_link_that_loops_or_leads_nowhere_is_an_error(project: Project, cli: Cli, target: str,
                                                         problem: str) -> None:
@@ -265,6 +266,9 @@ def test_an_integration_id_beyond_what_json_carries_exactly_is_refused(project: 
         "for an integration id: JSON carries integers exactly only up to 9007199254740991 "
         "(2^53 - 1), so a larger one could reach Sendcloud as another id; check the id in "
         "Sendcloud's panel", "error: 1 problem found"]
+    result = cli("import", "--integration", "9007199254740992")
+    assert result.code == 1 and "Invalid value for '--integration': 9007199254740992 is not in " \
+        "the range 1<=x<=9007199254740991" in result.err
 
 
 def test_blank_and_control_character_external_ids_are_refused_where_they_are(

@@ -127,7 +127,8 @@ def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project,
     result = cli("apply", "--yes", "--parallelism", "1")
     assert result.code == 1
     assert token_requests(server) == [200, 200]  # the first token, and one renewal
-    assert mapping_requests(server, "POST") == [401, 401]  # then the run stopped
+    # The reads of what the creates replace (apply's first requests), then the run stopped.
+    assert mapping_requests(server, "GET") == [401, 401] and mapping_requests(server, "POST") == []
     assert (f"HTTP 401: Sendcloud rejected the API credentials (The access token is invalid or has "
             f"expired.); check the OAuth2 client id and secret in {SOURCE}") in result.err
     assert not project.state_file.exists() or cli("plan", "--detailed-exitcode").code == 2
@@ -216,14 +217,15 @@ def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli,
     assert cli("apply", "--yes").code == 0
     assert cli("drift").code == 0
     sent = [r.partner_id for r in server.store.requests()]
-    assert len(sent) == 4 and set(sent) == {"6f1c2d3e-partner"}
+    # apply: a GET of what each create replaces and a POST each; drift: a GET each.
+    assert len(sent) == 6 and set(sent) == {"6f1c2d3e-partner"}
 
 
 def test_without_a_partner_id_no_header_is_sent(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     server = sandbox()
     assert cli("apply", "--yes").code == 0
-    assert [r.partner_id for r in server.store.requests()] == [None]
+    assert [r.partner_id for r in server.store.requests()] == [None, None]  # GET, POST
 
 
 def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: Start) -> None:
@@ -233,4 +235,6 @@ def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: S
     assert result.code == 1
     assert "accepts OAuth2 access tokens only" in result.err
     assert "check the public and secret key in SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY" in result.err
-    assert mapping_requests(server, "POST") == [401]  # the key pair over Basic is refused
+    # The key pair over Basic is refused at the first request (the read of what the create
+    # replaces).
+    assert mapping_requests(server, "GET") == [401] and mapping_requests(server, "POST") == []

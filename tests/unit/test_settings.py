@@ -107,7 +107,7 @@ def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
     ("mapings: m\n", ["statusync.yaml:1:1: unknown key 'mapings' (did you mean 'mappings'?)"]),
     ("source_sha256: abc\n", ["statusync.yaml:1:1: unknown key 'source_sha256'"]),
     ("colour: red\n", ["statusync.yaml:1:1: unknown key 'colour'; expected one of: api_url, mappings, state, "
-                       "on_removed, safety, rate_limit, accounts, partner_id"]),
+                       "on_removed, safety, rate_limit, accounts, exclude, partner_id"]),
     ("safety:\n  max_change: 5\n", [
         "statusync.yaml:2:3: unknown key 'max_change' in safety (did you mean 'max_change_percent'?)"]),
     ("rate_limit: {unsafe: 5}\n", [
