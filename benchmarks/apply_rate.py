@@ -2,8 +2,9 @@
 with a server whose limit is lower than the settings say.
 
 Starts the sandbox in this process (20 ms latency, enforcing `--server-per-minute`, by default
-the configured limit: 429 beyond it), writes N new mapping files to a temporary directory, runs
-`statusync apply --yes` there in a subprocess with CI=1 and the default (auto) parallelism, and
+the configured limit: 429 beyond it), writes N applied mapping files to a temporary directory and
+changes each (updates: a create would first read the live mapping, which is GET-bound), runs
+`statusync apply --yes --force` there in a subprocess with CI=1 and the default (auto) parallelism, and
 prints how long it took, the rate it sustained against the limit and how many 429s it met.
 
     python3 benchmarks/apply_rate.py [--integrations N] [--post-per-minute N]
@@ -39,15 +40,19 @@ def main() -> int:
     extra = [] if args.parallelism is None else ["--parallelism", str(args.parallelism)]
     with tempfile.TemporaryDirectory(prefix="statusync-bench-") as tmp:
         root = Path(tmp)
-        write_project(root, ids, applied=False,
+        write_project(root, ids, applied=True,
                       settings=f"rate_limit: {{unsafe_per_minute: {args.post_per_minute}}}\n")
+        for integration_id in ids:
+            path = root / "mappings" / f"shop-{integration_id}.yaml"
+            path.write_text(path.read_text().replace('DELIVERED: "3"', 'DELIVERED: "2"'))
+        # --force: every managed integration changes, far above the safety threshold.
         timed = timed_run(root, ids, SandboxOptions(latency=args.latency,
                                                     post_per_minute=server_limit),
-                          "apply", "--yes", *extra)
+                          "apply", "--yes", "--force", *extra)
     accepted = timed.count("POST", 200)
     throttled = timed.count("POST", 429)
     sustained = timed.sustained_per_minute("POST", CLIENT_BURST)
-    print(f"apply of {args.integrations} new integrations, parallelism "
+    print(f"apply of {args.integrations} changed integrations, parallelism "
           f"{args.parallelism or 'auto'}, sandbox latency {args.latency * 1000:.0f} ms")
     print(f"  configured limit:   {args.post_per_minute}/min; the server's: {server_limit}/min")
     print(f"  exit code:          {timed.run.returncode}")

@@ -5,7 +5,8 @@
           ├── InvalidInput       problems in the user's files (Problem values), reported together
           ├── StopRun            every further request of the run would fail alike: stop at once
           │    ├── CredentialsRejected     (also an ApiError) HTTP 401
-          │    └── TokenRequestFailed      (also an ApiError) no OAuth2 token to be had
+          │    ├── TokenRequestFailed      (also an ApiError) no OAuth2 token to be had
+          │    └── HostUnreachable         (also an ApiError) the API's host takes no connection
           ├── NotFound           the API has no such integration
           │    └── IntegrationNotFound     (also an ApiError) HTTP 404
           ├── ApiError           a request the Sendcloud API refused, or that got no answer
@@ -93,6 +94,15 @@ class CredentialsRejected(ApiError, StopRun):
 class TokenRequestFailed(ApiError, StopRun):
     """The OAuth2 token endpoint refused the client credentials or gave no usable token: no
     request of the account can be authenticated."""
+
+
+class HostUnreachable(ApiError, StopRun):
+    """The API's host has taken no connection for a while (refused, unknown name, no route):
+    every further request of the account would only wait out its retries, so none is sent.
+    `maybe_applied`: an earlier attempt of the request that met this may have arrived."""
+
+    def __init__(self, message: str, *, maybe_applied: bool = False) -> None:
+        super().__init__(message, status=None, detail=message, maybe_applied=maybe_applied)
 
 
 class IntegrationNotFound(ApiError, NotFound):

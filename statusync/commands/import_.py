@@ -18,7 +18,7 @@ from statusync.core.status_check import integration_refusal
 from statusync.core.text import printable
 from statusync.errors import ERROR, OK, ApiError, StatusyncError
 from statusync.files.atomic import atomic_write
-from statusync.files.imported import ImportedFile, imported_file, refusals
+from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
 from statusync.workspace import Workspace
 
@@ -72,12 +72,23 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         wanted: list[int | Integration] = (
             list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
         skipped_excluded: list[str] = []
+        skipped_managed: list[str] = []
         if all_:  # not even read: the user asked for these shops to be left alone
             skipped_excluded = [f"integration {item.id}: excluded in statusync.yaml (exclude)"
                                 for item in wanted if not isinstance(item, int)
                                 and item.id in excluded]
             wanted = [item for item in wanted
                       if isinstance(item, int) or item.id not in excluded]
+            # Not read either: a rerun picks up new shops, and leaves those already managed
+            # alone without a request each. With --force it rewrites the files it wrote itself
+            # (read those), never a file renamed since.
+            kept = {item.id for item in wanted if not isinstance(item, int)
+                    and item.id in managed
+                    and (not force or managed[item.id] != file_for(
+                        ws.mappings_dir, ws.root, item.id, item.shop_name))}
+            skipped_managed = [f"integration {i}: already managed by {managed[i]}"
+                               for i in sorted(kept)]
+            wanted = [item for item in wanted if isinstance(item, int) or item.id not in kept]
         with console.progress(len(wanted), "Reading") as tick:
             lives = run_bounded(wanted, lambda item: _read(client, item),
                                 sized(parallelism, [client], "GET"),
@@ -86,14 +97,7 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
                         key=lambda live: live.integration_id)
         files, skipped, reasons = _files_to_write(
             ws, [live for live in lives if not live.transient], account, all_)
-        skipped = skipped_excluded + skipped
-        if all_:
-            # A rerun of --all picks up new shops and leaves those already managed alone; with
-            # --force it rewrites the files it wrote itself, never a file renamed since.
-            kept = {f.spec.integration_id for f in files if f.spec.integration_id in managed
-                    and (not force or managed[f.spec.integration_id] != f.file)}
-            skipped += [f"integration {i}: already managed by {managed[i]}" for i in sorted(kept)]
-            files = [f for f in files if f.spec.integration_id not in kept]
+        skipped = skipped_excluded + skipped_managed + skipped
         reasons += refusals(files, managed, force)
         if reasons:
             # All or nothing: a rerun with the problem fixed then needs no --force.

@@ -28,8 +28,8 @@ def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
     except StatusyncError as exc:
         raise StatusyncError(f"cannot merge the state: {exc}; git leaves the conflict in the "
                              "state file for you to resolve") from None
-    for both in merged.both_changed:
-        console.note(f"statusync merge-state: {both.describe()}")
+    for note in merged.notes():
+        console.note(f"statusync merge-state: {note}")
     atomic_write(ours, dump_state(merged.state))
     return OK
 

@@ -13,17 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from statusync.commands.merge_state import merge_bytes
+from statusync.commands.write_run import RECORD_MESSAGE
 from statusync.console import Console, plural
 from statusync.core.state import State
 from statusync.core.state_merge import recorded_since
 from statusync.core.text import printable
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.mappings import parse_spec
 from statusync.files.settings import SETTINGS_FILE, load_settings
 from statusync.files.state_file import dump_state, parse_state
 from statusync.repo.git import Git, GitError
-from statusync.repo.publish import NotPushed, publish
-from statusync.repo.upstream import Upstream, sync_to_upstream
+from statusync.repo.publish import Conflict, MergeState, NotPushed, Recheck, publish, push_commit
+from statusync.repo.upstream import Ahead, Upstream, sync_to_upstream
 from statusync.workspace import Workspace
 
 NOTHING = "Nothing to record: the state did not change; nothing was committed."
@@ -41,9 +43,16 @@ class Push:
         """Bring the checkout of `ws` to the newest upstream commit; return the workspace read
         again, since the settings may have changed with it."""
         git = Git.at(ws.root, ws.env)
-        inputs = [_relative(git, p) for p in (ws.mappings_dir, ws.root / SETTINGS_FILE,
-                                              ws.state_path)]
-        upstream = sync_to_upstream(git, inputs)
+        inputs = _inputs(git, ws)
+        try:
+            upstream = sync_to_upstream(git, inputs)
+        except Ahead as ahead:
+            state_file = _relative(git, ws.state_path)
+            leftover = _leftover(git, ahead.upstream.start, state_file)
+            if leftover is None:
+                raise
+            _push_leftover(git, ahead.upstream, leftover, state_file, console)
+            upstream = sync_to_upstream(git, inputs)
         # Said in every CI log: a re-run of an old job applies this commit, not its own.
         newer = (f", {plural(upstream.behind, 'commit')} newer than the checkout"
                  if upstream.behind else "")
@@ -68,23 +77,17 @@ class Push:
                 console.note(NOTHING)
             return
         files = {_relative(self.git, p): p.read_bytes() for p in (ws.state_path, *written)}
-
-        def merge(base: bytes | None, ours: bytes, theirs: bytes | None) -> bytes | None:
-            merged = merge_bytes(base, ours, theirs, where=(
-                f"{self.upstream.name} when this run started", "this run", self.upstream.name))
-            for both in merged.both_changed:
-                console.note(both.describe())
-            if _records(merged.state) == _records(_parse(theirs, state_file)):
-                return None
-            return dump_state(merged.state)
-
+        merge = _merger(self.upstream, state_file, console)
         try:
-            published = publish(self.git, self.upstream, files, state_file, message, merge)
+            published = publish(self.git, self.upstream, files, state_file, message, merge,
+                                recheck=self._import_recheck(ws, files, state_file))
+        except Conflict as exc:
+            raise StatusyncError(self._conflict(exc, files, state_file)) from None
         except StatusyncError as exc:
             local = exc.commit if isinstance(exc, NotPushed) else None
             reason = exc.reason if isinstance(exc, NotPushed) else str(exc)
-            raise StatusyncError(self._not_recorded(reason, local, files, start,
-                                                    state_file)) from None
+            raise StatusyncError(self._not_recorded(reason, local, files, start, state_file,
+                                                    message)) from None
         if published.commit is None:
             if not after_error:
                 console.note(NOTHING)
@@ -95,6 +98,10 @@ class Push:
             tries = f" (after {published.attempts} tries)" if published.attempts > 1 else ""
             console.note(f"Recorded the state in commit {published.commit[:12]} and pushed it "
                          f"to {self.upstream.name}{tries}.")
+        if published.interrupted:
+            # The stop came while git pushed, and the push was let finish: the run is complete.
+            console.note("A stop signal (Ctrl-C or SIGTERM) came during the push, which went "
+                         "through: nothing is left to do.")
         if published.warning:
             console.note(f"warning: {published.warning}")
 
@@ -117,8 +124,65 @@ class Push:
             atomic_write(path, start)
         return True
 
+    def _import_recheck(self, ws: Workspace, files: dict[str, bytes],
+                        state_file: str) -> Recheck | None:
+        """Import's rule, checked again on an upstream that moved on while the import ran: a
+        file it wrote must not replace one committed there meanwhile, nor may another file
+        committed there meanwhile manage an integration it imported. Files already there when
+        the run started were checked by import itself."""
+        written = {path: data for path, data in files.items() if path != state_file}
+        if not written:
+            return None
+        imported: dict[int, str] = {}
+        for path, data in written.items():
+            try:
+                imported[parse_spec(data.decode("utf-8"), path)[1].integration_id] = path
+            except (StatusyncError, UnicodeDecodeError):  # import wrote it: cannot happen
+                continue
+        git, name = self.git, self.upstream.name
+        mappings = _relative(git, Path(os.path.realpath(ws.mappings_dir)))
+
+        def recheck(start: str, newest: str) -> list[str]:
+            problems = []
+            for path, data in sorted(written.items()):
+                now = git.blob(newest, path)
+                if now is not None and now != data and now != git.blob(start, path):
+                    problems.append(f"{printable(path)} was committed on {name} meanwhile, with "
+                                    "other content (the import would overwrite it)")
+            changed = git.run("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z",
+                              start, newest, "--", mappings).stdout.split(b"\0")
+            for raw in changed:
+                path = os.fsdecode(raw)
+                if not path.lower().endswith((".yaml", ".yml")) or path in written:
+                    continue
+                try:
+                    blob = git.blob(newest, path) or b""
+                    other = parse_spec(blob.decode("utf-8"), path)[1].integration_id
+                except (StatusyncError, UnicodeDecodeError):
+                    continue  # a broken file: validate and plan on main report it
+                if other in imported:
+                    problems.append(f"integration {other} is now managed by {printable(path)} "
+                                    f"on {name} too (the import wrote "
+                                    f"{printable(imported[other])})")
+            return problems
+
+        return recheck
+
+    def _conflict(self, exc: Conflict, files: dict[str, bytes], state_file: str) -> str:
+        """Why an import was not pushed onto an upstream that moved on, and what to do."""
+        name = self.upstream.name
+        written = ", ".join(printable(p) for p in sorted(set(files) - {state_file}))
+        return (
+            f"the import was not pushed: {name} changed while it ran: {exc.reason}. Pushing it "
+            "would leave two mapping files for one integration, or replace a teammate's file.\n"
+            f"The local commit {exc.commit[:12]} on branch {self.upstream.branch} holds the "
+            f"import ({written} and the state). The import only read Sendcloud, so dropping it "
+            f"loses nothing: git reset --keep {name} (the checkout then matches {name}, whose "
+            "file stays). To keep the imported file instead: git pull, leave one file for each "
+            "integration, commit and push.")
+
     def _not_recorded(self, reason: str, local: str | None, files: dict[str, bytes],
-                      start: bytes | None, state_file: str) -> str:
+                      start: bytes | None, state_file: str, message: str) -> str:
         """What was applied but is not on the upstream, and where it is now."""
         try:
             written = recorded_since(_parse(start, state_file),
@@ -131,13 +195,132 @@ class Push:
                 f"integration {i} ({printable(record.file)})" for i, record in written))
         if others := sorted(set(files) - {state_file}):
             lines.append("Written but not committed upstream: " + ", ".join(map(printable, others)))
-        where = (f"The local commit {local[:12]} on branch {self.upstream.branch} holds it: push "
-                 "it (git pull, with the state's merge driver set up, then git push)"
-                 if local else
-                 "The files in this checkout hold it: commit them and push")
-        lines.append(f"{where}; or let a run on the newest {self.upstream.name} send those "
-                     "integrations again, which is harmless.")
+        name = self.upstream.name
+        if local:
+            # A state-only commit of statusync's is what the next --push run pushes first.
+            rerun = (", or run the command again with --push, which pushes it first"
+                     if not others and message == RECORD_MESSAGE else "")
+            where = (f"The local commit {local[:12]} on branch {self.upstream.branch} holds it: "
+                     f"push it with `git push` (if {name} moved on meanwhile, `git pull` first, "
+                     f"with the state's merge driver set up){rerun}")
+        else:
+            where = "The files in this checkout hold it: commit them and push"
+        lines.append(f"{where}; or let a run on the newest {name} send those integrations "
+                     "again, which is harmless.")
         return "\n".join(lines)
+
+
+def _merger(upstream: Upstream, state_file: str, console: Console) -> MergeState:
+    """The state of this run merged, as data, with the one someone pushed first."""
+    def merge(base: bytes | None, ours: bytes, theirs: bytes | None) -> bytes | None:
+        merged = merge_bytes(base, ours, theirs, where=(
+            f"{upstream.name} when this run started", "this run", upstream.name))
+        for note in merged.notes():
+            console.note(note)
+        if _records(merged.state) == _records(_parse(theirs, state_file)):
+            return None
+        return dump_state(merged.state)
+    return merge
+
+
+def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
+    """The commits of the branch that the upstream (at `newest`) does not have, oldest first,
+    when each is a state commit as statusync makes it: its message, one parent, the state file
+    alone. That is what a run stopped during its push leaves; None for anything else, which
+    is the user's to push or drop."""
+    commits = git.out("rev-list", "--reverse", "--parents", f"{newest}..HEAD").splitlines()
+    for line in commits:
+        commit, *parents = line.split()
+        if len(parents) != 1 or git.out("log", "-1", "--format=%B", commit) != RECORD_MESSAGE:
+            return None
+        touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z",
+                          commit).stdout.split(b"\0")
+        if [os.fsdecode(p) for p in touched if p] != [state_file]:
+            return None
+    return [line.split()[0] for line in commits] or None
+
+
+def _push_leftover(git: Git, upstream: Upstream, commits: list[str], state_file: str,
+                   console: Console) -> None:
+    """Push the state commits a stopped run left on the branch, before this run starts: merged
+    as data onto the newest upstream when it moved on, as after any rejected push."""
+    head = commits[-1]
+    # The upstream commit the stopped run started from: the base of its state.
+    base = git.out("rev-parse", f"{commits[0]}^")
+    state = git.blob(head, state_file)
+    assert state is not None  # each commit changed the state file, none deleted it: checked
+    name = upstream.name
+    try:
+        published = push_commit(git, replace(upstream, start=base), head, {state_file: state},
+                                state_file, RECORD_MESSAGE, _merger(upstream, state_file, console))
+    except NotPushed as exc:
+        raise StatusyncError(
+            f"branch '{upstream.branch}' holds the state commit {head[:12]} of an earlier run "
+            f"that did not reach {name}, and pushing it now failed: {exc.reason}\n"
+            f"Push it with `git push` (if {name} moved on, `git pull` first, with the state's "
+            f"merge driver set up), or drop it with `git reset --keep {name}` (a run then sends "
+            "the integrations it recorded again, which is harmless).") from None
+    done = ("its records were there already" if published.already_there else
+            f"in commit {published.commit[:12] if published.commit else head[:12]}")
+    console.note(f"Pushed the state commit {head[:12]} that an earlier run left on branch "
+                 f"'{upstream.branch}' to {name} ({done}).")
+
+
+def _inputs(git: Git, ws: Workspace) -> list[str]:
+    """What the run reads and writes, relative to the top of the work tree, as git status must
+    see it: each path as given and as it resolves, and every link under the mappings directory
+    as it resolves. git stops at a symbolic link (it tracks the link, not what it points at), so
+    an edit made through `mappings -> conf` shows as a change to conf/ alone. A mapping file
+    outside the repository is in no commit: --push could neither check it nor record it."""
+    # (as given or as found, where it resolves to): a link is shown by its own name.
+    paths: list[tuple[Path, Path]] = []
+    for path in (ws.mappings_dir, ws.root / SETTINGS_FILE, ws.state_path):
+        paths += [(path, path), (path, Path(os.path.realpath(path)))]
+    paths += _links_under(ws.mappings_dir)
+    inputs: list[str] = []
+    for shown, path in paths:
+        try:
+            relative = _relative(git, path)
+        except GitError:
+            through = (f" (a symbolic link to {printable(str(path))})" if shown != path else "")
+            raise GitError(
+                f"--push applies and records only what is committed, and {printable(str(shown))}"
+                f"{through} is outside the repository at {printable(str(git.root))}; move those "
+                "files into the repository, or run without --push") from None
+        if relative not in inputs:
+            inputs.append(relative)
+    return inputs
+
+
+def _links_under(directory: Path) -> list[tuple[Path, Path]]:
+    """The symbolic links under `directory` and where they lead, at any depth (links followed,
+    each directory listed once). What cannot be read is left to the run, which reports it."""
+    found: list[tuple[Path, Path]] = []
+    seen: set[str] = set()
+    todo = [directory]
+    while todo:
+        current = todo.pop()
+        real = os.path.realpath(current)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):  # never read as mapping files
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    found.append((path, Path(os.path.realpath(path))))
+                if entry.is_dir():
+                    todo.append(path)
+            except OSError:
+                continue
+    return found
 
 
 def _parse(raw: bytes | None, state_file: str) -> State:

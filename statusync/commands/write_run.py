@@ -24,7 +24,7 @@ from statusync.files.atomic import remove_temp_files
 from statusync.files.journal import journal_path
 from statusync.files.lock import state_lock
 from statusync.files.state_file import check_writable
-from statusync.runner.apply import Outcome, apply_plan
+from statusync.runner.apply import Outcome, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
 from statusync.runner.stopping import before_hard_exit
@@ -131,6 +131,10 @@ class WriteRun:
             self._outcomes += stopped.results
             self.console.err.write(f"\n{stop_summary(len(plan.changes), stopped.results)}\n")
             raise
+        except RunEnded as ended:  # every further request would have failed alike
+            self._outcomes += ended.outcomes
+            self.console.err.write(f"\n{stop_summary(len(plan.changes), ended.outcomes)}\n")
+            raise ended.cause from None
 
 
 @contextmanager

@@ -5,7 +5,10 @@ CI jobs racing to push) must merge without a conflict: the state is data, not te
 integration's record is its last applied entry and its uncertain write, if any. For each
 integration, with `base` the common ancestor:
 
-- changed on one side only (added, updated, settled or removed) → that side;
+- changed on one side only (added, updated, settled or removed) → that side, unless that side
+  holds an older record than the base: a merge that undoes a state commit (a `git revert` of a
+  range that includes one) would otherwise make the state forget a write that is live, and the
+  next plan would not show it. The base's newer record is kept, and reported;
 - the same on both sides → that;
 - changed differently on both sides → the side with the newer record (`applied_at`, or
   `sent_at` of an uncertain write), reported. A removal has no time, so a record beats it: a
@@ -86,9 +89,31 @@ class BothChanged:
 
 
 @dataclass(frozen=True)
+class KeptNewer:
+    """One integration that a side took back to an older record than the common ancestor's."""
+
+    integration_id: int
+    side: str  # the label of the side that went back
+    kept_record: Record
+    older_record: Record
+
+    def describe(self) -> str:
+        return (f"integration {self.integration_id}: {self.side} holds an older record "
+                f"({self.older_record.describe()}) than the common ancestor "
+                f"({self.kept_record.describe()}), as when a state commit is reverted; kept the "
+                "newer one, so that the next plan shows what is live")
+
+
+@dataclass(frozen=True)
 class MergedState:
     state: State
     both_changed: tuple[BothChanged, ...] = ()
+    kept_newer: tuple[KeptNewer, ...] = ()
+
+    def notes(self) -> list[str]:
+        """What the merge decided that a person should know, one line each."""
+        return ([b.describe() for b in self.both_changed]
+                + [k.describe() for k in self.kept_newer])
 
 
 def merge_states(base: State, ours: State, theirs: State, *,
@@ -101,12 +126,17 @@ def merge_states(base: State, ours: State, theirs: State, *,
     entries: dict[int, Entry] = {}
     uncertain: dict[int, Pending] = {}
     both: list[BothChanged] = []
+    newer: list[KeptNewer] = []
     for integration_id in sorted(_ids(base) | _ids(ours) | _ids(theirs)):
         b, o, t = (Record.of(s, integration_id) for s in (base, ours, theirs))
-        if o == t or t == b:
+        if o == t:
             chosen = o
-        elif o == b:
-            chosen = t
+        elif t == b or o == b:
+            side, label = (o, labels[0]) if t == b else (t, labels[1])
+            chosen = side
+            if side.exists and b.exists and side.when < b.when:
+                chosen = b
+                newer.append(KeptNewer(integration_id, label, b, side))
         elif o.exists and t.exists and o.same_write(t):
             # Two runs sent the same: no conflict. A tie goes to theirs here, as there is then
             # nothing new to commit on top of theirs.
@@ -122,7 +152,7 @@ def merge_states(base: State, ours: State, theirs: State, *,
             uncertain[integration_id] = chosen.pending
     merged = State(serial=max(ours.serial, theirs.serial) + 1,
                    lineage=ours.lineage or theirs.lineage, entries=entries, uncertain=uncertain)
-    return MergedState(merged, tuple(both))
+    return MergedState(merged, tuple(both), tuple(newer))
 
 
 def recorded_since(base: State, state: State) -> list[tuple[int, Record]]:

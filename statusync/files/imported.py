@@ -77,6 +77,11 @@ class ImportedFile:
                       hashlib.sha256(self.data).hexdigest())
 
 
+def file_for(mappings_dir: Path, root: Path, integration_id: int, shop_name: str | None) -> str:
+    """The file import writes for an integration, as shown to users (no file system check)."""
+    return shown_path(mappings_dir / f"{slug(shop_name, integration_id)}.yaml", root)
+
+
 def imported_file(mappings_dir: Path, root: Path, integration_id: int, shop_name: str | None,
                   account: str, mapping: MappingDict) -> ImportedFile:
     """The canonical mapping file of a live integration."""

@@ -61,6 +61,21 @@ def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
                      run_url: str | None) -> Outcome:
     """Bring the drift issue in line with a drift run that exited `drift_exit_code` (0 in sync,
     2 drift found) and printed `report` (markdown)."""
+    try:
+        return _sync(github, report, drift_exit_code, run_url)
+    except GitHubError as exc:
+        # GitHub's "Resource not accessible by integration" does not say what is missing; a
+        # job's token lacks `issues: write` unless the workflow's permissions grant it.
+        if exc.status != 403 or exc.rate_limited:
+            raise
+        raise GitHubError(
+            f"{exc}; the token may not write issues: give the job the `issues: write` "
+            "permission (`permissions: issues: write` in the workflow, as statusync-drift.yml "
+            "has it), or a token with Issues: Read and write",
+            status=exc.status, write=exc.write) from None
+
+
+def _sync(github: GitHub, report: str, drift_exit_code: int, run_url: str | None) -> Outcome:
     if drift_exit_code not in (OK, CHANGES):
         return Outcome.UNDECIDED
     issue = find_drift_issue(github)

@@ -34,6 +34,8 @@ class Done:
     code: int
     stdout: bytes
     stderr: str
+    # A stop signal (Ctrl-C, SIGTERM) arrived while it ran, and it was let finish.
+    interrupted: bool = False
 
     @property
     def text(self) -> str:
@@ -64,18 +66,40 @@ class Git:
         return cls(Path(done.text), env)
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True,
-            env: Mapping[str, str] | None = None) -> Done:
-        """Run `git ARGS` in the work tree; a failure raises GitError unless `check` is False."""
+            env: Mapping[str, str] | None = None, let_finish: bool = False) -> Done:
+        """Run `git ARGS` in the work tree; a failure raises GitError unless `check` is False.
+
+        `let_finish`: a stop signal (KeyboardInterrupt) while git runs does not kill it; git is
+        waited for, and `Done.interrupted` says the signal came. For a push, whose outcome must
+        be known: killing it midway would leave nobody knowing whether the remote took it."""
         try:
-            proc = subprocess.run(
-                ["git", *args], cwd=self.root, input=input, capture_output=True,
-                stdin=None if input is not None else subprocess.DEVNULL,
+            proc = subprocess.Popen(
+                ["git", *args], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                 env={**self._env, **(env or {})})
         except FileNotFoundError:
             raise GitError("--push needs git, and it is not installed (no 'git' on PATH)") from None
         except OSError as exc:
             raise GitError(f"cannot run git: {exc.strerror or exc}") from None
-        done = Done(proc.returncode, proc.stdout, redact(proc.stderr.decode("utf-8", "replace")))
+        interrupted = False
+        with proc:
+            try:
+                stdout, stderr = proc.communicate(input)
+            except KeyboardInterrupt:
+                if not let_finish:
+                    proc.kill()
+                    raise
+                # Ctrl-C at a terminal reaches git too, which then ends by itself; a SIGTERM
+                # sent to statusync alone leaves git running, and its answer is worth waiting
+                # for. A second signal stops the wait (and git) at once.
+                interrupted = True
+                try:
+                    stdout, stderr = proc.communicate()
+                except KeyboardInterrupt:
+                    proc.kill()
+                    raise
+        done = Done(proc.returncode, stdout, redact(stderr.decode("utf-8", "replace")),
+                    interrupted)
         if check and done.code != 0:
             raise GitError(f"git {args[0]} failed: {explain(done.stderr) or f'exit {done.code}'}")
         return done

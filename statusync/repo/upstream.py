@@ -8,9 +8,11 @@ before the first request, so a refusal costs nothing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from statusync.core.text import printable
 from statusync.repo.git import Git, GitError, redact
 
 
@@ -46,8 +48,7 @@ def sync_to_upstream(git: Git, inputs: Sequence[str]) -> Upstream:
     merge_ref = git.value("config", "--get", f"branch.{branch}.merge")
     if remote is None or merge_ref is None:
         raise GitError(f"--push needs an upstream branch to push the state to, and branch "
-                       f"'{branch}' has none; set one with: git branch --set-upstream-to="
-                       f"origin/{branch}")
+                       f"'{branch}' has none; {_set_upstream_hint(git, branch)}")
     if remote == ".":
         raise GitError(f"the upstream of branch '{branch}' is the local branch {merge_ref}; "
                        "--push needs a branch on a remote")
@@ -58,13 +59,39 @@ def sync_to_upstream(git: Git, inputs: Sequence[str]) -> Upstream:
                                      f"HEAD...{newest}").split())
     upstream = Upstream(branch, remote, merge_ref, newest, behind)
     if ahead:
-        raise GitError(
+        them = "them" if ahead != 1 else "it"
+        pull = "git pull, then git push" if behind else "git push"
+        raise Ahead(
             f"branch '{branch}' has {ahead} commit{'s' if ahead != 1 else ''} that "
             f"{upstream.name} does not have; --push applies the newest {upstream.name}, so push "
-            f"them first, or drop them with: git reset --keep {upstream.name}")
+            f"{them} first ({pull}), or drop {them} with: git reset --keep {upstream.name}",
+            upstream)
     if behind:
         git.run("merge", "--ff-only", "--quiet", newest)
     return upstream
+
+
+class Ahead(GitError):
+    """The branch has commits its upstream does not have (`upstream.start` is the upstream's
+    newest commit): a run interrupted during its push may have left its state commit there."""
+
+    def __init__(self, message: str, upstream: Upstream) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+
+
+def _set_upstream_hint(git: Git, branch: str) -> str:
+    """How to give `branch` an upstream: track the remote branch of that name when the last
+    fetch saw one, else create it by pushing the branch."""
+    remotes = git.out("remote").split()
+    if not remotes:
+        return ("the repository has no remote either; add one (git remote add origin URL), "
+                f"then push the branch with: git push -u origin {branch}")
+    remote = "origin" if "origin" in remotes else remotes[0]
+    if git.value("rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{branch}"):
+        return f"set one with: git branch --set-upstream-to={remote}/{branch}"
+    return (f"{remote} has no branch '{branch}' (as of the last fetch); create it and track it "
+            f"with: git push -u {remote} {branch}")
 
 
 def fetched(git: Git) -> str:
@@ -73,18 +100,27 @@ def fetched(git: Git) -> str:
 
 
 def _refuse_local_changes(git: Git, inputs: Sequence[str]) -> None:
-    staged = [p for p in git.run("diff", "--cached", "--name-only", "-z").stdout.decode(
-        "utf-8", "replace").split("\0") if p]
+    staged = _paths(git.run("diff", "--cached", "--name-only", "-z").stdout)
     if staged:
         raise GitError(
             "--push commits the state file alone, and there are staged changes: "
-            + ", ".join(staged[:5]) + (" ..." if len(staged) > 5 else "")
-            + "; commit them or unstage them (git restore --staged FILE) first")
+            + _listed(staged) + "; commit them or unstage them (git restore --staged FILE) first")
     status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *inputs)
     # -z: "XY path" entries ended by NUL, paths unquoted (nothing is staged, so no renames).
-    files = [entry[3:] for entry in status.stdout.decode("utf-8", "replace").split("\0") if entry]
+    files = [entry[3:] for entry in _paths(status.stdout)]
     if files:
         raise GitError(
             "--push applies and records only what is committed, and these files have local "
-            "changes: " + ", ".join(files[:5]) + (" ..." if len(files) > 5 else "")
+            "changes: " + _listed(files)
             + "; commit them, or restore them (git restore FILE; delete new files) first")
+
+
+def _paths(output: bytes) -> list[str]:
+    """NUL-separated paths as git wrote them: bytes that are not UTF-8 kept as the stray bytes
+    they are (printable shows them as \\xNN), not replaced by one sign for all."""
+    return [os.fsdecode(p) for p in output.split(b"\0") if p]
+
+
+def _listed(paths: Sequence[str]) -> str:
+    # File names hold anything, control characters too: escaped like every name statusync shows.
+    return ", ".join(map(printable, paths[:5])) + (" ..." if len(paths) > 5 else "")

@@ -11,7 +11,14 @@ from statusync.core.journal import Result
 from statusync.core.model import MappingDict
 from statusync.core.plan import Action, Change, Plan
 from statusync.core.text import printable
-from statusync.errors import ApiError, NotFound, NotSent, StatusyncError, StopRun
+from statusync.errors import (
+    ApiError,
+    HostUnreachable,
+    NotFound,
+    NotSent,
+    StatusyncError,
+    StopRun,
+)
 from statusync.runner.bounded import RunStopped, run_bounded, sized
 from statusync.runner.recorder import Recorder
 
@@ -47,6 +54,17 @@ class Outcome:
         return f"{what}: {self.note or _DONE[c.action]}"
 
 
+class RunEnded(StatusyncError):
+    """An error that every further request would meet too (StopRun: rejected credentials, a host
+    that takes no connection) ended the run: no change was started after it, the changes under
+    way finished, and `outcomes` are those of every change that finished. `cause` says why."""
+
+    def __init__(self, outcomes: list[Outcome], cause: StopRun) -> None:
+        super().__init__(str(cause))
+        self.outcomes = outcomes
+        self.cause = cause
+
+
 _DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "reset",
          Action.FORGET: "forgotten", Action.UNCERTAIN: "settled"}
 
@@ -57,7 +75,8 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
     """Apply every change; a failure is reported and the others go on.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
-    stop raises RunStopped carrying the outcomes of everything that finished.
+    stop raises RunStopped carrying the outcomes of everything that finished; a StopRun error
+    raises RunEnded, which carries them too.
     """
     outcomes: list[Outcome] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
@@ -67,6 +86,12 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
             outcomes.append(Outcome(change))
             report(outcomes[-1])
     sending = [c for c in plan.changes if c.action.sends]
+    finished: list[Outcome] = []  # as they come in: a StopRun ends the run without its results
+    ended: list[Outcome] = []     # of the changes that met the StopRun (appends are atomic)
+
+    def done(outcome: Outcome) -> None:
+        finished.append(outcome)
+        report(outcome)
 
     def send(change: Change) -> Outcome:
         assert change.after is not None
@@ -84,9 +109,15 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
             answer("unknown" if exc.maybe_applied else "refused")
             return Outcome(change, str(exc), uncertain=exc.maybe_applied,
                            not_sent=not exc.maybe_applied)
-        except StopRun:
-            answer("refused")
-            raise  # e.g. rejected credentials: the other integrations would fail the same way
+        except StopRun as exc:
+            # E.g. rejected credentials, or a host that takes no connection: the other
+            # integrations would fail the same way. An earlier attempt may have arrived all the
+            # same (a timeout before the host went away): then the write's outcome is unknown.
+            maybe = isinstance(exc, ApiError) and exc.maybe_applied
+            answer("unknown" if maybe else "refused")
+            ended.append(Outcome(change, str(exc), uncertain=maybe,
+                                 not_sent=isinstance(exc, HostUnreachable) and not maybe))
+            raise
         except NotFound as exc:
             if change.action is not Action.RESET or not _gone(change, writers[change.account]):
                 answer("refused")
@@ -104,9 +135,13 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
     workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})],
                     "POST")
     try:
-        outcomes += run_bounded(sending, send, workers, report)
+        outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:
         raise RunStopped(outcomes + stopped.results) from None
+    except StopRun as exc:
+        for outcome in ended:
+            report(outcome)
+        raise RunEnded(outcomes + finished + ended, exc) from None
     return outcomes
 
 

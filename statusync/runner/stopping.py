@@ -19,8 +19,10 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
+from statusync.core.text import plural
 from statusync.errors import ERROR
 from statusync.runner.bounded import running, stop_running
+from statusync.sendcloud.pacing import requests_on_the_wire
 
 # Each returns a line for the user about what it saved, or None.
 _hooks: list[Callable[[], str | None]] = []
@@ -41,10 +43,30 @@ def stop_requested() -> bool:
     when the caller should interrupt at once. Never returns when asked a second time while a run
     is still winding down: the process exits."""
     if stop_running():
+        _say(_stopping())
         return True
     if running():
         _exit_now()
     return False
+
+
+def _stopping() -> str:
+    """What the first signal does, said at once: the requests on the wire may take seconds (up
+    to the request timeout) to come back, and a silent wait looks like a hang."""
+    count = requests_on_the_wire()
+    if count == 0:
+        return "\nStopping: no request is on the wire.\n"
+    # Writes, that is: a read on the wire is only read again by the next run.
+    uncertain = "; the writes among them are then recorded as uncertain" if _hooks else ""
+    return (f"\nStopping: waiting for {plural(count, 'request')} on the wire (press Ctrl-C again "
+            f"to exit at once{uncertain}).\n")
+
+
+def _say(text: str) -> None:
+    # Straight to the file descriptor: this runs in a signal handler, which may have interrupted
+    # the main thread in the middle of a write to sys.stderr (its buffer is not reentrant).
+    with contextlib.suppress(OSError):
+        os.write(2, text.encode())
 
 
 def _exit_now() -> NoReturn:
@@ -59,7 +81,5 @@ def _exit_now() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # the main thread may have been writing to it
             stream.flush()
-    text = "\nStopped at once (asked twice)." + "".join(f" {n}" for n in notes) + "\n"
-    with contextlib.suppress(OSError):
-        os.write(2, text.encode())
+    _say("\nStopped at once (asked twice)." + "".join(f" {n}" for n in notes) + "\n")
     os._exit(ERROR)

@@ -80,11 +80,11 @@ class ClientCredentialsAuth(ApiAuth):
     fetched when the first request needs it, renewed shortly before it expires, and renewed once
     more when the API answers 401 anyway (the token was revoked, or the clocks disagree).
 
-    The token request goes out as a step of the auth flow, so it travels through the client that
-    uses this auth: the same transport and timeouts, and the same retries. A token endpoint that
-    times out, drops the connection or answers 5xx or 429 is retried like the API (its answer is
-    then the client's response); one that refuses the credentials, or answers without a usable
-    token, raises TokenRequestFailed, which stops the run: no request could be authenticated.
+    The token request goes out through the client that uses this auth (`bind`): the same
+    transport and timeouts, retried like the API while this auth's lock is held, so that one
+    fetch serves every worker of the account. An endpoint that refuses the credentials, answers
+    without a usable token, or still fails once the retries are spent raises TokenRequestFailed,
+    which stops the run: no request could be authenticated.
 
     For the synchronous client only (a thread lock guards the token).
     """
@@ -104,9 +104,10 @@ class ClientCredentialsAuth(ApiAuth):
         # that one instead of each asking for their own.
         self._lock = threading.Lock()
         self._token: _Token | None = None
-        # Why the token endpoint refused for good: the workers that were waiting for the token
-        # fail with it too, instead of each asking again only to be refused the same way.
+        # Why the token endpoint refused for good, or why its fetch gave up: the workers that
+        # were waiting for the token fail with it too, instead of each asking again.
         self._refusal: TokenRequestFailed | None = None
+        self._send: Callable[[httpx.Request], httpx.Response] | None = None
         # Replaced whole (never mutated), so that secrets() may read it without the lock. Every
         # token of the run stays in it: an expired one may still be echoed by a later answer.
         self._secrets = _longest_first(encoded, credentials.client_secret, credentials.client_id)
@@ -117,15 +118,19 @@ class ClientCredentialsAuth(ApiAuth):
     def is_own_request(self, request: httpx.Request) -> bool:
         return request.url == self._url
 
+    def bind(self, send: Callable[[httpx.Request], httpx.Response]) -> None:
+        """Send token requests with `send` (the client's): it retries a token endpoint that
+        times out, drops the connection or answers 5xx or 429, and returns its last answer or
+        raises TokenRequestFailed once its retries are spent."""
+        self._send = send
+
     def sync_auth_flow(self, request: httpx.Request) -> Flow:
         token = self._fresh()
         if token is None:
             with self._lock:
                 token = self._fresh()  # another worker may have fetched one while this one waited
                 if token is None:
-                    token = yield from self._fetch(request)
-        if token is None:
-            return  # the token endpoint's 5xx or 429 is the response: the client retries it
+                    token = self._fetch(request)
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code != 401:
@@ -134,9 +139,7 @@ class ClientCredentialsAuth(ApiAuth):
             renewed = self._fresh()
             if renewed is None or renewed == token:  # no other worker has renewed it yet
                 self._token = None
-                renewed = yield from self._fetch(request)
-        if renewed is None:
-            return
+                renewed = self._fetch(request)
         # Once only: a second 401 with a brand-new token is the client's to report.
         request.headers["Authorization"] = f"Bearer {renewed}"
         yield request
@@ -145,26 +148,26 @@ class ClientCredentialsAuth(ApiAuth):
         token = self._token
         return token.value if token is not None and self._clock() < token.renew_at else None
 
-    def _fetch(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, str | None]:
-        """Ask the token endpoint for a token (the caller holds the lock): the token, or None when
-        the endpoint's answer is one to retry later."""
+    def _fetch(self, request: httpx.Request) -> str:
+        """A token from the token endpoint (the caller holds the lock). The fetch, retries
+        included, is the account's one: workers needing a token wait for it on the lock, and
+        once it has given up they fail with its error without asking again."""
         if self._refusal is not None:
             refusal = self._refusal  # raised anew: one exception object must not cross threads
             raise TokenRequestFailed(str(refusal), status=refusal.status, detail=refusal.detail)
+        if self._send is None:
+            raise RuntimeError("ClientCredentialsAuth is used by no client (bind)")
         # The lifetime is counted from the request, not the answer: the safe side.
         asked_at = self._clock()
         headers = {"Authorization": self._basic, "Accept": "application/json"}
         if "User-Agent" in request.headers:
             headers["User-Agent"] = request.headers["User-Agent"]
-        response = yield httpx.Request("POST", self._url, headers=headers,
-                                       data={"grant_type": "client_credentials", "scope": SCOPE})
-        response.read()
-        if response.status_code == 429 or response.is_server_error:
-            return None
-        if not response.is_success:
-            self._refusal = self._refused(response)
-            raise self._refusal
         try:
+            response = self._send(httpx.Request(
+                "POST", self._url, headers=headers,
+                data={"grant_type": "client_credentials", "scope": SCOPE}))
+            if not response.is_success:
+                raise self._refused(response)
             value, lifetime = self._parse(response)
         except TokenRequestFailed as exc:
             self._refusal = exc

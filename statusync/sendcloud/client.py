@@ -22,16 +22,19 @@ from statusync.core.text import plural, printable
 from statusync.errors import (
     ApiError,
     CredentialsRejected,
+    HostUnreachable,
     IntegrationNotFound,
     NotSent,
     StatusyncError,
+    TokenRequestFailed,
 )
-from statusync.sendcloud.auth import ApiAuth, KeyPairAuth
+from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 from statusync.sendcloud.models import Envelope, Integration, LiveMapping, ShopStatus
-from statusync.sendcloud.pacing import STOP, Pace, interruptible
+from statusync.sendcloud.pacing import STOP, Pace, interruptible, on_the_wire
 from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.retry import (
+    CONNECT_FAILURES,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_AFTER,
     MAX_RATE_LIMITED_WAITS,
@@ -39,6 +42,7 @@ from statusync.sendcloud.retry import (
     TRANSIENT_ERRORS,
     backoff_delay,
     describe_transport_error,
+    origin,
     retry_after_seconds,
 )
 from statusync.sendcloud.urls import api_url_problem
@@ -59,6 +63,14 @@ _LIVE_MAPPING = TypeAdapter(Envelope[LiveMapping])
 _SHOP_STATUSES = TypeAdapter(Envelope[list[ShopStatus]])
 _INTEGRATION = TypeAdapter(Envelope[Integration])
 _INTEGRATIONS = TypeAdapter(Envelope[list[Integration]])
+# The account's host is given up on once it took none of this many connection attempts in a row,
+# whichever workers made them, while no request of the account got any answer meanwhile, and a
+# request failed to connect again after its backoff (so that workers failing together in one
+# short blip do not count): each further integration would only wait out the same retries
+# (minutes at 50 integrations, hours at 10,000).
+UNREACHABLE_AFTER = 6
+# The token request goes out with no auth of its own besides the header it carries.
+_NO_AUTH = httpx.Auth()
 
 
 class SendcloudClient:
@@ -97,6 +109,13 @@ class SendcloudClient:
         self._max_attempts = max_attempts
         self._key_source = key_source  # where the keys came from, named when they are rejected
         self._auth = credentials if isinstance(credentials, ApiAuth) else KeyPairAuth(credentials)
+        if isinstance(self._auth, ClientCredentialsAuth):
+            self._auth.bind(self._send_token_request)
+        # Connection attempts in a row, across every worker, that the host did not take; and,
+        # once it is given up on (UNREACHABLE_AFTER), why: no request of the account leaves then.
+        self._reach_lock = threading.Lock()
+        self._unconnected = 0
+        self._unreachable: str | None = None
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if partner_id is not None:
             headers[PARTNER_HEADER] = partner_id
@@ -194,8 +213,10 @@ class SendcloudClient:
         attempts = 0  # answered by 5xx or lost on the wire; 429s are counted apart
         throttled = 0
         reached = False  # an attempt may have reached the API without a 2xx coming back
+        unconnected = 0  # attempts of this request that the host took no connection for
         while True:
             try:
+                self._check_reachable(reached)
                 # Every request sent counts against the account's limit, retries included.
                 sent_at = pace.acquire()
                 if self._stop.is_set():
@@ -203,19 +224,26 @@ class SendcloudClient:
             except NotSent:
                 raise NotSent(f"{label}: not sent: the run is stopping",
                               maybe_applied=reached) from None
+            self._check_reachable(reached)  # given up on while this one waited for its turn
             if on_send is not None:
                 on_send()
                 on_send = None
             try:
-                response = self._http.request(method, path, params=params, json=body)
+                with on_the_wire():
+                    response = self._http.request(method, path, params=params, json=body)
             except httpx.HTTPError as exc:
                 attempts += 1
                 # A failed OAuth2 token request never carried the API request with it.
                 reached = reached or (isinstance(exc, MAYBE_ARRIVED) and not self._token_failed(exc))
+                unconnected += self._note_connection(exc)
+                if unconnected >= 2:  # the streak then spans a backoff, not one burst of workers
+                    self._maybe_unreachable(exc)
                 if not isinstance(exc, TRANSIENT_ERRORS) or attempts >= self._max_attempts:
                     raise self._transport_error(label, exc, attempts, reached) from None
-                self._back_off(label, attempts, describe_transport_error(exc), reached)
+                self._check_reachable(reached)  # given up on: no backoff for a retry never sent
+                self._back_off(label, attempts, self._transport_reason(exc), reached)
                 continue
+            self._answered()
             pace.observe(pace.bucket.clock() - sent_at)
             if response.is_success:
                 return response
@@ -268,6 +296,108 @@ class SendcloudClient:
     def _asked_wait(self, response: httpx.Response) -> float | None:
         return retry_after_seconds(response.headers.get("Retry-After"), self._clock())
 
+    # -- a host that takes no connection -----------------------------------------------------
+
+    def _check_reachable(self, reached: bool) -> None:
+        if (why := self._unreachable) is not None:
+            raise HostUnreachable(why, maybe_applied=reached)
+
+    def _note_connection(self, exc: httpx.HTTPError) -> int:
+        """Count `exc` when the host took no connection for it (1, else 0); any other failure
+        came from a host that did answer, which ends the streak."""
+        if not isinstance(exc, CONNECT_FAILURES) or self._token_failed(exc):
+            self._answered()
+            return 0
+        with self._reach_lock:
+            self._unconnected += 1
+        return 1
+
+    def _answered(self) -> None:
+        with self._reach_lock:
+            self._unconnected = 0
+
+    def _maybe_unreachable(self, exc: httpx.HTTPError) -> None:
+        """A request failed to connect again: give the host up when the account's streak of
+        failed connections is long enough (UNREACHABLE_AFTER)."""
+        with self._reach_lock:
+            count = self._unconnected
+            if count < UNREACHABLE_AFTER or self._unreachable is not None:
+                return
+            self._unreachable = self._redact(
+                f"the API at {self._where(exc)} could not be reached ({count} connections failed "
+                f"in a row, the last: {type(exc).__name__}: {printable(str(exc))}); "
+                "nothing more was sent. Check STATUSYNC_API_URL / api_url in statusync.yaml, or "
+                "the network, then run the command again")
+
+    def _where(self, exc: httpx.HTTPError) -> str:
+        try:
+            return origin(exc.request.url)
+        except RuntimeError:  # httpx attached no request: the client's base URL it was
+            return origin(httpx.URL(self.base_url))
+
+    def _transport_reason(self, exc: httpx.HTTPError) -> str:
+        what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
+        return self._redact(f"{what} ({self._where(exc)})")
+
+    # -- the OAuth2 token request ------------------------------------------------------------
+
+    def _send_token_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the auth's token request, retried like an API request: its last answer for the
+        auth to judge, or TokenRequestFailed once its retries are spent (NotSent on a stop).
+
+        The auth holds its lock meanwhile, so this is the account's one token fetch: the other
+        workers wait for its token, or fail with its error, rather than each asking again."""
+        label = f"OAuth2 token request to {request.url}"
+        # A request built by hand gets no timeout of the client's: a hung endpoint must not
+        # hang the account.
+        request.extensions.setdefault("timeout", self._http.timeout.as_dict())
+        attempts = throttled = 0
+        while True:
+            if self._stop.is_set():
+                raise NotSent(f"{label}: not sent: the run is stopping")
+            try:
+                with on_the_wire():
+                    response = self._http.send(request, auth=_NO_AUTH)
+            except httpx.HTTPError as exc:
+                attempts += 1
+                what = (describe_transport_error(exc) if isinstance(exc, httpx.TransportError)
+                        else "failed")
+                if not isinstance(exc, TRANSIENT_ERRORS) or attempts >= self._max_attempts:
+                    detail = self._redact(
+                        f"{what} after {plural(attempts, 'attempt')} to {self._where(exc)} "
+                        f"({type(exc).__name__}: {exc}); check the account's token_url or the "
+                        "network")
+                    raise TokenRequestFailed(f"{label}: {detail}", status=None,
+                                             detail=detail) from None
+                self._back_off(label, attempts, self._transport_reason(exc), False)
+                continue
+            if response.status_code == 429 and throttled < MAX_RATE_LIMITED_WAITS:
+                throttled += 1
+                asked = self._asked_wait(response)
+                wait = DEFAULT_RETRY_AFTER if asked is None else asked
+                log.warning("%s: rate limited (HTTP 429); retrying in %.1f s", label, wait)
+                self._pause(label, wait)
+                continue
+            if response.status_code == 429 or response.is_server_error:
+                attempts += 1
+                if response.status_code == 429 or attempts >= self._max_attempts:
+                    detail = self._redact(_error_detail(response))
+                    note = (f"after {plural(attempts, 'attempt')}" if response.is_server_error
+                            else f"still rate limited after {throttled} waits")
+                    raise TokenRequestFailed(
+                        f"{label}: HTTP {response.status_code}: {detail} ({note})",
+                        status=response.status_code, detail=detail)
+                self._back_off(label, attempts, f"HTTP {response.status_code}", False,
+                               self._asked_wait(response))
+                continue
+            return response
+
+    def _pause(self, label: str, wait: float) -> None:
+        try:
+            self._sleep(wait)
+        except NotSent:
+            raise NotSent(f"{label}: not sent again: the run is stopping") from None
+
     # -- errors ------------------------------------------------------------------------------
 
     def _http_error(self, label: str, response: httpx.Response, note: str = "",
@@ -290,7 +420,8 @@ class SendcloudClient:
         if self._token_failed(exc):
             label = self._via(label, exc.request)
         what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
-        detail = self._redact(f"{what} after {plural(attempts, 'attempt')}"
+        # Where it tried: a wrong or unresolvable API URL must be visible in the message.
+        detail = self._redact(f"{what} after {plural(attempts, 'attempt')} to {self._where(exc)}"
                               f" ({type(exc).__name__}: {exc})")
         return ApiError(f"{label}: {detail}", status=None, detail=detail,
                         maybe_applied=maybe_applied)

@@ -13,10 +13,12 @@ NotSent, and no request leaves after it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
 
 from statusync.errors import NotSent
 from statusync.sendcloud.ratelimit import Sleep, TokenBucket
@@ -26,6 +28,28 @@ log = logging.getLogger("statusync.api")
 # Set when the run is asked to stop; cleared when a run of requests starts and ends
 # (statusync.runner.bounded).
 STOP = threading.Event()
+
+# Requests of every client of the process under way on the wire right now: what a stop waits for,
+# and says it waits for (statusync.runner.stopping).
+_on_wire = 0
+_on_wire_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def on_the_wire() -> Iterator[None]:
+    """Count the request sent within the block as on the wire."""
+    global _on_wire
+    with _on_wire_lock:
+        _on_wire += 1
+    try:
+        yield
+    finally:
+        with _on_wire_lock:
+            _on_wire -= 1
+
+
+def requests_on_the_wire() -> int:
+    return _on_wire
 
 # AIMD: a 429 halves the pace (once per episode: the requests already under way answer 429 too
 # and say nothing new); then it climbs back by 2% of the configured rate per second, from half

@@ -39,6 +39,22 @@ MAYBE_ARRIVED: tuple[type[httpx.TransportError], ...] = (
 )
 
 
+# Failures to even open a connection: the host refused it, its name did not resolve, there was
+# no route, or it did not answer the handshake in time. Nothing was sent, and when every request
+# meets one the host is down (or the URL wrong) for all of them.
+CONNECT_FAILURES: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+)
+
+
+def origin(url: httpx.URL) -> str:
+    """`scheme://host[:port]` of `url`: where a request went, without the user info, path or
+    query a URL might carry credentials in."""
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
 def backoff_delay(retry: int, random: float) -> float:
     """Seconds to wait before retry number `retry` (1-based), with "equal jitter".
 

@@ -234,3 +234,15 @@ def test_a_failed_drift_run_leaves_the_issue_alone(
     code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 1")
     assert code == 0 and "left as it is" in err
     assert github.fake.log == []
+
+
+def test_a_drift_issue_refused_names_the_permission_it_needs(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    github.fake.read_only = True  # a job without `issues: write`
+    report = tmp_path / "drift.md"
+    report.write_text("drift")
+    code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 2")
+    assert code == 1
+    assert "Resource not accessible by integration" in err
+    assert "give the job the `issues: write` permission" in err
+    assert "Traceback" not in err

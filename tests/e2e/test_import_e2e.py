@@ -11,7 +11,7 @@ import pytest
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer, StoredIntegration
 from statusync.sandbox.seed import shop_status
-from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
+from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result
 
 Cli = Callable[..., Result]
 Start = Callable[..., SandboxServer]
@@ -259,3 +259,27 @@ def test_import_all_force_rewrites_its_own_files_and_skips_renamed_ones(
     assert "note: skipped integration 2: already managed by mappings/de.yaml" in result.err
     assert 'CANCEL: "6"' in (project.root / "mappings" / "acme-nl-1.yaml").read_text()
     assert "CANCEL: null" in (project.root / "mappings" / "de.yaml").read_text()
+
+
+def test_import_all_again_reads_no_mapping_of_an_integration_already_managed(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    server = sandbox()
+    for i in (1, 2, 3):
+        add_shop(server, i, f"Shop {i}")
+    assert cli("import", "--all").code == 0
+    (project.root / "mappings" / "shop-3-3.yaml").rename(project.root / "mappings" / "three.yaml")
+    server.store.clear_requests()
+
+    def mapping_reads() -> list[int | None]:
+        return [r.integration_id for r in server.store.requests()
+                if r.method == "GET" and r.path == MAPPING_PATH]
+
+    result = cli("import", "--all")
+    assert result.code == 0, result.err
+    assert result.out == "" and mapping_reads() == []  # the list of integrations only
+    assert "Import complete: 0 imported, 3 skipped." in result.err
+    # --force rewrites the files import wrote itself, so it reads those (not the renamed one).
+    result = cli("import", "--all", "--force")
+    assert result.code == 0, result.err
+    assert sorted(mapping_reads()) == [1, 2]
+    assert "note: skipped integration 3: already managed by mappings/three.yaml" in result.err

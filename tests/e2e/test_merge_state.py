@@ -119,3 +119,34 @@ def _merge(repo: Clone, branch: str) -> str:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
+
+
+def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_live(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    hermetic_git(monkeypatch)
+    repo = Origin.create(tmp_path).clone("repo")
+    repo.mapping(1, "1")
+    repo.mapping(2, "1")
+    repo.write(".gitattributes", ".statusync/state.json merge=statusync\n")
+    repo.write(STATE, dump_state(BASE).decode())
+    repo.commit("start")
+    repo.enable_merge_driver()
+    repo.mapping(1, "7")
+    repo.commit("shop 1: 7")
+    repo.write(STATE, dump_state(state(5, i1=entry("7", LATE), i2=entry("1", EARLY, 2))).decode())
+    recorded = repo.commit("statusync: record applied state")
+    # A later run records shop 2, so reverting the first state commit is a real merge.
+    repo.write(STATE, dump_state(state(6, i1=entry("7", LATE), i2=entry("1", LATE, 2))).decode())
+    repo.commit("statusync: record applied state")
+
+    proc = subprocess.run(["git", *DEV, "revert", "--no-edit", recorded], cwd=repo.path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "kept the newer one, so that the next plan shows what is live" in proc.stderr
+    reverted = load_state(repo.path / STATE)
+    assert reverted.entries[1].mapping["READY_TO_SEND"] == "7"  # what is live, not "1"
+
+    repo.git(*DEV, "revert", "--no-edit", "HEAD~3")  # the mapping change: back to "1"
+    monkeypatch.chdir(repo.path)
+    plan = cli("plan")
+    assert plan.code == 0 and 'READY_TO_SEND  "7" -> "1"' in plan.out

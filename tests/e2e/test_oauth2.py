@@ -238,3 +238,28 @@ def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: S
     # The key pair over Basic is refused at the first request (the read of what the create
     # replaces).
     assert mapping_requests(server, "GET") == [401] and mapping_requests(server, "POST") == []
+
+
+def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+        retry_waits: list[float], caplog: pytest.LogCaptureFixture) -> None:
+    for i in range(1, 4):
+        project.mapping(i)
+    server = start_oauth2(project, sandbox, monkeypatch)
+    assert cli("apply", "--yes").code == 0
+    for i in range(1, 4):
+        project.mapping(i, cancel='"1"')  # updates: straight to the POSTs, 3 workers at once
+    server.store.expire_tokens()
+    server.store.add_fault(FaultRule(method="POST", path="/oauth2/token", status=503))
+    server.store.clear_requests()
+    result = cli("apply", "--yes", "--force", "--parallelism", "3")
+    assert result.code == 1 and "Traceback" not in result.err
+    # Not 4 per worker (12): one fetch and its retries for the account, then the run stops.
+    assert token_requests(server) == [503] * 4 and mapping_requests(server, "POST") == []
+    assert (f"error: OAuth2 token request to {server.token_url}: HTTP 503: Failure injected by the "
+            "statusync sandbox (after 4 attempts)") in result.err
+    assert "Stopped: 0 of 3 done and recorded" in result.err
+    retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(retries) == 3 and all(
+        line.startswith(f"OAuth2 token request to {server.token_url}: HTTP 503") for line in retries)
+    assert cli("plan", "--detailed-exitcode").code == 2  # nothing recorded as done

@@ -6,8 +6,12 @@ wrong."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +24,7 @@ from statusync.files.state_file import load_state
 from statusync.sandbox import FaultRule, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration
 from statusync.sandbox.seed import shop_status
 from statusync.sendcloud.credentials import Credentials
-from tests.support.gitrepo import DEV, Clone, Origin, hermetic_git
+from tests.support.gitrepo import DEV, Clone, Origin, hermetic_git, mapping_yaml
 from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Result, live
 
 Run = Callable[..., Result]
@@ -416,9 +420,13 @@ def test_a_push_rejected_every_time_names_what_is_not_recorded(
     applied.mapping(3, "9")
     applied.commit("shops 1 and 3")
     applied.git("push", "--quiet")
-    before = origin.head()
-    origin.hook("pre-receive", "echo 'protected branch' >&2; exit 1\n")
     job = origin.clone()
+    # Before every push of the job, someone else pushes first: the upstream moves every time.
+    other = origin.clone()
+    job.hook("pre-push", f"""
+        git -C {shlex.quote(str(other.path))} {' '.join(DEV)} commit --quiet --allow-empty -m x
+        git -C {shlex.quote(str(other.path))} push --quiet
+    """)
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert "Apply complete: 0 created, 2 updated" in result.out
@@ -426,12 +434,44 @@ def test_a_push_rejected_every_time_names_what_is_not_recorded(
     assert ("Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml), "
             "integration 3 (mappings/shop-3.yaml)") in result.err
     local = job.head()
-    assert f"The local commit {local[:12]} on branch main holds it" in result.err
+    assert (f"The local commit {local[:12]} on branch main holds it: push it with `git push`"
+            in result.err)
+    assert "or run the command again with --push, which pushes it first" in result.err
     assert job.git("log", "-1", "--format=%s") == RECORD
     assert json.loads(job.git("show", f"HEAD:{STATE}"))["integrations"]["3"]["mapping"][
         "READY_TO_SEND"] == "9"
-    assert origin.head() == before
+    assert origin.log()[0] == "x"
     assert live(api, 3)["READY_TO_SEND"] == "9"
+
+
+def test_a_push_refused_by_a_hook_is_not_retried_and_shows_the_remote_s_words(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    applied.mapping(1, "7")
+    applied.commit("shop 1 to 7")
+    applied.git("push", "--quiet")
+    before = origin.head()
+    count = origin.root / "pushes"
+    # What GitHub's branch protection says, with a credential and a control character in it.
+    origin.hook("pre-receive", f"""
+        echo x >> {shlex.quote(str(count))}
+        printf 'GH006: Protected branch update failed for refs/heads/main.\\n' >&2
+        printf 'see https://bot:s3cr3t-t0ken@example.com/x \\033[31mred\\n' >&2
+        exit 1
+    """)
+    job = origin.clone()
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 1
+    assert len(count.read_text().splitlines()) == 1  # refused once: not tried again
+    assert "origin/main refused the push: [remote rejected] (pre-receive hook declined)" \
+        in result.err
+    assert "remote: GH006: Protected branch update failed for refs/heads/main." in result.err
+    assert "s3cr3t" not in result.err + result.out
+    assert "\x1b" not in result.err + result.out
+    assert '"A protected main branch"' in result.err and "STATUSYNC_PUSH_TOKEN" in result.err
+    assert "Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml)" in result.err
+    assert f"The local commit {job.head()[:12]} on branch main holds it" in result.err
+    assert "Traceback" not in result.err
+    assert origin.head() == before
 
 
 def test_import_commits_the_files_it_wrote_and_the_state(origin: Origin, applied: Clone,
@@ -462,6 +502,20 @@ def _no_upstream(job: Clone) -> None:
     job.git("switch", "--quiet", "-c", "feature")
 
 
+def _no_upstream_tracked(job: Clone) -> None:
+    job.git("switch", "--quiet", "-c", "feature")
+    job.git("push", "--quiet", "origin", "feature")  # on the remote, but not tracked
+
+
+def _untracked_control_character(job: Clone) -> None:
+    job.write("mappings/a\x1b[2Jb.yaml", "integration_id: 9\n")
+
+
+def _staged_control_character(job: Clone) -> None:
+    job.write("notes\x07\nforged.txt", "notes\n")
+    job.git("add", "--all")
+
+
 def _staged(job: Clone) -> None:
     job.write("README.md", "notes\n")
     job.git("add", "README.md")
@@ -485,13 +539,19 @@ def _new_mapping(job: Clone) -> None:
 
 
 @pytest.mark.parametrize(("setup", "message"), [
-    (_no_upstream, "branch 'feature' has none; set one with: git branch --set-upstream-to="),
+    (_no_upstream, "branch 'feature' has none; origin has no branch 'feature' (as of the last "
+                   "fetch); create it and track it with: git push -u origin feature"),
+    (_no_upstream_tracked, "branch 'feature' has none; set one with: "
+                           "git branch --set-upstream-to=origin/feature"),
     (_staged, "there are staged changes: README.md; commit them or unstage them"),
     (_detached, "HEAD is detached; check out the branch"),
     (_local_commit, "branch 'main' has 1 commit that origin/main does not have"),
     (_edited_mapping, "these files have local changes: mappings/shop-2.yaml"),
     (_new_mapping, "these files have local changes: mappings/shop-6.yaml"),
-], ids=["no-upstream", "staged", "detached", "diverged", "edited-mapping", "new-mapping"])
+    (_untracked_control_character, "these files have local changes: mappings/a\\u001b[2Jb.yaml"),
+    (_staged_control_character, "there are staged changes: notes\\u0007\\nforged.txt; commit"),
+], ids=["no-upstream", "no-upstream-remote-branch", "staged", "detached", "diverged",
+        "edited-mapping", "new-mapping", "untracked-control", "staged-control"])
 def test_refuses_before_any_request(origin: Origin, applied: Clone, api: SandboxServer,
                                     run: Run, setup: Callable[[Clone], None],
                                     message: str) -> None:
@@ -529,3 +589,201 @@ def test_outside_a_git_checkout_push_says_what_it_needs(tmp_path: Path, run: Run
     result = run(plain, "apply", "--yes", "--push")
     assert result.code == 1
     assert "--push needs a git checkout" in result.err
+
+
+# A teammate's push while import runs --------------------------------------------------------------
+
+
+def _teammate_pushes(origin: Origin, job: Clone, path: str, text: str) -> Clone:
+    """A teammate's commit of `path`, pushed while `job` is between its commit and its push."""
+    teammate = origin.clone()
+    teammate.write(path, text)
+    teammate.commit(f"add {path}")
+    job.once_before_push(f"git -C {shlex.quote(str(teammate.path))} push --quiet")
+    return teammate
+
+
+@pytest.mark.parametrize("path", ["mappings/four.yaml", "mappings/shop-4-4.yaml"],
+                         ids=["same-id-other-file", "same-file-other-content"])
+def test_import_never_pushes_a_second_file_for_an_id_or_over_a_teammate_s_file(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run, path: str) -> None:
+    job = origin.clone()
+    teammate_file = mapping_yaml(4, "9")
+    _teammate_pushes(origin, job, path, teammate_file)
+    result = run(job, "import", "--integration", "4", "--push")
+    assert result.code == 1
+    assert "the import was not pushed: origin/main changed while it ran" in result.err
+    if path == "mappings/four.yaml":
+        assert ("integration 4 is now managed by mappings/four.yaml on origin/main too (the "
+                "import wrote mappings/shop-4-4.yaml)") in result.err
+    else:
+        assert ("mappings/shop-4-4.yaml was committed on origin/main meanwhile, with other "
+                "content") in result.err
+    assert f"The local commit {job.head()[:12]} on branch main holds the import" in result.err
+    assert "git reset --keep origin/main" in result.err
+    assert "Traceback" not in result.err
+    # main holds the teammate's file alone, and plans on it work.
+    assert origin.log()[0] == f"add {path}"
+    assert origin.show(path) == teammate_file.rstrip("\n")
+    assert run(origin.clone(), "plan").code in (0, 2)
+    # What the message says to do works.
+    job.git("reset", "--quiet", "--keep", "origin/main")
+    assert job.git("status", "--porcelain") == ""
+    assert run(job, "plan").code in (0, 2)
+
+
+def test_import_pushes_on_top_of_an_unrelated_teammate_push(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    job = origin.clone()
+    _teammate_pushes(origin, job, "mappings/shop-2.yaml", mapping_yaml(2, "8"))
+    result = run(job, "import", "--integration", "4", "--push")
+    assert result.code == 0, result.err
+    assert "(after 2 tries)" in result.err
+    assert origin.log()[:2] == ["statusync: import 1 integration", "add mappings/shop-2.yaml"]
+
+
+# Symbolic links in the mappings directory ----------------------------------------------------------
+
+
+def _mappings_linked_to_conf(applied: Clone) -> None:
+    applied.git("mv", "mappings", "conf")
+    (applied.path / "mappings").symlink_to("conf")
+    applied.commit("mappings live in conf/")
+    applied.git("push", "--quiet")
+
+
+def test_an_edit_behind_a_linked_mappings_directory_is_refused(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    _mappings_linked_to_conf(applied)
+    before = origin.head()
+    job = origin.clone()
+    job.write("conf/shop-2.yaml", mapping_yaml(2, "9"))  # not committed
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 1
+    assert "these files have local changes: conf/shop-2.yaml" in result.err
+    assert api.store.requests() == [] and origin.head() == before
+
+    committed = origin.clone()  # the same layout, committed: applied as usual
+    assert run(committed, "apply", "--yes", "--push").code == 0
+
+
+def test_an_edit_behind_a_linked_subdirectory_is_refused(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    applied.write("extra/shop-6.yaml", mapping_yaml(5, "4"))
+    (applied.path / "mappings" / "more").symlink_to("../extra")
+    applied.commit("more mappings in extra/")
+    applied.git("push", "--quiet")
+    job = origin.clone()
+    job.write("extra/shop-6.yaml", mapping_yaml(5, "9"))
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 1
+    assert "these files have local changes: extra/shop-6.yaml" in result.err
+    assert api.store.requests() == []
+
+
+def test_mapping_files_outside_the_repository_are_refused_with_push(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "shop-1.yaml").write_text(mapping_yaml(1, "9"))
+    applied.git("rm", "--quiet", "-r", "mappings")
+    (applied.path / "mappings").symlink_to(outside)
+    applied.commit("mappings elsewhere")
+    applied.git("push", "--quiet")
+    result = run(origin.clone(), "apply", "--yes", "--push")
+    assert result.code == 1
+    assert "mappings (a symbolic link to " in result.err
+    assert "elsewhere) is outside the repository" in result.err
+    assert api.store.requests() == []
+
+
+# Stopped during the push -----------------------------------------------------------------------
+
+
+def _slow_push(origin: Origin, applied: Clone, seconds: int) -> Path:
+    """A change for the job to apply, and an origin whose pushes take `seconds`; the file
+    returned appears when a push has reached the remote's hook."""
+    applied.mapping(1, "7")
+    applied.commit("shop 1 to 7")
+    applied.git("push", "--quiet")
+    reached = origin.root / "push-reached-hook"
+    origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}; sleep {seconds}\n")
+    return reached
+
+
+def _statusync_process(clone: Clone, *args: str) -> subprocess.Popen[str]:
+    """statusync in its own process group, as at a terminal."""
+    return subprocess.Popen([sys.executable, "-m", "statusync", *args], cwd=clone.path,
+                            env={**os.environ, "CI": "1"}, text=True, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the push never reached the hook"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    reached = _slow_push(origin, applied, 30)
+    job = origin.clone()
+    proc = _statusync_process(job, "apply", "--yes", "--push")
+    _wait_for(reached, proc)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole process group, git too
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    local = job.head()
+    assert job.git("log", "-1", "--format=%s") == RECORD
+    assert "stopped (Ctrl-C or SIGTERM) during the push; origin/main does not have it" in err
+    assert "Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml)" in err
+    assert f"The local commit {local[:12]} on branch main holds it: push it with `git push`" in err
+    assert "Aborted" not in err and "Traceback" not in err
+    assert origin.log()[0] == "shop 1 to 7"
+
+    # Main moves on meanwhile; the re-run pushes the leftover commit, merged, then applies.
+    (origin.path / "hooks" / "pre-receive").unlink()
+    applied.mapping(2, "8")
+    applied.commit("shop 2 to 8")
+    applied.git("push", "--quiet")
+    rerun = run(job, "apply", "--yes", "--push")
+    assert rerun.code == 0, rerun.err
+    assert (f"Pushed the state commit {local[:12]} that an earlier run left on branch 'main' "
+            "to origin/main") in rerun.err
+    assert posts(api) == [1, 2]  # shop 1 is not sent again: its record reached main first
+    assert origin.log()[:3] == [RECORD, RECORD, "shop 2 to 8"]
+    assert_converged(origin, api, run)
+
+
+def test_sigterm_during_the_push_lets_it_finish_and_says_it_was_pushed(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    reached = _slow_push(origin, applied, 2)
+    job = origin.clone()
+    proc = _statusync_process(job, "apply", "--yes", "--push")
+    _wait_for(reached, proc)
+    proc.send_signal(signal.SIGTERM)  # statusync alone: git goes on
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Recorded the state in commit" in err and "pushed it to origin/main" in err
+    assert "came during the push, which went through" in err
+    assert "Aborted" not in err
+    assert origin.head() == job.head() and origin.log()[0] == RECORD
+    assert_converged(origin, api, run)
+
+
+def test_a_local_commit_that_is_not_a_state_commit_of_statusync_is_not_pushed(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    job = origin.clone()
+    job.write(STATE, job.path.joinpath(STATE).read_text().replace('"1"', '"5"', 1))
+    job.git(*DEV, "commit", "--quiet", "-am", RECORD)  # statusync's message, someone's edit?
+    job.mapping(1, "5")
+    job.git(*DEV, "commit", "--quiet", "-am", "edit")
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 1
+    assert "branch 'main' has 2 commits that origin/main does not have" in result.err
+    assert "push them first (git push), or drop them with: git reset --keep origin/main" \
+        in result.err
+    assert api.store.requests() == []

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ import pytest
 
 from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state
-from statusync.sandbox import SandboxServer
+from statusync.sandbox import LoggedRequest, SandboxServer
 from tests.support.project import MAPPING_PATH, Project, Result, live
 
 Cli = Callable[..., Result]
@@ -201,3 +202,88 @@ def test_a_write_run_removes_what_a_killed_state_write_left(project: Project, cl
     stray.write_text("{half a state")
     assert cli("apply", "--yes").code == 0
     assert not stray.exists()
+
+
+def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_integration(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+        retry_waits: list[float]) -> None:
+    for i in range(1, 51):
+        project.mapping(i)
+    project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 3000}\n")
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    for i in range(1, 51):
+        project.mapping(i, cancel='"1"')  # 50 updates: no read first, straight to the POSTs
+    store, log_request = server.store, server.store.log_request
+    gone = threading.Event()
+
+    def go_away_after_the_fifth_post(entry: LoggedRequest) -> None:
+        log_request(entry)
+        if statuses(server).count(200) == 5 + 50 and not gone.is_set():
+            gone.set()  # from another thread: the server's shutdown waits for this handler
+            threading.Thread(target=server.stop).start()
+    monkeypatch.setattr(store, "log_request", go_away_after_the_fifth_post)
+
+    result = cli("apply", "--yes", "--force")  # every shop changes: past the safety threshold
+    assert result.code == 1 and "Traceback" not in result.err
+    host = server.url.split("/api/")[0]
+    assert (f"error: the API at {host} could not be reached (") in result.err
+    assert ("nothing more was sent. Check STATUSYNC_API_URL / api_url in statusync.yaml, or the "
+            "network, then run the command again") in result.err
+    # A few requests' retries, not 4 attempts for each of the 45 integrations left.
+    assert len(retry_waits) < 20
+    summary = next(line for line in result.err.splitlines() if line.startswith("Stopped: "))
+    done = int(summary.split()[1])
+    assert done >= 4 and "not sent." in summary  # the 5th may be cut off on its way back
+    state = load_state(project.state_file)  # truthful: what went live is recorded, as uncertain
+    changed = {i for i in range(1, 51) if live(server, i)["CANCEL"] == "1"}  # if unsure
+    recorded = {i for i, e in state.entries.items() if e.mapping["CANCEL"] == "1"}
+    assert recorded <= changed <= recorded | set(state.uncertain)
+    assert len(recorded) == done
+
+
+def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only(
+        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        retry_waits: list[float]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for i in range(1, 21):
+        project.mapping(i)
+    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
+    result = cli("drift", "--parallelism", "1")
+    assert result.code == 1 and "Traceback" not in result.err
+    # The first integration's own error names where it tried; the second gives up on the host.
+    assert f"could not connect after 4 attempts to http://127.0.0.1:{port} (ConnectError:" in result.err
+    assert f"error: the API at http://127.0.0.1:{port} could not be reached (6 " in result.err
+    assert len(retry_waits) == 3 + 1  # not 3 retries for each of 20 integrations
+    result = cli("drift")  # four workers at once: given up on as soon
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"error: the API at http://127.0.0.1:{port} could not be reached (" in result.err
+    assert len(retry_waits) < 4 + 12
+    assert "not-a-real-key" not in result.err
+
+
+def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start) -> None:
+    for i in range(1, 7):
+        project.mapping(i)
+    sandbox(latency=2.0)
+    proc = statusync("apply", "--yes", "--parallelism", "2")
+    wait_until(lambda: len(intents(project)) == 2)
+    time.sleep(0.2)
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    proc.send_signal(signal.SIGINT)
+    said = ""
+    deadline = time.monotonic() + 1.0
+    while "Stopping:" not in said and time.monotonic() < deadline:  # long before the answers
+        said += proc.stderr.read() or ""
+        time.sleep(0.02)
+    assert ("Stopping: waiting for 2 requests on the wire (press Ctrl-C again to exit at once; "
+            "the writes among them are then recorded as uncertain).") in said
+    _, rest = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "Stopped: 2 of 6 done and recorded; 4 not sent." in said + rest

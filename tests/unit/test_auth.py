@@ -5,6 +5,7 @@ its failures worded for people, and no secret or token in any message."""
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -188,14 +189,31 @@ def test_a_token_endpoint_that_fails_for_a_moment_is_retried_like_the_api() -> N
     assert sum(api.waits + api.bucket_waits) >= 0.375 + 3  # ... and the 429's Retry-After
 
 
-def test_a_token_endpoint_that_stays_down_is_named_in_the_error() -> None:
+def test_a_token_endpoint_that_stays_down_is_named_in_the_error_and_stops_the_run(
+        caplog: pytest.LogCaptureFixture) -> None:
     api = Api([reply(503, text="down for maintenance")])
-    with pytest.raises(ApiError) as caught:
+    with caplog.at_level(logging.WARNING, logger="statusync.api"), \
+            pytest.raises(TokenRequestFailed) as caught:
         api.upsert()
     assert str(caught.value) == (
-        f"POST /shop-order-statuses/mapping (integration 7): OAuth2 token request to {TOKEN_URL}: "
-        "HTTP 503: down for maintenance (after 4 attempts)")
-    assert api.api_requests == []
+        f"OAuth2 token request to {TOKEN_URL}: HTTP 503: down for maintenance (after 4 attempts)")
+    assert isinstance(caught.value, StopRun)  # no request of the account can be authenticated
+    assert api.api_requests == [] and len(api.token_requests) == 4
+    # The retries name the request that failed, not the API request that needed the token.
+    retries = [r.getMessage() for r in caplog.records]
+    assert len(retries) == 3 and all(
+        line.startswith(f"OAuth2 token request to {TOKEN_URL}: HTTP 503; retrying") for line in retries)
+    with pytest.raises(TokenRequestFailed):
+        api.upsert()  # the account's later requests fail without asking again
+    assert len(api.token_requests) == 4
+
+
+def test_workers_needing_a_token_from_a_failing_endpoint_share_one_fetch_with_its_retries() -> None:
+    gate = Gate(reply(503))
+    api = Api([gate])
+    errors = upserts_at_once(api, gate, 6)
+    assert len(api.token_requests) == 4  # one fetch and its 3 retries, not 4 per worker
+    assert [type(e) for e in errors] == [TokenRequestFailed] * 6 and api.api_requests == []
 
 
 @pytest.mark.parametrize("answer", [reply(500), reply(502)], ids=["500", "502"])
@@ -215,7 +233,9 @@ def test_a_token_request_that_times_out_never_leaves_the_write_uncertain() -> No
     with pytest.raises(ApiError) as caught:
         api.upsert()
     assert caught.value.maybe_applied is False
-    assert "OAuth2 token request" in str(caught.value) and "timed out after 4 attempts" in str(caught.value)
+    assert str(caught.value).startswith(
+        f"OAuth2 token request to {TOKEN_URL}: timed out after 4 attempts to "
+        "https://account.sendcloud.com (ReadTimeout: timed out)")
 
 
 def test_a_token_endpoint_that_cannot_be_reached_is_named_in_the_error() -> None:
@@ -224,9 +244,10 @@ def test_a_token_endpoint_that_cannot_be_reached_is_named_in_the_error() -> None
     api = Api([refuse])
     with pytest.raises(ApiError) as caught:
         api.upsert()
-    assert str(caught.value).startswith(
-        f"POST /shop-order-statuses/mapping (integration 7): OAuth2 token request to {TOKEN_URL}: "
-        "could not connect after 4 attempts")
+    assert str(caught.value) == (
+        f"OAuth2 token request to {TOKEN_URL}: could not connect after 4 attempts to "
+        "https://account.sendcloud.com (ConnectError: Connection refused); check the account's "
+        "token_url or the network")
 
 
 class Gate:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from statusync.errors import ApiError, NotSent
+from statusync.errors import ApiError, HostUnreachable, NotSent, StopRun
 from statusync.runner.bounded import Workers, run_bounded, sized
 from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
@@ -273,3 +273,51 @@ def test_a_stop_during_a_backoff_ends_it_and_says_the_first_attempt_may_have_lan
         api.client.upsert_mapping(1, MAPPING)
     assert len(api.requests) == 1 and caught.value.maybe_applied
     assert "not sent again: the run is stopping" in str(caught.value)
+
+
+def test_a_host_that_takes_no_connection_is_given_up_on_after_a_few_attempts() -> None:
+    api = Api(httpx.ConnectError)
+    with pytest.raises(ApiError) as first:
+        api.client.upsert_mapping(1, MAPPING)
+    # The first integration's own error, naming where it tried.
+    assert str(first.value).startswith(
+        "POST /shop-order-statuses/mapping (integration 1): could not connect after 4 attempts to "
+        "https://panel.sendcloud.sc (ConnectError: boom)")
+    assert not isinstance(first.value, StopRun)
+    with pytest.raises(HostUnreachable) as second:  # gives up at its second failed connection
+        api.client.upsert_mapping(2, MAPPING)
+    assert len(api.requests) == 6 and not second.value.maybe_applied
+    assert str(second.value) == (
+        "the API at https://panel.sendcloud.sc could not be reached (6 connections failed in a row, "
+        "the last: ConnectError: boom); nothing more was sent. Check STATUSYNC_API_URL / api_url "
+        "in statusync.yaml, or the network, then run the command again")
+    sent: list[bool] = []
+    with pytest.raises(HostUnreachable):  # no request leaves any more, and no intent is made
+        api.client.upsert_mapping(3, MAPPING, on_send=lambda: sent.append(True))
+    assert len(api.requests) == 6 and sent == []
+
+
+def test_any_answer_between_failed_connections_keeps_the_host() -> None:
+    # A request answered (even 503) between failed connections: a flaky host, not a gone one.
+    api = Api(*([httpx.ConnectError] * 3 + [503]) * 4, httpx.ConnectError, 200)
+    for integration_id in (1, 2, 3, 4):
+        with pytest.raises(ApiError) as caught:
+            api.client.upsert_mapping(integration_id, MAPPING)
+        assert not isinstance(caught.value, HostUnreachable)
+    api.client.upsert_mapping(5, MAPPING)
+
+
+def test_a_timeout_after_connecting_is_no_sign_of_a_host_gone() -> None:
+    # The host took the connection and was slow to answer: the streak of failed connections
+    # starts again after it (and the write stays uncertain, as any timed-out write).
+    api = Api(httpx.ConnectError, httpx.ConnectError, httpx.ConnectError, httpx.ReadTimeout,
+              *[httpx.ConnectError] * 4, *[httpx.ConnectError] * 2)
+    with pytest.raises(ApiError) as first:
+        api.client.upsert_mapping(1, MAPPING)
+    assert first.value.maybe_applied and not isinstance(first.value, HostUnreachable)
+    with pytest.raises(ApiError) as second:
+        api.client.upsert_mapping(2, MAPPING)
+    assert not isinstance(second.value, HostUnreachable)  # 4 in a row: not yet
+    with pytest.raises(HostUnreachable):
+        api.client.upsert_mapping(3, MAPPING)  # 6 in a row, and its own second one
+    assert len(api.requests) == 10
