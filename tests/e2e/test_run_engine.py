@@ -21,8 +21,10 @@ from collections.abc import Callable
 import pytest
 
 from statusync.files.journal import journal_path
-from statusync.files.state_file import load_state
+from statusync.core.state import Entry, State
+from statusync.files.state_file import load_state, save_state
 from statusync.sandbox import LoggedRequest, SandboxServer
+from tests.support.builders import mapping
 from tests.support.project import MAPPING_PATH, Project, Result, live
 
 Cli = Callable[..., Result]
@@ -36,6 +38,14 @@ def statusync(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "statusync", *args], env={**os.environ, "CI": "1"},
                             text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
+
+
+def applied_before(project: Project, ids: range) -> None:
+    """A state recording older mappings of `ids`: apply then updates them, and an update sends
+    at once (a create would first read each live mapping, at the sandbox's latency too)."""
+    save_state(project.state_file, State(entries={
+        i: Entry(f"mappings/shop-{i}.yaml", "old", "default", None, mapping("9", "2", "3", None),
+                 "2026-01-01T00:00:00Z") for i in ids}))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -121,6 +131,7 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
         project: Project, cli: Cli, sandbox: Start) -> None:
     for i in range(1, 7):
         project.mapping(i)
+    applied_before(project, range(1, 7))
     server = sandbox(latency=1.0)
     proc = statusync("apply", "--yes", "--parallelism", "2")
     wait_until(lambda: len(intents(project)) == 2)
@@ -135,12 +146,13 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
     assert "Stopped at once (asked twice)" in err
     assert "2 write(s) under way have an unknown outcome" in err
     state = load_state(project.state_file)
-    assert state.entries == {} and sorted(state.uncertain) == [1, 2]
+    assert sorted(state.uncertain) == [1, 2]
+    assert all(entry.sha256 == "old" for entry in state.entries.values())  # nothing settled
     assert not journal_path(project.state_file).exists()  # folded into state.json already
     wait_until(lambda: statuses(server).count(200) == 2)  # the sandbox finished them anyway
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
-    assert "4 created" in result.out and "2 settled" in result.out
+    assert "4 updated" in result.out and "2 settled" in result.out
     assert cli("drift").code == 0
 
 
