@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import pytest
 
-from statusync.files.journal import journal_path
 from statusync.core.state import Entry, State
+from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state, save_state
 from statusync.sandbox import LoggedRequest, SandboxServer
 from tests.support.builders import mapping
