@@ -30,7 +30,9 @@ from statusync.files.journal import with_journal
 STATE_VERSION = 1
 
 
-class _EntryModel(BaseModel):
+class _RecordModel(BaseModel):
+    """What an applied entry and an uncertain write both hold: a file's mapping, and whose."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     file: str
@@ -38,17 +40,13 @@ class _EntryModel(BaseModel):
     account: str = "default"
     name: str | None = None
     mapping: dict[str, str | None]
+
+
+class _EntryModel(_RecordModel):
     applied_at: str
 
 
-class _PendingModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    file: str
-    sha256: str
-    account: str = "default"
-    name: str | None = None
-    mapping: dict[str, str | None]
+class _PendingModel(_RecordModel):
     sent_at: str
 
 

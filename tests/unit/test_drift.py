@@ -12,20 +12,15 @@ from statusync.core.drift import (
     compare,
     reconcile_plan,
 )
-from statusync.core.model import CATEGORIES, MappingDict
+from statusync.core.model import MappingDict
 from statusync.core.plan import Action
 from statusync.errors import ApiError, IntegrationNotFound
 from statusync.runner.drift_check import check_drift
 from statusync.sendcloud.models import LiveMapping
-from tests.support.builders import loaded, mapping, state_of
+from tests.support.builders import live, loaded, mapping, sample_drift, state_of
 
 DESIRED = mapping("1", "2", "3", None)
 
-
-def live(m: MappingDict, invalid: tuple[str, ...] = (), integration_id: int = 1) -> LiveMapping:
-    return LiveMapping.model_validate({"integration_id": integration_id, "mapping": [
-        {"status_category": c, "external_id": m[c], "is_valid": c not in invalid}
-        for c in CATEGORIES]})
 
 
 def api_error(status: int) -> ApiError:
@@ -112,13 +107,7 @@ def test_other_errors_fail_one_integration_and_the_others_are_checked(status: in
 
 
 def _report() -> DriftReport:
-    return DriftReport((
-        compare(loaded(1, DESIRED, name="ACME | NL"), DESIRED, live(mapping("1", "2", "9", None))),
-        compare(loaded(2, DESIRED), None, live(mapping(None, None, None, None))),
-        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
-        compare(loaded(4, DESIRED), DESIRED, None),
-        compare(loaded(5, DESIRED), DESIRED, live(DESIRED)),
-    ))
+    return sample_drift(DESIRED)
 
 
 def test_reconcile_updates_only_drifted_integrations_from_live_to_desired() -> None:

@@ -6,28 +6,15 @@ import io
 import json
 
 from statusync.core.drift import CheckFailure, DriftReport, compare
-from statusync.core.model import CATEGORIES, MappingDict
 from statusync.render.drift import render_json, render_markdown, render_text
-from statusync.sendcloud.models import LiveMapping
-from tests.support.builders import loaded, mapping
+from tests.support.builders import live, loaded, mapping, sample_drift
 
 DESIRED = mapping("1", "2", "3", None)
 
 
-def live(m: MappingDict, invalid: tuple[str, ...] = ()) -> LiveMapping:
-    return LiveMapping.model_validate({"integration_id": 1, "mapping": [
-        {"status_category": c, "external_id": m[c], "is_valid": c not in invalid}
-        for c in CATEGORIES]})
-
 
 def _report() -> DriftReport:
-    return DriftReport((
-        compare(loaded(1, DESIRED, name="ACME | NL"), DESIRED, live(mapping("1", "2", "9", None))),
-        compare(loaded(2, DESIRED), None, live(mapping(None, None, None, None))),
-        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
-        compare(loaded(4, DESIRED), DESIRED, None),
-        compare(loaded(5, DESIRED), DESIRED, live(DESIRED)),
-    ))
+    return sample_drift(DESIRED)
 
 
 def test_json_document_matches_the_contract() -> None:
