@@ -19,6 +19,7 @@ from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.retry import BACKOFF_CAP, MAX_RATE_LIMITED_WAITS, backoff_delay
+from tests.support.fake_time import FakeTime
 
 PUBLIC = "pk-3c9f0b7e21d54a68"
 SECRET = "sk-8e1d4c7a90b2f365"
@@ -65,17 +66,6 @@ class Api:
         self.requests.append(request)
         return self._steps[min(len(self.requests), len(self._steps)) - 1](request)
 
-
-class FakeTime:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 def jsonapi(detail: str, status: str = "400") -> dict[str, Any]:
@@ -341,8 +331,8 @@ def test_backoff_delay_has_equal_jitter(retry: int, rand: float) -> None:
 def test_each_request_takes_one_token_from_its_own_bucket() -> None:
     post_time, get_time = FakeTime(), FakeTime()
     api = Api(reply(503), reply(200, json=None),
-              post_limiter=TokenBucket(60, 1, clock=lambda: post_time.now, sleep=post_time.sleep),
-              get_limiter=TokenBucket(60, 1, clock=lambda: get_time.now, sleep=get_time.sleep))
+              post_limiter=TokenBucket(60, 1, clock=post_time.clock, sleep=post_time.sleep),
+              get_limiter=TokenBucket(60, 1, clock=get_time.clock, sleep=get_time.sleep))
     api.client.upsert_mapping(1, MAPPING)  # a 503 and its retry: two requests, two tokens
     api.client.upsert_mapping(2, MAPPING)
     assert len(api.requests) == 3

@@ -7,28 +7,16 @@ import pytest
 
 from statusync.errors import StatusyncError
 from statusync.files.lock import state_lock
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.support.fake_time import FakeTime
 
 
 def test_second_holder_waits_a_bounded_time_then_fails_clearly(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    clock = FakeClock()
+    clock = FakeTime()
     waits: list[str] = []
     with (state_lock(state),
           pytest.raises(StatusyncError, match="another statusync run holds the lock") as info,
-          state_lock(state, 2.0, clock=clock, sleep=clock.sleep,
+          state_lock(state, 2.0, clock=clock.clock, sleep=clock.sleep,
                      on_wait=lambda: waits.append("waiting"))):
         pass
     assert str(state) in str(info.value)

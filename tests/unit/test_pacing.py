@@ -24,23 +24,10 @@ from statusync.sendcloud.pacing import (
     interruptible,
 )
 from statusync.sendcloud.ratelimit import CLIENT_BURST, TokenBucket
+from tests.support.fake_time import FakeTime
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
 
-
-class FakeTime:
-    """A clock that moves only when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 def pace(per_minute: int, t: FakeTime, stop: threading.Event | None = None) -> Pace:

@@ -1,18 +1,7 @@
 import pytest
 
 from statusync.sendcloud.ratelimit import CLIENT_BURST, TokenBucket
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sent: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.fake_time import FakeTime
 
 
 def send_all(count: int, per_minute: int, burst: int | None = None) -> list[float]:
