@@ -4,6 +4,7 @@ the foreground."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import socketserver
 import sys
@@ -78,8 +79,9 @@ class _HttpServer(ThreadingHTTPServer):
             self._all_closed.wait_for(lambda: not self._connections, wait)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up or goes quiet is normal, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        # A client that hangs up or goes quiet is normal, not worth a traceback; so is any error
+        # of its socket (the sandbox's own errors are caught, and shown, in _Handler._serve).
+        if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 
 
@@ -221,10 +223,18 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         """Serve in a background thread."""
         self._serving = True  # before the thread runs, so that an early stop() still shuts it down
-        self._thread = threading.Thread(target=self.serve_forever, name="statusync-sandbox",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._serve_in_background,
+                                        name="statusync-sandbox", daemon=True)
         self._thread.start()
         return self
+
+    def _serve_in_background(self) -> None:
+        # Ctrl-C and SIGTERM go to the main thread, which Python runs their handlers in: a signal
+        # the kernel gave this thread (or the request threads it starts, which inherit the mask)
+        # would wait until the main thread next runs Python code, which a blocking wait never does.
+        if hasattr(signal, "pthread_sigmask"):  # not on Windows, where it does not apply
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        self.serve_forever()
 
     def serve_forever(self) -> None:
         self._serving = True
@@ -258,7 +268,12 @@ def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
     server = SandboxServer(store, credentials, options, host, port)
     try:
         _banner(server, credentials, out)
-        server.serve_forever()
+        # Served from a thread, and the main thread only waits: Ctrl-C (KeyboardInterrupt, which
+        # Python raises in the main thread) then never lands inside the loop that hands a new
+        # connection to its thread, where it would close the socket under that thread.
+        server.start()
+        while True:
+            time.sleep(1)  # the serving threads block the stop signals: they wake this sleep
     except KeyboardInterrupt:
         out.write("\nstatusync sandbox stopped\n")
     finally:
