@@ -3,126 +3,41 @@ module (imported when that command runs), and turn what comes back into an exit 
 
 from __future__ import annotations
 
-import functools
 import logging
-import math
 import os
 import signal
 import sys
 import tempfile
-import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from statusync import __version__
 from statusync.console import Console
 from statusync.core.model import MAX_INTEGRATION_ID
-from statusync.core.subset import BadPattern, Subset, parse_subset
+from statusync.core.subset import Subset
 from statusync.core.text import labelled
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
-from statusync.files.lock import DEFAULT_LOCK_TIMEOUT
+from statusync.options import (
+    Seams,
+    Seconds,
+    exactly_one_source,
+    format_option,
+    in_workspace,
+    lock_timeout_option,
+    only_option,
+    parallelism_option,
+    push_option,
+)
 from statusync.runner.stopping import stop_requested
 from statusync.workspace import Workspace
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # The sandbox's own default; a literal, because importing the sandbox to read it would slow
 # every command down (tests/unit/test_layout.py checks the two agree).
 SANDBOX_PORT = 8765
-
-
-@dataclass(frozen=True)
-class Seams:
-    """What a test may replace when it runs a command in-process."""
-
-    retry_sleep: Callable[[float], None] = time.sleep  # the API clients' waits before a retry
-
-
-def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
-    """Add --mappings and --state, and call `func(ws, console, **options)` with the workspace
-    of the current directory and the process's console."""
-    @click.option("--state", "state", metavar="FILE", callback=_not_empty,
-                  help="State file (default: from statusync.yaml, .statusync/state.json).")
-    @click.option("--mappings", "mappings", metavar="DIR", callback=_not_empty,
-                  help="Directory of mapping files (default: from statusync.yaml, mappings).")
-    @functools.wraps(func)
-    def opened(mappings: str | None, state: str | None, **options: Any) -> int:
-        seams: Seams = click.get_current_context().find_root().obj or Seams()
-        ws = Workspace.open(mappings, state, root=_working_directory(),
-                            retry_sleep=seams.retry_sleep)
-        return func(ws, Console.of_process(), **options)
-
-    return opened
-
-
-def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    # An empty value (`--state "$UNSET_VARIABLE"`) would silently mean the default file.
-    if value is not None and not value.strip():
-        raise click.BadParameter("must not be empty: give a path, or leave the option out to "
-                                 "use the one in statusync.yaml")
-    return value
-
-
-def _working_directory() -> Path:
-    try:
-        return Path.cwd()
-    except FileNotFoundError:
-        raise StatusyncError("the current directory no longer exists (it was deleted or moved "
-                             "away); cd into the repository again and rerun the command") from None
-
-
-class Seconds(click.FloatRange):
-    """A duration: a finite number of seconds, not negative (`nan` would compare false with
-    every limit and wait forever)."""
-
-    name = "seconds"
-
-    def __init__(self) -> None:
-        super().__init__(min=0)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if not math.isfinite(seconds):
-            self.fail(f"{value!r} is not a number of seconds: give a finite number, 0 or more",
-                      param, ctx)
-        return seconds
-
-
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
-    show_default=True, help="text for people, json for scripts, markdown for GitHub.")
-parallelism_option = click.option(
-    "--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
-    help="At most N API requests in flight at once. [default: auto: enough to reach the rate "
-         "limit at the latency measured, never more than the API's burst of 15 a second]")
-lock_timeout_option = click.option(
-    "--lock-timeout", type=Seconds(), default=DEFAULT_LOCK_TIMEOUT,
-    show_default=True, metavar="SECONDS",
-    help="How long to wait for another run to release the state.")
-push_option = click.option(
-    "--push", is_flag=True,
-    help="First bring the checkout to the newest commit of its upstream branch; at the end, "
-         "commit the state and push it (race-safe: a rejected push is merged and retried).")
-
-
-
-def _subset(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Subset | None:
-    # Parsed here, so that `id:abc` is a usage error before the workspace is even opened.
-    try:
-        return parse_subset(value)
-    except BadPattern as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-only_option = click.option(
-    "--only", "only", multiple=True, metavar="PATTERN", callback=_subset,
-    help="Work on a subset only (repeatable, a union): a path glob relative to the repository "
-         "(mappings/eu/**), id:N or account:NAME.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -212,17 +127,6 @@ def reconcile(ws: Workspace, console: Console, yes: bool, force: bool, paralleli
 
     return reconcile.run(ws, console, yes=yes, force=force, parallelism=parallelism,
                          lock_timeout=lock_timeout, push=push, only=only)
-
-
-def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
-    """import's usage rule, checked before the workspace is opened: it needs no files."""
-    @functools.wraps(func)
-    def checked(*, integration_ids: tuple[int, ...], all_: bool, **options: Any) -> int:
-        if bool(integration_ids) == all_:
-            raise click.UsageError("give either --integration ID (one or more) or --all")
-        return func(integration_ids=integration_ids, all_=all_, **options)
-
-    return checked
 
 
 @cli.command("import")

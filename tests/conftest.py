@@ -13,6 +13,7 @@ from statusync.files.mappings import load_mappings
 from statusync.files.settings import load_settings
 from statusync.sandbox import SandboxOptions, SandboxServer, SandboxStore, seed_from_specs
 from statusync.sendcloud.credentials import Credentials
+from tests.support.gate import Gate
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 
@@ -70,18 +71,26 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
 
 @pytest.fixture
 def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch,
-            start_sandbox: Callable[..., SandboxServer]) -> Callable[..., SandboxServer]:
+            start_sandbox: Callable[..., SandboxServer]) -> Iterator[Callable[..., SandboxServer]]:
     """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
-    and point statusync at it with valid credentials."""
+    and point statusync at it with valid credentials; `gate=Gate()` puts a gate in front."""
+    gates: list[Gate] = []
 
-    def start(**options: Any) -> SandboxServer:
+    def start(*, gate: Gate | None = None, **options: Any) -> SandboxServer:
         accounts = load_settings(project.root, {}).accounts
         specs = load_mappings(project.root / "mappings", project.root, accounts)
+        held: dict[str, Any] = {}
+        if gate is not None:  # a latency so small it only calls the gate
+            options.setdefault("latency", 1e-9)
+            held["sleep"] = gate
+            gates.append(gate)
         server = start_sandbox(seed_from_specs(s.spec for s in specs),
-                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options))
+                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options), **held)
         monkeypatch.setenv("STATUSYNC_API_URL", server.url)
         monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
         monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
         return server
 
-    return start
+    yield start
+    for gate in gates:  # what a failed test left held, so that the sandbox can stop
+        gate.open()

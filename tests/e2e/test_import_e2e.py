@@ -63,6 +63,20 @@ def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli:
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_shop_name_that_is_not_unicode_is_refused_as_the_api_s_error_and_nothing_is_written(
+        project: Project, cli: Cli, sandbox: Start) -> None:
+    # JSON can carry a lone surrogate ("\\ud800"); no UTF-8 file (a mapping, the state) can.
+    server = sandbox()
+    add_shop(server, 1, "Shop \ud800 one")
+    add_shop(server, 2, "Fine")
+    result = cli("import", "--all")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.err.startswith("error: GET /integrations: unexpected response (")
+    assert "Invalid JSON" in result.err
+    assert files_under(project.root) <= {".statusync/state.json.lock"}  # no mapping, no state
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
 def test_import_creates_the_mappings_directory(project: Project, cli: Cli, sandbox: Start) -> None:
     server = sandbox()
     (project.root / "mappings").rmdir()

@@ -106,11 +106,11 @@ def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox:
 def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cli: Cli,
                                                             sandbox: Start,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    # Tokens of two seconds (renewed after one) and 0.3 s per request: the run outlives its first
-    # token, and not one request meets an expired one.
+    # Tokens of two seconds (renewed after one) and 0.2 s per request: the run (9 requests)
+    # outlives its first token, and not one request meets an expired one.
     for i in (1, 2, 3, 4):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch, token_lifetime=2, latency=0.3)
+    server = start_oauth2(project, sandbox, monkeypatch, token_lifetime=2, latency=0.2)
     result = cli("apply", "--yes", "--parallelism", "1")
     assert result.code == 0, result.err
     assert mapping_requests(server, "POST") == [200] * 4

@@ -1,11 +1,11 @@
 """The pre-commit hooks of .pre-commit-hooks.yaml, run by pre-commit itself on a sample mappings
-repository, as a user's `.pre-commit-config.yaml` would run them.
+repository whose `.pre-commit-config.yaml` names them, as a user's would.
 
 pre-commit builds the hooks' environment by pip-installing this project from a git repository:
-that needs PyPI (marked `network`) and takes some 20 s, so one test covers both hooks. The hook
-repository is a fresh commit of this project's files, not this checkout itself: `try-repo` on a
-path takes its committed HEAD plus the changes to tracked files, but not new files, so a hook
-added and not yet committed would be missed.
+that needs PyPI (marked `network`) and takes some 10 s, once: both runs share one pre-commit
+home, as a user's commits do (`try-repo` would build it anew for every run). The hook repository
+is a fresh commit of this project's files, not this checkout itself, so that hooks added and
+not yet committed are part of it.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def git(cwd: Path, *args: str) -> None:
                    env={**os.environ, **IDENTITY})
 
 
-def hook_repository(path: Path) -> Path:
-    """This project's installable files and hooks, committed in a repository of their own."""
+def hook_repository(path: Path) -> tuple[Path, str]:
+    """This project's installable files and hooks, committed in a repository of their own; and
+    that commit."""
     path.mkdir()
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy2(ROOT / name, path / name)
@@ -64,23 +65,27 @@ def hook_repository(path: Path) -> Path:
     git(path, "init", "--quiet")
     git(path, "add", "--all")
     git(path, "commit", "--quiet", "-m", "hooks")
-    return path
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return path, rev
 
 
-def try_repo(sample: Path, hooks: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pre_commit(sample: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **IDENTITY, "PRE_COMMIT_HOME": str(sample.parent / "pre-commit-home"),
            "PRE_COMMIT_COLOR": "never", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hooks), *args,
-                           "--all-files"], cwd=sample, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args, "--all-files"],
+                          cwd=sample, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.network
 def test_both_hooks_on_a_sample_mappings_repository(tmp_path: Path) -> None:
     pytest.importorskip("pre_commit", reason="pre-commit comes with the test extra")
-    hooks = hook_repository(tmp_path / "statusync")
+    hooks, rev = hook_repository(tmp_path / "statusync")
     sample = tmp_path / "mappings-repo"
     (sample / "mappings" / "eu").mkdir(parents=True)
+    (sample / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n"
+        "      - id: statusync-validate\n      - id: statusync-fmt\n")
     (sample / "mappings" / "one.yaml").write_text(CANONICAL)
     (sample / "mappings" / "eu" / "two.yml").write_text(UNTIDY)
     (sample / "README.md").write_text("not a mapping: the hooks leave it alone\n")
@@ -89,7 +94,7 @@ def test_both_hooks_on_a_sample_mappings_repository(tmp_path: Path) -> None:
 
     # fmt rewrites the untidy file (a formatter that changed files fails the commit, as
     # pre-commit's formatters do); validate passes, both files being valid.
-    first = try_repo(sample, hooks)
+    first = pre_commit(sample)
     output = first.stdout + first.stderr
     assert first.returncode == 1, output
     assert "statusync fmt" in output and "files were modified by this hook" in output
@@ -100,7 +105,7 @@ def test_both_hooks_on_a_sample_mappings_repository(tmp_path: Path) -> None:
     # A mistake in a file: validate fails the commit, naming the file, line and column.
     git(sample, "add", "--all")
     (sample / "mappings" / "one.yaml").write_text(CANONICAL.replace("DELIVERED", "DELIVRED"))
-    second = try_repo(sample, hooks, "statusync-validate")
+    second = pre_commit(sample, "statusync-validate")
     output = second.stdout + second.stderr
     assert second.returncode == 1, output
     assert "mappings/one.yaml:6:3: unknown status category 'DELIVRED'" in output

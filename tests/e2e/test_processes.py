@@ -7,7 +7,6 @@ import pty
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,16 +14,11 @@ import pytest
 
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer
+from tests.support.gate import Gate
+from tests.support.processes import read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, live
 
 Start = Callable[..., SandboxServer]
-
-
-def statusync(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "CI": "1"}
-    return subprocess.Popen([sys.executable, "-m", "statusync", *args], env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
 
 
 def accepted(server: SandboxServer) -> list[int]:
@@ -32,38 +26,36 @@ def accepted(server: SandboxServer) -> list[int]:
             if r.method == "POST" and r.path == MAPPING_PATH and r.status == 200]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
         project: Project, sandbox: Start) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
-    server = sandbox(latency=0.1)
-    proc = statusync("apply", "--yes", "--parallelism", "2")
-    wait_until(lambda: len(accepted(server)) >= 8)
+    project.applied_before(ids)  # updates: every request is a POST
+    gate = Gate(let_through=8)
+    server = sandbox(gate=gate)
+    proc = statusync("apply", "--yes", "--force", "--parallelism", "2")  # all change: --force
+    gate.wait_held(2)  # 8 accepted, 2 on the wire
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    gate.open()
+    wait_until(lambda: len(accepted(server)) == 10)  # the sandbox carried out the two anyway
 
     state = load_state(project.state_file)  # readable, not half-written
-    assert state.entries, "some successes were recorded before the kill"
-    assert set(state.entries) <= set(accepted(server))  # claims nothing the API did not accept
+    recorded = {i for i, entry in state.entries.items() if entry.mapping["READY_TO_SEND"] == "1"}
+    assert recorded, "some successes were recorded before the kill"
+    assert recorded <= set(accepted(server))  # claims nothing the API did not accept
     assert len(accepted(server)) < len(ids)  # the kill really came halfway
 
     before = Counter(accepted(server))
-    second = statusync("apply", "--yes", "--parallelism", "4", "--lock-timeout", "5")
+    second = statusync("apply", "--yes", "--force", "--parallelism", "4", "--lock-timeout", "5")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert sorted(load_state(project.state_file).entries) == list(ids)
     resent = Counter(accepted(server)) - before
     # Only what the first run had not recorded is sent again (at most the in-flight ones twice).
-    assert set(resent) == set(ids) - set(state.entries)
+    assert set(resent) == set(ids) - recorded
     for i in ids:
         assert live(server, i)["READY_TO_SEND"] == "1"
     check = statusync("plan", "--detailed-exitcode")
@@ -75,17 +67,21 @@ def test_two_applies_at_once_never_post_an_integration_twice(project: Project, s
     ids = range(1, 13)
     for i in ids:
         project.mapping(i)
-    server = sandbox(latency=0.2)
+    gate = Gate()
+    gate.close()
+    server = sandbox(gate=gate)
     first = statusync("apply", "--yes")
+    gate.wait_held(1)  # the first run holds the lock and is reading what it will replace
     second = statusync("apply", "--yes")
+    waiting = read_until(second, "Waiting for another statusync run")
+    gate.open()
     results = [p.communicate(timeout=60) for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, results
     assert Counter(accepted(server)) == Counter(ids)  # each exactly once
     # One run did the work; the other waited for the lock, then planned from its results.
-    outs = sorted(out for out, _ in results)
-    assert outs[0].startswith("No changes.")
-    assert "12 created" in outs[1]
-    assert any("Waiting for another statusync run" in err for _, err in results)
+    assert "12 created" in results[0][0]
+    assert results[1][0].startswith("No changes.")
+    assert "Waiting for another statusync run" in waiting
     assert sorted(load_state(project.state_file).entries) == list(ids)
 
 
@@ -174,12 +170,19 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
-    server = sandbox(latency=0.2)
-    proc = statusync("apply", "--yes", "--parallelism", "4")
-    wait_until(lambda: len(accepted(server)) >= 6)
+    project.applied_before(ids)  # updates: every request is a POST
+    gate = Gate(let_through=6)
+    server = sandbox(gate=gate)
+    proc = statusync("apply", "--yes", "--force", "--parallelism", "4")  # all change: --force
+    gate.wait_held(4)
     proc.send_signal(signum)
+    read_until(proc, "Stopping:")
+    gate.open()  # the four under way are answered after the signal
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1 and "Aborted" in err and "Traceback" not in err
     # Everything the sandbox accepted is in the state: nothing was left in flight unrecorded.
-    assert set(load_state(project.state_file).entries) == set(accepted(server))
-    assert len(accepted(server)) < len(ids)
+    state = load_state(project.state_file)
+    assert sorted(i for i, e in state.entries.items() if e.mapping["READY_TO_SEND"] == "1") \
+        == sorted(accepted(server))
+    assert len(accepted(server)) == 10  # 6, then the 4 on the wire at the signal
+    assert state.uncertain == {}

@@ -700,15 +700,18 @@ def test_mapping_files_outside_the_repository_are_refused_with_push(
 # Stopped during the push -----------------------------------------------------------------------
 
 
-def _slow_push(origin: Origin, applied: Clone, seconds: int) -> Path:
-    """A change for the job to apply, and an origin whose pushes take `seconds`; the file
-    returned appears when a push has reached the remote's hook."""
+def _held_push(origin: Origin, applied: Clone) -> tuple[Path, Path]:
+    """A change for the job to apply, and an origin whose pushes wait at its hook: the first
+    file returned appears when a push reaches the hook, which lets it go on when the test
+    creates the second (or after a minute)."""
     applied.mapping(1, "7")
     applied.commit("shop 1 to 7")
     applied.git("push", "--quiet")
-    reached = origin.root / "push-reached-hook"
-    origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}; sleep {seconds}\n")
-    return reached
+    reached, release = origin.root / "push-reached-hook", origin.root / "push-released"
+    origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}\n"
+                f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
+                "sleep 0.1; done\n")
+    return reached, release
 
 
 def _statusync_process(clone: Clone, *args: str) -> subprocess.Popen[str]:
@@ -729,7 +732,7 @@ def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
 
 def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    reached = _slow_push(origin, applied, 30)
+    reached, _ = _held_push(origin, applied)
     job = origin.clone()
     proc = _statusync_process(job, "apply", "--yes", "--push")
     _wait_for(reached, proc)
@@ -760,11 +763,13 @@ def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
 
 def test_sigterm_during_the_push_lets_it_finish_and_says_it_was_pushed(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    reached = _slow_push(origin, applied, 2)
+    reached, release = _held_push(origin, applied)
     job = origin.clone()
     proc = _statusync_process(job, "apply", "--yes", "--push")
     _wait_for(reached, proc)
     proc.send_signal(signal.SIGTERM)  # statusync alone: git goes on
+    time.sleep(0.3)  # for the signal to be taken before the push ends
+    release.touch()
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Recorded the state in commit" in err and "pushed it to origin/main" in err

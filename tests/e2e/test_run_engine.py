@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
-from statusync.core.state import Entry, State
 from statusync.files.journal import journal_path
-from statusync.files.state_file import load_state, save_state
+from statusync.files.state_file import load_state
 from statusync.sandbox import LoggedRequest, SandboxServer
-from tests.support.builders import mapping
+from tests.support.gate import Gate
+from tests.support.processes import read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, Result, live
 
 Cli = Callable[..., Result]
@@ -32,27 +30,6 @@ Start = Callable[..., SandboxServer]
 
 slow = pytest.mark.skipif(os.environ.get("STATUSYNC_SLOW_TESTS") != "1",
                           reason="waits out a slow server limit; set STATUSYNC_SLOW_TESTS=1")
-
-
-def statusync(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "statusync", *args], env={**os.environ, "CI": "1"},
-                            text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-
-
-def applied_before(project: Project, ids: range) -> None:
-    """A state recording older mappings of `ids`: apply then updates them, and an update sends
-    at once (a create would first read each live mapping, at the sandbox's latency too)."""
-    save_state(project.state_file, State(entries={
-        i: Entry(f"mappings/shop-{i}.yaml", "old", "default", None, mapping("9", "2", "3", None),
-                 "2026-01-01T00:00:00Z") for i in ids}))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def intents(project: Project) -> list[dict[str, object]]:
@@ -73,14 +50,17 @@ def statuses(server: SandboxServer, method: str = "POST") -> list[int | None]:
 def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
         project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1, delivered='"3"')
-    server = sandbox(latency=1.0)  # long enough to kill the client while the POST is served
+    gate = Gate()
+    server = sandbox(gate=gate)
     assert cli("apply", "--yes").code == 0
     project.mapping(1, delivered='"2"')  # a deploy ...
+    gate.close()
     proc = statusync("apply", "--yes")
-    wait_until(lambda: bool(intents(project)))
-    time.sleep(0.4)  # the POST is on the wire (the sandbox is sitting on it)
+    gate.wait_held(1)  # the POST is on the wire (the sandbox is sitting on it)
+    assert [i["id"] for i in intents(project)] == [1]
     proc.kill()
     proc.communicate()
+    gate.open()
     wait_until(lambda: live(server, 1)["DELIVERED"] == "2")  # Sendcloud carried it out
     state = load_state(project.state_file)
     assert state.entries[1].mapping["DELIVERED"] == "3"  # the state never claims it ...
@@ -131,13 +111,14 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
         project: Project, cli: Cli, sandbox: Start) -> None:
     for i in range(1, 7):
         project.mapping(i)
-    applied_before(project, range(1, 7))
-    server = sandbox(latency=1.0)
+    project.applied_before(range(1, 7))
+    gate = Gate()
+    gate.close()
+    server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2")
-    wait_until(lambda: len(intents(project)) == 2)
-    time.sleep(0.2)
+    gate.wait_held(2)
     proc.send_signal(signal.SIGTERM)  # the first waits for the two on the wire ...
-    time.sleep(0.2)
+    read_until(proc, "Stopping:")
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)  # ... the second does not
     _, err = proc.communicate(timeout=30)
@@ -149,6 +130,7 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
     assert sorted(state.uncertain) == [1, 2]
     assert all(entry.sha256 == "old" for entry in state.entries.values())  # nothing settled
     assert not journal_path(project.state_file).exists()  # folded into state.json already
+    gate.open()
     wait_until(lambda: statuses(server).count(200) == 2)  # the sandbox finished them anyway
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
@@ -220,18 +202,16 @@ def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_
         project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
         retry_waits: list[float]) -> None:
     for i in range(1, 51):
-        project.mapping(i)
+        project.mapping(i, cancel='"1"')
+    project.applied_before(range(1, 51))  # 50 updates: no read first, straight to the POSTs
     project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 3000}\n")
     server = sandbox()
-    assert cli("apply", "--yes").code == 0
-    for i in range(1, 51):
-        project.mapping(i, cancel='"1"')  # 50 updates: no read first, straight to the POSTs
     store, log_request = server.store, server.store.log_request
     gone = threading.Event()
 
     def go_away_after_the_fifth_post(entry: LoggedRequest) -> None:
         log_request(entry)
-        if statuses(server).count(200) == 5 + 50 and not gone.is_set():
+        if statuses(server).count(200) == 5 and not gone.is_set():
             gone.set()  # from another thread: the server's shutdown waits for this handler
             threading.Thread(target=server.stop).start()
     monkeypatch.setattr(store, "log_request", go_away_after_the_fifth_post)
@@ -283,19 +263,17 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
 def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start) -> None:
     for i in range(1, 7):
         project.mapping(i)
-    sandbox(latency=2.0)
+    project.applied_before(range(1, 7))
+    gate = Gate()
+    gate.close()
+    sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2")
-    wait_until(lambda: len(intents(project)) == 2)
-    time.sleep(0.2)
-    assert proc.stderr is not None
-    os.set_blocking(proc.stderr.fileno(), False)
+    gate.wait_held(2)
     proc.send_signal(signal.SIGINT)
-    said = ""
-    deadline = time.monotonic() + 1.0
-    while "Stopping:" not in said and time.monotonic() < deadline:  # long before the answers
-        said += proc.stderr.read() or ""
-        time.sleep(0.02)
+    said = read_until(proc, "Stopping:")  # while both answers are still held back
+    gate.open()
+    _, rest = proc.communicate(timeout=30)
+    said += rest
     assert ("Stopping: waiting for 2 requests on the wire (press Ctrl-C again to exit at once; "
             "the writes among them are then recorded as uncertain).") in said
-    _, rest = proc.communicate(timeout=30)
-    assert proc.returncode == 1 and "Stopped: 2 of 6 done and recorded; 4 not sent." in said + rest
+    assert proc.returncode == 1 and "Stopped: 2 of 6 done and recorded; 4 not sent." in said

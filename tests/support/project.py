@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
+from statusync.core.state import Entry, State
+from statusync.files.state_file import save_state
 from statusync.sandbox import SandboxServer
 
 # The key pair the sandbox fixture accepts; tests assert that neither ever shows up in output.
@@ -47,6 +49,14 @@ class Project:
     @property
     def state_file(self) -> Path:
         return self.root / ".statusync" / "state.json"
+
+    def applied_before(self, ids: range) -> None:
+        """A state recording older mappings of `ids` than `mapping()` writes: apply then
+        updates them, and an update sends at once (a create first reads each live mapping)."""
+        older = {"READY_TO_SEND": "9", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
+        save_state(self.state_file, State(entries={
+            i: Entry(f"mappings/shop-{i}.yaml", "old", "default", None, older,
+                     "2026-01-01T00:00:00Z") for i in ids}))
 
 
 def live(server: SandboxServer, integration_id: int) -> dict[str, str | None]:
