@@ -4,7 +4,7 @@
     models.py       the API's answers as lenient pydantic models (LiveMapping, ShopStatus, ...)
     retry.py        when and how long to wait before sending a failed request again (pure)
     ratelimit.py    TokenBucket and the burst rule, shared with the sandbox
-    pacing.py       Pace: a 429 slows every worker of the account (AIMD), workers sized to the
+    pacing.py       Pace: a 429 halves the pace of every worker of the account, workers sized to the
                     rate; STOP and the waits it cuts short
     urls.py         which base URLs may be used (https, or http on loopback)
     auth.py         how requests authenticate: the key pair (Basic) or OAuth2 client credentials

@@ -2,8 +2,8 @@
 
 `Pace` is one account's pace for one kind of request (GET or POST), shared by every worker: a
 token bucket at the configured rate that a 429 slows down for all of them (multiplicative
-decrease, and a pause for the Retry-After) and that then recovers gradually (additive
-increase), so a server whose limit is lower than the settings say slows the run instead of
+decrease, and a pause for the Retry-After) and that then recovers gradually (in proportion
+to itself), so a server whose limit is lower than the settings say slows the run instead of
 failing it. It also measures the latency, which sizes the workers (`workers`).
 
 Every wait of the client (the bucket, a Retry-After, a backoff) goes through `interruptible`:
@@ -51,12 +51,16 @@ def on_the_wire() -> Iterator[None]:
 def requests_on_the_wire() -> int:
     return _on_wire
 
-# AIMD: a 429 halves the pace (once per episode: the requests already under way answer 429 too
-# and say nothing new); then it climbs back by 2% of the configured rate per second, from half
-# to full in 25 s. A steady climb in time rather than per answer: a pause for a 429 costs a
-# second or more, so at high rates a per-answer climb would meet the limit again within moments.
+# A 429 halves the pace (once per episode: the requests already under way answer 429 too and
+# say nothing new); then it climbs back in proportion to itself, doubling in 25 s. In proportion,
+# not by a share of the configured rate: against a server whose real limit is far below the
+# settings (30/min against 1000), a climb of 2% of 1000/min a second would pass the real limit
+# again within a second, and one request in three would meet a 429; in proportion, the pace
+# meets it once in 25 s there as anywhere. A steady climb in time rather than per answer: a pause
+# for a 429 costs a second or more, so at high rates a per-answer climb would meet the limit
+# again within moments.
 DECREASE = 0.5
-RECOVERY_PER_SECOND = 0.02
+DOUBLING_SECONDS = 25.0
 FLOOR = 1 / 64                  # of the configured rate: the pace never drops below it
 # Workers: Little's law (in flight = rate × latency), with headroom for latency that varies.
 HEADROOM = 1.25
@@ -110,8 +114,10 @@ class Pace:
             return self._rate(self.bucket.clock())
 
     def _rate(self, now: float) -> float:
-        climbed = RECOVERY_PER_SECOND * self.configured * max(0.0, now - self._low_from)
-        return min(self.configured, self._low + climbed)
+        climbed = max(0.0, now - self._low_from) / DOUBLING_SECONDS
+        if climbed >= math.log2(self.configured / self._low):
+            return self.configured  # (and no overflow, however long ago the last 429 was)
+        return self._low * 2 ** climbed
 
     def acquire(self) -> float:
         """Wait for a token (NotSent when the run is asked to stop meanwhile); return when it was

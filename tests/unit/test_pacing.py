@@ -17,9 +17,9 @@ from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.pacing import (
     DECREASE,
+    DOUBLING_SECONDS,
     FIRST_WORKERS,
     FLOOR,
-    RECOVERY_PER_SECOND,
     Pace,
     interruptible,
 )
@@ -67,10 +67,27 @@ def test_the_pace_recovers_gradually_after_the_pause_and_never_passes_the_settin
     assert p.per_minute() == pytest.approx(300)
     t.now = 3.0  # the pause is over: the climb starts
     assert p.per_minute() == pytest.approx(300)
-    t.now = 13.0
-    assert p.per_minute() == pytest.approx(300 + 600 * RECOVERY_PER_SECOND * 10)
-    t.now = 1000.0
+    t.now = 3.0 + DOUBLING_SECONDS / 2
+    assert p.per_minute() == pytest.approx(300 * 2 ** 0.5)
+    t.now = 3.0 + DOUBLING_SECONDS
     assert p.per_minute() == pytest.approx(600)
+    t.now = 1e12
+    assert p.per_minute() == pytest.approx(600)
+
+
+def test_the_climb_is_in_proportion_to_the_pace_a_429_left() -> None:
+    # A server far below the settings: halved from 1000/min down to its 30/min, the pace must
+    # not climb past 30 again within a second, as a climb by a share of 1000/min would.
+    t = FakeTime()
+    p = pace(1000, t)
+    while p.per_minute() > 30:
+        t.now += 0.001
+        p.throttled(0.0, t.now)
+    low = p.per_minute()
+    t.now += 1.0
+    assert p.per_minute() == pytest.approx(low * 2 ** (1 / DOUBLING_SECONDS))
+    t.now += DOUBLING_SECONDS - 1.0
+    assert p.per_minute() == pytest.approx(2 * low)
 
 
 def test_the_pace_never_drops_below_its_floor() -> None:
