@@ -16,7 +16,7 @@ from statusync.console import Console, plural
 from statusync.core.model import MappingDict
 from statusync.core.status_check import integration_refusal
 from statusync.core.text import printable
-from statusync.errors import ERROR, OK, ApiError, StatusyncError
+from statusync.errors import ERROR, OK, ApiError, StatusyncError, StopRun
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
@@ -39,6 +39,8 @@ class LiveIntegration:
     invalid: tuple[tuple[str, str | None], ...] = ()
 
     def describe(self) -> str:
+        if isinstance(self.error, StopRun):  # said once, at the end, for all it stopped
+            return f"integration {self.integration_id}: not read (the run stopped; see below)"
         if self.error is not None:
             return f"integration {self.integration_id}: not read: {printable(str(self.error))}"
         shop = printable(self.shop_name or "no shop name")
@@ -119,9 +121,8 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         _warn_invalid(lives, {f.spec.integration_id: f.file for f in files}, console)
         for note in skipped:
             err.write(f"note: skipped {note}\n")
-        for live in unread:
-            err.write(f"error: integration {live.integration_id} could not be read: "
-                      f"{printable(str(live.error))}\n")
+        for ids, reason in _by_reason(unread):
+            err.write(f"error: {_naming(ids)} could not be read: {reason}\n")
         not_read = f", {len(unread)} not read" if unread else ""
         err.write(f"Import complete: {len(files)} imported, {len(skipped)} skipped{not_read}.\n")
         if unread:
@@ -129,6 +130,23 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
             err.write(f"Import them with: statusync import {again}\n")
             return ERROR
         return OK
+
+
+def _by_reason(unread: list[LiveIntegration]) -> list[tuple[list[int], str]]:
+    """The ids not read, grouped by why: an API that could not be reached is one reason for
+    all of them, not one line each."""
+    groups: dict[str, list[int]] = {}
+    for live in unread:
+        groups.setdefault(printable(str(live.error)), []).append(live.integration_id)
+    return [(ids, reason) for reason, ids in groups.items()]
+
+
+def _naming(ids: list[int], shown: int = 10) -> str:
+    if len(ids) == 1:
+        return f"integration {ids[0]}"
+    listed = ", ".join(map(str, ids[:shown])) + (
+        f" and {len(ids) - shown} more" if len(ids) > shown else "")
+    return f"{len(ids)} integrations ({listed})"
 
 
 def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:

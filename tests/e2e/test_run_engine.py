@@ -260,6 +260,30 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
     assert "not-a-real-key" not in result.err
 
 
+def test_import_from_an_api_that_takes_no_connection_says_so_once(
+        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        retry_waits: list[float]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
+    result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 13)))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.out == ""
+    # The first one's own error, then the others in one line: not the same words twelve times.
+    assert ("error: integration 1 could not be read: GET /integrations/1: could not connect after "
+            f"4 attempts to http://127.0.0.1:{port} (ConnectError") in result.err
+    assert result.err.count("could not be reached") == 1, result.err
+    assert ("error: 11 integrations (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1 more) could not be "
+            f"read: the API at http://127.0.0.1:{port} could not be reached (") in result.err
+    assert "Import complete: 0 imported, 0 skipped, 12 not read." in result.err
+    assert "statusync import --integration 1 --integration 2 " in result.err
+
+
 def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start) -> None:
     for i in range(1, 7):
         project.mapping(i)
