@@ -21,6 +21,7 @@ import pytest
 from statusync.cli import Seams, main
 from statusync.files.mappings import load_mappings
 from statusync.files.state_file import load_state
+from statusync.runner import recorder
 from statusync.sandbox import FaultRule, SandboxOptions, SandboxServer, SandboxStore, StoredIntegration
 from statusync.sandbox.seed import shop_status
 from statusync.sendcloud.credentials import Credentials
@@ -32,6 +33,7 @@ STATE = ".statusync/state.json"
 RECORD = "statusync: record applied state"
 MANAGED = (1, 2, 3)      # managed from the start
 UNMANAGED = (4, 5)       # live in Sendcloud, not managed yet: for import
+FIRST_JOB_AT = "2025-01-01T00:00:00Z"  # when the first CI job (applied_once) applied main
 
 
 @contextmanager
@@ -81,6 +83,10 @@ def applied_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Origin, Clon
     pushed its state, and the developer pulled it."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         hermetic_git(monkeypatch)
+        # Its records are older than any a test makes. By the real clock (whole seconds), a
+        # test run right after this fixture records in the same second, and a write that puts
+        # back what this job applied then records nothing new: there would be nothing to commit.
+        monkeypatch.setattr(recorder, "now_iso", lambda: FIRST_JOB_AT)
         origin, dev = start_repository(tmp_path_factory.mktemp("applied"))
         with sendcloud(monkeypatch, managed_live=False):
             job = origin.clone()
@@ -492,6 +498,7 @@ def test_reconcile_pushes_what_it_put_back(origin: Origin, applied: Clone, api: 
     assert result.code == 0, result.err
     assert live(api, 2)["READY_TO_SEND"] == "1"
     assert origin.head() != before and origin.log()[0] == RECORD
+    assert json.loads(origin.show(STATE))["integrations"]["2"]["applied_at"] > FIRST_JOB_AT
     assert_converged(origin, api, run)
 
 

@@ -59,4 +59,3 @@ class Gate:
                 left = deadline - time.monotonic()
                 assert left > 0, f"timed out: {self.held} of {count} requests at the gate"
                 self._changed.wait(left)
-
