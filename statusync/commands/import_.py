@@ -7,6 +7,7 @@ is written, and those not read are named for a second run.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ from statusync.console import Console, plural
 from statusync.core.model import MappingDict
 from statusync.core.status_check import integration_refusal
 from statusync.core.text import printable
-from statusync.errors import ERROR, OK, ApiError, StatusyncError, StopRun
+from statusync.errors import ERROR, OK, ApiError, HostUnreachable, StatusyncError, StopRun
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
@@ -126,19 +127,32 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         not_read = f", {len(unread)} not read" if unread else ""
         err.write(f"Import complete: {len(files)} imported, {len(skipped)} skipped{not_read}.\n")
         if unread:
-            again = " ".join(f"--integration {live.integration_id}" for live in unread)
-            err.write(f"Import them with: statusync import {again}\n")
+            # --all again adopts what is not managed yet: those not read, and nothing twice.
+            again = ["--all"] if all_ else [f"--integration {live.integration_id}"
+                                           for live in unread]
+            if account != "default":
+                again.append(f"--account {shlex.quote(account)}")
+            if push:
+                again.append("--push")
+            err.write(f"Import them with: statusync import {' '.join(again)}\n")
             return ERROR
         return OK
 
 
 def _by_reason(unread: list[LiveIntegration]) -> list[tuple[list[int], str]]:
-    """The ids not read, grouped by why: an API that could not be reached is one reason for
-    all of them, not one line each."""
-    groups: dict[str, list[int]] = {}
+    """The ids not read, grouped by why (an API that cannot be reached, the same 503 for many),
+    so that one reason is one line, not one per integration."""
+    groups: dict[str, list[LiveIntegration]] = {}
     for live in unread:
-        groups.setdefault(printable(str(live.error)), []).append(live.integration_id)
-    return [(ids, reason) for reason, ids in groups.items()]
+        error = live.error
+        assert error is not None
+        # The message starts with the request, which names the integration: grouped by what
+        # the API (or the network) said, else no two integrations would ever share a line.
+        reason = error.detail if error.status is None else f"HTTP {error.status}: {error.detail}"
+        groups.setdefault(reason, []).append(live)
+    return [([live.integration_id for live in lives],
+             printable(str(lives[0].error) if len(lives) == 1 else reason))
+            for reason, lives in groups.items()]
 
 
 def _naming(ids: list[int], shown: int = 10) -> str:
@@ -156,6 +170,8 @@ def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:
         integration = client.get_integration(item) if isinstance(item, int) else item
         live = client.get_mapping(integration_id)
     except ApiError as exc:
+        if isinstance(exc, StopRun) and not isinstance(exc, HostUnreachable):
+            raise  # rejected credentials: every other read would be refused alike
         return LiveIntegration(integration_id, error=exc)
     return LiveIntegration(integration_id, integration.shop_name, live.as_mapping(),
                            invalid=tuple((e.category, e.external_id)

@@ -85,6 +85,11 @@ class _HttpServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# The largest request body the sandbox reads (a mapping upsert is a few hundred bytes); a
+# larger Content-Length is refused with 413 before anything is read.
+MAX_BODY = 1 << 20
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API; every reply has a length
@@ -108,6 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _serve(self) -> None:
+        if int(_digits(self.headers.get("Content-Length")) or 0) > MAX_BODY:
+            self.close_connection = True  # not read: the rest of the stream cannot be framed
+            self._send(error_reply(rejection(413, "invalid", "Request body too large")))
+            return
         body = self._read_body()
         if body is None:
             self.close_connection = True  # the rest of the stream cannot be framed
@@ -167,6 +176,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the request log is at /_sandbox/requests, stderr is for the sandbox's bugs
+
+
+def _digits(value: str | None) -> str | None:
+    return value if value is not None and value.isascii() and value.isdigit() else None
 
 
 def _is_under(path: str, prefix: str) -> bool:

@@ -23,7 +23,7 @@ from statusync.files.state_file import load_state
 from statusync.sandbox import LoggedRequest, SandboxServer
 from tests.support.gate import Gate
 from tests.support.processes import read_until, statusync, wait_until
-from tests.support.project import MAPPING_PATH, Project, Result, live
+from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
 Cli = Callable[..., Result]
 Start = Callable[..., SandboxServer]
@@ -183,8 +183,52 @@ def test_import_writes_what_it_read_and_names_what_it_could_not(
     assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-3-3.yaml\n"
     assert "error: integration 2 could not be read" in result.err
     assert "Import complete: 2 imported, 0 skipped, 1 not read." in result.err
-    assert "Import them with: statusync import --integration 2" in result.err
+    assert result.err.endswith("Import them with: statusync import --all\n")  # adopts only 2 now
     assert sorted(load_state(project.state_file).entries) == [1, 3]
+
+
+@pytest.mark.parametrize("all_", [False, True], ids=["--integration", "--all"])
+def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+        all_: bool) -> None:
+    from statusync.sandbox import FaultRule
+    from tests.e2e.test_import_e2e import add_shop
+
+    project.write("statusync.yaml", """
+        accounts:
+          eu: {public_key_env: EU_PUBLIC, secret_key_env: EU_SECRET}
+    """)
+    server = sandbox(faults=tuple(FaultRule(method="GET", path="/shop-order-statuses/mapping",
+                                            integration_id=i, status=503) for i in (2, 3, 5)))
+    monkeypatch.setenv("EU_PUBLIC", PUBLIC_KEY)
+    monkeypatch.setenv("EU_SECRET", SECRET_KEY)
+    for i in range(1, 7):
+        add_shop(server, i, f"Shop {i}")
+    which = ["--all"] if all_ else [f"--integration={i}" for i in range(1, 7)]
+    result = cli("import", *which, "--account", "eu")
+    assert result.code == 1
+    assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-4-4.yaml\nmappings/shop-6-6.yaml\n"
+    errors = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert errors == ["error: 3 integrations (2, 3, 5) could not be read: HTTP 503: Failure "
+                      "injected by the statusync sandbox"]
+    again = "--all" if all_ else "--integration 2 --integration 3 --integration 5"
+    assert result.err.endswith(f"Import them with: statusync import {again} --account eu\n")
+
+
+def test_import_with_rejected_credentials_stops_at_the_first_refusal(
+        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.e2e.test_import_e2e import add_shop
+
+    server = sandbox()
+    for i in range(1, 31):
+        add_shop(server, i, f"Shop {i}")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-wrong-secret-1")
+    result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 31)))
+    assert result.code == 1 and result.out == ""
+    assert result.err.count("HTTP 401") == 1, result.err
+    assert "Sendcloud rejected the API credentials" in result.err
+    assert len(server.store.requests()) == 1  # not one refused request per integration
+    assert not project.state_file.exists() and list(project.root.joinpath("mappings").iterdir()) == []
 
 
 def test_a_write_run_removes_what_a_killed_state_write_left(project: Project, cli: Cli,

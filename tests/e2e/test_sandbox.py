@@ -592,6 +592,18 @@ def test_malformed_body_framing_is_refused(server: SandboxServer, framing: bytes
     assert b"Malformed request body framing" in answer
 
 
+@pytest.mark.parametrize("length", [b"2000000", b"99999999999999", b"9" * 30])
+def test_a_body_too_large_is_refused_before_it_is_read(server: SandboxServer, length: bytes,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
+        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\nContent-Length: "
+                     + length + b"\r\n\r\n{")
+        answer = sock.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"Request body too large" in answer
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_a_port_in_use_is_an_error(server: SandboxServer) -> None:
     port = port_of(server.url)
     with pytest.raises(StatusyncError, match=f"cannot serve on 127.0.0.1:{port}"):
