@@ -47,6 +47,19 @@ def statuses(server: SandboxServer, method: str = "POST") -> list[int | None]:
             if r.method == method and r.path == MAPPING_PATH]
 
 
+def api_that_takes_no_connection(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Point statusync, with keys, at a loopback port nothing listens on; that port."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
+    return port
+
+
 def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
         project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1, delivered='"3"')
@@ -281,16 +294,9 @@ def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_
 def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only(
         project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
         retry_waits: list[float]) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = api_that_takes_no_connection(monkeypatch)
     for i in range(1, 21):
         project.mapping(i)
-    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
     result = cli("drift", "--parallelism", "1")
     assert result.code == 1 and "Traceback" not in result.err
     # The first integration's own error names where it tried; the second gives up on the host.
@@ -307,14 +313,7 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
 def test_import_from_an_api_that_takes_no_connection_says_so_once(
         project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
         retry_waits: list[float]) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
+    port = api_that_takes_no_connection(monkeypatch)
     result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 13)))
     assert result.code == 1 and "Traceback" not in result.err
     assert result.out == ""
