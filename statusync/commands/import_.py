@@ -130,6 +130,8 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
             # --all again adopts what is not managed yet: those not read, and nothing twice.
             again = ["--all"] if all_ else [f"--integration {live.integration_id}"
                                            for live in unread]
+            if force:
+                again.append("--force")
             if account != "default":
                 again.append(f"--account {shlex.quote(account)}")
             if push:

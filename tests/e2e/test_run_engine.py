@@ -217,14 +217,14 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
     monkeypatch.setenv("EU_SECRET", SECRET_KEY)
     for i in range(1, 7):
         add_shop(server, i, f"Shop {i}")
-    which = ["--all"] if all_ else [f"--integration={i}" for i in range(1, 7)]
+    which = ["--all"] if all_ else [*(f"--integration={i}" for i in range(1, 7)), "--force"]
     result = cli("import", *which, "--account", "eu")
     assert result.code == 1
     assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-4-4.yaml\nmappings/shop-6-6.yaml\n"
     errors = [line for line in result.err.splitlines() if line.startswith("error:")]
     assert errors == ["error: 3 integrations (2, 3, 5) could not be read: HTTP 503: Failure "
                       "injected by the statusync sandbox"]
-    again = "--all" if all_ else "--integration 2 --integration 3 --integration 5"
+    again = "--all" if all_ else "--integration 2 --integration 3 --integration 5 --force"
     assert result.err.endswith(f"Import them with: statusync import {again} --account eu\n")
 
 
