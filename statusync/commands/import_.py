@@ -125,7 +125,8 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         for ids, reason in _by_reason(unread):
             err.write(f"error: {_naming(ids)} could not be read: {reason}\n")
         not_read = f", {len(unread)} not read" if unread else ""
-        err.write(f"Import complete: {len(files)} imported, {len(skipped)} skipped{not_read}.\n")
+        err.write(f"Import {'incomplete' if unread else 'complete'}: {len(files)} imported, "
+                  f"{len(skipped)} skipped{not_read}.\n")
         if unread:
             # --all again adopts what is not managed yet: those not read, and nothing twice.
             again = ["--all"] if all_ else [f"--integration {live.integration_id}"

@@ -195,7 +195,7 @@ def test_import_writes_what_it_read_and_names_what_it_could_not(
     assert result.code == 1
     assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-3-3.yaml\n"
     assert "error: integration 2 could not be read" in result.err
-    assert "Import complete: 2 imported, 0 skipped, 1 not read." in result.err
+    assert "Import incomplete: 2 imported, 0 skipped, 1 not read." in result.err
     assert result.err.endswith("Import them with: statusync import --all\n")  # adopts only 2 now
     assert sorted(load_state(project.state_file).entries) == [1, 3]
 
@@ -323,7 +323,7 @@ def test_import_from_an_api_that_takes_no_connection_says_so_once(
     assert result.err.count("could not be reached") == 1, result.err
     assert ("error: 11 integrations (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1 more) could not be "
             f"read: the API at http://127.0.0.1:{port} could not be reached (") in result.err
-    assert "Import complete: 0 imported, 0 skipped, 12 not read." in result.err
+    assert "Import incomplete: 0 imported, 0 skipped, 12 not read." in result.err
     assert "statusync import --integration 1 --integration 2 " in result.err
 
 
