@@ -240,6 +240,7 @@ def test_import_with_rejected_credentials_stops_at_the_first_refusal(
     assert result.code == 1 and result.out == ""
     assert result.err.count("HTTP 401") == 1, result.err
     assert "Sendcloud rejected the API credentials" in result.err
+    assert "sk-wrong-secret-1" not in result.err
     assert len(server.store.requests()) == 1  # not one refused request per integration
     assert not project.state_file.exists() and list(project.root.joinpath("mappings").iterdir()) == []
 
