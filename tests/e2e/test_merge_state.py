@@ -82,17 +82,23 @@ def test_a_side_that_is_not_a_state_leaves_the_conflict_to_the_user(
     assert paths[1].read_bytes() == before
 
 
-def test_git_merges_two_branches_through_the_driver_and_old_plans_go_stale(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def _repository_with_the_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clone:
+    """A clone where shops 1 and 2 are mapped, the state is BASE and git merges the state
+    through `statusync merge-state`."""
     hermetic_git(monkeypatch)
-    origin = Origin.create(tmp_path)
-    repo = origin.clone("repo")
+    repo = Origin.create(tmp_path).clone("repo")
     repo.mapping(1, "1")
     repo.mapping(2, "1")
     repo.write(".gitattributes", ".statusync/state.json merge=statusync\n")
     repo.write(STATE, dump_state(BASE).decode())
     repo.commit("start")
     repo.enable_merge_driver()
+    return repo
+
+
+def test_git_merges_two_branches_through_the_driver_and_old_plans_go_stale(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repository_with_the_driver(tmp_path, monkeypatch)
 
     repo.git("switch", "--quiet", "-c", "other")
     repo.write(STATE, dump_state(state(5, i1=entry("8", LATE), i2=entry("1", EARLY, 2))).decode())
@@ -123,14 +129,7 @@ def _merge(repo: Clone, branch: str) -> str:
 
 def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_live(
         tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    hermetic_git(monkeypatch)
-    repo = Origin.create(tmp_path).clone("repo")
-    repo.mapping(1, "1")
-    repo.mapping(2, "1")
-    repo.write(".gitattributes", ".statusync/state.json merge=statusync\n")
-    repo.write(STATE, dump_state(BASE).decode())
-    repo.commit("start")
-    repo.enable_merge_driver()
+    repo = _repository_with_the_driver(tmp_path, monkeypatch)
     repo.mapping(1, "7")
     repo.commit("shop 1: 7")
     repo.write(STATE, dump_state(state(5, i1=entry("7", LATE), i2=entry("1", EARLY, 2))).decode())

@@ -173,13 +173,9 @@ def assert_converged(origin: Origin, api: SandboxServer, run: Run) -> None:
 
 def test_two_pushes_one_job_after_the_other(origin: Origin, applied: Clone, api: SandboxServer,
                                             run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.clone()  # the job of the first push, queued
-    applied.mapping(2, "8")
-    applied.commit("shop 2 to 8")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 2 to 8", {2: "8"})
     second = origin.clone()
 
     # The first job starts after both pushes: it applies the newest main, both changes.
@@ -196,9 +192,7 @@ def test_two_pushes_one_job_after_the_other(origin: Origin, applied: Clone, api:
 
 def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: SandboxServer,
                                        run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.actions_checkout(origin.head())  # shallow, as on GitHub
     second = origin.clone()
     applied.mapping(2, "8")
@@ -222,9 +216,7 @@ def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: Sand
 
 def test_two_writers_that_overlap_merge_their_records(origin: Origin, applied: Clone,
                                                       api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.actions_checkout(origin.head())
     second = origin.clone()
     # Someone adopts shop 4 on main while the apply job runs: its push is rejected, and the
@@ -259,9 +251,7 @@ def test_a_change_and_its_revert_pushed_together(origin: Origin, applied: Clone,
 
 def test_a_revert_pushed_while_the_change_is_applied(origin: Origin, applied: Clone,
                                                      api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.clone()
     applied.git(*DEV, "revert", "--no-edit", "HEAD")
     first.once_before_push(f"git -C {shlex.quote(str(applied.path))} push --quiet")
@@ -280,17 +270,13 @@ def test_a_revert_pushed_while_the_change_is_applied(origin: Origin, applied: Cl
 
 def test_a_rerun_of_an_old_failed_job_applies_the_newest_main(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    old = applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    old = applied.push_change("shop 1 to 7", {1: "7"})
     api.store.add_fault(FaultRule(method="POST", status=422, times=1))
     failed_job = origin.clone()
     failed = run(failed_job, "apply", "--yes", "--push")
     assert failed.code == 1 and "Nothing to record" in failed.err
     assert failed_job.git("status", "--porcelain") == ""  # the state it rewrote is put back
-    applied.mapping(1, "8")
-    applied.commit("shop 1 to 8")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 8", {1: "8"})
     assert run(origin.clone(), "apply", "--yes", "--push").code == 0
     assert live(api, 1)["READY_TO_SEND"] == "8"
 
@@ -346,10 +332,7 @@ def test_two_branches_importing_different_shops_merge_cleanly(
 
 def test_partial_failure_records_and_pushes_what_was_applied(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.mapping(2, "8")
-    applied.commit("shops 1 and 2")
-    applied.git("push", "--quiet")
+    applied.push_change("shops 1 and 2", {1: "7", 2: "8"})
     api.store.add_fault(FaultRule(method="POST", integration_id=2, status=422, times=1))
     result = run(origin.clone(), "apply", "--yes", "--push")
     assert result.code == 1
@@ -363,10 +346,7 @@ def test_partial_failure_records_and_pushes_what_was_applied(
 
 def test_a_run_stopped_by_an_error_still_pushes_what_it_recorded(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.mapping(2, "8")
-    applied.commit("shops 1 and 2")
-    applied.git("push", "--quiet")
+    applied.push_change("shops 1 and 2", {1: "7", 2: "8"})
     api.store.add_fault(FaultRule(method="POST", integration_id=2, status=401))
     result = run(origin.clone(), "apply", "--yes", "--push", "--parallelism", "1")
     assert result.code == 1
@@ -398,9 +378,7 @@ def test_nothing_to_record_makes_no_commit(origin: Origin, applied: Clone, run: 
 
 def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one(
         origin: Origin, applied: Clone, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     job = origin.clone()
     job.write("README.md", "local notes\n")  # another file, untracked: left alone
     result = run(job, "apply", "--yes", "--push")
@@ -410,9 +388,7 @@ def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one
     assert job.git("status", "--porcelain") == "?? README.md"
 
     applied.git("pull", "--quiet", "--ff-only")
-    applied.mapping(1, "8")
-    applied.commit("shop 1 to 8")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 8", {1: "8"})
     configured = origin.clone()
     configured.git("config", "user.name", "Deploy Bot")
     configured.git("config", "user.email", "bot@example.com")
@@ -422,10 +398,7 @@ def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one
 
 def test_a_push_rejected_every_time_names_what_is_not_recorded(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.mapping(3, "9")
-    applied.commit("shops 1 and 3")
-    applied.git("push", "--quiet")
+    applied.push_change("shops 1 and 3", {1: "7", 3: "9"})
     job = origin.clone()
     # Before every push of the job, someone else pushes first: the upstream moves every time.
     other = origin.clone()
@@ -452,9 +425,7 @@ def test_a_push_rejected_every_time_names_what_is_not_recorded(
 
 def test_a_push_refused_by_a_hook_is_not_retried_and_shows_the_remote_s_words(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     before = origin.head()
     count = origin.root / "pushes"
     # What GitHub's branch protection says, with a credential and a control character in it.
@@ -562,9 +533,7 @@ def _new_mapping(job: Clone) -> None:
 def test_refuses_before_any_request(origin: Origin, applied: Clone, api: SandboxServer,
                                     run: Run, setup: Callable[[Clone], None],
                                     message: str) -> None:
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     before = origin.head()
     job = origin.clone()
     setup(job)
@@ -711,9 +680,7 @@ def _held_push(origin: Origin, applied: Clone) -> tuple[Path, Path]:
     """A change for the job to apply, and an origin whose pushes wait at its hook: the first
     file returned appears when a push reaches the hook, which lets it go on when the test
     creates the second (or after a minute)."""
-    applied.mapping(1, "7")
-    applied.commit("shop 1 to 7")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 1 to 7", {1: "7"})
     reached, release = origin.root / "push-reached-hook", origin.root / "push-released"
     origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}\n"
                 f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
@@ -756,9 +723,7 @@ def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
 
     # Main moves on meanwhile; the re-run pushes the leftover commit, merged, then applies.
     (origin.path / "hooks" / "pre-receive").unlink()
-    applied.mapping(2, "8")
-    applied.commit("shop 2 to 8")
-    applied.git("push", "--quiet")
+    applied.push_change("shop 2 to 8", {2: "8"})
     rerun = run(job, "apply", "--yes", "--push")
     assert rerun.code == 0, rerun.err
     assert (f"Pushed the state commit {local[:12]} that an earlier run left on branch 'main' "

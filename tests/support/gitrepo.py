@@ -76,6 +76,14 @@ class Clone:
         self.git(*DEV, "commit", "--quiet", "-m", message)
         return self.head()
 
+    def push_change(self, message: str, mappings: dict[int, str]) -> str:
+        """A developer's change to main: the shops' READY_TO_SEND, committed and pushed."""
+        for integration_id, rts in mappings.items():
+            self.mapping(integration_id, rts)
+        commit = self.commit(message)
+        self.git("push", "--quiet")
+        return commit
+
     def enable_merge_driver(self) -> None:
         self.git("config", "merge.statusync.driver", DRIVER)
 
