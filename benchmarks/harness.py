@@ -25,6 +25,7 @@ from statusync.sandbox import (
     StoredStatus,
 )
 from statusync.sendcloud.credentials import Credentials
+from statusync.sendcloud.ratelimit import CLIENT_BURST
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
 KEYS = Credentials("bench-public", "bench-secret")
@@ -105,3 +106,22 @@ def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str) -> Ti
                              capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
         return Timed(run, elapsed, store.requests(), list(store.times))
+
+
+def report_rate(timed: Timed, method: str, configured: int, server_limit: int,
+                done: bool) -> int:
+    """Print the rate `timed` sustained for `method` and the 429s it met; the exit code: 0 when
+    the run did all its work (`done`) and, against a server at the configured limit, kept to at
+    least 90% of it without a 429."""
+    sustained = timed.sustained_per_minute(method, CLIENT_BURST)
+    throttled = timed.count(method, 429)
+    print(f"  sustained rate:     {sustained:.0f}/min after the first burst = "
+          f"{sustained / server_limit:.1%} of the server's limit, "
+          f"{sustained / configured:.1%} of the configured one")
+    print(f"  429 answers:        {throttled}")
+    ok = timed.run.returncode == 0 and done
+    if server_limit >= configured:
+        ok = ok and throttled == 0 and sustained >= 0.9 * configured
+    if not ok:
+        sys.stderr.write(timed.run.stderr[-2000:])
+    return 0 if ok else 1
