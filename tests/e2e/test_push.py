@@ -26,6 +26,7 @@ from statusync.sandbox import FaultRule, SandboxOptions, SandboxServer, SandboxS
 from statusync.sandbox.seed import shop_status
 from statusync.sendcloud.credentials import Credentials
 from tests.support.gitrepo import DEV, Clone, Origin, hermetic_git, mapping_yaml
+from tests.support.processes import statusync
 from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Result, live
 
 Run = Callable[..., Result]
@@ -676,40 +677,29 @@ def test_mapping_files_outside_the_repository_are_refused_with_push(
 # Stopped during the push -----------------------------------------------------------------------
 
 
-def _held_push(origin: Origin, applied: Clone) -> tuple[Path, Path]:
-    """A change for the job to apply, and an origin whose pushes wait at its hook: the first
-    file returned appears when a push reaches the hook, which lets it go on when the test
-    creates the second (or after a minute)."""
+def _apply_held_at_the_push(origin: Origin, applied: Clone
+                            ) -> tuple[Clone, subprocess.Popen[str], Path]:
+    """A change on main, and its CI job (`apply --yes --push`, in its own process group as at a
+    terminal) whose push waits at the origin's hook; the job's clone, its process, and the file
+    that lets the push go on when the test creates it (or after a minute)."""
     applied.push_change("shop 1 to 7", {1: "7"})
     reached, release = origin.root / "push-reached-hook", origin.root / "push-released"
     origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}\n"
                 f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
                 "sleep 0.1; done\n")
-    return reached, release
-
-
-def _statusync_process(clone: Clone, *args: str) -> subprocess.Popen[str]:
-    """statusync in its own process group, as at a terminal."""
-    return subprocess.Popen([sys.executable, "-m", "statusync", *args], cwd=clone.path,
-                            env={**os.environ, "CI": "1"}, text=True, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-
-
-def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
+    job = origin.clone()
+    proc = statusync("apply", "--yes", "--push", cwd=job.path, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not path.exists():
+    while not reached.exists():
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the push never reached the hook"
         time.sleep(0.02)
+    return job, proc, release
 
 
 def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    reached, _ = _held_push(origin, applied)
-    job = origin.clone()
-    proc = _statusync_process(job, "apply", "--yes", "--push")
-    _wait_for(reached, proc)
+    job, proc, _ = _apply_held_at_the_push(origin, applied)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole process group, git too
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
@@ -735,10 +725,7 @@ def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
 
 def test_sigterm_during_the_push_lets_it_finish_and_says_it_was_pushed(
         origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
-    reached, release = _held_push(origin, applied)
-    job = origin.clone()
-    proc = _statusync_process(job, "apply", "--yes", "--push")
-    _wait_for(reached, proc)
+    job, proc, release = _apply_held_at_the_push(origin, applied)
     proc.send_signal(signal.SIGTERM)  # statusync alone: git goes on
     time.sleep(0.3)  # for the signal to be taken before the push ends
     release.touch()
