@@ -122,6 +122,8 @@ def test_a_refused_reset_leaves_no_tombstone_and_a_new_record_replaces_one() -> 
     assert set(in_flight.removed) == {1} and set(in_flight.uncertain) == {1}  # still dated
     created = fold(removed, [Sent(2, 1, False, pending(B)), Answered(2, "ok", "2026-01-02T00:00:00Z")])
     assert created.removed == {} and created.entries[1].mapping == B
+    imported = fold(removed, [Noted(1, Entry("mappings/1.yaml", "s", "default", None, A, AT), AT)])
+    assert imported.removed == {} and imported.entries[1].mapping == A
     # Forgetting what the state does not hold records nothing.
     assert fold(State(lineage="L"), [Noted(3, None, AT)]).removed == {}
 
