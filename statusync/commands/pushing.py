@@ -327,9 +327,9 @@ def _parse(raw: bytes | None, state_file: str) -> State:
     return State() if raw is None else parse_state(raw, state_file)
 
 
-def _records(state: State) -> tuple[object, object]:
+def _records(state: State) -> tuple[object, ...]:
     """What a state records, without its serial and lineage."""
-    return dict(state.entries), dict(state.uncertain)
+    return dict(state.entries), dict(state.uncertain), dict(state.removed)
 
 
 def _relative(git: Git, path: Path) -> str:

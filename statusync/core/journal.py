@@ -10,8 +10,9 @@ A run appends one record per event instead of rewriting the whole state per succ
               integration is forgotten
 
 Folding replays them over the state the run started from. A Sent without an Answered, or
-answered "unknown", leaves the integration *uncertain* (State.uncertain). Pure: the file on disk
-is statusync.files.journal's.
+answered "unknown", leaves the integration *uncertain* (State.uncertain). An accepted reset, and
+a forget, leave a dated tombstone (State.removed). Pure: the file on disk is
+statusync.files.journal's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from statusync.core.state import Entry, Pending, State
+from statusync.core.state import Entry, Pending, Removed, State
 
 Result = Literal["ok", "refused", "unknown"]
 
@@ -64,6 +65,7 @@ class Fold:
         self._trusted = trusted
         self._entries = dict(state.entries)
         self._uncertain = dict(state.uncertain)
+        self._removed = dict(state.removed)
         # Intents without an answer yet, with what the integration was uncertain of before, so
         # that a refusal puts that back (an earlier unknown write is still unknown).
         self._open: dict[int, tuple[Sent, Pending | None]] = {}
@@ -76,7 +78,7 @@ class Fold:
         else:
             if not self._current(record.integration_id, record.at):
                 return
-            self._set(record.integration_id, record.entry)
+            self._set(record.integration_id, record.entry, record.at)
 
     def _sent(self, record: Sent) -> None:
         integration_id = record.integration_id
@@ -102,24 +104,36 @@ class Fold:
         if not self._current(integration_id, record.at):
             return
         w = sent.write
-        self._set(integration_id, None if sent.removes else Entry(
-            w.file, w.sha256, w.account, w.name, dict(w.mapping), record.at))
-
-    def _set(self, integration_id: int, entry: Entry | None) -> None:
-        """Live is known now: `entry`, or nothing statusync manages."""
-        if entry is None:
-            self._entries.pop(integration_id, None)
+        if sent.removes:
+            self._set(integration_id, None, record.at, reset=w.file)
         else:
-            self._entries[integration_id] = entry
+            self._set(integration_id, Entry(w.file, w.sha256, w.account, w.name, dict(w.mapping),
+                                            record.at), record.at)
+
+    def _set(self, integration_id: int, entry: Entry | None, at: str, *,
+             reset: str | None = None) -> None:
+        """Live is known now: `entry`, or nothing statusync manages. The integration then leaves
+        the state with a tombstone dated `at`: reset (`reset` is the file it was reset for), or
+        forgotten, when the state held anything for it."""
+        before = self._entries.pop(integration_id, None) or self._uncertain.get(integration_id)
         self._uncertain.pop(integration_id, None)
+        if entry is not None:
+            self._entries[integration_id] = entry
+            self._removed.pop(integration_id, None)
+        elif reset is not None:
+            self._removed[integration_id] = Removed(reset, True, at)
+        elif before is not None:
+            self._removed[integration_id] = Removed(before.file, False, at)
 
     def _current(self, integration_id: int, at: str) -> bool:
         """Whether a record made at `at` is news for the integration (always, when trusted)."""
         if self._trusted:
             return True
         entry = self._entries.get(integration_id)
+        removed = self._removed.get(integration_id)
         # ISO 8601 UTC times of one format compare as strings.
-        return entry is None or entry.applied_at <= at
+        latest = entry.applied_at if entry else removed.at if removed else None
+        return latest is None or latest <= at
 
     def in_flight(self) -> list[Sent]:
         """The intents not answered yet, oldest first."""
@@ -127,7 +141,8 @@ class Fold:
 
     def state(self) -> State:
         return replace(self._base, entries=dict(sorted(self._entries.items())),
-                       uncertain=dict(sorted(self._uncertain.items())))
+                       uncertain=dict(sorted(self._uncertain.items())),
+                       removed=dict(sorted(self._removed.items())))
 
 
 def fold(state: State, records: Iterable[Record], *, trusted: bool = True) -> State:

@@ -48,12 +48,31 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """A tombstone: the integration left the state at `at`, reset (the API accepted an all-null
+    mapping) or forgotten (live kept whatever was last written).
+
+    It claims no mapping, so a plan sees the integration as not managed (a file for it again is
+    a create). It is kept for the merge of two states: a removal is as dated as any write, and
+    a record on another branch older than it must not come back as if it were live. Tombstones
+    live as long as the state does (one short line each); a new record of the integration
+    replaces its tombstone.
+    """
+
+    file: str   # the file it was last recorded from, for people reading the state
+    reset: bool
+    at: str
+
+
+@dataclass(frozen=True)
 class State:
     serial: int = 0
     lineage: str = ""  # "" until first written: a missing state has a stable fingerprint
     entries: Mapping[int, Entry] = field(default_factory=dict)
     # Integrations whose last write has an unknown outcome (see Pending); usually none.
     uncertain: Mapping[int, Pending] = field(default_factory=dict)
+    # Integrations that left the state (see Removed); never in `entries` at the same time.
+    removed: Mapping[int, Removed] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -61,7 +80,8 @@ class State:
         return f"{self.lineage}:{self.serial}"
 
     def with_entry(self, integration_id: int, entry: Entry) -> State:
-        return replace(self, entries={**self.entries, integration_id: entry})
+        return replace(self, entries={**self.entries, integration_id: entry},
+                       removed={k: v for k, v in self.removed.items() if k != integration_id})
 
     def without(self, integration_id: int) -> State:
         return replace(self, entries={k: v for k, v in self.entries.items() if k != integration_id})

@@ -7,6 +7,11 @@ at its end; meanwhile its results go to the journal beside it (statusync.files.j
 
 Integrations whose last write has an unknown outcome are kept under "uncertain" (only present
 when there are any), so that they survive a commit of the state and a plan on another machine.
+Integrations that left the state (reset or forgotten) are kept under "removed" as dated
+tombstones (statusync.core.state.Removed), so that merging two branches' states keeps the newest
+write of each integration. Version 1 files have none; a file with tombstones is written as
+version 2, so that a statusync too old to know them refuses it ("upgrade statusync") rather than
+calling it corrupt. Both versions are read.
 """
 
 from __future__ import annotations
@@ -17,17 +22,20 @@ import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.model import CATEGORIES
-from statusync.core.state import Entry, Pending, State
+from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
 
-STATE_VERSION = 1
+# The version written when the state has tombstones, and the newest one read; without any the
+# file is version 1, which every statusync reads.
+STATE_VERSION = 2
+_VERSIONS = (1, 2)
 
 
 class _RecordModel(BaseModel):
@@ -50,6 +58,14 @@ class _PendingModel(_RecordModel):
     sent_at: str
 
 
+class _RemovedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["reset", "forget"]
+    file: str = ""
+    at: str
+
+
 class _StateModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +74,7 @@ class _StateModel(BaseModel):
     lineage: str
     integrations: dict[Annotated[int, Field(gt=0)], _EntryModel]
     uncertain: dict[Annotated[int, Field(gt=0)], _PendingModel] = {}
+    removed: dict[Annotated[int, Field(gt=0)], _RemovedModel] = {}
 
 
 def load_state(path: Path) -> State:
@@ -91,13 +108,14 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
                                 "than deleting it") from None
     version = data.get("version") if isinstance(data, dict) else None
     if version is not None and (type(version) is not int):  # not "1", 1.0 or true (== 1 all)
+        meant = STATE_VERSION if data.get("removed") else 1  # the version dump_state writes
         raise corrupt(f'"version" is {json.dumps(version)[:40]}, not a whole number such as '
-                      f"{STATE_VERSION}", f'write "version": {STATE_VERSION} if it was edited by hand, '
+                      f"{meant}", f'write "version": {meant} if it was edited by hand, '
                       "or restore it from git history")
-    if isinstance(data, dict) and data.get("version") not in (None, STATE_VERSION):
+    if isinstance(data, dict) and data.get("version") not in (None, *_VERSIONS):
         raise StatusyncError(
             f"{path}: state version {data.get('version')!r} is not supported by this statusync "
-            f"(it reads version {STATE_VERSION}); upgrade statusync"
+            f"(it reads versions 1 to {STATE_VERSION}); upgrade statusync"
         )
     try:
         model = _StateModel.model_validate(data)
@@ -116,12 +134,18 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
                    {c: p.mapping.get(c) for c in CATEGORIES}, p.sent_at)
         for i, p in sorted(model.uncertain.items())
     }
-    return State(serial=model.serial, lineage=model.lineage, entries=entries, uncertain=uncertain)
+    # A record replaces its tombstone; a file edited by hand to hold both means the record.
+    removed = {
+        i: Removed(r.file, r.action == "reset", r.at)
+        for i, r in sorted(model.removed.items()) if i not in entries
+    }
+    return State(serial=model.serial, lineage=model.lineage, entries=entries, uncertain=uncertain,
+                 removed=removed)
 
 
 def dump_state(state: State) -> bytes:
-    data = {
-        "version": STATE_VERSION,
+    data: dict[str, Any] = {
+        "version": STATE_VERSION if state.removed else 1,
         "serial": state.serial,
         "lineage": state.lineage,
         "integrations": {
@@ -139,6 +163,11 @@ def dump_state(state: State) -> bytes:
                 "mapping": dict(p.mapping), "sent_at": p.sent_at,
             }
             for i, p in sorted(state.uncertain.items())
+        }
+    if state.removed:
+        data["removed"] = {
+            str(i): {"action": "reset" if r.reset else "forget", "file": r.file, "at": r.at}
+            for i, r in sorted(state.removed.items())
         }
     # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()

@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, State
 from statusync.files.state_file import dump_state, load_state
+from statusync.runner import recorder
+from statusync.sandbox import SandboxServer, SandboxStore, StoredIntegration
+from statusync.sandbox.seed import shop_status
+from statusync.sendcloud.credentials import Credentials
 from tests.support.builders import mapping
 from tests.support.gitrepo import DEV, Clone, Origin, hermetic_git
-from tests.support.project import Result
+from tests.support.project import PUBLIC_KEY, SECRET_KEY, Result, live
 
 Cli = Callable[..., Result]
 STATE = ".statusync/state.json"
@@ -149,3 +154,60 @@ def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_l
     monkeypatch.chdir(repo.path)
     plan = cli("plan")
     assert plan.code == 0 and 'READY_TO_SEND  "7" -> "1"' in plan.out
+
+
+def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        start_sandbox: Callable[..., SandboxServer]) -> None:
+    """`feature` applies an update of shop 1; a second later main resets it (its file deleted,
+    `on_removed: reset`). Merging feature and keeping its file must not let the state claim the
+    update is live: live is all-null, so the next plan must send the file again."""
+    hermetic_git(monkeypatch)
+    server = start_sandbox(SandboxStore([StoredIntegration(
+        id=1, shop_name="Shop 1", statuses=tuple(shop_status(str(e)) for e in range(1, 10)))]),
+        Credentials(PUBLIC_KEY, SECRET_KEY))
+    for name, value in (("STATUSYNC_API_URL", server.url), ("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY),
+                        ("SENDCLOUD_SECRET_KEY", SECRET_KEY)):
+        monkeypatch.setenv(name, value)
+    repo = Origin.create(tmp_path).clone("repo")
+    repo.mapping(1, "1")
+    repo.write(".gitattributes", f"{STATE} merge=statusync\n")
+    repo.write(".gitignore", ".statusync/*.lock\n")
+    repo.commit("shop 1")
+    repo.enable_merge_driver()
+    monkeypatch.chdir(repo.path)
+
+    def apply_at(at: str, message: str) -> None:
+        monkeypatch.setattr(recorder, "now_iso", lambda: at)  # records carry whole seconds
+        result = cli("apply", "--yes")
+        assert result.code == 0, result.err
+        repo.commit(message)
+
+    apply_at("2026-03-01T10:00:00Z", "statusync: record applied state")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.mapping(1, "7")
+    apply_at("2026-03-01T12:00:00Z", "shop 1 to 7, applied")
+    repo.git("switch", "--quiet", "main")
+    repo.write("statusync.yaml", "on_removed: reset\n")
+    (repo.path / "mappings" / "shop-1.yaml").unlink()
+    apply_at("2026-03-01T12:00:01Z", "shop 1 reset, applied")
+    assert live(server, 1) == {c: None for c in CATEGORIES}
+
+    proc = subprocess.run(["git", *DEV, "merge", "--no-edit", "feature"], cwd=repo.path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "CONFLICT (modify/delete): mappings/shop-1.yaml" in proc.stdout
+    assert "integration 1 was reset on ours at 2026-03-01T12:00:01Z" in proc.stderr
+    repo.git("add", "mappings/shop-1.yaml")  # keep feature's file
+    repo.git(*DEV, "commit", "--quiet", "--no-edit")
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.out + plan.err
+    assert "No changes" not in plan.out
+    assert "+ create 1  mappings/shop-1.yaml" in plan.out and "1 to create" in plan.out
+    drift = cli("drift")
+    assert drift.code == 2 and "changed outside statusync" not in drift.out
+    assert "not applied yet" in drift.out
+    apply = cli("apply", "--yes")
+    assert apply.code == 0, apply.err
+    assert live(server, 1) == {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3",
+                               "CANCEL": None}

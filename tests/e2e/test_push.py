@@ -234,6 +234,31 @@ def test_two_writers_that_overlap_merge_their_records(origin: Origin, applied: C
     assert_converged(origin, api, run)
 
 
+def test_a_reset_pushed_while_an_older_update_is_pushed_keeps_the_reset(
+        origin: Origin, applied: Clone, api: SandboxServer, run: Run,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    applied.push_change("shop 1 to 7", {1: "7"})
+    first = origin.clone()
+    second = origin.clone()
+    applied.write("statusync.yaml", "on_removed: reset\n")
+    (applied.path / "mappings" / "shop-1.yaml").unlink()
+    applied.commit("shop 1 removed")
+    # While the first job is between its state commit and its push, shop 1's removal is pushed
+    # and its job resets shop 1, later than the first job's update (which it never saw).
+    first.once_before_push(f"git -C {shlex.quote(str(applied.path))} push --quiet",
+                           statusync_job(second, "apply", "--yes", "--push"))
+    monkeypatch.setattr(recorder, "now_iso", lambda: "2025-06-01T00:00:00Z")  # the job's clock
+    result = run(first, "apply", "--yes", "--push")
+    assert result.code == 0, result.err
+    assert_job_succeeded(second)
+    assert "integration 1 was reset on origin/main at " in result.err
+    assert "kept the newer removal" in result.err
+    assert live(api, 1) == {"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None,
+                            "CANCEL": None}
+    assert "1" not in json.loads(origin.show(STATE))["integrations"]
+    assert_converged(origin, api, run)
+
+
 def test_a_change_and_its_revert_pushed_together(origin: Origin, applied: Clone,
                                                  api: SandboxServer, run: Run) -> None:
     applied.mapping(1, "7")

@@ -11,7 +11,7 @@ import pytest
 
 from statusync.core.journal import Answered, Noted, Record, Sent, fold
 from statusync.core.plan import Action, Change, make_plan
-from statusync.core.state import Entry, Pending, State
+from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.journal import JournalWriter, journal_path, read_journal
 from statusync.files.state_file import dump_state, load_state, parse_state, save_state
@@ -107,8 +107,37 @@ def test_a_refusal_keeps_an_earlier_unknown_write_unknown() -> None:
 def test_a_reset_or_a_forget_leaves_the_state_and_takes_the_uncertainty_with_it() -> None:
     state = replace(state_of((1, A), (2, A)), uncertain={2: pending()})
     folded = fold(state, [Sent(1, 1, True, pending(mapping(None, None, None, None))),
-                          Answered(1, "ok", AT), Noted(2, None, AT)])
+                          Answered(1, "ok", "2026-01-01T00:00:05Z"), Noted(2, None, AT)])
     assert folded.entries == {} and folded.uncertain == {}
+    # ... each leaving a tombstone dated when it was recorded, for the merge of two states.
+    assert folded.removed == {1: Removed("mappings/1.yaml", True, "2026-01-01T00:00:05Z"),
+                              2: Removed("mappings/2.yaml", False, AT)}
+
+
+def test_a_refused_reset_leaves_no_tombstone_and_a_new_record_replaces_one() -> None:
+    reset = Sent(1, 1, True, pending(mapping(None, None, None, None)))
+    assert fold(state_of((1, A)), [reset, Answered(1, "refused", AT)]).removed == {}
+    removed = fold(state_of((1, A)), [reset, Answered(1, "ok", AT)])
+    in_flight = fold(removed, [Sent(2, 1, False, pending(B, "2026-01-02T00:00:00Z"))])
+    assert set(in_flight.removed) == {1} and set(in_flight.uncertain) == {1}  # still dated
+    created = fold(removed, [Sent(2, 1, False, pending(B)), Answered(2, "ok", "2026-01-02T00:00:00Z")])
+    assert created.removed == {} and created.entries[1].mapping == B
+    imported = fold(removed, [Noted(1, Entry("mappings/1.yaml", "s", "default", None, A, AT), AT)])
+    assert imported.removed == {} and imported.entries[1].mapping == A
+    # Forgetting what the state does not hold records nothing.
+    assert fold(State(lineage="L"), [Noted(3, None, AT)]).removed == {}
+
+
+def test_replayed_onto_a_state_that_removed_the_integration_later_an_older_write_stays_out() -> None:
+    later = State(lineage="L", serial=9,
+                  removed={1: Removed("mappings/1.yaml", True, "2026-01-02T00:00:00Z")})
+    journal: list[Record] = [Sent(1, 1, False, pending(B, "2026-01-01T10:00:00Z")),
+                             Answered(1, "ok", "2026-01-01T10:00:01Z")]
+    replayed = fold(later, journal, trusted=False)
+    assert replayed.entries == {} and replayed.uncertain == {} and replayed.removed == later.removed
+    newer = [Sent(1, 1, False, pending(B, "2026-01-03T00:00:00Z")),
+             Answered(1, "ok", "2026-01-03T00:00:00Z")]
+    assert fold(later, newer, trusted=False).entries[1].mapping == B
 
 
 def test_a_journal_left_by_a_run_that_died_is_folded_in_by_the_next_run(path: Path) -> None:

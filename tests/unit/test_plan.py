@@ -1,7 +1,11 @@
+from dataclasses import replace
+from typing import Literal
+
 import pytest
 
 from statusync.core.plan import Action, make_plan
 from statusync.core.safety import safety_breach
+from statusync.core.state import Removed
 from statusync.files.settings import SafetySettings
 from tests.support.builders import loaded, mapping, state_of
 
@@ -44,6 +48,18 @@ def test_removed_file_is_reset_to_all_null_when_configured() -> None:
     assert change.action is Action.RESET and change.after == NULLS and change.action.sends
     assert change.differences() == [("READY_TO_SEND", "1", None), ("IN_TRANSIT", "2", None),
                                     ("DELIVERED", "3", None)]
+
+
+@pytest.mark.parametrize("on_removed", ["forget", "reset"])
+def test_a_removed_integration_is_not_managed_and_a_file_for_it_again_is_a_create(
+        on_removed: Literal["forget", "reset"]) -> None:
+    # The tombstone a reset or a forget leaves is for merging states, never a claim about live.
+    tombstone = Removed("mappings/1.yaml", True, "2026-01-02T00:00:00Z")
+    state = replace(state_of((2, A)), removed={1: tombstone})
+    quiet = make_plan([loaded(2, A)], state, on_removed)
+    assert quiet.changes == () and quiet.managed == 1
+    (change,) = make_plan([loaded(1, A), loaded(2, A)], state, on_removed).changes
+    assert (change.integration_id, change.action, change.before) == (1, Action.CREATE, None)
 
 
 def test_json_data_follows_the_contract() -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from statusync.core.state import Entry, State
+from statusync.core.state import Entry, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.state_file import dump_state, load_state, save_state
 
@@ -102,4 +102,39 @@ def test_odd_corruptions_are_reported_as_corrupt(tmp_path: Path, content: bytes)
     path = tmp_path / "state.json"
     path.write_bytes(content)
     with pytest.raises(StatusyncError, match="corrupt"):
+        load_state(path)
+
+
+def test_tombstones_round_trip_sorted_and_make_the_file_version_2(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    removed = {9: Removed("mappings/nine.yaml", False, "2026-01-02T00:00:00Z"),
+               4: Removed("mappings/four.yaml", True, "2026-01-03T00:00:00Z")}
+    written = save_state(path, State(entries={1: entry()}, removed=removed))
+    assert load_state(path) == written
+    data = json.loads(path.read_text())
+    assert data["version"] == 2
+    assert data["removed"] == {
+        "4": {"action": "reset", "file": "mappings/four.yaml", "at": "2026-01-03T00:00:00Z"},
+        "9": {"action": "forget", "file": "mappings/nine.yaml", "at": "2026-01-02T00:00:00Z"}}
+    # Without tombstones the file stays version 1, which every statusync reads.
+    save_state(path, State(entries={1: entry()}))
+    assert json.loads(path.read_text())["version"] == 1 and "removed" not in path.read_text()
+
+
+def test_a_version_1_file_is_read_and_a_record_replaces_its_tombstone(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    record = {"file": "a", "sha256": "s", "mapping": MAPPING, "applied_at": "2026-01-01T00:00:00Z"}
+    path.write_text(json.dumps({"version": 1, "serial": 2, "lineage": "L",
+                                "integrations": {"1": record}}))
+    assert load_state(path).entries[1].file == "a" and load_state(path).removed == {}
+    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {
+        "1": record}, "removed": {"1": {"action": "reset", "at": "2026-01-01T00:00:00Z"}}}))
+    assert set(load_state(path).entries) == {1} and load_state(path).removed == {}
+
+
+def test_a_tombstone_of_an_unknown_kind_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {},
+                                "removed": {"1": {"action": "deleted", "at": "x"}}}))
+    with pytest.raises(StatusyncError, match=r"corrupt \(removed\.1\.action: "):
         load_state(path)

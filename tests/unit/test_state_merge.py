@@ -1,5 +1,6 @@
 """The three-way merge of states: per integration, one side's change wins, both sides' changes
-keep the newer record, and the merged state makes every plan saved before it stale."""
+keep the newer record (a dated removal included), changes whose order cannot be told leave the
+integration uncertain, and the merged state makes every plan saved before it stale."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statusync.core.state import Entry, Pending, State
+from statusync.core.state import Entry, Pending, Removed, State
 from statusync.core.state_merge import Record, merge_states, recorded_since
 from tests.support.builders import mapping
 
@@ -23,8 +24,11 @@ def pending(rts: str | None = "1", at: str = T1) -> Pending:
 
 
 def state(entries: dict[int, Entry], serial: int = 3, lineage: str = "L",
-          uncertain: dict[int, Pending] | None = None) -> State:
-    return State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain or {})
+          uncertain: dict[int, Pending] | None = None,
+          removed: dict[int, Removed] | None = None) -> State:
+    # A record replaces its tombstone, as in every state statusync writes.
+    return State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain or {},
+                 removed={i: r for i, r in (removed or {}).items() if i not in entries})
 
 
 A, B, C = entry("1"), entry("5", T2), entry("6", T1)
@@ -42,7 +46,7 @@ A, B, C = entry("1"), entry("5", T2), entry("6", T1)
     pytest.param({1: A}, {}, {}, {}, id="removed on both sides"),
     pytest.param({1: A}, {1: B}, {1: C}, {1: B}, id="changed on both: ours is newer"),
     pytest.param({1: A}, {1: C}, {1: B}, {1: B}, id="changed on both: theirs is newer"),
-    pytest.param({1: A}, {}, {1: B}, {1: B}, id="removed on ours, changed on theirs"),
+    pytest.param({1: A}, {}, {1: B}, {}, id="removed undated on ours, changed on theirs"),
     pytest.param({}, {1: B}, {1: C}, {1: B}, id="added differently on both sides"),
 ])
 def test_merge_per_integration(base: dict[int, Entry], ours: dict[int, Entry],
@@ -59,11 +63,55 @@ def test_a_conflict_is_reported_with_the_side_it_kept() -> None:
         f"(applied at {T2}; ours: applied at {T1})")
 
 
-def test_a_removal_against_a_change_keeps_the_record_and_says_so() -> None:
+def test_a_removal_without_a_date_against_a_change_leaves_the_integration_uncertain() -> None:
+    # A state written before tombstones (or edited by hand) says nothing of when it was removed.
     result = merge_states(state({7: A}), state({}), state({7: B}), labels=("this run", "origin/main"))
-    assert result.both_changed[0].describe() == (
-        f"integration 7 was removed on this run and changed on origin/main; kept the record "
-        f"from origin/main (applied at {T2})")
+    assert result.state.entries == {} and result.state.removed == {}
+    assert result.state.uncertain == {7: Pending(B.file, B.sha256, B.account, B.name, B.mapping, T2)}
+    assert result.notes() == [
+        f"integration 7 changed on both sides and which is newer cannot be told (this run: "
+        f"removed; origin/main: applied at {T2}; the removal on this run has no date); marked it "
+        "uncertain: the next apply sends its file"]
+
+
+RESET_T2, FORGOT_T2 = Removed("mappings/a.yaml", True, T2), Removed("mappings/a.yaml", False, T2)
+
+
+@pytest.mark.parametrize("tombstone", [RESET_T2, FORGOT_T2], ids=["reset", "forgotten"])
+def test_a_removal_newer_than_the_other_sides_write_wins(tombstone: Removed) -> None:
+    result = merge_states(state({1: A}), state({}, removed={1: tombstone}), state({1: C}))
+    assert result.state.entries == {} and result.state.uncertain == {}
+    assert result.state.removed == {1: tombstone}
+    verb = "reset" if tombstone.reset else "forgotten"
+    assert result.notes() == [
+        f"integration 1 was {verb} on ours at {T2} and changed earlier on theirs (applied at "
+        f"{T1}); kept the newer removal: statusync no longer manages it, and a file for it is "
+        "planned as a create"]
+
+
+def test_a_write_newer_than_the_other_sides_removal_wins() -> None:
+    later = entry("6", "2026-01-03T00:00:00Z")
+    result = merge_states(state({1: A}), state({}, removed={1: RESET_T2}), state({1: later}))
+    assert result.state.entries == {1: later} and result.state.removed == {}
+    assert result.notes() == [
+        f"integration 1 was reset on ours at {T2} and changed later on theirs; kept the record "
+        "from theirs (applied at 2026-01-03T00:00:00Z)"]
+
+
+def test_a_removal_and_a_write_of_the_same_second_leave_the_integration_uncertain() -> None:
+    result = merge_states(state({1: A}), state({}, removed={1: RESET_T2}), state({1: B}))
+    assert result.state.entries == {}
+    assert result.state.uncertain[1].mapping == B.mapping
+    assert result.state.removed == {1: RESET_T2}  # still dated for the next merge
+    assert "both of the same second" in result.notes()[0]
+
+
+def test_a_tombstone_is_kept_when_one_side_only_removed_it_or_lost_it() -> None:
+    assert merge_states(state({1: A}), state({}, removed={1: RESET_T2}),
+                        state({1: A})).state.removed == {1: RESET_T2}
+    dropped = merge_states(state({}, removed={1: RESET_T2}), state({}),
+                           state({}, removed={1: RESET_T2}))
+    assert dropped.state.removed == {1: RESET_T2} and dropped.notes() == []
 
 
 def test_an_uncertain_write_merges_with_its_integration() -> None:
@@ -87,9 +135,11 @@ def test_the_same_mapping_recorded_twice_is_no_conflict() -> None:
     assert result.state.entries[1] == again and result.both_changed == ()
 
 
-def test_ties_go_to_ours_and_unreadable_times_count_as_oldest() -> None:
+def test_different_records_of_the_same_second_are_uncertain_and_unreadable_times_oldest() -> None:
     tie = entry("9", T2)
-    assert merge_states(state({}), state({1: B}), state({1: tie})).state.entries[1] == B
+    merged = merge_states(state({}), state({1: B}), state({1: tie}))
+    assert merged.state.entries == {} and merged.state.uncertain[1].mapping == tie.mapping
+    assert [u.integration_id for u in merged.undecided] == [1]
     odd = entry("9", "yesterday")
     assert merge_states(state({}), state({1: odd}), state({1: C})).state.entries[1] == C
 
@@ -121,28 +171,34 @@ entries = st.builds(entry, st.sampled_from(["1", "2", None]),
                     st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]))
 pendings = st.builds(pending, st.sampled_from(["1", "5"]),
                      st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
+tombstones = st.builds(Removed, st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]),
+                       st.booleans(), st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
 states = st.builds(state, st.dictionaries(st.integers(1, 6), entries, max_size=6),
                    st.integers(0, 50), st.sampled_from(["L", "M", ""]),
-                   st.dictionaries(st.integers(1, 6), pendings, max_size=2))
+                   st.dictionaries(st.integers(1, 6), pendings, max_size=2),
+                   st.dictionaries(st.integers(1, 6), tombstones, max_size=3))
 
 
-def records(state: State) -> tuple[object, object]:
-    return dict(state.entries), dict(state.uncertain)
+def records(state: State) -> tuple[object, ...]:
+    return dict(state.entries), dict(state.uncertain), dict(state.removed)
 
 
-def forward(base: State, x: State) -> tuple[object, object]:
-    """The records of `x`, except where x holds an older record than `base`: base's then."""
-    entries, uncertain = dict(x.entries), dict(x.uncertain)
-    for i in set(base.entries) | set(base.uncertain):
+def forward(base: State, x: State) -> tuple[object, ...]:
+    """The records of `x`, except where x holds an older record than `base`, or lost a
+    tombstone of it: base's then."""
+    entries, uncertain, removed = dict(x.entries), dict(x.uncertain), dict(x.removed)
+    for i in set(base.entries) | set(base.uncertain) | set(base.removed):
         older, newer = Record.of(x, i), Record.of(base, i)
-        if older.exists and older.when < newer.when:
-            entries.pop(i, None)
-            uncertain.pop(i, None)
+        if (older.known and older.when < newer.when) or (not older.known and not newer.exists):
+            for records_of_x in (entries, uncertain, removed):
+                records_of_x.pop(i, None)
             if newer.entry is not None:
                 entries[i] = newer.entry
             if newer.pending is not None:
                 uncertain[i] = newer.pending
-    return entries, uncertain
+            if newer.removed is not None:
+                removed[i] = newer.removed
+    return entries, uncertain, removed
 
 
 @given(states, states)
@@ -175,7 +231,8 @@ def test_the_merge_is_symmetric_but_for_ties(base: State, ours: State, theirs: S
     one = merge_states(base, ours, theirs)
     two = merge_states(base, theirs, ours)
     ids = set(ours.entries) | set(ours.uncertain) | set(theirs.entries) | set(theirs.uncertain)
-    # Where both sides hold a record of the same time, the merge keeps ours: the only asymmetry.
+    # Where both sides hold a record of the same time, the merge keeps ours, or leaves the
+    # integration uncertain with the write of theirs: the only asymmetry.
     ties = {i for i in ids if Record.of(ours, i).exists and Record.of(theirs, i).exists
             and Record.of(ours, i).when == Record.of(theirs, i).when}
 
@@ -192,10 +249,16 @@ def test_the_merge_is_symmetric_but_for_ties(base: State, ours: State, theirs: S
 @given(states, states, states)
 def test_every_merged_record_comes_from_one_side(base: State, ours: State, theirs: State) -> None:
     merged = merge_states(base, ours, theirs)
+    undecided = {u.integration_id for u in merged.undecided}
     for i in set(merged.state.entries) | set(merged.state.uncertain):
+        record = Record.of(merged.state, i)
+        if i in undecided:  # uncertain: a side's write, of unknown outcome, nothing applied
+            assert record.entry is None
+            assert record.pending in [r.write() for r in (Record.of(ours, i), Record.of(theirs, i))
+                                      if r.exists]
+            continue
         # ... or from the base, when a side went back to an older record than the base's.
-        assert Record.of(merged.state, i) in (Record.of(ours, i), Record.of(theirs, i),
-                                              Record.of(base, i))
+        assert record in (Record.of(ours, i), Record.of(theirs, i), Record.of(base, i))
     for both in merged.both_changed:
         # Reported conflicts are ids both sides changed, differently.
         i = both.integration_id
