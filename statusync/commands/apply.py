@@ -110,10 +110,12 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
 def _conclude(outcomes: list[Outcome], console: Console) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
     failed = sum(1 for o in outcomes if not o.ok)
+    unknown = sum(1 for o in outcomes if o.uncertain)
     settled = f"{done[Action.UNCERTAIN]} settled, " if done[Action.UNCERTAIN] else ""
+    maybe = f" ({unknown} of them may have been applied)" if unknown else ""
     console.out.write(
         f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
         f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
-        f"{failed} failed.\n")
+        f"{failed} failed{maybe}.\n")
     return report_failures(outcomes, console,
                            "they stay in the plan and the next apply retries them")

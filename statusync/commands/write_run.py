@@ -195,7 +195,7 @@ def report_failures(outcomes: list[Outcome], console: Console, retry_note: str) 
     for outcome in failed:
         c = outcome.change
         console.err.write(f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
-                          f"failed: {printable(outcome.error or '')}\n")
+                          f"failed: {printable(outcome.error or '')}{outcome.maybe_note()}\n")
     if failed:
         console.err.write(f"{plural(len(failed), 'integration')} failed; {retry_note}.\n")
     return ERROR if failed else OK
