@@ -32,7 +32,7 @@ from typing import Any
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, State
-from statusync.core.text import plural
+from statusync.core.text import plural, printable
 from statusync.errors import StatusyncError
 
 JOURNAL_VERSION = 1
@@ -63,7 +63,7 @@ class Journal:
         return folded.state()
 
     def describe(self) -> str:
-        """The run that left this journal, for a person: "an interrupted apply (begun ...: 2
+        """The run that left this journal, for a person: "an interrupted apply (begun <time>, 2
         writes accepted, 1 of unknown outcome)"."""
         answers = {r.seq: r.result for r in self.records if isinstance(r, Answered)}
         sent = [r.seq for r in self.records if isinstance(r, Sent)]
@@ -77,7 +77,8 @@ class Journal:
         if noted:
             what.append(f"{plural(noted, 'integration')} recorded without a request")
         since = f"begun {min(times)}, " if times else ""
-        return f"an interrupted {self.command or 'run'} ({since}{', '.join(what)})"
+        # The file's words, escaped: whatever a damaged journal holds must not reach a terminal.
+        return printable(f"an interrupted {self.command or 'run'} ({since}{', '.join(what)})")
 
 
 def _at(record: Record) -> str:
