@@ -21,6 +21,7 @@ family, but importing this module must not import httpx: `plan` needs these erro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from statusync.core.text import plural, printable
 
@@ -76,7 +77,9 @@ class ApiError(StatusyncError):
     `status` is the HTTP status (None when no response came), `detail` the API's own explanation
     (or what happened on the wire), without the request label the message starts with.
     `maybe_applied`: an attempt may have reached the API all the same (it timed out waiting for
-    the answer, the connection dropped, a 5xx), so a write's outcome is unknown, not failed.
+    the answer, the connection dropped, a 5xx), so a write's outcome is unknown, not failed,
+    whatever the last attempt met (a 404, a 401, a 422): only a write that never reached the API,
+    or that every attempt of was refused outright, is known not to be live.
     """
 
     def __init__(self, message: str, *, status: int | None, detail: str,
@@ -120,3 +123,19 @@ class NotSent(StatusyncError):
                  maybe_applied: bool = False) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
+
+
+_Uncertain = TypeVar("_Uncertain", bound=ApiError | NotSent)
+
+
+def with_maybe_applied(error: _Uncertain) -> _Uncertain:
+    """`error`, saying that an earlier attempt of its request may have reached the API.
+
+    A copy, never the object itself: an error may be raised to several workers at once (the
+    token endpoint's refusal), and only this request's attempts are in question."""
+    if error.maybe_applied:
+        return error
+    copy = type(error).__new__(type(error), *error.args)
+    copy.__dict__.update(vars(error))
+    copy.maybe_applied = True
+    return copy

@@ -9,6 +9,7 @@ read and a write for a late-arriving old request to slip into.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,8 @@ from statusync.core.safety import safety_breach
 from statusync.core.state import State
 from statusync.core.subset import Subset
 from statusync.errors import OK, StatusyncError
-from statusync.files.planfile import read_planfile, stale_reasons
+from statusync.files.journal import journal_path, read_journal
+from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
 from statusync.render.plan import render_text
 from statusync.runner.apply import Outcome
 from statusync.runner.live_read import read_creates
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
 def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, force: bool,
         parallelism: int | None, lock_timeout: float, push: bool = False,
         only: Subset | None = None) -> int:
-    with write_run(ws, console, lock_timeout, push=push) as run:
+    with write_run(ws, console, lock_timeout, push=push, command="apply") as run:
         ws = run.ws  # with --push, read again from the newest upstream commit
         specs = ws.specs()
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
@@ -94,11 +96,23 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
                  specs: list[LoadedSpec]) -> None:
     """Refuse a saved plan that is stale, or that is not the plan its files and state give."""
     saved_plan, saved = read_planfile(planfile)
-    reasons = stale_reasons(saved, ws.fingerprints(state, specs))
+    journal = read_journal(journal_path(ws.state_path))
+    current = replace(ws.fingerprints(state, specs), journal=journal.mark if journal else "")
+    reasons = stale_reasons(saved, current)
+    # A run that died left its journal, which `state` has folded in: the state file's serial
+    # is the same, but what it says is not. Named, so that no one looks for a hand edit.
+    interrupted = (f"{journal.describe()} changed the state since this plan was made"
+                   if journal is not None and interrupted_since(saved, current) else None)
     if reasons:
         raise StatusyncError(
-            f"the saved plan {planfile} is stale: " + "; ".join(reasons)
+            f"the saved plan {planfile} is stale: "
+            + "; ".join(reasons + ([interrupted] if interrupted else []))
             + ". Make a new plan with 'statusync plan --out FILE'")
+    if saved_plan != plan and interrupted:
+        raise StatusyncError(
+            f"the saved plan {planfile} no longer matches the state: {interrupted}, and the "
+            "saved plan must match the state it was made from. Run 'statusync plan' again "
+            "(with --out FILE to save it) and apply the new plan")
     # Same files, settings and state give the same plan; anything else was edited.
     if saved_plan != plan:
         raise StatusyncError(
@@ -110,10 +124,12 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
 def _conclude(outcomes: list[Outcome], console: Console) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
     failed = sum(1 for o in outcomes if not o.ok)
+    unknown = sum(1 for o in outcomes if o.uncertain)
     settled = f"{done[Action.UNCERTAIN]} settled, " if done[Action.UNCERTAIN] else ""
+    maybe = f" ({unknown} of them may have been applied)" if unknown else ""
     console.out.write(
         f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
         f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
-        f"{failed} failed.\n")
+        f"{failed} failed{maybe}.\n")
     return report_failures(outcomes, console,
                            "they stay in the plan and the next apply retries them")

@@ -60,7 +60,7 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
     so that it can be piped to `git add`, and everything else goes to stderr."""
     out, err = console.out, console.err
-    with write_run(ws, console, lock_timeout, push=push) as run:
+    with write_run(ws, console, lock_timeout, push=push, command="import") as run:
         ws = run.ws  # with --push, read again from the newest upstream commit
         # Local files are validated first: any of them may already manage an integration asked for.
         specs = ws.specs() if ws.mappings_dir.exists() else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from statusync.commands.only import partial, select
@@ -10,6 +11,7 @@ from statusync.core.plan import make_plan
 from statusync.core.safety import safety_breach
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, OK
+from statusync.files.journal import journal_mark
 from statusync.files.planfile import write_planfile
 from statusync.github.summary import append_summary
 from statusync.render.plan import render, render_markdown
@@ -25,7 +27,8 @@ def run(ws: Workspace, console: Console, *, output_format: str, detailed: bool,
     chosen, scoped = select(only, specs, state)
     plan = partial(make_plan(chosen, scoped, ws.settings.on_removed), only)
     if planfile is not None:  # first: a reader that stops early (`| head`) must not lose it
-        write_planfile(planfile, plan, ws.fingerprints(state, specs))
+        prints = replace(ws.fingerprints(state, specs), journal=journal_mark(ws.state_path))
+        write_planfile(planfile, plan, prints)
         console.note(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}")
     breach = safety_breach(plan, ws.settings.safety)
     warnings = ws.state_warnings(state, specs)

@@ -21,7 +21,7 @@ _FILE_ONLY = (DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int | None,
         lock_timeout: float, push: bool = False, only: Subset | None = None) -> int:
     out = console.out
-    with write_run(ws, console, lock_timeout, push=push) as run:
+    with write_run(ws, console, lock_timeout, push=push, command="reconcile") as run:
         ws = run.ws  # with --push, read again from the newest upstream commit
         every = ws.specs()
         # With --only, only the subset is read and sent, and is the safety base below.

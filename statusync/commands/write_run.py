@@ -45,12 +45,13 @@ class WriteRun:
     it writes the state file once at its end (`Recorder.finish`), also when it ends with an
     error, and on a second Ctrl-C before the process exits."""
 
-    def __init__(self, ws: Workspace, console: Console, state: State, stack: ExitStack) -> None:
+    def __init__(self, ws: Workspace, console: Console, state: State, stack: ExitStack,
+                 command: str = "") -> None:
         self.ws = ws
         self.console = console
         self.state = state
         self._stack = stack
-        self.recorder = Recorder(ws.state_path, state)
+        self.recorder = Recorder(ws.state_path, state, command)
         self._outcomes: list[Outcome] = []  # of every send: named if the state cannot be written
         # With --push: the files committed beside the state, and the commit's message.
         self.written: list[Path] = []
@@ -139,14 +140,15 @@ class WriteRun:
 
 @contextmanager
 def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
-              push: bool = False) -> Iterator[WriteRun]:
+              push: bool = False, command: str = "") -> Iterator[WriteRun]:
     """Hold the state lock (saying so when another run has it), read the state, and close
     the API clients when the run ends.
 
     With `push`, the checkout is first brought to its upstream's newest commit (the run then
     works on `WriteRun.ws`, read again from it), and what the run recorded is committed and
     pushed when it ends: also when it ends with an error, since what the API accepted before
-    must be recorded all the same.
+    must be recorded all the same. `command` names the run in its journal, for a later command
+    to say what an interrupted run changed.
     """
     def waiting() -> None:
         console.note(f"Waiting for another statusync run to release {ws.state_path} ...")
@@ -156,13 +158,13 @@ def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
     check_writable(ws.state_path)
     with state_lock(ws.state_path, lock_timeout, on_wait=waiting), ExitStack() as stack:
         if not push:
-            with WriteRun(ws, console, ws.state(), stack) as run:
+            with WriteRun(ws, console, ws.state(), stack, command) as run:
                 yield run
             return
         from statusync.commands.pushing import Push  # git is needed only with --push
 
         pusher, ws = Push.sync(ws, console)
-        run = WriteRun(ws, console, ws.state(), stack)
+        run = WriteRun(ws, console, ws.state(), stack, command)
         try:
             with run:  # the state is written before it is committed
                 yield run
@@ -195,7 +197,7 @@ def report_failures(outcomes: list[Outcome], console: Console, retry_note: str) 
     for outcome in failed:
         c = outcome.change
         console.err.write(f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
-                          f"failed: {printable(outcome.error or '')}\n")
+                          f"failed: {printable(outcome.error or '')}{outcome.maybe_note()}\n")
     if failed:
         console.err.write(f"{plural(len(failed), 'integration')} failed; {retry_note}.\n")
     return ERROR if failed else OK

@@ -3,7 +3,7 @@ writes is under way (and after one that died).
 
 One JSON object per line, appended, never rewritten:
 
-    {"op": "begin", "version": 1, "base": "<lineage>:<serial>"}
+    {"op": "begin", "version": 1, "base": "<lineage>:<serial>", "command": "apply"}
     {"op": "sent", "seq": 1, "id": 23452345, "removes": false, "file": "mappings/acme-nl.yaml",
      "sha256": "...", "account": "default", "name": "ACME NL", "mapping": {...}, "at": "..."}
     {"op": "answered", "seq": 1, "result": "ok", "at": "..."}
@@ -14,10 +14,14 @@ written: if the machine loses it, its intent looks unanswered and the integratio
 which the next apply settles. A kill can tear the last line; a torn line was never acknowledged,
 so it is skipped. The run folds the journal into state.json once, at its end, and removes it;
 the next run folds whatever a run that died left behind (statusync.core.journal).
+
+A journal's `mark` (a digest of its whole lines) goes into a saved plan: a plan made before a
+run died and applied after sees another mark, and can say what changed the state it was made on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -28,6 +32,7 @@ from typing import Any
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, State
+from statusync.core.text import plural, printable
 from statusync.errors import StatusyncError
 
 JOURNAL_VERSION = 1
@@ -48,12 +53,42 @@ class Journal:
     records: list[Record]
     next_seq: int            # the first sequence number not used yet
     size: int                # bytes up to the last whole line (a torn one follows)
+    mark: str = ""           # a digest of those bytes: tells this journal from another
+    command: str = ""        # the command of the run that began it ("" before it was noted)
 
     def fold_into(self, state: State) -> State:
         folded = Fold(state, trusted=state.fingerprint == self.base)
         for record in self.records:
             folded.add(record)
         return folded.state()
+
+    def describe(self) -> str:
+        """The run that left this journal, for a person: "an interrupted apply (begun <time>, 2
+        writes accepted, 1 of unknown outcome)"."""
+        answers = {r.seq: r.result for r in self.records if isinstance(r, Answered)}
+        sent = [r.seq for r in self.records if isinstance(r, Sent)]
+        accepted = sum(1 for seq in sent if answers.get(seq) == "ok")
+        unknown = sum(1 for seq in sent if answers.get(seq, "unknown") == "unknown")
+        noted = sum(1 for r in self.records if isinstance(r, Noted))
+        times = [_at(r) for r in self.records]
+        what = [f"{plural(accepted, 'write')} accepted"]
+        if unknown:
+            what.append(f"{unknown} of unknown outcome")
+        if noted:
+            what.append(f"{plural(noted, 'integration')} recorded without a request")
+        since = f"begun {min(times)}, " if times else ""
+        # The file's words, escaped: whatever a damaged journal holds must not reach a terminal.
+        return printable(f"an interrupted {self.command or 'run'} ({since}{', '.join(what)})")
+
+
+def _at(record: Record) -> str:
+    return record.write.sent_at if isinstance(record, Sent) else record.at
+
+
+def journal_mark(state_path: Path) -> str:
+    """The mark of the journal beside the state at `state_path`; "" when there is none."""
+    journal = read_journal(journal_path(state_path))
+    return "" if journal is None else journal.mark
 
 
 def read_journal(path: Path) -> Journal | None:
@@ -66,7 +101,7 @@ def read_journal(path: Path) -> Journal | None:
         raise StatusyncError(f"{path}: cannot read the journal: {exc.strerror}") from None
     lines = raw.split(b"\n")
     lines.pop()  # after the last newline: empty, or a line torn by a kill (never acknowledged)
-    base = ""
+    base = command = ""
     records: list[Record] = []
     for number, line in enumerate(lines, start=1):
         try:
@@ -75,6 +110,7 @@ def read_journal(path: Path) -> Journal | None:
                 if data.get("op") != "begin" or data.get("version") != JOURNAL_VERSION:
                     raise ValueError("not a statusync journal of a version this statusync reads")
                 base = str(data["base"])
+                command = str(data.get("command", ""))
             else:
                 records.append(_decode(data))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -83,7 +119,9 @@ def read_journal(path: Path) -> Journal | None:
                 "that did not finish; move it away and run 'statusync drift' to compare the "
                 "state with what is live") from None
     seqs = [r.seq for r in records if isinstance(r, Sent)]
-    return Journal(base, records, max(seqs, default=0) + 1, raw.rfind(b"\n") + 1)
+    size = raw.rfind(b"\n") + 1
+    return Journal(base, records, max(seqs, default=0) + 1, size,
+                   hashlib.sha256(raw[:size]).hexdigest()[:16], command)
 
 
 def with_journal(state: State, state_path: Path) -> State:
@@ -96,9 +134,10 @@ class JournalWriter:
     """Appends records to the journal of one state, creating it on the first record; safe to
     use from many threads."""
 
-    def __init__(self, path: Path, base: str) -> None:
+    def __init__(self, path: Path, base: str, command: str = "") -> None:
         self.path = path
         self._base = base
+        self._command = command  # named by a later command this run's journal may stop
         self._fd: int | None = None
         self._lock = threading.Lock()
         existing = read_journal(path)
@@ -136,7 +175,8 @@ class JournalWriter:
             if os.fstat(fd).st_size > self._whole:
                 os.ftruncate(fd, self._whole)  # a line torn by a kill: the next would join it
             if os.fstat(fd).st_size == 0:
-                header = {"op": "begin", "version": JOURNAL_VERSION, "base": self._base}
+                header = {"op": "begin", "version": JOURNAL_VERSION, "base": self._base,
+                          **({"command": self._command} if self._command else {})}
                 os.write(fd, (json.dumps(header) + "\n").encode())
                 os.fsync(fd)
                 _sync_directory(self.path.parent)  # the new name must survive a crash too

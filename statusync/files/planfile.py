@@ -27,6 +27,9 @@ class Fingerprints:
     state: str                 # lineage:serial
     settings: str              # sha256 of statusync.yaml ("" when absent)
     files: dict[str, str]      # mapping file -> sha256
+    # The mark of the journal an interrupted run left beside the state ("" when none): every
+    # command reads the state with it folded in, without the state's serial changing.
+    journal: str = ""
 
 
 class _ChangeModel(BaseModel):
@@ -58,7 +61,8 @@ def write_planfile(path: Path, plan: Plan, prints: Fingerprints) -> None:
     data = {
         "kind": PLANFILE_KIND,
         "version": PLANFILE_VERSION,
-        "fingerprints": {"state": prints.state, "settings": prints.settings, "files": prints.files},
+        "fingerprints": {"state": prints.state, "settings": prints.settings, "files": prints.files,
+                         **({"journal": prints.journal} if prints.journal else {})},
         "managed": plan.managed,
         "unchanged": plan.unchanged,
         **({"only": list(plan.only)} if plan.only else {}),
@@ -82,7 +86,8 @@ def read_planfile(path: Path) -> tuple[Plan, Fingerprints]:
     fp = model.fingerprints
     try:
         prints = Fingerprints(str(fp["state"]), str(fp["settings"]),
-                              {str(k): str(v) for k, v in dict(fp["files"]).items()})
+                              {str(k): str(v) for k, v in dict(fp["files"]).items()},
+                              str(fp.get("journal", "")))
     except (KeyError, TypeError, ValueError):
         raise StatusyncError(f"{path}: the plan file's fingerprints are damaged; make a new plan") from None
     changes = tuple(
@@ -95,6 +100,12 @@ def read_planfile(path: Path) -> tuple[Plan, Fingerprints]:
 
 def _ordered(mapping: dict[str, str | None] | None) -> dict[str, str | None] | None:
     return None if mapping is None else {c: mapping.get(c) for c in CATEGORIES}
+
+
+def interrupted_since(saved: Fingerprints, current: Fingerprints) -> bool:
+    """Whether a run that did not finish left a journal since the plan was made (or added to
+    the one there was): its writes are folded into the state the plan is checked against."""
+    return bool(current.journal) and current.journal != saved.journal
 
 
 def stale_reasons(saved: Fingerprints, current: Fingerprints) -> list[str]:

@@ -48,10 +48,13 @@ class Outcome:
         if self.not_sent:
             return f"{what}: not sent, the run is stopping"
         if not self.ok:
-            maybe = ("; it may have been applied all the same, so the next plan lists it as "
-                     "uncertain" if self.uncertain else "")
-            return f"{what}: FAILED: {printable(self.error or '')}{maybe}"
+            return f"{what}: FAILED: {printable(self.error or '')}{self.maybe_note()}"
         return f"{what}: {self.note or _DONE[c.action]}"
+
+    def maybe_note(self) -> str:
+        """For a failure that may have been applied all the same, what becomes of it."""
+        return ("; it may have been applied all the same: the next plan lists it as uncertain, "
+                "and the next apply sends it again" if self.uncertain else "")
 
 
 class RunEnded(StatusyncError):
@@ -120,8 +123,11 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
             raise
         except NotFound as exc:
             if change.action is not Action.RESET or not _gone(change, writers[change.account]):
-                answer("refused")
-                return Outcome(change, str(exc))
+                # A 404 after an attempt that may have arrived (a 5xx, a dropped connection)
+                # does not undo that attempt: the write stays unknown until one settles it.
+                maybe = isinstance(exc, ApiError) and exc.maybe_applied
+                answer("unknown" if maybe else "refused")
+                return Outcome(change, str(exc), uncertain=maybe)
             # Nothing is left to unmap: the reset is done, and the integration leaves the state.
             answer("ok")
             return Outcome(change, note="not found in Sendcloud, nothing to unmap; forgotten")

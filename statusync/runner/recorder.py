@@ -33,9 +33,10 @@ class Recorder:
     wire (uncertain). `finish` writes the state file once and removes the journal.
     """
 
-    def __init__(self, state_path: Path, state: State) -> None:
+    def __init__(self, state_path: Path, state: State, command: str = "") -> None:
+        """`command`: the run's, which its journal names should the run not finish."""
         self.state_path = state_path
-        self._journal = JournalWriter(journal_path(state_path), state.fingerprint)
+        self._journal = JournalWriter(journal_path(state_path), state.fingerprint, command)
         self._fold = Fold(state)
         self._next_seq = self._journal.next_seq
         # A journal left by a run that died is folded in by this run's end, even if it records

@@ -27,6 +27,7 @@ from statusync.errors import (
     NotSent,
     StatusyncError,
     TokenRequestFailed,
+    with_maybe_applied,
 )
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
@@ -231,6 +232,10 @@ class SendcloudClient:
             try:
                 with on_the_wire():
                     response = self._http.request(method, path, params=params, json=body)
+            except (ApiError, NotSent) as exc:
+                # The auth flow's token request failed, or met the stop, before this attempt
+                # left: an earlier attempt may still have arrived.
+                raise (with_maybe_applied(exc) if reached else exc) from None
             except httpx.HTTPError as exc:
                 attempts += 1
                 # A failed OAuth2 token request never carried the API request with it.
@@ -410,7 +415,7 @@ class SendcloudClient:
             return CredentialsRejected(
                 f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
                 f"{self._auth.what} in {self._key_source}",
-                status=status, detail=detail)
+                status=status, detail=detail, maybe_applied=maybe_applied)
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
         error_class = IntegrationNotFound if status == 404 else ApiError
         return error_class(text, status=status, detail=detail, maybe_applied=maybe_applied)

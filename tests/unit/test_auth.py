@@ -226,6 +226,28 @@ def test_a_failed_token_request_never_leaves_the_write_uncertain(answer: Answer)
     assert caught.value.maybe_applied is False and api.api_requests == []
 
 
+def test_a_token_renewal_refused_after_an_attempt_that_may_have_arrived_leaves_it_uncertain(
+        ) -> None:
+    # The first attempt met a 500 (it may have been carried out); the retry's 401 asks for a
+    # new token, which the endpoint refuses: the write is still of unknown outcome.
+    refused = reply(401, json={"error": "invalid_client"})
+    api = Api([token("t1"), refused], [reply(500), bearer_ok()])
+    with pytest.raises(TokenRequestFailed) as caught:
+        api.upsert()
+    assert caught.value.maybe_applied is True and len(api.api_requests) == 2
+    assert str(caught.value).startswith(f"OAuth2 token request to {TOKEN_URL}: HTTP 401")
+    with pytest.raises(TokenRequestFailed) as again:  # a request that never left is not
+        api.upsert()
+    assert again.value.maybe_applied is False and len(api.api_requests) == 2
+
+
+def test_a_401_after_an_attempt_that_may_have_arrived_leaves_the_write_uncertain() -> None:
+    api = Api([token("t1"), token("t2")], [reply(500), bearer_ok()])
+    with pytest.raises(CredentialsRejected) as caught:
+        api.upsert()
+    assert caught.value.maybe_applied is True and len(api.api_requests) == 3
+
+
 def test_a_token_request_that_times_out_never_leaves_the_write_uncertain() -> None:
     def time_out(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)

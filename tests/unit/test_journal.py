@@ -13,7 +13,7 @@ from statusync.core.journal import Answered, Noted, Record, Sent, fold
 from statusync.core.plan import Action, Change, make_plan
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
-from statusync.files.journal import JournalWriter, journal_path, read_journal
+from statusync.files.journal import JournalWriter, journal_mark, journal_path, read_journal
 from statusync.files.state_file import dump_state, load_state, parse_state, save_state
 from statusync.runner.recorder import Recorder
 from tests.support.builders import loaded, mapping, state_of
@@ -241,3 +241,43 @@ def test_records_survive_the_round_trip_through_the_file(tmp_path: Path) -> None
     journal = read_journal(tmp_path / "state.json.journal")
     assert journal is not None
     assert (journal.base, journal.records, journal.next_seq) == ("L:3", records, 2)
+
+
+def test_a_journal_says_which_run_left_it_and_what_it_recorded(path: Path) -> None:
+    recorder = Recorder(path, state_of((1, A), (2, A), (3, A)), "reconcile")
+    recorder.answered(recorder.sending(change(1)), "ok")
+    recorder.sending(change(2))  # killed while on the wire
+    recorder.answered(recorder.sending(change(3)), "refused")
+    recorder.record([change(4)])
+    journal = read_journal(journal_path(path))
+    assert journal is not None
+    begun = min(line["at"] for line in lines(path)[1:])
+    assert journal.describe() == (
+        f"an interrupted reconcile (begun {begun}, 1 write accepted, 1 of unknown outcome, "
+        "1 integration recorded without a request)")
+
+
+def test_a_journal_of_an_older_statusync_names_no_command(path: Path) -> None:
+    journal_path(path).parent.mkdir(parents=True)
+    journal_path(path).write_text(
+        '{"op": "begin", "version": 1, "base": "L:1"}\n'
+        '{"op": "answered", "seq": 1, "result": "ok", "at": "2026-01-01T00:00:00Z"}\n')
+    journal = read_journal(journal_path(path))
+    assert journal is not None
+    assert journal.describe() == "an interrupted run (begun 2026-01-01T00:00:00Z, 0 writes accepted)"
+
+
+def test_the_mark_of_a_journal_changes_with_each_record_and_is_empty_without_one(
+        path: Path) -> None:
+    assert journal_mark(path) == ""
+    recorder = Recorder(path, state_of((1, A)), "apply")
+    seq = recorder.sending(change(1))
+    first = journal_mark(path)
+    recorder.answered(seq, "ok")
+    second = journal_mark(path)
+    assert "" != first != second
+    with journal_path(path).open("a") as torn:  # a line torn by a kill was never acknowledged
+        torn.write('{"op": "answ')
+    assert journal_mark(path) == second
+    recorder.finish()
+    assert journal_mark(path) == ""

@@ -1,10 +1,17 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from statusync.core.plan import make_plan
 from statusync.errors import StatusyncError
-from statusync.files.planfile import Fingerprints, read_planfile, stale_reasons, write_planfile
+from statusync.files.planfile import (
+    Fingerprints,
+    interrupted_since,
+    read_planfile,
+    stale_reasons,
+    write_planfile,
+)
 from tests.support.builders import loaded, mapping, state_of
 
 A = mapping("1", "2", "3", None)
@@ -60,3 +67,25 @@ def test_missing_planfile(tmp_path: Path) -> None:
 def test_a_plan_from_another_state_says_so() -> None:
     reasons = stale_reasons(PRINTS, Fingerprints("other:3", PRINTS.settings, PRINTS.files))
     assert reasons == ["it was made from another state file (another project or a reset state)"]
+
+
+def test_the_mark_of_the_journal_beside_the_state_is_saved_with_the_plan(tmp_path: Path) -> None:
+    plan = make_plan([loaded(1, B)], state_of((1, A)))
+    path = tmp_path / "plan.json"
+    write_planfile(path, plan, replace(PRINTS, journal="0123456789abcdef"))
+    assert read_planfile(path)[1].journal == "0123456789abcdef"
+    write_planfile(path, plan, PRINTS)  # no journal: the plan file is as it always was
+    assert "journal" not in path.read_text() and read_planfile(path)[1].journal == ""
+
+
+@pytest.mark.parametrize(("saved", "current", "interrupted"), [
+    ("", "", False),
+    ("", "m1", True),    # a run died after the plan was made
+    ("m1", "m1", False),  # the plan was made with that run's journal folded in already
+    ("m1", "m2", True),  # the next run died too
+    ("m1", "", False),   # a later run folded the journal in: the state's serial says so
+])
+def test_a_journal_left_since_the_plan_was_made_is_told_apart(saved: str, current: str,
+                                                               interrupted: bool) -> None:
+    assert interrupted_since(replace(PRINTS, journal=saved),
+                             replace(PRINTS, journal=current)) is interrupted
