@@ -209,7 +209,16 @@ def completion(shell: str) -> int:
               help="Rate limit for GET (answers 429 beyond it).")
 @in_workspace
 def sandbox(ws: Workspace, console: Console, **options: Any) -> int:
-    """Run a local fake Sendcloud API for demos and tests."""
+    """Run a local fake Sendcloud API for demos and tests.
+
+    It serves the integrations named by the mapping files of the current directory, or those of
+    a seed file. To rehearse import, a pull request, apply and drift without a Sendcloud
+    account, start it from the example seed in the statusync repository's examples/ folder,
+    whose README walks you through it:
+
+    \b
+        statusync sandbox --seed examples/sandbox-seed.yaml
+    """
     from statusync.commands import sandbox
 
     return sandbox.run(ws, console, **options)
