@@ -188,3 +188,6 @@ def test_pins_name_the_version_that_exists() -> None:
     for path in [ROOT / "action.yml", *WORKFLOWS.glob("statusync-*.yml")]:
         for pin in re.findall(r"OWNER/statusync@<commit SHA> # (v\S+)`", path.read_text()):
             assert pin == f"v{version.group(1)}", path.name
+    readme = (ROOT / "README.md").read_text()
+    assert re.findall(r"rev: (v\S+)", readme) == [f"v{version.group(1)}"]
+    assert f"## [{version.group(1)}]" in (ROOT / "CHANGELOG.md").read_text()
