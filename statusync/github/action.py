@@ -8,8 +8,10 @@ comment and the drift issue read the markdown from there. The step fails unless 
 one of STATUSYNC_ALLOW_EXIT_CODES (by default only 0), so that `drift` finding drift (2) can
 let the issue step run.
 
-The job's token reaches only `statusync github ...`: every other command runs without
-GITHUB_TOKEN in its environment, as it needs none.
+The job's token reaches only `statusync github ...`: for every other command, entry() drops
+GITHUB_TOKEN from the environment before anything but the standard library is imported (so this
+module, like the packages above it, imports only the standard library at its top), as no other
+command needs it and no other code should see it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from statusync.github.annotations import workflow_command
-
 ARGS_ENV = "STATUSYNC_ARGS"
 ALLOW_ENV = "STATUSYNC_ALLOW_EXIT_CODES"
+TOKEN_ENV = "GITHUB_TOKEN"
 
 
 class Tee(io.TextIOBase):
@@ -49,6 +50,12 @@ class Tee(io.TextIOBase):
 
     def isatty(self) -> bool:
         return False  # a CI log: no colour, no progress bar
+
+
+def drop_token(args: Sequence[str], env: MutableMapping[str, str]) -> None:
+    """Remove the token from the environment unless the command is `github ...`."""
+    if list(args[:1]) != ["github"]:
+        env.pop(TOKEN_ENV, None)
 
 
 def parse_args(text: str) -> list[str]:
@@ -82,10 +89,9 @@ def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, s
         output_dir: Path) -> int:
     """Run `statusync args` in this process with stdout teed into a file; return the exit code
     the step should end with."""
+    drop_token(args, env)
     from statusync.cli import main
 
-    if args[0] != "github":
-        env.pop("GITHUB_TOKEN", None)
     fd, name = tempfile.mkstemp(prefix="statusync-", suffix=".out", dir=output_dir)
     print(f"$ statusync {shlex.join(args)}", file=sys.stderr, flush=True)
     real_stdout = sys.stdout
@@ -101,12 +107,20 @@ def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, s
 
 
 def _fail(message: str) -> int:
+    from statusync.github.annotations import workflow_command  # only once the token is gone
+
     print(workflow_command("error", message, title="statusync action"), file=sys.stderr)
     return 1
 
 
 def entry() -> int:
     env = os.environ
+    # First, before any import beyond the standard library. Args that cannot be split are no
+    # command: no token either (parse_args then says what is wrong with them).
+    try:
+        drop_token(shlex.split(env.get(ARGS_ENV, "")), env)
+    except ValueError:
+        drop_token([], env)
     args = parse_args(env.get(ARGS_ENV, ""))
     allowed = parse_allowed(env.get(ALLOW_ENV, "0"))
     output_dir = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())

@@ -42,14 +42,18 @@ def steps_of(document: Any) -> Iterator[dict[str, Any]]:
     yield from document.get("runs", {}).get("steps", [])
 
 
-def test_plan_runs_on_pull_requests_without_secrets_or_write_access_to_code() -> None:
+def test_plan_runs_on_every_pull_request_and_merge_group_without_secrets_or_write_access() -> None:
     plan = workflow("plan")
-    assert plan["on"] == {"pull_request": {"paths": PATHS}}
+    # No paths filter: a required check that never runs leaves the pull request pending for ever.
+    assert plan["on"] == {"pull_request": None, "merge_group": None}
     assert plan["permissions"] == {}
+    # A merge group has no pull request number: its ref keeps its plans apart.
     assert plan["concurrency"] == {
-        "group": "statusync-plan-${{ github.event.pull_request.number }}",
+        "group": "statusync-plan-${{ github.event.pull_request.number || github.ref }}",
         "cancel-in-progress": True}
     job = plan["jobs"]["plan"]
+    comment = next(step for step in job["steps"] if "plan-comment" in step.get("with", {}).get("args", ""))
+    assert comment["if"] == "github.event_name == 'pull_request'"
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert action_args(job) == [
         "validate",
@@ -61,18 +65,25 @@ def test_plan_runs_on_pull_requests_without_secrets_or_write_access_to_code() ->
 
 def test_apply_runs_on_push_to_main_one_at_a_time_and_pushes_the_state() -> None:
     apply = workflow("apply")
+    force = apply["on"]["workflow_dispatch"]["inputs"]["force"]
     assert apply["on"] == {"push": {"branches": ["main"], "paths": PATHS},
-                           "workflow_dispatch": None}
+                           "workflow_dispatch": {"inputs": {"force": force}}}
+    assert (force["type"], force["default"]) == ("boolean", False) and "--force" in force["description"]
     job = apply["jobs"]["apply"]
     assert job["concurrency"] == {"group": "statusync-state", "cancel-in-progress": False}
     assert job["permissions"] == {"contents": "write"}
-    assert action_args(job) == ["apply --yes --push"]
-    assert "github.event.repository.default_branch" in job["if"]
+    # `force` reaches statusync as `--force` or nothing: the action splits args, never expands them.
+    assert action_args(job) == ["apply --yes --push ${{ inputs.force && '--force' || '' }}"]
+    # Only the default branch, and every push to it: nothing is skipped for what a message says.
+    assert job["if"] == "github.ref_name == github.event.repository.default_branch"
+    assert "head_commit" not in (WORKFLOWS / "statusync-apply.yml").read_text()
 
 
 def test_drift_reports_in_one_issue_or_heals_in_the_state_group() -> None:
     drift = workflow("drift")
     assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
+    # GitHub disables it after 60 quiet days in a public repository: the workflow says so.
+    assert "60 days" in (WORKFLOWS / "statusync-drift.yml").read_text()
     report, heal = drift["jobs"]["drift"], drift["jobs"]["reconcile"]
     assert report["if"] == "vars.STATUSYNC_SELF_HEAL != 'true'"
     assert heal["if"] == "vars.STATUSYNC_SELF_HEAL == 'true'"
@@ -114,11 +125,14 @@ def test_least_privilege_per_job_and_credentials_only_where_pushed(path: Path) -
         sends = any(a.split()[0] in SENDING for a in args)
         assert "permissions" in job, name
         assert (job["permissions"].get("contents") == "write") == pushes, name
-        checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
-        assert checkout["with"]["persist-credentials"] is pushes, name
-        # Secrets only in the jobs that send to Sendcloud (and the push token where it pushes).
-        text = YAML(typ="safe").load(path.read_text())["jobs"][name]
-        assert ("secrets." in repr(text)) == sends, name
+        checkouts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+        assert all(c["with"]["persist-credentials"] is pushes for c in checkouts), name
+        # Secrets only in the jobs that send to Sendcloud (and the push token where it pushes),
+        # and those get them from the environment `sendcloud`, which only the default branch
+        # may use: a workflow edited on a branch cannot read them.
+        assert ("secrets." in repr(job)) == sends, name
+        if sends:
+            assert job["environment"] == "sendcloud", name
 
 
 def test_the_action_has_its_inputs_and_installs_itself_by_default() -> None:
@@ -145,3 +159,35 @@ def test_the_pre_commit_hooks() -> None:
             assert files.search(path), path
         for path in ("README.md", "other/mappings/a.yaml", ".statusync/state.json"):
             assert not files.search(path), path
+
+
+def test_releases_build_check_the_tag_and_publish_with_trusted_publishing() -> None:
+    release = load(WORKFLOWS / "release.yml")
+    assert release["on"] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {}
+    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
+    assert build["permissions"] == {"contents": "read"} and "environment" not in build
+    scripts = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "python3 -m build" in scripts
+    check = next(step for step in build["steps"] if "statusync.__version__" in step.get("run", ""))
+    assert check["env"] == {"TAG": "${{ github.ref_name }}"} and '"v$version"' in check["run"]
+    # Only the job that uploads gets an OIDC token, in an environment of its own, with no
+    # password or token from secrets: PyPI's trusted publishing.
+    assert publish["needs"] == "build" and publish["environment"] == "pypi"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert [step["uses"].split("@")[0] for step in publish["steps"]] == [
+        "actions/download-artifact", "pypa/gh-action-pypi-publish"]
+    assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
+    assert not any(step.get("with", {}).get("password") for step in publish["steps"])
+
+
+def test_pins_name_the_version_that_exists() -> None:
+    """Every `# vX.Y.Z` that tells users which statusync to pin names the package's version."""
+    version = re.search(r'__version__ = "(.+)"', (ROOT / "statusync" / "__init__.py").read_text())
+    assert version
+    for path in [ROOT / "action.yml", *WORKFLOWS.glob("statusync-*.yml")]:
+        for pin in re.findall(r"OWNER/statusync@<commit SHA> # (v\S+)`", path.read_text()):
+            assert pin == f"v{version.group(1)}", path.name
+    readme = (ROOT / "README.md").read_text()
+    assert re.findall(r"rev: (v\S+)", readme) == [f"v{version.group(1)}"]
+    assert f"## [{version.group(1)}]" in (ROOT / "CHANGELOG.md").read_text()
