@@ -55,8 +55,18 @@ def test_plan_runs_on_pull_requests_without_secrets_or_write_access_to_code() ->
         "validate",
         "plan --format markdown --detailed-exitcode",
         "github plan-comment --body '${{ steps.plan.outputs.output-file }}' "
-        "--plan-exit-code ${{ steps.plan.outputs.exit-code }}"]
+        "--plan-exit-code '${{ steps.plan.outputs.exit-code }}'"]
     assert "secrets." not in (WORKFLOWS / "statusync-plan.yml").read_text()
+
+
+def test_the_plan_comment_step_runs_when_validate_or_plan_failed() -> None:
+    # Otherwise a push that breaks validation leaves the previous push's plan on show. The plan
+    # step stays skipped after a failed validate: its outputs are then empty, which the
+    # comment reads as "no plan".
+    validate, plan, comment = [step for step in workflow("plan")["jobs"]["plan"]["steps"]
+                               if step.get("uses") == "./"]
+    assert "if" not in validate and "if" not in plan
+    assert comment["if"] == "${{ !cancelled() }}"
 
 
 def test_apply_runs_on_push_to_main_one_at_a_time_and_pushes_the_state() -> None:
