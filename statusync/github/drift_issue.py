@@ -23,6 +23,8 @@ LABEL = "statusync-drift"
 _LABEL_COLOR = "d93f0b"
 _LABEL_DESCRIPTION = "statusync found live mappings that differ from the files"
 TITLE = "statusync: live mappings differ from the files"
+BODY_LIMIT = 65_536
+_TRUNCATED = "\n\n*The report was cut here: see the job summary of the run for all of it.*"
 
 
 class Outcome(enum.Enum):
@@ -36,8 +38,15 @@ class Outcome(enum.Enum):
 
 def issue_body(report: str, run_url: str | None) -> str:
     link = f"[this run]({run_url})" if run_url else "the latest drift run"
-    return (f"{report.rstrip()}\n\n---\n*Reported by statusync drift; {link} updated it. "
-            "This issue is closed automatically once no drift is left.*\n")
+    footer = (f"\n\n---\n*Reported by statusync drift; {link} updated it. "
+              "This issue is closed automatically once no drift is left.*\n")
+    report = report.rstrip()
+    # GitHub refuses a longer body (422). The markdown report keeps within its own budget; this
+    # only guards against a report made some other way.
+    room = BODY_LIMIT - len(footer)
+    if len(report) > room:
+        report = report[:room - len(_TRUNCATED)] + _TRUNCATED
+    return report + footer
 
 
 def find_drift_issue(github: GitHub, identity: Identity) -> dict[str, Any] | None:

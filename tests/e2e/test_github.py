@@ -495,3 +495,28 @@ def test_a_secondary_rate_limit_on_the_drift_issue_fails_without_blaming_permiss
     result = cli("github", "drift-issue", "--report", str(report), "--drift-exit-code", "2")
     assert result.code == 1 and "secondary rate limit" in result.err
     assert "issues: write" not in result.err
+
+
+# --- GitHub's limit on a body -----------------------------------------------------------------
+
+def test_a_plan_longer_than_github_takes_is_cut_to_fit(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    pr = github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n" + "| create | 1 |\n" * 6000)  # 90,000 characters
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
+    assert code == 0 and "Commented the plan" in err  # the fake answers 422 above 65,536
+    [comment] = plan_comments(github, pr)
+    assert len(comment["body"]) <= 65_536
+    assert comment["body"].endswith("see the job summary of the run for all of it.*\n")
+
+
+def test_a_drift_report_longer_than_github_takes_is_cut_to_fit(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    report = tmp_path / "drift.md"
+    report.write_text("## statusync drift\n" + "| shop | differs |\n" * 5000)
+    code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 2")
+    assert code == 0 and "opened an issue" in err, err
+    [issue] = github.fake.open_issues(LABEL)
+    assert len(issue["body"]) <= 65_536
+    assert "*The report was cut here" in issue["body"] and "actions/runs/4242" in issue["body"]
