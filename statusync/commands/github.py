@@ -34,6 +34,10 @@ def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
                              "event it is read from the event)")
     bot = identity.bot_login(bot_login)
     planned = plan_exit_code in (None, OK, CHANGES)
+    if planned and not body.strip():
+        raise StatusyncError("--body is empty: give the file holding the plan's markdown (the "
+                             "plan step's output-file); it may be empty only when the plan "
+                             "failed or did not run (--plan-exit-code 1, or empty)")
     plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(), run_url(env))
     with GitHub.from_env(env, sleep=sleep) as github:
         writer = identity.token_identity(github, bot)

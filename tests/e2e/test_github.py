@@ -520,3 +520,10 @@ def test_a_drift_report_longer_than_github_takes_is_cut_to_fit(
     [issue] = github.fake.open_issues(LABEL)
     assert len(issue["body"]) <= 65_536
     assert "*The report was cut here" in issue["body"] and "actions/runs/4242" in issue["body"]
+
+
+def test_an_empty_body_for_a_plan_that_was_made_is_a_clear_error(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    code, _, err = steps.run("github plan-comment --pr 1 --body '' --plan-exit-code 2")
+    assert code == 1 and "error: --body is empty: give the file holding the plan's markdown" in err
+    assert github.fake.log == []
