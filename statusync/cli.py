@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,21 +232,54 @@ def github_group() -> None:
     """
 
 
+class _ExitCode(click.ParamType[int]):
+    """An exit code a step reported; empty (the step did not run) counts as a failure."""
+
+    name = "code"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        if not str(value).strip():
+            return ERROR
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an exit code (a number, or empty when the step did not "
+                      "run)", param, ctx)
+
+
+_bot_login_option = click.option(
+    "--bot-login", envvar="STATUSYNC_BOT_LOGIN", metavar="LOGIN",
+    help="Who a GitHub App installation token writes as, e.g. my-app[bot] (env "
+         "STATUSYNC_BOT_LOGIN; default github-actions[bot], the workflow's GITHUB_TOKEN). A "
+         "personal token names its user itself.")
+
+
+def _retry_sleep() -> Callable[[float], None]:
+    seams: Seams = click.get_current_context().find_root().obj or Seams()
+    return seams.retry_sleep
+
+
 @github_group.command("plan-comment")
 @click.option("--body", "body", required=True, metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The plan in markdown (statusync plan --format markdown).")
+              help="The plan in markdown (statusync plan --format markdown); may be empty when "
+                   "the plan failed or did not run.")
 @click.option("--pr", "pull_request", type=click.IntRange(min=1), metavar="N",
               help="Pull request number (default: the one of the pull_request event).")
-@click.option("--plan-exit-code", type=int, metavar="CODE",
+@click.option("--plan-exit-code", type=_ExitCode(), metavar="CODE",
               help="What plan --detailed-exitcode exited with: 0 (no changes) creates no "
-                   "comment; without it the plan counts as having changes.")
-def plan_comment(body: Path, pull_request: int | None, plan_exit_code: int | None) -> int:
+                   "comment; 1, or empty when the plan step did not run, makes the comment say "
+                   "that there is no plan and why; without it the plan counts as having changes.")
+@_bot_login_option
+def plan_comment(body: str, pull_request: int | None, plan_exit_code: int | None,
+                 bot_login: str | None) -> int:
     """Show the plan in the pull request's one plan comment, updated in place."""
     from statusync.commands import github
 
     return github.run_plan_comment(Console.of_process(), pull_request=pull_request, body=body,
-                                   plan_exit_code=plan_exit_code)
+                                   plan_exit_code=plan_exit_code, bot_login=bot_login,
+                                   sleep=_retry_sleep())
 
 
 @github_group.command("drift-issue")
@@ -256,12 +289,14 @@ def plan_comment(body: Path, pull_request: int | None, plan_exit_code: int | Non
 @click.option("--drift-exit-code", required=True, type=int, metavar="CODE",
               help="What drift exited with: 2 opens or updates the issue, 0 closes it, "
                    "anything else leaves it alone.")
-def drift_issue(report: Path, drift_exit_code: int) -> int:
+@_bot_login_option
+def drift_issue(report: Path, drift_exit_code: int, bot_login: str | None) -> int:
     """Open, update or close the one issue labelled statusync-drift."""
     from statusync.commands import github
 
     return github.run_drift_issue(Console.of_process(), report=report,
-                                  drift_exit_code=drift_exit_code)
+                                  drift_exit_code=drift_exit_code, bot_login=bot_login,
+                                  sleep=_retry_sleep())
 
 
 # The commands that record what the API accepted in the state as they go.

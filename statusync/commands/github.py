@@ -1,62 +1,99 @@
 """`statusync github plan-comment` and `statusync github drift-issue`: what the workflows do on
-GitHub after `plan` and `drift`, with the job's token (GITHUB_TOKEN)."""
+GitHub after `plan` and `drift`, with the job's token (GITHUB_TOKEN).
+
+Both act only on what the token's own identity wrote (github.identity); `--bot-login` names who
+an App installation token writes as. A rate limit that outlasts the retries fails the step: it
+says nothing about the token, so it is never taken for a fork's read-only token.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from statusync.console import Console
-from statusync.errors import CHANGES, OK, StatusyncError
-from statusync.github import comment, drift_issue
+from statusync.console import Console, plural
+from statusync.errors import CHANGES, OK, InvalidInput, Problem, StatusyncError
+from statusync.github import comment, drift_issue, identity
 from statusync.github.annotations import workflow_command
+from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
 
 
-def run_plan_comment(console: Console, *, pull_request: int | None, body: Path,
-                 plan_exit_code: int | None) -> int:
+def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
+                     plan_exit_code: int | None, bot_login: str | None,
+                     sleep: Callable[[float], None]) -> int:
     """Show the plan in the pull request's one plan comment. `plan_exit_code` is what
-    `plan --detailed-exitcode` exited with (2 changes, 0 none); without it, the plan counts as
-    having changes."""
+    `plan --detailed-exitcode` exited with (2 changes, 0 none; anything else: no plan was made,
+    and the comment says so); without it, the plan counts as having changes."""
     env = os.environ
     number = pull_request or event_pull_request(env)
     if number is None:
         raise StatusyncError("no pull request to comment on: give --pr N (on a pull_request "
                              "event it is read from the event)")
-    if plan_exit_code not in (None, OK, CHANGES):
-        console.note(f"The plan exited {plan_exit_code} (failed): the comment is left as it is.")
-        return OK
-    plan = _read(body)
-    with GitHub.from_env(env) as github:
+    bot = identity.bot_login(bot_login)
+    planned = plan_exit_code in (None, OK, CHANGES)
+    if planned and not body.strip():
+        raise StatusyncError("--body is empty: give the file holding the plan's markdown (the "
+                             "plan step's output-file); it may be empty only when the plan "
+                             "failed or did not run (--plan-exit-code 1, or empty)")
+    plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(), run_url(env))
+    with GitHub.from_env(env, sleep=sleep) as github:
+        writer = identity.token_identity(github, bot)
         try:
-            outcome = comment.sync_plan_comment(github, number, plan,
-                                                has_changes=plan_exit_code != OK)
+            synced = comment.sync_plan_comment(github, number, plan, identity=writer,
+                                               has_changes=plan_exit_code != OK)
         except GitHubError as exc:
             if not (exc.denied and exc.write):
                 raise  # reading the comments must work: a 404 there is a wrong number or repo
             # A pull request from a fork runs with a read-only token: it cannot comment, and
             # that is no failure of the pull request. Its plan is in the job summary.
-            _notice(console, f"Could not comment on pull request #{number} ({exc}); "
+            _say(console, "notice", f"Could not comment on pull request #{number} ({exc}); "
                              "a pull request from a fork gets a read-only token. The plan is "
                              "in the job summary.")
             return OK
+    if synced.ignored:
+        _say(console, "warning", f"Ignored {plural(len(synced.ignored), 'comment')} carrying "
+                                 f"the plan marker by {', '.join(synced.ignored)}: only one "
+                                 f"written by {writer} (the token's identity) is the plan "
+                                 "comment.")
+    what = "the plan" if planned else "that there is no plan"
     console.note({
-        comment.Outcome.CREATED: f"Commented the plan on pull request #{number}.",
-        comment.Outcome.UPDATED: f"Updated the plan comment on pull request #{number}.",
+        comment.Outcome.CREATED: f"Commented {what} on pull request #{number}.",
+        comment.Outcome.UPDATED: f"Updated the plan comment on pull request #{number} to "
+                                 f"show {what}.",
         comment.Outcome.UNCHANGED: f"The plan comment on pull request #{number} already shows "
-                                   "this plan.",
+                                   f"{'this plan' if planned else 'that there is no plan'}.",
         comment.Outcome.SKIPPED: "No changes and no plan comment yet: nothing to comment.",
-    }[outcome])
+    }[synced.outcome])
     return OK
 
 
-def run_drift_issue(console: Console, *, report: Path, drift_exit_code: int) -> int:
+def _why_no_plan() -> tuple[list[Problem], str | None]:
+    """Why plan failed, found again as plan finds it (offline): the files' problems, or the
+    error that stopped it; neither when it fails no more (the job's log says why it did)."""
+    from statusync.workspace import Workspace
+
+    try:
+        ws = Workspace.open(None, None, root=Path.cwd())
+        ws.specs()  # the files first: what a pull request most likely broke
+        ws.state()
+    except InvalidInput as exc:
+        return exc.problems, None
+    except StatusyncError as exc:
+        return [], str(exc)
+    return [], None
+
+
+def run_drift_issue(console: Console, *, report: Path, drift_exit_code: int,
+                    bot_login: str | None, sleep: Callable[[float], None]) -> int:
     """Open, update or close the repository's one drift issue after a drift run."""
     env = os.environ
     text = _read(report)
-    with GitHub.from_env(env) as github:
-        outcome = drift_issue.sync_drift_issue(github, text, drift_exit_code, run_url(env))
+    bot = identity.bot_login(bot_login)
+    with GitHub.from_env(env, sleep=sleep) as github:
+        outcome = drift_issue.sync_drift_issue(github, text, drift_exit_code, run_url(env), bot)
     console.note({
         drift_issue.Outcome.OPENED: "Drift found: opened an issue labelled "
                                     f"{drift_issue.LABEL}.",
@@ -77,8 +114,9 @@ def _read(path: Path) -> str:
         raise StatusyncError(f"cannot read {path}: {exc}") from None
 
 
-def _notice(console: Console, text: str) -> None:
+def _say(console: Console, level: str, text: str) -> None:
+    """A notice or warning: an annotation of the run on GitHub Actions, a line elsewhere."""
     if on_actions(os.environ):
-        console.err.write(workflow_command("notice", text, title="statusync") + "\n")
+        console.err.write(workflow_command(level, text, title="statusync") + "\n")
     else:
-        console.note(text)
+        console.note(text if level == "notice" else f"{level}: {text}")

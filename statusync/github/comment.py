@@ -5,6 +5,10 @@ the hash of the plan it shows: every push updates that comment in place instead 
 (no notification storm), and a push that leaves the plan as it was does not touch it at all. A pull
 request whose plan has no changes gets no comment, unless it has one already: that one is
 updated to say so, as a stale plan left on a pull request would mislead its reviewers.
+
+The plan comment is the first that carries the marker *and* is written by the identity of the
+token in use (github.identity): a look-alike by anyone else is never edited, never counted as
+"already shows this plan", and does not stop statusync from posting its own.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
+from statusync.github.identity import Identity, authors
 from statusync.github.rest import GitHub
 
 MARKER_PREFIX = "<!-- statusync-plan"
@@ -31,6 +37,12 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"       # no changes and no comment yet: nothing to say
 
 
+@dataclass(frozen=True)
+class Synced:
+    outcome: Outcome
+    ignored: list[str] = field(default_factory=list)  # who wrote look-alikes, left alone
+
+
 def plan_hash(plan: str) -> str:
     # Line endings normalised: the same plan is the same hash whichever way the file was written.
     return hashlib.sha256(plan.replace("\r\n", "\n").encode("utf-8")).hexdigest()
@@ -43,14 +55,21 @@ def comment_body(plan: str) -> str:
     return body
 
 
-def find_plan_comment(github: GitHub, pull_request: int) -> dict[str, Any] | None:
+def find_plan_comment(github: GitHub, pull_request: int,
+                      identity: Identity) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The pull request's plan comment: the first whose body starts with the marker (a reply
-    quoting it starts with `>`, so it cannot be mistaken for it)."""
+    quoting it starts with `>`, so it cannot be mistaken for it) written by `identity`; and the
+    comments with the marker by anyone else, which are not it."""
+    ours, others = None, []
     for comment in github.pages(github.repo_path("issues", pull_request, "comments"), {}):
         body = comment.get("body")
-        if isinstance(body, str) and body.startswith(MARKER_PREFIX):
-            return comment
-    return None
+        if not (isinstance(body, str) and body.startswith(MARKER_PREFIX)):
+            continue
+        if not identity.wrote(comment):
+            others.append(comment)
+        elif ours is None:
+            ours = comment
+    return ours, others
 
 
 def shown_hash(comment: dict[str, Any]) -> str | None:
@@ -58,19 +77,21 @@ def shown_hash(comment: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
-def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *,
-                      has_changes: bool) -> Outcome:
-    """Make the pull request's one plan comment show `plan` (markdown). A 403 or 404 on the
-    write raises GitHubError with `denied` set, for the caller to decide what it means."""
-    existing = find_plan_comment(github, pull_request)
+def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity: Identity,
+                      has_changes: bool) -> Synced:
+    """Make the pull request's one plan comment, written by `identity`, show `plan` (markdown).
+    A 403 or 404 on the write raises GitHubError with `denied` set, for the caller to decide
+    what it means."""
+    existing, others = find_plan_comment(github, pull_request, identity)
+    ignored = authors(others)
     if existing is None:
         if not has_changes:
-            return Outcome.SKIPPED
+            return Synced(Outcome.SKIPPED, ignored)
         github.post(github.repo_path("issues", pull_request, "comments"),
                     {"body": comment_body(plan)})
-        return Outcome.CREATED
+        return Synced(Outcome.CREATED, ignored)
     if shown_hash(existing) == plan_hash(plan):
-        return Outcome.UNCHANGED
+        return Synced(Outcome.UNCHANGED, ignored)
     github.patch(github.repo_path("issues", "comments", existing["id"]),
                  {"body": comment_body(plan)})
-    return Outcome.UPDATED
+    return Synced(Outcome.UPDATED, ignored)

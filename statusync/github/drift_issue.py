@@ -4,6 +4,10 @@ Opened when a drift run finds drift, its body replaced by each later report whil
 lasts (an edit notifies nobody, unlike a comment a night), and closed with a comment once a run
 finds everything in sync. A run that could not check everything (exit 1) decides nothing: the
 issue stays as it is, and the failed job says why.
+
+The drift issue is the oldest open issue with the label written by the identity of the token in
+use (github.identity): an issue with the label opened by anyone else is never edited, closed or
+counted as the report, so nobody can make a drift report say what they like, or close it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import enum
 from typing import Any
 
 from statusync.errors import CHANGES, OK
+from statusync.github.identity import ACTIONS_BOT, Identity, token_identity
 from statusync.github.rest import GitHub, GitHubError
 
 LABEL = "statusync-drift"
 _LABEL_COLOR = "d93f0b"
 _LABEL_DESCRIPTION = "statusync found live mappings that differ from the files"
 TITLE = "statusync: live mappings differ from the files"
+BODY_LIMIT = 65_536
+_TRUNCATED = "\n\n*The report was cut here: see the job summary of the run for all of it.*"
 
 
 class Outcome(enum.Enum):
@@ -31,15 +38,24 @@ class Outcome(enum.Enum):
 
 def issue_body(report: str, run_url: str | None) -> str:
     link = f"[this run]({run_url})" if run_url else "the latest drift run"
-    return (f"{report.rstrip()}\n\n---\n*Reported by statusync drift; {link} updated it. "
-            "This issue is closed automatically once no drift is left.*\n")
+    footer = (f"\n\n---\n*Reported by statusync drift; {link} updated it. "
+              "This issue is closed automatically once no drift is left.*\n")
+    report = report.rstrip()
+    # GitHub refuses a longer body (422). The markdown report keeps within its own budget; this
+    # only guards against a report made some other way.
+    room = BODY_LIMIT - len(footer)
+    if len(report) > room:
+        report = report[:room - len(_TRUNCATED)] + _TRUNCATED
+    return report + footer
 
 
-def find_drift_issue(github: GitHub) -> dict[str, Any] | None:
-    """The oldest open issue with the label (the listing includes pull requests: skipped)."""
+def find_drift_issue(github: GitHub, identity: Identity) -> dict[str, Any] | None:
+    """The oldest open issue with the label written by `identity` (the listing includes pull
+    requests: skipped)."""
     issues = github.pages(github.repo_path("issues"),
                           {"labels": LABEL, "state": "open", "sort": "created", "direction": "asc"})
-    return next((issue for issue in issues if "pull_request" not in issue), None)
+    return next((issue for issue in issues
+                 if "pull_request" not in issue and identity.wrote(issue)), None)
 
 
 def ensure_label(github: GitHub) -> None:
@@ -58,11 +74,14 @@ def ensure_label(github: GitHub) -> None:
 
 
 def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
-                     run_url: str | None) -> Outcome:
-    """Bring the drift issue in line with a drift run that exited `drift_exit_code` (0 in sync,
-    2 drift found) and printed `report` (markdown)."""
+                     run_url: str | None, bot: str = ACTIONS_BOT) -> Outcome:
+    """Bring the drift issue written by the token's identity in line with a drift run that
+    exited `drift_exit_code` (0 in sync, 2 drift found) and printed `report` (markdown). `bot`
+    is who an installation token writes as (github.identity)."""
+    if drift_exit_code not in (OK, CHANGES):
+        return Outcome.UNDECIDED
     try:
-        return _sync(github, report, drift_exit_code, run_url)
+        return _sync(github, report, drift_exit_code, run_url, token_identity(github, bot))
     except GitHubError as exc:
         # GitHub's "Resource not accessible by integration" does not say what is missing; a
         # job's token lacks `issues: write` unless the workflow's permissions grant it.
@@ -75,10 +94,9 @@ def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
             status=exc.status, write=exc.write) from None
 
 
-def _sync(github: GitHub, report: str, drift_exit_code: int, run_url: str | None) -> Outcome:
-    if drift_exit_code not in (OK, CHANGES):
-        return Outcome.UNDECIDED
-    issue = find_drift_issue(github)
+def _sync(github: GitHub, report: str, drift_exit_code: int, run_url: str | None,
+          identity: Identity) -> Outcome:
+    issue = find_drift_issue(github, identity)
     if drift_exit_code == OK:
         if issue is None:
             return Outcome.NOTHING

@@ -8,6 +8,7 @@ The transport is injectable, so tests can serve the API from a fake.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import urllib.parse
@@ -24,8 +25,11 @@ DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 # GET and PATCH are idempotent and retried on a 5xx or a failed connection; a POST only when
 # the connection failed before anything was sent, so a flaky network cannot post a comment twice.
+# A rate limit is retried whatever the method: GitHub refused the request, so nothing was done.
 _ATTEMPTS = 3
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# The longest wait for a rate limit; GitHub asks for "at least one minute" when it names none.
+# A primary limit that resets later than this fails the job rather than hold it for an hour.
 _MAX_RETRY_AFTER = 60.0
 
 
@@ -60,7 +64,8 @@ class GitHub:
 
     def __init__(self, api_url: str, repository: str, token: str, *,
                  transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time) -> None:
         if problem := _api_url_problem(api_url):
             raise StatusyncError(problem)
         if not _REPOSITORY.fullmatch(repository):
@@ -68,6 +73,7 @@ class GitHub:
         self.api_url = api_url.rstrip("/")
         self.repository = repository
         self._sleep = sleep
+        self._clock = clock  # wall-clock seconds: x-ratelimit-reset is a Unix time
         self._http = httpx.Client(
             base_url=self.api_url, transport=transport, timeout=30.0,
             headers={"Authorization": f"Bearer {token}",
@@ -77,7 +83,8 @@ class GitHub:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> GitHub:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time) -> GitHub:
         token = env.get("GITHUB_TOKEN")
         if not token:
             raise StatusyncError("GITHUB_TOKEN is not set: the statusync action passes the job's "
@@ -87,7 +94,7 @@ class GitHub:
             raise StatusyncError("GITHUB_REPOSITORY is not set (GitHub Actions sets it: "
                                  "elsewhere, set it to OWNER/NAME)")
         return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, repository, token,
-                   transport=transport, sleep=sleep)
+                   transport=transport, sleep=sleep, clock=clock)
 
     def __enter__(self) -> GitHub:
         return self
@@ -145,30 +152,60 @@ class GitHub:
                                       write=method != "GET") from None
                 self._sleep(float(attempt))
                 continue
-            wait = _retry_wait(response, method, attempt)
+            wait = _retry_wait(response, method, attempt, self._clock())
             if wait is None or last:
                 break
             self._sleep(wait)
         if response.is_success:
             return response
+        limited = rate_limited(response)
+        why = " (GitHub's rate limit: try again later)" if limited else ""
         raise GitHubError(f"GitHub API: {label} answered {response.status_code}: "
-                          f"{_message(response)}", status=response.status_code,
-                          write=method != "GET",
-                          rate_limited=response.headers.get("x-ratelimit-remaining") == "0")
+                          f"{_message(response)}{why}", status=response.status_code,
+                          write=method != "GET", rate_limited=limited)
 
 
-def _retry_wait(response: httpx.Response, method: str, attempt: int) -> float | None:
+def rate_limited(response: httpx.Response) -> bool:
+    """Whether GitHub refused the request for a rate limit, primary or secondary, which it
+    signals with a 429, or a 403 that carries Retry-After, `x-ratelimit-remaining: 0`, or a
+    message about the rate limit ("You have exceeded a secondary rate limit"). A 403 without
+    any of them is a refusal of the token."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    headers = response.headers
+    return ("retry-after" in headers or headers.get("x-ratelimit-remaining") == "0"
+            or "rate limit" in _message(response).lower())
+
+
+def _retry_wait(response: httpx.Response, method: str, attempt: int, now: float) -> float | None:
     """How long to wait before asking again, or None when the answer is final."""
-    retry_after = response.headers.get("retry-after")
-    if response.status_code in (403, 429) and retry_after is not None:
-        # A secondary rate limit: GitHub says when to come back (a plain 403 is final).
-        try:
-            return min(float(retry_after), _MAX_RETRY_AFTER)
-        except ValueError:
-            return None
+    if rate_limited(response):
+        return _rate_limit_wait(response.headers, now)
     if response.status_code in _RETRY_STATUSES and method != "POST":
         return float(attempt)
     return None
+
+
+def _rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
+    # GitHub's order: Retry-After; else, with no requests left, the reset time; else at least
+    # a minute (a secondary limit that names no time).
+    if (retry_after := _seconds(headers.get("retry-after"))) is not None:
+        return min(max(retry_after, 0.0), _MAX_RETRY_AFTER)
+    reset = _seconds(headers.get("x-ratelimit-reset"))
+    if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+        wait = max(reset - now, 0.0) + 1.0
+        return wait if wait <= _MAX_RETRY_AFTER else None
+    return _MAX_RETRY_AFTER
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _message(response: httpx.Response) -> str:

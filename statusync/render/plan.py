@@ -106,6 +106,15 @@ def render_json(plan: Plan, out: TextIO, *, warnings: Sequence[str] = ()) -> Non
     write_json(data, out)
 
 
+# The markdown plan is what a pull request shows: once merged, the apply job on main stops at the
+# threshold, so it says how to push the change past it from GitHub (the apply workflow's `force`
+# input), and from a clone.
+FORCE_HINT = ("Once merged, apply on main stops at this threshold. To apply it all the same, run "
+              "the **statusync apply** workflow by hand with **force** ticked (Actions → "
+              "statusync apply → Run workflow, on the default branch), or run "
+              "`statusync apply --force` from a clone with the Sendcloud keys.")
+
+
 def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
                     budget: int = MARKDOWN_BUDGET, warnings: Sequence[str] = ()) -> None:
     table = MarkdownBudget(out, budget)
@@ -116,7 +125,7 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
         table.write(f"> [!WARNING]\n> {md_text(warning)}.\n\n")
     table.write(f"**{summary_line(plan)}**\n")
     if breach:
-        table.write(f"\n> [!WARNING]\n> {breach}.\n")
+        table.write(f"\n> [!WARNING]\n> {breach}.\n>\n> {FORCE_HINT}\n")
     if not plan.changes:
         table.write("\nNo changes.\n")
         return

@@ -300,4 +300,11 @@ def test_plan_markdown_shows_the_safety_breach_too(project: Project, cli: Cli) -
                         "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
     project.write(".statusync/state.json", json.dumps(
         {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))
-    assert "[!WARNING]" in cli("plan", "--format", "markdown").out
+    markdown = cli("plan", "--format", "markdown").out
+    assert "[!WARNING]" in markdown
+    # Once merged, apply on main stops at the threshold: the pull request says how to go on.
+    assert ("> Once merged, apply on main stops at this threshold. To apply it all the same, run "
+            "the **statusync apply** workflow by hand with **force** ticked (Actions → statusync "
+            "apply → Run workflow, on the default branch), or run `statusync apply --force` from "
+            "a clone with the Sendcloud keys.") in markdown
+    assert "Run workflow" not in cli("plan").out  # a terminal's plan has its own way: --force

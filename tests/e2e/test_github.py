@@ -7,14 +7,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from statusync.github import action
-from statusync.github.comment import plan_hash
-from statusync.github.drift_issue import LABEL
+from statusync.github.comment import MARKER_PREFIX, plan_hash
+from statusync.github.drift_issue import LABEL, TITLE
 from statusync.sandbox import SandboxServer
-from tests.support.fake_github import TOKEN, FakeGitHubServer
+from tests.support.fake_github import (
+    APP_BOT,
+    APP_TOKEN,
+    BOT,
+    MALLORY,
+    OPS,
+    PAT,
+    TOKEN,
+    FakeGitHubServer,
+)
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]
@@ -36,6 +46,7 @@ class Steps:
         self.project, self.github, self.monkeypatch, self.capsys = (project, github, monkeypatch,
                                                                     capsys)
         self.count = 0
+        self.token = TOKEN  # the job's GITHUB_TOKEN, unless a test gives the action another
 
     def run(self, args: str, allow: str = "0") -> tuple[int, dict[str, str], str]:
         """One `uses: ./` step: (the step's exit code, its outputs, its stderr)."""
@@ -44,7 +55,7 @@ class Steps:
         runner_temp.mkdir(exist_ok=True)
         outputs = runner_temp / f"output-{self.count}"
         outputs.touch()
-        for name, value in {**self.github.env(), "GITHUB_ACTIONS": "true",
+        for name, value in {**self.github.env(self.token), "GITHUB_ACTIONS": "true",
                             "GITHUB_OUTPUT": str(outputs), "RUNNER_TEMP": str(runner_temp),
                             "GITHUB_STEP_SUMMARY": str(runner_temp / f"summary-{self.count}")
                             }.items():
@@ -52,7 +63,7 @@ class Steps:
         code = action.run(action.parse_args(args), action.parse_allowed(allow), os.environ,
                           runner_temp)
         err = self.capsys.readouterr().err
-        assert TOKEN not in err
+        assert self.token not in err
         return code, dict(line.split("=", 1) for line in outputs.read_text().splitlines()), err
 
 
@@ -63,14 +74,21 @@ def steps(project: Project, github: FakeGitHubServer, monkeypatch: pytest.Monkey
 
 
 def plan_job(steps: Steps, pr: int) -> str:
-    """statusync-plan.yml's steps: validate, plan, comment. Returns the comment step's stderr."""
-    assert steps.run("validate")[0] == 0
-    code, plan, _ = steps.run("plan --format markdown --detailed-exitcode", allow="0 2")
-    assert code == 0 and plan["exit-code"] in ("0", "2")
+    """statusync-plan.yml's steps: validate; plan, unless validate failed; then the comment
+    whatever failed before it (`if: !cancelled()`), given the plan step's outputs, which are
+    empty when it was skipped. Returns the comment step's stderr."""
+    plan = {"output-file": "", "exit-code": ""}
+    if steps.run("validate")[0] == 0:
+        code, plan, _ = steps.run("plan --format markdown --detailed-exitcode", allow="0 2")
+        assert (code == 0) == (plan["exit-code"] in ("0", "2"))
     code, _, err = steps.run(f"github plan-comment --pr {pr} --body '{plan['output-file']}' "
-                             f"--plan-exit-code {plan['exit-code']}")
+                             f"--plan-exit-code '{plan['exit-code']}'")
     assert code == 0, err
     return err
+
+
+def plan_comments(github: FakeGitHubServer, pr: int) -> list[dict[str, Any]]:
+    return [c for c in github.fake.comments_on(pr) if c["body"].startswith(MARKER_PREFIX)]
 
 
 def test_one_plan_comment_across_three_pushes_updated_in_place(
@@ -152,15 +170,17 @@ def test_the_pull_request_number_comes_from_the_event(
 def test_a_write_refused_for_another_reason_fails(
         project: Project, github: FakeGitHubServer, steps: Steps,
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pr = github.fake.add_pull_request()
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
-    monkeypatch.setattr(github.fake, "handle",
-                        lambda *a: (422, {"message": "Body is too long"}, {}))
-    code, outputs, err = steps.run(f"github plan-comment --pr 1 --body {body}")
+    reads = github.fake.handle
+    monkeypatch.setattr(github.fake, "handle", lambda method, *a: reads(method, *a)
+                        if method == "GET" else (422, {"message": "Validation Failed"}, {}))
+    code, outputs, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
     assert code == 1 and outputs["exit-code"] == "1"
-    assert "error: GitHub API: GET /repos/acme/mappings/issues/1/comments answered 422: " \
-           "Body is too long" in err
-    assert "Traceback" not in err
+    assert f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 422: " \
+           "Validation Failed" in err
+    assert "::notice" not in err and "Traceback" not in err
 
 
 def test_a_pull_request_that_cannot_be_read_fails(
@@ -246,3 +266,264 @@ def test_a_drift_issue_refused_names_the_permission_it_needs(
     assert "Resource not accessible by integration" in err
     assert "give the job the `issues: write` permission" in err
     assert "Traceback" not in err
+
+
+# --- whose comment and issue they are ---------------------------------------------------------
+
+def the_plan(steps: Steps) -> str:
+    """The markdown plan of the project as it is, as the plan step makes it."""
+    code, plan, _ = steps.run("plan --format markdown --detailed-exitcode", allow="0 2")
+    assert code == 0
+    return Path(plan["output-file"]).read_text()
+
+
+@pytest.mark.parametrize("forger", [MALLORY, {"login": "other-app[bot]", "type": "Bot"}])
+def test_a_look_alike_with_the_real_plans_hash_is_ignored(
+        project: Project, github: FakeGitHubServer, steps: Steps,
+        forger: dict[str, str]) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    project.mapping(1)
+    # The real plan's hash over a plan of the forger's own: the bot used to say "already shows
+    # this plan" and post nothing, leaving reviewers to read it.
+    forged = f"<!-- statusync-plan sha256:{plan_hash(the_plan(steps))} -->\nNo changes.\n"
+    forged_id = fake.add_comment(pr, forged, user=forger)
+    err = plan_job(steps, pr)
+    assert "Commented the plan on pull request" in err
+    assert (f"::warning title=statusync::Ignored 1 comment carrying the plan marker by "
+            f"{forger['login']}: only one written by github-actions[bot]") in err
+    assert fake.comments[forged_id]["body"] == forged
+    [ours] = [c for c in plan_comments(github, pr) if c["id"] != forged_id]
+    assert ours["user"] == BOT and "shop-1.yaml" in ours["body"]
+
+
+def test_a_look_alike_with_another_hash_is_never_edited(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    forged = f"<!-- statusync-plan sha256:{'0' * 64} -->\nNo changes.\n"
+    forged_id = fake.add_comment(pr, forged, user=MALLORY)
+    project.mapping(1)
+    assert "Commented the plan" in plan_job(steps, pr)
+    project.mapping(2)
+    assert "Updated the plan comment" in plan_job(steps, pr)
+    assert fake.comments[forged_id]["body"] == forged
+    assert ("PATCH", f"/repos/acme/mappings/issues/comments/{forged_id}") not in fake.log
+    [ours] = [c for c in plan_comments(github, pr) if c["id"] != forged_id]
+    assert ours["user"] == BOT and "shop-2.yaml" in ours["body"]
+
+
+def test_with_a_personal_token_the_plan_comment_is_its_users(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    project.mapping(1)
+    bots = fake.add_comment(pr, f"<!-- statusync-plan sha256:{'1' * 64} -->\nold", user=BOT)
+    steps.token = PAT  # `github-token:` a person's token: GET /user names ops-alice
+    assert "Commented the plan" in plan_job(steps, pr)
+    project.mapping(2)
+    assert "Updated the plan comment" in plan_job(steps, pr)
+    assert fake.comments[bots]["body"].endswith("old")
+    [ours] = [c for c in plan_comments(github, pr) if c["id"] != bots]
+    assert ours["user"] == OPS and "shop-2.yaml" in ours["body"]
+
+
+def test_an_app_token_writes_as_the_bot_login_given(
+        project: Project, github: FakeGitHubServer, steps: Steps,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    steps.token = APP_TOKEN  # GET /user answers 403 to an App's installation token too
+    monkeypatch.setenv("STATUSYNC_BOT_LOGIN", "statusync-app[bot]")
+    project.mapping(1)
+    assert "Commented the plan" in plan_job(steps, pr)
+    project.mapping(2)
+    assert "Updated the plan comment" in plan_job(steps, pr)
+    [ours] = plan_comments(github, pr)
+    assert ours["user"] == APP_BOT and "shop-2.yaml" in ours["body"]
+
+
+def test_a_bot_login_that_is_no_bot_is_refused(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    code, _, err = steps.run(f"github plan-comment --pr 1 --body {body} --bot-login mallory")
+    assert code == 1 and "is not the login of an App's bot user" in err
+    assert github.fake.log == []
+
+
+def test_a_look_alike_drift_issue_is_never_edited_or_closed(
+        project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer,
+        steps: Steps) -> None:
+    fake = github.fake
+    project.mapping(1)
+    server = sandbox()
+    assert cli("apply", "--yes").code == 0
+    forged = fake.add_issue(TITLE, "Nothing to see here.", [LABEL], user=MALLORY)
+
+    server.store.edit_mapping(1, {"DELIVERED": "1"})
+    code, err = drift_job(steps)
+    assert code == "2" and "opened an issue" in err
+    ours = next(i for i in fake.open_issues(LABEL) if i["number"] != forged)
+    assert ours["user"] == BOT and "shop-1.yaml" in ours["body"]
+
+    assert cli("reconcile", "--yes").code == 0
+    code, err = drift_job(steps)
+    assert code == "0" and "closed the drift issue" in err
+    assert ours["state"] == "closed"
+    assert fake.issues[forged]["state"] == "open"
+    assert fake.issues[forged]["body"] == "Nothing to see here."
+    assert fake.comments_on(forged) == []
+
+
+def test_a_look_alike_drift_issue_does_not_count_as_the_report(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    fake = github.fake
+    forged = fake.add_issue(TITLE, "all fine", [LABEL], user=MALLORY)
+    report = tmp_path / "drift.md"
+    report.write_text("drift")
+    code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 0")
+    assert code == 0 and "No drift, and no drift issue open." in err
+    assert fake.writes() == [] and fake.issues[forged]["state"] == "open"
+
+
+# --- no plan: validation or the plan failed ---------------------------------------------------
+
+def test_a_stale_plan_is_replaced_when_validation_fails(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    project.mapping(1)
+    plan_job(steps, pr)
+    [comment] = plan_comments(github, pr)
+    assert "| create |" in comment["body"]
+
+    project.mapping(1, delivered="012")  # the next push breaks the file: validate fails
+    err = plan_job(steps, pr)
+    assert "Updated the plan comment on pull request #1 to show that there is no plan." in err
+    body = comment["body"]
+    assert "| create |" not in body
+    assert "**No plan for the latest push:** validation found 1 problem in the files." in body
+    assert "- `mappings/shop-1.yaml:5:14`: " in body
+    assert "[the job's log](https://github.example/acme/mappings/actions/runs/4242)" in body
+    marker, shown = body.split("\n", 1)
+    assert marker == f"<!-- statusync-plan sha256:{plan_hash(shown)} -->"
+
+    fake.log.clear()  # the same failure again: nothing to edit
+    assert "already shows that there is no plan" in plan_job(steps, pr)
+    assert fake.writes() == []
+
+    project.mapping(1)  # fixed: the plan is back
+    assert "Updated the plan comment" in plan_job(steps, pr)
+    assert "| create |" in comment["body"] and len(plan_comments(github, pr)) == 1
+
+
+def test_a_plan_that_fails_for_another_reason_says_why(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    pr = github.fake.add_pull_request()
+    project.mapping(1)
+    project.write(".statusync/state.json", "{not json")  # validate passes; plan exits 1
+    err = plan_job(steps, pr)
+    assert "Commented that there is no plan on pull request" in err
+    [comment] = plan_comments(github, pr)
+    first = comment["body"].splitlines()[4]
+    assert first.startswith("> **No plan for the latest push:** ") and "state" in first
+    assert "actions/runs/4242" in comment["body"]
+
+
+def test_no_plan_without_a_cause_found_again_points_at_the_job(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    pr = github.fake.add_pull_request()
+    project.mapping(1)  # the files are fine now: whatever stopped the plan step, its log says
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body '' --plan-exit-code ''")
+    assert code == 0 and "Commented that there is no plan" in err
+    [comment] = plan_comments(github, pr)
+    assert "the plan step failed or did not run" in comment["body"]
+    assert "(https://github.example/acme/mappings/actions/runs/4242)" in comment["body"]
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+@pytest.fixture
+def on_actions(github: FakeGitHubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`statusync github ...` run through the in-process CLI (its waits recorded, not slept) as a
+    step of a job would run it."""
+    for name, value in {**github.env(), "GITHUB_ACTIONS": "true"}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("on_actions")
+def test_a_secondary_rate_limit_is_waited_out(
+        project: Project, github: FakeGitHubServer, cli: Cli, retry_waits: list[float],
+        tmp_path: Path) -> None:
+    pr = github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    github.fake.secondary_limits = 2  # no Retry-After: GitHub asks for at least a minute
+    result = cli("github", "plan-comment", "--pr", str(pr), "--body", str(body))
+    assert result.code == 0 and "Commented the plan" in result.err
+    assert retry_waits == [60.0, 60.0] and len(plan_comments(github, pr)) == 1
+
+
+@pytest.mark.usefixtures("on_actions")
+@pytest.mark.parametrize("retry_after, waits", [(None, [60.0, 60.0]), ("7", [7.0, 7.0])])
+def test_a_secondary_rate_limit_that_lasts_fails_the_step_never_a_notice(
+        project: Project, github: FakeGitHubServer, cli: Cli, retry_waits: list[float],
+        tmp_path: Path, retry_after: str | None, waits: list[float]) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    fake.secondary_limits, fake.retry_after, fake.limited_methods = 100, retry_after, ("POST",)
+    result = cli("github", "plan-comment", "--pr", str(pr), "--body", str(body))
+    assert result.code == 1
+    assert (f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 403: "
+            "You have exceeded a secondary rate limit") in result.err
+    assert "GitHub's rate limit: try again later" in result.err
+    assert "::notice" not in result.err and "fork" not in result.err
+    assert retry_waits == waits
+    assert fake.writes() == [("POST", f"/repos/acme/mappings/issues/{pr}/comments")] * 3
+    assert fake.comments_on(pr) == []
+
+
+@pytest.mark.usefixtures("on_actions")
+def test_a_secondary_rate_limit_on_the_drift_issue_fails_without_blaming_permissions(
+        project: Project, github: FakeGitHubServer, cli: Cli, tmp_path: Path) -> None:
+    github.fake.secondary_limits = 100
+    report = tmp_path / "drift.md"
+    report.write_text("drift")
+    result = cli("github", "drift-issue", "--report", str(report), "--drift-exit-code", "2")
+    assert result.code == 1 and "secondary rate limit" in result.err
+    assert "issues: write" not in result.err
+
+
+# --- GitHub's limit on a body -----------------------------------------------------------------
+
+def test_a_plan_longer_than_github_takes_is_cut_to_fit(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    pr = github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n" + "| create | 1 |\n" * 6000)  # 90,000 characters
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
+    assert code == 0 and "Commented the plan" in err  # the fake answers 422 above 65,536
+    [comment] = plan_comments(github, pr)
+    assert len(comment["body"]) <= 65_536
+    assert comment["body"].endswith("see the job summary of the run for all of it.*\n")
+
+
+def test_a_drift_report_longer_than_github_takes_is_cut_to_fit(
+        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    report = tmp_path / "drift.md"
+    report.write_text("## statusync drift\n" + "| shop | differs |\n" * 5000)
+    code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 2")
+    assert code == 0 and "opened an issue" in err, err
+    [issue] = github.fake.open_issues(LABEL)
+    assert len(issue["body"]) <= 65_536
+    assert "*The report was cut here" in issue["body"] and "actions/runs/4242" in issue["body"]
+
+
+def test_an_empty_body_for_a_plan_that_was_made_is_a_clear_error(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    code, _, err = steps.run("github plan-comment --pr 1 --body '' --plan-exit-code 2")
+    assert code == 1 and "error: --body is empty: give the file holding the plan's markdown" in err
+    assert github.fake.log == []

@@ -5,6 +5,14 @@ It keeps issues (pull requests are issues with a `pull_request` key, as on GitHu
 comments and the repository's labels in memory, checks the token on every request, logs every
 request, pages listings `page_size` items at a time with `Link` headers, and can play a
 read-only token (a pull request from a fork): every write answers 403.
+
+As on GitHub, every comment and issue carries its author (`user: {login, type}`): the one of the
+token that wrote it. TOKEN is a workflow's installation token, written as `github-actions[bot]`,
+and, like the real one, answers 403 "Resource not accessible by integration" to `GET /user`;
+APP_TOKEN is the installation token of an App of one's own (`statusync-app[bot]`), and PAT is a
+person's token, which `GET /user` names. A body over 65,536 characters answers 422, and
+`secondary_limits` answers the next so many requests (of `limited_methods`) with GitHub's
+secondary rate limit.
 """
 
 from __future__ import annotations
@@ -18,19 +26,38 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 TOKEN = "ghs-fake-token-never-shown-0123"
+APP_TOKEN = "ghs-fake-app-token-never-shown-89"
+PAT = "github_pat_fake-never-shown-4567"
 REPOSITORY = "acme/mappings"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+APP_BOT = {"login": "statusync-app[bot]", "type": "Bot"}
+OPS = {"login": "ops-alice", "type": "User"}
+MALLORY = {"login": "mallory", "type": "User"}
+BODY_LIMIT = 65_536
+# Who writes with each token, and whether it may read /user (an installation token may not).
+_TOKENS: dict[str, tuple[dict[str, str], bool]] = {
+    TOKEN: (BOT, False), APP_TOKEN: (APP_BOT, False), PAT: (OPS, True)}
+_SECONDARY_LIMIT = {"message": "You have exceeded a secondary rate limit. Please wait a few "
+                               "minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits"}
 
 
 @dataclass
 class FakeGitHub:
     page_size: int = 2   # small, so that every listing test also pages
     read_only: bool = False
+    # The next so many requests answer 403 with the secondary rate limit's body; with
+    # `retry_after` set, also its Retry-After header.
+    secondary_limits: int = 0
+    retry_after: str | None = None
+    limited_methods: tuple[str, ...] = ("GET", "POST", "PATCH")
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
     _next_id: int = 1000
+    _author: dict[str, str] = field(default_factory=lambda: dict(BOT))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what a test sets up and looks at ---------------------------------------------------
@@ -38,14 +65,25 @@ class FakeGitHub:
     def add_pull_request(self) -> int:
         number = len(self.issues) + 1
         self.issues[number] = {"number": number, "title": f"PR {number}", "body": "",
-                               "state": "open", "labels": [], "pull_request": {}}
+                               "state": "open", "labels": [], "pull_request": {},
+                               "user": {"login": "dev-bob", "type": "User"}}
         return number
 
-    def add_comment(self, number: int, body: str, user: str = "someone") -> int:
+    def add_comment(self, number: int, body: str, user: dict[str, str] | None = None) -> int:
         self._next_id += 1
         self.comments[self._next_id] = {"id": self._next_id, "issue": number, "body": body,
-                                        "user": {"login": user}}
+                                        "user": dict(user or {"login": "someone", "type": "User"})}
         return self._next_id
+
+    def add_issue(self, title: str, body: str, labels: list[str],
+                  user: dict[str, str] | None = None) -> int:
+        number = len(self.issues) + 1
+        self.issues[number] = {
+            "number": number, "title": title, "body": body, "state": "open",
+            "labels": [self.labels.setdefault(name, {"name": name, "color": "ededed"})
+                       for name in labels],
+            "user": dict(user or {"login": "someone", "type": "User"})}
+        return number
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == number]
@@ -59,14 +97,29 @@ class FakeGitHub:
 
     # --- the API ------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str],
-               body: Any) -> tuple[int, Any, dict[str, str]]:
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any,
+               token: str = TOKEN) -> tuple[int, Any, dict[str, str]]:
+        if self.secondary_limits and method in self.limited_methods:
+            self.secondary_limits -= 1
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+            return 403, _SECONDARY_LIMIT, headers
+        author, is_user = _TOKENS[token]
+        if method == "GET" and path == "/user":
+            if not is_user:
+                return 403, {"message": "Resource not accessible by integration",
+                             "documentation_url": "https://docs.github.com/rest/users/users"}, {}
+            return 200, {**author, "id": 7}, {}
         prefix = f"/repos/{REPOSITORY}/"
         if not path.startswith(prefix):
             return 404, {"message": "Not Found"}, {}
         route = path[len(prefix):]
         if method != "GET" and self.read_only:
             return 403, {"message": "Resource not accessible by integration"}, {}
+        if isinstance(body, dict) and len(str(body.get("body", ""))) > BODY_LIMIT:
+            return 422, {"message": "Validation Failed", "errors": [
+                {"resource": "IssueComment", "code": "custom", "field": "body",
+                 "message": "body is too long (maximum is 65536 characters)"}]}, {}
+        self._author = author
         for pattern, handler in self._routes():
             match = re.fullmatch(pattern, f"{method} {route}")
             if match:
@@ -101,7 +154,7 @@ class FakeGitHub:
         return self._page(self.comments_on(int(number)), query, f"issues/{number}/comments")
 
     def _create_comment(self, query: dict[str, str], body: Any, number: str) -> Any:
-        comment_id = self.add_comment(int(number), body["body"], user="github-actions[bot]")
+        comment_id = self.add_comment(int(number), body["body"], user=self._author)
         return 201, self.comments[comment_id], {}
 
     def _update_comment(self, query: dict[str, str], body: Any, comment_id: str) -> Any:
@@ -120,11 +173,8 @@ class FakeGitHub:
         return self._page(found, query, "issues")
 
     def _create_issue(self, query: dict[str, str], body: Any) -> Any:
-        number = len(self.issues) + 1
-        labels = [self.labels.setdefault(name, {"name": name, "color": "ededed"})
-                  for name in body.get("labels", [])]
-        self.issues[number] = {"number": number, "title": body["title"], "body": body["body"],
-                               "state": "open", "labels": labels}
+        number = self.add_issue(body["title"], body["body"], body.get("labels", []),
+                                user=self._author)
         return 201, self.issues[number], {}
 
     def _update_issue(self, query: dict[str, str], body: Any, number: str) -> Any:
@@ -156,11 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         with fake._lock:
             fake.log.append((self.command, parts.path))
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            if token not in _TOKENS:
                 status, payload, headers = 401, {"message": "Bad credentials"}, {}
             else:
                 status, payload, headers = fake.handle(self.command, parts.path, query,
-                                                       json.loads(raw) if raw else None)
+                                                       json.loads(raw) if raw else None, token)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -195,10 +246,10 @@ class FakeGitHubServer:
                                         daemon=True)
         self._thread.start()
 
-    def env(self) -> dict[str, str]:
+    def env(self, token: str = TOKEN) -> dict[str, str]:
         """The environment a step of a workflow run gives `statusync github ...`."""
         return {"GITHUB_API_URL": self.url, "GITHUB_REPOSITORY": REPOSITORY,
-                "GITHUB_TOKEN": TOKEN, "GITHUB_SERVER_URL": "https://github.example",
+                "GITHUB_TOKEN": token, "GITHUB_SERVER_URL": "https://github.example",
                 "GITHUB_RUN_ID": "4242"}
 
     def stop(self) -> None:

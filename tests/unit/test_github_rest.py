@@ -87,3 +87,50 @@ def test_the_environment_is_checked_before_any_request(env: dict[str, str], mess
     with pytest.raises(StatusyncError, match=message) as failed:
         GitHub.from_env(env)
     assert TOKEN not in str(failed.value)
+
+
+@pytest.mark.parametrize("status, headers, message, limited", [
+    (403, {}, "Resource not accessible by integration", False),
+    (403, {"retry-after": "30"}, "You have exceeded a secondary rate limit", True),
+    (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", True),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}, "API rate limit exceeded",
+     True),
+    (429, {}, "Too Many Requests", True),
+    (404, {}, "Not Found", False),
+])
+def test_a_rate_limit_is_told_from_a_refusal_of_the_token(
+        status: int, headers: dict[str, str], message: str, limited: bool) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(status, headers=headers, json={"message": message})
+
+    sleeps: list[float] = []
+    github = GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(handler),
+                    sleep=sleeps.append, clock=lambda: 1000.0)
+    with pytest.raises(GitHubError) as failed:
+        github.post("/x", {"body": "plan"})  # a POST too: GitHub did nothing, so it is retried
+    assert failed.value.rate_limited is limited and failed.value.denied is (not limited)
+    assert len(calls) == (3 if limited else 1)
+    assert ("GitHub's rate limit" in str(failed.value)) is limited
+
+
+@pytest.mark.parametrize("headers, waits", [
+    ({"retry-after": "7"}, [7.0, 7.0]),
+    ({"retry-after": "3600"}, [60.0, 60.0]),      # bounded
+    ({"retry-after": "nan"}, [60.0, 60.0]),       # unreadable: a minute, as GitHub advises
+    ({}, [60.0, 60.0]),                           # a secondary limit that names no time
+    ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"}, [11.0, 11.0]),
+    ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4600"}, []),  # an hour: fail now
+])
+def test_a_rate_limit_waits_as_github_asks_and_no_longer_than_a_minute(
+        headers: dict[str, str], waits: list[float]) -> None:
+    response = httpx.Response(403, headers=headers,
+                              json={"message": "You have exceeded a secondary rate limit"})
+    sleeps: list[float] = []
+    github = GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(lambda r: response),
+                    sleep=sleeps.append, clock=lambda: 1000.0)
+    with pytest.raises(GitHubError) as failed:
+        github.get("/x")
+    assert sleeps == waits and failed.value.rate_limited
