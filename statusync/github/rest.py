@@ -99,13 +99,13 @@ class GitHub:
         return "/".join([f"/repos/{self.repository}", *(str(p) for p in parts)])
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        return self.request("GET", path, params=params).json()
+        return _json(self.request("GET", path, params=params), "GET", path)
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        return self.request("POST", path, json=body).json()
+        return _json(self.request("POST", path, json=body), "POST", path)
 
     def patch(self, path: str, body: Mapping[str, Any]) -> Any:
-        return self.request("PATCH", path, json=body).json()
+        return _json(self.request("PATCH", path, json=body), "PATCH", path)
 
     def pages(self, path: str, params: Mapping[str, str | int]) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following the `Link: <…>; rel="next"` of each page."""
@@ -113,7 +113,7 @@ class GitHub:
         query: Mapping[str, str | int] | None = {"per_page": 100, **params}
         while url is not None:
             response = self.request("GET", url, params=query)
-            items = response.json()
+            items = _json(response, "GET", path)
             if not isinstance(items, list):
                 raise GitHubError(f"GitHub API: GET {path} did not answer a list", status=None)
             yield from (item for item in items if isinstance(item, dict))
@@ -169,6 +169,17 @@ def _retry_wait(response: httpx.Response, method: str, attempt: int) -> float | 
     if response.status_code in _RETRY_STATUSES and method != "POST":
         return float(attempt)
     return None
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    """The JSON body of a 2xx answer; one that is not JSON (a proxy's page, or a number longer
+    than Python converts) is GitHub's failure, said as such rather than as a crash."""
+    try:
+        return response.json()
+    except ValueError:
+        raise GitHubError(f"GitHub API: {method} {path} answered HTTP {response.status_code} with a "
+                          "body that is not readable JSON", status=response.status_code,
+                          write=method != "GET") from None
 
 
 def _message(response: httpx.Response) -> str:

@@ -87,3 +87,13 @@ def test_the_environment_is_checked_before_any_request(env: dict[str, str], mess
     with pytest.raises(StatusyncError, match=message) as failed:
         GitHub.from_env(env)
     assert TOKEN not in str(failed.value)
+
+
+@pytest.mark.parametrize("body", [b"<html>proxy</html>", b'{"id": ' + b"9" * 5000 + b"}"])
+def test_an_answer_that_is_not_readable_json_is_a_github_error(body: bytes) -> None:
+    answer = httpx.Response(200, content=body)
+    for call in (lambda gh: gh.get("/x"), lambda gh: gh.post("/x", {}),
+                 lambda gh: list(gh.pages("/x", {}))):
+        with pytest.raises(GitHubError) as failed:
+            call(client(lambda request: answer))
+        assert str(failed.value).endswith("answered HTTP 200 with a body that is not readable JSON")

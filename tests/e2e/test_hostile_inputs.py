@@ -1,0 +1,55 @@
+"""Inputs no one writes on purpose, from the user's side: each is refused with where it is and
+what to do, never a traceback, a hang or a silent default."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from tests.support.project import Project, Result
+
+Cli = Callable[..., Result]
+
+# More decimal digits than Python converts to an int (sys.get_int_max_str_digits()).
+HUGE = "9" * (sys.get_int_max_str_digits() + 1)
+LIMIT = sys.get_int_max_str_digits()
+
+
+def too_long(where: str, name: str) -> str:
+    return (f"error: {where}: {name}: a number of {len(HUGE)} digits is longer than statusync reads "
+            f"(at most {LIMIT}); check the value (quote it if it is meant as text)")
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "fmt"])
+def test_a_number_too_long_to_read_in_a_mapping_file_is_located(project: Project, cli: Cli,
+                                                                command: str) -> None:
+    project.mapping(1, file="mappings/id.yaml").write_text(
+        project.mapping(1).read_text().replace("integration_id: 1", f"integration_id: {HUGE}"))
+    project.mapping(2, delivered=HUGE)
+    result = cli(command)
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines() == [too_long("mappings/id.yaml:1:17", "integration_id"),
+                                       too_long("mappings/shop-2.yaml:5:14", "mapping.DELIVERED"),
+                                       "error: 2 problems found"]
+
+
+def test_a_number_too_long_to_read_in_statusync_yaml_is_located(project: Project, cli: Cli) -> None:
+    project.mapping(1)
+    project.write("statusync.yaml", f"safety:\n  min_managed: {HUGE}\n")
+    for command in ("validate", "plan"):
+        result = cli(command)
+        assert (result.code, result.err.splitlines()) == (1, [
+            too_long("statusync.yaml:2:16", "safety.min_managed"), "error: 1 problem found"])
+
+
+def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(project: Project,
+                                                                          cli: Cli) -> None:
+    project.mapping(1)
+    project.write(".statusync/state.json", f'{{"version": {HUGE}, "integrations": {{}}}}\n')
+    result = cli("plan")
+    assert result.code == 1
+    assert result.err.startswith(f"error: {project.state_file}: the state file is corrupt (Exceeds the "
+                                 f"limit ({LIMIT} digits) for integer string conversion")
+    assert "internal error" not in result.err
