@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.core.state import State
 from statusync.core.text import printable
+from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
-from statusync.sendcloud.urls import API_URL_ENV
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
     from statusync.sendcloud.client import SendcloudClient
@@ -94,7 +94,7 @@ class Workspace:
 
     @property
     def api_url(self) -> str:
-        return self.env.get(API_URL_ENV) or self.settings.api_url
+        return self.settings.api_url  # STATUSYNC_API_URL is applied by load_settings
 
     @contextmanager
     def client_session(self, accounts: Iterable[str]) -> Iterator[dict[str, SendcloudClient]]:
@@ -152,8 +152,9 @@ def credentials_for(settings: Settings, account: str, env: Mapping[str, str]
         raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
     envs = names.credential_envs()
     # A blank value is a variable set by mistake (an empty CI secret), not a key.
-    missing = [f"{name} (the Sendcloud {role})" for name, role in dict(envs).items()
-               if not env.get(name, "").strip()]
+    for name, role in envs:
+        env_value(env, name, f"set it to the Sendcloud {role} of account {account!r}")
+    missing = [f"{name} (the Sendcloud {role})" for name, role in envs if name not in env]
     if missing:
         raise StatusyncError(
             f"missing credentials for account {account!r}: set {' and '.join(missing)}")

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
 from statusync.files import yamldoc
 from statusync.files.validation import validate
@@ -99,8 +100,9 @@ def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
         problem = Problem(SETTINGS_FILE, None, None, f"cannot read the file: {exc.strerror}")
         raise InvalidInput([problem]) from None
     settings = Settings() if data is None else _parse(data)
-    if env.get(API_URL_ENV):
-        settings = settings.model_copy(update={"api_url": env[API_URL_ENV]})
+    url = env_value(env, API_URL_ENV, f"set it to the API's URL (such as {DEFAULT_API_URL})")
+    if url is not None:
+        settings = settings.model_copy(update={"api_url": url})
     return settings
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from statusync import __version__
+from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.sendcloud.urls import is_loopback
 
@@ -78,15 +79,17 @@ class GitHub:
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> GitHub:
-        token = env.get("GITHUB_TOKEN")
-        if not token:
+        token = env_value(env, "GITHUB_TOKEN", "set it from github.token")
+        if token is None:
             raise StatusyncError("GITHUB_TOKEN is not set: the statusync action passes the job's "
                                  "token; in a step of your own, set it from github.token")
-        repository = env.get("GITHUB_REPOSITORY")
-        if not repository:
+        repository = env_value(env, "GITHUB_REPOSITORY", "set it to OWNER/NAME")
+        if repository is None:
             raise StatusyncError("GITHUB_REPOSITORY is not set (GitHub Actions sets it: "
                                  "elsewhere, set it to OWNER/NAME)")
-        return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, repository, token,
+        api_url = env_value(env, "GITHUB_API_URL", f"set it to the GitHub API's URL ({DEFAULT_API_URL} "
+                            "for github.com)")
+        return cls(api_url or DEFAULT_API_URL, repository, token,
                    transport=transport, sleep=sleep)
 
     def __enter__(self) -> GitHub:

@@ -53,3 +53,29 @@ def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(projec
     assert result.err.startswith(f"error: {project.state_file}: the state file is corrupt (Exceeds the "
                                  f"limit ({LIMIT} digits) for integer string conversion")
     assert "internal error" not in result.err
+
+
+@pytest.mark.parametrize("command", [["apply", "--yes"], ["drift"], ["plan"]])
+def test_an_empty_api_url_variable_is_an_error_not_production(project: Project, cli: Cli,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              command: list[str]) -> None:
+    project.mapping(1)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+    monkeypatch.setenv("STATUSYNC_API_URL", "")
+    result = cli(*command)
+    assert (result.code, result.out, result.err) == (1, "", (
+        "error: the environment variable STATUSYNC_API_URL is set but empty; set it to the API's URL "
+        "(such as https://panel.sendcloud.sc/api/v3), or unset it\n"))
+    assert not project.state_file.exists()
+
+
+def test_an_empty_key_variable_is_named_as_empty(project: Project, cli: Cli,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    project.mapping(1)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "")
+    result = cli("apply", "--yes")
+    assert (result.code, result.err) == (1, (
+        "error: the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the "
+        "Sendcloud API secret key of account 'default', or unset it\n"))

@@ -546,6 +546,14 @@ def test_demo_credentials(env: dict[str, str], expected: tuple[Credentials, bool
     assert demo_credentials(env) == expected
 
 
+@pytest.mark.parametrize("env", [{"SENDCLOUD_PUBLIC_KEY": "", "SENDCLOUD_SECRET_KEY": "s"},
+                                 {"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": " "}])
+def test_an_empty_key_variable_is_an_error_not_the_demo_pair(env: dict[str, str]) -> None:
+    with pytest.raises(StatusyncError, match=r"^the environment variable SENDCLOUD_\w+_KEY is set but "
+                                             "empty; set it to the API .+ key the sandbox accepts"):
+        demo_credentials(env)
+
+
 # Server lifecycle ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])

@@ -82,6 +82,13 @@ def test_errors_never_show_the_token() -> None:
     ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "nope"}, "is not of the form OWNER/NAME"),
     ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://api.x"},
      "must be an https:// URL"),
+    # Set but empty (a secret that does not exist, a mapping left blank) is never the default.
+    ({"GITHUB_TOKEN": ""}, "^the environment variable GITHUB_TOKEN is set but empty; set it from "
+                           "github.token, or unset it$"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": " "}, "GITHUB_REPOSITORY is set but empty"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": ""},
+     "^the environment variable GITHUB_API_URL is set but empty; set it to the GitHub API's URL "
+     r"\(https://api.github.com for github.com\), or unset it$"),
 ])
 def test_the_environment_is_checked_before_any_request(env: dict[str, str], message: str) -> None:
     with pytest.raises(StatusyncError, match=message) as failed:
