@@ -16,7 +16,7 @@ from statusync.core.text import printable
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
-from statusync.files.settings import Settings, load_settings
+from statusync.files.settings import Settings, load_settings, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
 
@@ -45,8 +45,13 @@ class Workspace:
         if state_path.is_dir() or not state_path.name:
             raise StatusyncError(f"the state must be a file, not the directory {state_path}; "
                                  "give a file path such as .statusync/state.json")
-        return cls(root, env, settings, root / (mappings or settings.mappings), state_path,
-                   retry_sleep)
+        mappings_dir = root / (mappings or settings.mappings)
+        # statusync.yaml's own paths were checked where they are written; an option's are here.
+        problem = state_path_problem(state or settings.state, mappings or settings.mappings, root)
+        if problem is not None:
+            given = "--state" if state else "state: in statusync.yaml"
+            raise StatusyncError(f"{given}: {problem}" + (" (--mappings)" if mappings else ""))
+        return cls(root, env, settings, mappings_dir, state_path, retry_sleep)
 
     def state(self) -> State:
         return load_state(self.state_path)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from statusync.sandbox import SandboxServer
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]
@@ -79,3 +80,39 @@ def test_an_empty_key_variable_is_named_as_empty(project: Project, cli: Cli,
     assert (result.code, result.err) == (1, (
         "error: the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the "
         "Sendcloud API secret key of account 'default', or unset it\n"))
+
+
+IN_MAPPINGS = ("is in the mappings directory mappings, where it would be read as a mapping file; keep "
+               "the state outside it, such as .statusync/state.json")
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ("state: mappings/state.yaml\n", f"statusync.yaml:1:8: state: mappings/state.yaml {IN_MAPPINGS}"),
+    ("state: mappings/eu/State.YML\n", f"statusync.yaml:1:8: state: mappings/eu/State.YML {IN_MAPPINGS}"),
+    ("state: statusync.yaml\n", "statusync.yaml:1:8: state: statusync.yaml is the settings file, "
+                                "which the state would overwrite; give the state a file of its own, "
+                                "such as .statusync/state.json"),
+    ("mappings: mappings/eu\nstate: mappings/eu/s.yaml\n",
+     "statusync.yaml:2:8: state: mappings/eu/s.yaml is in the mappings directory mappings/eu, where it "
+     "would be read as a mapping file; keep the state outside it, such as .statusync/state.json"),
+])
+def test_a_state_path_among_the_mapping_files_is_refused_before_anything_runs(
+        project: Project, cli: Cli, sandbox: Callable[..., SandboxServer], settings: str,
+        expected: str) -> None:
+    project.mapping(1, file="mappings/eu/shop-1.yaml")
+    server = sandbox()
+    project.write("statusync.yaml", settings)
+    for command in (["validate"], ["plan"], ["apply", "--yes"]):
+        result = cli(*command)
+        assert (result.code, result.err) == (1, f"error: {expected}\nerror: 1 problem found\n"), command
+    assert server.store.requests() == []
+    assert sorted(p.name for p in project.root.rglob("*") if p.is_file()) == ["shop-1.yaml", "statusync.yaml"]
+
+
+def test_a_state_option_among_the_mapping_files_is_refused(project: Project, cli: Cli) -> None:
+    project.mapping(1)
+    result = cli("apply", "--yes", "--state", "mappings/state.yaml")
+    assert (result.code, result.err) == (1, f"error: --state: mappings/state.yaml {IN_MAPPINGS}\n")
+    # Hidden, or not YAML, the scan never reads it.
+    assert cli("validate", "--state", "mappings/.statusync/state.yaml").code == 0
+    assert cli("validate", "--state", "mappings/state.json").code == 0
