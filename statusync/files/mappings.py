@@ -112,8 +112,10 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
                         else _NOT_UTF8.format(what="the file name", it="it"))
             elif is_link and not (is_dir or is_file):
                 target = printable(os.readlink(path))
-                problem(path, f"a symbolic link to {target}, which does not exist; fix the link "
-                              "or remove it")
+                # A link to /dev/null or a FIFO is there, but no mapping file either.
+                what = ("is not a regular file (a pipe, socket or device)" if os.path.exists(path)
+                        else "does not exist")
+                problem(path, f"a symbolic link to {target}, which {what}; fix the link or remove it")
             elif is_dir and identity in ancestors:
                 problem(path, "a symbolic link to a directory it is in (a loop); remove the link "
                               "or point it at a directory outside mappings/")

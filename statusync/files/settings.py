@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
 from statusync.files import yamldoc
+from statusync.files.reading import read_regular
 from statusync.files.validation import validate
 from statusync.sendcloud.credentials import (
     CLIENT_ID_ENV,
@@ -94,7 +95,7 @@ def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
     """Read `root/statusync.yaml` when present; env STATUSYNC_API_URL wins over api_url."""
     path = root / SETTINGS_FILE
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         data = None
     except OSError as exc:

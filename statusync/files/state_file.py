@@ -26,6 +26,7 @@ from statusync.core.state import Entry, Pending, State
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
+from statusync.files.reading import read_regular
 
 STATE_VERSION = 1
 
@@ -68,7 +69,7 @@ def load_state(path: Path) -> State:
     believe nothing was applied and the one after forget every integration.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return with_journal(State(), path)
     except OSError as exc:

@@ -3,6 +3,7 @@ what to do, never a traceback, a hang or a silent default."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -116,3 +117,40 @@ def test_a_state_option_among_the_mapping_files_is_refused(project: Project, cli
     # Hidden, or not YAML, the scan never reads it.
     assert cli("validate", "--state", "mappings/.statusync/state.yaml").code == 0
     assert cli("validate", "--state", "mappings/state.json").code == 0
+
+
+NOT_REGULAR = "not a regular file (a pipe, socket or device)"
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "fifo"])
+def test_a_mapping_file_linked_to_a_device_or_pipe_is_not_called_missing(project: Project, cli: Cli,
+                                                                         target: str) -> None:
+    os.mkfifo(project.root / "fifo")
+    project.mapping(1)
+    (project.root / "mappings" / "eu.yaml").symlink_to(target if target.startswith("/") else "../fifo")
+    shown = target if target.startswith("/") else "../fifo"
+    for command in ("validate", "plan", "fmt"):
+        result = cli(command)
+        assert (result.code, result.err) == (1, (
+            f"error: mappings/eu.yaml: a symbolic link to {shown}, which is {NOT_REGULAR}; fix the "
+            "link or remove it\nerror: 1 problem found\n")), command
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "fifo"])
+def test_statusync_yaml_or_the_state_linked_to_a_device_or_pipe_is_refused_not_read(
+        project: Project, cli: Cli, target: str) -> None:
+    # Read, /dev/null would be empty settings (all defaults) and a FIFO would never end.
+    os.mkfifo(project.root / "fifo")
+    project.mapping(1)
+    (project.root / "statusync.yaml").symlink_to(target)
+    result = cli("plan")
+    assert (result.code, result.err) == (1, (
+        f"error: statusync.yaml: cannot read the file: {NOT_REGULAR}; it must be a regular file\n"
+        "error: 1 problem found\n"))
+    (project.root / "statusync.yaml").unlink()
+    project.state_file.parent.mkdir()
+    project.state_file.symlink_to(project.root / target)
+    result = cli("plan")
+    assert (result.code, result.err) == (1, (
+        f"error: {project.state_file}: cannot read the state file: {NOT_REGULAR}; it must be a "
+        "regular file\n"))
