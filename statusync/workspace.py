@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.core.state import State
 from statusync.core.text import printable
+from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
-from statusync.files.settings import Settings, load_settings
+from statusync.files.settings import Settings, load_settings, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
-from statusync.sendcloud.urls import API_URL_ENV
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
     from statusync.sendcloud.client import SendcloudClient
@@ -45,8 +45,13 @@ class Workspace:
         if state_path.is_dir() or not state_path.name:
             raise StatusyncError(f"the state must be a file, not the directory {state_path}; "
                                  "give a file path such as .statusync/state.json")
-        return cls(root, env, settings, root / (mappings or settings.mappings), state_path,
-                   retry_sleep)
+        mappings_dir = root / (mappings or settings.mappings)
+        # statusync.yaml's own paths were checked where they are written; an option's are here.
+        problem = state_path_problem(state or settings.state, mappings or settings.mappings, root)
+        if problem is not None:
+            given = "--state" if state else "state: in statusync.yaml"
+            raise StatusyncError(f"{given}: {problem}" + (" (--mappings)" if mappings else ""))
+        return cls(root, env, settings, mappings_dir, state_path, retry_sleep)
 
     def state(self) -> State:
         return load_state(self.state_path)
@@ -94,7 +99,7 @@ class Workspace:
 
     @property
     def api_url(self) -> str:
-        return self.env.get(API_URL_ENV) or self.settings.api_url
+        return self.settings.api_url  # STATUSYNC_API_URL is applied by load_settings
 
     @contextmanager
     def client_session(self, accounts: Iterable[str]) -> Iterator[dict[str, SendcloudClient]]:
@@ -152,8 +157,9 @@ def credentials_for(settings: Settings, account: str, env: Mapping[str, str]
         raise StatusyncError(f"account {account!r} is not defined under 'accounts' in statusync.yaml")
     envs = names.credential_envs()
     # A blank value is a variable set by mistake (an empty CI secret), not a key.
-    missing = [f"{name} (the Sendcloud {role})" for name, role in dict(envs).items()
-               if not env.get(name, "").strip()]
+    for name, role in envs:
+        env_value(env, name, f"set it to the Sendcloud {role} of account {account!r}")
+    missing = [f"{name} (the Sendcloud {role})" for name, role in envs if name not in env]
     if missing:
         raise StatusyncError(
             f"missing credentials for account {account!r}: set {' and '.join(missing)}")

@@ -36,6 +36,19 @@ def discover(mappings_dir: Path, root: Path | None = None) -> list[Path]:
     return paths
 
 
+def read_by_scan(path: Path, mappings_dir: Path) -> bool:
+    """Whether `scan` would take `path` for a mapping file: under `mappings_dir` (as written, or
+    once symbolic links are resolved), no part of the way hidden, a YAML suffix."""
+    for inner, outer in ((path.absolute(), mappings_dir.absolute()),
+                         (path.resolve(), mappings_dir.resolve())):
+        inner, outer = Path(os.path.normpath(inner)), Path(os.path.normpath(outer))
+        if inner.is_relative_to(outer) and inner != outer:
+            parts = inner.relative_to(outer).parts
+            if not any(part.startswith(".") for part in parts) and inner.name.lower().endswith(_SUFFIXES):
+                return True
+    return False
+
+
 def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     """The mapping files under `mappings_dir`, and a problem for everything that could hold
     some but cannot be read: a directory that cannot be listed, a symbolic link that loops or
@@ -99,8 +112,10 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
                         else _NOT_UTF8.format(what="the file name", it="it"))
             elif is_link and not (is_dir or is_file):
                 target = printable(os.readlink(path))
-                problem(path, f"a symbolic link to {target}, which does not exist; fix the link "
-                              "or remove it")
+                # A link to /dev/null or a FIFO is there, but no mapping file either.
+                what = ("is not a regular file (a pipe, socket or device)" if os.path.exists(path)
+                        else "does not exist")
+                problem(path, f"a symbolic link to {target}, which {what}; fix the link or remove it")
             elif is_dir and identity in ancestors:
                 problem(path, "a symbolic link to a directory it is in (a loop); remove the link "
                               "or point it at a directory outside mappings/")

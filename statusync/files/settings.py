@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
 from statusync.files import yamldoc
+from statusync.files.reading import read_regular
 from statusync.files.validation import validate
 from statusync.sendcloud.credentials import (
     CLIENT_ID_ENV,
@@ -92,19 +95,40 @@ def load_settings(root: Path, env: Mapping[str, str]) -> Settings:
     """Read `root/statusync.yaml` when present; env STATUSYNC_API_URL wins over api_url."""
     path = root / SETTINGS_FILE
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         data = None
     except OSError as exc:
         problem = Problem(SETTINGS_FILE, None, None, f"cannot read the file: {exc.strerror}")
         raise InvalidInput([problem]) from None
-    settings = Settings() if data is None else _parse(data)
-    if env.get(API_URL_ENV):
-        settings = settings.model_copy(update={"api_url": env[API_URL_ENV]})
+    settings = Settings() if data is None else _parse(data, root)
+    url = env_value(env, API_URL_ENV, f"set it to the API's URL (such as {DEFAULT_API_URL})")
+    if url is not None:
+        settings = settings.model_copy(update={"api_url": url})
     return settings
 
 
-def _parse(data: bytes) -> Settings:
+def state_path_problem(state: str, mappings: str, root: Path) -> str | None:
+    """Why the state file `state` cannot sit beside the mapping files under `mappings` (both as
+    written, relative to `root`), or None.
+
+    The scan of the mapping files would read a state file among them as a mapping file (and fail
+    on it after the first apply), and a state written over statusync.yaml would replace the
+    settings. The journal and lock beside the state end in .journal and .lock, which the scan
+    never reads."""
+    from statusync.files.mappings import read_by_scan  # not needed to read the settings alone
+
+    path = root / state
+    if os.path.normpath(path.absolute()) == os.path.normpath((root / SETTINGS_FILE).absolute()):
+        return (f"{state} is the settings file, which the state would overwrite; give the state "
+                "a file of its own, such as .statusync/state.json")
+    if read_by_scan(path, root / mappings):
+        return (f"{state} is in the mappings directory {mappings}, where it would be read as a "
+                "mapping file; keep the state outside it, such as .statusync/state.json")
+    return None
+
+
+def _parse(data: bytes, root: Path) -> Settings:
     doc = yamldoc.parse(yamldoc.decode(data, SETTINGS_FILE), SETTINGS_FILE,
                          "statusync.yaml needs three levels at most (accounts, a name, its keys)")
     sha256 = hashlib.sha256(data).hexdigest()
@@ -119,6 +143,7 @@ def _parse(data: bytes) -> Settings:
     if "exclude" in doc.data and not isinstance(doc.data["exclude"], list):
         # Said in the user's words (the model would say "a valid tuple").
         doc.report(("exclude",), "exclude: must be a list of integration ids, such as [23452345]")
+    _check_state_path(doc, root)
     accounts = doc.data.get("accounts")
     for name, account in accounts.items() if isinstance(accounts, dict) else ():
         if isinstance(account, dict):
@@ -127,6 +152,15 @@ def _parse(data: bytes) -> Settings:
     if settings is None:
         raise InvalidInput(doc.problems)
     return settings.model_copy(update={"source_sha256": sha256})
+
+
+def _check_state_path(doc: yamldoc.Document, root: Path) -> None:
+    """A state path that clashes with the mapping files or the settings, at the key that sets it."""
+    state, mappings = doc.data.get("state", Settings().state), doc.data.get("mappings", Settings().mappings)
+    if not (isinstance(state, str) and state and isinstance(mappings, str) and mappings):
+        return  # the model reports what is not a path
+    if (problem := state_path_problem(state, mappings, root)) is not None:
+        doc.report(("state",), f"state: {problem}")  # the default state is never a .yaml file
 
 
 def _check_account(doc: yamldoc.Document, name: str, account: dict[str, Any]) -> None:

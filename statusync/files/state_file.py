@@ -31,6 +31,7 @@ from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
+from statusync.files.reading import read_regular
 
 # The version written when the state has tombstones, and the newest one read; without any the
 # file is version 1, which every statusync reads.
@@ -85,7 +86,7 @@ def load_state(path: Path) -> State:
     believe nothing was applied and the one after forget every integration.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except FileNotFoundError:
         return with_journal(State(), path)
     except OSError as exc:

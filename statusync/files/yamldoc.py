@@ -8,6 +8,7 @@ value's original spelling is still at hand for rules that depend on it.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +141,9 @@ class Document:
 
 
 def resolve_plain(text: str) -> Any:
-    """The value of an untagged plain scalar under the YAML 1.2 core schema."""
+    """The value of an untagged plain scalar under the YAML 1.2 core schema.
+
+    Raises ValueError for a decimal integer of more digits than Python converts."""
     if text in _NULLS:
         return None
     if text in _BOOLS:
@@ -154,6 +157,14 @@ def resolve_plain(text: str) -> Any:
     if _FLOAT.fullmatch(text):
         return float(text)
     return _SPECIAL_FLOATS.get(text, text)
+
+
+def too_many_digits(loc: Loc, text: str) -> str:
+    """Why a plain integer could not be read: Python converts at most sys.get_int_max_str_digits()
+    decimal digits (4300 by default), a guard against the quadratic cost of longer ones."""
+    name = ".".join(str(part) for part in loc) or "the value"
+    return (f"{name}: a number of {len(text.lstrip('+-'))} digits is longer than statusync reads "
+            f"(at most {sys.get_int_max_str_digits()}); check the value (quote it if it is meant as text)")
 
 
 def decode(data: bytes, file: str) -> str:
@@ -260,7 +271,11 @@ class _Walker:
         if isinstance(node, SequenceNode):
             return [self.walk(item, loc + (i,), None, (*path, i)) for i, item in enumerate(node.value)]
         if style == "" and not tagged:
-            return resolve_plain(node.value)
+            try:
+                return resolve_plain(node.value)
+            except ValueError:  # only a decimal integer longer than Python converts
+                doc.report(loc, too_many_digits(loc, node.value))
+                return INVALID
         return node.value  # quoted, a block scalar, or an explicit !!str
 
     def _alias(self, loc: Loc, path: NodePath, key: Node | None) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from statusync import __version__
+from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.sendcloud.urls import is_loopback
 
@@ -85,15 +86,17 @@ class GitHub:
     def from_env(cls, env: Mapping[str, str], *, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time) -> GitHub:
-        token = env.get("GITHUB_TOKEN")
-        if not token:
+        token = env_value(env, "GITHUB_TOKEN", "set it from github.token")
+        if token is None:
             raise StatusyncError("GITHUB_TOKEN is not set: the statusync action passes the job's "
                                  "token; in a step of your own, set it from github.token")
-        repository = env.get("GITHUB_REPOSITORY")
-        if not repository:
+        repository = env_value(env, "GITHUB_REPOSITORY", "set it to OWNER/NAME")
+        if repository is None:
             raise StatusyncError("GITHUB_REPOSITORY is not set (GitHub Actions sets it: "
                                  "elsewhere, set it to OWNER/NAME)")
-        return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, repository, token,
+        api_url = env_value(env, "GITHUB_API_URL", f"set it to the GitHub API's URL ({DEFAULT_API_URL} "
+                            "for github.com)")
+        return cls(api_url or DEFAULT_API_URL, repository, token,
                    transport=transport, sleep=sleep, clock=clock)
 
     def __enter__(self) -> GitHub:
@@ -106,13 +109,13 @@ class GitHub:
         return "/".join([f"/repos/{self.repository}", *(str(p) for p in parts)])
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        return self.request("GET", path, params=params).json()
+        return _json(self.request("GET", path, params=params), "GET", path)
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        return self.request("POST", path, json=body).json()
+        return _json(self.request("POST", path, json=body), "POST", path)
 
     def patch(self, path: str, body: Mapping[str, Any]) -> Any:
-        return self.request("PATCH", path, json=body).json()
+        return _json(self.request("PATCH", path, json=body), "PATCH", path)
 
     def pages(self, path: str, params: Mapping[str, str | int]) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following the `Link: <…>; rel="next"` of each page."""
@@ -120,7 +123,7 @@ class GitHub:
         query: Mapping[str, str | int] | None = {"per_page": 100, **params}
         while url is not None:
             response = self.request("GET", url, params=query)
-            items = response.json()
+            items = _json(response, "GET", path)
             if not isinstance(items, list):
                 raise GitHubError(f"GitHub API: GET {path} did not answer a list", status=None)
             yield from (item for item in items if isinstance(item, dict))
@@ -206,6 +209,17 @@ def _seconds(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if number is not None and math.isfinite(number) else None
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    """The JSON body of a 2xx answer; one that is not JSON (a proxy's page, or a number longer
+    than Python converts) is GitHub's failure, said as such rather than as a crash."""
+    try:
+        return response.json()
+    except ValueError:
+        raise GitHubError(f"GitHub API: {method} {path} answered HTTP {response.status_code} with a "
+                          "body that is not readable JSON", status=response.status_code,
+                          write=method != "GET") from None
 
 
 def _message(response: httpx.Response) -> str:

@@ -157,7 +157,7 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
                 rows.append(lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
                             f"| {applied} | {cause} |\n")
                 lead, cause = "| | ", ""
-            out.group(rows)
+            out.group(rows, str(drift.integration_id))
         out.note("integrations with differences", "statusync drift")
     invalid = [d for d in report.integrations if d.invalid]
     if invalid:
@@ -166,13 +166,15 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
                   "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
         for drift in invalid:
             out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
-                       f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid])
+                       f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid],
+                      str(drift.integration_id))
         out.note("integrations with invalid entries", "statusync drift")
     missing = report.with_status(DriftStatus.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
         for drift in missing:
-            out.group([f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"])
+            out.group([f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"],
+                      str(drift.integration_id))
         out.note("integrations not found", "statusync drift")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:

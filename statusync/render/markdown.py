@@ -55,27 +55,37 @@ def _stripped(text: str) -> bool:
 
 
 class MarkdownBudget:
-    """Writes whole groups of table rows while they fit, and counts the groups left out."""
+    """Writes whole groups of table rows while they fit, skipping a group too long for what is
+    left (the groups after it may still fit), and says which it left out."""
 
     def __init__(self, out: TextIO, limit: int = MARKDOWN_BUDGET) -> None:
         self.out = out
         self.left = limit
-        self.omitted = 0
+        self.omitted: list[str] = []  # the labels of the groups left out of the current table
 
     def write(self, text: str) -> None:
         self.out.write(text)
         self.left -= len(text)
 
-    def group(self, rows: list[str]) -> None:
+    def group(self, rows: list[str], label: str) -> None:
+        """Write `rows` if they fit, room for the note kept; else count `label` as left out."""
         text = "".join(rows)
-        if self.omitted or len(text) > self.left:
-            self.omitted += 1
+        if len(text) > self.left - _NOTE_ROOM:
+            self.omitted.append(label)
         else:
             self.write(text)
 
     def note(self, what: str, command: str) -> None:
         """Say what the last table left out; the next table starts afresh."""
         if self.omitted:
-            self.write(f"\n*… and {self.omitted} more {what} not shown here: run "
-                       f"`{command}` for the full list.*\n")
-            self.omitted = 0
+            shown = ", ".join(self.omitted[:_LABELS_SHOWN])
+            if len(self.omitted) > _LABELS_SHOWN:
+                shown += f" and {len(self.omitted) - _LABELS_SHOWN} more"
+            self.write(f"\n*… and {len(self.omitted)} more {what} not shown here: run "
+                       f"`{command}` for the full list. Not shown: {shown}.*\n")
+            self.omitted = []
+
+
+# The labels (integration ids) a note names, and the room kept for the note itself.
+_LABELS_SHOWN = 30
+_NOTE_ROOM = 1_000

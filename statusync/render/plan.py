@@ -132,7 +132,7 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
     table.write("\n| action | integration | file | category | before | after |\n"
                 "| --- | --- | --- | --- | --- | --- |\n")
     for change in plan.changes:
-        table.group(_markdown_rows(change))
+        table.group(_markdown_rows(change), str(change.integration_id))
     table.note("changes", "statusync plan")
 
 

@@ -34,6 +34,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from statusync.core.model import CATEGORIES, ExternalId, IntegrationSpec
+from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.sandbox.payloads import location
 from statusync.sandbox.store import (
@@ -57,7 +58,8 @@ def demo_credentials(env: Mapping[str, str]) -> tuple[Credentials, bool]:
     """The key pair from PUBLIC_KEY_ENV / SECRET_KEY_ENV (the variables statusync reads by
     default) when both are set, else the demo pair; the flag says whether the pair is the demo one
     (to print at start-up)."""
-    public, secret = env.get(PUBLIC_KEY_ENV), env.get(SECRET_KEY_ENV)
+    public = env_value(env, PUBLIC_KEY_ENV, "set it to the API public key the sandbox accepts")
+    secret = env_value(env, SECRET_KEY_ENV, "set it to the API secret key the sandbox accepts")
     if public and secret:
         return Credentials(public, secret), False
     return DEMO_CREDENTIALS, True

@@ -37,6 +37,12 @@ from statusync.sendcloud.urls import API_URL_ENV, is_loopback
 DEFAULT_PORT = 8765
 
 
+# How long stop() waits for the requests still being answered, after hanging up on their clients:
+# enough for one that was about to finish, short enough that Ctrl-C ends the sandbox at once
+# whatever holds a request (a test's gate). Their threads are daemons: none outlives the process.
+STOP_GRACE = 0.5
+
+
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     # socketserver's default backlog of 5 drops the connects of a parallel client, which then
@@ -196,12 +202,15 @@ class SandboxServer:
     def __init__(self, store: SandboxStore, credentials: Credentials,
                  options: SandboxOptions = _DEFAULT_OPTIONS, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep) -> None:
+                 sleep: Sleep | None = None) -> None:
         if not is_loopback(host):
             raise StatusyncError(f"the sandbox serves only on loopback (127.0.0.1, ::1, "
                                  f"localhost), not on {host!r}: it is a local tool")
         self.store = store
-        api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep)
+        # The latency is waited out on an event that stop() sets: a request held by it is
+        # answered at once when the sandbox stops, rather than holding the stop up.
+        self._stopping = threading.Event()
+        api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep or self._wait)
         tokens = TokenEndpoint(api, store, credentials, options.token_lifetime, clock)
         try:
             self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store), tokens)
@@ -256,13 +265,17 @@ class SandboxServer:
         finally:
             self._serving = False
 
+    def _wait(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
+        self._stopping.set()
         if self._serving:
             self._httpd.shutdown()
-        self._httpd.close_connections(wait=5)
+        self._httpd.close_connections(wait=STOP_GRACE)
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -276,9 +289,10 @@ class SandboxServer:
 
 
 def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
-          options: SandboxOptions, out: TextIO) -> None:
-    """Serve in the foreground, with a start-up banner on `out`, until Ctrl-C."""
-    server = SandboxServer(store, credentials, options, host, port)
+          options: SandboxOptions, out: TextIO, *, sleep: Sleep | None = None) -> None:
+    """Serve in the foreground, with a start-up banner on `out`, until Ctrl-C; `sleep` waits
+    out the latency (tests hold requests with it)."""
+    server = SandboxServer(store, credentials, options, host, port, sleep=sleep)
     try:
         _banner(server, credentials, out)
         # Served from a thread, and the main thread only waits: Ctrl-C (KeyboardInterrupt, which
@@ -288,9 +302,10 @@ def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
         while True:
             time.sleep(1)  # the serving threads block the stop signals: they wake this sleep
     except KeyboardInterrupt:
-        out.write("\nstatusync sandbox stopped\n")
-    finally:
         server.stop()
+        out.write("\nstatusync sandbox stopped\n")  # once it has: the port is free again
+    finally:
+        server.stop()  # after any other error (stopping twice does nothing)
 
 
 def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> None:

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from statusync.sandbox import (
     seed_from_specs,
 )
 from statusync.sendcloud.credentials import Credentials
+from tests.support.gate import Gate
+from tests.support.processes import read_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = YAML(typ="safe").load((ROOT / "spec/sendcloud-integrations-openapi.yaml")
@@ -546,6 +549,14 @@ def test_demo_credentials(env: dict[str, str], expected: tuple[Credentials, bool
     assert demo_credentials(env) == expected
 
 
+@pytest.mark.parametrize("env", [{"SENDCLOUD_PUBLIC_KEY": "", "SENDCLOUD_SECRET_KEY": "s"},
+                                 {"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": " "}])
+def test_an_empty_key_variable_is_an_error_not_the_demo_pair(env: dict[str, str]) -> None:
+    with pytest.raises(StatusyncError, match=r"^the environment variable SENDCLOUD_\w+_KEY is set but "
+                                             "empty; set it to the API .+ key the sandbox accepts"):
+        demo_credentials(env)
+
+
 # Server lifecycle ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])
@@ -659,6 +670,62 @@ def test_serve_prints_a_banner_and_stops_quietly_on_ctrl_c(env: dict[str, str],
     assert ("export SENDCLOUD_SECRET_KEY=demo-secret-key" in banner) is shown
     assert "sk-real" not in banner + out
     assert "stopped" in out
+
+
+SERVE_HELD = """
+import sys
+from statusync.sandbox import DEMO_CREDENTIALS, SandboxOptions, seed_from_specs, serve
+from tests.support.gate import Gate
+
+gate = Gate()
+gate.close()
+
+def held(seconds):
+    print("held", file=sys.stderr, flush=True)
+    gate(seconds)
+
+serve("127.0.0.1", 0, seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=1), sys.stdout,
+      sleep=held)
+"""
+
+
+def test_ctrl_c_stops_serve_at_once_with_a_request_held_in_flight() -> None:
+    process = subprocess.Popen([sys.executable, "-c", SERVE_HELD], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    banner = ""
+    for line in process.stdout:  # up to the banner's end, or the end of a process that failed
+        banner += line
+        if line == "Press Ctrl-C to stop.\n":
+            break
+    assert "export STATUSYNC_API_URL=" in banner, process.communicate(timeout=10)
+    port = port_of(banner.split("export STATUSYNC_API_URL=")[1].split()[0])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /api/v3/integrations HTTP/1.1\r\nHost: x\r\n\r\n")
+        read_until(process, "held\n")  # the request waits at the gate
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+        took = time.monotonic() - started
+    assert (process.returncode, out, err) == (0, "\nstatusync sandbox stopped\n", "")
+    assert took < 1.0, f"the sandbox took {took:.1f} s to stop"
+
+
+def test_stop_does_not_wait_for_a_request_held_in_flight() -> None:
+    gate = Gate()
+    gate.close()
+    server = SandboxServer(seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=60), port=0,
+                           sleep=gate).start()
+    try:
+        with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
+            sock.sendall(b"GET /api/v3/integrations HTTP/1.1\r\nHost: x\r\n\r\n")
+            gate.wait_held(1)
+            started = time.monotonic()
+            server.stop()
+            took = time.monotonic() - started
+    finally:
+        gate.open()
+    assert took < 1.0, f"stop() took {took:.1f} s"
 
 
 def test_admin_removes_an_integration(admin: httpx.Client, client: httpx.Client) -> None:

@@ -17,8 +17,12 @@ def test_keys_come_from_the_accounts_variables() -> None:
     ({}, "set SENDCLOUD_PUBLIC_KEY .the Sendcloud API public key. and SENDCLOUD_SECRET_KEY "
          ".the Sendcloud API secret key.$"),
     ({"SENDCLOUD_PUBLIC_KEY": "pk"}, "set SENDCLOUD_SECRET_KEY .the Sendcloud API secret key.$"),
-    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": ""}, "set SENDCLOUD_SECRET_KEY"),
-    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "  "}, "set SENDCLOUD_SECRET_KEY"),
+    # An empty secret of CI is a mistake to name as such, not a missing variable.
+    ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": ""},
+     "^the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the Sendcloud API "
+     "secret key of account 'default', or unset it$"),
+    ({"SENDCLOUD_PUBLIC_KEY": "  ", "SENDCLOUD_SECRET_KEY": "sk"},
+     "^the environment variable SENDCLOUD_PUBLIC_KEY is set but empty"),
 ])
 def test_missing_keys_are_named_not_shown(env: dict[str, str], named: str) -> None:
     with pytest.raises(StatusyncError, match=named) as info:
@@ -50,7 +54,9 @@ def test_an_oauth2_account_gets_client_credentials_from_its_variables() -> None:
 
 @pytest.mark.parametrize("env, named", [
     ({}, "set EU_ID .the Sendcloud OAuth2 client id. and EU_SECRET .the Sendcloud OAuth2 client secret.$"),
-    ({"EU_ID": "cid", "EU_SECRET": " "}, "set EU_SECRET .the Sendcloud OAuth2 client secret.$"),
+    ({"EU_ID": "cid"}, "set EU_SECRET .the Sendcloud OAuth2 client secret.$"),
+    ({"EU_ID": "cid", "EU_SECRET": " "}, "^the environment variable EU_SECRET is set but empty; set it "
+                                         "to the Sendcloud OAuth2 client secret of account 'eu'"),
     # The key pair is no stand-in for the client credentials.
     ({"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "sk"}, "set EU_ID .* and EU_SECRET"),
 ])

@@ -82,6 +82,13 @@ def test_errors_never_show_the_token() -> None:
     ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "nope"}, "is not of the form OWNER/NAME"),
     ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://api.x"},
      "must be an https:// URL"),
+    # Set but empty (a secret that does not exist, a mapping left blank) is never the default.
+    ({"GITHUB_TOKEN": ""}, "^the environment variable GITHUB_TOKEN is set but empty; set it from "
+                           "github.token, or unset it$"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": " "}, "GITHUB_REPOSITORY is set but empty"),
+    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": ""},
+     "^the environment variable GITHUB_API_URL is set but empty; set it to the GitHub API's URL "
+     r"\(https://api.github.com for github.com\), or unset it$"),
 ])
 def test_the_environment_is_checked_before_any_request(env: dict[str, str], message: str) -> None:
     with pytest.raises(StatusyncError, match=message) as failed:
@@ -134,3 +141,13 @@ def test_a_rate_limit_waits_as_github_asks_and_no_longer_than_a_minute(
     with pytest.raises(GitHubError) as failed:
         github.get("/x")
     assert sleeps == waits and failed.value.rate_limited
+
+
+@pytest.mark.parametrize("body", [b"<html>proxy</html>", b'{"id": ' + b"9" * 5000 + b"}"])
+def test_an_answer_that_is_not_readable_json_is_a_github_error(body: bytes) -> None:
+    answer = httpx.Response(200, content=body)
+    for call in (lambda gh: gh.get("/x"), lambda gh: gh.post("/x", {}),
+                 lambda gh: list(gh.pages("/x", {}))):
+        with pytest.raises(GitHubError) as failed:
+            call(client(lambda request: answer))
+        assert str(failed.value).endswith("answered HTTP 200 with a body that is not readable JSON")

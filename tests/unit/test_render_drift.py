@@ -86,6 +86,19 @@ def test_markdown_stays_within_what_a_github_issue_holds() -> None:
     assert "### What to do" in text
 
 
+def test_a_drift_too_long_for_the_issue_is_skipped_and_the_rest_still_shown() -> None:
+    wanted = [mapping("x" * 70_000, "2", "3", None), DESIRED, DESIRED]
+    drifted = [compare(loaded(i, m), m, live(mapping("9", "8", "7", "6"))) for i, m in enumerate(wanted, 1)]
+    out = io.StringIO()
+    render_markdown(DriftReport(tuple(drifted)), out)
+    text = out.getvalue()
+    assert len(text) < 65_536
+    assert [line.split(" | ")[0] for line in text.splitlines() if " | READY_TO_SEND | " in line] == [
+        "| 2", "| 3"]
+    assert ("*… and 1 more integrations with differences not shown here: run `statusync drift` for "
+            "the full list. Not shown: 1.*") in text
+
+
 def test_integrations_that_could_not_be_checked_are_not_reported_as_in_sync() -> None:
     report = DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
                          (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),))

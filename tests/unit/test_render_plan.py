@@ -79,6 +79,22 @@ def test_markdown_stays_within_what_a_github_comment_holds() -> None:
     shown = md.count("| create |")
     assert 50 < shown < 2000
     assert f"… and {2000 - shown} more changes not shown here: run `statusync plan`" in md
+    left_out = [str(c.integration_id) for c in plan.changes][shown:shown + 30]  # in the plan's order
+    assert f"Not shown: {', '.join(left_out)} and {2000 - shown - 30} more.*" in md
+
+
+def test_a_change_too_long_for_the_comment_is_skipped_and_the_rest_still_shown() -> None:
+    huge = mapping("x" * 70_000, "2", "3", None)  # sorted first, longer than the whole budget
+    plan = make_plan([loaded(1, huge), *(loaded(i, A) for i in range(2, 5)),
+                      loaded(5, mapping("y" * 70_000, "2", "3", None))], state_of())
+    out = io.StringIO()
+    render_markdown(plan, out)
+    md = out.getvalue()
+    assert len(md) < 65_536
+    assert [line.split(" | ")[1] for line in md.splitlines() if line.startswith("| create |")] == [
+        "2", "3", "4"]
+    assert md.endswith("\n*… and 2 more changes not shown here: run `statusync plan` for the full "
+                       "list. Not shown: 1, 5.*\n")
 
 
 def test_markdown_lists_everything_when_it_fits() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from statusync.errors import InvalidInput
+from statusync.errors import InvalidInput, StatusyncError
 from statusync.files.settings import AccountSettings, Settings, load_settings
 
 CONTRACT_EXAMPLE = """\
@@ -92,11 +92,23 @@ def test_the_default_account_can_be_redefined(tmp_path: Path) -> None:
     ({"STATUSYNC_API_URL": "https://sandbox.example/api/v3"}, "https://sandbox.example/api/v3"),
     # Not checked here: the client refuses it before any request.
     ({"STATUSYNC_API_URL": "http://example.com/api"}, "http://example.com/api"),
-    ({"STATUSYNC_API_URL": ""}, "https://from-file.example/api/v3"),
     ({}, "https://from-file.example/api/v3"),
 ])
 def test_the_environment_wins_over_api_url(tmp_path: Path, env: dict[str, str], expected: str) -> None:
     assert settings_from(tmp_path, "api_url: https://from-file.example/api/v3\n", env).api_url == expected
+
+
+@pytest.mark.parametrize("value", ["", " "])
+@pytest.mark.parametrize("text", ["api_url: https://from-file.example/api/v3\n", None])
+def test_an_empty_api_url_variable_is_an_error_not_the_file_or_production(tmp_path: Path, value: str,
+                                                                           text: str | None) -> None:
+    if text is not None:
+        (tmp_path / "statusync.yaml").write_text(text)
+    with pytest.raises(StatusyncError) as caught:
+        load_settings(tmp_path, {"STATUSYNC_API_URL": value})
+    assert str(caught.value) == (
+        "the environment variable STATUSYNC_API_URL is set but empty; set it to the API's URL "
+        "(such as https://panel.sendcloud.sc/api/v3), or unset it")
 
 
 def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
