@@ -87,10 +87,12 @@ class Plan:
         summary = self.summary()
         ordered = {k: summary[k]
                    for k in ("create", "update", "forget", "reset", "uncertain", "unchanged")}
-        data: dict[str, Any] = {"format_version": PLAN_FORMAT_VERSION}
-        if self.only:  # only when partial: a whole plan's document stays as it always was
-            data["only"] = list(self.only)
-        return {**data, "changes": [c.data() for c in self.changes], "summary": ordered}
+        # `only` and `uncertain` are always there (null, []), so that a script reading the
+        # document needs no test for their presence.
+        return {"format_version": PLAN_FORMAT_VERSION,
+                "only": list(self.only) if self.only else None,
+                "changes": [c.data() for c in self.changes], "summary": ordered,
+                "uncertain": [c.integration_id for c in self.changes if c.action is Action.UNCERTAIN]}
 
 
 def make_plan(desired: Iterable[LoadedSpec], state: State,

@@ -99,11 +99,8 @@ def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) ->
 
 def render_json(plan: Plan, out: TextIO, *, warnings: Sequence[str] = ()) -> None:
     """The contract's JSON document; a safety breach is not part of it (apply refuses anyway).
-    `warnings` (e.g. a missing state file) are added as a top-level list when there are any."""
-    data = plan.data()
-    if warnings:
-        data["warnings"] = list(warnings)
-    write_json(data, out)
+    `warnings` (e.g. a missing state file) is a top-level list, empty when there are none."""
+    write_json({**plan.data(), "warnings": list(warnings)}, out)
 
 
 # The markdown plan is what a pull request shows: once merged, the apply job on main stops at the

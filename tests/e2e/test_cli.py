@@ -75,11 +75,13 @@ def test_plan_json_matches_the_contract(project: Project, cli: Cli) -> None:
     assert "does not exist" in data.pop("warnings")[0]
     assert data == {
         "format_version": 1,
+        "only": None,
         "changes": [{"integration_id": 5, "action": "create", "file": "mappings/shop-5.yaml",
                      "before": None,
                      "after": {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}}],
         "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0,
                     "unchanged": 0},
+        "uncertain": [],
     }
 
 

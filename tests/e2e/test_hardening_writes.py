@@ -93,7 +93,7 @@ def test_a_missing_state_is_said_at_the_top_of_every_plan(project: Project, cli:
     assert applied.out.startswith("Warning: the state file .statusync/state.json does not exist")
     # Once there is a state, the plan has nothing to warn about...
     assert "Warning" not in cli("plan").out
-    assert "warnings" not in json.loads(cli("plan", "--format", "json").out)
+    assert json.loads(cli("plan", "--format", "json").out)["warnings"] == []
     # ...and a mistyped --state is named.
     typo = cli("plan", "--state", ".statusync/stat.json")
     assert typo.out.startswith("Warning: the state file .statusync/stat.json does not exist")
