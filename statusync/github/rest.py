@@ -8,7 +8,6 @@ The transport is injectable, so tests can serve the API from a fake.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 import urllib.parse
@@ -20,18 +19,34 @@ import httpx
 from statusync import __version__
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
+from statusync.http.retry_policy import Answer, Backoff, GiveUp, Loss, Lost, Profile, Tally, decide, loss_of
 from statusync.sendcloud.urls import is_loopback
 
 DEFAULT_API_URL = "https://api.github.com"
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-# GET and PATCH are idempotent and retried on a 5xx or a failed connection; a POST only when
-# the connection failed before anything was sent, so a flaky network cannot post a comment twice.
-# A rate limit is retried whatever the method: GitHub refused the request, so nothing was done.
-_ATTEMPTS = 3
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
-# The longest wait for a rate limit; GitHub asks for "at least one minute" when it names none.
-# A primary limit that resets later than this fails the job rather than hold it for an hour.
+# Three attempts in all, rate limits included, 1 s and then 2 s apart. GET and PATCH are
+# idempotent and retried on a 5xx or any lost connection; a POST only when the connection failed
+# before anything was sent, so a flaky network cannot post a comment twice. A rate limit (a 429,
+# or a 403 that says so) is retried whatever the method: GitHub refused the request, so nothing
+# was done. Its wait is Retry-After (in seconds), else the reset time when no requests are left,
+# else "at least one minute", as GitHub asks; never longer than a minute: a primary limit that
+# resets later than that fails the job rather than hold it for an hour.
 _MAX_RETRY_AFTER = 60.0
+RETRY = Profile(
+    max_attempts=3,
+    backoff=Backoff(1.0, 2.0, jitter=False),
+    server_errors=frozenset({500, 502, 503, 504}),
+    resent_losses=frozenset(Loss),
+    rate_limit_wait=_MAX_RETRY_AFTER,
+    max_wait=_MAX_RETRY_AFTER,
+    rate_limit_waits=None,
+    rate_limited_403=True,
+    read_ratelimit_reset=True,
+    retry_after_dates=False,
+    server_error_retry_after=False,
+    sent_once=frozenset({"POST"}),
+    may_apply=False,
+)
 
 
 class GitHubError(StatusyncError):
@@ -143,72 +158,28 @@ class GitHub:
     def request(self, method: str, url: str, *, params: Mapping[str, str | int] | None = None,
                 json: Mapping[str, Any] | None = None) -> httpx.Response:
         label = f"{method} {urllib.parse.urlsplit(url).path}"
-        for attempt in range(1, _ATTEMPTS + 1):
-            last = attempt == _ATTEMPTS
+        tally = Tally()
+        while True:
             try:
                 response = self._http.request(method, url, params=params, json=json)
             except httpx.TransportError as exc:
-                sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                if last or (method == "POST" and sent):
+                decision = decide(RETRY, method, tally, Lost(loss_of(exc)))
+                if isinstance(decision, GiveUp):
                     raise GitHubError(f"GitHub API: {label} failed ({type(exc).__name__}); "
                                       f"no answer from {self.api_url}", status=None,
                                       write=method != "GET") from None
-                self._sleep(float(attempt))
-                continue
-            wait = _retry_wait(response, method, attempt, self._clock())
-            if wait is None or last:
-                break
-            self._sleep(wait)
-        if response.is_success:
-            return response
-        limited = rate_limited(response)
-        why = " (GitHub's rate limit: try again later)" if limited else ""
-        raise GitHubError(f"GitHub API: {label} answered {response.status_code}: "
-                          f"{_message(response)}{why}", status=response.status_code,
-                          write=method != "GET", rate_limited=limited)
-
-
-def rate_limited(response: httpx.Response) -> bool:
-    """Whether GitHub refused the request for a rate limit, primary or secondary, which it
-    signals with a 429, or a 403 that carries Retry-After, `x-ratelimit-remaining: 0`, or a
-    message about the rate limit ("You have exceeded a secondary rate limit"). A 403 without
-    any of them is a refusal of the token."""
-    if response.status_code == 429:
-        return True
-    if response.status_code != 403:
-        return False
-    headers = response.headers
-    return ("retry-after" in headers or headers.get("x-ratelimit-remaining") == "0"
-            or "rate limit" in _message(response).lower())
-
-
-def _retry_wait(response: httpx.Response, method: str, attempt: int, now: float) -> float | None:
-    """How long to wait before asking again, or None when the answer is final."""
-    if rate_limited(response):
-        return _rate_limit_wait(response.headers, now)
-    if response.status_code in _RETRY_STATUSES and method != "POST":
-        return float(attempt)
-    return None
-
-
-def _rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
-    # GitHub's order: Retry-After; else, with no requests left, the reset time; else at least
-    # a minute (a secondary limit that names no time).
-    if (retry_after := _seconds(headers.get("retry-after"))) is not None:
-        return min(max(retry_after, 0.0), _MAX_RETRY_AFTER)
-    reset = _seconds(headers.get("x-ratelimit-reset"))
-    if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
-        wait = max(reset - now, 0.0) + 1.0
-        return wait if wait <= _MAX_RETRY_AFTER else None
-    return _MAX_RETRY_AFTER
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
+            else:
+                if response.is_success:
+                    return response
+                decision = decide(RETRY, method, tally, Answer(response.status_code, response.headers,
+                                                               _message(response)), now=self._clock())
+                if isinstance(decision, GiveUp):
+                    why = " (GitHub's rate limit: try again later)" if decision.rate_limited else ""
+                    raise GitHubError(f"GitHub API: {label} answered {response.status_code}: "
+                                      f"{_message(response)}{why}", status=response.status_code,
+                                      write=method != "GET", rate_limited=decision.rate_limited)
+            tally = decision.tally
+            self._sleep(decision.seconds)
 
 
 def _json(response: httpx.Response, method: str, path: str) -> Any:

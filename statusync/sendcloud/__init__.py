@@ -2,7 +2,8 @@
 
     client.py       SendcloudClient: the typed calls, the one place httpx errors become ApiError
     models.py       the API's answers as lenient pydantic models (LiveMapping, ShopStatus, ...)
-    retry.py        when and how long to wait before sending a failed request again (pure)
+    retry.py        how the API and the token endpoint are retried: their profiles for the one
+                    retry policy (statusync.http.retry_policy)
     ratelimit.py    TokenBucket and the burst rule, shared with the sandbox
     pacing.py       Pace: a 429 halves the pace of every worker of the account, workers sized to the
                     rate; STOP and the waits it cuts short
@@ -12,7 +13,7 @@
     credentials.py  the key pair, the OAuth2 client credentials, and the environment variables
                     that hold them by default
 
-May import: httpx, pydantic, statusync.errors and statusync.core.model. Never the settings or
+May import: httpx, pydantic, statusync.errors, statusync.core and statusync.http. Never the settings or
 YAML layer (statusync.files), click, ruamel or the disk: the caller (the workspace) reads those
 and hands the client plain values.
 

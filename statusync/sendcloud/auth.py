@@ -14,6 +14,7 @@ import httpx
 
 from statusync.core.text import printable
 from statusync.errors import StatusyncError, TokenRequestFailed
+from statusync.http.excerpt import body_excerpt
 from statusync.sendcloud.credentials import DEFAULT_TOKEN_URL, ClientCredentials, Credentials
 from statusync.sendcloud.urls import url_problem
 
@@ -30,7 +31,6 @@ SCOPE = "api"
 # A value shorter than this is no real secret (Sendcloud's keys are 32 characters and more), and
 # replacing it would only garble ordinary words of a message.
 MIN_REDACTED = 8
-EXCERPT_CHARS = 200
 
 Flow = Generator[httpx.Request, httpx.Response, None]
 
@@ -230,10 +230,7 @@ def _oauth_error(response: httpx.Response) -> str:
         # The endpoint's own words, escaped where they enter a message.
         return printable(error + (f": {description.rstrip('.')}" if isinstance(description, str)
                                   else ""))
-    text = " ".join(response.text.split())
-    if not text or "html" in response.headers.get("Content-Type", ""):
-        return response.reason_phrase or "no details"
-    return printable(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
+    return body_excerpt(response)
 
 
 def _basic(user: str, password: str) -> str:

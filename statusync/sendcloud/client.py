@@ -29,22 +29,19 @@ from statusync.errors import (
     TokenRequestFailed,
     with_maybe_applied,
 )
+from statusync.http.excerpt import body_excerpt
+from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 from statusync.sendcloud.models import Envelope, Integration, LiveMapping, ShopStatus
 from statusync.sendcloud.pacing import STOP, Pace, interruptible, on_the_wire
 from statusync.sendcloud.ratelimit import TokenBucket
 from statusync.sendcloud.retry import (
-    CONNECT_FAILURES,
+    API,
     DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RETRY_AFTER,
-    MAX_RATE_LIMITED_WAITS,
-    MAYBE_ARRIVED,
-    TRANSIENT_ERRORS,
-    backoff_delay,
+    TOKEN_ENDPOINT,
     describe_transport_error,
     origin,
-    retry_after_seconds,
 )
 from statusync.sendcloud.urls import api_url_problem
 
@@ -58,7 +55,6 @@ MAPPING_PATH = "/shop-order-statuses/mapping"
 # A slow API is normal under load; a host that does not even accept the connection in 5 s is down.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = f"statusync/{__version__} (+python-httpx/{httpx.__version__})"
-EXCERPT_CHARS = 200
 
 _LIVE_MAPPING = TypeAdapter(Envelope[LiveMapping])
 _SHOP_STATUSES = TypeAdapter(Envelope[list[ShopStatus]])
@@ -107,7 +103,8 @@ class SendcloudClient:
         self._sleep = interruptible(sleep, stop)  # backoff and 5xx Retry-After waits
         self._clock = clock
         self._random = random
-        self._max_attempts = max_attempts
+        self._policy = API.with_attempts(max_attempts)
+        self._token_policy = TOKEN_ENDPOINT.with_attempts(max_attempts)
         self._key_source = key_source  # where the keys came from, named when they are rejected
         self._auth = credentials if isinstance(credentials, ApiAuth) else KeyPairAuth(credentials)
         if isinstance(self._auth, ClientCredentialsAuth):
@@ -211,11 +208,10 @@ class SendcloudClient:
         """
         pace = self.pace(method)
         label = _request_label(method, path, integration_id)
-        attempts = 0  # answered by 5xx or lost on the wire; 429s are counted apart
-        throttled = 0
-        reached = False  # an attempt may have reached the API without a 2xx coming back
+        tally = Tally()  # the attempts, the 429 waits, and whether one may have reached the API
         unconnected = 0  # attempts of this request that the host took no connection for
         while True:
+            reached = tally.maybe_applied
             try:
                 self._check_reachable(reached)
                 # Every request sent counts against the account's limit, retries included.
@@ -237,46 +233,40 @@ class SendcloudClient:
                 # left: an earlier attempt may still have arrived.
                 raise (with_maybe_applied(exc) if reached else exc) from None
             except httpx.HTTPError as exc:
-                attempts += 1
+                loss = loss_of(exc)
                 # A failed OAuth2 token request never carried the API request with it.
-                reached = reached or (isinstance(exc, MAYBE_ARRIVED) and not self._token_failed(exc))
-                unconnected += self._note_connection(exc)
+                decision = decide(self._policy, method, tally,
+                                  Lost(loss, carried=not self._token_failed(exc)), random=self._random())
+                tally = decision.tally
+                unconnected += self._note_connection(exc, loss)
                 if unconnected >= 2:  # the streak then spans a backoff, not one burst of workers
                     self._maybe_unreachable(exc)
-                if not isinstance(exc, TRANSIENT_ERRORS) or attempts >= self._max_attempts:
-                    raise self._transport_error(label, exc, attempts, reached) from None
-                self._check_reachable(reached)  # given up on: no backoff for a retry never sent
-                self._back_off(label, attempts, self._transport_reason(exc), reached)
+                if isinstance(decision, GiveUp):
+                    raise self._transport_error(label, exc, tally.attempts, tally.maybe_applied) from None
+                self._check_reachable(tally.maybe_applied)  # given up on: no backoff for a retry never sent
+                self._back_off(label, decision, self._transport_reason(exc))
                 continue
             self._answered()
             pace.observe(pace.bucket.clock() - sent_at)
             if response.is_success:
                 return response
-            if response.status_code == 429:
-                if throttled >= MAX_RATE_LIMITED_WAITS:
-                    raise self._http_error(label, response,
-                                           f"still rate limited after {throttled} waits", reached)
-                throttled += 1
-                self._throttled(label, pace, response, sent_at)
-                continue
-            if response.is_server_error:
-                attempts += 1
-                # A 503 is the API (or its gateway) refusing to start; any other 5xx may come
-                # from a request that was carried out before something failed.
-                reached = reached or (response.status_code != 503
-                                      and not self._auth.is_own_request(response.request))
-                if attempts >= self._max_attempts:
-                    raise self._http_error(label, response, f"after {attempts} attempts", reached)
-                # A server that says when it will be back knows better than our backoff.
-                self._back_off(label, attempts, f"HTTP {response.status_code}", reached,
-                               self._asked_wait(response))
-                continue
-            raise self._http_error(label, response, maybe_applied=reached)
+            decision = decide(self._policy, method, tally, self._answer(response), now=self._clock(),
+                              random=self._random())
+            tally = decision.tally
+            if isinstance(decision, GiveUp):
+                raise self._http_error(label, response, decision.because, tally.maybe_applied)
+            if decision.paced:
+                self._throttled(label, pace, decision.seconds, sent_at)
+            else:
+                self._back_off(label, decision, decision.because)
 
-    def _throttled(self, label: str, pace: Pace, response: httpx.Response, sent_at: float) -> None:
+    def _answer(self, response: httpx.Response) -> Answer:
+        # An answer to the auth flow's own token request says nothing of the API request.
+        return Answer(response.status_code, response.headers,
+                      carried=not self._auth.is_own_request(response.request))
+
+    def _throttled(self, label: str, pace: Pace, wait: float, sent_at: float) -> None:
         """A 429: the whole account pauses for the Retry-After and slows down (pacing.Pace)."""
-        asked = self._asked_wait(response)
-        wait = DEFAULT_RETRY_AFTER if asked is None else asked
         before = pace.per_minute()
         if pace.throttled(wait, sent_at):
             # WARNING: a run that waits on the limit must not look hung.
@@ -286,20 +276,15 @@ class SendcloudClient:
         else:
             log.info("%s: rate limited (HTTP 429), waiting %.1f s with the others", label, wait)
 
-    def _back_off(self, label: str, attempts: int, reason: str, reached: bool,
-                  wait: float | None = None) -> None:
-        if wait is None:
-            wait = backoff_delay(attempts, self._random())
+    def _back_off(self, label: str, decision: Wait, reason: str) -> None:
         log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)",
-                    label, reason, wait, attempts + 1, self._max_attempts)
+                    label, reason, decision.seconds, decision.tally.attempts + 1,
+                    self._policy.max_attempts)
         try:
-            self._sleep(wait)
+            self._sleep(decision.seconds)
         except NotSent:
             raise NotSent(f"{label}: {reason}; not sent again: the run is stopping",
-                          maybe_applied=reached) from None
-
-    def _asked_wait(self, response: httpx.Response) -> float | None:
-        return retry_after_seconds(response.headers.get("Retry-After"), self._clock())
+                          maybe_applied=decision.tally.maybe_applied) from None
 
     # -- a host that takes no connection -----------------------------------------------------
 
@@ -307,10 +292,10 @@ class SendcloudClient:
         if (why := self._unreachable) is not None:
             raise HostUnreachable(why, maybe_applied=reached)
 
-    def _note_connection(self, exc: httpx.HTTPError) -> int:
+    def _note_connection(self, exc: httpx.HTTPError, loss: Loss) -> int:
         """Count `exc` when the host took no connection for it (1, else 0); any other failure
         came from a host that did answer, which ends the streak."""
-        if not isinstance(exc, CONNECT_FAILURES) or self._token_failed(exc):
+        if loss is not Loss.NO_CONNECTION or self._token_failed(exc):
             self._answered()
             return 0
         with self._reach_lock:
@@ -356,7 +341,7 @@ class SendcloudClient:
         # A request built by hand gets no timeout of the client's: a hung endpoint must not
         # hang the account.
         request.extensions.setdefault("timeout", self._http.timeout.as_dict())
-        attempts = throttled = 0
+        tally = Tally()
         while True:
             if self._stop.is_set():
                 raise NotSent(f"{label}: not sent: the run is stopping")
@@ -364,38 +349,37 @@ class SendcloudClient:
                 with on_the_wire():
                     response = self._http.send(request, auth=_NO_AUTH)
             except httpx.HTTPError as exc:
-                attempts += 1
-                what = (describe_transport_error(exc) if isinstance(exc, httpx.TransportError)
-                        else "failed")
-                if not isinstance(exc, TRANSIENT_ERRORS) or attempts >= self._max_attempts:
+                decision = decide(self._token_policy, request.method, tally, Lost(loss_of(exc)),
+                                  random=self._random())
+                tally = decision.tally
+                if isinstance(decision, GiveUp):
+                    what = (describe_transport_error(exc) if isinstance(exc, httpx.TransportError)
+                            else "failed")
                     detail = self._redact(
-                        f"{what} after {plural(attempts, 'attempt')} to {self._where(exc)} "
+                        f"{what} after {plural(tally.attempts, 'attempt')} to {self._where(exc)} "
                         f"({type(exc).__name__}: {exc}); check the account's token_url or the "
                         "network")
                     raise TokenRequestFailed(f"{label}: {detail}", status=None,
                                              detail=detail) from None
-                self._back_off(label, attempts, self._transport_reason(exc), False)
+                self._back_off(label, decision, self._transport_reason(exc))
                 continue
-            if response.status_code == 429 and throttled < MAX_RATE_LIMITED_WAITS:
-                throttled += 1
-                asked = self._asked_wait(response)
-                wait = DEFAULT_RETRY_AFTER if asked is None else asked
-                log.warning("%s: rate limited (HTTP 429); retrying in %.1f s", label, wait)
-                self._pause(label, wait)
-                continue
-            if response.status_code == 429 or response.is_server_error:
-                attempts += 1
-                if response.status_code == 429 or attempts >= self._max_attempts:
-                    detail = self._redact(_error_detail(response))
-                    note = (f"after {plural(attempts, 'attempt')}" if response.is_server_error
-                            else f"still rate limited after {throttled} waits")
-                    raise TokenRequestFailed(
-                        f"{label}: HTTP {response.status_code}: {detail} ({note})",
-                        status=response.status_code, detail=detail)
-                self._back_off(label, attempts, f"HTTP {response.status_code}", False,
-                               self._asked_wait(response))
-                continue
-            return response
+            if response.is_success:
+                return response
+            decision = decide(self._token_policy, request.method, tally, Answer(response.status_code,
+                              response.headers), now=self._clock(), random=self._random())
+            tally = decision.tally
+            if isinstance(decision, GiveUp):
+                if decision.final:  # the auth judges the answer (a refusal, a token)
+                    return response
+                detail = self._redact(_error_detail(response))
+                raise TokenRequestFailed(
+                    f"{label}: HTTP {response.status_code}: {detail} ({decision.because})",
+                    status=response.status_code, detail=detail)
+            if decision.rate_limited:
+                log.warning("%s: %s; retrying in %.1f s", label, decision.because, decision.seconds)
+                self._pause(label, decision.seconds)
+            else:
+                self._back_off(label, decision, decision.because)
 
     def _pause(self, label: str, wait: float) -> None:
         try:
@@ -466,11 +450,7 @@ def _error_detail(response: httpx.Response) -> str:
     # sequence in a detail must not reach a terminal or a log as itself).
     if isinstance(errors, list) and errors:
         return printable("; ".join(_error_object_text(e) for e in errors))
-    text = " ".join(response.text.split())
-    if not text or "html" in response.headers.get("Content-Type", ""):
-        # An HTML error page from a proxy says nothing its status line does not.
-        return response.reason_phrase or "no details"
-    return printable(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
+    return body_excerpt(response)
 
 
 def _error_object_text(error: object) -> str:

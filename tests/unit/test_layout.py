@@ -49,6 +49,15 @@ def test_the_client_does_not_depend_on_the_yaml_layer_or_the_terminal(path: Path
     assert not forbidden, f"statusync/sendcloud/{path.name} imports {sorted(forbidden)}"
 
 
+@pytest.mark.parametrize("path", modules("http"), ids=lambda p: p.name)
+def test_what_the_http_clients_share_depends_on_none_of_them(path: Path) -> None:
+    forbidden = {name for name in imports_of(path)
+                 if name.split(".")[0] in ("click", "ruamel")
+                 or (name.startswith("statusync.")
+                     and not name.startswith(("statusync.http", "statusync.core", "statusync.errors")))}
+    assert not forbidden, f"statusync/http/{path.name} imports {sorted(forbidden)}"
+
+
 def test_the_core_and_a_plan_load_no_heavy_module() -> None:
     code = ("import sys\n"
             "import statusync.core.drift, statusync.core.plan, statusync.core.safety, "

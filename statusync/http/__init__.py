@@ -1,0 +1,11 @@
+"""What statusync's HTTP clients share, whichever API they talk to (Sendcloud's, its OAuth2 token
+endpoint, GitHub's).
+
+    retry_policy.py  when a failed request is sent again and after how long, or why not: one pure
+                     function over a per-API Profile, so that the three request loops only send,
+                     ask it, and sleep or raise
+    excerpt.py       a short, printable excerpt of an error answer's body for a message
+
+May import: httpx, statusync.errors and statusync.core.text. Never click, ruamel, the YAML layer
+(statusync.files) or a client of its own: sendcloud/ and github/ build on this package.
+"""

@@ -1,0 +1,21 @@
+"""A short excerpt of an error answer's body, fit for a one-line message."""
+
+from __future__ import annotations
+
+import httpx
+
+from statusync.core.text import printable
+
+EXCERPT_CHARS = 200
+
+
+def body_excerpt(response: httpx.Response) -> str:
+    """The body's text on one line, cut to EXCERPT_CHARS; the reason phrase when the body is empty
+    or an HTML page (a proxy's error page says nothing its status line does not).
+
+    The server's own words, escaped where they enter a message: a newline or an escape sequence
+    in them must not reach a terminal or a log as itself."""
+    text = " ".join(response.text.split())
+    if not text or "html" in response.headers.get("Content-Type", ""):
+        return response.reason_phrase or "no details"
+    return printable(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
