@@ -216,13 +216,14 @@ def merge_states(base: State, ours: State, theirs: State, *,
 
 def _uncertain(o: Record, t: Record) -> Record:
     """The record of an integration whose newest write cannot be told: no last-applied mapping,
-    and the newest claim of either side as the write of unknown outcome (theirs on a tie: the
-    choice is the same whichever side merges), so that plan lists it and apply sends its file.
-    A tombstone is kept, so that the integration stays dated for the next merge."""
+    and the newest claim of either side as the write of unknown outcome, so that plan lists it
+    and apply sends its file. A tombstone is kept, so that the integration stays dated for the
+    next merge. Ties are broken by content, never by side: both sides merging get one result."""
     claims = [r for r in (t, o) if r.exists]
-    write = max(claims, key=lambda r: r.when).write()
+    write = max(claims, key=lambda r: (r.when, repr(r))).write()
     tombstones = [r.removed for r in (t, o) if r.removed is not None]
-    return Record(None, write, max(tombstones, key=lambda r: _time(r.at)) if tombstones else None)
+    return Record(None, write,
+                  max(tombstones, key=lambda r: (_time(r.at), repr(r))) if tombstones else None)
 
 
 def recorded_since(base: State, state: State) -> list[tuple[int, Record]]:

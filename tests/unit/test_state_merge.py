@@ -106,6 +106,16 @@ def test_a_removal_and_a_write_of_the_same_second_leave_the_integration_uncertai
     assert "both of the same second" in result.notes()[0]
 
 
+def test_an_undecided_merge_is_the_same_whichever_side_merges() -> None:
+    # An uncertain write and a forget on one side, a reset of the same second on the other: the
+    # integration is left uncertain, and the tombstone kept does not depend on the side.
+    ours = state({}, uncertain={4: pending("1")}, removed={4: Removed("mappings/a.yaml", False, T1)})
+    theirs = state({}, removed={4: Removed("mappings/a.yaml", True, T1)})
+    one, two = merge_states(state({}), ours, theirs), merge_states(state({}), theirs, ours)
+    assert one.state.uncertain == two.state.uncertain == {4: pending("1")}
+    assert one.state.removed == two.state.removed
+
+
 def test_a_tombstone_is_kept_when_one_side_only_removed_it_or_lost_it() -> None:
     assert merge_states(state({1: A}), state({}, removed={1: RESET_T2}),
                         state({1: A})).state.removed == {1: RESET_T2}
