@@ -2,7 +2,9 @@
 
 It is found by a hidden marker on its first line, `<!-- statusync-plan sha256:… -->`, holding
 the hash of the plan it shows: every push updates that comment in place instead of adding one
-(no notification storm), and a push that leaves the plan as it was does not touch it at all. A pull
+(no notification storm), and a push that leaves the plan as it was does not touch it at all (the
+whole body is compared, not only the marker: a comment of ours edited by someone else under an
+intact marker is put right). A pull
 request whose plan has no changes gets no comment, unless it has one already: that one is
 updated to say so, as a stale plan left on a pull request would mislead its reviewers.
 
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,6 @@ from statusync.github.identity import Identity, authors
 from statusync.github.rest import GitHub
 
 MARKER_PREFIX = "<!-- statusync-plan"
-_MARKER = re.compile(r"<!-- statusync-plan sha256:([0-9a-f]{64}) -->")
 # GitHub refuses a comment body longer than 65,536 characters. The markdown plan keeps within
 # its own budget; this only guards against a body made some other way.
 BODY_LIMIT = 65_536
@@ -72,9 +72,8 @@ def find_plan_comment(github: GitHub, pull_request: int,
     return ours, others
 
 
-def shown_hash(comment: dict[str, Any]) -> str | None:
-    match = _MARKER.match(str(comment.get("body", "")))
-    return match.group(1) if match else None
+def _normalised(body: str) -> str:
+    return body.replace("\r\n", "\n")
 
 
 def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity: Identity,
@@ -90,7 +89,9 @@ def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity:
         github.post(github.repo_path("issues", pull_request, "comments"),
                     {"body": comment_body(plan)})
         return Synced(Outcome.CREATED, ignored)
-    if shown_hash(existing) == plan_hash(plan):
+    # The whole body, not the marker's hash: anyone with write access may edit our comment,
+    # keep its first line and replace the plan under it.
+    if _normalised(str(existing.get("body", ""))) == _normalised(comment_body(plan)):
         return Synced(Outcome.UNCHANGED, ignored)
     github.patch(github.repo_path("issues", "comments", existing["id"]),
                  {"body": comment_body(plan)})

@@ -313,6 +313,21 @@ def test_a_look_alike_with_another_hash_is_never_edited(
     assert ours["user"] == BOT and "shop-2.yaml" in ours["body"]
 
 
+def test_our_comment_edited_under_its_marker_is_put_right(
+        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    # Anyone with write access may edit the bot's comment: keeping its marker line (the real
+    # plan's hash) must not keep the plan they wrote under it on show.
+    fake = github.fake
+    pr = fake.add_pull_request()
+    project.mapping(1)
+    assert "Commented the plan" in plan_job(steps, pr)
+    [ours] = plan_comments(github, pr)
+    shown = fake.comments[ours["id"]]["body"]
+    fake.comments[ours["id"]]["body"] = shown.split("\n", 1)[0] + "\nNo changes.\n"
+    assert "Updated the plan comment" in plan_job(steps, pr)
+    assert fake.comments[ours["id"]]["body"] == shown
+
+
 def test_with_a_personal_token_the_plan_comment_is_its_users(
         project: Project, github: FakeGitHubServer, steps: Steps) -> None:
     fake = github.fake
