@@ -21,10 +21,11 @@ import os
 import tempfile
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
@@ -37,6 +38,19 @@ from statusync.files.reading import read_regular
 # file is version 1, which every statusync reads.
 STATE_VERSION = 2
 _VERSIONS = (1, 2)
+
+
+def _readable_time(text: str) -> str:
+    # The merge orders two branches' writes by these times: one it cannot read would count as
+    # the oldest, and a newer reset could lose to an older update.
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date and time such as 2026-01-31T09:00:00Z") from None
+    return text
+
+
+_Time = Annotated[str, AfterValidator(_readable_time)]
 
 
 class _RecordModel(BaseModel):
@@ -52,11 +66,11 @@ class _RecordModel(BaseModel):
 
 
 class _EntryModel(_RecordModel):
-    applied_at: str
+    applied_at: _Time
 
 
 class _PendingModel(_RecordModel):
-    sent_at: str
+    sent_at: _Time
 
 
 class _RemovedModel(BaseModel):
@@ -64,7 +78,7 @@ class _RemovedModel(BaseModel):
 
     action: Literal["reset", "forget"]
     file: str = ""
-    at: str
+    at: _Time
 
 
 class _StateModel(BaseModel):
@@ -123,7 +137,7 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise corrupt(f"{where}: {first['msg']}",
+        raise corrupt(f"{where}: {first['msg'].removeprefix('Value error, ')}",
                       "restore it from git history rather than deleting it") from None
     entries = {
         i: Entry(e.file, e.sha256, e.account, e.name,

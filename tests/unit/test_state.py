@@ -138,3 +138,20 @@ def test_a_tombstone_of_an_unknown_kind_is_corrupt(tmp_path: Path) -> None:
                                 "removed": {"1": {"action": "deleted", "at": "x"}}}))
     with pytest.raises(StatusyncError, match=r"corrupt \(removed\.1\.action: "):
         load_state(path)
+
+
+@pytest.mark.parametrize("where, record", [
+    ("integrations", {"file": "a", "sha256": "s", "mapping": MAPPING, "applied_at": "yesterday"}),
+    ("uncertain", {"file": "a", "sha256": "s", "mapping": MAPPING, "sent_at": ""}),
+    ("removed", {"action": "reset", "file": "a", "at": "yesterday"}),
+])
+def test_a_time_that_cannot_be_read_is_corrupt(tmp_path: Path, where: str,
+                                               record: dict[str, object]) -> None:
+    # The merge orders writes by these times: an unreadable one would count as the oldest, and
+    # a newer reset could lose to an older update.
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {},
+                                where: {"1": record}}))
+    with pytest.raises(StatusyncError, match=rf"corrupt \({where}\.1\.\w+: '.*' is not a "
+                       r"date and time such as 2026-01-31T09:00:00Z\); restore it from git"):
+        load_state(path)
