@@ -1,5 +1,5 @@
 """The GitHub half, step by step as the workflows run it: each step goes through the composite
-action's own runner (statusync.github.action), with the plan or drift report handed on through
+action's own runner (statusync.action), with the plan or drift report handed on through
 the step outputs, against a fake of GitHub's REST API and the sandbox as Sendcloud."""
 
 from __future__ import annotations
