@@ -1,4 +1,4 @@
-"""`--push` around a write run (apply, reconcile, import): sync the checkout to its upstream
+"""`--push` around a write session (apply, reconcile, import): sync the checkout to its upstream
 before the state and the files are read, and commit and push what the run wrote at the end.
 
 The git work is statusync.repo's; this module decides what to commit, and turns a push that did

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from statusync.github import action
+from statusync import action
 from statusync.github.comment import MARKER_PREFIX, plan_hash
 from statusync.github.drift_issue import LABEL, TITLE
 from statusync.sandbox import SandboxServer
