@@ -19,7 +19,6 @@ from statusync import __version__
 from statusync.console import Console
 from statusync.core.model import MAX_INTEGRATION_ID
 from statusync.core.subset import Subset
-from statusync.core.text import labelled
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
 from statusync.options import (
     Seams,
@@ -33,6 +32,7 @@ from statusync.options import (
     push_option,
 )
 from statusync.runner.stopping import stop_requested
+from statusync.text import labelled
 from statusync.workspace import Workspace
 
 # The sandbox's own default; a literal, because importing the sandbox to read it would slow

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import click
 
-from statusync.core.text import plural
+from statusync.text import plural
 
 __all__ = ["Console", "Paint", "Tick", "plural"]
 

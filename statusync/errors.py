@@ -14,8 +14,9 @@
 
 `Problem` is not an exception: it is one located problem that InvalidInput carries.
 
-This module imports nothing but the standard library (the sendcloud client raises the ApiError
-family, but importing this module must not import httpx: `plan` needs these errors without it).
+This module imports nothing but the standard library and statusync.text, the leaf below it (the
+sendcloud client raises the ApiError family, but importing this module must not import httpx:
+`plan` needs these errors without it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from statusync.core.text import plural, printable
+from statusync.text import plural, printable
 
 # The process exit codes, in one place. CHANGES (pending changes from `plan --detailed-exitcode`,
 # drift from `drift`/`reconcile`, files `fmt --check` would rewrite) is apart from ERROR so that CI

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.core.state import State
-from statusync.core.text import printable
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
+from statusync.text import printable
 
 if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
     from statusync.sendcloud.client import SendcloudClient

@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from statusync.commands.only import partial, saved_subset, select
-from statusync.commands.write_run import WriteRun, report_failures, write_run
 from statusync.console import Console, plural
 from statusync.core.creates import with_live
 from statusync.core.model import LoadedSpec
@@ -26,8 +24,10 @@ from statusync.errors import OK, StatusyncError
 from statusync.files.journal import journal_path, read_journal
 from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
 from statusync.render.plan import render_text
-from statusync.runner.apply import Outcome
+from statusync.runner.apply import ChangeResult
 from statusync.runner.live_read import read_creates
+from statusync.session.only import partial, saved_subset, select
+from statusync.session.write import WriteSession, report_failures, write_session
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
@@ -37,42 +37,42 @@ if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
 def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, force: bool,
         parallelism: int | None, lock_timeout: float, push: bool = False,
         only: Subset | None = None) -> int:
-    with write_run(ws, console, lock_timeout, push=push, command="apply") as run:
-        ws = run.ws  # with --push, read again from the newest upstream commit
-        specs = ws.specs()
+    with write_session(ws, console, lock_timeout, push=push, command="apply") as session:
+        # session.ws, not ws: with --push, it is read again from the newest upstream commit.
+        specs = session.ws.specs()
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
             only = saved_subset(planfile, read_planfile(planfile)[0].only, only)
-        chosen, scoped = select(only, specs, run.state)
-        plan = partial(make_plan(chosen, scoped, ws.settings.on_removed), only)
+        chosen, scoped = select(only, specs, session.state)
+        plan = partial(make_plan(chosen, scoped, session.ws.settings.on_removed), only)
         if planfile is not None:
-            _check_saved(ws, planfile, plan, run.state, specs)
-        warnings = ws.state_warnings(run.state, specs)
+            _check_saved(session.ws, planfile, plan, session.state, specs)
+        warnings = session.ws.state_warnings(session.state, specs)
         sending = {c.account for c in plan.changes if c.action.sends}
         clients = {}
         # A create replaces what is live: read it first, unless the run is refused anyway (no
         # --yes off a terminal), which then shows the offline plan and makes no request.
         if plan.count(Action.CREATE) and (yes or console.interactive):
-            clients = run.clients(sending)
-            plan = _with_live_before(run, plan, clients, parallelism)
-        breach = safety_breach(plan, ws.settings.safety)
+            clients = session.clients(sending)
+            plan = _with_live_before(session, plan, clients, parallelism)
+        breach = safety_breach(plan, session.ws.settings.safety)
         render_text(plan, console.out, color=console.color, breach=breach,  # even under --force
                     warnings=warnings)
         if not plan.changes:
             return OK
         if breach and not force:
             raise StatusyncError(f"refusing to apply: {breach}")
-        clients = clients or (run.clients(sending) if sending else {})
-        run.confirm(yes, "apply")
-        outcomes = run.send(plan, clients, parallelism=parallelism, label="Applying")
+        clients = clients or (session.clients(sending) if sending else {})
+        session.confirm(yes, "apply")
+        outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying")
         return _conclude(outcomes, console)  # before --push records the state, at the end
 
 
-def _with_live_before(run: WriteRun, plan: Plan, clients: dict[str, SendcloudClient],
+def _with_live_before(session: WriteSession, plan: Plan, clients: dict[str, SendcloudClient],
                       parallelism: int | None) -> Plan:
     """`plan` with the live mapping each create replaces as its "before" (core.creates); the
     creates already live are recorded without a request. A mapping that cannot be read stops
     the run before anything is sent: the create would overwrite something unseen."""
-    console = run.console
+    console = session.console
     with console.progress(plan.count(Action.CREATE), "Reading live mappings") as tick:
         reads = read_creates(plan, clients, parallelism=parallelism,
                              report=lambda r: tick(r.describe(), r.ok))
@@ -86,7 +86,7 @@ def _with_live_before(run: WriteRun, plan: Plan, clients: dict[str, SendcloudCli
         console.note(f"note: integration {integration_id} was not found in Sendcloud (404): "
                      "its create will fail unless the integration id is corrected")
     if live.already_live:
-        run.record(live.already_live)
+        session.record(live.already_live)
         console.note(f"Recorded {plural(len(live.already_live), 'integration')} whose live "
                      "mapping already equals the file in the state, without a request.")
     return live.plan
@@ -121,7 +121,7 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
             "'statusync plan --out FILE'")
 
 
-def _conclude(outcomes: list[Outcome], console: Console) -> int:
+def _conclude(outcomes: list[ChangeResult], console: Console) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
     failed = sum(1 for o in outcomes if not o.ok)
     unknown = sum(1 for o in outcomes if o.uncertain)

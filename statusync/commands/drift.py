@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from statusync.commands.only import checking, select
-from statusync.console import Console, plural
-from statusync.core.drift import DriftReport
-from statusync.core.model import LoadedSpec
-from statusync.core.state import State
+from statusync.console import Console
 from statusync.core.subset import Subset
-from statusync.core.text import printable
 from statusync.errors import CHANGES, ERROR, OK
 from statusync.github.summary import append_summary
 from statusync.render.drift import render, render_markdown
-from statusync.runner.drift_check import MappingReader, check_drift
+from statusync.session.drift import read_drift
+from statusync.session.only import checking, select
 from statusync.workspace import Workspace
 
 
@@ -34,19 +28,3 @@ def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int
         return ERROR
     return CHANGES if report.differs else OK
 
-
-def read_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
-               console: Console, *, parallelism: int | None) -> DriftReport:
-    """Every file's live mapping (drift and reconcile alike); progress and errors go to
-    stderr, keeping stdout for the report."""
-    with console.progress(len(specs), "Checking") as tick:
-        report = check_drift(specs, state, readers, parallelism=parallelism,
-                             report=lambda checked: tick(checked.describe(), checked.ok))
-    for failure in report.failures:
-        console.err.write(f"error: integration {failure.loaded.spec.integration_id} "
-                          f"({printable(failure.loaded.file)}) could not be checked: "
-                          f"{printable(failure.error)}\n")
-    if report.failures:
-        console.err.write(f"{plural(len(report.failures), 'integration')} could not be "
-                          "checked; the others were.\n")
-    return report

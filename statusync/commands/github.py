@@ -60,12 +60,12 @@ def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
                                  "comment.")
     what = "the plan" if planned else "that there is no plan"
     console.note({
-        comment.Outcome.CREATED: f"Commented {what} on pull request #{number}.",
-        comment.Outcome.UPDATED: f"Updated the plan comment on pull request #{number} to "
-                                 f"show {what}.",
-        comment.Outcome.UNCHANGED: f"The plan comment on pull request #{number} already shows "
-                                   f"{'this plan' if planned else 'that there is no plan'}.",
-        comment.Outcome.SKIPPED: "No changes and no plan comment yet: nothing to comment.",
+        comment.CommentResult.CREATED: f"Commented {what} on pull request #{number}.",
+        comment.CommentResult.UPDATED: f"Updated the plan comment on pull request #{number} "
+                                       f"to show {what}.",
+        comment.CommentResult.UNCHANGED: f"The plan comment on pull request #{number} already "
+                                         f"shows {'this plan' if planned else 'that there is no plan'}.",
+        comment.CommentResult.SKIPPED: "No changes and no plan comment yet: nothing to comment.",
     }[synced.outcome])
     return OK
 
@@ -95,14 +95,14 @@ def run_drift_issue(console: Console, *, report: Path, drift_exit_code: int,
     with GitHub.from_env(env, sleep=sleep) as github:
         outcome = drift_issue.sync_drift_issue(github, text, drift_exit_code, run_url(env), bot)
     console.note({
-        drift_issue.Outcome.OPENED: "Drift found: opened an issue labelled "
-                                    f"{drift_issue.LABEL}.",
-        drift_issue.Outcome.UPDATED: "Drift found: updated the open drift issue.",
-        drift_issue.Outcome.UNCHANGED: "Drift found: the open drift issue already says so.",
-        drift_issue.Outcome.CLOSED: "No drift: closed the drift issue.",
-        drift_issue.Outcome.NOTHING: "No drift, and no drift issue open.",
-        drift_issue.Outcome.UNDECIDED: f"The drift run exited {drift_exit_code} (it could not "
-                                       "check everything): the drift issue is left as it is.",
+        drift_issue.IssueResult.OPENED: "Drift found: opened an issue labelled "
+                                        f"{drift_issue.LABEL}.",
+        drift_issue.IssueResult.UPDATED: "Drift found: updated the open drift issue.",
+        drift_issue.IssueResult.UNCHANGED: "Drift found: the open drift issue already says so.",
+        drift_issue.IssueResult.CLOSED: "No drift: closed the drift issue.",
+        drift_issue.IssueResult.NOTHING: "No drift, and no drift issue open.",
+        drift_issue.IssueResult.UNDECIDED: f"The drift run exited {drift_exit_code} (it could "
+                                           "not check everything): the drift issue is left as it is.",
     }[outcome])
     return OK
 

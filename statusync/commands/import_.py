@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from statusync.commands.write_run import write_run
 from statusync.console import Console, plural
 from statusync.core.model import MappingDict
 from statusync.core.status_check import integration_refusal
-from statusync.core.text import printable
 from statusync.errors import ERROR, OK, ApiError, HostUnreachable, StatusyncError, StopRun
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
+from statusync.session.write import write_session
+from statusync.text import printable
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
@@ -60,18 +60,18 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
     so that it can be piped to `git add`, and everything else goes to stderr."""
     out, err = console.out, console.err
-    with write_run(ws, console, lock_timeout, push=push, command="import") as run:
-        ws = run.ws  # with --push, read again from the newest upstream commit
+    with write_session(ws, console, lock_timeout, push=push, command="import") as session:
+        # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         # Local files are validated first: any of them may already manage an integration asked for.
-        specs = ws.specs() if ws.mappings_dir.exists() else []
+        specs = session.ws.specs() if session.ws.mappings_dir.exists() else []
         managed = {s.spec.integration_id: s.file for s in specs}
-        excluded = set(ws.settings.exclude)
+        excluded = set(session.ws.settings.exclude)
         if not all_ and not force and (refused := sorted(excluded & set(integration_ids))):
             raise StatusyncError(
                 f"not importing {plural(len(refused), 'integration')} excluded in statusync.yaml "
                 f"(exclude): {', '.join(map(str, refused))}; nothing was read or written. "
                 "Remove it from exclude, or pass --force to import it anyway")
-        client = run.clients([account])[account]
+        client = session.clients([account])[account]
         wanted: list[int | Integration] = (
             list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
         skipped_excluded: list[str] = []
@@ -88,7 +88,7 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
             kept = {item.id for item in wanted if not isinstance(item, int)
                     and item.id in managed
                     and (not force or managed[item.id] != file_for(
-                        ws.mappings_dir, ws.root, item.id, item.shop_name))}
+                        session.ws.mappings_dir, session.ws.root, item.id, item.shop_name))}
             skipped_managed = [f"integration {i}: already managed by {managed[i]}"
                                for i in sorted(kept)]
             wanted = [item for item in wanted if isinstance(item, int) or item.id not in kept]
@@ -99,14 +99,14 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         unread = sorted((live for live in lives if live.transient),
                         key=lambda live: live.integration_id)
         files, skipped, reasons = _files_to_write(
-            ws, [live for live in lives if not live.transient], account, all_)
+            session.ws, [live for live in lives if not live.transient], account, all_)
         skipped = skipped_excluded + skipped_managed + skipped
         reasons += refusals(files, managed, force)
         if reasons:
             # All or nothing: a rerun with the problem fixed then needs no --force.
             raise StatusyncError("cannot import; nothing was written:\n"
                                  + "\n".join(f"  {reason}" for reason in reasons))
-        ws.mappings_dir.mkdir(parents=True, exist_ok=True)
+        session.ws.mappings_dir.mkdir(parents=True, exist_ok=True)
         for item in files:
             atomic_write(item.path, item.data)
             out.write(f"{item.file}\n")
@@ -115,9 +115,9 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         # killed before it leaves files the state does not know: the next plan shows them as
         # creates, and applying those re-sends what is live already, which is harmless.
         if files:
-            run.record([item.change() for item in files])
-            run.commit_also([item.path for item in files],
-                            f"statusync: import {plural(len(files), 'integration')}")
+            session.record([item.change() for item in files])
+            session.commit_also([item.path for item in files],
+                                f"statusync: import {plural(len(files), 'integration')}")
         # The report comes before --push commits the files and the state, at the end of the block.
         _warn_invalid(lives, {f.spec.integration_id: f.file for f in files}, console)
         for note in skipped:

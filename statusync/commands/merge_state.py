@@ -2,8 +2,8 @@
 
 git calls it as `statusync merge-state %O %A %B` when two branches changed `.statusync/state.json`
 (with `merge=statusync` in .gitattributes and the driver set in git's config): the merged state
-goes to OURS, exit 0; exit 1 leaves the conflict to the user. `--push` merges with the same
-function when someone pushed first.
+goes to OURS, exit 0; exit 1 leaves the conflict to the user. The merge itself is the state
+file's (statusync.files.state_file.merge_bytes), which --push uses too.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from statusync.console import Console
-from statusync.core.state import State
-from statusync.core.state_merge import MergedState, merge_states
 from statusync.errors import OK, StatusyncError
 from statusync.files.atomic import atomic_write
-from statusync.files.state_file import dump_state, parse_state
+from statusync.files.state_file import dump_state, merge_bytes
 
 
 def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
@@ -32,19 +30,6 @@ def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
         console.note(f"statusync merge-state: {note}")
     atomic_write(ours, dump_state(merged.state))
     return OK
-
-
-def merge_bytes(base: bytes | None, ours: bytes, theirs: bytes | None, *,
-                where: tuple[str, str, str]) -> MergedState:
-    """Merge three versions of the state file (None: no such file; an empty ancestor too, as
-    git gives for a file both branches added); `where` names them, in errors and in reports."""
-    ancestor = State() if base is None or not base.strip() else _parse(base, where[0])
-    return merge_states(ancestor, _parse(ours, where[1]), _parse(theirs, where[2]),
-                        labels=(where[1], where[2]))
-
-
-def _parse(raw: bytes | None, where: str) -> State:
-    return State() if raw is None else parse_state(raw, where, restore_hint=False)
 
 
 def _read(path: Path, role: str) -> bytes:

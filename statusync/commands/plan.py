@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from statusync.commands.only import partial, select
 from statusync.console import Console
 from statusync.core.plan import make_plan
 from statusync.core.safety import safety_breach
@@ -15,6 +14,7 @@ from statusync.files.journal import journal_mark
 from statusync.files.planfile import write_planfile
 from statusync.github.summary import append_summary
 from statusync.render.plan import render, render_markdown
+from statusync.session.only import partial, select
 from statusync.workspace import Workspace
 
 

@@ -3,15 +3,15 @@ recording each success as apply does."""
 
 from __future__ import annotations
 
-from statusync.commands.drift import read_drift
-from statusync.commands.only import checking, select
-from statusync.commands.write_run import report_failures, write_run
 from statusync.console import Console, plural
 from statusync.core.drift import DriftReport, DriftStatus, reconcile_plan, stale_records
 from statusync.core.safety import safety_breach
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, ERROR, OK, StatusyncError
 from statusync.render.drift import count_of, render_text
+from statusync.session.drift import read_drift
+from statusync.session.only import checking, select
+from statusync.session.write import report_failures, write_session
 from statusync.workspace import Workspace
 
 # What reconcile cannot fix: only a change to the file can.
@@ -21,18 +21,18 @@ _FILE_ONLY = (DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int | None,
         lock_timeout: float, push: bool = False, only: Subset | None = None) -> int:
     out = console.out
-    with write_run(ws, console, lock_timeout, push=push, command="reconcile") as run:
-        ws = run.ws  # with --push, read again from the newest upstream commit
-        every = ws.specs()
+    with write_session(ws, console, lock_timeout, push=push, command="reconcile") as session:
+        # session.ws, not ws: with --push, it is read again from the newest upstream commit.
+        every = session.ws.specs()
         # With --only, only the subset is read and sent, and is the safety base below.
-        specs, _ = select(only, every, run.state)
+        specs, _ = select(only, every, session.state)
         checking(console, only, len(specs), len(every))
-        clients = run.clients({s.spec.account for s in specs})
-        report = read_drift(specs, run.state, clients, console, parallelism=parallelism)
+        clients = session.clients({s.spec.account for s in specs})
+        report = read_drift(specs, session.state, clients, console, parallelism=parallelism)
         render_text(report, out, color=console.color, advice=False)
         if stale := stale_records(report):
             # Live already equals the file: the state only has to learn it (no request).
-            run.record(stale)
+            session.record(stale)
             out.write(f"Recorded {count_of(len(stale))} already in sync in the state, which "
                       "did not know it yet.\n")
         # Every update overwrites something live, so all managed files are the safety base.
@@ -40,7 +40,7 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
         if not plan.changes:
             out.write("Nothing to reconcile: no integration has drifted.\n")
             return _conclude(report, console, failed=False)
-        breach = safety_breach(plan, ws.settings.safety)
+        breach = safety_breach(plan, session.ws.settings.safety)
         count = len(plan.changes)
         out.write(f"\nReconcile will update {plural(count, 'drifted integration')} to the "
                   "mapping in the file.\n")
@@ -48,8 +48,8 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
             if not force:
                 raise StatusyncError(f"refusing to reconcile: {breach}")
             out.write(console.paint(f"Warning: {breach}.", fg="red") + "\n")
-        run.confirm(yes, "reconcile")
-        outcomes = run.send(plan, clients, parallelism=parallelism, label="Reconciling")
+        session.confirm(yes, "reconcile")
+        outcomes = session.send(plan, clients, parallelism=parallelism, label="Reconciling")
         # The report comes before --push records the state, at the end of the block.
         done = sum(1 for o in outcomes if o.ok)
         out.write(f"\nReconcile complete: {done} updated, {count - done} failed.\n")

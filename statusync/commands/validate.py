@@ -3,7 +3,6 @@ every external id also checked against its shop's statuses, deleted ones include
 
 from __future__ import annotations
 
-from statusync.commands.only import described, select
 from statusync.console import Console, plural
 from statusync.core.model import LoadedSpec
 from statusync.core.status_check import (
@@ -17,6 +16,7 @@ from statusync.errors import OK, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
 from statusync.runner.bounded import run_bounded, sized
+from statusync.session.only import described, select
 from statusync.workspace import Workspace
 
 

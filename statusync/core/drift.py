@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Protocol
 
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.text import printable
+from statusync.text import printable
 
 DRIFT_FORMAT_VERSION = 1
 

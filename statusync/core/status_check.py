@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Protocol
 
 from statusync.core.model import MappingDict
-from statusync.core.text import quote
 from statusync.errors import ApiError
+from statusync.text import quote
 
 # Where a value is in a mapping file: its keys from the top, e.g. ("mapping", "DELIVERED").
 Loc = tuple[str | int, ...]

@@ -2,7 +2,8 @@
 the canonical form), statusync.yaml, the state file and its journal, saved plans, the state
 lock and atomic writes.
 
-It may import statusync.core, statusync.errors, ruamel, pydantic and the disk; never httpx,
-click or the API client (a plan runs offline). It reads URLs' rules from statusync.sendcloud.urls,
-which is pure.
+It may import statusync.core, statusync.errors, statusync.text, statusync.environment, ruamel,
+pydantic and the disk; never httpx, click or the API client (a plan runs offline). It reads URLs'
+rules from statusync.sendcloud.urls and the key variables from statusync.sendcloud.credentials,
+which import neither.
 """

@@ -25,11 +25,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from statusync.core.model import IntegrationSpec
-from statusync.core.text import quote_body
 from statusync.errors import InvalidInput, Problem, StatusyncError
 from statusync.files import yamldoc
 from statusync.files.atomic import atomic_write
 from statusync.files.mappings import parse_spec, shown_path
+from statusync.text import quote_body
 
 _TOP_KEYS = ("integration_id", "name", "account", "mapping")
 _INDENT = 2
@@ -254,7 +254,7 @@ def _text(value: str | None) -> str | None:
 
 class _Emitter(RoundTripEmitter):
     """ruamel's round-trip emitter, writing double-quoted scalars by statusync's one rule
-    (core.text): ruamel writes format characters such as U+202E (RIGHT-TO-LEFT OVERRIDE) as
+    (statusync.text): ruamel writes format characters such as U+202E (RIGHT-TO-LEFT OVERRIDE) as
     themselves, which reorders a line for whoever reviews the file."""
 
     def write_double_quoted(self, text: Any, split: Any = True) -> None:

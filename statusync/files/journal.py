@@ -32,8 +32,8 @@ from typing import Any
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, State
-from statusync.core.text import plural, printable
 from statusync.errors import StatusyncError
+from statusync.text import plural, printable
 
 JOURNAL_VERSION = 1
 # fdatasync where there is one (Linux): the data and the file's size, not its times.

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from statusync.core.model import CATEGORIES, CONTROL_CHARACTERS, IntegrationSpec, LoadedSpec
 from statusync.core.status_check import Finding
-from statusync.core.text import escape_char, printable
 from statusync.errors import InvalidInput, Problem, StatusyncError
 from statusync.files import yamldoc
 from statusync.files.validation import validate
+from statusync.text import escape_char, printable
 
 Cached = Callable[[str, str], IntegrationSpec | None]
 

@@ -29,6 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
+from statusync.core.state_merge import MergedState, merge_states
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
@@ -186,6 +187,23 @@ def dump_state(state: State) -> bytes:
         }
     # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+
+def merge_bytes(base: bytes | None, ours: bytes, theirs: bytes | None, *,
+                where: tuple[str, str, str]) -> MergedState:
+    """Merge three versions of the state file (None: no such file; an empty ancestor too, as
+    git gives for a file both branches added); `where` names them, in errors and in reports.
+    git's merge driver (`statusync merge-state`) and --push, when someone pushed first, both
+    merge with it."""
+    ancestor = State() if base is None or not base.strip() else _parse_named(base, where[0])
+    return merge_states(ancestor, _parse_named(ours, where[1]), _parse_named(theirs, where[2]),
+                        labels=(where[1], where[2]))
+
+
+def _parse_named(raw: bytes | None, where: str) -> State:
+    """A version of the state that a merge names by its role, not by a path to restore it at."""
+    return State() if raw is None else parse_state(raw, where, restore_hint=False)
 
 
 def check_writable(path: Path) -> None:

@@ -17,9 +17,9 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
-from statusync.core.text import quote
 from statusync.errors import InvalidInput, Problem
 from statusync.files.yamlevents import NodePath, alias_marks, check_depth, syntax_problem
+from statusync.text import quote
 
 __all__ = ["quote"]  # with the rest: kept here too, for the modules that read YAML
 

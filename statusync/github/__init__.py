@@ -9,9 +9,13 @@
                     and its author
     no_plan.py      what that comment says when validation or the plan failed
     drift_issue.py  the one open issue labelled `statusync-drift`, opened, updated and closed
-    action.py       the step of the composite action (action.yml): runs one statusync command,
-                    shows its output and keeps it in a file for the steps after it
 
-annotations, summary and runner import only the standard library: `plan` and `validate` use them
-and must stay fast and offline. Only rest.py imports httpx.
+The composite action's step (action.yml) is an entry point, statusync.action beside __main__.py:
+this package is a library and imports no command and not the CLI.
+
+May import: httpx (rest.py only), statusync.errors, statusync.text, statusync.environment,
+statusync.console (summary.py, to say when the summary cannot be written), statusync.render's
+markdown budget (no_plan.py) and statusync.sendcloud.urls (the loopback rule). runner.py imports
+only the standard library, annotations.py adds the exception tree and summary.py the console:
+`plan` and `validate` use them and must stay fast and offline.
 """

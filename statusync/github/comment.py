@@ -30,7 +30,7 @@ BODY_LIMIT = 65_536
 _TRUNCATED = "\n\n*The plan was cut here: see the job summary of the run for all of it.*\n"
 
 
-class Outcome(enum.Enum):
+class CommentResult(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"   # the comment already shows this plan
@@ -39,7 +39,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Synced:
-    outcome: Outcome
+    outcome: CommentResult
     ignored: list[str] = field(default_factory=list)  # who wrote look-alikes, left alone
 
 
@@ -85,14 +85,14 @@ def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity:
     ignored = authors(others)
     if existing is None:
         if not has_changes:
-            return Synced(Outcome.SKIPPED, ignored)
+            return Synced(CommentResult.SKIPPED, ignored)
         github.post(github.repo_path("issues", pull_request, "comments"),
                     {"body": comment_body(plan)})
-        return Synced(Outcome.CREATED, ignored)
+        return Synced(CommentResult.CREATED, ignored)
     # The whole body, not the marker's hash: anyone with write access may edit our comment,
     # keep its first line and replace the plan under it.
     if _normalised(str(existing.get("body", ""))) == _normalised(comment_body(plan)):
-        return Synced(Outcome.UNCHANGED, ignored)
+        return Synced(CommentResult.UNCHANGED, ignored)
     github.patch(github.repo_path("issues", "comments", existing["id"]),
                  {"body": comment_body(plan)})
-    return Synced(Outcome.UPDATED, ignored)
+    return Synced(CommentResult.UPDATED, ignored)

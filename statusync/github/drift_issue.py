@@ -27,7 +27,7 @@ BODY_LIMIT = 65_536
 _TRUNCATED = "\n\n*The report was cut here: see the job summary of the run for all of it.*"
 
 
-class Outcome(enum.Enum):
+class IssueResult(enum.Enum):
     OPENED = "opened"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -74,12 +74,12 @@ def ensure_label(github: GitHub) -> None:
 
 
 def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
-                     run_url: str | None, bot: str = ACTIONS_BOT) -> Outcome:
+                     run_url: str | None, bot: str = ACTIONS_BOT) -> IssueResult:
     """Bring the drift issue written by the token's identity in line with a drift run that
     exited `drift_exit_code` (0 in sync, 2 drift found) and printed `report` (markdown). `bot`
     is who an installation token writes as (github.identity)."""
     if drift_exit_code not in (OK, CHANGES):
-        return Outcome.UNDECIDED
+        return IssueResult.UNDECIDED
     try:
         return _sync(github, report, drift_exit_code, run_url, token_identity(github, bot))
     except GitHubError as exc:
@@ -95,23 +95,23 @@ def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
 
 
 def _sync(github: GitHub, report: str, drift_exit_code: int, run_url: str | None,
-          identity: Identity) -> Outcome:
+          identity: Identity) -> IssueResult:
     issue = find_drift_issue(github, identity)
     if drift_exit_code == OK:
         if issue is None:
-            return Outcome.NOTHING
+            return IssueResult.NOTHING
         link = f" ([run]({run_url}))" if run_url else ""
         github.post(github.repo_path("issues", issue["number"], "comments"),
                     {"body": f"statusync drift found every integration in sync{link}: closing."})
         github.patch(github.repo_path("issues", issue["number"]),
                      {"state": "closed", "state_reason": "completed"})
-        return Outcome.CLOSED
+        return IssueResult.CLOSED
     body = issue_body(report, run_url)
     if issue is None:
         ensure_label(github)
         github.post(github.repo_path("issues"), {"title": TITLE, "body": body, "labels": [LABEL]})
-        return Outcome.OPENED
+        return IssueResult.OPENED
     if issue.get("body") == body:
-        return Outcome.UNCHANGED
+        return IssueResult.UNCHANGED
     github.patch(github.repo_path("issues", issue["number"]), {"body": body})
-    return Outcome.UPDATED
+    return IssueResult.UPDATED

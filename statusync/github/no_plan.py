@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from statusync.core.text import plural
 from statusync.errors import Problem
 from statusync.render.markdown import MarkdownBudget, md_code, md_text
+from statusync.text import plural
 
 
 def no_plan_markdown(problems: Sequence[Problem], reason: str | None, run_url: str | None) -> str:

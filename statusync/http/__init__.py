@@ -6,6 +6,6 @@ endpoint, GitHub's).
                      ask it, and sleep or raise
     excerpt.py       a short, printable excerpt of an error answer's body for a message
 
-May import: httpx, statusync.errors and statusync.core.text. Never click, ruamel, the YAML layer
+May import: httpx, statusync.errors and statusync.text. Never click, ruamel, the YAML layer
 (statusync.files) or a client of its own: sendcloud/ and github/ build on this package.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from statusync.core.text import printable
+from statusync.text import printable
 
 EXCERPT_CHARS = 200
 

@@ -20,7 +20,7 @@ from datetime import UTC
 
 import httpx
 
-from statusync.core.text import plural
+from statusync.text import plural
 
 __all__ = ["Answer", "Backoff", "GiveUp", "Lost", "Loss", "Profile", "Tally", "Wait", "decide",
            "loss_of", "retry_after_seconds"]

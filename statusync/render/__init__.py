@@ -9,7 +9,7 @@
                  report within what a GitHub comment or issue holds
 
 Renderers write to the stream they are handed and return nothing; whether to colour is a flag.
-May import: statusync.core (the values rendered, `printable`), statusync.console (`plural`, the
-`Paint` type) and click, for colour only. Never httpx, the disk or the settings: rendering a plan
-must work without credentials or network, and tests render into a StringIO.
+May import: statusync.core (the values rendered), statusync.text (`printable`), statusync.console
+(`plural`, the `Paint` type) and click, for colour only. Never httpx, the disk or the settings:
+rendering a plan must work without credentials or network, and tests render into a StringIO.
 """

@@ -7,9 +7,9 @@ from typing import TextIO
 
 from statusync.console import Paint, plural
 from statusync.core.drift import Cause, DriftReport, DriftStatus, IntegrationDrift
-from statusync.core.text import printable
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
 from statusync.render.style import headline, painter, show, write_json
+from statusync.text import printable
 
 _LABEL = {DriftStatus.IN_SYNC: "in sync", DriftStatus.DRIFTED: "drifted", DriftStatus.INVALID: "invalid",
           DriftStatus.NOT_FOUND: "not found"}

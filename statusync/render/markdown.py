@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from statusync.core.text import printable
 from statusync.render.style import show
+from statusync.text import printable
 
 # GitHub keeps a comment or an issue body to 65,536 characters; a markdown report stops listing
 # rows before that, leaving room for the lines that follow and a note of what was left out.

@@ -7,9 +7,9 @@ from typing import TextIO
 
 from statusync.console import Paint, plural
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.text import printable
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
 from statusync.render.style import headline, painter, show, write_json
+from statusync.text import printable
 
 # Said under the head of an action whose effect its name does not tell.
 _NOTE = {

@@ -16,7 +16,7 @@ import click
 from statusync.console import Paint
 from statusync.core.drift import DriftStatus
 from statusync.core.plan import Action
-from statusync.core.text import json_safe, printable, quote
+from statusync.text import json_safe, printable, quote
 
 
 class Mark(NamedTuple):

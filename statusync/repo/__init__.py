@@ -3,6 +3,6 @@ upstream commit before a run, then commit the state and push it, merging the sta
 someone pushed first.
 
 git runs as a subprocess (`git.py`); nothing here prints to the terminal, and no message ever
-carries credentials that a remote URL may hold. It may import statusync.core and
-statusync.errors; the state's merge and files are the caller's (statusync.commands.pushing).
+carries credentials that a remote URL may hold. It may import statusync.core, statusync.errors
+and statusync.text; the state's merge and files are the caller's (statusync.session.push).
 """

@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from statusync.core.text import printable
 from statusync.errors import StatusyncError
 from statusync.repo.git import FALLBACK_IDENTITY, Done, Git, GitError, explain
 from statusync.repo.upstream import Upstream, fetched
+from statusync.text import printable
 
 MAX_ATTEMPTS = 5
 

@@ -12,8 +12,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from statusync.core.text import printable
 from statusync.repo.git import Git, GitError, redact
+from statusync.text import printable
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 needs, each result recorded in the journal as it comes in (the state written once, at the end),
 and stops at a safe point.
 
-It may import statusync.core, statusync.files (to record) and the client's types; it never
-prints: progress goes through the callbacks the commands pass in.
+It may import statusync.core, statusync.errors, statusync.text, statusync.files (to record) and
+the client's types and pacing; it never prints: progress goes through the callbacks the commands
+pass in.
 """

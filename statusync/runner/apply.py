@@ -10,7 +10,6 @@ from typing import Protocol
 from statusync.core.journal import Result
 from statusync.core.model import MappingDict
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.text import printable
 from statusync.errors import (
     ApiError,
     HostUnreachable,
@@ -21,6 +20,7 @@ from statusync.errors import (
 )
 from statusync.runner.bounded import RunStopped, run_bounded, sized
 from statusync.runner.recorder import Recorder
+from statusync.text import printable
 
 
 class MappingWriter(Protocol):
@@ -31,7 +31,7 @@ class MappingWriter(Protocol):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ChangeResult:
     change: Change
     error: str | None = None  # None: the API accepted it (or, for forget, nothing was needed)
     note: str | None = None   # how it went, when not the usual way
@@ -62,7 +62,7 @@ class RunEnded(StatusyncError):
     that takes no connection) ended the run: no change was started after it, the changes under
     way finished, and `outcomes` are those of every change that finished. `cause` says why."""
 
-    def __init__(self, outcomes: list[Outcome], cause: StopRun) -> None:
+    def __init__(self, outcomes: list[ChangeResult], cause: StopRun) -> None:
         super().__init__(str(cause))
         self.outcomes = outcomes
         self.cause = cause
@@ -74,29 +74,29 @@ _DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "rese
 
 def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recorder, *,
                parallelism: int | None = None,
-               report: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
+               report: Callable[[ChangeResult], None] = lambda _: None) -> list[ChangeResult]:
     """Apply every change; a failure is reported and the others go on.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
     stop raises RunStopped carrying the outcomes of everything that finished; a StopRun error
     raises RunEnded, which carries them too.
     """
-    outcomes: list[Outcome] = []
+    outcomes: list[ChangeResult] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
     if forgotten:
         recorder.record(forgotten)
         for change in forgotten:
-            outcomes.append(Outcome(change))
+            outcomes.append(ChangeResult(change))
             report(outcomes[-1])
     sending = [c for c in plan.changes if c.action.sends]
-    finished: list[Outcome] = []  # as they come in: a StopRun ends the run without its results
-    ended: list[Outcome] = []     # of the changes that met the StopRun (appends are atomic)
+    finished: list[ChangeResult] = []  # as they come in: a StopRun ends the run without its results
+    ended: list[ChangeResult] = []     # of the changes that met the StopRun (appends are atomic)
 
-    def done(outcome: Outcome) -> None:
+    def done(outcome: ChangeResult) -> None:
         finished.append(outcome)
         report(outcome)
 
-    def send(change: Change) -> Outcome:
+    def send(change: Change) -> ChangeResult:
         assert change.after is not None
         intent: list[int] = []  # the intent's number, once the request is about to leave
 
@@ -110,7 +110,7 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
                 on_send=lambda: intent.append(recorder.sending(change)))
         except NotSent as exc:
             answer("unknown" if exc.maybe_applied else "refused")
-            return Outcome(change, str(exc), uncertain=exc.maybe_applied,
+            return ChangeResult(change, str(exc), uncertain=exc.maybe_applied,
                            not_sent=not exc.maybe_applied)
         except StopRun as exc:
             # E.g. rejected credentials, or a host that takes no connection: the other
@@ -118,7 +118,7 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
             # same (a timeout before the host went away): then the write's outcome is unknown.
             maybe = isinstance(exc, ApiError) and exc.maybe_applied
             answer("unknown" if maybe else "refused")
-            ended.append(Outcome(change, str(exc), uncertain=maybe,
+            ended.append(ChangeResult(change, str(exc), uncertain=maybe,
                                  not_sent=isinstance(exc, HostUnreachable) and not maybe))
             raise
         except NotFound as exc:
@@ -127,16 +127,16 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
                 # does not undo that attempt: the write stays unknown until one settles it.
                 maybe = isinstance(exc, ApiError) and exc.maybe_applied
                 answer("unknown" if maybe else "refused")
-                return Outcome(change, str(exc), uncertain=maybe)
+                return ChangeResult(change, str(exc), uncertain=maybe)
             # Nothing is left to unmap: the reset is done, and the integration leaves the state.
             answer("ok")
-            return Outcome(change, note="not found in Sendcloud, nothing to unmap; forgotten")
+            return ChangeResult(change, note="not found in Sendcloud, nothing to unmap; forgotten")
         except StatusyncError as exc:
             maybe = isinstance(exc, ApiError) and exc.maybe_applied
             answer("unknown" if maybe else "refused")
-            return Outcome(change, str(exc), uncertain=maybe)
+            return ChangeResult(change, str(exc), uncertain=maybe)
         answer("ok")
-        return Outcome(change)
+        return ChangeResult(change)
 
     workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})],
                     "POST")

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from statusync.core.model import MappingDict
 from statusync.core.plan import Action, Change, Plan
-from statusync.core.text import printable
 from statusync.errors import NotFound, StatusyncError, StopRun
 from statusync.runner.bounded import run_bounded, sized
 from statusync.runner.drift_check import MappingReader
+from statusync.text import printable
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-from statusync.core.text import plural
 from statusync.errors import ERROR
 from statusync.runner.bounded import running, stop_running
 from statusync.sendcloud.pacing import requests_on_the_wire
+from statusync.text import plural
 
 # Each returns a line for the user about what it saved, or None.
 _hooks: list[Callable[[], str | None]] = []

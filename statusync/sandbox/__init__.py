@@ -11,10 +11,10 @@ end-to-end tests, over real HTTP on loopback.
     seed.py      what the sandbox starts with: from mapping files, a seed file or demo keys
 
 May import: the standard library's http.server, pydantic, ruamel (seed files only),
-statusync.errors and statusync.environment, statusync.core.model (the categories and specs) and
-statusync.sendcloud for the rules it shares with the client (TokenBucket, loopback URLs, the key
-variables). Nothing from statusync.commands, files or runner: the sandbox stands in for the API,
-not for statusync.
+statusync.errors, statusync.text and statusync.environment, statusync.core.model (the categories
+and specs) and statusync.sendcloud for the rules it shares with the client (TokenBucket, loopback
+URLs, the key variables). Nothing from statusync.commands, files or runner: the sandbox stands in
+for the API, not for statusync; and only the `sandbox` command imports it.
 Its names are its own (RequestRejected, StoredIntegration) so they never pass for the client's.
 """
 

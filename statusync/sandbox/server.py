@@ -16,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 
-from statusync.core.text import plural
 from statusync.errors import StatusyncError
 from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
 from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
@@ -32,6 +31,7 @@ from statusync.sendcloud.credentials import (
 )
 from statusync.sendcloud.ratelimit import Clock, Sleep
 from statusync.sendcloud.urls import API_URL_ENV, is_loopback
+from statusync.text import plural
 
 # Where `statusync sandbox` serves unless told otherwise (the CLI's --port default).
 DEFAULT_PORT = 8765

@@ -13,9 +13,9 @@
     credentials.py  the key pair, the OAuth2 client credentials, and the environment variables
                     that hold them by default
 
-May import: httpx, pydantic, statusync.errors, statusync.core and statusync.http. Never the settings or
-YAML layer (statusync.files), click, ruamel or the disk: the caller (the workspace) reads those
-and hands the client plain values.
+May import: httpx, pydantic, statusync.errors, statusync.text, statusync.core, statusync.http and
+the version (for the User-Agent). Never the settings or YAML layer (statusync.files), click,
+ruamel or the disk: the caller (the workspace) reads those and hands the client plain values.
 
 Nothing is re-exported here on purpose: statusync.files.settings imports `urls` and `credentials`,
 and `plan` must not pay for httpx, so importing this package has to stay free. Import from the

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from statusync.core.text import printable
 from statusync.errors import StatusyncError, TokenRequestFailed
 from statusync.http.excerpt import body_excerpt
 from statusync.sendcloud.credentials import DEFAULT_TOKEN_URL, ClientCredentials, Credentials
 from statusync.sendcloud.urls import url_problem
+from statusync.text import printable
 
 __all__ = ["ApiAuth", "ClientCredentialsAuth", "KeyPairAuth"]
 

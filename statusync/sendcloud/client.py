@@ -18,7 +18,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from statusync import __version__
 from statusync.core.model import CATEGORIES, MappingDict
-from statusync.core.text import plural, printable
 from statusync.errors import (
     ApiError,
     CredentialsRejected,
@@ -44,6 +43,7 @@ from statusync.sendcloud.retry import (
     origin,
 )
 from statusync.sendcloud.urls import api_url_problem
+from statusync.text import plural, printable
 
 __all__ = ["SendcloudClient"]
 

@@ -34,8 +34,8 @@ SECRET = "sendcloud-secret-of-the-test"
 # Where Python, pip, venv or statusync would pick them up if the working directory were on sys.path.
 HOSTILE = ["click.py", "shlex.py", "sitecustomize.py", "usercustomize.py", "statusync/__init__.py",
            "pip/__init__.py", "venv/__init__.py"]
-# Packages Python imports to run `-m statusync.github.action` before that module's code runs.
-ENTRY_PACKAGES = {"statusync", "statusync.github"}
+# Packages Python imports to run `-m statusync.action` before that module's code runs.
+ENTRY_PACKAGES = {"statusync"}
 
 
 class Step(NamedTuple):
@@ -228,8 +228,7 @@ def test_a_version_from_pypi_is_refused(tmp_path: Path, offline: dict[str, Path]
 
 def test_the_entry_module_and_its_packages_import_only_the_standard_library() -> None:
     """What Python runs of statusync before the entry drops the token."""
-    for relpath in ("statusync/__init__.py", "statusync/github/__init__.py",
-                    "statusync/github/action.py"):
+    for relpath in ("statusync/__init__.py", "statusync/action.py"):
         tree = ast.parse((ROOT / relpath).read_text())
         for node in tree.body:
             if isinstance(node, ast.Import):

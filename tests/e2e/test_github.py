@@ -1,5 +1,5 @@
 """The GitHub half, step by step as the workflows run it: each step goes through the composite
-action's own runner (statusync.github.action), with the plan or drift report handed on through
+action's own runner (statusync.action), with the plan or drift report handed on through
 the step outputs, against a fake of GitHub's REST API and the sandbox as Sendcloud."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from statusync.github import action
+from statusync import action
 from statusync.github.comment import MARKER_PREFIX, plan_hash
 from statusync.github.drift_issue import LABEL, TITLE
 from statusync.sandbox import SandboxServer

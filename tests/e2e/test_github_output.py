@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from statusync.github import action
+from statusync import action
 from statusync.sandbox import SandboxServer
 from tests.support.project import Project, Result
 

@@ -7,7 +7,7 @@ from statusync.core.plan import make_plan
 from statusync.errors import StatusyncError
 from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state, save_state
-from statusync.runner.apply import Outcome, apply_plan
+from statusync.runner.apply import ChangeResult, apply_plan
 from statusync.runner.recorder import Recorder
 from tests.support.builders import loaded, mapping, state_of
 
@@ -40,7 +40,7 @@ class FakeApi:
         return True
 
 
-def run(tmp_path: Path, plan, api: FakeApi, parallelism: int = 4) -> tuple[list[Outcome], Path]:  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, plan, api: FakeApi, parallelism: int = 4) -> tuple[list[ChangeResult], Path]:  # type: ignore[no-untyped-def]
     path = tmp_path / "state.json"
     recorder = Recorder(path, load_state(path))
     outcomes = apply_plan(plan, {"default": api}, recorder, parallelism=parallelism)

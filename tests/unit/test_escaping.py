@@ -1,4 +1,4 @@
-"""Text from outside, escaped the same way for every output (statusync.core.text and the
+"""Text from outside, escaped the same way for every output (statusync.text and the
 markdown built on it): read back by a YAML reader, a JSON reader and a CommonMark renderer, the
 escaped text is the value itself, and it holds no character that is not printable."""
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from ruamel.yaml import YAML
 
-from statusync.core.text import json_safe, labelled, printable, quote
 from statusync.render.markdown import md_code, md_text
+from statusync.text import json_safe, labelled, printable, quote
 
 # Any text a file (valid UTF-8) or the API can hold, with the characters that matter most
 # drawn often: controls, bidi overrides, line separators, backticks, pipes, backslashes.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from statusync.action import parse_allowed, parse_args
 from statusync.errors import Problem
-from statusync.github.action import parse_allowed, parse_args
 from statusync.github.annotations import (
     escape_data,
     escape_property,

@@ -18,12 +18,11 @@ from typing import Literal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statusync.commands.merge_state import merge_bytes
 from statusync.core.journal import Answered, Noted, Record, Result, Sent, fold
 from statusync.core.model import MappingDict
 from statusync.core.state import Pending, State
 from statusync.core.state_merge import Record as Held
-from statusync.files.state_file import dump_state
+from statusync.files.state_file import dump_state, merge_bytes
 from tests.support.builders import mapping
 
 IDS = (1, 2)

@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 from statusync.core.model import CATEGORIES, IntegrationSpec, LoadedSpec, MappingDict
 from statusync.core.plan import Action, make_plan
 from statusync.core.state import Entry, State
-from statusync.core.text import quote
 from statusync.errors import InvalidInput, StatusyncError
 from statusync.files.canonical import format_text
 from statusync.files.mappings import load_mappings, parse_spec
 from statusync.files.state_file import load_state, save_state
 from statusync.runner.apply import apply_plan
 from statusync.runner.recorder import Recorder
+from statusync.text import quote
 
 # STATUSYNC_PROPERTY_EXAMPLES=N runs N random examples of each property instead (exploring).
 _EXPLORE = os.environ.get("STATUSYNC_PROPERTY_EXAMPLES")

@@ -1,4 +1,4 @@
-"""`--push` around a write run (apply, reconcile, import): sync the checkout to its upstream
+"""`--push` around a write session (apply, reconcile, import): sync the checkout to its upstream
 before the state and the files are read, and commit and push what the run wrote at the end.
 
 The git work is statusync.repo's; this module decides what to commit, and turns a push that did
@@ -12,23 +12,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from statusync.commands.merge_state import merge_bytes
-from statusync.commands.write_run import RECORD_MESSAGE
 from statusync.console import Console, plural
 from statusync.core.state import State
 from statusync.core.state_merge import recorded_since
-from statusync.core.text import printable
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.mappings import parse_spec
 from statusync.files.settings import SETTINGS_FILE, load_settings
-from statusync.files.state_file import dump_state, parse_state
+from statusync.files.state_file import dump_state, merge_bytes, parse_state
 from statusync.repo.git import Git, GitError
 from statusync.repo.publish import Conflict, MergeState, NotPushed, Recheck, publish, push_commit
 from statusync.repo.upstream import Ahead, Upstream, sync_to_upstream
+from statusync.text import printable
 from statusync.workspace import Workspace
 
 NOTHING = "Nothing to record: the state did not change; nothing was committed."
+
+# The commit that records a run's state (import gives its own): a run stopped during its push
+# leaves commits with it, which the next --push run pushes first.
+RECORD_MESSAGE = "statusync: record applied state"
 
 
 @dataclass(frozen=True)

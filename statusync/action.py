@@ -1,4 +1,5 @@
-"""The step of the composite action (action.yml): `python -m statusync.github.action`.
+"""The step of the composite action (action.yml): `python -I -m statusync.action`, an entry
+point beside __main__.py (statusync.github is the library of GitHub calls it leaves below it).
 
 It runs one statusync command, given as a string in STATUSYNC_ARGS and split like a shell
 would (quotes work) but never expanded, so a value from an expression cannot run anything.
@@ -10,7 +11,7 @@ let the issue step run.
 
 The job's token reaches only `statusync github ...`: for every other command, entry() drops
 GITHUB_TOKEN from the environment before anything but the standard library is imported (so this
-module, like the packages above it, imports only the standard library at its top), as no other
+module, like the package above it, imports only the standard library at its top), as no other
 command needs it and no other code should see it.
 """
 

@@ -5,6 +5,9 @@ unassigned code points, lone surrogates) is written as an escape, never as itsel
 escapes in the terminal, in markdown, in YAML and in JSON, so that a reviewer sees one spelling
 of a value everywhere, and no value can move the cursor, recolour a terminal, reorder a line
 for the eye or forge an extra line of output.
+
+A leaf at the bottom of the package: it imports nothing, so that every module (the
+exception tree first) may use it.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from statusync.core.model import LoadedSpec
 from statusync.core.plan import Plan
 from statusync.core.state import State
 from statusync.core.subset import BadPattern, Subset, narrow, parse_subset, unmatched
-from statusync.core.text import printable
 from statusync.errors import StatusyncError
+from statusync.text import printable
 
 
 def described(texts: Sequence[str]) -> str:

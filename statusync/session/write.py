@@ -1,5 +1,5 @@
-"""The one path every command that writes the state takes (apply, reconcile, import):
-lock → state → clients → confirm → send → report.
+"""The write session: the one path every command that writes the state takes (apply, reconcile,
+import): lock → state → clients → confirm → send → report.
 
 The lock is held from reading the state to the last write, so that a second run waits and
 then plans on this one's results instead of interleaving with it. Results go to the journal as
@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 from statusync.console import Console, plural
 from statusync.core.plan import Change, Plan
 from statusync.core.state import State
-from statusync.core.text import labelled, printable
 from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.atomic import remove_temp_files
 from statusync.files.journal import journal_path
 from statusync.files.lock import state_lock
 from statusync.files.state_file import check_writable
-from statusync.runner.apply import Outcome, RunEnded, apply_plan
+from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
 from statusync.runner.stopping import before_hard_exit
+from statusync.text import labelled, printable
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
@@ -36,11 +36,8 @@ if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
 # How many accepted changes an error naming them lists before "and N more".
 _NAMED = 20
 
-# The commit that records a run's state with --push (import gives its own).
-RECORD_MESSAGE = "statusync: record applied state"
 
-
-class WriteRun:
+class WriteSession:
     """A run that holds the state lock: the state it read, and what it records. As a context,
     it writes the state file once at its end (`Recorder.finish`), also when it ends with an
     error, and on a second Ctrl-C before the process exits."""
@@ -52,10 +49,11 @@ class WriteRun:
         self.state = state
         self._stack = stack
         self.recorder = Recorder(ws.state_path, state, command)
-        self._outcomes: list[Outcome] = []  # of every send: named if the state cannot be written
-        # With --push: the files committed beside the state, and the commit's message.
+        self._outcomes: list[ChangeResult] = []  # of every send: named if the state cannot be written
+        # With --push: the files committed beside the state, and the commit's message (None:
+        # the message of a state record, statusync.session.push.RECORD_MESSAGE).
         self.written: list[Path] = []
-        self.message = RECORD_MESSAGE
+        self.message: str | None = None
 
     def commit_also(self, paths: Iterable[Path], message: str) -> None:
         """With --push, commit `paths` (files the run wrote) with the state, under `message`."""
@@ -67,7 +65,7 @@ class WriteRun:
         account before the first request is made."""
         return self.ws.clients(accounts, self._stack)
 
-    def __enter__(self) -> WriteRun:
+    def __enter__(self) -> WriteSession:
         # A state write killed halfway leaves its temporary file: no run leaves it for long.
         remove_temp_files(self.ws.state_path)
         self._stack.enter_context(before_hard_exit(self.recorder.finish_at_once))
@@ -119,7 +117,7 @@ class WriteRun:
             raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
     def send(self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int | None,
-             label: str) -> list[Outcome]:
+             label: str) -> list[ChangeResult]:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
         stop (RunStopped) it says what was done and what was not before passing it on."""
         try:
@@ -139,13 +137,13 @@ class WriteRun:
 
 
 @contextmanager
-def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
-              push: bool = False, command: str = "") -> Iterator[WriteRun]:
+def write_session(ws: Workspace, console: Console, lock_timeout: float, *,
+                  push: bool = False, command: str = "") -> Iterator[WriteSession]:
     """Hold the state lock (saying so when another run has it), read the state, and close
     the API clients when the run ends.
 
     With `push`, the checkout is first brought to its upstream's newest commit (the run then
-    works on `WriteRun.ws`, read again from it), and what the run recorded is committed and
+    works on `WriteSession.ws`, read again from it), and what the run recorded is committed and
     pushed when it ends: also when it ends with an error, since what the API accepted before
     must be recorded all the same. `command` names the run in its journal, for a later command
     to say what an interrupted run changed.
@@ -158,26 +156,27 @@ def write_run(ws: Workspace, console: Console, lock_timeout: float, *,
     check_writable(ws.state_path)
     with state_lock(ws.state_path, lock_timeout, on_wait=waiting), ExitStack() as stack:
         if not push:
-            with WriteRun(ws, console, ws.state(), stack, command) as run:
-                yield run
+            with WriteSession(ws, console, ws.state(), stack, command) as session:
+                yield session
             return
-        from statusync.commands.pushing import Push  # git is needed only with --push
+        from statusync.session.push import RECORD_MESSAGE, Push  # git: only with --push
 
-        pusher, ws = Push.sync(ws, console)
-        run = WriteRun(ws, console, ws.state(), stack, command)
+        pusher, synced = Push.sync(ws, console)
+        session = WriteSession(synced, console, synced.state(), stack, command)
         try:
-            with run:  # the state is written before it is committed
-                yield run
+            with session:  # the state is written before it is committed
+                yield session
         except (Exception, RunStopped):  # a stop (Ctrl-C, SIGTERM) records what it did too
             try:
-                pusher.record(ws, console, run.written, run.message, after_error=True)
+                pusher.record(synced, console, session.written, session.message or RECORD_MESSAGE,
+                              after_error=True)
             except StatusyncError as exc:  # the run's own error is the one to exit with
                 console.note(labelled("error: ", str(exc)))
             raise
-        pusher.record(ws, console, run.written, run.message)
+        pusher.record(synced, console, session.written, session.message or RECORD_MESSAGE)
 
 
-def stop_summary(total: int, outcomes: list[Outcome]) -> str:
+def stop_summary(total: int, outcomes: list[ChangeResult]) -> str:
     """What a stopped run did of its `total` changes, and what it did not."""
     done = sum(1 for o in outcomes if o.ok)
     unknown = sum(1 for o in outcomes if o.uncertain)
@@ -191,7 +190,7 @@ def stop_summary(total: int, outcomes: list[Outcome]) -> str:
     return "; ".join(parts) + "."
 
 
-def report_failures(outcomes: list[Outcome], console: Console, retry_note: str) -> int:
+def report_failures(outcomes: list[ChangeResult], console: Console, retry_note: str) -> int:
     """Each failed change with the API's detail on stderr; ERROR if any failed, else OK."""
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
