@@ -92,6 +92,7 @@ def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, s
     the step should end with."""
     drop_token(args, env)
     from statusync.cli import main
+    from statusync.options import Seams
 
     fd, name = tempfile.mkstemp(prefix="statusync-", suffix=".out", dir=output_dir)
     print(f"$ statusync {shlex.join(args)}", file=sys.stderr, flush=True)
@@ -99,7 +100,7 @@ def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, s
     with os.fdopen(fd, "w", encoding="utf-8") as kept:
         sys.stdout = Tee(real_stdout, kept)
         try:
-            code = main(list(args))
+            code = main(list(args), Seams(env=env))  # the environment without the token
         finally:
             sys.stdout.flush()
             sys.stdout = real_stdout

@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,11 @@ import click
 from statusync import __version__
 from statusync.console import Console
 from statusync.core.model import MAX_INTEGRATION_ID
-from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
 from statusync.options import (
     Seams,
     Seconds,
+    current_seams,
     exactly_one_source,
     format_option,
     in_workspace,
@@ -56,28 +56,27 @@ def cli() -> None:
 @parallelism_option
 @only_option
 @in_workspace
-def validate(ws: Workspace, console: Console, remote: bool, parallelism: int | None,
-             only: Subset | None) -> int:
+def validate(ws: Workspace, console: Console, **options: Any) -> int:
     """Check every mapping file and statusync.yaml (offline unless --remote)."""
     from statusync.commands import validate
 
-    return validate.run(ws, console, remote=remote, parallelism=parallelism, only=only)
+    return validate.run(ws, console, **options)
 
 
 @cli.command()
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--detailed-exitcode", "detailed", is_flag=True,
+              help="Exit 2 when there are changes, 0 when none.")
 @format_option
-@click.option("--out", "out", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "planfile", metavar="PLANFILE",
+              type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan for 'statusync apply PLANFILE'.")
 @only_option
 @in_workspace
-def plan(ws: Workspace, console: Console, detailed_exitcode: bool, output_format: str,
-         out: Path | None, only: Subset | None) -> int:
+def plan(ws: Workspace, console: Console, **options: Any) -> int:
     """Show what apply would change (offline, no credentials needed)."""
     from statusync.commands import plan
 
-    return plan.run(ws, console, output_format=output_format, detailed=detailed_exitcode,
-                    planfile=out, only=only)
+    return plan.run(ws, console, **options)
 
 
 @cli.command()
@@ -89,13 +88,11 @@ def plan(ws: Workspace, console: Console, detailed_exitcode: bool, output_format
 @push_option
 @only_option
 @in_workspace
-def apply(ws: Workspace, console: Console, planfile: Path | None, yes: bool, force: bool,
-          parallelism: int | None, lock_timeout: float, push: bool, only: Subset | None) -> int:
+def apply(ws: Workspace, console: Console, **options: Any) -> int:
     """Upsert the changed integrations and record each success in the state."""
     from statusync.commands import apply
 
-    return apply.run(ws, console, planfile=planfile, yes=yes, force=force,
-                     parallelism=parallelism, lock_timeout=lock_timeout, push=push, only=only)
+    return apply.run(ws, console, **options)
 
 
 @cli.command()
@@ -103,13 +100,11 @@ def apply(ws: Workspace, console: Console, planfile: Path | None, yes: bool, for
 @parallelism_option
 @only_option
 @in_workspace
-def drift(ws: Workspace, console: Console, output_format: str, parallelism: int | None,
-          only: Subset | None) -> int:
+def drift(ws: Workspace, console: Console, **options: Any) -> int:
     """Compare every managed integration's live mapping with its file."""
     from statusync.commands import drift
 
-    return drift.run(ws, console, output_format=output_format, parallelism=parallelism,
-                     only=only)
+    return drift.run(ws, console, **options)
 
 
 @cli.command()
@@ -120,13 +115,11 @@ def drift(ws: Workspace, console: Console, output_format: str, parallelism: int 
 @push_option
 @only_option
 @in_workspace
-def reconcile(ws: Workspace, console: Console, yes: bool, force: bool, parallelism: int | None,
-              lock_timeout: float, push: bool, only: Subset | None) -> int:
+def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
     """Find drift, then upsert the desired mapping of each drifted integration."""
     from statusync.commands import reconcile
 
-    return reconcile.run(ws, console, yes=yes, force=force, parallelism=parallelism,
-                         lock_timeout=lock_timeout, push=push, only=only)
+    return reconcile.run(ws, console, **options)
 
 
 @cli.command("import")
@@ -165,17 +158,17 @@ def merge_state(base: Path, ours: Path, theirs: Path) -> int:
     """
     from statusync.commands import merge_state
 
-    return merge_state.run(Console.of_process(), base, ours, theirs)
+    return merge_state.run(_console(), base, ours, theirs)
 
 
 @cli.command()
 @click.option("--check", is_flag=True, help="Change nothing; exit 2 when a file is not canonical.")
 @in_workspace
-def fmt(ws: Workspace, console: Console, check: bool) -> int:
+def fmt(ws: Workspace, console: Console, **options: Any) -> int:
     """Rewrite mapping files in canonical form, keeping comments."""
     from statusync.commands import fmt
 
-    return fmt.run(ws, console, check=check)
+    return fmt.run(ws, console, **options)
 
 
 @cli.command()
@@ -183,7 +176,7 @@ def schema() -> int:
     """Print the JSON Schema of a mapping file (for editors)."""
     from statusync.commands import schema
 
-    return schema.run(Console.of_process())
+    return schema.run(_console())
 
 
 @cli.command()
@@ -192,7 +185,7 @@ def completion(shell: str) -> int:
     """Print the shell completion script for SHELL (see the README to load it)."""
     from statusync.commands import completion
 
-    return completion.run(Console.of_process(), shell, cli)
+    return completion.run(_console(), shell, cli)
 
 
 @cli.command()
@@ -249,16 +242,23 @@ class _ExitCode(click.ParamType[int]):
                       "run)", param, ctx)
 
 
+# Its variable is read from the seams' environment by the command (commands/github.py), not by
+# click, which would read os.environ.
 _bot_login_option = click.option(
-    "--bot-login", envvar="STATUSYNC_BOT_LOGIN", metavar="LOGIN",
+    "--bot-login", metavar="LOGIN",
     help="Who a GitHub App installation token writes as, e.g. my-app[bot] (env "
          "STATUSYNC_BOT_LOGIN; default github-actions[bot], the workflow's GITHUB_TOKEN). A "
          "personal token names its user itself.")
 
 
-def _retry_sleep() -> Callable[[float], None]:
-    seams: Seams = click.get_current_context().find_root().obj or Seams()
-    return seams.retry_sleep
+def _console() -> Console:
+    return Console.of_process(current_seams().env)
+
+
+def _github_seams() -> dict[str, Any]:
+    """What the github commands take from the seams: the runner's environment, the retry sleep."""
+    given = current_seams()
+    return {"env": given.env, "sleep": given.retry_sleep}
 
 
 @github_group.command("plan-comment")
@@ -272,14 +272,11 @@ def _retry_sleep() -> Callable[[float], None]:
                    "comment; 1, or empty when the plan step did not run, makes the comment say "
                    "that there is no plan and why; without it the plan counts as having changes.")
 @_bot_login_option
-def plan_comment(body: str, pull_request: int | None, plan_exit_code: int | None,
-                 bot_login: str | None) -> int:
+def plan_comment(**options: Any) -> int:
     """Show the plan in the pull request's one plan comment, updated in place."""
     from statusync.commands import github
 
-    return github.run_plan_comment(Console.of_process(), pull_request=pull_request, body=body,
-                                   plan_exit_code=plan_exit_code, bot_login=bot_login,
-                                   sleep=_retry_sleep())
+    return github.run_plan_comment(_console(), **_github_seams(), **options)
 
 
 @github_group.command("drift-issue")
@@ -290,13 +287,11 @@ def plan_comment(body: str, pull_request: int | None, plan_exit_code: int | None
               help="What drift exited with: 2 opens or updates the issue, 0 closes it, "
                    "anything else leaves it alone.")
 @_bot_login_option
-def drift_issue(report: Path, drift_exit_code: int, bot_login: str | None) -> int:
+def drift_issue(**options: Any) -> int:
     """Open, update or close the one issue labelled statusync-drift."""
     from statusync.commands import github
 
-    return github.run_drift_issue(Console.of_process(), report=report,
-                                  drift_exit_code=drift_exit_code, bot_login=bot_login,
-                                  sleep=_retry_sleep())
+    return github.run_drift_issue(_console(), **_github_seams(), **options)
 
 
 # The commands that record what the API accepted in the state as they go.
@@ -312,6 +307,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None, seams: Seams | None = None) -> int:
+    """Run `statusync ARGV`. Without `seams`, the process's: its environment, read here once,
+    and real sleeps."""
     logging.basicConfig(level=logging.WARNING, format="statusync: %(message)s", stream=sys.stderr)
     previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -344,7 +341,7 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
             from statusync.github.annotations import annotate
 
             # On GitHub Actions, also as annotations on the files' lines (nothing elsewhere).
-            annotate(exc.problems, sys.stderr, os.environ, Path.cwd())
+            annotate(exc.problems, sys.stderr, seams.env, Path.cwd())
         return ERROR
     except Exception:  # a bug: keep the details, show a short message
         return report_crash()

@@ -7,9 +7,8 @@ progress, prompts and errors go to stderr. Commands get one `Console` instead of
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -39,15 +38,15 @@ class Console:
     progress_bar: bool = False  # a redrawing bar on `err` rather than a line per item
 
     @classmethod
-    def of_process(cls) -> Console:
-        """The console of the running process, asking the streams and the environment."""
+    def of_process(cls, env: Mapping[str, str]) -> Console:
+        """The console of the running process, asking its streams and `env`, its environment."""
         return cls(
             sys.stdout, sys.stderr,
             # https://no-color.org: any non-empty NO_COLOR disables colour; so does a non-terminal.
-            color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"),
+            color=sys.stdout.isatty() and not env.get("NO_COLOR"),
             interactive=sys.stdin.isatty(),
             # CI logs want one line per item; a bar redrawing itself would be noise there.
-            progress_bar=sys.stderr.isatty() and not os.environ.get("CI"),
+            progress_bar=sys.stderr.isatty() and not env.get("CI"),
         )
 
     @property

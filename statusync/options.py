@@ -1,14 +1,18 @@
 """The options several commands share, the decorator that opens the workspace, and the seams a
 test may replace. Options are checked as click parses them, before a command's module is
-imported: a usage error never costs a file read."""
+imported: a usage error never costs a file read.
+
+A click parameter is named as the command's run() names it (`@click.option("--out", "planfile")`),
+so that the CLI hands its options over as they are: `run(ws, console, **options)`."""
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +27,34 @@ from statusync.workspace import Workspace
 
 @dataclass(frozen=True)
 class Seams:
-    """What a test may replace when it runs a command in-process."""
+    """What the process hands a command, and what a test replaces when it runs one in-process."""
 
     retry_sleep: Callable[[float], None] = time.sleep  # the API clients' waits before a retry
+    # The environment variables the commands read (credentials, STATUSYNC_API_URL, NO_COLOR, CI,
+    # the GitHub runner's): the process's, taken once when the seams are made (in main()).
+    # Nothing reads os.environ in passing, so a test hands in the variables it means.
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def current_seams() -> Seams:
+    """The seams of the command being run (those main() was given)."""
+    given: Seams | None = click.get_current_context().find_root().obj
+    return given or Seams()
 
 
 def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
     """Add --mappings and --state, and call `func(ws, console, **options)` with the workspace
-    of the current directory and the process's console."""
+    of the current directory and the process's console, both given the seams' environment."""
     @click.option("--state", "state", metavar="FILE", callback=_not_empty,
                   help="State file (default: from statusync.yaml, .statusync/state.json).")
     @click.option("--mappings", "mappings", metavar="DIR", callback=_not_empty,
                   help="Directory of mapping files (default: from statusync.yaml, mappings).")
     @functools.wraps(func)
     def opened(mappings: str | None, state: str | None, **options: Any) -> int:
-        seams: Seams = click.get_current_context().find_root().obj or Seams()
-        ws = Workspace.open(mappings, state, root=_working_directory(),
-                            retry_sleep=seams.retry_sleep)
-        return func(ws, Console.of_process(), **options)
+        given = current_seams()
+        ws = Workspace.open(mappings, state, env=given.env, root=_working_directory(),
+                            retry_sleep=given.retry_sleep)
+        return func(ws, Console.of_process(given.env), **options)
 
     return opened
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -35,10 +34,11 @@ class Workspace:
     retry_sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def open(cls, mappings: str | None, state: str | None,
-             env: Mapping[str, str] | None = None, root: Path | None = None,
-             retry_sleep: Callable[[float], None] = time.sleep) -> Workspace:
-        env = dict(os.environ) if env is None else env
+    def open(cls, mappings: str | None, state: str | None, *, env: Mapping[str, str],
+             root: Path | None = None, retry_sleep: Callable[[float], None] = time.sleep
+             ) -> Workspace:
+        """The workspace at `root` (default: the current directory); `env` is the environment
+        its settings and credentials are read from (the CLI's seam: options.Seams)."""
         root = Path.cwd() if root is None else root
         settings = load_settings(root, env)
         state_path = root / (state or settings.state)

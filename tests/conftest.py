@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,17 @@ from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for name in ("SENDCLOUD_PUBLIC_KEY", "SENDCLOUD_SECRET_KEY", "STATUSYNC_API_URL", "NO_COLOR", "CI"):
-        monkeypatch.delenv(name, raising=False)
-    # Run in GitHub Actions (this project's own CI), the commands would annotate and append to
-    # the real job summary: every test starts outside Actions and opts in where it tests that.
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_TOKEN",
-                 "GITHUB_WORKSPACE", "GITHUB_EVENT_PATH"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return Project(tmp_path)
+
+
+@pytest.fixture
+def env() -> dict[str, str]:
+    """The environment the commands of a test see (`cli`, the sandbox's processes): only what
+    the test puts in it. The one the tests run in is never read, so that neither a developer's
+    credentials nor the variables of this project's own CI (GITHUB_ACTIONS, its job summary)
+    reach a command; a test of those sets them here."""
+    return {}
 
 
 @pytest.fixture
@@ -37,15 +40,16 @@ def retry_waits() -> list[float]:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float],
+def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float], env: dict[str, str],
         request: pytest.FixtureRequest) -> Callable[..., Result]:
-    """Run a command in-process. Retry waits are recorded, not slept, unless the test is
-    marked `real_time` (a server's rate limit only makes room as real time passes)."""
+    """Run a command in-process, in the environment `env` holds when it runs. Retry waits are
+    recorded, not slept, unless the test is marked `real_time` (a server's rate limit only makes
+    room as real time passes)."""
     real = request.node.get_closest_marker("real_time") is not None
     seams = Seams() if real else Seams(retry_sleep=retry_waits.append)
 
     def run(*args: str) -> Result:
-        code = main(list(args), seams)
+        code = main(list(args), replace(seams, env=dict(env)))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
     return run
@@ -70,10 +74,11 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
 
 
 @pytest.fixture
-def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch,
+def sandbox(project: Project, env: dict[str, str],
             start_sandbox: Callable[..., SandboxServer]) -> Iterator[Callable[..., SandboxServer]]:
     """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
-    and point statusync at it with valid credentials; `gate=Gate()` puts a gate in front."""
+    and point statusync at it with valid credentials (in `env`); `gate=Gate()` puts a gate in
+    front."""
     gates: list[Gate] = []
 
     def start(*, gate: Gate | None = None, **options: Any) -> SandboxServer:
@@ -86,9 +91,8 @@ def sandbox(project: Project, monkeypatch: pytest.MonkeyPatch,
             gates.append(gate)
         server = start_sandbox(seed_from_specs(s.spec for s in specs),
                                Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options), **held)
-        monkeypatch.setenv("STATUSYNC_API_URL", server.url)
-        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
-        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
+        env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY,
+                   SENDCLOUD_SECRET_KEY=SECRET_KEY)
         return server
 
     yield start

@@ -8,8 +8,7 @@ says nothing about the token, so it is never taken for a fork's read-only token.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from statusync.console import Console, plural
@@ -20,25 +19,27 @@ from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
 
+BOT_LOGIN_ENV = "STATUSYNC_BOT_LOGIN"  # --bot-login's variable
 
-def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
-                     plan_exit_code: int | None, bot_login: str | None,
+
+def run_plan_comment(console: Console, *, env: Mapping[str, str], pull_request: int | None,
+                     body: str, plan_exit_code: int | None, bot_login: str | None,
                      sleep: Callable[[float], None]) -> int:
     """Show the plan in the pull request's one plan comment. `plan_exit_code` is what
     `plan --detailed-exitcode` exited with (2 changes, 0 none; anything else: no plan was made,
-    and the comment says so); without it, the plan counts as having changes."""
-    env = os.environ
+    and the comment says so); without it, the plan counts as having changes. `env` is the
+    runner's environment: the token, the repository, the event."""
     number = pull_request or event_pull_request(env)
     if number is None:
         raise StatusyncError("no pull request to comment on: give --pr N (on a pull_request "
                              "event it is read from the event)")
-    bot = identity.bot_login(bot_login)
+    bot = _bot(bot_login, env)
     planned = plan_exit_code in (None, OK, CHANGES)
     if planned and not body.strip():
         raise StatusyncError("--body is empty: give the file holding the plan's markdown (the "
                              "plan step's output-file); it may be empty only when the plan "
                              "failed or did not run (--plan-exit-code 1, or empty)")
-    plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(), run_url(env))
+    plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(env), run_url(env))
     with GitHub.from_env(env, sleep=sleep) as github:
         writer = identity.token_identity(github, bot)
         try:
@@ -49,12 +50,12 @@ def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
                 raise  # reading the comments must work: a 404 there is a wrong number or repo
             # A pull request from a fork runs with a read-only token: it cannot comment, and
             # that is no failure of the pull request. Its plan is in the job summary.
-            _say(console, "notice", f"Could not comment on pull request #{number} ({exc}); "
+            _say(console, env, "notice", f"Could not comment on pull request #{number} ({exc}); "
                              "a pull request from a fork gets a read-only token. The plan is "
                              "in the job summary.")
             return OK
     if synced.ignored:
-        _say(console, "warning", f"Ignored {plural(len(synced.ignored), 'comment')} carrying "
+        _say(console, env, "warning", f"Ignored {plural(len(synced.ignored), 'comment')} carrying "
                                  f"the plan marker by {', '.join(synced.ignored)}: only one "
                                  f"written by {writer} (the token's identity) is the plan "
                                  "comment.")
@@ -70,13 +71,13 @@ def run_plan_comment(console: Console, *, pull_request: int | None, body: str,
     return OK
 
 
-def _why_no_plan() -> tuple[list[Problem], str | None]:
+def _why_no_plan(env: Mapping[str, str]) -> tuple[list[Problem], str | None]:
     """Why plan failed, found again as plan finds it (offline): the files' problems, or the
     error that stopped it; neither when it fails no more (the job's log says why it did)."""
     from statusync.workspace import Workspace
 
     try:
-        ws = Workspace.open(None, None, root=Path.cwd())
+        ws = Workspace.open(None, None, env=env, root=Path.cwd())
         ws.specs()  # the files first: what a pull request most likely broke
         ws.state()
     except InvalidInput as exc:
@@ -86,12 +87,12 @@ def _why_no_plan() -> tuple[list[Problem], str | None]:
     return [], None
 
 
-def run_drift_issue(console: Console, *, report: Path, drift_exit_code: int,
-                    bot_login: str | None, sleep: Callable[[float], None]) -> int:
+def run_drift_issue(console: Console, *, env: Mapping[str, str], report: Path,
+                    drift_exit_code: int, bot_login: str | None,
+                    sleep: Callable[[float], None]) -> int:
     """Open, update or close the repository's one drift issue after a drift run."""
-    env = os.environ
     text = _read(report)
-    bot = identity.bot_login(bot_login)
+    bot = _bot(bot_login, env)
     with GitHub.from_env(env, sleep=sleep) as github:
         outcome = drift_issue.sync_drift_issue(github, text, drift_exit_code, run_url(env), bot)
     console.note({
@@ -107,6 +108,12 @@ def run_drift_issue(console: Console, *, report: Path, drift_exit_code: int,
     return OK
 
 
+def _bot(option: str | None, env: Mapping[str, str]) -> str:
+    """Who an App installation token writes as: --bot-login, else STATUSYNC_BOT_LOGIN (empty
+    counts as not set, as for any option taken from the environment)."""
+    return identity.bot_login(option if option is not None else env.get(BOT_LOGIN_ENV))
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -114,9 +121,9 @@ def _read(path: Path) -> str:
         raise StatusyncError(f"cannot read {path}: {exc}") from None
 
 
-def _say(console: Console, level: str, text: str) -> None:
+def _say(console: Console, env: Mapping[str, str], level: str, text: str) -> None:
     """A notice or warning: an annotation of the run on GitHub Actions, a line elsewhere."""
-    if on_actions(os.environ):
+    if on_actions(env):
         console.err.write(workflow_command(level, text, title="statusync") + "\n")
     else:
         console.note(text if level == "notice" else f"{level}: {text}")

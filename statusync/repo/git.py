@@ -3,7 +3,6 @@ words, and credentials cut out of anything git says (CI remotes often carry a to
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Mapping
@@ -45,10 +44,10 @@ class Done:
 class Git:
     """git commands run in one work tree (`root`, its top level)."""
 
-    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, root: Path, env: Mapping[str, str]) -> None:
         self.root = root
         self._env = {
-            **(os.environ if env is None else env),
+            **env,  # the command's environment (the CLI's seam): PATH, HOME, git's variables
             # Never wait for someone to type a password: in CI nobody will.
             "GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never",
             # Paths are file names, never patterns (a mapping file may be called `[x].yaml`).
@@ -56,7 +55,7 @@ class Git:
         }
 
     @classmethod
-    def at(cls, path: Path, env: Mapping[str, str] | None = None) -> Git:
+    def at(cls, path: Path, env: Mapping[str, str]) -> Git:
         """The work tree holding `path`, or an error saying that --push needs one."""
         probe = cls(path, env)
         done = probe.run("rev-parse", "--show-toplevel", check=False)

@@ -50,13 +50,13 @@ def test_validate_checks_settings_with_location(project: Project, cli: Cli) -> N
     assert "statusync.yaml:2:10:" in result.err and "only https" in result.err
 
 
-def test_plan_needs_no_credentials_and_no_network(project: Project, cli: Cli,
+def test_plan_needs_no_credentials_and_no_network(project: Project, cli: Cli, env: dict[str, str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     project.mapping(1)
     # Any attempt to open a connection fails the test.
     import socket
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("network used"))
-    monkeypatch.setenv("STATUSYNC_API_URL", "http://insecure.example.com")
+    env["STATUSYNC_API_URL"] = "http://insecure.example.com"
     result = cli("plan", "--detailed-exitcode")
     assert result.code == 2 and "+ create 1  mappings/shop-1.yaml" in result.out
 
@@ -141,9 +141,9 @@ def test_saved_plan_and_stale_plan(project: Project, cli: Cli) -> None:
 
 
 def test_apply_refuses_without_yes_when_stdin_is_not_a_terminal(project: Project, cli: Cli,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+                                                                 env: dict[str, str]) -> None:
+    env["SENDCLOUD_PUBLIC_KEY"] = "pk"
+    env["SENDCLOUD_SECRET_KEY"] = "sk"
     project.mapping(1)
     result = cli("apply")
     assert result.code == 1 and "--yes" in result.err
@@ -158,16 +158,38 @@ def test_apply_names_missing_credentials_before_any_request(project: Project, cl
     assert not project.state_file.exists()
 
 
+def test_commands_read_the_environment_they_are_given_not_the_processs(
+        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """main() takes the environment once; a command given another never looks at os.environ:
+    not for credentials, the API's URL, the GitHub runner's variables or the token."""
+    for name, value in {"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "sk",
+                        "STATUSYNC_API_URL": "", "GITHUB_ACTIONS": "true",
+                        "GITHUB_TOKEN": "ghs-process", "GITHUB_REPOSITORY": "acme/mappings"}.items():
+        monkeypatch.setenv(name, value)
+    project.mapping(1)
+    applied = cli("apply", "--yes")
+    assert applied.code == 1
+    assert "set SENDCLOUD_PUBLIC_KEY (the Sendcloud API public key) and SENDCLOUD_SECRET_KEY" in applied.err
+    project.mapping(2, delivered="012")
+    validated = cli("validate")
+    assert validated.code == 1 and "mappings/shop-2.yaml" in validated.err
+    assert "::error" not in validated.err  # not on GitHub Actions
+    body = tmp_path / "plan.md"
+    body.write_text("plan")
+    commented = cli("github", "plan-comment", "--pr", "1", "--body", str(body))
+    assert commented.code == 1 and "GITHUB_TOKEN is not set" in commented.err
+
+
 def test_apply_with_nothing_to_do_needs_no_credentials(project: Project, cli: Cli) -> None:
     assert cli("apply", "--yes").code == 0
 
 
 def test_apply_refuses_plain_http_to_a_remote_host(project: Project, cli: Cli,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                   env: dict[str, str]) -> None:
     project.mapping(1)
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-very-secret")
-    monkeypatch.setenv("STATUSYNC_API_URL", "http://api.example.com/v3")
+    env["SENDCLOUD_PUBLIC_KEY"] = "pk"
+    env["SENDCLOUD_SECRET_KEY"] = "sk-very-secret"
+    env["STATUSYNC_API_URL"] = "http://api.example.com/v3"
     result = cli("apply", "--yes")
     assert result.code == 1 and "only https" in result.err and "sk-very-secret" not in result.err
 
@@ -263,14 +285,15 @@ def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli:
     Path(log).unlink()
 
 
-def test_colour_on_a_terminal_unless_no_color(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_colour_on_a_terminal_unless_no_color(project: Project, env: dict[str, str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import io
     import sys
 
     from statusync.console import Console
 
     def color_enabled() -> bool:
-        return Console.of_process().color
+        return Console.of_process(env).color
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -278,9 +301,9 @@ def test_colour_on_a_terminal_unless_no_color(project: Project, monkeypatch: pyt
 
     monkeypatch.setattr(sys, "stdout", Terminal())
     assert color_enabled()
-    monkeypatch.setenv("NO_COLOR", "1")
+    env["NO_COLOR"] = "1"
     assert not color_enabled()
-    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: an empty value does not count
+    env["NO_COLOR"] = ""  # no-color.org: an empty value does not count
     assert color_enabled()
 
 

@@ -172,10 +172,10 @@ def test_a_failed_post_fails_reconcile(project: Project, cli: Cli, sandbox: Star
 
 @pytest.mark.parametrize("command", [["drift"], ["reconcile", "--yes"]])
 def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox: Start,
-                                             monkeypatch: pytest.MonkeyPatch,
+                                             env: dict[str, str],
                                              command: list[str]) -> None:
     server = applied(project, cli, sandbox)
-    monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
+    del env["SENDCLOUD_PUBLIC_KEY"]
     result = cli(*command)
     assert result.code == 1 and "SENDCLOUD_PUBLIC_KEY" in result.err
     assert server.store.requests() == []

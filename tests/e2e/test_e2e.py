@@ -145,11 +145,11 @@ def test_a_permanent_400_fails_one_integration_only(project: Project, cli: Cli, 
 
 
 def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, sandbox: Start,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 env: dict[str, str]) -> None:
     project.mapping(1)
     server = sandbox()
     wrong = "sk-wrong-and-secret-89"
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", wrong)
+    env["SENDCLOUD_SECRET_KEY"] = wrong
     result = cli("apply", "--yes")
     assert result.code == 1 and "401" in result.err and "rejected" in result.err
     assert "SENDCLOUD_PUBLIC_KEY / SENDCLOUD_SECRET_KEY (account 'default')" in result.err
@@ -162,11 +162,11 @@ def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, san
 
 
 def test_rejected_credentials_stop_the_run_instead_of_failing_each_integration(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     for i in range(1, 31):
         project.mapping(i)
     server = sandbox()
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-wrong")
+    env["SENDCLOUD_SECRET_KEY"] = "sk-wrong"
     for command in (["apply", "--yes"], ["drift"]):
         server.store.clear_requests()
         result = cli(*command)
@@ -176,24 +176,24 @@ def test_rejected_credentials_stop_the_run_instead_of_failing_each_integration(
 
 
 def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox: Start,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                             env: dict[str, str]) -> None:
     project.mapping(1)
     server = sandbox()
-    monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
+    del env["SENDCLOUD_SECRET_KEY"]
     result = cli("apply", "--yes")
     assert result.code == 1 and "SENDCLOUD_SECRET_KEY" in result.err
     assert server.store.requests() == []
 
 
 def test_accounts_use_their_own_variables(project: Project, cli: Cli, sandbox: Start,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                          env: dict[str, str]) -> None:
     project.write("statusync.yaml", "accounts:\n  eu: {public_key_env: EU_PK, secret_key_env: EU_SK}\n")
     project.mapping(1, extra="account: eu\n")
     server = sandbox()
     result = cli("apply", "--yes")
     assert result.code == 1 and "set EU_PK (the Sendcloud API public key) and EU_SK" in result.err
-    monkeypatch.setenv("EU_PK", PUBLIC_KEY)
-    monkeypatch.setenv("EU_SK", SECRET_KEY)
+    env["EU_PK"] = PUBLIC_KEY
+    env["EU_SK"] = SECRET_KEY
     assert cli("apply", "--yes").code == 0
     assert posts(server) == [200]
     assert json.loads(project.state_file.read_text())["integrations"]["1"]["account"] == "eu"

@@ -4,7 +4,6 @@ the step outputs, against a fake of GitHub's REST API and the sandbox as Sendclo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,12 @@ def github(project: Project) -> Iterator[FakeGitHubServer]:
 
 
 class Steps:
-    """The steps of one job: each gets the runner's environment afresh, as on GitHub."""
+    """The steps of one job: each gets the runner's environment afresh, as on GitHub, on top of
+    what the test set in `env`."""
 
-    def __init__(self, project: Project, github: FakeGitHubServer,
-                 monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-        self.project, self.github, self.monkeypatch, self.capsys = (project, github, monkeypatch,
-                                                                    capsys)
+    def __init__(self, project: Project, github: FakeGitHubServer, env: dict[str, str],
+                 capsys: pytest.CaptureFixture[str]) -> None:
+        self.project, self.github, self.env, self.capsys = project, github, env, capsys
         self.count = 0
         self.token = TOKEN  # the job's GITHUB_TOKEN, unless a test gives the action another
 
@@ -55,22 +54,19 @@ class Steps:
         runner_temp.mkdir(exist_ok=True)
         outputs = runner_temp / f"output-{self.count}"
         outputs.touch()
-        for name, value in {**self.github.env(self.token), "GITHUB_ACTIONS": "true",
-                            "GITHUB_OUTPUT": str(outputs), "RUNNER_TEMP": str(runner_temp),
-                            "GITHUB_STEP_SUMMARY": str(runner_temp / f"summary-{self.count}")
-                            }.items():
-            self.monkeypatch.setenv(name, value)
-        code = action.run(action.parse_args(args), action.parse_allowed(allow), os.environ,
-                          runner_temp)
+        step = {**self.env, **self.github.env(self.token), "GITHUB_ACTIONS": "true",
+                "GITHUB_OUTPUT": str(outputs), "RUNNER_TEMP": str(runner_temp),
+                "GITHUB_STEP_SUMMARY": str(runner_temp / f"summary-{self.count}")}
+        code = action.run(action.parse_args(args), action.parse_allowed(allow), step, runner_temp)
         err = self.capsys.readouterr().err
         assert self.token not in err
         return code, dict(line.split("=", 1) for line in outputs.read_text().splitlines()), err
 
 
 @pytest.fixture
-def steps(project: Project, github: FakeGitHubServer, monkeypatch: pytest.MonkeyPatch,
+def steps(project: Project, github: FakeGitHubServer, env: dict[str, str],
           capsys: pytest.CaptureFixture[str]) -> Steps:
-    return Steps(project, github, monkeypatch, capsys)
+    return Steps(project, github, env, capsys)
 
 
 def plan_job(steps: Steps, pr: int) -> str:
@@ -154,11 +150,11 @@ def test_a_fork_pull_request_gets_a_notice_and_no_failure(
 
 def test_the_pull_request_number_comes_from_the_event(
         project: Project, github: FakeGitHubServer, steps: Steps,
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        env: dict[str, str], tmp_path: Path) -> None:
     pr = github.fake.add_pull_request()
     event = tmp_path / "event.json"
     event.write_text(f'{{"action": "synchronize", "pull_request": {{"number": {pr}}}}}')
-    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    env["GITHUB_EVENT_PATH"] = str(event)
     project.mapping(1)
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
@@ -192,10 +188,10 @@ def test_a_pull_request_that_cannot_be_read_fails(
 
 
 def test_no_token_is_a_clear_error(project: Project, tmp_path: Path,
-                                   cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+                                   cli: Cli, env: dict[str, str]) -> None:
     body = tmp_path / "plan.md"
     body.write_text("plan")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/mappings")
+    env["GITHUB_REPOSITORY"] = "acme/mappings"
     result = cli("github", "plan-comment", "--pr", "1", "--body", str(body))
     assert result.code == 1 and "GITHUB_TOKEN is not set" in result.err
 
@@ -345,11 +341,11 @@ def test_with_a_personal_token_the_plan_comment_is_its_users(
 
 def test_an_app_token_writes_as_the_bot_login_given(
         project: Project, github: FakeGitHubServer, steps: Steps,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        env: dict[str, str]) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     steps.token = APP_TOKEN  # GET /user answers 403 to an App's installation token too
-    monkeypatch.setenv("STATUSYNC_BOT_LOGIN", "statusync-app[bot]")
+    env["STATUSYNC_BOT_LOGIN"] = "statusync-app[bot]"
     project.mapping(1)
     assert "Commented the plan" in plan_job(steps, pr)
     project.mapping(2)
@@ -460,11 +456,10 @@ def test_no_plan_without_a_cause_found_again_points_at_the_job(
 # --- rate limits ------------------------------------------------------------------------------
 
 @pytest.fixture
-def on_actions(github: FakeGitHubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def on_actions(github: FakeGitHubServer, env: dict[str, str]) -> None:
     """`statusync github ...` run through the in-process CLI (its waits recorded, not slept) as a
     step of a job would run it."""
-    for name, value in {**github.env(), "GITHUB_ACTIONS": "true"}.items():
-        monkeypatch.setenv(name, value)
+    env.update(github.env(), GITHUB_ACTIONS="true")
 
 
 @pytest.mark.usefixtures("on_actions")

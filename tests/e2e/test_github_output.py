@@ -4,7 +4,6 @@ problems as annotations, plan and drift in the job summary; and the action's ste
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,12 +18,12 @@ Start = Callable[..., SandboxServer]
 
 
 @pytest.fixture
-def summary(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path_factory:
+def summary(project: Project, env: dict[str, str], tmp_path_factory:
             pytest.TempPathFactory) -> Path:
     """Run as a step of a GitHub Actions job; the path of the step's summary file."""
     path = tmp_path_factory.mktemp("runner") / "step_summary.md"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(path))
+    env["GITHUB_ACTIONS"] = "true"
+    env["GITHUB_STEP_SUMMARY"] = str(path)
     return path
 
 
@@ -62,9 +61,9 @@ def test_validation_problems_are_annotations_too(project: Project, cli: Cli, sum
 
 def test_annotations_name_files_from_the_repository_root(project: Project, cli: Cli,
                                                          summary: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         env: dict[str, str]) -> None:
     invalid_files(project)
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(project.root.parent))
+    env["GITHUB_WORKSPACE"] = str(project.root.parent)
     result = cli("validate")
     assert f"::error file={project.root.name}/mappings/eu/b.yml,line=5,col=3::" in result.err
 
@@ -87,18 +86,18 @@ def test_plan_appends_its_markdown_to_the_job_summary_whatever_it_prints(
 
 
 def test_no_summary_outside_github_actions(project: Project, cli: Cli,
-                                           monkeypatch: pytest.MonkeyPatch,
+                                           env: dict[str, str],
                                            tmp_path_factory: pytest.TempPathFactory) -> None:
     path = tmp_path_factory.mktemp("runner") / "summary.md"
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(path))
+    env["GITHUB_STEP_SUMMARY"] = str(path)
     project.mapping(1)
     assert cli("plan").code == 0 and not path.exists()
 
 
 def test_a_summary_that_cannot_be_written_is_a_warning(project: Project, cli: Cli,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project.root / "no" / "such" / "dir"))
+                                                       env: dict[str, str]) -> None:
+    env["GITHUB_ACTIONS"] = "true"
+    env["GITHUB_STEP_SUMMARY"] = str(project.root / "no" / "such" / "dir")
     project.mapping(1)
     result = cli("plan", "--detailed-exitcode")
     assert result.code == 2 and "create" in result.out
@@ -120,17 +119,16 @@ def test_drift_appends_its_markdown_to_the_job_summary(project: Project, cli: Cl
 
 
 def test_the_action_step_keeps_stdout_and_reports_outputs(
-        project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        project: Project, env: dict[str, str], capsys: pytest.CaptureFixture[str],
         tmp_path_factory: pytest.TempPathFactory) -> None:
     runner = tmp_path_factory.mktemp("runner")
     outputs = runner / "outputs"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    monkeypatch.setenv("GITHUB_TOKEN", "ghs-secret")
+    env["GITHUB_OUTPUT"] = str(outputs)
+    env["GITHUB_TOKEN"] = "ghs-secret"
     project.mapping(1)
-    code = action.run(["plan", "--detailed-exitcode"], action.parse_allowed("0"), os.environ,
-                      runner)
+    code = action.run(["plan", "--detailed-exitcode"], action.parse_allowed("0"), env, runner)
     assert code == 2  # not allowed: the step fails with the command's own code
-    assert "GITHUB_TOKEN" not in os.environ  # only `statusync github ...` gets the token
+    assert "GITHUB_TOKEN" not in env  # only `statusync github ...` gets the token
     values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
     shown = capsys.readouterr()
     assert values["exit-code"] == "2"

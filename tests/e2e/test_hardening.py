@@ -381,7 +381,7 @@ def test_plan_out_into_a_missing_directory_names_it(project: Project, cli: Cli) 
 
 
 @pytest.fixture
-def interrupting_sandbox(project: Project, monkeypatch: pytest.MonkeyPatch
+def interrupting_sandbox(project: Project, env: dict[str, str]
                          ) -> Iterator[Callable[[], SandboxServer]]:
     """A sandbox that sends this process a SIGINT (Ctrl-C) while it answers the first request,
     as a user pressing Ctrl-C while a command waits for the API."""
@@ -402,9 +402,9 @@ def interrupting_sandbox(project: Project, monkeypatch: pytest.MonkeyPatch
                                Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(latency=0.01),
                                port=0, sleep=sleep).start()
         servers.append(server)
-        monkeypatch.setenv("STATUSYNC_API_URL", server.url)
-        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY)
-        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", SECRET_KEY)
+        env["STATUSYNC_API_URL"] = server.url
+        env["SENDCLOUD_PUBLIC_KEY"] = PUBLIC_KEY
+        env["SENDCLOUD_SECRET_KEY"] = SECRET_KEY
         return server
 
     yield start

@@ -59,12 +59,12 @@ def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(projec
 
 @pytest.mark.parametrize("command", [["apply", "--yes"], ["drift"], ["plan"]])
 def test_an_empty_api_url_variable_is_an_error_not_production(project: Project, cli: Cli,
-                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              env: dict[str, str],
                                                               command: list[str]) -> None:
     project.mapping(1)
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
-    monkeypatch.setenv("STATUSYNC_API_URL", "")
+    env["SENDCLOUD_PUBLIC_KEY"] = "pk"
+    env["SENDCLOUD_SECRET_KEY"] = "sk"
+    env["STATUSYNC_API_URL"] = ""
     result = cli(*command)
     assert (result.code, result.out, result.err) == (1, "", (
         "error: the environment variable STATUSYNC_API_URL is set but empty; set it to the API's URL "
@@ -73,10 +73,10 @@ def test_an_empty_api_url_variable_is_an_error_not_production(project: Project, 
 
 
 def test_an_empty_key_variable_is_named_as_empty(project: Project, cli: Cli,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 env: dict[str, str]) -> None:
     project.mapping(1)
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "")
+    env["SENDCLOUD_PUBLIC_KEY"] = "pk"
+    env["SENDCLOUD_SECRET_KEY"] = ""
     result = cli("apply", "--yes")
     assert (result.code, result.err) == (1, (
         "error: the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the "

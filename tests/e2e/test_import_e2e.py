@@ -173,7 +173,7 @@ def test_import_refuses_an_integration_another_file_manages(project: Project, cl
 
 
 def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                     env: dict[str, str]) -> None:
     project.write("statusync.yaml", """
         accounts:
           default: {public_key_env: SENDCLOUD_PUBLIC_KEY, secret_key_env: SENDCLOUD_SECRET_KEY}
@@ -181,10 +181,10 @@ def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start,
     """)
     server = sandbox()
     # Only the eu account has the keys the sandbox accepts.
-    monkeypatch.setenv("EU_PUBLIC", PUBLIC_KEY)
-    monkeypatch.setenv("EU_SECRET", SECRET_KEY)
-    monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
-    monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
+    env["EU_PUBLIC"] = PUBLIC_KEY
+    env["EU_SECRET"] = SECRET_KEY
+    del env["SENDCLOUD_PUBLIC_KEY"]
+    del env["SENDCLOUD_SECRET_KEY"]
     add_shop(server, 1, "ACME NL")
     result = cli("import", "--integration", "1", "--account", "eu")
     assert result.code == 0, result.err
@@ -196,11 +196,11 @@ def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start,
 @pytest.mark.parametrize("command", [("import", "--all"), ("validate", "--remote")])
 def test_missing_credentials_are_named_before_any_request(project: Project, cli: Cli,
                                                           sandbox: Start,
-                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          env: dict[str, str],
                                                           command: tuple[str, ...]) -> None:
     project.mapping(1)
     server = sandbox()
-    monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
+    del env["SENDCLOUD_SECRET_KEY"]
     result = cli(*command)
     assert result.code == 1
     assert "missing credentials for account 'default': set SENDCLOUD_SECRET_KEY" in result.err

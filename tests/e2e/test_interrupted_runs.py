@@ -20,7 +20,7 @@ def posts(server: SandboxServer) -> int:
 
 
 def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interrupted_apply(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     project.mapping(1, delivered='"3"')
     project.mapping(2, delivered='"3"')
     gate = Gate()
@@ -31,7 +31,7 @@ def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interru
     assert cli("plan", "--out", "plan.json").code == 0
 
     gate.close()
-    proc = statusync("apply", "plan.json", "--yes", "--parallelism", "1")
+    proc = statusync("apply", "plan.json", "--yes", "--parallelism", "1", env=env)
     gate.wait_held(1)  # the first POST is on the wire, its intent in the journal
     proc.kill()
     proc.communicate()

@@ -157,7 +157,7 @@ def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_l
 
 
 def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
         start_sandbox: Callable[..., SandboxServer]) -> None:
     """`feature` applies an update of shop 1; a second later main resets it (its file deleted,
     `on_removed: reset`). Merging feature and keeping its file must not let the state claim the
@@ -166,9 +166,8 @@ def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
     server = start_sandbox(SandboxStore([StoredIntegration(
         id=1, shop_name="Shop 1", statuses=tuple(shop_status(str(e)) for e in range(1, 10)))]),
         Credentials(PUBLIC_KEY, SECRET_KEY))
-    for name, value in (("STATUSYNC_API_URL", server.url), ("SENDCLOUD_PUBLIC_KEY", PUBLIC_KEY),
-                        ("SENDCLOUD_SECRET_KEY", SECRET_KEY)):
-        monkeypatch.setenv(name, value)
+    env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY,
+               SENDCLOUD_SECRET_KEY=SECRET_KEY)
     repo = Origin.create(tmp_path).clone("repo")
     repo.mapping(1, "1")
     repo.write(".gitattributes", f"{STATE} merge=statusync\n")

@@ -24,7 +24,7 @@ def oauth2_settings(token_url: str, accounts: tuple[str, ...], extra: str = "") 
     return "\n".join(lines) + "\n" + extra
 
 
-def start_oauth2(project: Project, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+def start_oauth2(project: Project, sandbox: Start, env: dict[str, str],
                  accounts: tuple[str, ...] = ("default",), **options: object) -> SandboxServer:
     """The sandbox taking Bearer tokens only (an integration set to "Use OAuth2"), and statusync
     set up to get them: its key pair as the accounts' client id and secret."""
@@ -32,10 +32,10 @@ def start_oauth2(project: Project, sandbox: Start, monkeypatch: pytest.MonkeyPat
     project.write("statusync.yaml", oauth2_settings("https://example.invalid/token", accounts))
     server = sandbox(oauth2_only=True, **options)
     project.write("statusync.yaml", oauth2_settings(server.token_url, accounts))
-    monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
-    monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
-    monkeypatch.setenv("SENDCLOUD_CLIENT_ID", PUBLIC_KEY)
-    monkeypatch.setenv("SENDCLOUD_CLIENT_SECRET", SECRET_KEY)
+    del env["SENDCLOUD_PUBLIC_KEY"]
+    del env["SENDCLOUD_SECRET_KEY"]
+    env["SENDCLOUD_CLIENT_ID"] = PUBLIC_KEY
+    env["SENDCLOUD_CLIENT_SECRET"] = SECRET_KEY
     return server
 
 
@@ -49,10 +49,10 @@ def mapping_requests(server: SandboxServer, method: str) -> list[int | None]:
 
 
 def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                     env: dict[str, str]) -> None:
     for i in (1, 2, 3):
         project.mapping(i, rts=f'"{i}"')
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
     assert "Apply complete: 3 created" in result.out
@@ -71,10 +71,10 @@ def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start,
 
 
 def test_one_token_per_account_and_run(project: Project, cli: Cli, sandbox: Start,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                       env: dict[str, str]) -> None:
     for i in (1, 2, 3, 4, 5, 6):
         project.mapping(i, extra="account: eu\n" if i % 2 else "")
-    server = start_oauth2(project, sandbox, monkeypatch, accounts=("default", "eu"))
+    server = start_oauth2(project, sandbox, env, accounts=("default", "eu"))
     result = cli("apply", "--yes", "--parallelism", "6")
     assert result.code == 0, result.err
     assert token_requests(server) == [200, 200]
@@ -82,10 +82,10 @@ def test_one_token_per_account_and_run(project: Project, cli: Cli, sandbox: Star
 
 
 def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox: Start,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     for i in (1, 2, 3, 4):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     store = server.store
     log_request = store.log_request
 
@@ -105,12 +105,12 @@ def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox:
 
 def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cli: Cli,
                                                             sandbox: Start,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            env: dict[str, str]) -> None:
     # Tokens of two seconds (renewed after one) and 0.2 s per request: the run (9 requests)
     # outlives its first token, and not one request meets an expired one.
     for i in (1, 2, 3, 4):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch, token_lifetime=2, latency=0.2)
+    server = start_oauth2(project, sandbox, env, token_lifetime=2, latency=0.2)
     result = cli("apply", "--yes", "--parallelism", "1")
     assert result.code == 0, result.err
     assert mapping_requests(server, "POST") == [200] * 4
@@ -118,11 +118,11 @@ def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cl
 
 
 def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project, cli: Cli,
-                                                               sandbox: Start,
+                                                               sandbox: Start, env: dict[str, str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     for i in (1, 2, 3):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     monkeypatch.setattr(server.store, "token_valid", lambda token, now: False)
     result = cli("apply", "--yes", "--parallelism", "1")
     assert result.code == 1
@@ -135,12 +135,12 @@ def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project,
 
 
 def test_refused_client_credentials_stop_the_run_before_any_api_request(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     project.mapping(1)
     project.mapping(2)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     wrong = "wrong-client-secret-0987"
-    monkeypatch.setenv("SENDCLOUD_CLIENT_SECRET", wrong)
+    env["SENDCLOUD_CLIENT_SECRET"] = wrong
     for command in (("apply", "--yes"), ("drift",)):
         result = cli(*command)
         assert result.code == 1
@@ -154,10 +154,10 @@ def test_refused_client_credentials_stop_the_run_before_any_api_request(
 
 def test_a_token_endpoint_that_fails_for_a_moment_is_retried(project: Project, cli: Cli,
                                                              sandbox: Start,
-                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             env: dict[str, str],
                                                              retry_waits: list[float]) -> None:
     project.mapping(1)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     server.store.add_fault(FaultRule(method="POST", path="/oauth2/token", status=503, times=2))
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
@@ -166,10 +166,10 @@ def test_a_token_endpoint_that_fails_for_a_moment_is_retried(project: Project, c
 
 
 def test_missing_client_credentials_are_named_before_any_request(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     project.mapping(1)
-    server = start_oauth2(project, sandbox, monkeypatch)
-    monkeypatch.delenv("SENDCLOUD_CLIENT_SECRET")
+    server = start_oauth2(project, sandbox, env)
+    del env["SENDCLOUD_CLIENT_SECRET"]
     result = cli("apply", "--yes")
     assert result.code == 1
     assert ("missing credentials for account 'default': set SENDCLOUD_CLIENT_SECRET "
@@ -178,10 +178,10 @@ def test_missing_client_credentials_are_named_before_any_request(
 
 
 def test_no_secret_or_token_in_any_output(project: Project, cli: Cli, sandbox: Start,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                          monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     for i in (1, 2):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     issued: list[str] = []
     issue_token = server.store.issue_token
 
@@ -241,11 +241,11 @@ def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: S
 
 
 def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str],
         retry_waits: list[float], caplog: pytest.LogCaptureFixture) -> None:
     for i in range(1, 4):
         project.mapping(i)
-    server = start_oauth2(project, sandbox, monkeypatch)
+    server = start_oauth2(project, sandbox, env)
     assert cli("apply", "--yes").code == 0
     for i in range(1, 4):
         project.mapping(i, cancel='"1"')  # updates: straight to the POSTs, 3 workers at once

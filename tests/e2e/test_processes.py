@@ -15,7 +15,7 @@ import pytest
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer
 from tests.support.gate import Gate
-from tests.support.processes import read_until, statusync, wait_until
+from tests.support.processes import process_env, read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, live
 
 Start = Callable[..., SandboxServer]
@@ -27,14 +27,14 @@ def accepted(server: SandboxServer) -> list[int]:
 
 
 def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
-        project: Project, sandbox: Start) -> None:
+        project: Project, sandbox: Start, env: dict[str, str]) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
     gate = Gate(let_through=8)
     server = sandbox(gate=gate)
-    proc = statusync("apply", "--yes", "--force", "--parallelism", "2")  # all change: --force
+    proc = statusync("apply", "--yes", "--force", "--parallelism", "2", env=env)  # all change: --force
     gate.wait_held(2)  # 8 accepted, 2 on the wire
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -49,7 +49,8 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     assert len(accepted(server)) < len(ids)  # the kill really came halfway
 
     before = Counter(accepted(server))
-    second = statusync("apply", "--yes", "--force", "--parallelism", "4", "--lock-timeout", "5")
+    second = statusync("apply", "--yes", "--force", "--parallelism", "4", "--lock-timeout", "5",
+                       env=env)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert sorted(load_state(project.state_file).entries) == list(ids)
@@ -58,21 +59,22 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     assert set(resent) == set(ids) - recorded
     for i in ids:
         assert live(server, i)["READY_TO_SEND"] == "1"
-    check = statusync("plan", "--detailed-exitcode")
+    check = statusync("plan", "--detailed-exitcode", env=env)
     check.communicate(timeout=30)
     assert check.returncode == 0
 
 
-def test_two_applies_at_once_never_post_an_integration_twice(project: Project, sandbox: Start) -> None:
+def test_two_applies_at_once_never_post_an_integration_twice(project: Project, sandbox: Start,
+                                                             env: dict[str, str]) -> None:
     ids = range(1, 13)
     for i in ids:
         project.mapping(i)
     gate = Gate()
     gate.close()
     server = sandbox(gate=gate)
-    first = statusync("apply", "--yes")
+    first = statusync("apply", "--yes", env=env)
     gate.wait_held(1)  # the first run holds the lock and is reading what it will replace
-    second = statusync("apply", "--yes")
+    second = statusync("apply", "--yes", env=env)
     waiting = read_until(second, "Waiting for another statusync run")
     gate.open()
     results = [p.communicate(timeout=60) for p in (first, second)]
@@ -85,14 +87,14 @@ def test_two_applies_at_once_never_post_an_integration_twice(project: Project, s
     assert sorted(load_state(project.state_file).entries) == list(ids)
 
 
-def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(project: Project, sandbox: Start) -> None:
+def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(project: Project, sandbox: Start,
+                                                           env: dict[str, str]) -> None:
     for i in (1, 2, 3):
         project.mapping(i)
     server = sandbox()
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], env=env, text=True,
-                            stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], env=process_env(env),
+                            text=True, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     os.write(master, b"y\n")
     out, _ = proc.communicate(timeout=60)
@@ -110,12 +112,13 @@ def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(project: Project, san
     assert sorted(set(accepted(server))) == [1, 2, 3]
 
 
-def test_on_a_terminal_answering_no_changes_nothing(project: Project, sandbox: Start) -> None:
+def test_on_a_terminal_answering_no_changes_nothing(project: Project, sandbox: Start,
+                                                    env: dict[str, str]) -> None:
     project.mapping(1)
     server = sandbox()
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], text=True,
-                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], env=process_env(env),
+                            text=True, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     os.close(slave)
     os.write(master, b"n\n")
     out, err = proc.communicate(timeout=60)
@@ -134,14 +137,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(project: Project) -> None:
+def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(
+        project: Project, env: dict[str, str]) -> None:
     import httpx
 
     project.mapping(7, rts='"picked"', extra="name: Shop Seven\n")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDCLOUD_", "STATUSYNC_"))}
     proc = subprocess.Popen([sys.executable, "-m", "statusync", "sandbox", "--port", str(port)],
-                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=process_env(env), text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     try:
         assert proc.stdout is not None
         banner = ""
@@ -166,14 +170,14 @@ def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(pr
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
-        project: Project, sandbox: Start, signum: int) -> None:
+        project: Project, sandbox: Start, signum: int, env: dict[str, str]) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
     gate = Gate(let_through=6)
     server = sandbox(gate=gate)
-    proc = statusync("apply", "--yes", "--force", "--parallelism", "4")  # all change: --force
+    proc = statusync("apply", "--yes", "--force", "--parallelism", "4", env=env)  # all change: --force
     gate.wait_held(4)
     proc.send_signal(signum)
     read_until(proc, "Stopping:")

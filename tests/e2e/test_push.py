@@ -713,7 +713,7 @@ def _apply_held_at_the_push(origin: Origin, applied: Clone
                 f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
                 "sleep 0.1; done\n")
     job = origin.clone()
-    proc = statusync("apply", "--yes", "--push", cwd=job.path, start_new_session=True)
+    proc = statusync("apply", "--yes", "--push", env=os.environ, cwd=job.path, start_new_session=True)
     deadline = time.monotonic() + 60
     while not reached.exists():
         assert proc.poll() is None, proc.communicate()

@@ -47,28 +47,28 @@ def statuses(server: SandboxServer, method: str = "POST") -> list[int | None]:
             if r.method == method and r.path == MAPPING_PATH]
 
 
-def api_that_takes_no_connection(monkeypatch: pytest.MonkeyPatch) -> int:
+def api_that_takes_no_connection(env: dict[str, str]) -> int:
     """Point statusync, with keys, at a loopback port nothing listens on; that port."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    monkeypatch.setenv("STATUSYNC_API_URL", f"http://127.0.0.1:{port}/api/v3")
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk-not-a-real-key-1")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-not-a-real-key-2")
+    env["STATUSYNC_API_URL"] = f"http://127.0.0.1:{port}/api/v3"
+    env["SENDCLOUD_PUBLIC_KEY"] = "pk-not-a-real-key-1"
+    env["SENDCLOUD_SECRET_KEY"] = "sk-not-a-real-key-2"
     return port
 
 
 def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     project.mapping(1, delivered='"3"')
     gate = Gate()
     server = sandbox(gate=gate)
     assert cli("apply", "--yes").code == 0
     project.mapping(1, delivered='"2"')  # a deploy ...
     gate.close()
-    proc = statusync("apply", "--yes")
+    proc = statusync("apply", "--yes", env=env)
     gate.wait_held(1)  # the POST is on the wire (the sandbox is sitting on it)
     assert [i["id"] for i in intents(project)] == [1]
     proc.kill()
@@ -97,12 +97,12 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
-        project: Project, sandbox: Start, signum: int) -> None:
+        project: Project, sandbox: Start, signum: int, env: dict[str, str]) -> None:
     project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 100}\n")
     for i in range(1, 7):
         project.mapping(i)
     server = sandbox(post_per_minute=2)  # 2 at once, then one every 30 s: Retry-After 30
-    proc = statusync("apply", "--yes")
+    proc = statusync("apply", "--yes", env=env)
     wait_until(lambda: 429 in statuses(server))
     time.sleep(0.3)  # every worker now waits for the Retry-After
     seen = len(server.store.requests())
@@ -121,14 +121,14 @@ def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
 
 
 def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_the_wire(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
     gate = Gate()
     gate.close()
     server = sandbox(gate=gate)
-    proc = statusync("apply", "--yes", "--parallelism", "2")
+    proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)
     proc.send_signal(signal.SIGTERM)  # the first waits for the two on the wire ...
     read_until(proc, "Stopping:")
@@ -202,7 +202,7 @@ def test_import_writes_what_it_read_and_names_what_it_could_not(
 
 @pytest.mark.parametrize("all_", [False, True], ids=["--integration", "--all"])
 def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str],
         all_: bool) -> None:
     from statusync.sandbox import FaultRule
     from tests.e2e.test_import_e2e import add_shop
@@ -213,8 +213,8 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
     """)
     server = sandbox(faults=tuple(FaultRule(method="GET", path="/shop-order-statuses/mapping",
                                             integration_id=i, status=503) for i in (2, 3, 5)))
-    monkeypatch.setenv("EU_PUBLIC", PUBLIC_KEY)
-    monkeypatch.setenv("EU_SECRET", SECRET_KEY)
+    env["EU_PUBLIC"] = PUBLIC_KEY
+    env["EU_SECRET"] = SECRET_KEY
     for i in range(1, 7):
         add_shop(server, i, f"Shop {i}")
     which = ["--all"] if all_ else [*(f"--integration={i}" for i in range(1, 7)), "--force"]
@@ -229,13 +229,13 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
 
 
 def test_import_with_rejected_credentials_stops_at_the_first_refusal(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     from tests.e2e.test_import_e2e import add_shop
 
     server = sandbox()
     for i in range(1, 31):
         add_shop(server, i, f"Shop {i}")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk-wrong-secret-1")
+    env["SENDCLOUD_SECRET_KEY"] = "sk-wrong-secret-1"
     result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 31)))
     assert result.code == 1 and result.out == ""
     assert result.err.count("HTTP 401") == 1, result.err
@@ -293,9 +293,9 @@ def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_
 
 
 def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only(
-        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        project: Project, cli: Cli, env: dict[str, str],
         retry_waits: list[float]) -> None:
-    port = api_that_takes_no_connection(monkeypatch)
+    port = api_that_takes_no_connection(env)
     for i in range(1, 21):
         project.mapping(i)
     result = cli("drift", "--parallelism", "1")
@@ -312,9 +312,9 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
 
 
 def test_import_from_an_api_that_takes_no_connection_says_so_once(
-        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+        project: Project, cli: Cli, env: dict[str, str],
         retry_waits: list[float]) -> None:
-    port = api_that_takes_no_connection(monkeypatch)
+    port = api_that_takes_no_connection(env)
     result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 13)))
     assert result.code == 1 and "Traceback" not in result.err
     assert result.out == ""
@@ -328,14 +328,15 @@ def test_import_from_an_api_that_takes_no_connection_says_so_once(
     assert "statusync import --integration 1 --integration 2 " in result.err
 
 
-def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start) -> None:
+def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start,
+                                                       env: dict[str, str]) -> None:
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
     gate = Gate()
     gate.close()
     sandbox(gate=gate)
-    proc = statusync("apply", "--yes", "--parallelism", "2")
+    proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)
     proc.send_signal(signal.SIGINT)
     said = read_until(proc, "Stopping:")  # while both answers are still held back

@@ -8,14 +8,25 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+# What a process needs of the environment the tests run in; what statusync reads is the test's.
+_PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
-def statusync(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    """`statusync ARGS` started in the background, as a CI job (CI=1), its output piped."""
+def process_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a process a test starts: `env` (the `env` fixture, what the test set)
+    on top of the few variables any process needs."""
+    return {**{name: os.environ[name] for name in _PASSED_ON if name in os.environ}, **env}
+
+
+def statusync(*args: str, env: Mapping[str, str], **kwargs: object) -> subprocess.Popen[str]:
+    """`statusync ARGS` started in the background in the environment `env`, as a CI job (CI=1),
+    its output piped."""
     return subprocess.Popen([sys.executable, "-m", "statusync", *args],  # type: ignore[call-overload]
-                            env={**os.environ, "CI": "1"}, text=True, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            env={**process_env(env), "CI": "1"}, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, **kwargs)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
