@@ -4,7 +4,7 @@ import: none of them ever runs, and only `statusync github ...` sees the job's t
 
 The install step installs from a lock with hashes. Offline, the lock is the real one with each
 pin moved to the version installed here and hashed as a wheel packed from that installation
-(tests/unit/test_lock.py checks the real lock against pyproject.toml)."""
+(tests/unit/test_requirements_lock.py checks the real lock against pyproject.toml)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The edge cases a real repository hits (issue 9), from the user's side: the command, its exit
+"""The edge cases a real repository hits, from the user's side: the command, its exit
 code, what it printed, what the sandbox received and what the state holds.
 
 - nothing under mappings/ is silently left out (a file left out would read as deleted);

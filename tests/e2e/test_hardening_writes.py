@@ -1,4 +1,4 @@
-"""Issue 9, the writing half, from the user's side (the command, its exit code, what it printed,
+"""The edge cases of writing, from the user's side (the command, its exit code, what it printed,
 what the sandbox received and what the state holds):
 
 - a missing state is said at the top of every plan, not silently turned into "create everything";

@@ -1,7 +1,7 @@
 """--push with real git: a bare origin, a developer's clone, and fresh clones as CI jobs, with the
-sandbox as Sendcloud. Each scenario of issue 7 ends with the same checks: live equals the newest
-main's files, the state on main equals live, `plan` is empty, and no job failed that had nothing
-wrong."""
+sandbox as Sendcloud. Each scenario of a team's day (concurrent jobs, interrupted pushes, reverts,
+hand edits) ends with the same checks: live equals the newest main's files, the state on main
+equals live, `plan` is empty, and no job failed that had nothing wrong."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def assert_converged(origin: Origin, api: SandboxServer, run: Run) -> None:
     assert result.code == 0, result.out + result.err
 
 
-# The scenarios of issue 7 ------------------------------------------------------------------------
+# The scenarios of a team's day -------------------------------------------------------------------
 
 
 def test_two_pushes_one_job_after_the_other(origin: Origin, applied: Clone, api: SandboxServer,

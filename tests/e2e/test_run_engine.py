@@ -154,7 +154,7 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
 @slow
 def test_import_all_against_a_lower_get_limit_than_configured_writes_every_mapping(
         project: Project, cli: Cli, sandbox: Start) -> None:
-    from tests.e2e.test_import_e2e import add_shop
+    from tests.e2e.test_import import add_shop
 
     project.write("statusync.yaml", "rate_limit: {safe_per_minute: 1000}\n")
     server = sandbox(get_per_minute=120)
@@ -185,7 +185,7 @@ def test_apply_against_a_lower_post_limit_than_configured_completes(
 def test_import_writes_what_it_read_and_names_what_it_could_not(
         project: Project, cli: Cli, sandbox: Start) -> None:
     from statusync.sandbox import FaultRule
-    from tests.e2e.test_import_e2e import add_shop
+    from tests.e2e.test_import import add_shop
 
     server = sandbox(faults=(FaultRule(method="GET", path="/shop-order-statuses/mapping",
                                        integration_id=2, status=503),))
@@ -205,7 +205,7 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
         project: Project, cli: Cli, sandbox: Start, env: dict[str, str],
         all_: bool) -> None:
     from statusync.sandbox import FaultRule
-    from tests.e2e.test_import_e2e import add_shop
+    from tests.e2e.test_import import add_shop
 
     project.write("statusync.yaml", """
         accounts:
@@ -230,7 +230,7 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
 
 def test_import_with_rejected_credentials_stops_at_the_first_refusal(
         project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
-    from tests.e2e.test_import_e2e import add_shop
+    from tests.e2e.test_import import add_shop
 
     server = sandbox()
     for i in range(1, 31):

@@ -20,8 +20,8 @@ from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.ratelimit import TokenBucket
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "spec/sendcloud-integrations-openapi.yaml"
-SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared/sendcloud/integrations-openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[3] / "spec/sendcloud-integrations-openapi.yaml"
+SHARED_SPEC = Path(__file__).resolve().parents[4] / "shared/sendcloud/integrations-openapi.yaml"
 SPEC: dict[str, Any] = YAML(typ="safe").load(SPEC_PATH.read_text(encoding="utf-8"))
 SPEC_URI = "urn:sendcloud-integrations-openapi"
 
