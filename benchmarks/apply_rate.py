@@ -38,25 +38,33 @@ def main() -> int:
     extra = [] if args.parallelism is None else ["--parallelism", str(args.parallelism)]
     with tempfile.TemporaryDirectory(prefix="statusync-bench-") as tmp:
         root = Path(tmp)
-        write_project(root, ids, applied=True,
-                      settings=f"rate_limit: {{unsafe_per_minute: {args.post_per_minute}}}\n")
+        write_project(
+            root, ids, applied=True, settings=f"rate_limit: {{unsafe_per_minute: {args.post_per_minute}}}\n"
+        )
         for integration_id in ids:
             path = root / "mappings" / f"shop-{integration_id}.yaml"
             path.write_text(path.read_text().replace('DELIVERED: "3"', 'DELIVERED: "2"'))
         # --force: every managed integration changes, far above the safety threshold.
-        timed = timed_run(root, ids, SandboxOptions(latency=args.latency,
-                                                    post_per_minute=server_limit),
-                          "apply", "--yes", "--force", *extra)
+        timed = timed_run(
+            root,
+            ids,
+            SandboxOptions(latency=args.latency, post_per_minute=server_limit),
+            "apply",
+            "--yes",
+            "--force",
+            *extra,
+        )
     accepted = timed.count("POST", 200)
-    print(f"apply of {args.integrations} changed integrations, parallelism "
-          f"{args.parallelism or 'auto'}, sandbox latency {args.latency * 1000:.0f} ms")
+    print(
+        f"apply of {args.integrations} changed integrations, parallelism "
+        f"{args.parallelism or 'auto'}, sandbox latency {args.latency * 1000:.0f} ms"
+    )
     print(f"  configured limit:   {args.post_per_minute}/min; the server's: {server_limit}/min")
     print(f"  exit code:          {timed.run.returncode}")
     print(f"  elapsed:            {timed.elapsed:.1f} s (whole process, start-up included)")
     print(f"  accepted POSTs:     {accepted} of {args.integrations}")
     print(f"  overall rate:       {accepted / timed.elapsed * 60:.0f}/min (start-up included)")
-    return report_rate(timed, "POST", args.post_per_minute, server_limit,
-                       done=accepted == args.integrations)
+    return report_rate(timed, "POST", args.post_per_minute, server_limit, done=accepted == args.integrations)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,7 @@ def run(managed: int, changes: int) -> Timed:
     ids = range(FIRST_ID, FIRST_ID + managed)
     with tempfile.TemporaryDirectory(prefix="statusync-bench-") as tmp:
         root = Path(tmp)
-        write_project(root, ids, applied=True,
-                      settings=f"rate_limit: {{unsafe_per_minute: {LIMIT}}}\n")
+        write_project(root, ids, applied=True, settings=f"rate_limit: {{unsafe_per_minute: {LIMIT}}}\n")
         for integration_id in ids[:changes]:
             path = root / "mappings" / f"shop-{integration_id}.yaml"
             path.write_text(path.read_text().replace('DELIVERED: "3"', 'DELIVERED: "2"'))
@@ -41,9 +40,11 @@ def run(managed: int, changes: int) -> Timed:
             sys.stderr.write(timed.run.stderr[-2000:])
             raise SystemExit(f"apply exited {timed.run.returncode}")
         state_kib = (root / ".statusync" / "state.json").stat().st_size / 1024
-        print(f"  {changes:>6} changes, {managed:>6} managed: {timed.elapsed:6.2f} s, "
-              f"{timed.count('POST', 200)} POSTs accepted, {timed.count('POST', 429)} x 429, "
-              f"state {state_kib:,.0f} KiB")
+        print(
+            f"  {changes:>6} changes, {managed:>6} managed: {timed.elapsed:6.2f} s, "
+            f"{timed.count('POST', 200)} POSTs accepted, {timed.count('POST', 429)} x 429, "
+            f"state {state_kib:,.0f} KiB"
+        )
         return timed
 
 
@@ -59,9 +60,11 @@ def main() -> int:
     ratio = large.elapsed / small.elapsed
     per_change = (large.elapsed - idle.elapsed) / args.changes * 1000
     print(f"ratio large / small:  {ratio:.2f} (at most 1.5 expected)")
-    print(f"per change at {args.managed:,} managed, the fixed cost taken off: {per_change:.1f} ms "
-          f"(the limit allows one every {60_000 / LIMIT:.0f} ms; at this rate statusync keeps 3% "
-          "under it)")
+    print(
+        f"per change at {args.managed:,} managed, the fixed cost taken off: {per_change:.1f} ms "
+        f"(the limit allows one every {60_000 / LIMIT:.0f} ms; at this rate statusync keeps 3% "
+        "under it)"
+    )
     return 0 if ratio <= 1.5 else 1
 
 

@@ -40,24 +40,34 @@ def main() -> int:
     extra = [] if args.parallelism is None else ["--parallelism", str(args.parallelism)]
     with tempfile.TemporaryDirectory(prefix="statusync-bench-") as tmp:
         root = Path(tmp)
-        write_project(root, ids, applied=True,
-                      settings=f"rate_limit: {{safe_per_minute: {args.get_per_minute}}}\n")
-        timed = timed_run(root, ids, SandboxOptions(latency=args.latency,
-                                                    get_per_minute=server_limit),
-                          "drift", "--format", "json", *extra)
+        write_project(
+            root, ids, applied=True, settings=f"rate_limit: {{safe_per_minute: {args.get_per_minute}}}\n"
+        )
+        timed = timed_run(
+            root,
+            ids,
+            SandboxOptions(latency=args.latency, get_per_minute=server_limit),
+            "drift",
+            "--format",
+            "json",
+            *extra,
+        )
     try:
         summary = json.loads(timed.run.stdout)["summary"]
     except ValueError:
         summary = {}
-    print(f"drift of {args.integrations} integrations, parallelism "
-          f"{args.parallelism or 'auto'}, sandbox latency {args.latency * 1000:.0f} ms")
+    print(
+        f"drift of {args.integrations} integrations, parallelism "
+        f"{args.parallelism or 'auto'}, sandbox latency {args.latency * 1000:.0f} ms"
+    )
     print(f"  configured limit:   {args.get_per_minute}/min; the server's: {server_limit}/min")
     print(f"  exit code:          {timed.run.returncode}")
     print(f"  elapsed:            {timed.elapsed:.1f} s (whole process, start-up included)")
     print(f"  in sync:            {summary.get('in_sync', 0)} of {args.integrations}")
     print(f"  GET requests:       {timed.count('GET')}")
-    return report_rate(timed, "GET", args.get_per_minute, server_limit,
-                       done=summary.get("in_sync") == args.integrations)
+    return report_rate(
+        timed, "GET", args.get_per_minute, server_limit, done=summary.get("in_sync") == args.integrations
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,7 @@ FIRST_ID = 100_000
 
 def mapping_text(integration_id: int) -> str:
     lines = [f"integration_id: {integration_id}", "mapping:"]
-    lines += [f"  {c}: {'null' if MAPPING[c] is None else json.dumps(MAPPING[c])}"
-              for c in CATEGORIES]
+    lines += [f"  {c}: {'null' if MAPPING[c] is None else json.dumps(MAPPING[c])}" for c in CATEGORIES]
     return "\n".join(lines) + "\n"
 
 
@@ -55,8 +54,12 @@ class TimedStore(SandboxStore):
 
 def in_sync_store(ids: range) -> TimedStore:
     statuses = tuple(StoredStatus(e, (("en-gb", f"Status {e}"),)) for e in ("1", "2", "3"))
-    return TimedStore(StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=statuses,
-                                        mapping=tuple(MAPPING[c] for c in CATEGORIES)) for i in ids)
+    return TimedStore(
+        StoredIntegration(
+            id=i, shop_name=f"Shop {i}", statuses=statuses, mapping=tuple(MAPPING[c] for c in CATEGORIES)
+        )
+        for i in ids
+    )
 
 
 def write_project(root: Path, ids: range, *, applied: bool, settings: str = "") -> None:
@@ -68,8 +71,9 @@ def write_project(root: Path, ids: range, *, applied: bool, settings: str = "") 
         data = mapping_text(integration_id).encode()
         (root / file).parent.mkdir(parents=True, exist_ok=True)
         (root / file).write_bytes(data)
-        entries[integration_id] = Entry(file, hashlib.sha256(data).hexdigest(), "default", None,
-                                        dict(MAPPING), "2026-01-01T00:00:00Z")
+        entries[integration_id] = Entry(
+            file, hashlib.sha256(data).hexdigest(), "default", None, dict(MAPPING), "2026-01-01T00:00:00Z"
+        )
     if applied:
         save_state(root / ".statusync" / "state.json", State(entries=entries))
     (root / "statusync.yaml").write_text(settings)
@@ -78,13 +82,12 @@ def write_project(root: Path, ids: range, *, applied: bool, settings: str = "") 
 @dataclass(frozen=True)
 class Timed:
     run: subprocess.CompletedProcess[str]
-    elapsed: float                 # the whole process, start-up included
+    elapsed: float  # the whole process, start-up included
     requests: list[LoggedRequest]  # as the sandbox answered them ...
-    times: list[float]             # ... and when
+    times: list[float]  # ... and when
 
     def count(self, method: str, status: int | None = None) -> int:
-        return sum(1 for r in self.requests
-                   if r.method == method and (status is None or r.status == status))
+        return sum(1 for r in self.requests if r.method == method and (status is None or r.status == status))
 
     def sustained_per_minute(self, method: str, skip: int) -> float:
         """Requests a minute between the `skip`th answer (after the first burst) and the last:
@@ -99,25 +102,37 @@ def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str) -> Ti
     """Run `statusync ARGS` in `root` (as in CI) against a sandbox holding `ids`, all in sync."""
     store = in_sync_store(ids)
     with SandboxServer(store, KEYS, options, port=0) as server:
-        env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url,
-               "SENDCLOUD_PUBLIC_KEY": KEYS.public_key, "SENDCLOUD_SECRET_KEY": KEYS.secret_key}
+        env = {
+            **os.environ,
+            "CI": "1",
+            "STATUSYNC_API_URL": server.url,
+            "SENDCLOUD_PUBLIC_KEY": KEYS.public_key,
+            "SENDCLOUD_SECRET_KEY": KEYS.secret_key,
+        }
         started = time.monotonic()
-        run = subprocess.run([sys.executable, "-m", "statusync", *args], cwd=root, env=env,
-                             capture_output=True, text=True, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "statusync", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         elapsed = time.monotonic() - started
         return Timed(run, elapsed, store.requests(), list(store.times))
 
 
-def report_rate(timed: Timed, method: str, configured: int, server_limit: int,
-                done: bool) -> int:
+def report_rate(timed: Timed, method: str, configured: int, server_limit: int, done: bool) -> int:
     """Print the rate `timed` sustained for `method` and the 429s it met; the exit code: 0 when
     the run did all its work (`done`) and, against a server at the configured limit, kept to at
     least 90% of it without a 429."""
     sustained = timed.sustained_per_minute(method, CLIENT_BURST)
     throttled = timed.count(method, 429)
-    print(f"  sustained rate:     {sustained:.0f}/min after the first burst = "
-          f"{sustained / server_limit:.1%} of the server's limit, "
-          f"{sustained / configured:.1%} of the configured one")
+    print(
+        f"  sustained rate:     {sustained:.0f}/min after the first burst = "
+        f"{sustained / server_limit:.1%} of the server's limit, "
+        f"{sustained / configured:.1%} of the configured one"
+    )
     print(f"  429 answers:        {throttled}")
     ok = timed.run.returncode == 0 and done
     if server_limit >= configured:

@@ -31,24 +31,38 @@ def write_files(root: Path, count: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"shop-{i}.yaml").write_text(
             f"# shop {i}\nintegration_id: {i}\nname: Shop {i}\nmapping:\n"
-            f'  READY_TO_SEND: "{i % 7}"\n  IN_TRANSIT: "{i % 11}"\n  DELIVERED: "12"\n  CANCEL: null\n')
+            f'  READY_TO_SEND: "{i % 7}"\n  IN_TRANSIT: "{i % 11}"\n  DELIVERED: "12"\n  CANCEL: null\n'
+        )
 
 
 def matching_state(root: Path) -> None:
     specs: list[LoadedSpec] = load_mappings(root / "mappings", root, ["default"])
-    entries = {s.spec.integration_id: Entry(s.file, s.sha256, s.spec.account, s.spec.name,
-                                            s.spec.mapping.as_dict(), now_iso()) for s in specs}
+    entries = {
+        s.spec.integration_id: Entry(
+            s.file, s.sha256, s.spec.account, s.spec.name, s.spec.mapping.as_dict(), now_iso()
+        )
+        for s in specs
+    }
     save_state(root / ".statusync" / "state.json", State(entries=entries))
 
 
 def timed_plan(root: Path) -> tuple[float, dict[str, int], int]:
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c",
-         "import resource, sys; from statusync.cli import main; code = main(sys.argv[1:]);"
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)",
-         "plan", "--format", "json"],
-        cwd=root, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import resource, sys; from statusync.cli import main; code = main(sys.argv[1:]);"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)",
+            "plan",
+            "--format",
+            "json",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     elapsed = time.perf_counter() - start
     return elapsed, json.loads(proc.stdout)["summary"], int(proc.stderr.strip().splitlines()[-1])
 

@@ -58,7 +58,7 @@ class Soak:
     store: SandboxStore
     rng: random.Random
     ids: list[int]
-    desired: dict[int, MappingDict] = field(default_factory=dict)   # the files now
+    desired: dict[int, MappingDict] = field(default_factory=dict)  # the files now
     sent: dict[int, list[MappingDict]] = field(default_factory=dict)  # every mapping a file asked
     forgotten: set[int] = field(default_factory=set)  # left the state once: live is anything
     figures: dict[str, float] = field(default_factory=dict)
@@ -97,14 +97,18 @@ class Soak:
     def faults(self) -> tuple[SandboxOptions, str]:
         rules: list[FaultRule] = []
         if self.rng.random() < 0.4:
-            rules.append(FaultRule(method="POST", status=self.rng.choice([500, 502, 503]),
-                                   times=self.rng.randint(1, 6)))
+            rules.append(
+                FaultRule(
+                    method="POST", status=self.rng.choice([500, 502, 503]), times=self.rng.randint(1, 6)
+                )
+            )
         if self.rng.random() < 0.3:
             rules.append(FaultRule(method="POST", drop=True, times=self.rng.randint(1, 3)))
         limit = self.rng.choice([None, None, 120, 300])
         latency = self.rng.choice([0.0, 0.05, 0.1, MAX_LATENCY])
-        text = (f"latency {latency}s, limit {limit or 'none'}, "
-                + (", ".join(f"{r.status or 'drop'}x{r.times}" for r in rules) or "no faults"))
+        text = f"latency {latency}s, limit {limit or 'none'}, " + (
+            ", ".join(f"{r.status or 'drop'}x{r.times}" for r in rules) or "no faults"
+        )
         return SandboxOptions(latency=latency, post_per_minute=limit, faults=tuple(rules)), text
 
     def check(self) -> list[str]:
@@ -125,8 +129,7 @@ class Soak:
                     problems.append(f"{integration_id}: uncertain, but live {live} was never sent")
             elif entry is not None:
                 if dict(entry.mapping) != live:
-                    problems.append(f"{integration_id}: the state says {dict(entry.mapping)}, "
-                                    f"live is {live}")
+                    problems.append(f"{integration_id}: the state says {dict(entry.mapping)}, live is {live}")
             elif integration_id not in self.forgotten and live != INITIAL:
                 problems.append(f"{integration_id}: not in the state, yet live is {live}")
         leftovers = [p.name for p in self.state_path.parent.glob(".*.tmp")]
@@ -134,11 +137,22 @@ class Soak:
 
 
 def statusync(soak: Soak, server: SandboxServer, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url,
-           "SENDCLOUD_PUBLIC_KEY": KEYS.public_key, "SENDCLOUD_SECRET_KEY": KEYS.secret_key}
-    return subprocess.Popen([sys.executable, "-m", "statusync", *args], cwd=soak.root, env=env,
-                            text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "CI": "1",
+        "STATUSYNC_API_URL": server.url,
+        "SENDCLOUD_PUBLIC_KEY": KEYS.public_key,
+        "SENDCLOUD_SECRET_KEY": KEYS.secret_key,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "statusync", *args],
+        cwd=soak.root,
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def one_round(soak: Soak, number: int) -> list[str]:
@@ -187,10 +201,14 @@ def one_round(soak: Soak, number: int) -> list[str]:
     soak.figures["max_stop"] = max(soak.figures.get("max_stop", 0.0), stopped_in)
     if stop != "none" and proc.returncode != 0:  # it came while the run was under way
         soak.figures[f"landed {stop}"] = soak.figures.get(f"landed {stop}", 0) + 1
-    print(f"round {number:3}: {stop:<7} after {delay:3.1f}s exit {proc.returncode:>3}"
-          + (f" in {stopped_in:.2f}s" if stop != "none" else "          ")
-          + f" | {len(state.entries):2} recorded, {len(state.uncertain)} uncertain | {faults} | "
-          + f"{edits}" + ("" if not problems else f"\n  PROBLEMS: {problems}"), flush=True)
+    print(
+        f"round {number:3}: {stop:<7} after {delay:3.1f}s exit {proc.returncode:>3}"
+        + (f" in {stopped_in:.2f}s" if stop != "none" else "          ")
+        + f" | {len(state.entries):2} recorded, {len(state.uncertain)} uncertain | {faults} | "
+        + f"{edits}"
+        + ("" if not problems else f"\n  PROBLEMS: {problems}"),
+        flush=True,
+    )
     return problems
 
 
@@ -198,8 +216,11 @@ def converge(soak: Soak) -> list[str]:
     (soak.root / "statusync.yaml").write_text("rate_limit: {unsafe_per_minute: 6000}\n")
     problems = []
     with SandboxServer(soak.store, KEYS, SandboxOptions(), port=0) as server:
-        for args, expected in ((("apply", "--yes", "--force"), 0),
-                               (("plan", "--detailed-exitcode"), 0), (("drift",), 0)):
+        for args, expected in (
+            (("apply", "--yes", "--force"), 0),
+            (("plan", "--detailed-exitcode"), 0),
+            (("drift",), 0),
+        ):
             proc = statusync(soak, server, *args)
             out, err = proc.communicate(timeout=300)
             if proc.returncode != expected:
@@ -222,9 +243,12 @@ def main() -> int:
     rng = random.Random(args.seed)
     ids = list(range(1, args.integrations + 1))
     statuses = tuple(StoredStatus(e, (("en-gb", f"Status {e}"),)) for e in "123456")
-    store = SandboxStore(StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=statuses,
-                                           mapping=tuple(INITIAL[c] for c in CATEGORIES))
-                         for i in ids)
+    store = SandboxStore(
+        StoredIntegration(
+            id=i, shop_name=f"Shop {i}", statuses=statuses, mapping=tuple(INITIAL[c] for c in CATEGORIES)
+        )
+        for i in ids
+    )
     with tempfile.TemporaryDirectory(prefix="statusync-soak-") as tmp:
         soak = Soak(Path(tmp), store, rng, ids)
         (soak.root / "mappings").mkdir()
@@ -233,9 +257,11 @@ def main() -> int:
         for number in range(1, args.rounds + 1):
             failures += bool(one_round(soak, number))
         final = converge(soak)
-    print(f"\n{args.rounds} rounds (seed {args.seed}) in {time.monotonic() - started:.0f} s: "
-          f"{failures} with problems; {soak.figures.get('uncertain', 0):.0f} uncertain "
-          f"integrations seen after rounds; slowest stop {soak.figures.get('max_stop', 0):.2f} s")
+    print(
+        f"\n{args.rounds} rounds (seed {args.seed}) in {time.monotonic() - started:.0f} s: "
+        f"{failures} with problems; {soak.figures.get('uncertain', 0):.0f} uncertain "
+        f"integrations seen after rounds; slowest stop {soak.figures.get('max_stop', 0):.2f} s"
+    )
     landed = {k.split()[1]: int(v) for k, v in soak.figures.items() if k.startswith("landed")}
     print(f"stops that came while a run was under way: {landed}")
     print("converged: " + ("yes" if not final else f"NO: {final}"))

@@ -86,8 +86,7 @@ def write_outputs(env: Mapping[str, str], outputs: Mapping[str, str | int]) -> N
             out.write(f"{name}={value}\n")  # single-line values: the plain form is safe
 
 
-def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, str],
-        output_dir: Path) -> int:
+def run(args: Sequence[str], allowed: frozenset[int], env: MutableMapping[str, str], output_dir: Path) -> int:
     """Run `statusync args` in this process with stdout teed into a file; return the exit code
     the step should end with."""
     drop_token(args, env)

@@ -51,8 +51,11 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--remote", is_flag=True,
-              help="Also check every external id against the shop's statuses (needs credentials).")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Also check every external id against the shop's statuses (needs credentials).",
+)
 @parallelism_option
 @only_option
 @in_workspace
@@ -64,12 +67,17 @@ def validate(ws: Workspace, console: Console, **options: Any) -> int:
 
 
 @cli.command()
-@click.option("--detailed-exitcode", "detailed", is_flag=True,
-              help="Exit 2 when there are changes, 0 when none.")
+@click.option(
+    "--detailed-exitcode", "detailed", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
 @format_option
-@click.option("--out", "planfile", metavar="PLANFILE",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Save the plan for 'statusync apply PLANFILE'.")
+@click.option(
+    "--out",
+    "planfile",
+    metavar="PLANFILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for 'statusync apply PLANFILE'.",
+)
 @only_option
 @in_workspace
 def plan(ws: Workspace, console: Console, **options: Any) -> int:
@@ -123,13 +131,22 @@ def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
 
 
 @cli.command("import")
-@click.option("--integration", "integration_ids", multiple=True,
-              type=click.IntRange(min=1, max=MAX_INTEGRATION_ID),
-              metavar="ID", help="Integration to import (repeatable).")
+@click.option(
+    "--integration",
+    "integration_ids",
+    multiple=True,
+    type=click.IntRange(min=1, max=MAX_INTEGRATION_ID),
+    metavar="ID",
+    help="Integration to import (repeatable).",
+)
 @click.option("--all", "all_", is_flag=True, help="Import every integration of the account.")
 @click.option("--force", is_flag=True, help="Overwrite existing mapping files.")
-@click.option("--account", default="default", show_default=True,
-              help="Credentials profile to read the integrations with.")
+@click.option(
+    "--account",
+    default="default",
+    show_default=True,
+    help="Credentials profile to read the integrations with.",
+)
 @parallelism_option
 @lock_timeout_option
 @push_option
@@ -190,16 +207,27 @@ def completion(shell: str) -> int:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to serve on.")
-@click.option("--port", default=SANDBOX_PORT, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to serve on (0: any free port).")
-@click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Seed file of integrations (default: those named by the mapping files).")
-@click.option("--latency", type=Seconds(), default=0.0, metavar="SECONDS",
-              help="Delay added to every API request.")
-@click.option("--post-per-minute", type=click.IntRange(min=1),
-              help="Rate limit for POST (answers 429 beyond it).")
-@click.option("--get-per-minute", type=click.IntRange(min=1),
-              help="Rate limit for GET (answers 429 beyond it).")
+@click.option(
+    "--port",
+    default=SANDBOX_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve on (0: any free port).",
+)
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Seed file of integrations (default: those named by the mapping files).",
+)
+@click.option(
+    "--latency", type=Seconds(), default=0.0, metavar="SECONDS", help="Delay added to every API request."
+)
+@click.option(
+    "--post-per-minute", type=click.IntRange(min=1), help="Rate limit for POST (answers 429 beyond it)."
+)
+@click.option(
+    "--get-per-minute", type=click.IntRange(min=1), help="Rate limit for GET (answers 429 beyond it)."
+)
 @in_workspace
 def sandbox(ws: Workspace, console: Console, **options: Any) -> int:
     """Run a local fake Sendcloud API for demos and tests.
@@ -238,17 +266,20 @@ class _ExitCode(click.ParamType[int]):
         try:
             return int(value)
         except ValueError:
-            self.fail(f"{value!r} is not an exit code (a number, or empty when the step did not "
-                      "run)", param, ctx)
+            self.fail(
+                f"{value!r} is not an exit code (a number, or empty when the step did not run)", param, ctx
+            )
 
 
 # Its variable is read from the seams' environment by the command (commands/github.py), not by
 # click, which would read os.environ.
 _bot_login_option = click.option(
-    "--bot-login", metavar="LOGIN",
+    "--bot-login",
+    metavar="LOGIN",
     help="Who a GitHub App installation token writes as, e.g. my-app[bot] (env "
-         "STATUSYNC_BOT_LOGIN; default github-actions[bot], the workflow's GITHUB_TOKEN). A "
-         "personal token names its user itself.")
+    "STATUSYNC_BOT_LOGIN; default github-actions[bot], the workflow's GITHUB_TOKEN). A "
+    "personal token names its user itself.",
+)
 
 
 def _console() -> Console:
@@ -262,15 +293,29 @@ def _github_seams() -> dict[str, Any]:
 
 
 @github_group.command("plan-comment")
-@click.option("--body", "body", required=True, metavar="FILE",
-              help="The plan in markdown (statusync plan --format markdown); may be empty when "
-                   "the plan failed or did not run.")
-@click.option("--pr", "pull_request", type=click.IntRange(min=1), metavar="N",
-              help="Pull request number (default: the one of the pull_request event).")
-@click.option("--plan-exit-code", type=_ExitCode(), metavar="CODE",
-              help="What plan --detailed-exitcode exited with: 0 (no changes) creates no "
-                   "comment; 1, or empty when the plan step did not run, makes the comment say "
-                   "that there is no plan and why; without it the plan counts as having changes.")
+@click.option(
+    "--body",
+    "body",
+    required=True,
+    metavar="FILE",
+    help="The plan in markdown (statusync plan --format markdown); may be empty when "
+    "the plan failed or did not run.",
+)
+@click.option(
+    "--pr",
+    "pull_request",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Pull request number (default: the one of the pull_request event).",
+)
+@click.option(
+    "--plan-exit-code",
+    type=_ExitCode(),
+    metavar="CODE",
+    help="What plan --detailed-exitcode exited with: 0 (no changes) creates no "
+    "comment; 1, or empty when the plan step did not run, makes the comment say "
+    "that there is no plan and why; without it the plan counts as having changes.",
+)
 @_bot_login_option
 def plan_comment(**options: Any) -> int:
     """Show the plan in the pull request's one plan comment, updated in place."""
@@ -280,12 +325,20 @@ def plan_comment(**options: Any) -> int:
 
 
 @github_group.command("drift-issue")
-@click.option("--report", required=True, metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The drift report in markdown (statusync drift --format markdown).")
-@click.option("--drift-exit-code", required=True, type=int, metavar="CODE",
-              help="What drift exited with: 2 opens or updates the issue, 0 closes it, "
-                   "anything else leaves it alone.")
+@click.option(
+    "--report",
+    required=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The drift report in markdown (statusync drift --format markdown).",
+)
+@click.option(
+    "--drift-exit-code",
+    required=True,
+    type=int,
+    metavar="CODE",
+    help="What drift exited with: 2 opens or updates the issue, 0 closes it, anything else leaves it alone.",
+)
 @_bot_login_option
 def drift_issue(**options: Any) -> int:
     """Open, update or close the one issue labelled statusync-drift."""
@@ -325,8 +378,13 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
     except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
         # Only the commands that write the state have recorded anything to speak of.
         command = next((arg for arg in args if not arg.startswith("-")), None)
-        click.echo("Aborted. Whatever the API accepted before is recorded in the state; run the "
-                   "command again to finish." if command in _RECORDING else "Aborted.", err=True)
+        click.echo(
+            "Aborted. Whatever the API accepted before is recorded in the state; run the "
+            "command again to finish."
+            if command in _RECORDING
+            else "Aborted.",
+            err=True,
+        )
         return ERROR
     except click.ClickException as exc:
         # Usage errors exit 1 like every other error (click's own default would be 2,
@@ -354,6 +412,5 @@ def report_crash() -> int:
         log.write(f"statusync {__version__}\n")
         traceback.print_exc(file=log)
     kind = type(sys.exc_info()[1]).__name__
-    click.echo(f"statusync: internal error ({kind}); this is a bug. Details were written to {path}",
-               err=True)
+    click.echo(f"statusync: internal error ({kind}); this is a bug. Details were written to {path}", err=True)
     return ERROR

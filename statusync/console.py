@@ -33,7 +33,7 @@ def _plain(text: str, **_: Any) -> str:
 class Console:
     out: TextIO
     err: TextIO
-    color: bool = False        # ANSI colours on `out`
+    color: bool = False  # ANSI colours on `out`
     interactive: bool = False  # someone at a terminal can answer a question
     progress_bar: bool = False  # a redrawing bar on `err` rather than a line per item
 
@@ -41,7 +41,8 @@ class Console:
     def of_process(cls, env: Mapping[str, str]) -> Console:
         """The console of the running process, asking its streams and `env`, its environment."""
         return cls(
-            sys.stdout, sys.stderr,
+            sys.stdout,
+            sys.stderr,
             # https://no-color.org: any non-empty NO_COLOR disables colour; so does a non-terminal.
             color=sys.stdout.isatty() and not env.get("NO_COLOR"),
             interactive=sys.stdin.isatty(),
@@ -75,8 +76,10 @@ class Console:
 
             yield line
             return
-        with click.progressbar(length=total, label=label, show_eta=True, show_pos=True,
-                               file=stream) as progress:
+        with click.progressbar(
+            length=total, label=label, show_eta=True, show_pos=True, file=stream
+        ) as progress:
+
             def tick(text: str, ok: bool) -> None:
                 if not ok:
                     # Failures stay visible above the bar instead of being overwritten by it.

@@ -68,8 +68,7 @@ class InvalidInput(StatusyncError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.col or 0))
         count = len(self.problems)
-        super().__init__("\n".join(str(p) for p in self.problems)
-                         + f"\n{plural(count, 'problem')} found")
+        super().__init__("\n".join(str(p) for p in self.problems) + f"\n{plural(count, 'problem')} found")
 
 
 class ApiError(StatusyncError):
@@ -83,8 +82,7 @@ class ApiError(StatusyncError):
     or that every attempt of was refused outright, is known not to be live.
     """
 
-    def __init__(self, message: str, *, status: int | None, detail: str,
-                 maybe_applied: bool = False) -> None:
+    def __init__(self, message: str, *, status: int | None, detail: str, maybe_applied: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
@@ -120,8 +118,9 @@ class NotSent(StatusyncError):
     ApiError), so the write's outcome is unknown rather than "not done".
     """
 
-    def __init__(self, message: str = "not sent: the run is stopping", *,
-                 maybe_applied: bool = False) -> None:
+    def __init__(
+        self, message: str = "not sent: the run is stopping", *, maybe_applied: bool = False
+    ) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
 

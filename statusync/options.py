@@ -45,15 +45,27 @@ def current_seams() -> Seams:
 def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
     """Add --mappings and --state, and call `func(ws, console, **options)` with the workspace
     of the current directory and the process's console, both given the seams' environment."""
-    @click.option("--state", "state", metavar="FILE", callback=_not_empty,
-                  help="State file (default: from statusync.yaml, .statusync/state.json).")
-    @click.option("--mappings", "mappings", metavar="DIR", callback=_not_empty,
-                  help="Directory of mapping files (default: from statusync.yaml, mappings).")
+
+    @click.option(
+        "--state",
+        "state",
+        metavar="FILE",
+        callback=_not_empty,
+        help="State file (default: from statusync.yaml, .statusync/state.json).",
+    )
+    @click.option(
+        "--mappings",
+        "mappings",
+        metavar="DIR",
+        callback=_not_empty,
+        help="Directory of mapping files (default: from statusync.yaml, mappings).",
+    )
     @functools.wraps(func)
     def opened(mappings: str | None, state: str | None, **options: Any) -> int:
         given = current_seams()
-        ws = Workspace.open(mappings, state, env=given.env, root=_working_directory(),
-                            retry_sleep=given.retry_sleep)
+        ws = Workspace.open(
+            mappings, state, env=given.env, root=_working_directory(), retry_sleep=given.retry_sleep
+        )
         return func(ws, Console.of_process(given.env), **options)
 
     return opened
@@ -62,8 +74,9 @@ def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
 def _not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     # An empty value (`--state "$UNSET_VARIABLE"`) would silently mean the default file.
     if value is not None and not value.strip():
-        raise click.BadParameter("must not be empty: give a path, or leave the option out to "
-                                 "use the one in statusync.yaml")
+        raise click.BadParameter(
+            "must not be empty: give a path, or leave the option out to use the one in statusync.yaml"
+        )
     return value
 
 
@@ -71,8 +84,10 @@ def _working_directory() -> Path:
     try:
         return Path.cwd()
     except FileNotFoundError:
-        raise StatusyncError("the current directory no longer exists (it was deleted or moved "
-                             "away); cd into the repository again and rerun the command") from None
+        raise StatusyncError(
+            "the current directory no longer exists (it was deleted or moved "
+            "away); cd into the repository again and rerun the command"
+        ) from None
 
 
 class Seconds(click.FloatRange):
@@ -87,26 +102,40 @@ class Seconds(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         seconds = super().convert(value, param, ctx)
         if not math.isfinite(seconds):
-            self.fail(f"{value!r} is not a number of seconds: give a finite number, 0 or more",
-                      param, ctx)
+            self.fail(f"{value!r} is not a number of seconds: give a finite number, 0 or more", param, ctx)
         return seconds
 
 
 format_option = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
-    show_default=True, help="text for people, json for scripts, markdown for GitHub.")
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts, markdown for GitHub.",
+)
 parallelism_option = click.option(
-    "--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
     help="At most N API requests in flight at once. [default: auto: enough to reach the rate "
-         "limit at the latency measured, never more than the API's burst of 15 a second]")
+    "limit at the latency measured, never more than the API's burst of 15 a second]",
+)
 lock_timeout_option = click.option(
-    "--lock-timeout", type=Seconds(), default=DEFAULT_LOCK_TIMEOUT,
-    show_default=True, metavar="SECONDS",
-    help="How long to wait for another run to release the state.")
+    "--lock-timeout",
+    type=Seconds(),
+    default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another run to release the state.",
+)
 push_option = click.option(
-    "--push", is_flag=True,
+    "--push",
+    is_flag=True,
     help="First bring the checkout to the newest commit of its upstream branch; at the end, "
-         "commit the state and push it (race-safe: a rejected push is merged and retried).")
+    "commit the state and push it (race-safe: a rejected push is merged and retried).",
+)
 
 
 def _subset(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Subset | None:
@@ -118,13 +147,19 @@ def _subset(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) 
 
 
 only_option = click.option(
-    "--only", "only", multiple=True, metavar="PATTERN", callback=_subset,
+    "--only",
+    "only",
+    multiple=True,
+    metavar="PATTERN",
+    callback=_subset,
     help="Work on a subset only (repeatable, a union): a path glob relative to the repository "
-         "(mappings/eu/**), id:N or account:NAME.")
+    "(mappings/eu/**), id:N or account:NAME.",
+)
 
 
 def exactly_one_source(func: Callable[..., int]) -> Callable[..., int]:
     """import's usage rule, checked before the workspace is opened: it needs no files."""
+
     @functools.wraps(func)
     def checked(*, integration_ids: tuple[int, ...], all_: bool, **options: Any) -> int:
         if bool(integration_ids) == all_:

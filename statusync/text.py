@@ -86,4 +86,3 @@ def labelled(label: str, message: str) -> str:
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """`1 file`, `2 files`; `nouns` for a plural that is not the noun and an s."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-

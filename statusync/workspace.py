@@ -34,17 +34,25 @@ class Workspace:
     retry_sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def open(cls, mappings: str | None, state: str | None, *, env: Mapping[str, str],
-             root: Path | None = None, retry_sleep: Callable[[float], None] = time.sleep
-             ) -> Workspace:
+    def open(
+        cls,
+        mappings: str | None,
+        state: str | None,
+        *,
+        env: Mapping[str, str],
+        root: Path | None = None,
+        retry_sleep: Callable[[float], None] = time.sleep,
+    ) -> Workspace:
         """The workspace at `root` (default: the current directory); `env` is the environment
         its settings and credentials are read from (the CLI's seam: options.Seams)."""
         root = Path.cwd() if root is None else root
         settings = load_settings(root, env)
         state_path = root / (state or settings.state)
         if state_path.is_dir() or not state_path.name:
-            raise StatusyncError(f"the state must be a file, not the directory {state_path}; "
-                                 "give a file path such as .statusync/state.json")
+            raise StatusyncError(
+                f"the state must be a file, not the directory {state_path}; "
+                "give a file path such as .statusync/state.json"
+            )
         mappings_dir = root / (mappings or settings.mappings)
         # statusync.yaml's own paths were checked where they are written; an option's are here.
         problem = state_path_problem(state or settings.state, mappings or settings.mappings, root)
@@ -71,8 +79,9 @@ class Workspace:
             hit = index.get((file, sha256))
             return hit[1].as_spec(hit[0]) if hit else None
 
-        return load_mappings(self.mappings_dir, self.root, self.settings.accounts.keys(),
-                             cached if index else None)
+        return load_mappings(
+            self.mappings_dir, self.root, self.settings.accounts.keys(), cached if index else None
+        )
 
     def state_warnings(self, state: State, specs: Sequence[LoadedSpec]) -> list[str]:
         """What `plan` and `apply` say at the top of the plan: a missing state file while
@@ -80,11 +89,13 @@ class Workspace:
         every file a create, which overwrites the live mapping."""
         if state.entries or state.uncertain or not specs or self.state_path.exists():
             return []
-        return [f"the state file {printable(self._shown(self.state_path))} does not exist, so "
-                "every mapping file is planned as a create, which replaces whatever is live "
-                "(expected before the first apply). If the state was not committed or its path "
-                "is mistyped (state: in statusync.yaml, --state), fix that first; to adopt shops "
-                "as they are live, use 'statusync import'"]
+        return [
+            f"the state file {printable(self._shown(self.state_path))} does not exist, so "
+            "every mapping file is planned as a create, which replaces whatever is live "
+            "(expected before the first apply). If the state was not committed or its path "
+            "is mistyped (state: in statusync.yaml, --state), fix that first; to adopt shops "
+            "as they are live, use 'statusync import'"
+        ]
 
     def _shown(self, path: Path) -> str:
         """`path` relative to the repository when it is inside it, as users write it."""
@@ -94,8 +105,7 @@ class Workspace:
             return str(path)
 
     def fingerprints(self, state: State, specs: Iterable[LoadedSpec]) -> Fingerprints:
-        return Fingerprints(state.fingerprint, self.settings.source_sha256,
-                            {s.file: s.sha256 for s in specs})
+        return Fingerprints(state.fingerprint, self.settings.source_sha256, {s.file: s.sha256 for s in specs})
 
     @property
     def api_url(self) -> str:
@@ -126,19 +136,28 @@ class Workspace:
         limits = self.settings.rate_limit
         sources = {account: _key_source(account, self.settings) for account in wanted}
         # One OAuth2 auth per account and run: its token is fetched once and shared by all workers.
-        auth = {account: ClientCredentialsAuth(c, source=sources[account])
-                if isinstance(c, ClientCredentials) else c for account, c in creds.items()}
+        auth = {
+            account: ClientCredentialsAuth(c, source=sources[account])
+            if isinstance(c, ClientCredentials)
+            else c
+            for account, c in creds.items()
+        }
         return {
-            account: stack.enter_context(SendcloudClient(
-                self.api_url, auth[account],
-                post_limiter=TokenBucket(client_per_minute(limits.unsafe_per_minute),
-                                         client_burst(limits.unsafe_per_minute)),
-                get_limiter=TokenBucket(client_per_minute(limits.safe_per_minute),
-                                        client_burst(limits.safe_per_minute)),
-                key_source=sources[account],
-                sleep=self.retry_sleep,
-                partner_id=self.settings.partner_id,
-            ))
+            account: stack.enter_context(
+                SendcloudClient(
+                    self.api_url,
+                    auth[account],
+                    post_limiter=TokenBucket(
+                        client_per_minute(limits.unsafe_per_minute), client_burst(limits.unsafe_per_minute)
+                    ),
+                    get_limiter=TokenBucket(
+                        client_per_minute(limits.safe_per_minute), client_burst(limits.safe_per_minute)
+                    ),
+                    key_source=sources[account],
+                    sleep=self.retry_sleep,
+                    partner_id=self.settings.partner_id,
+                )
+            )
             for account in wanted
         }
 
@@ -148,8 +167,9 @@ def _key_source(account: str, settings: Settings) -> str:
     return f"{names} (account {account!r})"
 
 
-def credentials_for(settings: Settings, account: str, env: Mapping[str, str]
-                    ) -> Credentials | ClientCredentials:
+def credentials_for(
+    settings: Settings, account: str, env: Mapping[str, str]
+) -> Credentials | ClientCredentials:
     """The key pair or OAuth2 client credentials of `account`, or an error naming the variables
     to set (never their values)."""
     names = settings.accounts.get(account)
@@ -161,8 +181,7 @@ def credentials_for(settings: Settings, account: str, env: Mapping[str, str]
         env_value(env, name, f"set it to the Sendcloud {role} of account {account!r}")
     missing = [f"{name} (the Sendcloud {role})" for name, role in envs if name not in env]
     if missing:
-        raise StatusyncError(
-            f"missing credentials for account {account!r}: set {' and '.join(missing)}")
+        raise StatusyncError(f"missing credentials for account {account!r}: set {' and '.join(missing)}")
     (user, _), (secret, _) = envs
     if names.auth == "oauth2":
         return ClientCredentials(env[user], env[secret], names.token_url)

@@ -40,8 +40,12 @@ def retry_waits() -> list[float]:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float], env: dict[str, str],
-        request: pytest.FixtureRequest) -> Callable[..., Result]:
+def cli(
+    capsys: pytest.CaptureFixture[str],
+    retry_waits: list[float],
+    env: dict[str, str],
+    request: pytest.FixtureRequest,
+) -> Callable[..., Result]:
     """Run a command in-process, in the environment `env` holds when it runs. Retry waits are
     recorded, not slept, unless the test is marked `real_time` (a server's rate limit only makes
     room as real time passes)."""
@@ -52,6 +56,7 @@ def cli(capsys: pytest.CaptureFixture[str], retry_waits: list[float], env: dict[
         code = main(list(args), replace(seams, env=dict(env)))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
+
     return run
 
 
@@ -61,10 +66,10 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
     **SandboxServer keywords); every one is stopped after the test."""
     servers: list[SandboxServer] = []
 
-    def start(store: SandboxStore, credentials: Credentials, options: SandboxOptions | None = None,
-              **kwargs: Any) -> SandboxServer:
-        server = SandboxServer(store, credentials, options or SandboxOptions(), port=0,
-                               **kwargs).start()
+    def start(
+        store: SandboxStore, credentials: Credentials, options: SandboxOptions | None = None, **kwargs: Any
+    ) -> SandboxServer:
+        server = SandboxServer(store, credentials, options or SandboxOptions(), port=0, **kwargs).start()
         servers.append(server)
         return server
 
@@ -74,8 +79,9 @@ def start_sandbox() -> Iterator[Callable[..., SandboxServer]]:
 
 
 @pytest.fixture
-def sandbox(project: Project, env: dict[str, str],
-            start_sandbox: Callable[..., SandboxServer]) -> Iterator[Callable[..., SandboxServer]]:
+def sandbox(
+    project: Project, env: dict[str, str], start_sandbox: Callable[..., SandboxServer]
+) -> Iterator[Callable[..., SandboxServer]]:
     """Start the sandbox over real HTTP on loopback, seeded from the project's mapping files,
     and point statusync at it with valid credentials (in `env`); `gate=Gate()` puts a gate in
     front."""
@@ -89,10 +95,15 @@ def sandbox(project: Project, env: dict[str, str],
             options.setdefault("latency", 1e-9)
             held["sleep"] = gate
             gates.append(gate)
-        server = start_sandbox(seed_from_specs(s.spec for s in specs),
-                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(**options), **held)
-        env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY,
-                   SENDCLOUD_SECRET_KEY=SECRET_KEY)
+        server = start_sandbox(
+            seed_from_specs(s.spec for s in specs),
+            Credentials(PUBLIC_KEY, SECRET_KEY),
+            SandboxOptions(**options),
+            **held,
+        )
+        env.update(
+            STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY, SENDCLOUD_SECRET_KEY=SECRET_KEY
+        )
         return server
 
     yield start

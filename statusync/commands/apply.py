@@ -34,9 +34,18 @@ if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
     from statusync.sendcloud.client import SendcloudClient
 
 
-def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, force: bool,
-        parallelism: int | None, lock_timeout: float, push: bool = False,
-        only: Subset | None = None) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    planfile: Path | None,
+    yes: bool,
+    force: bool,
+    parallelism: int | None,
+    lock_timeout: float,
+    push: bool = False,
+    only: Subset | None = None,
+) -> int:
     with write_session(ws, console, lock_timeout, push=push, command="apply") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         specs = session.ws.specs()
@@ -55,8 +64,13 @@ def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, fo
             clients = session.clients(sending)
             plan = _with_live_before(session, plan, clients, parallelism)
         breach = safety_breach(plan, session.ws.settings.safety)
-        render_text(plan, console.out, color=console.color, breach=breach,  # even under --force
-                    warnings=warnings)
+        render_text(
+            plan,
+            console.out,
+            color=console.color,
+            breach=breach,  # even under --force
+            warnings=warnings,
+        )
         if not plan.changes:
             return OK
         if breach and not force:
@@ -67,33 +81,39 @@ def run(ws: Workspace, console: Console, *, planfile: Path | None, yes: bool, fo
         return _conclude(outcomes, console)  # before --push records the state, at the end
 
 
-def _with_live_before(session: WriteSession, plan: Plan, clients: dict[str, SendcloudClient],
-                      parallelism: int | None) -> Plan:
+def _with_live_before(
+    session: WriteSession, plan: Plan, clients: dict[str, SendcloudClient], parallelism: int | None
+) -> Plan:
     """`plan` with the live mapping each create replaces as its "before" (core.creates); the
     creates already live are recorded without a request. A mapping that cannot be read stops
     the run before anything is sent: the create would overwrite something unseen."""
     console = session.console
     with console.progress(plan.count(Action.CREATE), "Reading live mappings") as tick:
-        reads = read_creates(plan, clients, parallelism=parallelism,
-                             report=lambda r: tick(r.describe(), r.ok))
+        reads = read_creates(
+            plan, clients, parallelism=parallelism, report=lambda r: tick(r.describe(), r.ok)
+        )
     failed = [r for r in reads if not r.ok]
     if failed:
         raise StatusyncError(
             "cannot read the live mapping that these creates would replace; nothing was sent:\n"
-            + "\n".join(f"  {r.describe()}" for r in failed))
+            + "\n".join(f"  {r.describe()}" for r in failed)
+        )
     live = with_live(plan, {r.change.integration_id: r.mapping for r in reads})
     for integration_id in live.not_found:
-        console.note(f"note: integration {integration_id} was not found in Sendcloud (404): "
-                     "its create will fail unless the integration id is corrected")
+        console.note(
+            f"note: integration {integration_id} was not found in Sendcloud (404): "
+            "its create will fail unless the integration id is corrected"
+        )
     if live.already_live:
         session.record(live.already_live)
-        console.note(f"Recorded {plural(len(live.already_live), 'integration')} whose live "
-                     "mapping already equals the file in the state, without a request.")
+        console.note(
+            f"Recorded {plural(len(live.already_live), 'integration')} whose live "
+            "mapping already equals the file in the state, without a request."
+        )
     return live.plan
 
 
-def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
-                 specs: list[LoadedSpec]) -> None:
+def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State, specs: list[LoadedSpec]) -> None:
     """Refuse a saved plan that is stale, or that is not the plan its files and state give."""
     saved_plan, saved = read_planfile(planfile)
     journal = read_journal(journal_path(ws.state_path))
@@ -101,24 +121,30 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State,
     reasons = stale_reasons(saved, current)
     # A run that died left its journal, which `state` has folded in: the state file's serial
     # is the same, but what it says is not. Named, so that no one looks for a hand edit.
-    interrupted = (f"{journal.describe()} changed the state since this plan was made"
-                   if journal is not None and interrupted_since(saved, current) else None)
+    interrupted = (
+        f"{journal.describe()} changed the state since this plan was made"
+        if journal is not None and interrupted_since(saved, current)
+        else None
+    )
     if reasons:
         raise StatusyncError(
             f"the saved plan {planfile} is stale: "
             + "; ".join(reasons + ([interrupted] if interrupted else []))
-            + ". Make a new plan with 'statusync plan --out FILE'")
+            + ". Make a new plan with 'statusync plan --out FILE'"
+        )
     if saved_plan != plan and interrupted:
         raise StatusyncError(
             f"the saved plan {planfile} no longer matches the state: {interrupted}, and the "
             "saved plan must match the state it was made from. Run 'statusync plan' again "
-            "(with --out FILE to save it) and apply the new plan")
+            "(with --out FILE to save it) and apply the new plan"
+        )
     # Same files, settings and state give the same plan; anything else was edited.
     if saved_plan != plan:
         raise StatusyncError(
             f"the saved plan {planfile} does not match the plan its files and state give "
             "(it was edited, or the state was changed by hand); make a new plan with "
-            "'statusync plan --out FILE'")
+            "'statusync plan --out FILE'"
+        )
 
 
 def _conclude(outcomes: list[ChangeResult], console: Console) -> int:
@@ -130,6 +156,6 @@ def _conclude(outcomes: list[ChangeResult], console: Console) -> int:
     console.out.write(
         f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
         f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
-        f"{failed} failed{maybe}.\n")
-    return report_failures(outcomes, console,
-                           "they stay in the plan and the next apply retries them")
+        f"{failed} failed{maybe}.\n"
+    )
+    return report_failures(outcomes, console, "they stay in the plan and the next apply retries them")

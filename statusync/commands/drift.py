@@ -12,8 +12,14 @@ from statusync.session.only import checking, select
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int | None,
-        only: Subset | None = None) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    output_format: str,
+    parallelism: int | None,
+    only: Subset | None = None,
+) -> int:
     """Report every managed integration's drift on stdout; it writes nothing, so takes no lock."""
     state = ws.state()
     every = ws.specs()
@@ -27,4 +33,3 @@ def run(ws: Workspace, console: Console, *, output_format: str, parallelism: int
     if report.failures:
         return ERROR
     return CHANGES if report.differs else OK
-

@@ -16,7 +16,8 @@ def run(ws: Workspace, console: Console, *, check: bool) -> int:
     for file in changed:
         console.out.write(f"{verb} {file}\n")
     if check and changed:
-        console.out.write(f"{plural(len(changed), 'file')} not in canonical form; "
-                          "run 'statusync fmt' to fix\n")
+        console.out.write(
+            f"{plural(len(changed), 'file')} not in canonical form; run 'statusync fmt' to fix\n"
+        )
         return CHANGES
     return OK

@@ -22,52 +22,75 @@ from statusync.github.runner import event_pull_request, on_actions, run_url
 BOT_LOGIN_ENV = "STATUSYNC_BOT_LOGIN"  # --bot-login's variable
 
 
-def run_plan_comment(console: Console, *, env: Mapping[str, str], pull_request: int | None,
-                     body: str, plan_exit_code: int | None, bot_login: str | None,
-                     sleep: Callable[[float], None]) -> int:
+def run_plan_comment(
+    console: Console,
+    *,
+    env: Mapping[str, str],
+    pull_request: int | None,
+    body: str,
+    plan_exit_code: int | None,
+    bot_login: str | None,
+    sleep: Callable[[float], None],
+) -> int:
     """Show the plan in the pull request's one plan comment. `plan_exit_code` is what
     `plan --detailed-exitcode` exited with (2 changes, 0 none; anything else: no plan was made,
     and the comment says so); without it, the plan counts as having changes. `env` is the
     runner's environment: the token, the repository, the event."""
     number = pull_request or event_pull_request(env)
     if number is None:
-        raise StatusyncError("no pull request to comment on: give --pr N (on a pull_request "
-                             "event it is read from the event)")
+        raise StatusyncError(
+            "no pull request to comment on: give --pr N (on a pull_request event it is read from the event)"
+        )
     bot = _bot(bot_login, env)
     planned = plan_exit_code in (None, OK, CHANGES)
     if planned and not body.strip():
-        raise StatusyncError("--body is empty: give the file holding the plan's markdown (the "
-                             "plan step's output-file); it may be empty only when the plan "
-                             "failed or did not run (--plan-exit-code 1, or empty)")
+        raise StatusyncError(
+            "--body is empty: give the file holding the plan's markdown (the "
+            "plan step's output-file); it may be empty only when the plan "
+            "failed or did not run (--plan-exit-code 1, or empty)"
+        )
     plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(env), run_url(env))
     with GitHub.from_env(env, sleep=sleep) as github:
         writer = identity.token_identity(github, bot)
         try:
-            synced = comment.sync_plan_comment(github, number, plan, identity=writer,
-                                               has_changes=plan_exit_code != OK)
+            synced = comment.sync_plan_comment(
+                github, number, plan, identity=writer, has_changes=plan_exit_code != OK
+            )
         except GitHubError as exc:
             if not (exc.denied and exc.write):
                 raise  # reading the comments must work: a 404 there is a wrong number or repo
             # A pull request from a fork runs with a read-only token: it cannot comment, and
             # that is no failure of the pull request. Its plan is in the job summary.
-            _say(console, env, "notice", f"Could not comment on pull request #{number} ({exc}); "
-                             "a pull request from a fork gets a read-only token. The plan is "
-                             "in the job summary.")
+            _say(
+                console,
+                env,
+                "notice",
+                f"Could not comment on pull request #{number} ({exc}); "
+                "a pull request from a fork gets a read-only token. The plan is "
+                "in the job summary.",
+            )
             return OK
     if synced.ignored:
-        _say(console, env, "warning", f"Ignored {plural(len(synced.ignored), 'comment')} carrying "
-                                 f"the plan marker by {', '.join(synced.ignored)}: only one "
-                                 f"written by {writer} (the token's identity) is the plan "
-                                 "comment.")
+        _say(
+            console,
+            env,
+            "warning",
+            f"Ignored {plural(len(synced.ignored), 'comment')} carrying "
+            f"the plan marker by {', '.join(synced.ignored)}: only one "
+            f"written by {writer} (the token's identity) is the plan "
+            "comment.",
+        )
     what = "the plan" if planned else "that there is no plan"
-    console.note({
-        comment.CommentResult.CREATED: f"Commented {what} on pull request #{number}.",
-        comment.CommentResult.UPDATED: f"Updated the plan comment on pull request #{number} "
-                                       f"to show {what}.",
-        comment.CommentResult.UNCHANGED: f"The plan comment on pull request #{number} already "
-                                         f"shows {'this plan' if planned else 'that there is no plan'}.",
-        comment.CommentResult.SKIPPED: "No changes and no plan comment yet: nothing to comment.",
-    }[synced.outcome])
+    console.note(
+        {
+            comment.CommentResult.CREATED: f"Commented {what} on pull request #{number}.",
+            comment.CommentResult.UPDATED: f"Updated the plan comment on pull request #{number} "
+            f"to show {what}.",
+            comment.CommentResult.UNCHANGED: f"The plan comment on pull request #{number} already "
+            f"shows {'this plan' if planned else 'that there is no plan'}.",
+            comment.CommentResult.SKIPPED: "No changes and no plan comment yet: nothing to comment.",
+        }[synced.outcome]
+    )
     return OK
 
 
@@ -87,24 +110,31 @@ def _why_no_plan(env: Mapping[str, str]) -> tuple[list[Problem], str | None]:
     return [], None
 
 
-def run_drift_issue(console: Console, *, env: Mapping[str, str], report: Path,
-                    drift_exit_code: int, bot_login: str | None,
-                    sleep: Callable[[float], None]) -> int:
+def run_drift_issue(
+    console: Console,
+    *,
+    env: Mapping[str, str],
+    report: Path,
+    drift_exit_code: int,
+    bot_login: str | None,
+    sleep: Callable[[float], None],
+) -> int:
     """Open, update or close the repository's one drift issue after a drift run."""
     text = _read(report)
     bot = _bot(bot_login, env)
     with GitHub.from_env(env, sleep=sleep) as github:
         outcome = drift_issue.sync_drift_issue(github, text, drift_exit_code, run_url(env), bot)
-    console.note({
-        drift_issue.IssueResult.OPENED: "Drift found: opened an issue labelled "
-                                        f"{drift_issue.LABEL}.",
-        drift_issue.IssueResult.UPDATED: "Drift found: updated the open drift issue.",
-        drift_issue.IssueResult.UNCHANGED: "Drift found: the open drift issue already says so.",
-        drift_issue.IssueResult.CLOSED: "No drift: closed the drift issue.",
-        drift_issue.IssueResult.NOTHING: "No drift, and no drift issue open.",
-        drift_issue.IssueResult.UNDECIDED: f"The drift run exited {drift_exit_code} (it could "
-                                           "not check everything): the drift issue is left as it is.",
-    }[outcome])
+    console.note(
+        {
+            drift_issue.IssueResult.OPENED: f"Drift found: opened an issue labelled {drift_issue.LABEL}.",
+            drift_issue.IssueResult.UPDATED: "Drift found: updated the open drift issue.",
+            drift_issue.IssueResult.UNCHANGED: "Drift found: the open drift issue already says so.",
+            drift_issue.IssueResult.CLOSED: "No drift: closed the drift issue.",
+            drift_issue.IssueResult.NOTHING: "No drift, and no drift issue open.",
+            drift_issue.IssueResult.UNDECIDED: f"The drift run exited {drift_exit_code} (it could "
+            "not check everything): the drift issue is left as it is.",
+        }[outcome]
+    )
     return OK
 
 

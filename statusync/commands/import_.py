@@ -54,9 +54,18 @@ class LiveIntegration:
         return self.error is not None and (status is None or status == 429 or status >= 500)
 
 
-def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_: bool,
-        force: bool, account: str, parallelism: int | None, lock_timeout: float,
-        push: bool = False) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    integration_ids: Sequence[int],
+    all_: bool,
+    force: bool,
+    account: str,
+    parallelism: int | None,
+    lock_timeout: float,
+    push: bool = False,
+) -> int:
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
     so that it can be piped to `git add`, and everything else goes to stderr."""
     out, err = console.out, console.err
@@ -70,42 +79,55 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
             raise StatusyncError(
                 f"not importing {plural(len(refused), 'integration')} excluded in statusync.yaml "
                 f"(exclude): {', '.join(map(str, refused))}; nothing was read or written. "
-                "Remove it from exclude, or pass --force to import it anyway")
+                "Remove it from exclude, or pass --force to import it anyway"
+            )
         client = session.clients([account])[account]
         wanted: list[int | Integration] = (
-            list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids)))
+            list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids))
+        )
         skipped_excluded: list[str] = []
         skipped_managed: list[str] = []
         if all_:  # not even read: the user asked for these shops to be left alone
-            skipped_excluded = [f"integration {item.id}: excluded in statusync.yaml (exclude)"
-                                for item in wanted if not isinstance(item, int)
-                                and item.id in excluded]
-            wanted = [item for item in wanted
-                      if isinstance(item, int) or item.id not in excluded]
+            skipped_excluded = [
+                f"integration {item.id}: excluded in statusync.yaml (exclude)"
+                for item in wanted
+                if not isinstance(item, int) and item.id in excluded
+            ]
+            wanted = [item for item in wanted if isinstance(item, int) or item.id not in excluded]
             # Not read either: a rerun picks up new shops, and leaves those already managed
             # alone without a request each. With --force it rewrites the files it wrote itself
             # (read those), never a file renamed since.
-            kept = {item.id for item in wanted if not isinstance(item, int)
-                    and item.id in managed
-                    and (not force or managed[item.id] != file_for(
-                        session.ws.mappings_dir, session.ws.root, item.id, item.shop_name))}
-            skipped_managed = [f"integration {i}: already managed by {managed[i]}"
-                               for i in sorted(kept)]
+            kept = {
+                item.id
+                for item in wanted
+                if not isinstance(item, int)
+                and item.id in managed
+                and (
+                    not force
+                    or managed[item.id]
+                    != file_for(session.ws.mappings_dir, session.ws.root, item.id, item.shop_name)
+                )
+            }
+            skipped_managed = [f"integration {i}: already managed by {managed[i]}" for i in sorted(kept)]
             wanted = [item for item in wanted if isinstance(item, int) or item.id not in kept]
         with console.progress(len(wanted), "Reading") as tick:
-            lives = run_bounded(wanted, lambda item: _read(client, item),
-                                sized(parallelism, [client], "GET"),
-                                lambda live: tick(live.describe(), live.error is None))
-        unread = sorted((live for live in lives if live.transient),
-                        key=lambda live: live.integration_id)
+            lives = run_bounded(
+                wanted,
+                lambda item: _read(client, item),
+                sized(parallelism, [client], "GET"),
+                lambda live: tick(live.describe(), live.error is None),
+            )
+        unread = sorted((live for live in lives if live.transient), key=lambda live: live.integration_id)
         files, skipped, reasons = _files_to_write(
-            session.ws, [live for live in lives if not live.transient], account, all_)
+            session.ws, [live for live in lives if not live.transient], account, all_
+        )
         skipped = skipped_excluded + skipped_managed + skipped
         reasons += refusals(files, managed, force)
         if reasons:
             # All or nothing: a rerun with the problem fixed then needs no --force.
-            raise StatusyncError("cannot import; nothing was written:\n"
-                                 + "\n".join(f"  {reason}" for reason in reasons))
+            raise StatusyncError(
+                "cannot import; nothing was written:\n" + "\n".join(f"  {reason}" for reason in reasons)
+            )
         session.ws.mappings_dir.mkdir(parents=True, exist_ok=True)
         for item in files:
             atomic_write(item.path, item.data)
@@ -116,8 +138,9 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         # creates, and applying those re-sends what is live already, which is harmless.
         if files:
             session.record([item.change() for item in files])
-            session.commit_also([item.path for item in files],
-                                f"statusync: import {plural(len(files), 'integration')}")
+            session.commit_also(
+                [item.path for item in files], f"statusync: import {plural(len(files), 'integration')}"
+            )
         # The report comes before --push commits the files and the state, at the end of the block.
         _warn_invalid(lives, {f.spec.integration_id: f.file for f in files}, console)
         for note in skipped:
@@ -125,12 +148,13 @@ def run(ws: Workspace, console: Console, *, integration_ids: Sequence[int], all_
         for ids, reason in _by_reason(unread):
             err.write(f"error: {_naming(ids)} could not be read: {reason}\n")
         not_read = f", {len(unread)} not read" if unread else ""
-        err.write(f"Import {'incomplete' if unread else 'complete'}: {len(files)} imported, "
-                  f"{len(skipped)} skipped{not_read}.\n")
+        err.write(
+            f"Import {'incomplete' if unread else 'complete'}: {len(files)} imported, "
+            f"{len(skipped)} skipped{not_read}.\n"
+        )
         if unread:
             # --all again adopts what is not managed yet: those not read, and nothing twice.
-            again = ["--all"] if all_ else [f"--integration {live.integration_id}"
-                                           for live in unread]
+            again = ["--all"] if all_ else [f"--integration {live.integration_id}" for live in unread]
             if force:
                 again.append("--force")
             if account != "default":
@@ -153,16 +177,19 @@ def _by_reason(unread: list[LiveIntegration]) -> list[tuple[list[int], str]]:
         # the API (or the network) said, else no two integrations would ever share a line.
         reason = error.detail if error.status is None else f"HTTP {error.status}: {error.detail}"
         groups.setdefault(reason, []).append(live)
-    return [([live.integration_id for live in lives],
-             printable(str(lives[0].error) if len(lives) == 1 else reason))
-            for reason, lives in groups.items()]
+    return [
+        (
+            [live.integration_id for live in lives],
+            printable(str(lives[0].error) if len(lives) == 1 else reason),
+        )
+        for reason, lives in groups.items()
+    ]
 
 
 def _naming(ids: list[int], shown: int = 10) -> str:
     if len(ids) == 1:
         return f"integration {ids[0]}"
-    listed = ", ".join(map(str, ids[:shown])) + (
-        f" and {len(ids) - shown} more" if len(ids) > shown else "")
+    listed = ", ".join(map(str, ids[:shown])) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
     return f"{len(ids)} integrations ({listed})"
 
 
@@ -176,9 +203,12 @@ def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:
         if isinstance(exc, StopRun) and not isinstance(exc, HostUnreachable):
             raise  # rejected credentials: every other read would be refused alike
         return LiveIntegration(integration_id, error=exc)
-    return LiveIntegration(integration_id, integration.shop_name, live.as_mapping(),
-                           invalid=tuple((e.category, e.external_id)
-                                         for e in live.invalid_entries()))
+    return LiveIntegration(
+        integration_id,
+        integration.shop_name,
+        live.as_mapping(),
+        invalid=tuple((e.category, e.external_id) for e in live.invalid_entries()),
+    )
 
 
 def _warn_invalid(lives: list[LiveIntegration], written: dict[int, str], console: Console) -> None:
@@ -196,11 +226,13 @@ def _warn_invalid(lives: list[LiveIntegration], written: dict[int, str], console
                 f"{printable(written[live.integration_id])}: {category} maps to external id "
                 f"{shown}, a status the shop deleted (is_valid: false); the API refuses it, so "
                 f"any later change to this file fails until {category} maps to a status the "
-                "shop has ('statusync validate --remote' lists them)")
+                "shop has ('statusync validate --remote' lists them)"
+            )
 
 
-def _files_to_write(ws: Workspace, lives: list[LiveIntegration], account: str, all_: bool
-              ) -> tuple[list[ImportedFile], list[str], list[str]]:
+def _files_to_write(
+    ws: Workspace, lives: list[LiveIntegration], account: str, all_: bool
+) -> tuple[list[ImportedFile], list[str], list[str]]:
     """The files to write, the integrations skipped (only --all skips), and what stops the import."""
     files: list[ImportedFile] = []
     skipped: list[str] = []
@@ -217,8 +249,11 @@ def _files_to_write(ws: Workspace, lives: list[LiveIntegration], account: str, a
             continue
         assert live.mapping is not None
         try:
-            files.append(imported_file(ws.mappings_dir, ws.root, live.integration_id,
-                                       live.shop_name, account, live.mapping))
+            files.append(
+                imported_file(
+                    ws.mappings_dir, ws.root, live.integration_id, live.shop_name, account, live.mapping
+                )
+            )
         except StatusyncError as exc:
             reasons.append(str(exc))
     return sorted(files, key=lambda item: item.file), skipped, reasons

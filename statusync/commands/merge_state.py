@@ -21,11 +21,16 @@ def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
         # git gives an empty BASE when there is no common ancestor (both branches added the
         # file); a missing one means the same.
         ancestor = _read(base, "BASE") if base.exists() else None
-        merged = merge_bytes(ancestor, _read(ours, "OURS"), _read(theirs, "THEIRS"),
-                             where=("the common ancestor", "ours", "theirs"))
+        merged = merge_bytes(
+            ancestor,
+            _read(ours, "OURS"),
+            _read(theirs, "THEIRS"),
+            where=("the common ancestor", "ours", "theirs"),
+        )
     except StatusyncError as exc:
-        raise StatusyncError(f"cannot merge the state: {exc}; git leaves the conflict in the "
-                             "state file for you to resolve") from None
+        raise StatusyncError(
+            f"cannot merge the state: {exc}; git leaves the conflict in the state file for you to resolve"
+        ) from None
     for note in merged.notes():
         console.note(f"statusync merge-state: {note}")
     atomic_write(ours, dump_state(merged.state))

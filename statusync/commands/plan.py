@@ -18,8 +18,15 @@ from statusync.session.only import partial, select
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, output_format: str, detailed: bool,
-        planfile: Path | None, only: Subset | None = None) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    output_format: str,
+    detailed: bool,
+    planfile: Path | None,
+    only: Subset | None = None,
+) -> int:
     state = ws.state()
     specs = ws.specs(trust=state)
     # With --only, the plan and its safety base cover the subset; the fingerprints below still
@@ -34,6 +41,5 @@ def run(ws: Workspace, console: Console, *, output_format: str, detailed: bool,
     warnings = ws.state_warnings(state, specs)
     render(plan, output_format, console.out, color=console.color, breach=breach, warnings=warnings)
     # On GitHub Actions the run's page shows the plan too, whichever format stdout got.
-    append_summary(lambda out: render_markdown(plan, out, breach=breach, warnings=warnings),
-                   ws.env, console)
+    append_summary(lambda out: render_markdown(plan, out, breach=breach, warnings=warnings), ws.env, console)
     return CHANGES if detailed and plan.changes else OK

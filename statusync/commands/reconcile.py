@@ -18,8 +18,17 @@ from statusync.workspace import Workspace
 _FILE_ONLY = (DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 
 
-def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism: int | None,
-        lock_timeout: float, push: bool = False, only: Subset | None = None) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    yes: bool,
+    force: bool,
+    parallelism: int | None,
+    lock_timeout: float,
+    push: bool = False,
+    only: Subset | None = None,
+) -> int:
     out = console.out
     with write_session(ws, console, lock_timeout, push=push, command="reconcile") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
@@ -33,8 +42,9 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
         if stale := stale_records(report):
             # Live already equals the file: the state only has to learn it (no request).
             session.record(stale)
-            out.write(f"Recorded {count_of(len(stale))} already in sync in the state, which "
-                      "did not know it yet.\n")
+            out.write(
+                f"Recorded {count_of(len(stale))} already in sync in the state, which did not know it yet.\n"
+            )
         # Every update overwrites something live, so all managed files are the safety base.
         plan = reconcile_plan(report, managed=len(specs))
         if not plan.changes:
@@ -42,8 +52,9 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
             return _conclude(report, console, failed=False)
         breach = safety_breach(plan, session.ws.settings.safety)
         count = len(plan.changes)
-        out.write(f"\nReconcile will update {plural(count, 'drifted integration')} to the "
-                  "mapping in the file.\n")
+        out.write(
+            f"\nReconcile will update {plural(count, 'drifted integration')} to the mapping in the file.\n"
+        )
         if breach:
             if not force:
                 raise StatusyncError(f"refusing to reconcile: {breach}")
@@ -53,8 +64,10 @@ def run(ws: Workspace, console: Console, *, yes: bool, force: bool, parallelism:
         # The report comes before --push records the state, at the end of the block.
         done = sum(1 for o in outcomes if o.ok)
         out.write(f"\nReconcile complete: {done} updated, {count - done} failed.\n")
-        failed = report_failures(outcomes, console,
-                                 "they are still drifted; the next reconcile retries them") != OK
+        failed = (
+            report_failures(outcomes, console, "they are still drifted; the next reconcile retries them")
+            != OK
+        )
         return _conclude(report, console, failed=failed)
 
 
@@ -65,7 +78,8 @@ def _conclude(report: DriftReport, console: Console, *, failed: bool) -> int:
         console.out.write(
             f"{plural(left, 'integration still differs', 'integrations still differ')} from the "
             "files: an invalid entry or an integration not found can only be fixed by changing "
-            "the file.\n")
+            "the file.\n"
+        )
     if failed or report.failures:
         return ERROR
     return CHANGES if left else OK

@@ -10,11 +10,19 @@ from statusync.sandbox import SandboxOptions, demo_credentials, load_seed_file, 
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, host: str, port: int, seed: Path | None,
-        latency: float, post_per_minute: int | None, get_per_minute: int | None) -> int:
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    host: str,
+    port: int,
+    seed: Path | None,
+    latency: float,
+    post_per_minute: int | None,
+    get_per_minute: int | None,
+) -> int:
     store = load_seed_file(seed) if seed is not None else seed_from_specs(s.spec for s in ws.specs())
     credentials, _ = demo_credentials(ws.env)
-    options = SandboxOptions(latency=latency, post_per_minute=post_per_minute,
-                             get_per_minute=get_per_minute)
+    options = SandboxOptions(latency=latency, post_per_minute=post_per_minute, get_per_minute=get_per_minute)
     serve(host, port, store, credentials, options, console.out)
     return OK

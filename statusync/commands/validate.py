@@ -20,8 +20,9 @@ from statusync.session.only import described, select
 from statusync.workspace import Workspace
 
 
-def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | None,
-        only: Subset | None = None) -> int:
+def run(
+    ws: Workspace, console: Console, *, remote: bool, parallelism: int | None, only: Subset | None = None
+) -> int:
     # Every file is checked locally whatever --only says: duplicate ids and the files that
     # id:/account: patterns select can only be told from all of them, and plan and apply
     # refuse an invalid file anywhere. --only narrows the remote check and the count.
@@ -33,11 +34,11 @@ def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | Non
         console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
     with ws.client_session({s.spec.account for s in specs}) as clients:
+
         def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding]]:
             spec = loaded.spec
             try:
-                statuses = clients[spec.account].list_shop_statuses(spec.integration_id,
-                                                                    show_deleted=True)
+                statuses = clients[spec.account].list_shop_statuses(spec.integration_id, show_deleted=True)
             except ApiError as exc:
                 refusal = integration_refusal(spec.integration_id, exc)
                 if refusal is None:  # credentials, rate limit, server: no file is to blame
@@ -46,18 +47,27 @@ def run(ws: Workspace, console: Console, *, remote: bool, parallelism: int | Non
             return loaded, status_findings(spec.mapping.as_dict(), statuses)
 
         with console.progress(len(specs), "Checking") as tick:
-            results = run_bounded(specs, check, sized(parallelism, clients.values(), "GET"),
-                                  lambda result: tick(_checked(*result), not result[1]))
-    problems = [problem for loaded, findings in results if findings
-                for problem in located(loaded.file, _text(ws, loaded), findings)]
+            results = run_bounded(
+                specs,
+                check,
+                sized(parallelism, clients.values(), "GET"),
+                lambda result: tick(_checked(*result), not result[1]),
+            )
+    problems = [
+        problem
+        for loaded, findings in results
+        if findings
+        for problem in located(loaded.file, _text(ws, loaded), findings)
+    ]
     if problems:
         raise InvalidInput(problems)
     if only is not None:
-        console.out.write(f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
-                          f"{described(only.texts)} checked against the shops' statuses.\n")
+        console.out.write(
+            f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
+            f"{described(only.texts)} checked against the shops' statuses.\n"
+        )
         return OK
-    console.out.write(f"{plural(len(specs), 'mapping file')} valid "
-                      "(checked against the shops' statuses).\n")
+    console.out.write(f"{plural(len(specs), 'mapping file')} valid (checked against the shops' statuses).\n")
     return OK
 
 

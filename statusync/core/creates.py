@@ -23,7 +23,7 @@ class LivePlan:
 
     plan: Plan
     already_live: tuple[Change, ...]  # creates whose live mapping equals the file: record only
-    not_found: tuple[int, ...]        # creates of integrations the API does not have (404)
+    not_found: tuple[int, ...]  # creates of integrations the API does not have (404)
 
 
 def overwrites(change: Change) -> bool:
@@ -52,5 +52,8 @@ def with_live(plan: Plan, live: Mapping[int, MappingDict | None]) -> LivePlan:
             already.append(replace(change, before=dict(current)))
         else:
             changes.append(replace(change, before=dict(current)))
-    return LivePlan(replace(plan, changes=tuple(changes), unchanged=plan.unchanged + len(already)),
-                    tuple(already), tuple(missing))
+    return LivePlan(
+        replace(plan, changes=tuple(changes), unchanged=plan.unchanged + len(already)),
+        tuple(already),
+        tuple(missing),
+    )

@@ -39,7 +39,7 @@ class DriftStatus(StrEnum):
 
 class Cause(StrEnum):
     CHANGED_OUTSIDE = "changed_outside_statusync"  # last applied == file != live
-    NOT_APPLIED = "not_applied_yet"                # no state entry, or last applied != file
+    NOT_APPLIED = "not_applied_yet"  # no state entry, or last applied != file
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,12 @@ class Difference:
     last_applied: str | None
 
     def data(self) -> dict[str, Any]:
-        return {"category": self.category, "desired": self.desired, "live": self.live,
-                "last_applied": self.last_applied}
+        return {
+            "category": self.category,
+            "desired": self.desired,
+            "live": self.live,
+            "last_applied": self.last_applied,
+        }
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class IntegrationDrift:
     loaded: LoadedSpec
     status: DriftStatus
     last_applied: MappingDict | None  # None: never applied
-    live: MappingDict | None = None   # None: not found
+    live: MappingDict | None = None  # None: not found
     differences: tuple[Difference, ...] = ()
     invalid: tuple[InvalidEntry, ...] = ()
 
@@ -97,8 +101,16 @@ class IntegrationDrift:
     def update_from(self, before: MappingDict | None) -> Change:
         """The file's mapping as an update from `before`, recorded in the state like apply's."""
         spec = self.loaded.spec
-        return Change(spec.integration_id, Action.UPDATE, self.file, spec.account, before,
-                      self.desired, spec.name, self.loaded.sha256)
+        return Change(
+            spec.integration_id,
+            Action.UPDATE,
+            self.file,
+            spec.account,
+            before,
+            self.desired,
+            spec.name,
+            self.loaded.sha256,
+        )
 
     def describe(self) -> str:
         status = self.status.value.replace("_", " ")
@@ -106,12 +118,16 @@ class IntegrationDrift:
 
     def data(self) -> dict[str, Any]:
         cause = self.cause
-        return {"integration_id": self.integration_id, "file": self.file,
-                "status": self.status.value,
-                "differences": [d.data() for d in self.differences],
-                "invalid": [i.data() for i in self.invalid],
-                "cause": None if cause is None else cause.value,
-                "name": self.loaded.spec.name, "account": self.loaded.spec.account}
+        return {
+            "integration_id": self.integration_id,
+            "file": self.file,
+            "status": self.status.value,
+            "differences": [d.data() for d in self.differences],
+            "invalid": [i.data() for i in self.invalid],
+            "cause": None if cause is None else cause.value,
+            "name": self.loaded.spec.name,
+            "account": self.loaded.spec.account,
+        }
 
 
 @dataclass(frozen=True)
@@ -124,8 +140,10 @@ class CheckFailure:
     ok: ClassVar[bool] = False
 
     def describe(self) -> str:
-        return (f"{self.loaded.spec.integration_id} ({printable(self.loaded.file)}): "
-                f"FAILED: {printable(self.error)}")
+        return (
+            f"{self.loaded.spec.integration_id} ({printable(self.loaded.file)}): "
+            f"FAILED: {printable(self.error)}"
+        )
 
 
 Checked = IntegrationDrift | CheckFailure
@@ -149,11 +167,15 @@ class DriftReport:
     def data(self) -> dict[str, Any]:
         """The `drift --format json` document the README describes, plus `errors`: the integrations
         that could not be checked, so that a script can tell them from missing ones."""
-        return {"format_version": DRIFT_FORMAT_VERSION,
-                "integrations": [i.data() for i in self.integrations],
-                "summary": self.summary(),
-                "errors": [{"integration_id": f.loaded.spec.integration_id, "file": f.loaded.file,
-                            "error": f.error} for f in self.failures]}
+        return {
+            "format_version": DRIFT_FORMAT_VERSION,
+            "integrations": [i.data() for i in self.integrations],
+            "summary": self.summary(),
+            "errors": [
+                {"integration_id": f.loaded.spec.integration_id, "file": f.loaded.file, "error": f.error}
+                for f in self.failures
+            ],
+        }
 
 
 class LiveEntry(Protocol):
@@ -172,16 +194,18 @@ class ObservedMapping(Protocol):
     def invalid_entries(self) -> Sequence[LiveEntry]: ...
 
 
-def compare(loaded: LoadedSpec, last_applied: MappingDict | None,
-            live: ObservedMapping | None) -> IntegrationDrift:
+def compare(
+    loaded: LoadedSpec, last_applied: MappingDict | None, live: ObservedMapping | None
+) -> IntegrationDrift:
     """How one integration's live mapping (None: not found) compares with its file."""
     if live is None:
         return IntegrationDrift(loaded, DriftStatus.NOT_FOUND, last_applied)
     desired = loaded.spec.mapping.as_dict()
     current = live.as_mapping()
     applied = last_applied or {}
-    differences = tuple(Difference(c, desired[c], current[c], applied.get(c))
-                        for c in CATEGORIES if desired[c] != current[c])
+    differences = tuple(
+        Difference(c, desired[c], current[c], applied.get(c)) for c in CATEGORIES if desired[c] != current[c]
+    )
     invalid = tuple(InvalidEntry(e.category, e.external_id) for e in live.invalid_entries())
     if any(desired.get(i.category) == i.external_id for i in invalid):
         status = DriftStatus.INVALID
@@ -205,5 +229,8 @@ def reconcile_plan(report: DriftReport, managed: int) -> Plan:
 def stale_records(report: DriftReport) -> list[Change]:
     """In-sync integrations whose state entry says otherwise (never recorded, or recorded
     before a file change that someone then made live by hand): what the state should record."""
-    return [d.update_from(d.last_applied)
-            for d in report.with_status(DriftStatus.IN_SYNC) if d.last_applied != d.desired]
+    return [
+        d.update_from(d.last_applied)
+        for d in report.with_status(DriftStatus.IN_SYNC)
+        if d.last_applied != d.desired
+    ]

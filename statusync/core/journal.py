@@ -28,9 +28,9 @@ Result = Literal["ok", "refused", "unknown"]
 
 @dataclass(frozen=True)
 class Sent:
-    seq: int                # numbers the run's writes, so that an answer finds its intent
+    seq: int  # numbers the run's writes, so that an answer finds its intent
     integration_id: int
-    removes: bool           # a reset: once accepted, the integration leaves the state
+    removes: bool  # a reset: once accepted, the integration leaves the state
     write: Pending
 
 
@@ -38,13 +38,13 @@ class Sent:
 class Answered:
     seq: int
     result: Result
-    at: str                 # when the answer came: the entry's applied_at
+    at: str  # when the answer came: the entry's applied_at
 
 
 @dataclass(frozen=True)
 class Noted:
     integration_id: int
-    entry: Entry | None     # None: the integration leaves the state
+    entry: Entry | None  # None: the integration leaves the state
     at: str
 
 
@@ -107,11 +107,13 @@ class Fold:
         if sent.removes:
             self._set(integration_id, None, record.at, reset=w.file)
         else:
-            self._set(integration_id, Entry(w.file, w.sha256, w.account, w.name, dict(w.mapping),
-                                            record.at), record.at)
+            self._set(
+                integration_id,
+                Entry(w.file, w.sha256, w.account, w.name, dict(w.mapping), record.at),
+                record.at,
+            )
 
-    def _set(self, integration_id: int, entry: Entry | None, at: str, *,
-             reset: str | None = None) -> None:
+    def _set(self, integration_id: int, entry: Entry | None, at: str, *, reset: str | None = None) -> None:
         """Live is known now: `entry`, or nothing statusync manages. The integration then leaves
         the state with a tombstone dated `at`: reset (`reset` is the file it was reset for), or
         forgotten, when the state held anything for it."""
@@ -140,9 +142,12 @@ class Fold:
         return [sent for sent, _ in self._open.values()]
 
     def state(self) -> State:
-        return replace(self._base, entries=dict(sorted(self._entries.items())),
-                       uncertain=dict(sorted(self._uncertain.items())),
-                       removed=dict(sorted(self._removed.items())))
+        return replace(
+            self._base,
+            entries=dict(sorted(self._entries.items())),
+            uncertain=dict(sorted(self._uncertain.items())),
+            removed=dict(sorted(self._removed.items())),
+        )
 
 
 def fold(state: State, records: Iterable[Record], *, trusted: bool = True) -> State:

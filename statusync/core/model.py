@@ -33,8 +33,10 @@ MAX_INTEGRATION_ID = 2**53 - 1
 ExternalId = Annotated[
     str,
     StringConstraints(min_length=1, strict=True, pattern=_EXTERNAL_ID_PATTERN),
-    Field(description="A shop order status external_id (always a string, not blank, without "
-                      "control characters), or null for unmapped."),
+    Field(
+        description="A shop order status external_id (always a string, not blank, without "
+        "control characters), or null for unmapped."
+    ),
 ]
 
 
@@ -62,8 +64,9 @@ class IntegrationSpec(BaseModel):
         json_schema_extra={"description": "Desired shop order status mapping of one Sendcloud integration."},
     )
 
-    integration_id: Annotated[int, Field(strict=True, gt=0, le=MAX_INTEGRATION_ID,
-                                         description="Sendcloud integration id.")]
+    integration_id: Annotated[
+        int, Field(strict=True, gt=0, le=MAX_INTEGRATION_ID, description="Sendcloud integration id.")
+    ]
     name: Annotated[str | None, Field(strict=True, description="Free text for humans.")] = None
     account: Annotated[
         str, Field(strict=True, min_length=1, description="Credentials profile from statusync.yaml.")

@@ -41,9 +41,9 @@ class Change:
     file: str
     account: str
     before: MappingDict | None  # last applied; None for create
-    after: MappingDict | None   # to be sent; None for forget
+    after: MappingDict | None  # to be sent; None for forget
     name: str | None = None
-    sha256: str = ""            # of the desired file, recorded in the state after the POST
+    sha256: str = ""  # of the desired file, recorded in the state after the POST
     sent: MappingDict | None = None  # uncertain only: the write whose outcome is unknown
 
     def differences(self) -> list[tuple[str, str | None, str | None]]:
@@ -55,14 +55,25 @@ class Change:
         if self.action is Action.FORGET:
             return []
         if self.action is Action.UNCERTAIN:
-            return [(c, before.get(c), after.get(c)) for c in CATEGORIES
-                    if self.before is None or len({before.get(c), sent.get(c), after.get(c)}) > 1]
-        return [(c, before.get(c), after.get(c)) for c in CATEGORIES
-                if self.action is Action.CREATE or before.get(c) != after.get(c)]
+            return [
+                (c, before.get(c), after.get(c))
+                for c in CATEGORIES
+                if self.before is None or len({before.get(c), sent.get(c), after.get(c)}) > 1
+            ]
+        return [
+            (c, before.get(c), after.get(c))
+            for c in CATEGORIES
+            if self.action is Action.CREATE or before.get(c) != after.get(c)
+        ]
 
     def data(self) -> dict[str, Any]:
-        data = {"integration_id": self.integration_id, "action": self.action.value,
-                "file": self.file, "before": self.before, "after": self.after}
+        data = {
+            "integration_id": self.integration_id,
+            "action": self.action.value,
+            "file": self.file,
+            "before": self.before,
+            "after": self.after,
+        }
         if self.action is Action.UNCERTAIN:
             data["sent"] = self.sent
         return data
@@ -85,18 +96,21 @@ class Plan:
     def data(self) -> dict[str, Any]:
         """The `plan --format json` document the README describes."""
         summary = self.summary()
-        ordered = {k: summary[k]
-                   for k in ("create", "update", "forget", "reset", "uncertain", "unchanged")}
+        ordered = {k: summary[k] for k in ("create", "update", "forget", "reset", "uncertain", "unchanged")}
         # `only` and `uncertain` are always there (null, []), so that a script reading the
         # document needs no test for their presence.
-        return {"format_version": PLAN_FORMAT_VERSION,
-                "only": list(self.only) if self.only else None,
-                "changes": [c.data() for c in self.changes], "summary": ordered,
-                "uncertain": [c.integration_id for c in self.changes if c.action is Action.UNCERTAIN]}
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "only": list(self.only) if self.only else None,
+            "changes": [c.data() for c in self.changes],
+            "summary": ordered,
+            "uncertain": [c.integration_id for c in self.changes if c.action is Action.UNCERTAIN],
+        }
 
 
-def make_plan(desired: Iterable[LoadedSpec], state: State,
-              on_removed: Literal["forget", "reset"] = "forget") -> Plan:
+def make_plan(
+    desired: Iterable[LoadedSpec], state: State, on_removed: Literal["forget", "reset"] = "forget"
+) -> Plan:
     changes: list[Change] = []
     unchanged = 0
     seen: set[int] = set()
@@ -107,19 +121,35 @@ def make_plan(desired: Iterable[LoadedSpec], state: State,
         entry = state.entries.get(spec.integration_id)
         pending = state.uncertain.get(spec.integration_id)
         if pending is not None:  # whatever the file says now: it may differ from live
-            changes.append(Change(
-                spec.integration_id, Action.UNCERTAIN, loaded.file, spec.account,
-                None if entry is None else dict(entry.mapping), after, spec.name, loaded.sha256,
-                sent=dict(pending.mapping)))
+            changes.append(
+                Change(
+                    spec.integration_id,
+                    Action.UNCERTAIN,
+                    loaded.file,
+                    spec.account,
+                    None if entry is None else dict(entry.mapping),
+                    after,
+                    spec.name,
+                    loaded.sha256,
+                    sent=dict(pending.mapping),
+                )
+            )
             continue
         if entry is not None and entry.mapping == after:
             unchanged += 1
             continue
-        changes.append(Change(
-            spec.integration_id, Action.CREATE if entry is None else Action.UPDATE, loaded.file,
-            spec.account, None if entry is None else dict(entry.mapping), after,
-            spec.name, loaded.sha256,
-        ))
+        changes.append(
+            Change(
+                spec.integration_id,
+                Action.CREATE if entry is None else Action.UPDATE,
+                loaded.file,
+                spec.account,
+                None if entry is None else dict(entry.mapping),
+                after,
+                spec.name,
+                loaded.sha256,
+            )
+        )
     # A removed file: an uncertain integration is reset or forgotten like a recorded one (a
     # reset sends all-null whatever live holds; a forget drops the unknown write with it).
     for integration_id in sorted((state.entries.keys() | state.uncertain.keys()) - seen):
@@ -127,11 +157,15 @@ def make_plan(desired: Iterable[LoadedSpec], state: State,
         known = entry or state.uncertain[integration_id]
         before = None if entry is None else dict(entry.mapping)
         if on_removed == "reset":
-            changes.append(Change(integration_id, Action.RESET, known.file, known.account,
-                                  before, unmapped(), known.name))
+            changes.append(
+                Change(
+                    integration_id, Action.RESET, known.file, known.account, before, unmapped(), known.name
+                )
+            )
         else:
-            changes.append(Change(integration_id, Action.FORGET, known.file, known.account,
-                                  before, None, known.name))
+            changes.append(
+                Change(integration_id, Action.FORGET, known.file, known.account, before, None, known.name)
+            )
     order = {a: i for i, a in enumerate(Action)}
     changes.sort(key=lambda c: (order[c.action], c.file, c.integration_id))
     return Plan(tuple(changes), unchanged, len(state.entries))

@@ -32,6 +32,8 @@ def safety_breach(plan: Plan, safety: SafetyLimits) -> str | None:
     if share <= safety.max_change_percent:
         return None
     what = "updates, resets, forgets or overwrites" if taken else "updates, resets or forgets"
-    return (f"the plan {what} {risky} of {managed} managed integrations "
-            f"({share:.0f}%), more than safety.max_change_percent ({safety.max_change_percent:g}%); "
-            "review it and apply with --force if it is intended")
+    return (
+        f"the plan {what} {risky} of {managed} managed integrations "
+        f"({share:.0f}%), more than safety.max_change_percent ({safety.max_change_percent:g}%); "
+        "review it and apply with --force if it is intended"
+    )

@@ -23,10 +23,14 @@ class Entry:
     applied_at: str
 
     def as_spec(self, integration_id: int) -> IntegrationSpec:
-        return IntegrationSpec.model_validate({
-            "integration_id": integration_id, "name": self.name,
-            "account": self.account, "mapping": self.mapping,
-        })
+        return IntegrationSpec.model_validate(
+            {
+                "integration_id": integration_id,
+                "name": self.name,
+                "account": self.account,
+                "mapping": self.mapping,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Removed:
     replaces its tombstone.
     """
 
-    file: str   # the file it was last recorded from, for people reading the state
+    file: str  # the file it was last recorded from, for people reading the state
     reset: bool
     at: str
 
@@ -80,8 +84,11 @@ class State:
         return f"{self.lineage}:{self.serial}"
 
     def with_entry(self, integration_id: int, entry: Entry) -> State:
-        return replace(self, entries={**self.entries, integration_id: entry},
-                       removed={k: v for k, v in self.removed.items() if k != integration_id})
+        return replace(
+            self,
+            entries={**self.entries, integration_id: entry},
+            removed={k: v for k, v in self.removed.items() if k != integration_id},
+        )
 
     def without(self, integration_id: int) -> State:
         return replace(self, entries={k: v for k, v in self.entries.items() if k != integration_id})

@@ -49,8 +49,11 @@ class Record:
 
     @classmethod
     def of(cls, state: State, integration_id: int) -> Record:
-        return cls(state.entries.get(integration_id), state.uncertain.get(integration_id),
-                   state.removed.get(integration_id))
+        return cls(
+            state.entries.get(integration_id),
+            state.uncertain.get(integration_id),
+            state.removed.get(integration_id),
+        )
 
     @property
     def exists(self) -> bool:
@@ -70,9 +73,11 @@ class Record:
     @property
     def when(self) -> datetime:
         """Its newest event; an unreadable time counts as the oldest."""
-        return max(_time(self.entry.applied_at) if self.entry else _OLDEST,
-                   _time(self.pending.sent_at) if self.pending else _OLDEST,
-                   _time(self.removed.at) if self.removed else _OLDEST)
+        return max(
+            _time(self.entry.applied_at) if self.entry else _OLDEST,
+            _time(self.pending.sent_at) if self.pending else _OLDEST,
+            _time(self.removed.at) if self.removed else _OLDEST,
+        )
 
     def describe(self) -> str:
         if self.pending is not None:
@@ -99,23 +104,29 @@ class BothChanged:
     """One integration that the two sides changed differently, and which side was kept."""
 
     integration_id: int
-    kept: str      # the label of the side whose record was kept
-    other: str     # the label of the other side
+    kept: str  # the label of the side whose record was kept
+    other: str  # the label of the other side
     kept_record: Record
     other_record: Record
 
     def describe(self) -> str:
         i, kept, other = self.integration_id, self.kept_record, self.other_record
         if not kept.exists and kept.removed is not None:
-            return (f"integration {i} was {_removed_on(kept.removed, self.kept)} and changed "
-                    f"earlier on {self.other} ({other.describe()}); kept the newer removal: "
-                    "statusync no longer manages it, and a file for it is planned as a create")
+            return (
+                f"integration {i} was {_removed_on(kept.removed, self.kept)} and changed "
+                f"earlier on {self.other} ({other.describe()}); kept the newer removal: "
+                "statusync no longer manages it, and a file for it is planned as a create"
+            )
         if not other.exists and other.removed is not None:
-            return (f"integration {i} was {_removed_on(other.removed, self.other)} and changed "
-                    f"later on {self.kept}; kept the record from {self.kept} "
-                    f"({kept.describe()})")
-        return (f"integration {i} changed on both sides; kept the newer record "
-                f"from {self.kept} ({kept.describe()}; {self.other}: {other.describe()})")
+            return (
+                f"integration {i} was {_removed_on(other.removed, self.other)} and changed "
+                f"later on {self.kept}; kept the record from {self.kept} "
+                f"({kept.describe()})"
+            )
+        return (
+            f"integration {i} changed on both sides; kept the newer record "
+            f"from {self.kept} ({kept.describe()}; {self.other}: {other.describe()})"
+        )
 
 
 @dataclass(frozen=True)
@@ -129,11 +140,16 @@ class Undecided:
 
     def describe(self) -> str:
         (ours, theirs), (o, t) = self.labels, self.records
-        why = ("both of the same second" if o.known and t.known else
-               f"the removal on {ours if not o.known else theirs} has no date")
-        return (f"integration {self.integration_id} changed on both sides and which is newer "
-                f"cannot be told ({ours}: {o.describe()}; {theirs}: {t.describe()}; {why}); "
-                "marked it uncertain: the next apply sends its file")
+        why = (
+            "both of the same second"
+            if o.known and t.known
+            else f"the removal on {ours if not o.known else theirs} has no date"
+        )
+        return (
+            f"integration {self.integration_id} changed on both sides and which is newer "
+            f"cannot be told ({ours}: {o.describe()}; {theirs}: {t.describe()}; {why}); "
+            "marked it uncertain: the next apply sends its file"
+        )
 
 
 @dataclass(frozen=True)
@@ -146,10 +162,12 @@ class KeptNewer:
     older_record: Record
 
     def describe(self) -> str:
-        return (f"integration {self.integration_id}: {self.side} holds an older record "
-                f"({self.older_record.describe()}) than the common ancestor "
-                f"({self.kept_record.describe()}), as when a state commit is reverted; kept the "
-                "newer one, so that the next plan shows what is live")
+        return (
+            f"integration {self.integration_id}: {self.side} holds an older record "
+            f"({self.older_record.describe()}) than the common ancestor "
+            f"({self.kept_record.describe()}), as when a state commit is reverted; kept the "
+            "newer one, so that the next plan shows what is live"
+        )
 
 
 @dataclass(frozen=True)
@@ -161,13 +179,16 @@ class MergedState:
 
     def notes(self) -> list[str]:
         """What the merge decided that a person should know, one line each."""
-        return ([b.describe() for b in self.both_changed]
-                + [u.describe() for u in self.undecided]
-                + [k.describe() for k in self.kept_newer])
+        return (
+            [b.describe() for b in self.both_changed]
+            + [u.describe() for u in self.undecided]
+            + [k.describe() for k in self.kept_newer]
+        )
 
 
-def merge_states(base: State, ours: State, theirs: State, *,
-                 labels: tuple[str, str] = ("ours", "theirs")) -> MergedState:
+def merge_states(
+    base: State, ours: State, theirs: State, *, labels: tuple[str, str] = ("ours", "theirs")
+) -> MergedState:
     """Merge `ours` and `theirs`, both grown from `base`; `labels` name the sides in reports."""
     entries: dict[int, Entry] = {}
     uncertain: dict[int, Pending] = {}
@@ -208,9 +229,13 @@ def merge_states(base: State, ours: State, theirs: State, *,
             uncertain[integration_id] = chosen.pending
         if chosen.removed is not None and chosen.entry is None:
             removed[integration_id] = chosen.removed
-    merged = State(serial=max(ours.serial, theirs.serial) + 1,
-                   lineage=ours.lineage or theirs.lineage, entries=entries, uncertain=uncertain,
-                   removed=removed)
+    merged = State(
+        serial=max(ours.serial, theirs.serial) + 1,
+        lineage=ours.lineage or theirs.lineage,
+        entries=entries,
+        uncertain=uncertain,
+        removed=removed,
+    )
     return MergedState(merged, tuple(both), tuple(newer), tuple(undecided))
 
 
@@ -222,8 +247,7 @@ def _uncertain(o: Record, t: Record) -> Record:
     claims = [r for r in (t, o) if r.exists]
     write = max(claims, key=lambda r: (r.when, repr(r))).write()
     tombstones = [r.removed for r in (t, o) if r.removed is not None]
-    return Record(None, write,
-                  max(tombstones, key=lambda r: (_time(r.at), repr(r))) if tombstones else None)
+    return Record(None, write, max(tombstones, key=lambda r: (_time(r.at), repr(r))) if tombstones else None)
 
 
 def recorded_since(base: State, state: State) -> list[tuple[int, Record]]:
@@ -243,9 +267,11 @@ def _ids(state: State) -> set[int]:
 
 
 def _untimed(record: Record) -> Record:
-    return Record(record.entry and replace(record.entry, applied_at=""),
-                  record.pending and replace(record.pending, sent_at=""),
-                  record.removed and replace(record.removed, at=""))
+    return Record(
+        record.entry and replace(record.entry, applied_at=""),
+        record.pending and replace(record.pending, sent_at=""),
+        record.removed and replace(record.removed, at=""),
+    )
 
 
 def _removal(removed: Removed) -> str:

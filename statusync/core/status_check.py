@@ -55,8 +55,10 @@ def status_findings(mapping: MappingDict, statuses: Sequence[ShopStatus]) -> lis
             message = f"{category}: the shop has no status {quote(external_id)} ({hint})"
         elif status.deleted_at is not None:
             name = f" ({_one_line(status.status)})" if status.status.strip() else ""
-            message = (f"{category}: status {quote(external_id)}{name} was deleted in the shop on "
-                       f"{status.deleted_at.date().isoformat()}; map another status or null ({hint})")
+            message = (
+                f"{category}: status {quote(external_id)}{name} was deleted in the shop on "
+                f"{status.deleted_at.date().isoformat()}; map another status or null ({hint})"
+            )
         else:
             continue
         findings.append(Finding(("mapping", category), message))
@@ -69,8 +71,9 @@ def available_hint(statuses: Sequence[ShopStatus]) -> str:
     ordered = sorted((s for s in statuses if s.deleted_at is None), key=_natural)
     if not ordered:
         return "the shop has no available statuses"
-    shown = ", ".join(f"{quote(s.external_id)} {_one_line(s.status)}".rstrip()
-                      for s in ordered[:MAX_HINT_STATUSES])
+    shown = ", ".join(
+        f"{quote(s.external_id)} {_one_line(s.status)}".rstrip() for s in ordered[:MAX_HINT_STATUSES]
+    )
     more = len(ordered) - MAX_HINT_STATUSES
     return f"available: {shown}" + (f" and {more} more" if more > 0 else "")
 

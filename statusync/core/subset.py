@@ -87,8 +87,7 @@ def parse_pattern(text: str) -> Pattern:
         value = text[3:].strip()
         # ASCII digits only: int() would take "1_000" and "٣".
         if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_INTEGRATION_ID:
-            raise BadPattern(f"{text!r}: an integration id is a positive whole number, "
-                             "as in id:23452345")
+            raise BadPattern(f"{text!r}: an integration id is a positive whole number, as in id:23452345")
         return Pattern(text, Kind.ID, integration_id=int(value))
     if text.startswith("account:"):
         name = text[8:].strip()
@@ -102,8 +101,7 @@ def parse_pattern(text: str) -> Pattern:
     if not path:
         raise BadPattern(f"{text!r} is empty: give {_SYNTAX}")
     if path.startswith("/"):
-        raise BadPattern(f"{text!r}: a path glob is relative to the repository, "
-                         "as in mappings/eu/**")
+        raise BadPattern(f"{text!r}: a path glob is relative to the repository, as in mappings/eu/**")
     if ".." in path.split("/"):
         raise BadPattern(f"{text!r}: a path glob stays inside the repository (no '..')")
     return Pattern(text, Kind.PATH, glob=re.compile(glob_regex(path)))
@@ -135,7 +133,7 @@ def _segment_regex(segment: str) -> str:
         elif c == "?":
             out.append("[^/]")
         elif c == "[" and (end := _class_end(segment, i)) > 0:
-            body = segment[i + 1:end]
+            body = segment[i + 1 : end]
             negate = body[:1] in ("!", "^")
             body = body[1:] if negate else body
             out.append(f"[{'^/' if negate else ''}{body.replace(chr(92), chr(92) * 2)}]")
@@ -161,13 +159,15 @@ def unmatched(subset: Subset, specs: Sequence[LoadedSpec], state: State) -> list
     typo, which must not make a run silently do nothing."""
     known = [(e.file, i, e.account) for i, e in state.entries.items()]
     known += [(p.file, i, p.account) for i, p in state.uncertain.items()]
-    return [p.text for p in subset.patterns
-            if not any(p.matches(s.file, s.spec.integration_id, s.spec.account) for s in specs)
-            and not any(p.matches(*k) for k in known)]
+    return [
+        p.text
+        for p in subset.patterns
+        if not any(p.matches(s.file, s.spec.integration_id, s.spec.account) for s in specs)
+        and not any(p.matches(*k) for k in known)
+    ]
 
 
-def narrow(subset: Subset, specs: Sequence[LoadedSpec], state: State
-           ) -> tuple[list[LoadedSpec], State]:
+def narrow(subset: Subset, specs: Sequence[LoadedSpec], state: State) -> tuple[list[LoadedSpec], State]:
     """The mapping files in the subset, and the state as far as it concerns them.
 
     An integration that still has a file belongs to the subset when its file does, whatever its
@@ -188,4 +188,5 @@ def narrow(subset: Subset, specs: Sequence[LoadedSpec], state: State
     return chosen, replace(
         state,
         entries={i: e for i, e in state.entries.items() if keep(i, e.file, e.account)},
-        uncertain={i: p for i, p in state.uncertain.items() if keep(i, p.file, p.account)})
+        uncertain={i: p for i, p in state.uncertain.items() if keep(i, p.file, p.account)},
+    )

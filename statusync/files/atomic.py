@@ -29,16 +29,20 @@ def atomic_write(path: Path, data: bytes) -> None:
     naming the file; the old content is then still in place.
     """
     if _is_special(Path(os.path.abspath(path))):
-        raise StatusyncError(f"refusing to write {path}: it is a device or a stream (a terminal, "
-                             "a pipe), not a file; give the path of a file to write")
+        raise StatusyncError(
+            f"refusing to write {path}: it is a device or a stream (a terminal, "
+            "a pipe), not a file; give the path of a file to write"
+        )
     target = Path(os.path.realpath(path))
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG | _new_file_mode()
         if not target.parent.is_dir():
-            raise StatusyncError(f"cannot write {path}: the directory {target.parent} does not "
-                                 "exist; create it first, or write somewhere else") from None
+            raise StatusyncError(
+                f"cannot write {path}: the directory {target.parent} does not "
+                "exist; create it first, or write somewhere else"
+            ) from None
     except OSError as exc:
         raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(mode) or _is_special(target):

@@ -58,8 +58,7 @@ def format_text(text: str, file: str = "<text>") -> str:
     kept = _find_comments(out, parse_spec(out, file)[0])
     if sorted(_comment_texts(comments)) != sorted(_comment_texts(kept)):
         # A guard, not an expected path: fmt must never drop a comment silently.
-        raise StatusyncError(f"{file}: fmt cannot keep the comments of this file in place; "
-                             "format it by hand")
+        raise StatusyncError(f"{file}: fmt cannot keep the comments of this file in place; format it by hand")
     return out
 
 

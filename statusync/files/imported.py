@@ -52,8 +52,10 @@ def target_path(mappings_dir: Path, stem: str) -> Path:
     """
     path = mappings_dir / f"{stem}.yaml"
     if path.resolve().parent != mappings_dir.resolve():
-        raise StatusyncError(f"refusing to write {path.as_posix()}: it is not inside the mappings "
-                             f"directory {mappings_dir.as_posix()}")
+        raise StatusyncError(
+            f"refusing to write {path.as_posix()}: it is not inside the mappings "
+            f"directory {mappings_dir.as_posix()}"
+        )
     return path
 
 
@@ -72,9 +74,16 @@ class ImportedFile:
 
     def change(self) -> Change:
         """The file as a created integration, which is how the state writer records it."""
-        return Change(self.spec.integration_id, Action.CREATE, self.file, self.spec.account,
-                      None, self.spec.mapping.as_dict(), self.spec.name,
-                      hashlib.sha256(self.data).hexdigest())
+        return Change(
+            self.spec.integration_id,
+            Action.CREATE,
+            self.file,
+            self.spec.account,
+            None,
+            self.spec.mapping.as_dict(),
+            self.spec.name,
+            hashlib.sha256(self.data).hexdigest(),
+        )
 
 
 def file_for(mappings_dir: Path, root: Path, integration_id: int, shop_name: str | None) -> str:
@@ -82,18 +91,31 @@ def file_for(mappings_dir: Path, root: Path, integration_id: int, shop_name: str
     return shown_path(mappings_dir / f"{slug(shop_name, integration_id)}.yaml", root)
 
 
-def imported_file(mappings_dir: Path, root: Path, integration_id: int, shop_name: str | None,
-                  account: str, mapping: MappingDict) -> ImportedFile:
+def imported_file(
+    mappings_dir: Path,
+    root: Path,
+    integration_id: int,
+    shop_name: str | None,
+    account: str,
+    mapping: MappingDict,
+) -> ImportedFile:
     """The canonical mapping file of a live integration."""
     try:
-        spec = IntegrationSpec.model_validate({
-            "integration_id": integration_id, "name": shop_name or None, "account": account,
-            "mapping": mapping})
+        spec = IntegrationSpec.model_validate(
+            {
+                "integration_id": integration_id,
+                "name": shop_name or None,
+                "account": account,
+                "mapping": mapping,
+            }
+        )
     except ValidationError as exc:  # e.g. an empty external id, which no mapping file may hold
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise StatusyncError(f"integration {integration_id}: its live mapping cannot be written as "
-                             f"a mapping file ({where}: {first['msg']})") from None
+        raise StatusyncError(
+            f"integration {integration_id}: its live mapping cannot be written as "
+            f"a mapping file ({where}: {first['msg']})"
+        ) from None
     path = target_path(mappings_dir, slug(shop_name, integration_id))
     return ImportedFile(path, shown_path(path, root), spec, dump_spec(spec, header(spec)))
 
@@ -115,8 +137,10 @@ def refusals(files: Iterable[ImportedFile], managed: Mapping[int, str], force: b
     for item in files:
         owner = managed.get(item.spec.integration_id)
         if owner is not None and owner != item.file:
-            reasons.append(f"integration {item.spec.integration_id} is already managed by {owner}; "
-                           "edit that file, or delete it before importing again")
+            reasons.append(
+                f"integration {item.spec.integration_id} is already managed by {owner}; "
+                "edit that file, or delete it before importing again"
+            )
         elif not force and os.path.lexists(item.path):  # a dangling symlink counts too
             reasons.append(f"{item.file} already exists; pass --force to overwrite it")
     return reasons

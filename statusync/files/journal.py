@@ -49,12 +49,12 @@ def journal_path(state_path: Path) -> Path:
 class Journal:
     """A journal as read from disk."""
 
-    base: str                # the fingerprint of the state it began on
+    base: str  # the fingerprint of the state it began on
     records: list[Record]
-    next_seq: int            # the first sequence number not used yet
-    size: int                # bytes up to the last whole line (a torn one follows)
-    mark: str = ""           # a digest of those bytes: tells this journal from another
-    command: str = ""        # the command of the run that began it ("" before it was noted)
+    next_seq: int  # the first sequence number not used yet
+    size: int  # bytes up to the last whole line (a torn one follows)
+    mark: str = ""  # a digest of those bytes: tells this journal from another
+    command: str = ""  # the command of the run that began it ("" before it was noted)
 
     def fold_into(self, state: State) -> State:
         folded = Fold(state, trusted=state.fingerprint == self.base)
@@ -117,11 +117,13 @@ def read_journal(path: Path) -> Journal | None:
             raise StatusyncError(
                 f"{path}:{number}: the journal is damaged ({exc}). It holds writes of a run "
                 "that did not finish; move it away and run 'statusync drift' to compare the "
-                "state with what is live") from None
+                "state with what is live"
+            ) from None
     seqs = [r.seq for r in records if isinstance(r, Sent)]
     size = raw.rfind(b"\n") + 1
-    return Journal(base, records, max(seqs, default=0) + 1, size,
-                   hashlib.sha256(raw[:size]).hexdigest()[:16], command)
+    return Journal(
+        base, records, max(seqs, default=0) + 1, size, hashlib.sha256(raw[:size]).hexdigest()[:16], command
+    )
 
 
 def with_journal(state: State, state_path: Path) -> State:
@@ -147,14 +149,12 @@ class JournalWriter:
 
     def write(self, record: Record) -> None:
         """Append `record` (to the page cache: `sync` makes it durable)."""
-        line = (json.dumps(_encode(record), ensure_ascii=False, separators=(",", ":"))
-                + "\n").encode()
+        line = (json.dumps(_encode(record), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         try:
             with self._lock:
                 os.write(self._open(), line)  # O_APPEND: one write per line, whole
         except OSError as exc:
-            raise StatusyncError(f"cannot write the journal {self.path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise StatusyncError(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
 
     def sync(self) -> None:
         """Return once everything written so far is on the disk. Called without a lock held, so
@@ -165,8 +165,7 @@ class JournalWriter:
         try:
             _datasync(fd)
         except OSError as exc:
-            raise StatusyncError(f"cannot write the journal {self.path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise StatusyncError(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -175,8 +174,12 @@ class JournalWriter:
             if os.fstat(fd).st_size > self._whole:
                 os.ftruncate(fd, self._whole)  # a line torn by a kill: the next would join it
             if os.fstat(fd).st_size == 0:
-                header = {"op": "begin", "version": JOURNAL_VERSION, "base": self._base,
-                          **({"command": self._command} if self._command else {})}
+                header = {
+                    "op": "begin",
+                    "version": JOURNAL_VERSION,
+                    "base": self._base,
+                    **({"command": self._command} if self._command else {}),
+                }
                 os.write(fd, (json.dumps(header) + "\n").encode())
                 os.fsync(fd)
                 _sync_directory(self.path.parent)  # the new name must survive a crash too
@@ -196,8 +199,7 @@ class JournalWriter:
             self.path.unlink(missing_ok=True)
             _sync_directory(self.path.parent)
         except OSError as exc:
-            raise StatusyncError(f"cannot remove the journal {self.path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise StatusyncError(f"cannot remove the journal {self.path}: {exc.strerror or exc}") from None
 
 
 def _sync_directory(directory: Path) -> None:
@@ -211,35 +213,72 @@ def _sync_directory(directory: Path) -> None:
 def _encode(record: Record) -> dict[str, Any]:
     if isinstance(record, Sent):
         w = record.write
-        return {"op": "sent", "seq": record.seq, "id": record.integration_id,
-                "removes": record.removes, "file": w.file, "sha256": w.sha256,
-                "account": w.account, "name": w.name, "mapping": dict(w.mapping),
-                "at": w.sent_at}
+        return {
+            "op": "sent",
+            "seq": record.seq,
+            "id": record.integration_id,
+            "removes": record.removes,
+            "file": w.file,
+            "sha256": w.sha256,
+            "account": w.account,
+            "name": w.name,
+            "mapping": dict(w.mapping),
+            "at": w.sent_at,
+        }
     if isinstance(record, Answered):
         return {"op": "answered", "seq": record.seq, "result": record.result, "at": record.at}
     entry = record.entry
-    return {"op": "noted", "id": record.integration_id, "at": record.at,
-            "entry": None if entry is None else {
-                "file": entry.file, "sha256": entry.sha256, "account": entry.account,
-                "name": entry.name, "mapping": dict(entry.mapping),
-                "applied_at": entry.applied_at}}
+    return {
+        "op": "noted",
+        "id": record.integration_id,
+        "at": record.at,
+        "entry": None
+        if entry is None
+        else {
+            "file": entry.file,
+            "sha256": entry.sha256,
+            "account": entry.account,
+            "name": entry.name,
+            "mapping": dict(entry.mapping),
+            "applied_at": entry.applied_at,
+        },
+    }
 
 
 def _decode(data: dict[str, Any]) -> Record:
     op = data["op"]
     if op == "sent":
-        return Sent(int(data["seq"]), int(data["id"]), bool(data["removes"]), Pending(
-            str(data["file"]), str(data["sha256"]), str(data["account"]), data["name"],
-            _mapping(data["mapping"]), str(data["at"])))
+        return Sent(
+            int(data["seq"]),
+            int(data["id"]),
+            bool(data["removes"]),
+            Pending(
+                str(data["file"]),
+                str(data["sha256"]),
+                str(data["account"]),
+                data["name"],
+                _mapping(data["mapping"]),
+                str(data["at"]),
+            ),
+        )
     if op == "answered":
         if data["result"] not in _RESULTS:
             raise ValueError(f"unknown result {data['result']!r}")
         return Answered(int(data["seq"]), data["result"], str(data["at"]))
     if op == "noted":
         e = data["entry"]
-        entry = None if e is None else Entry(str(e["file"]), str(e["sha256"]), str(e["account"]),
-                                             e["name"], _mapping(e["mapping"]),
-                                             str(e["applied_at"]))
+        entry = (
+            None
+            if e is None
+            else Entry(
+                str(e["file"]),
+                str(e["sha256"]),
+                str(e["account"]),
+                e["name"],
+                _mapping(e["mapping"]),
+                str(e["applied_at"]),
+            )
+        )
         return Noted(int(data["id"]), entry, str(data["at"]))
     raise ValueError(f"unknown record {op!r}")
 

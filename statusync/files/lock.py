@@ -29,10 +29,14 @@ def lock_path(state_path: Path) -> Path:
 
 
 @contextmanager
-def state_lock(state_path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT, *,
-               clock: Callable[[], float] = time.monotonic,
-               sleep: Callable[[float], None] = time.sleep,
-               on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def state_lock(
+    state_path: Path,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[None]:
     """Hold the lock of `state_path`, waiting at most `timeout` seconds for another run."""
     path = lock_path(state_path)
     try:

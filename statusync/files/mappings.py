@@ -39,8 +39,10 @@ def discover(mappings_dir: Path, root: Path | None = None) -> list[Path]:
 def read_by_scan(path: Path, mappings_dir: Path) -> bool:
     """Whether `scan` would take `path` for a mapping file: under `mappings_dir` (as written, or
     once symbolic links are resolved), no part of the way hidden, a YAML suffix."""
-    for inner, outer in ((path.absolute(), mappings_dir.absolute()),
-                         (path.resolve(), mappings_dir.resolve())):
+    for inner, outer in (
+        (path.absolute(), mappings_dir.absolute()),
+        (path.resolve(), mappings_dir.resolve()),
+    ):
         inner, outer = Path(os.path.normpath(inner)), Path(os.path.normpath(outer))
         if inner.is_relative_to(outer) and inner != outer:
             parts = inner.relative_to(outer).parts
@@ -63,12 +65,16 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     except (FileNotFoundError, NotADirectoryError):
         what = "does not exist"
     except OSError as exc:  # a directory above it that cannot be searched, a link loop
-        raise StatusyncError(f"cannot read the mappings directory {mappings_dir.as_posix()} "
-                             f"({exc.strerror}); fix it, or point 'mappings' in statusync.yaml "
-                             "(or --mappings) at another directory") from None
+        raise StatusyncError(
+            f"cannot read the mappings directory {mappings_dir.as_posix()} "
+            f"({exc.strerror}); fix it, or point 'mappings' in statusync.yaml "
+            "(or --mappings) at another directory"
+        ) from None
     if what is not None:
-        raise StatusyncError(f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
-                             "or point 'mappings' in statusync.yaml (or --mappings) at it")
+        raise StatusyncError(
+            f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
+            "or point 'mappings' in statusync.yaml (or --mappings) at it"
+        )
     problems: list[Problem] = []
 
     def problem(path: Path, message: str) -> None:
@@ -81,16 +87,20 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     # Directories still to list, each with the identities of those it lies in: a directory
     # met again inside itself (through a symbolic link, or a bind mount) is a loop.
     todo: list[tuple[Path, tuple[str, ...], frozenset[tuple[int, int]]]] = [
-        (mappings_dir, (), frozenset({top}))]
+        (mappings_dir, (), frozenset({top}))
+    ]
     while todo:
         directory, parts, ancestors = todo.pop()
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
         except OSError as exc:
-            problem(directory, f"cannot read the directory ({exc.strerror}); its mapping files "
-                               "would count as deleted: give the user running statusync read "
-                               "and search permission on it (chmod u+rx)")
+            problem(
+                directory,
+                f"cannot read the directory ({exc.strerror}); its mapping files "
+                "would count as deleted: give the user running statusync read "
+                "and search permission on it (chmod u+rx)",
+            )
             continue
         for entry in entries:
             name, path = entry.name, directory / entry.name
@@ -108,30 +118,44 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
             if not (is_dir or wanted or is_link):
                 continue
             if not _utf8(name):
-                problem(path, _NOT_UTF8.format(what="the directory name", it=_ITS_FILES) if is_dir
-                        else _NOT_UTF8.format(what="the file name", it="it"))
+                problem(
+                    path,
+                    _NOT_UTF8.format(what="the directory name", it=_ITS_FILES)
+                    if is_dir
+                    else _NOT_UTF8.format(what="the file name", it="it"),
+                )
             elif is_link and not (is_dir or is_file):
                 target = printable(os.readlink(path))
                 # A link to /dev/null or a FIFO is there, but no mapping file either.
-                what = ("is not a regular file (a pipe, socket or device)" if os.path.exists(path)
-                        else "does not exist")
+                what = (
+                    "is not a regular file (a pipe, socket or device)"
+                    if os.path.exists(path)
+                    else "does not exist"
+                )
                 problem(path, f"a symbolic link to {target}, which {what}; fix the link or remove it")
             elif is_dir and identity in ancestors:
-                problem(path, "a symbolic link to a directory it is in (a loop); remove the link "
-                              "or point it at a directory outside mappings/")
+                problem(
+                    path,
+                    "a symbolic link to a directory it is in (a loop); remove the link "
+                    "or point it at a directory outside mappings/",
+                )
             elif is_dir:
                 assert identity is not None
                 todo.append((path, (*parts, name), ancestors | {identity}))
             elif not is_file:
-                problem(path, "not a regular file (a pipe, socket or device); a mapping file "
-                              "must be a regular file")
+                problem(
+                    path,
+                    "not a regular file (a pipe, socket or device); a mapping file must be a regular file",
+                )
             else:
                 found.append(((*parts, name), path))
     return [path for _, path in sorted(found)], problems
 
 
-_NOT_UTF8 = ("{what} is not valid UTF-8 (its stray bytes are shown as \\xNN), so the state "
-             "cannot record {it}: rename it to a UTF-8 name")
+_NOT_UTF8 = (
+    "{what} is not valid UTF-8 (its stray bytes are shown as \\xNN), so the state "
+    "cannot record {it}: rename it to a UTF-8 name"
+)
 _ITS_FILES = "the names of its files"
 
 
@@ -159,8 +183,9 @@ def shown_path(path: Path, root: Path) -> str:
     return path.as_posix()
 
 
-def load_mappings(mappings_dir: Path, root: Path, accounts: Collection[str],
-                  cached: Cached | None = None) -> list[LoadedSpec]:
+def load_mappings(
+    mappings_dir: Path, root: Path, accounts: Collection[str], cached: Cached | None = None
+) -> list[LoadedSpec]:
     """Validate every mapping file; raise InvalidInput with all problems of all files if any.
 
     `cached(file, sha256)` may return the spec already known for identical bytes, which skips
@@ -175,8 +200,15 @@ def load_mappings(mappings_dir: Path, root: Path, accounts: Collection[str],
         try:
             data = path.read_bytes()
         except OSError as exc:
-            problems.append(Problem(file, None, None, f"cannot read the file ({exc.strerror}); "
-                                    "it would count as deleted: check its permissions"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"cannot read the file ({exc.strerror}); "
+                    "it would count as deleted: check its permissions",
+                )
+            )
             continue
         sha256 = hashlib.sha256(data).hexdigest()
         spec = _from_cache(cached, file, sha256)
@@ -215,8 +247,17 @@ def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]
     """One mapping file's text as a spec; InvalidInput with all of its problems otherwise."""
     doc = yamldoc.parse(text, file)
     if doc is None:
-        raise InvalidInput([Problem(file, None, None, "the file is empty; a mapping file needs "
-                                    "integration_id and mapping (see `statusync schema`)")])
+        raise InvalidInput(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "the file is empty; a mapping file needs "
+                    "integration_id and mapping (see `statusync schema`)",
+                )
+            ]
+        )
     mapping = doc.data.get("mapping")
     if isinstance(mapping, dict):
         for category in CATEGORIES:
@@ -237,27 +278,40 @@ def _external_id(doc: yamldoc.Document, category: str, value: object) -> object:
     if entry.text is not None and entry.number_like and not isinstance(value, float):
         if _CANONICAL_INT.fullmatch(entry.text):
             return entry.text
-        doc.report(loc, f"{category}: {entry.text} is read as a number and would lose its spelling; "
-                        f"quote it: {yamldoc.quote(entry.text)}")
+        doc.report(
+            loc,
+            f"{category}: {entry.text} is read as a number and would lose its spelling; "
+            f"quote it: {yamldoc.quote(entry.text)}",
+        )
         return yamldoc.INVALID
     if isinstance(value, str) and value.strip() and not _CONTROL.search(value):
         return value
     if isinstance(value, str) and value:
         # What a shop's status id never holds: it would be sent, stored, and match nothing.
         control = _CONTROL.search(value)
-        problem = ("is blank" if not value.strip() or control is None else
-                   f"holds the control character {escape_char(control.group())}")
-        doc.report(loc, f"{category}: the external id {yamldoc.quote(value)} {problem}; write "
-                        "the shop's status id (such as \"12\"), or null for unmapped")
+        problem = (
+            "is blank"
+            if not value.strip() or control is None
+            else f"holds the control character {escape_char(control.group())}"
+        )
+        doc.report(
+            loc,
+            f"{category}: the external id {yamldoc.quote(value)} {problem}; write "
+            'the shop\'s status id (such as "12"), or null for unmapped',
+        )
         return yamldoc.INVALID
     shown = yamldoc.describe(value) if value != "" else "an empty string"
-    doc.report(loc, f"{category}: expected an external id, got {shown}; an external id must be "
-                    "a quoted string such as \"12\", or null for unmapped")
+    doc.report(
+        loc,
+        f"{category}: expected an external id, got {shown}; an external id must be "
+        'a quoted string such as "12", or null for unmapped',
+    )
     return yamldoc.INVALID
 
 
-def _cross_file_problems(loaded: list[LoadedSpec], accounts: Collection[str],
-                         locate: Callable[[str, yamldoc.Loc, str], Problem]) -> list[Problem]:
+def _cross_file_problems(
+    loaded: list[LoadedSpec], accounts: Collection[str], locate: Callable[[str, yamldoc.Loc, str], Problem]
+) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[int, list[LoadedSpec]] = defaultdict(list)
     for item in loaded:
@@ -265,16 +319,27 @@ def _cross_file_problems(loaded: list[LoadedSpec], accounts: Collection[str],
         if item.spec.account not in accounts:
             hint = yamldoc.did_you_mean(item.spec.account, sorted(accounts))
             fix = f"did you mean {hint!r}?" if hint else f"defined: {', '.join(sorted(accounts))}"
-            problems.append(locate(item.file, ("account",), f"account {item.spec.account!r} is not defined "
-                                   f"under 'accounts' in statusync.yaml ({fix})"))
+            problems.append(
+                locate(
+                    item.file,
+                    ("account",),
+                    f"account {item.spec.account!r} is not defined "
+                    f"under 'accounts' in statusync.yaml ({fix})",
+                )
+            )
     for integration_id, (first, *others) in by_id.items():
         if others:
             first_line = locate(first.file, ("integration_id",), "").line
         for other in others:
-            problems.append(locate(other.file, ("integration_id",),
-                                   f"integration_id {integration_id} is also used by "
-                                   f"{first.file}:{first_line}; "
-                                   "each integration must have exactly one mapping file"))
+            problems.append(
+                locate(
+                    other.file,
+                    ("integration_id",),
+                    f"integration_id {integration_id} is also used by "
+                    f"{first.file}:{first_line}; "
+                    "each integration must have exactly one mapping file",
+                )
+            )
     return problems
 
 

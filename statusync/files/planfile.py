@@ -24,9 +24,9 @@ PLANFILE_VERSION = 1
 
 @dataclass(frozen=True)
 class Fingerprints:
-    state: str                 # lineage:serial
-    settings: str              # sha256 of statusync.yaml ("" when absent)
-    files: dict[str, str]      # mapping file -> sha256
+    state: str  # lineage:serial
+    settings: str  # sha256 of statusync.yaml ("" when absent)
+    files: dict[str, str]  # mapping file -> sha256
     # The mark of the journal an interrupted run left beside the state ("" when none): every
     # command reads the state with it folded in, without the state's serial changing.
     journal: str = ""
@@ -61,13 +61,18 @@ def write_planfile(path: Path, plan: Plan, prints: Fingerprints) -> None:
     data = {
         "kind": PLANFILE_KIND,
         "version": PLANFILE_VERSION,
-        "fingerprints": {"state": prints.state, "settings": prints.settings, "files": prints.files,
-                         **({"journal": prints.journal} if prints.journal else {})},
+        "fingerprints": {
+            "state": prints.state,
+            "settings": prints.settings,
+            "files": prints.files,
+            **({"journal": prints.journal} if prints.journal else {}),
+        },
         "managed": plan.managed,
         "unchanged": plan.unchanged,
         **({"only": list(plan.only)} if plan.only else {}),
-        "changes": [{**c.data(), "account": c.account, "name": c.name, "sha256": c.sha256}
-                    for c in plan.changes],
+        "changes": [
+            {**c.data(), "account": c.account, "name": c.name, "sha256": c.sha256} for c in plan.changes
+        ],
     }
     atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
@@ -78,21 +83,35 @@ def read_planfile(path: Path) -> tuple[Plan, Fingerprints]:
     except OSError as exc:
         raise StatusyncError(f"{path}: cannot read the plan file: {exc.strerror}") from None
     except ValidationError:
-        raise StatusyncError(f"{path}: not a statusync plan file (make one with "
-                             "'statusync plan --out FILE')") from None
+        raise StatusyncError(
+            f"{path}: not a statusync plan file (make one with 'statusync plan --out FILE')"
+        ) from None
     if model.kind != PLANFILE_KIND or model.version != PLANFILE_VERSION:
-        raise StatusyncError(f"{path}: plan file version {model.version} is not supported; "
-                             "make a new plan with this statusync")
+        raise StatusyncError(
+            f"{path}: plan file version {model.version} is not supported; make a new plan with this statusync"
+        )
     fp = model.fingerprints
     try:
-        prints = Fingerprints(str(fp["state"]), str(fp["settings"]),
-                              {str(k): str(v) for k, v in dict(fp["files"]).items()},
-                              str(fp.get("journal", "")))
+        prints = Fingerprints(
+            str(fp["state"]),
+            str(fp["settings"]),
+            {str(k): str(v) for k, v in dict(fp["files"]).items()},
+            str(fp.get("journal", "")),
+        )
     except (KeyError, TypeError, ValueError):
         raise StatusyncError(f"{path}: the plan file's fingerprints are damaged; make a new plan") from None
     changes = tuple(
-        Change(c.integration_id, c.action, c.file, c.account, _ordered(c.before), _ordered(c.after),
-               c.name, c.sha256, _ordered(c.sent))
+        Change(
+            c.integration_id,
+            c.action,
+            c.file,
+            c.account,
+            _ordered(c.before),
+            _ordered(c.after),
+            c.name,
+            c.sha256,
+            _ordered(c.sent),
+        )
         for c in model.changes
     )
     return Plan(changes, model.unchanged, model.managed, tuple(model.only)), prints

@@ -17,8 +17,11 @@ class NotRegularFile(OSError):
     """`path` exists but is a pipe, socket, device or directory; `strerror` says so for messages."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(errno.EINVAL, "not a regular file (a pipe, socket or device); it must be "
-                                       "a regular file", str(path))
+        super().__init__(
+            errno.EINVAL,
+            "not a regular file (a pipe, socket or device); it must be a regular file",
+            str(path),
+        )
 
 
 def read_regular(path: Path) -> bytes:

@@ -52,8 +52,10 @@ class AccountSettings(_Strict):
     def credential_envs(self) -> tuple[tuple[str, str], tuple[str, str]]:
         """The two env variables holding this account's credentials, each with what it holds."""
         if self.auth == "oauth2":
-            return ((self.client_id_env, "OAuth2 client id"),
-                    (self.client_secret_env, "OAuth2 client secret"))
+            return (
+                (self.client_id_env, "OAuth2 client id"),
+                (self.client_secret_env, "OAuth2 client secret"),
+            )
         return (self.public_key_env, "API public key"), (self.secret_key_env, "API secret key")
 
 
@@ -120,17 +122,24 @@ def state_path_problem(state: str, mappings: str, root: Path) -> str | None:
 
     path = root / state
     if os.path.normpath(path.absolute()) == os.path.normpath((root / SETTINGS_FILE).absolute()):
-        return (f"{state} is the settings file, which the state would overwrite; give the state "
-                "a file of its own, such as .statusync/state.json")
+        return (
+            f"{state} is the settings file, which the state would overwrite; give the state "
+            "a file of its own, such as .statusync/state.json"
+        )
     if read_by_scan(path, root / mappings):
-        return (f"{state} is in the mappings directory {mappings}, where it would be read as a "
-                "mapping file; keep the state outside it, such as .statusync/state.json")
+        return (
+            f"{state} is in the mappings directory {mappings}, where it would be read as a "
+            "mapping file; keep the state outside it, such as .statusync/state.json"
+        )
     return None
 
 
 def _parse(data: bytes, root: Path) -> Settings:
-    doc = yamldoc.parse(yamldoc.decode(data, SETTINGS_FILE), SETTINGS_FILE,
-                         "statusync.yaml needs three levels at most (accounts, a name, its keys)")
+    doc = yamldoc.parse(
+        yamldoc.decode(data, SETTINGS_FILE),
+        SETTINGS_FILE,
+        "statusync.yaml needs three levels at most (accounts, a name, its keys)",
+    )
     sha256 = hashlib.sha256(data).hexdigest()
     if doc is None:  # every key is optional, so an empty file means the defaults
         return Settings(source_sha256=sha256)
@@ -138,8 +147,11 @@ def _parse(data: bytes, root: Path) -> Settings:
         doc.report(("api_url",), problem)
     partner_id = doc.data.get("partner_id")
     if isinstance(partner_id, str) and partner_id and not _HEADER_VALUE.fullmatch(partner_id):
-        doc.report(("partner_id",), "partner_id: must be printable ASCII without spaces "
-                                    "(it is sent as the Sendcloud-Partner-Id header)")
+        doc.report(
+            ("partner_id",),
+            "partner_id: must be printable ASCII without spaces "
+            "(it is sent as the Sendcloud-Partner-Id header)",
+        )
     if "exclude" in doc.data and not isinstance(doc.data["exclude"], list):
         # Said in the user's words (the model would say "a valid tuple").
         doc.report(("exclude",), "exclude: must be a list of integration ids, such as [23452345]")
@@ -179,6 +191,8 @@ def _check_account(doc: yamldoc.Document, name: str, account: dict[str, Any]) ->
     else:
         return  # an auth that is neither is the model's to report
     for key in (k for k in unused if k in account):
-        doc.report(("accounts", name, key),
-                   f"accounts.{name}.{key}: only used with auth: {other} (this account uses {uses})",
-                   at_key=True)
+        doc.report(
+            ("accounts", name, key),
+            f"accounts.{name}.{key}: only used with auth: {other} (this account uses {uses})",
+            at_key=True,
+        )

@@ -113,21 +113,25 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
     """The state in `raw`, the bytes of the state file `path` (named in errors): the file in the
     work tree, a version of it in git, or one side of a merge (which has no history to restore
     from: `restore_hint` False)."""
+
     def corrupt(detail: str, hint: str) -> StatusyncError:
-        return StatusyncError(f"{path}: the state file is corrupt ({detail})"
-                              + (f"; {hint}" if restore_hint else ""))
+        return StatusyncError(
+            f"{path}: the state file is corrupt ({detail})" + (f"; {hint}" if restore_hint else "")
+        )
 
     try:
         data: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise corrupt(str(exc), f"restore it from git history (git checkout -- {path}) rather "
-                                "than deleting it") from None
+        raise corrupt(
+            str(exc), f"restore it from git history (git checkout -- {path}) rather than deleting it"
+        ) from None
     version = data.get("version") if isinstance(data, dict) else None
     if version is not None and (type(version) is not int):  # not "1", 1.0 or true (== 1 all)
         meant = STATE_VERSION if data.get("removed") else 1  # the version dump_state writes
-        raise corrupt(f'"version" is {json.dumps(version)[:40]}, not a whole number such as '
-                      f"{meant}", f'write "version": {meant} if it was edited by hand, '
-                      "or restore it from git history")
+        raise corrupt(
+            f'"version" is {json.dumps(version)[:40]}, not a whole number such as {meant}',
+            f'write "version": {meant} if it was edited by hand, or restore it from git history',
+        )
     if isinstance(data, dict) and data.get("version") not in (None, *_VERSIONS):
         raise StatusyncError(
             f"{path}: state version {data.get('version')!r} is not supported by this statusync "
@@ -138,25 +142,27 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise corrupt(f"{where}: {first['msg'].removeprefix('Value error, ')}",
-                      "restore it from git history rather than deleting it") from None
+        raise corrupt(
+            f"{where}: {first['msg'].removeprefix('Value error, ')}",
+            "restore it from git history rather than deleting it",
+        ) from None
     entries = {
-        i: Entry(e.file, e.sha256, e.account, e.name,
-                 {c: e.mapping.get(c) for c in CATEGORIES}, e.applied_at)
+        i: Entry(e.file, e.sha256, e.account, e.name, {c: e.mapping.get(c) for c in CATEGORIES}, e.applied_at)
         for i, e in sorted(model.integrations.items())
     }
     uncertain = {
-        i: Pending(p.file, p.sha256, p.account, p.name,
-                   {c: p.mapping.get(c) for c in CATEGORIES}, p.sent_at)
+        i: Pending(p.file, p.sha256, p.account, p.name, {c: p.mapping.get(c) for c in CATEGORIES}, p.sent_at)
         for i, p in sorted(model.uncertain.items())
     }
     # A record replaces its tombstone; a file edited by hand to hold both means the record.
     removed = {
         i: Removed(r.file, r.action == "reset", r.at)
-        for i, r in sorted(model.removed.items()) if i not in entries
+        for i, r in sorted(model.removed.items())
+        if i not in entries
     }
-    return State(serial=model.serial, lineage=model.lineage, entries=entries, uncertain=uncertain,
-                 removed=removed)
+    return State(
+        serial=model.serial, lineage=model.lineage, entries=entries, uncertain=uncertain, removed=removed
+    )
 
 
 def dump_state(state: State) -> bytes:
@@ -166,8 +172,12 @@ def dump_state(state: State) -> bytes:
         "lineage": state.lineage,
         "integrations": {
             str(i): {
-                "file": e.file, "sha256": e.sha256, "account": e.account, "name": e.name,
-                "mapping": dict(e.mapping), "applied_at": e.applied_at,
+                "file": e.file,
+                "sha256": e.sha256,
+                "account": e.account,
+                "name": e.name,
+                "mapping": dict(e.mapping),
+                "applied_at": e.applied_at,
             }
             for i, e in sorted(state.entries.items())
         },
@@ -175,8 +185,12 @@ def dump_state(state: State) -> bytes:
     if state.uncertain:
         data["uncertain"] = {
             str(i): {
-                "file": p.file, "sha256": p.sha256, "account": p.account, "name": p.name,
-                "mapping": dict(p.mapping), "sent_at": p.sent_at,
+                "file": p.file,
+                "sha256": p.sha256,
+                "account": p.account,
+                "name": p.name,
+                "mapping": dict(p.mapping),
+                "sent_at": p.sent_at,
             }
             for i, p in sorted(state.uncertain.items())
         }
@@ -189,16 +203,17 @@ def dump_state(state: State) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-
-def merge_bytes(base: bytes | None, ours: bytes, theirs: bytes | None, *,
-                where: tuple[str, str, str]) -> MergedState:
+def merge_bytes(
+    base: bytes | None, ours: bytes, theirs: bytes | None, *, where: tuple[str, str, str]
+) -> MergedState:
     """Merge three versions of the state file (None: no such file; an empty ancestor too, as
     git gives for a file both branches added); `where` names them, in errors and in reports.
     git's merge driver (`statusync merge-state`) and --push, when someone pushed first, both
     merge with it."""
     ancestor = State() if base is None or not base.strip() else _parse_named(base, where[0])
-    return merge_states(ancestor, _parse_named(ours, where[1]), _parse_named(theirs, where[2]),
-                        labels=(where[1], where[2]))
+    return merge_states(
+        ancestor, _parse_named(ours, where[1]), _parse_named(theirs, where[2]), labels=(where[1], where[2])
+    )
 
 
 def _parse_named(raw: bytes | None, where: str) -> State:
@@ -227,7 +242,8 @@ def check_writable(path: Path) -> None:
             raise StatusyncError(
                 f"cannot record this run in the state {path}: the directory {directory} cannot "
                 f"be created or written ({exc.strerror or exc}); nothing was sent. Make it "
-                "writable, or give another state file with --state") from None
+                "writable, or give another state file with --state"
+            ) from None
 
 
 def save_state(path: Path, state: State) -> State:

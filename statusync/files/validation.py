@@ -18,8 +18,9 @@ from statusync.files.yamldoc import INT10, Document, Loc, Noun, describe, did_yo
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate(model: type[M], doc: Document, nouns: dict[Loc, Noun] | None = None,
-             internal: Collection[str] = ()) -> M | None:
+def validate(
+    model: type[M], doc: Document, nouns: dict[Loc, Noun] | None = None, internal: Collection[str] = ()
+) -> M | None:
     """`doc.data` as `model`, or None with every validation error added to `doc.problems`.
 
     `nouns` names what the keys under a location are ("status category") and how to fix a
@@ -62,8 +63,14 @@ def _misspelt(model: type[BaseModel], errors: list[ErrorDetails], internal: Coll
     return meant
 
 
-def _message(model: type[BaseModel], doc: Document, error: ErrorDetails, loc: Loc, nouns: dict[Loc, Noun],
-             internal: Collection[str]) -> str:
+def _message(
+    model: type[BaseModel],
+    doc: Document,
+    error: ErrorDetails,
+    loc: Loc,
+    nouns: dict[Loc, Noun],
+    internal: Collection[str],
+) -> str:
     kind, parent, name = error["type"], loc[:-1], ".".join(str(p) for p in loc)
     noun, fix = nouns.get(parent, ("key", ""))
     inside = f" in {'.'.join(str(p) for p in parent)}" if parent and noun == "key" else ""
@@ -88,12 +95,18 @@ def _message(model: type[BaseModel], doc: Document, error: ErrorDetails, loc: Lo
     if kind == "greater_than" and ctx.get("gt") == 0:
         return f"{name}: expected a positive integer, got {got}"
     if kind == "less_than_equal" and ctx.get("le") == MAX_INTEGRATION_ID:
-        return (f"{name}: {value} is too large for an integration id: JSON carries integers "
-                f"exactly only up to {MAX_INTEGRATION_ID} (2^53 - 1), so a larger one could reach "
-                "Sendcloud as another id; check the id in Sendcloud's panel")
+        return (
+            f"{name}: {value} is too large for an integration id: JSON carries integers "
+            f"exactly only up to {MAX_INTEGRATION_ID} (2^53 - 1), so a larger one could reach "
+            "Sendcloud as another id; check the id in Sendcloud's panel"
+        )
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        words = {"greater_than": "more than", "greater_than_equal": "at least",
-                 "less_than": "less than", "less_than_equal": "at most"}
+        words = {
+            "greater_than": "more than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }
         limit = next(iter(ctx.values()))
         shown = str(limit) if isinstance(limit, int) else f"{limit:g}"
         return f"{name}: expected a number {words[kind]} {shown}, got {got}"
@@ -107,8 +120,9 @@ def _message(model: type[BaseModel], doc: Document, error: ErrorDetails, loc: Lo
         return f"{name}: {got} is blank or holds a control character"
     if kind == "literal_error":
         expected = ctx.get("expected", "")
-        hint = (did_you_mean(str(value), re.findall(r"'([^']*)'", expected))
-                if isinstance(value, str) else None)
+        hint = (
+            did_you_mean(str(value), re.findall(r"'([^']*)'", expected)) if isinstance(value, str) else None
+        )
         return f"{name}: expected {expected}, got {got}" + (f" (did you mean {hint!r}?)" if hint else "")
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{name}: expected a mapping of keys to values, got {got}"

@@ -45,9 +45,11 @@ _SPECIAL_FLOATS = {
 }
 # Spellings that YAML 1.2, or some other reader, takes for a number: YAML 1.1 and ruamel read
 # `1_000` as 1000 and `0b101` as 5, where YAML 1.2 reads strings.
-_NUMBER_LIKE = re.compile(r"[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+"
-                          r"|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
-                          r"|\.[0-9][0-9_]*([eE][-+]?[0-9]+)?)")
+_NUMBER_LIKE = re.compile(
+    r"[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+"
+    r"|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+    r"|\.[0-9][0-9_]*([eE][-+]?[0-9]+)?)"
+)
 
 
 class _Parser(CParser):  # type: ignore[misc]
@@ -111,8 +113,12 @@ class SourceValue:
     @property
     def number_like(self) -> bool:
         """A plain scalar that YAML 1.2 or some other reader takes for a number."""
-        return (self.plain and not self.tagged and self.text is not None
-                and _NUMBER_LIKE.fullmatch(self.text) is not None)
+        return (
+            self.plain
+            and not self.tagged
+            and self.text is not None
+            and _NUMBER_LIKE.fullmatch(self.text) is not None
+        )
 
 
 @dataclass
@@ -163,8 +169,10 @@ def too_many_digits(loc: Loc, text: str) -> str:
     """Why a plain integer could not be read: Python converts at most sys.get_int_max_str_digits()
     decimal digits (4300 by default), a guard against the quadratic cost of longer ones."""
     name = ".".join(str(part) for part in loc) or "the value"
-    return (f"{name}: a number of {len(text.lstrip('+-'))} digits is longer than statusync reads "
-            f"(at most {sys.get_int_max_str_digits()}); check the value (quote it if it is meant as text)")
+    return (
+        f"{name}: a number of {len(text.lstrip('+-'))} digits is longer than statusync reads "
+        f"(at most {sys.get_int_max_str_digits()}); check the value (quote it if it is meant as text)"
+    )
 
 
 def decode(data: bytes, file: str) -> str:
@@ -174,9 +182,17 @@ def decode(data: bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InvalidInput([Problem(file, line, col,
-                                    f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
-                                    "save it with UTF-8 encoding")]) from None
+        raise InvalidInput(
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
+                    "save it with UTF-8 encoding",
+                )
+            ]
+        ) from None
     return text.removeprefix("\ufeff")
 
 
@@ -199,8 +215,9 @@ def parse(text: str, file: str, shape: str = MAPPING_FILE_SHAPE) -> Document | N
         return None
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else "a single value"
-        raise InvalidInput([_at(file, root,
-                                f"the top level must be a mapping of keys to values, not {kind}")])
+        raise InvalidInput(
+            [_at(file, root, f"the top level must be a mapping of keys to values, not {kind}")]
+        )
     doc = Document(file, {}, {})
     # The composer hands back the anchored node itself for an alias, with the anchor's position:
     # where each alias was written comes from the parser's events, read only when there can be
@@ -294,22 +311,35 @@ class _Walker:
             key_path = (*path, 2 * i)
             if key_path in self.aliases:  # the anchored key's node, at the anchor's position
                 mark = self.aliases[key_path]
-                doc.problems.append(Problem(doc.file, mark.line + 1, mark.column + 1,
-                                            "aliases (*name) are not supported as keys; "
-                                            "write the key out in full"))
+                doc.problems.append(
+                    Problem(
+                        doc.file,
+                        mark.line + 1,
+                        mark.column + 1,
+                        "aliases (*name) are not supported as keys; write the key out in full",
+                    )
+                )
                 continue
             if not isinstance(key_node, ScalarNode):
-                doc.problems.append(_at(doc.file, key_node,
-                                        "a key must be a plain word, not a list or mapping"))
+                doc.problems.append(
+                    _at(doc.file, key_node, "a key must be a plain word, not a list or mapping")
+                )
                 continue
             name = key_node.value
             if name == "<<" and not key_node.style:
-                doc.problems.append(_at(doc.file, key_node,
-                                        "merge keys (<<) are not supported; write the keys out in full"))
+                doc.problems.append(
+                    _at(doc.file, key_node, "merge keys (<<) are not supported; write the keys out in full")
+                )
             elif name in first:
-                doc.problems.append(_at(doc.file, key_node, f"duplicate key {name!r} (also on line "
-                                                            f"{first[name].start_mark.line + 1}); "
-                                                            "keep only one"))
+                doc.problems.append(
+                    _at(
+                        doc.file,
+                        key_node,
+                        f"duplicate key {name!r} (also on line "
+                        f"{first[name].start_mark.line + 1}); "
+                        "keep only one",
+                    )
+                )
             else:
                 first[name] = key_node
                 out[name] = self.walk(value_node, loc + (name,), key_node, (*path, 2 * i + 1))

@@ -50,9 +50,16 @@ def check_depth(text: str, file: str, shape: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    raise InvalidInput([Problem(
-                        file, mark.line + 1, mark.column + 1,
-                        f"the document is nested too deeply (more than {MAX_DEPTH} levels); {shape}")])
+                    raise InvalidInput(
+                        [
+                            Problem(
+                                file,
+                                mark.line + 1,
+                                mark.column + 1,
+                                f"the document is nested too deeply (more than {MAX_DEPTH} levels); {shape}",
+                            )
+                        ]
+                    )
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 depth -= 1
     except YAMLError as exc:  # before the limit was reached: composing would stop at it too

@@ -26,21 +26,25 @@ def escape_property(text: str) -> str:
 def workflow_command(command: str, message: str, **properties: str | int | None) -> str:
     """One line such as `::error file=a.yaml,line=3,col=5::message` (properties that are None
     are left out, in the order given)."""
-    given = [f"{name}={escape_property(str(value))}" for name, value in properties.items()
-             if value is not None]
-    return f"::{command} {','.join(given)}::{escape_data(message)}" if given \
+    given = [
+        f"{name}={escape_property(str(value))}" for name, value in properties.items() if value is not None
+    ]
+    return (
+        f"::{command} {','.join(given)}::{escape_data(message)}"
+        if given
         else f"::{command}::{escape_data(message)}"
+    )
 
 
 def problem_annotation(problem: Problem, env: Mapping[str, str], cwd: Path) -> str:
     # A problem with a line but no column points at the line's start, as `str(problem)` does.
     col = (problem.col or 1) if problem.line is not None else None
-    return workflow_command("error", problem.message, file=workspace_path(problem.file, env, cwd),
-                            line=problem.line, col=col)
+    return workflow_command(
+        "error", problem.message, file=workspace_path(problem.file, env, cwd), line=problem.line, col=col
+    )
 
 
-def annotate(problems: Iterable[Problem], stream: TextIO, env: Mapping[str, str],
-             cwd: Path) -> None:
+def annotate(problems: Iterable[Problem], stream: TextIO, env: Mapping[str, str], cwd: Path) -> None:
     """Write one `::error` line per problem to `stream` when running on GitHub Actions (the
     runner reads workflow commands from stdout and stderr alike; stderr keeps stdout for the
     report). Elsewhere it writes nothing: the plain `file:line:col: message` lines suffice."""

@@ -33,8 +33,8 @@ _TRUNCATED = "\n\n*The plan was cut here: see the job summary of the run for all
 class CommentResult(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
-    UNCHANGED = "unchanged"   # the comment already shows this plan
-    SKIPPED = "skipped"       # no changes and no comment yet: nothing to say
+    UNCHANGED = "unchanged"  # the comment already shows this plan
+    SKIPPED = "skipped"  # no changes and no comment yet: nothing to say
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,13 @@ def plan_hash(plan: str) -> str:
 def comment_body(plan: str) -> str:
     body = f"<!-- statusync-plan sha256:{plan_hash(plan)} -->\n{plan}"
     if len(body) > BODY_LIMIT:
-        body = body[:BODY_LIMIT - len(_TRUNCATED)] + _TRUNCATED
+        body = body[: BODY_LIMIT - len(_TRUNCATED)] + _TRUNCATED
     return body
 
 
-def find_plan_comment(github: GitHub, pull_request: int,
-                      identity: Identity) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def find_plan_comment(
+    github: GitHub, pull_request: int, identity: Identity
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The pull request's plan comment: the first whose body starts with the marker (a reply
     quoting it starts with `>`, so it cannot be mistaken for it) written by `identity`; and the
     comments with the marker by anyone else, which are not it."""
@@ -76,8 +77,9 @@ def _normalised(body: str) -> str:
     return body.replace("\r\n", "\n")
 
 
-def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity: Identity,
-                      has_changes: bool) -> Synced:
+def sync_plan_comment(
+    github: GitHub, pull_request: int, plan: str, *, identity: Identity, has_changes: bool
+) -> Synced:
     """Make the pull request's one plan comment, written by `identity`, show `plan` (markdown).
     A 403 or 404 on the write raises GitHubError with `denied` set, for the caller to decide
     what it means."""
@@ -86,13 +88,11 @@ def sync_plan_comment(github: GitHub, pull_request: int, plan: str, *, identity:
     if existing is None:
         if not has_changes:
             return Synced(CommentResult.SKIPPED, ignored)
-        github.post(github.repo_path("issues", pull_request, "comments"),
-                    {"body": comment_body(plan)})
+        github.post(github.repo_path("issues", pull_request, "comments"), {"body": comment_body(plan)})
         return Synced(CommentResult.CREATED, ignored)
     # The whole body, not the marker's hash: anyone with write access may edit our comment,
     # keep its first line and replace the plan under it.
     if _normalised(str(existing.get("body", ""))) == _normalised(comment_body(plan)):
         return Synced(CommentResult.UNCHANGED, ignored)
-    github.patch(github.repo_path("issues", "comments", existing["id"]),
-                 {"body": comment_body(plan)})
+    github.patch(github.repo_path("issues", "comments", existing["id"]), {"body": comment_body(plan)})
     return Synced(CommentResult.UPDATED, ignored)

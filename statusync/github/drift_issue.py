@@ -32,30 +32,32 @@ class IssueResult(enum.Enum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     CLOSED = "closed"
-    NOTHING = "nothing"        # no drift, no issue
-    UNDECIDED = "undecided"    # the drift run failed: the issue is left alone
+    NOTHING = "nothing"  # no drift, no issue
+    UNDECIDED = "undecided"  # the drift run failed: the issue is left alone
 
 
 def issue_body(report: str, run_url: str | None) -> str:
     link = f"[this run]({run_url})" if run_url else "the latest drift run"
-    footer = (f"\n\n---\n*Reported by statusync drift; {link} updated it. "
-              "This issue is closed automatically once no drift is left.*\n")
+    footer = (
+        f"\n\n---\n*Reported by statusync drift; {link} updated it. "
+        "This issue is closed automatically once no drift is left.*\n"
+    )
     report = report.rstrip()
     # GitHub refuses a longer body (422). The markdown report keeps within its own budget; this
     # only guards against a report made some other way.
     room = BODY_LIMIT - len(footer)
     if len(report) > room:
-        report = report[:room - len(_TRUNCATED)] + _TRUNCATED
+        report = report[: room - len(_TRUNCATED)] + _TRUNCATED
     return report + footer
 
 
 def find_drift_issue(github: GitHub, identity: Identity) -> dict[str, Any] | None:
     """The oldest open issue with the label written by `identity` (the listing includes pull
     requests: skipped)."""
-    issues = github.pages(github.repo_path("issues"),
-                          {"labels": LABEL, "state": "open", "sort": "created", "direction": "asc"})
-    return next((issue for issue in issues
-                 if "pull_request" not in issue and identity.wrote(issue)), None)
+    issues = github.pages(
+        github.repo_path("issues"), {"labels": LABEL, "state": "open", "sort": "created", "direction": "asc"}
+    )
+    return next((issue for issue in issues if "pull_request" not in issue and identity.wrote(issue)), None)
 
 
 def ensure_label(github: GitHub) -> None:
@@ -66,15 +68,18 @@ def ensure_label(github: GitHub) -> None:
         if exc.status != 404:
             raise
     try:
-        github.post(github.repo_path("labels"), {"name": LABEL, "color": _LABEL_COLOR,
-                                                  "description": _LABEL_DESCRIPTION})
+        github.post(
+            github.repo_path("labels"),
+            {"name": LABEL, "color": _LABEL_COLOR, "description": _LABEL_DESCRIPTION},
+        )
     except GitHubError as exc:
         if exc.status != 422:  # created meanwhile by another run: just as good
             raise
 
 
-def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
-                     run_url: str | None, bot: str = ACTIONS_BOT) -> IssueResult:
+def sync_drift_issue(
+    github: GitHub, report: str, drift_exit_code: int, run_url: str | None, bot: str = ACTIONS_BOT
+) -> IssueResult:
     """Bring the drift issue written by the token's identity in line with a drift run that
     exited `drift_exit_code` (0 in sync, 2 drift found) and printed `report` (markdown). `bot`
     is who an installation token writes as (github.identity)."""
@@ -91,20 +96,26 @@ def sync_drift_issue(github: GitHub, report: str, drift_exit_code: int,
             f"{exc}; the token may not write issues: give the job the `issues: write` "
             "permission (`permissions: issues: write` in the workflow, as statusync-drift.yml "
             "has it), or a token with Issues: Read and write",
-            status=exc.status, write=exc.write) from None
+            status=exc.status,
+            write=exc.write,
+        ) from None
 
 
-def _sync(github: GitHub, report: str, drift_exit_code: int, run_url: str | None,
-          identity: Identity) -> IssueResult:
+def _sync(
+    github: GitHub, report: str, drift_exit_code: int, run_url: str | None, identity: Identity
+) -> IssueResult:
     issue = find_drift_issue(github, identity)
     if drift_exit_code == OK:
         if issue is None:
             return IssueResult.NOTHING
         link = f" ([run]({run_url}))" if run_url else ""
-        github.post(github.repo_path("issues", issue["number"], "comments"),
-                    {"body": f"statusync drift found every integration in sync{link}: closing."})
-        github.patch(github.repo_path("issues", issue["number"]),
-                     {"state": "closed", "state_reason": "completed"})
+        github.post(
+            github.repo_path("issues", issue["number"], "comments"),
+            {"body": f"statusync drift found every integration in sync{link}: closing."},
+        )
+        github.patch(
+            github.repo_path("issues", issue["number"]), {"state": "closed", "state_reason": "completed"}
+        )
         return IssueResult.CLOSED
     body = issue_body(report, run_url)
     if issue is None:

@@ -47,8 +47,7 @@ class Identity:
         if not isinstance(user, dict):
             return False
         login, kind = user.get("login"), user.get("type")
-        return (isinstance(login, str) and login.casefold() == self.login.casefold()
-                and kind == self.type)
+        return isinstance(login, str) and login.casefold() == self.login.casefold() and kind == self.type
 
     def __str__(self) -> str:
         return self.login
@@ -59,8 +58,10 @@ def bot_login(value: str | None) -> str:
     if not value:
         return ACTIONS_BOT
     if not _BOT_LOGIN.fullmatch(value):
-        raise StatusyncError(f"--bot-login {value!r} is not the login of an App's bot user: it "
-                             "is the App's slug followed by [bot], e.g. my-statusync-app[bot]")
+        raise StatusyncError(
+            f"--bot-login {value!r} is not the login of an App's bot user: it "
+            "is the App's slug followed by [bot], e.g. my-statusync-app[bot]"
+        )
     return value
 
 
@@ -81,5 +82,9 @@ def token_identity(github: GitHub, bot: str = ACTIONS_BOT) -> Identity:
 
 def authors(items: list[dict[str, Any]]) -> list[str]:
     """The logins of `items`, for saying whose look-alikes were ignored."""
-    return sorted({str(item.get("user", {}).get("login", "?")) if isinstance(item.get("user"), dict)
-                   else "?" for item in items})
+    return sorted(
+        {
+            str(item.get("user", {}).get("login", "?")) if isinstance(item.get("user"), dict) else "?"
+            for item in items
+        }
+    )

@@ -24,15 +24,17 @@ def no_plan_markdown(problems: Sequence[Problem], reason: str | None, run_url: s
         why = f"the plan failed: {md_code(reason.splitlines()[0], table=False)}"
     else:
         why = "the plan step failed or did not run"
-    text.write(f"> [!CAUTION]\n> **No plan for the latest push:** {why}. Any plan shown here "
-               "before no longer applies; fix the problem and push again.\n")
+    text.write(
+        f"> [!CAUTION]\n> **No plan for the latest push:** {why}. Any plan shown here "
+        "before no longer applies; fix the problem and push again.\n"
+    )
     if problems:
         text.write("\n")
         for problem in problems:
-            where = problem.file if problem.line is None else \
-                f"{problem.file}:{problem.line}:{problem.col or 1}"
-            text.group([f"- {md_code(where, table=False)}: {md_text(problem.message)}\n"],
-                       md_text(where))
+            where = (
+                problem.file if problem.line is None else f"{problem.file}:{problem.line}:{problem.col or 1}"
+            )
+            text.group([f"- {md_code(where, table=False)}: {md_text(problem.message)}\n"], md_text(where))
         text.note("problems", "statusync validate")
     log = f"[the job's log]({run_url})" if run_url else "the job's log"
     text.write(f"\nThe details are in {log}.\n")

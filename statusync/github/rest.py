@@ -52,8 +52,9 @@ RETRY = Profile(
 class GitHubError(StatusyncError):
     """A GitHub API request that did not succeed; `status` is None when no answer came."""
 
-    def __init__(self, message: str, *, status: int | None, write: bool = False,
-                 rate_limited: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None, write: bool = False, rate_limited: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.write = write  # the request would have changed something (not a GET)
@@ -78,10 +79,16 @@ def _api_url_problem(url: str) -> str | None:
 class GitHub:
     """The REST API of one repository, as `GITHUB_TOKEN` may use it."""
 
-    def __init__(self, api_url: str, repository: str, token: str, *,
-                 transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        repository: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if problem := _api_url_problem(api_url):
             raise StatusyncError(problem)
         if not _REPOSITORY.fullmatch(repository):
@@ -91,28 +98,43 @@ class GitHub:
         self._sleep = sleep
         self._clock = clock  # wall-clock seconds: x-ratelimit-reset is a Unix time
         self._http = httpx.Client(
-            base_url=self.api_url, transport=transport, timeout=30.0,
-            headers={"Authorization": f"Bearer {token}",
-                     "Accept": "application/vnd.github+json",
-                     "X-GitHub-Api-Version": "2022-11-28",
-                     "User-Agent": f"statusync/{__version__}"})
+            base_url=self.api_url,
+            transport=transport,
+            timeout=30.0,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"statusync/{__version__}",
+            },
+        )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> GitHub:
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> GitHub:
         token = env_value(env, "GITHUB_TOKEN", "set it from github.token")
         if token is None:
-            raise StatusyncError("GITHUB_TOKEN is not set: the statusync action passes the job's "
-                                 "token; in a step of your own, set it from github.token")
+            raise StatusyncError(
+                "GITHUB_TOKEN is not set: the statusync action passes the job's "
+                "token; in a step of your own, set it from github.token"
+            )
         repository = env_value(env, "GITHUB_REPOSITORY", "set it to OWNER/NAME")
         if repository is None:
-            raise StatusyncError("GITHUB_REPOSITORY is not set (GitHub Actions sets it: "
-                                 "elsewhere, set it to OWNER/NAME)")
-        api_url = env_value(env, "GITHUB_API_URL", f"set it to the GitHub API's URL ({DEFAULT_API_URL} "
-                            "for github.com)")
-        return cls(api_url or DEFAULT_API_URL, repository, token,
-                   transport=transport, sleep=sleep, clock=clock)
+            raise StatusyncError(
+                "GITHUB_REPOSITORY is not set (GitHub Actions sets it: elsewhere, set it to OWNER/NAME)"
+            )
+        api_url = env_value(
+            env, "GITHUB_API_URL", f"set it to the GitHub API's URL ({DEFAULT_API_URL} for github.com)"
+        )
+        return cls(
+            api_url or DEFAULT_API_URL, repository, token, transport=transport, sleep=sleep, clock=clock
+        )
 
     def __enter__(self) -> GitHub:
         return self
@@ -151,12 +173,17 @@ class GitHub:
             return None
         if not url.startswith(self.api_url + "/"):
             # The token goes nowhere but the API it was given for.
-            raise GitHubError("GitHub API: a pagination link points away from the API; stopped",
-                              status=None)
+            raise GitHubError("GitHub API: a pagination link points away from the API; stopped", status=None)
         return url
 
-    def request(self, method: str, url: str, *, params: Mapping[str, str | int] | None = None,
-                json: Mapping[str, Any] | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
         label = f"{method} {urllib.parse.urlsplit(url).path}"
         tally = Tally()
         while True:
@@ -165,19 +192,29 @@ class GitHub:
             except httpx.TransportError as exc:
                 decision = decide(RETRY, method, tally, Lost(loss_of(exc)))
                 if isinstance(decision, GiveUp):
-                    raise GitHubError(f"GitHub API: {label} failed ({type(exc).__name__}); "
-                                      f"no answer from {self.api_url}", status=None,
-                                      write=method != "GET") from None
+                    raise GitHubError(
+                        f"GitHub API: {label} failed ({type(exc).__name__}); no answer from {self.api_url}",
+                        status=None,
+                        write=method != "GET",
+                    ) from None
             else:
                 if response.is_success:
                     return response
-                decision = decide(RETRY, method, tally, Answer(response.status_code, response.headers,
-                                                               _message(response)), now=self._clock())
+                decision = decide(
+                    RETRY,
+                    method,
+                    tally,
+                    Answer(response.status_code, response.headers, _message(response)),
+                    now=self._clock(),
+                )
                 if isinstance(decision, GiveUp):
                     why = " (GitHub's rate limit: try again later)" if decision.rate_limited else ""
-                    raise GitHubError(f"GitHub API: {label} answered {response.status_code}: "
-                                      f"{_message(response)}{why}", status=response.status_code,
-                                      write=method != "GET", rate_limited=decision.rate_limited)
+                    raise GitHubError(
+                        f"GitHub API: {label} answered {response.status_code}: {_message(response)}{why}",
+                        status=response.status_code,
+                        write=method != "GET",
+                        rate_limited=decision.rate_limited,
+                    )
             tally = decision.tally
             self._sleep(decision.seconds)
 
@@ -188,9 +225,12 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubError(f"GitHub API: {method} {path} answered HTTP {response.status_code} with a "
-                          "body that is not readable JSON", status=response.status_code,
-                          write=method != "GET") from None
+        raise GitHubError(
+            f"GitHub API: {method} {path} answered HTTP {response.status_code} with a "
+            "body that is not readable JSON",
+            status=response.status_code,
+            write=method != "GET",
+        ) from None
 
 
 def _message(response: httpx.Response) -> str:

@@ -11,8 +11,7 @@ from statusync.console import Console
 from statusync.github.runner import step_summary
 
 
-def append_summary(write: Callable[[TextIO], None], env: Mapping[str, str],
-                   console: Console) -> None:
+def append_summary(write: Callable[[TextIO], None], env: Mapping[str, str], console: Console) -> None:
     """Call `write` with the job summary file opened for appending, when on GitHub Actions.
 
     A summary that cannot be written is a warning, not a failure: the plan or report on stdout

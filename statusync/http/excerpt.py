@@ -18,4 +18,4 @@ def body_excerpt(response: httpx.Response) -> str:
     text = " ".join(response.text.split())
     if not text or "html" in response.headers.get("Content-Type", ""):
         return response.reason_phrase or "no details"
-    return printable(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
+    return printable(text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…")

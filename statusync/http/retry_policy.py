@@ -22,8 +22,19 @@ import httpx
 
 from statusync.text import plural
 
-__all__ = ["Answer", "Backoff", "GiveUp", "Lost", "Loss", "Profile", "Tally", "Wait", "decide",
-           "loss_of", "retry_after_seconds"]
+__all__ = [
+    "Answer",
+    "Backoff",
+    "GiveUp",
+    "Lost",
+    "Loss",
+    "Profile",
+    "Tally",
+    "Wait",
+    "decide",
+    "loss_of",
+    "retry_after_seconds",
+]
 
 
 class Loss(enum.Enum):
@@ -159,8 +170,15 @@ class Profile:
         return replace(self, max_attempts=max_attempts)
 
 
-def decide(profile: Profile, method: str, tally: Tally, outcome: Answer | Lost, *,
-           now: float = 0.0, random: float = 0.0) -> Wait | GiveUp:
+def decide(
+    profile: Profile,
+    method: str,
+    tally: Tally,
+    outcome: Answer | Lost,
+    *,
+    now: float = 0.0,
+    random: float = 0.0,
+) -> Wait | GiveUp:
     """What to do after `outcome`, the failed attempt that follows `tally`.
 
     `now` is the wall clock (epoch seconds) that an HTTP date or a rate limit's reset time is
@@ -176,8 +194,7 @@ def decide(profile: Profile, method: str, tally: Tally, outcome: Answer | Lost, 
     return GiveUp(tally)
 
 
-def _after_loss(profile: Profile, method: str, tally: Tally, lost: Lost, random: float
-                ) -> Wait | GiveUp:
+def _after_loss(profile: Profile, method: str, tally: Tally, lost: Lost, random: float) -> Wait | GiveUp:
     tally = _failed(profile, tally, lost.carried and lost.kind.may_have_arrived)
     if lost.kind not in profile.resent_losses or (method in profile.sent_once and lost.kind.connected):
         return GiveUp(tally)
@@ -186,8 +203,15 @@ def _after_loss(profile: Profile, method: str, tally: Tally, lost: Lost, random:
     return Wait(profile.backoff.delay(tally.attempts, random), lost.kind.value, tally)
 
 
-def _after_server_error(profile: Profile, method: str, tally: Tally, answer: Answer,
-                        headers: httpx.Headers, now: float, random: float) -> Wait | GiveUp:
+def _after_server_error(
+    profile: Profile,
+    method: str,
+    tally: Tally,
+    answer: Answer,
+    headers: httpx.Headers,
+    now: float,
+    random: float,
+) -> Wait | GiveUp:
     tally = _failed(profile, tally, answer.carried and answer.status not in profile.not_started)
     if method in profile.sent_once:
         return GiveUp(tally)
@@ -199,8 +223,9 @@ def _after_server_error(profile: Profile, method: str, tally: Tally, answer: Ans
     return Wait(wait, f"HTTP {answer.status}", tally)
 
 
-def _after_rate_limit(profile: Profile, tally: Tally, status: int, headers: httpx.Headers,
-                      now: float) -> Wait | GiveUp:
+def _after_rate_limit(
+    profile: Profile, tally: Tally, status: int, headers: httpx.Headers, now: float
+) -> Wait | GiveUp:
     wait = _rate_limit_wait(profile, headers, now)
     if profile.rate_limit_waits is None:
         tally = replace(tally, attempts=tally.attempts + 1)
@@ -224,9 +249,15 @@ def _rate_limited(profile: Profile, answer: Answer, headers: httpx.Headers) -> b
     a secondary rate limit"). A 403 without any of them is a refusal of the credentials."""
     if answer.status == 429:
         return True
-    return (profile.rate_limited_403 and answer.status == 403
-            and ("retry-after" in headers or headers.get("x-ratelimit-remaining") == "0"
-                 or "rate limit" in answer.message.lower()))
+    return (
+        profile.rate_limited_403
+        and answer.status == 403
+        and (
+            "retry-after" in headers
+            or headers.get("x-ratelimit-remaining") == "0"
+            or "rate limit" in answer.message.lower()
+        )
+    )
 
 
 def _rate_limit_wait(profile: Profile, headers: httpx.Headers, now: float) -> float | None:
@@ -282,5 +313,8 @@ def _finite(value: str | None) -> float | None:
 
 
 def _failed(profile: Profile, tally: Tally, arrived: bool) -> Tally:
-    return replace(tally, attempts=tally.attempts + 1,
-                   maybe_applied=tally.maybe_applied or (profile.may_apply and arrived))
+    return replace(
+        tally,
+        attempts=tally.attempts + 1,
+        maybe_applied=tally.maybe_applied or (profile.may_apply and arrived),
+    )

@@ -11,23 +11,29 @@ from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, 
 from statusync.render.style import headline, painter, show, write_json
 from statusync.text import printable
 
-_LABEL = {DriftStatus.IN_SYNC: "in sync", DriftStatus.DRIFTED: "drifted", DriftStatus.INVALID: "invalid",
-          DriftStatus.NOT_FOUND: "not found"}
+_LABEL = {
+    DriftStatus.IN_SYNC: "in sync",
+    DriftStatus.DRIFTED: "drifted",
+    DriftStatus.INVALID: "invalid",
+    DriftStatus.NOT_FOUND: "not found",
+}
 # The statuses listed one by one; in-sync integrations are only counted.
 _LISTED = (DriftStatus.DRIFTED, DriftStatus.INVALID, DriftStatus.NOT_FOUND)
 
 # What to do about each status; {reconcile} and {apply} are the commands, quoted per format.
 _HINTS = {
     DriftStatus.DRIFTED: "Run {reconcile} to set the drifted integrations back to their files, or, "
-                    "to keep a live change, copy it into the file and run {apply}.",
+    "to keep a live change, copy it into the file and run {apply}.",
     DriftStatus.INVALID: "Invalid entries point at shop statuses the shop no longer has: map those "
-                    "categories to statuses it still has (or null) in the files, then run {apply}.",
+    "categories to statuses it still has (or null) in the files, then run {apply}.",
     DriftStatus.NOT_FOUND: "Not found: check integration_id and account in those files, or delete "
-                      "the files of integrations that no longer exist.",
+    "the files of integrations that no longer exist.",
 }
 # When nothing at all is found, the files are rarely all wrong: the API URL is.
-_NOTHING_FOUND = ("No integration was found at all: check the API URL (STATUSYNC_API_URL or "
-                  "api_url in statusync.yaml; Sendcloud's is https://panel.sendcloud.sc/api/v3).")
+_NOTHING_FOUND = (
+    "No integration was found at all: check the API URL (STATUSYNC_API_URL or "
+    "api_url in statusync.yaml; Sendcloud's is https://panel.sendcloud.sc/api/v3)."
+)
 
 
 def hints(report: DriftReport, quote: Callable[[str], str]) -> list[str]:
@@ -47,18 +53,21 @@ def cause_text(drift: IntegrationDrift) -> str:
         return "not applied yet: statusync never applied this file"
     if drift.live == drift.last_applied:
         return "not applied yet: the file changed since the last apply"
-    return ("not applied yet: the file changed since the last apply, and the live mapping was "
-            "changed outside statusync too")
+    return (
+        "not applied yet: the file changed since the last apply, and the live mapping was "
+        "changed outside statusync too"
+    )
 
 
 def note(drift: IntegrationDrift) -> str:
     """One line on what is wrong with an integration that is not in sync."""
     if drift.status is DriftStatus.NOT_FOUND:
-        return (f"Sendcloud has no integration {drift.integration_id} for account "
-                f"'{printable(drift.loaded.spec.account)}' (HTTP 404)")
+        return (
+            f"Sendcloud has no integration {drift.integration_id} for account "
+            f"'{printable(drift.loaded.spec.account)}' (HTTP 404)"
+        )
     if drift.status is DriftStatus.INVALID:
-        return ("the file asks for a shop status the shop no longer has; "
-                "only a change to the file can fix it")
+        return "the file asks for a shop status the shop no longer has; only a change to the file can fix it"
     return cause_text(drift)
 
 
@@ -79,16 +88,17 @@ def _differ(listed: int, total: int) -> str:
     return f"{listed} of {count_of(total)} differ{'s' if listed == 1 else ''} from the files"
 
 
-def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
-                advice: bool = True) -> None:
+def render_text(report: DriftReport, out: TextIO, *, color: bool = False, advice: bool = True) -> None:
     """The report for people; `advice` adds what to do about each kind of difference."""
     paint = painter(color)
     if not report.differs:
         if report.failures:
             # Not "no drift": nothing is known about the integrations that could not be read.
             total = len(report.integrations) + len(report.failures)
-            out.write(f"Drift unknown for {len(report.failures)} of {count_of(total)}: they could "
-                      f"not be checked (errors above); {len(report.integrations)} in sync.\n")
+            out.write(
+                f"Drift unknown for {len(report.failures)} of {count_of(total)}: they could "
+                f"not be checked (errors above); {len(report.integrations)} in sync.\n"
+            )
         else:
             out.write(f"No drift. {count_of(len(report.integrations))} in sync.\n")
         return
@@ -103,22 +113,34 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False,
 
 def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> None:
     # Padded to the longest label, and one space further than a plan's, as it always was.
-    out.write(headline(drift.status, f"{_LABEL[drift.status]:<9} ", drift.integration_id,
-                       drift.file, drift.loaded.spec.name, paint) + "\n")
+    out.write(
+        headline(
+            drift.status,
+            f"{_LABEL[drift.status]:<9} ",
+            drift.integration_id,
+            drift.file,
+            drift.loaded.spec.name,
+            paint,
+        )
+        + "\n"
+    )
     out.write(f"      # {note(drift)}\n")
     if drift.differences:
         never = drift.last_applied is None
         rows = [("category", "desired", "live", "last applied")] + [
             (d.category, show(d.desired), show(d.live), "-" if never else show(d.last_applied))
-            for d in drift.differences]
+            for d in drift.differences
+        ]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
             # The first three columns are padded; the last is not.
             padded = "  ".join(f"{cell:<{w}}" for cell, w in zip(row[:3], widths, strict=True))
             out.write(f"      {padded}  {row[3]}\n")
     for entry in drift.invalid:
-        out.write(f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
-                  "the shop no longer has\n")
+        out.write(
+            f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
+            "the shop no longer has\n"
+        )
     out.write("\n")
 
 
@@ -141,40 +163,55 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
         out.write(f"## statusync drift: {count_of(total)} in sync\n\n")
     out.write(f"**{summary_line(report)}**\n")
     if report.failures:
-        out.write(f"\n> [!WARNING]\n> {len(report.failures)} integrations could not be checked; "
-                  "the errors are in the log of the run.\n")
+        out.write(
+            f"\n> [!WARNING]\n> {len(report.failures)} integrations could not be checked; "
+            "the errors are in the log of the run.\n"
+        )
     differing = [d for d in listed if d.differences]
     if differing:
-        out.write("\n### Differences\n\n"
-                  "| integration | file | category | desired | live | last applied | cause |\n"
-                  "| --- | --- | --- | --- | --- | --- | --- |\n")
+        out.write(
+            "\n### Differences\n\n"
+            "| integration | file | category | desired | live | last applied | cause |\n"
+            "| --- | --- | --- | --- | --- | --- | --- |\n"
+        )
         for drift in differing:
             rows = []
             lead = f"| {_who(drift)} | {md_code(drift.file)} "
             cause = cause_text(drift)
             for d in drift.differences:
                 applied = "*never applied*" if drift.last_applied is None else md_cell(d.last_applied)
-                rows.append(lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
-                            f"| {applied} | {cause} |\n")
+                rows.append(
+                    lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
+                    f"| {applied} | {cause} |\n"
+                )
                 lead, cause = "| | ", ""
             out.group(rows, str(drift.integration_id))
         out.note("integrations with differences", "statusync drift")
     invalid = [d for d in report.integrations if d.invalid]
     if invalid:
-        out.write("\n### Invalid live entries\n\n"
-                  "These point at shop statuses the shop no longer has.\n\n"
-                  "| integration | file | category | external id |\n| --- | --- | --- | --- |\n")
+        out.write(
+            "\n### Invalid live entries\n\n"
+            "These point at shop statuses the shop no longer has.\n\n"
+            "| integration | file | category | external id |\n| --- | --- | --- | --- |\n"
+        )
         for drift in invalid:
-            out.group([f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
-                       f"| {md_cell(entry.external_id)} |\n" for entry in drift.invalid],
-                      str(drift.integration_id))
+            out.group(
+                [
+                    f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
+                    f"| {md_cell(entry.external_id)} |\n"
+                    for entry in drift.invalid
+                ],
+                str(drift.integration_id),
+            )
         out.note("integrations with invalid entries", "statusync drift")
     missing = report.with_status(DriftStatus.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
         for drift in missing:
-            out.group([f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"],
-                      str(drift.integration_id))
+            out.group(
+                [f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"],
+                str(drift.integration_id),
+            )
         out.note("integrations not found", "statusync drift")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:

@@ -81,8 +81,10 @@ class MarkdownBudget:
             shown = ", ".join(self.omitted[:_LABELS_SHOWN])
             if len(self.omitted) > _LABELS_SHOWN:
                 shown += f" and {len(self.omitted) - _LABELS_SHOWN} more"
-            self.write(f"\n*… and {len(self.omitted)} more {what} not shown here: run "
-                       f"`{command}` for the full list. Not shown: {shown}.*\n")
+            self.write(
+                f"\n*… and {len(self.omitted)} more {what} not shown here: run "
+                f"`{command}` for the full list. Not shown: {shown}.*\n"
+            )
             self.omitted = []
 
 

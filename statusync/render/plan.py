@@ -18,7 +18,7 @@ _NOTE = {
     Action.RESET: "file removed: all four categories will be unmapped",
     Action.FORGET: "file removed: statusync stops managing it, nothing is sent",
     Action.UNCERTAIN: "the last write's outcome is unknown (the run sending it was stopped): "
-                      "apply sends the file's mapping again",
+    "apply sends the file's mapping again",
 }
 
 
@@ -33,16 +33,17 @@ def _replaces_live(change: Change) -> bool:
 def partial_line(plan: Plan, quote: Callable[[str], str] = printable) -> str:
     """What a partial plan (`--only`) covers; the patterns as the command line had them."""
     only = " ".join(quote(f"--only {p}") for p in plan.only)
-    return (f"Partial plan ({only}): integrations outside it are not planned, sent or "
-            "forgotten")
+    return f"Partial plan ({only}): integrations outside it are not planned, sent or forgotten"
 
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
     # Uncertain ones are named only when there are any: they are rare, and news when they come.
     uncertain = f"{s['uncertain']} uncertain to settle, " if s["uncertain"] else ""
-    return (f"{s['create']} to create, {s['update']} to update, {s['reset']} to reset, "
-            f"{s['forget']} to forget, {uncertain}{s['unchanged']} unchanged")
+    return (
+        f"{s['create']} to create, {s['update']} to update, {s['reset']} to reset, "
+        f"{s['forget']} to forget, {uncertain}{s['unchanged']} unchanged"
+    )
 
 
 def live_values(change: Change, category: str) -> list[str | None] | None:
@@ -57,8 +58,9 @@ def live_values(change: Change, category: str) -> list[str | None] | None:
     return [before] if before == sent else [before, sent]
 
 
-def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None,
-                warnings: Sequence[str] = ()) -> None:
+def render_text(
+    plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None, warnings: Sequence[str] = ()
+) -> None:
     paint = painter(color)
     if plan.only:  # first of all: every count below is of the subset
         out.write(paint(partial_line(plan) + ".", bold=True) + "\n\n")
@@ -78,8 +80,17 @@ def render_text(plan: Plan, out: TextIO, *, color: bool = False, breach: str | N
 
 def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) -> None:
     # Padded to the longest action, so that the integration ids line up.
-    out.write(headline(change.action, f"{change.action.value:<{label_width}}",
-                       change.integration_id, change.file, change.name, paint) + "\n")
+    out.write(
+        headline(
+            change.action,
+            f"{change.action.value:<{label_width}}",
+            change.integration_id,
+            change.file,
+            change.name,
+            paint,
+        )
+        + "\n"
+    )
     note = _CREATE_OVER_LIVE if _replaces_live(change) else _NOTE[change.action]
     if note:
         out.write(f"      # {note}\n")
@@ -106,14 +117,22 @@ def render_json(plan: Plan, out: TextIO, *, warnings: Sequence[str] = ()) -> Non
 # The markdown plan is what a pull request shows: once merged, the apply job on main stops at the
 # threshold, so it says how to push the change past it from GitHub (the apply workflow's `force`
 # input), and from a clone.
-FORCE_HINT = ("Once merged, apply on main stops at this threshold. To apply it all the same, run "
-              "the **statusync apply** workflow by hand with **force** ticked (Actions → "
-              "statusync apply → Run workflow, on the default branch), or run "
-              "`statusync apply --force` from a clone with the Sendcloud keys.")
+FORCE_HINT = (
+    "Once merged, apply on main stops at this threshold. To apply it all the same, run "
+    "the **statusync apply** workflow by hand with **force** ticked (Actions → "
+    "statusync apply → Run workflow, on the default branch), or run "
+    "`statusync apply --force` from a clone with the Sendcloud keys."
+)
 
 
-def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
-                    budget: int = MARKDOWN_BUDGET, warnings: Sequence[str] = ()) -> None:
+def render_markdown(
+    plan: Plan,
+    out: TextIO,
+    *,
+    breach: str | None = None,
+    budget: int = MARKDOWN_BUDGET,
+    warnings: Sequence[str] = (),
+) -> None:
     table = MarkdownBudget(out, budget)
     table.write("### statusync plan\n\n")
     if plan.only:
@@ -126,8 +145,10 @@ def render_markdown(plan: Plan, out: TextIO, *, breach: str | None = None,
     if not plan.changes:
         table.write("\nNo changes.\n")
         return
-    table.write("\n| action | integration | file | category | before | after |\n"
-                "| --- | --- | --- | --- | --- | --- |\n")
+    table.write(
+        "\n| action | integration | file | category | before | after |\n"
+        "| --- | --- | --- | --- | --- | --- |\n"
+    )
     for change in plan.changes:
         table.group(_markdown_rows(change), str(change.integration_id))
     table.note("changes", "statusync plan")
@@ -153,8 +174,15 @@ def _markdown_rows(change: Change) -> list[str]:
     return rows
 
 
-def render(plan: Plan, output_format: str, out: TextIO, *, color: bool,
-           breach: str | None, warnings: Sequence[str] = ()) -> None:
+def render(
+    plan: Plan,
+    output_format: str,
+    out: TextIO,
+    *,
+    color: bool,
+    breach: str | None,
+    warnings: Sequence[str] = (),
+) -> None:
     """`plan` in the format `--format` names: json, markdown, or text for anything else."""
     if output_format == "json":
         render_json(plan, out, warnings=warnings)

@@ -52,8 +52,9 @@ def show(value: str | None) -> str:
     return "null" if value is None else quote(value)
 
 
-def headline(kind: Action | DriftStatus, label: str, integration_id: int, file: str,
-             name: str | None, paint: Paint) -> str:
+def headline(
+    kind: Action | DriftStatus, label: str, integration_id: int, file: str, name: str | None, paint: Paint
+) -> str:
     """The coloured first line of a listed integration; `label` comes padded to its column."""
     line = f"  {MARKS[kind].symbol} {label} {integration_id}  {printable(file)}"
     if name:

@@ -49,7 +49,8 @@ class Git:
         self._env = {
             **env,  # the command's environment (the CLI's seam): PATH, HOME, git's variables
             # Never wait for someone to type a password: in CI nobody will.
-            "GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GCM_INTERACTIVE": "never",
             # Paths are file names, never patterns (a mapping file may be called `[x].yaml`).
             "GIT_LITERAL_PATHSPECS": "1",
         }
@@ -60,12 +61,20 @@ class Git:
         probe = cls(path, env)
         done = probe.run("rev-parse", "--show-toplevel", check=False)
         if done.code != 0 or not done.text:
-            raise GitError(f"--push needs a git checkout, and {path} is not inside one "
-                           f"({explain(done.stderr, 1) or 'no work tree'})")
+            raise GitError(
+                f"--push needs a git checkout, and {path} is not inside one "
+                f"({explain(done.stderr, 1) or 'no work tree'})"
+            )
         return cls(Path(done.text), env)
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True,
-            env: Mapping[str, str] | None = None, let_finish: bool = False) -> Done:
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        let_finish: bool = False,
+    ) -> Done:
         """Run `git ARGS` in the work tree; a failure raises GitError unless `check` is False.
 
         `let_finish`: a stop signal (KeyboardInterrupt) while git runs does not kill it; git is
@@ -73,9 +82,13 @@ class Git:
         be known: killing it midway would leave nobody knowing whether the remote took it."""
         try:
             proc = subprocess.Popen(
-                ["git", *args], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                ["git", *args],
+                cwd=self.root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                env={**self._env, **(env or {})})
+                env={**self._env, **(env or {})},
+            )
         except FileNotFoundError:
             raise GitError("--push needs git, and it is not installed (no 'git' on PATH)") from None
         except OSError as exc:
@@ -97,14 +110,12 @@ class Git:
                 except KeyboardInterrupt:
                     proc.kill()
                     raise
-        done = Done(proc.returncode, stdout, redact(stderr.decode("utf-8", "replace")),
-                    interrupted)
+        done = Done(proc.returncode, stdout, redact(stderr.decode("utf-8", "replace")), interrupted)
         if check and done.code != 0:
             raise GitError(f"git {args[0]} failed: {explain(done.stderr) or f'exit {done.code}'}")
         return done
 
-    def out(self, *args: str, input: bytes | None = None,
-            env: Mapping[str, str] | None = None) -> str:
+    def out(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None) -> str:
         """The stripped stdout of a command that must succeed."""
         return self.run(*args, input=input, env=env).text
 
@@ -121,8 +132,7 @@ class Git:
 
 def explain(stderr: str, limit: int = 8) -> str:
     """git's own explanation, without its hints (they suggest commands for people at a prompt)."""
-    lines = [line.strip() for line in stderr.splitlines()
-             if line.strip() and not line.startswith("hint:")]
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("hint:")]
     if len(lines) > limit:
         lines = lines[:limit] + ["..."]
     return "\n  ".join(lines)

@@ -39,14 +39,15 @@ _REMOTE_LINES = 20
 PROTECTED_HINT = (
     "If the branch is protected (a rule or ruleset requiring pull requests, reviews or status "
     "checks), the job's credentials must be allowed to bypass it: see \"A protected main "
-    "branch\" in statusync's README (a token saved as the secret STATUSYNC_PUSH_TOKEN)")
+    "branch\" in statusync's README (a token saved as the secret STATUSYNC_PUSH_TOKEN)"
+)
 
 
 @dataclass(frozen=True)
 class Published:
-    commit: str | None           # None: nothing to record, nothing was committed
-    attempts: int = 0            # pushes it took
-    warning: str | None = None   # pushed, but something is left for the user to do
+    commit: str | None  # None: nothing to record, nothing was committed
+    attempts: int = 0  # pushes it took
+    warning: str | None = None  # pushed, but something is left for the user to do
     # The upstream held everything already (another run pushed the same records first).
     already_there: bool = False
     # A stop signal (Ctrl-C, SIGTERM) came during the push, which went through all the same.
@@ -66,9 +67,17 @@ class Conflict(NotPushed):
     """The upstream moved on in a way the files cannot be committed on top of (`recheck`)."""
 
 
-def publish(git: Git, upstream: Upstream, files: Mapping[str, bytes], state_file: str,
-            message: str, merge: MergeState, *, attempts: int = MAX_ATTEMPTS,
-            recheck: Recheck | None = None) -> Published:
+def publish(
+    git: Git,
+    upstream: Upstream,
+    files: Mapping[str, bytes],
+    state_file: str,
+    message: str,
+    merge: MergeState,
+    *,
+    attempts: int = MAX_ATTEMPTS,
+    recheck: Recheck | None = None,
+) -> Published:
     """Commit `files` (path relative to the top of the work tree → the bytes the run wrote) on
     the branch, on top of `upstream.start`, and push the commit to the upstream.
 
@@ -86,31 +95,44 @@ def publish(git: Git, upstream: Upstream, files: Mapping[str, bytes], state_file
     # The branch takes the commit at once: if the push fails, the local commit holds the state.
     git.run("update-ref", "-m", message, f"refs/heads/{upstream.branch}", local, start)
     git.run("update-index", "--add", "--", *files)  # the index agrees with the new HEAD
-    return push_commit(git, upstream, local, files, state_file, message, merge, attempts,
-                       recheck)
+    return push_commit(git, upstream, local, files, state_file, message, merge, attempts, recheck)
 
 
-def push_commit(git: Git, upstream: Upstream, local: str, files: Mapping[str, bytes],
-                state_file: str, message: str, merge: MergeState,
-                attempts: int = MAX_ATTEMPTS, recheck: Recheck | None = None) -> Published:
+def push_commit(
+    git: Git,
+    upstream: Upstream,
+    local: str,
+    files: Mapping[str, bytes],
+    state_file: str,
+    message: str,
+    merge: MergeState,
+    attempts: int = MAX_ATTEMPTS,
+    recheck: Recheck | None = None,
+) -> Published:
     """Push `local`, the branch's commit of `files` on top of `upstream.start`, as `publish`
     does; also what pushes the state commit a run interrupted during its push left behind."""
     try:
-        return _push_until_taken(git, upstream, local, files, state_file, message, merge,
-                                 attempts, recheck)
+        return _push_until_taken(git, upstream, local, files, state_file, message, merge, attempts, recheck)
     except KeyboardInterrupt:
         # Between two pushes (a fetch, a commit being built): none of them went through.
-        raise NotPushed("stopped (Ctrl-C or SIGTERM) before the push went through",
-                        local) from None
+        raise NotPushed("stopped (Ctrl-C or SIGTERM) before the push went through", local) from None
     except StatusyncError as exc:
         if isinstance(exc, NotPushed):
             raise
         raise NotPushed(str(exc), local) from None
 
 
-def _push_until_taken(git: Git, upstream: Upstream, local: str, files: Mapping[str, bytes],
-                      state_file: str, message: str, merge: MergeState,
-                      attempts: int, recheck: Recheck | None) -> Published:
+def _push_until_taken(
+    git: Git,
+    upstream: Upstream,
+    local: str,
+    files: Mapping[str, bytes],
+    state_file: str,
+    message: str,
+    merge: MergeState,
+    attempts: int,
+    recheck: Recheck | None,
+) -> Published:
     base = git.blob(upstream.start, state_file)
     commit, reason = local, ""
     for attempt in range(1, attempts + 1):
@@ -118,8 +140,9 @@ def _push_until_taken(git: Git, upstream: Upstream, local: str, files: Mapping[s
         if interrupted and not taken:
             raise NotPushed(f"stopped (Ctrl-C or SIGTERM) during the push; {reason}", local)
         if taken:
-            return Published(commit, attempt, None if commit == local else _follow(git, commit),
-                             interrupted=interrupted)
+            return Published(
+                commit, attempt, None if commit == local else _follow(git, commit), interrupted=interrupted
+            )
         if attempt == attempts:
             break
         # Someone pushed first: make the commit again on top of theirs, the state merged.
@@ -135,8 +158,9 @@ def _push_until_taken(git: Git, upstream: Upstream, local: str, files: Mapping[s
         commit = _commit(git, newest, blobs, message)
         if _tree(git, commit) == _tree(git, newest):
             return Published(newest, attempt, _follow(git, newest), already_there=True)
-    raise NotPushed(f"the push was rejected {attempts} times, the upstream moving on every "
-                    f"time (last: {reason})", local)
+    raise NotPushed(
+        f"the push was rejected {attempts} times, the upstream moving on every time (last: {reason})", local
+    )
 
 
 def _push(git: Git, upstream: Upstream, commit: str) -> tuple[bool, str, bool]:
@@ -145,8 +169,9 @@ def _push(git: Git, upstream: Upstream, commit: str) -> tuple[bool, str, bool]:
     or branch protection refusing it, the network, credentials) raises at once, since pushing
     again would meet it again. A stop signal during the push lets it finish: its outcome is
     then known, and reported."""
-    done = git.run("push", "--porcelain", upstream.remote,
-                   f"{commit}:{upstream.merge_ref}", check=False, let_finish=True)
+    done = git.run(
+        "push", "--porcelain", upstream.remote, f"{commit}:{upstream.merge_ref}", check=False, let_finish=True
+    )
     if done.code == 0:
         return True, "", done.interrupted
     if done.interrupted:  # git itself was stopped too (Ctrl-C reaches it): ask the remote
@@ -160,9 +185,11 @@ def _push(git: Git, upstream: Upstream, commit: str) -> tuple[bool, str, bool]:
         if any(moved in reason for moved in _MOVED) or _MOVED_DURING in reason + done.stderr:
             return False, reason, False
         said = _remote_said(done.stderr)
-        raise GitError(f"{upstream.name} refused the push: {reason}"
-                       + (f"; the remote said:\n  {said}" if said else "")
-                       + f"\n{PROTECTED_HINT}")
+        raise GitError(
+            f"{upstream.name} refused the push: {reason}"
+            + (f"; the remote said:\n  {said}" if said else "")
+            + f"\n{PROTECTED_HINT}"
+        )
     raise GitError(f"git push failed: {explain(done.stderr) or f'exit {done.code}'}")
 
 
@@ -179,8 +206,11 @@ def _remote_said(stderr: str) -> str:
     """The `remote:` lines of git's output (a hook's or the server's explanation), escaped:
     the remote writes what it wants, and it reaches a terminal or a CI log. Credentials are
     gone already (Git.run redacts all git says)."""
-    lines = [printable(line.rstrip()) for line in stderr.splitlines()
-             if line.startswith("remote:") and line[len("remote:"):].strip()]
+    lines = [
+        printable(line.rstrip())
+        for line in stderr.splitlines()
+        if line.startswith("remote:") and line[len("remote:") :].strip()
+    ]
     if len(lines) > _REMOTE_LINES:
         lines = lines[:_REMOTE_LINES] + ["..."]
     return "\n  ".join(lines)
@@ -227,5 +257,7 @@ def _follow(git: Git, commit: str) -> str | None:
         done = Done(1, b"", "stopped (Ctrl-C or SIGTERM)")
     if done.code == 0:
         return None
-    return (f"this checkout still holds the commit before the push ({explain(done.stderr)}); "
-            f"to catch up, run: git reset --keep {commit}")
+    return (
+        f"this checkout still holds the commit before the push ({explain(done.stderr)}); "
+        f"to catch up, run: git reset --keep {commit}"
+    )

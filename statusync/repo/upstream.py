@@ -20,10 +20,10 @@ from statusync.text import printable
 class Upstream:
     """The branch a run records its state on, and where it started from."""
 
-    branch: str      # main
-    remote: str      # origin
-    merge_ref: str   # refs/heads/main, the branch on the remote
-    start: str       # the upstream commit the run applied (HEAD after the sync)
+    branch: str  # main
+    remote: str  # origin
+    merge_ref: str  # refs/heads/main, the branch on the remote
+    start: str  # the upstream commit the run applied (HEAD after the sync)
     behind: int = 0  # how many commits the checkout was behind it
 
     @property
@@ -42,21 +42,26 @@ def sync_to_upstream(git: Git, inputs: Sequence[str]) -> Upstream:
     """
     branch = git.value("symbolic-ref", "--quiet", "--short", "HEAD")
     if branch is None:
-        raise GitError("--push needs a branch checked out, and HEAD is detached; check out the "
-                       "branch the state is recorded on (for example: git checkout main)")
+        raise GitError(
+            "--push needs a branch checked out, and HEAD is detached; check out the "
+            "branch the state is recorded on (for example: git checkout main)"
+        )
     remote = git.value("config", "--get", f"branch.{branch}.remote")
     merge_ref = git.value("config", "--get", f"branch.{branch}.merge")
     if remote is None or merge_ref is None:
-        raise GitError(f"--push needs an upstream branch to push the state to, and branch "
-                       f"'{branch}' has none; {_set_upstream_hint(git, branch)}")
+        raise GitError(
+            f"--push needs an upstream branch to push the state to, and branch "
+            f"'{branch}' has none; {_set_upstream_hint(git, branch)}"
+        )
     if remote == ".":
-        raise GitError(f"the upstream of branch '{branch}' is the local branch {merge_ref}; "
-                       "--push needs a branch on a remote")
+        raise GitError(
+            f"the upstream of branch '{branch}' is the local branch {merge_ref}; "
+            "--push needs a branch on a remote"
+        )
     _refuse_local_changes(git, inputs)
     git.run("fetch", "--quiet", "--no-tags", remote, merge_ref)
     newest = fetched(git)
-    ahead, behind = map(int, git.out("rev-list", "--left-right", "--count",
-                                     f"HEAD...{newest}").split())
+    ahead, behind = map(int, git.out("rev-list", "--left-right", "--count", f"HEAD...{newest}").split())
     upstream = Upstream(branch, remote, merge_ref, newest, behind)
     if ahead:
         them = "them" if ahead != 1 else "it"
@@ -65,7 +70,8 @@ def sync_to_upstream(git: Git, inputs: Sequence[str]) -> Upstream:
             f"branch '{branch}' has {ahead} commit{'s' if ahead != 1 else ''} that "
             f"{upstream.name} does not have; --push applies the newest {upstream.name}, so push "
             f"{them} first ({pull}), or drop {them} with: git reset --keep {upstream.name}",
-            upstream)
+            upstream,
+        )
     if behind:
         git.run("merge", "--ff-only", "--quiet", newest)
     return upstream
@@ -85,13 +91,17 @@ def _set_upstream_hint(git: Git, branch: str) -> str:
     fetch saw one, else create it by pushing the branch."""
     remotes = git.out("remote").split()
     if not remotes:
-        return ("the repository has no remote either; add one (git remote add origin URL), "
-                f"then push the branch with: git push -u origin {branch}")
+        return (
+            "the repository has no remote either; add one (git remote add origin URL), "
+            f"then push the branch with: git push -u origin {branch}"
+        )
     remote = "origin" if "origin" in remotes else remotes[0]
     if git.value("rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{branch}"):
         return f"set one with: git branch --set-upstream-to={remote}/{branch}"
-    return (f"{remote} has no branch '{branch}' (as of the last fetch); create it and track it "
-            f"with: git push -u {remote} {branch}")
+    return (
+        f"{remote} has no branch '{branch}' (as of the last fetch); create it and track it "
+        f"with: git push -u {remote} {branch}"
+    )
 
 
 def fetched(git: Git) -> str:
@@ -104,15 +114,19 @@ def _refuse_local_changes(git: Git, inputs: Sequence[str]) -> None:
     if staged:
         raise GitError(
             "--push commits the state file alone, and there are staged changes: "
-            + _listed(staged) + "; commit them or unstage them (git restore --staged FILE) first")
+            + _listed(staged)
+            + "; commit them or unstage them (git restore --staged FILE) first"
+        )
     status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *inputs)
     # -z: "XY path" entries ended by NUL, paths unquoted (nothing is staged, so no renames).
     files = [entry[3:] for entry in _paths(status.stdout)]
     if files:
         raise GitError(
             "--push applies and records only what is committed, and these files have local "
-            "changes: " + _listed(files)
-            + "; commit them, or restore them (git restore FILE; delete new files) first")
+            "changes: "
+            + _listed(files)
+            + "; commit them, or restore them (git restore FILE; delete new files) first"
+        )
 
 
 def _paths(output: bytes) -> list[str]:

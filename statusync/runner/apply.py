@@ -24,8 +24,9 @@ from statusync.text import printable
 
 
 class MappingWriter(Protocol):
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
-                       on_send: Callable[[], None] | None = None) -> None: ...
+    def upsert_mapping(
+        self, integration_id: int, mapping: MappingDict, *, on_send: Callable[[], None] | None = None
+    ) -> None: ...
 
     def integration_exists(self, integration_id: int) -> bool: ...
 
@@ -34,9 +35,9 @@ class MappingWriter(Protocol):
 class ChangeResult:
     change: Change
     error: str | None = None  # None: the API accepted it (or, for forget, nothing was needed)
-    note: str | None = None   # how it went, when not the usual way
-    uncertain: bool = False   # failed, but may have been applied: the next plan says uncertain
-    not_sent: bool = False    # the run was stopped before its request left
+    note: str | None = None  # how it went, when not the usual way
+    uncertain: bool = False  # failed, but may have been applied: the next plan says uncertain
+    not_sent: bool = False  # the run was stopped before its request left
 
     @property
     def ok(self) -> bool:
@@ -53,8 +54,12 @@ class ChangeResult:
 
     def maybe_note(self) -> str:
         """For a failure that may have been applied all the same, what becomes of it."""
-        return ("; it may have been applied all the same: the next plan lists it as uncertain, "
-                "and the next apply sends it again" if self.uncertain else "")
+        return (
+            "; it may have been applied all the same: the next plan lists it as uncertain, "
+            "and the next apply sends it again"
+            if self.uncertain
+            else ""
+        )
 
 
 class RunEnded(StatusyncError):
@@ -68,13 +73,23 @@ class RunEnded(StatusyncError):
         self.cause = cause
 
 
-_DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.RESET: "reset",
-         Action.FORGET: "forgotten", Action.UNCERTAIN: "settled"}
+_DONE = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.RESET: "reset",
+    Action.FORGET: "forgotten",
+    Action.UNCERTAIN: "settled",
+}
 
 
-def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recorder, *,
-               parallelism: int | None = None,
-               report: Callable[[ChangeResult], None] = lambda _: None) -> list[ChangeResult]:
+def apply_plan(
+    plan: Plan,
+    writers: Mapping[str, MappingWriter],
+    recorder: Recorder,
+    *,
+    parallelism: int | None = None,
+    report: Callable[[ChangeResult], None] = lambda _: None,
+) -> list[ChangeResult]:
     """Apply every change; a failure is reported and the others go on.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
@@ -90,7 +105,7 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
             report(outcomes[-1])
     sending = [c for c in plan.changes if c.action.sends]
     finished: list[ChangeResult] = []  # as they come in: a StopRun ends the run without its results
-    ended: list[ChangeResult] = []     # of the changes that met the StopRun (appends are atomic)
+    ended: list[ChangeResult] = []  # of the changes that met the StopRun (appends are atomic)
 
     def done(outcome: ChangeResult) -> None:
         finished.append(outcome)
@@ -106,20 +121,22 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
 
         try:
             writers[change.account].upsert_mapping(
-                change.integration_id, change.after,
-                on_send=lambda: intent.append(recorder.sending(change)))
+                change.integration_id, change.after, on_send=lambda: intent.append(recorder.sending(change))
+            )
         except NotSent as exc:
             answer("unknown" if exc.maybe_applied else "refused")
-            return ChangeResult(change, str(exc), uncertain=exc.maybe_applied,
-                           not_sent=not exc.maybe_applied)
+            return ChangeResult(change, str(exc), uncertain=exc.maybe_applied, not_sent=not exc.maybe_applied)
         except StopRun as exc:
             # E.g. rejected credentials, or a host that takes no connection: the other
             # integrations would fail the same way. An earlier attempt may have arrived all the
             # same (a timeout before the host went away): then the write's outcome is unknown.
             maybe = isinstance(exc, ApiError) and exc.maybe_applied
             answer("unknown" if maybe else "refused")
-            ended.append(ChangeResult(change, str(exc), uncertain=maybe,
-                                 not_sent=isinstance(exc, HostUnreachable) and not maybe))
+            ended.append(
+                ChangeResult(
+                    change, str(exc), uncertain=maybe, not_sent=isinstance(exc, HostUnreachable) and not maybe
+                )
+            )
             raise
         except NotFound as exc:
             if change.action is not Action.RESET or not _gone(change, writers[change.account]):
@@ -138,8 +155,7 @@ def apply_plan(plan: Plan, writers: Mapping[str, MappingWriter], recorder: Recor
         answer("ok")
         return ChangeResult(change)
 
-    workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})],
-                    "POST")
+    workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})], "POST")
     try:
         outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:

@@ -90,9 +90,12 @@ def running() -> bool:
     return _running > 0
 
 
-def run_bounded(items: Iterable[T], work: Callable[[T], R],
-                parallelism: int | Workers | None,
-                on_done: Callable[[R], None] = lambda _: None) -> list[R]:
+def run_bounded(
+    items: Iterable[T],
+    work: Callable[[T], R],
+    parallelism: int | Workers | None,
+    on_done: Callable[[R], None] = lambda _: None,
+) -> list[R]:
     """`work` on every item, a bounded number at once; results in completion order.
 
     `parallelism`: a fixed count, Workers that adapt, or None for DEFAULT_PARALLELISM. Items are
@@ -102,8 +105,9 @@ def run_bounded(items: Iterable[T], work: Callable[[T], R],
     same and raises RunStopped with the results of every item that finished.
     """
     global _running
-    workers = parallelism if isinstance(parallelism, Workers) else Workers.fixed(
-        parallelism or DEFAULT_PARALLELISM)
+    workers = (
+        parallelism if isinstance(parallelism, Workers) else Workers.fixed(parallelism or DEFAULT_PARALLELISM)
+    )
     failed = threading.Event()
 
     def guarded(item: T) -> R:

@@ -18,9 +18,14 @@ class MappingReader(Protocol):
     def get_mapping(self, integration_id: int) -> LiveMapping: ...
 
 
-def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str, MappingReader],
-                *, parallelism: int | None = None,
-                report: Callable[[Checked], None] = lambda _: None) -> DriftReport:
+def check_drift(
+    specs: Sequence[LoadedSpec],
+    state: State,
+    readers: Mapping[str, MappingReader],
+    *,
+    parallelism: int | None = None,
+    report: Callable[[Checked], None] = lambda _: None,
+) -> DriftReport:
     """Read every spec's live mapping (its account's reader paces itself) and compare them.
 
     A failure to read one integration is recorded and the others are still checked.
@@ -42,8 +47,7 @@ def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str,
         return compare(loaded, last_applied, live)
 
     accounts = sorted({s.spec.account for s in specs})
-    results = run_bounded(specs, check, sized(parallelism, [readers[a] for a in accounts], "GET"),
-                          report)
+    results = run_bounded(specs, check, sized(parallelism, [readers[a] for a in accounts], "GET"), report)
     order = {s.spec.integration_id: n for n, s in enumerate(specs)}
 
     def by_file(result: Checked) -> int:
@@ -51,4 +55,5 @@ def check_drift(specs: Sequence[LoadedSpec], state: State, readers: Mapping[str,
 
     return DriftReport(
         tuple(sorted((r for r in results if isinstance(r, IntegrationDrift)), key=by_file)),
-        tuple(sorted((r for r in results if isinstance(r, CheckFailure)), key=by_file)))
+        tuple(sorted((r for r in results if isinstance(r, CheckFailure)), key=by_file)),
+    )

@@ -31,9 +31,13 @@ class LiveRead:
         return f"{what}: {'not found' if self.mapping is None else 'read'}"
 
 
-def read_creates(plan: Plan, readers: Mapping[str, MappingReader], *,
-                 parallelism: int | None = None,
-                 report: Callable[[LiveRead], None] = lambda _: None) -> list[LiveRead]:
+def read_creates(
+    plan: Plan,
+    readers: Mapping[str, MappingReader],
+    *,
+    parallelism: int | None = None,
+    report: Callable[[LiveRead], None] = lambda _: None,
+) -> list[LiveRead]:
     """The live mapping of each create of `plan`; a failure to read one is returned with the
     others (a 401 stops the run: every other read would meet it)."""
     creates = [c for c in plan.changes if c.action is Action.CREATE]
@@ -52,5 +56,4 @@ def read_creates(plan: Plan, readers: Mapping[str, MappingReader], *,
     if not creates:
         return []
     accounts = sorted({c.account for c in creates})
-    return run_bounded(creates, read, sized(parallelism, [readers[a] for a in accounts], "GET"),
-                       report)
+    return run_bounded(creates, read, sized(parallelism, [readers[a] for a in accounts], "GET"), report)

@@ -51,9 +51,16 @@ class Recorder:
         with self._lock:
             seq = self._next_seq
             self._next_seq += 1
-            self._add(Sent(seq, change.integration_id, change.action is Action.RESET, Pending(
-                change.file, change.sha256, change.account, change.name, dict(change.after),
-                now_iso())))
+            self._add(
+                Sent(
+                    seq,
+                    change.integration_id,
+                    change.action is Action.RESET,
+                    Pending(
+                        change.file, change.sha256, change.account, change.name, dict(change.after), now_iso()
+                    ),
+                )
+            )
         self._journal.sync()
         return seq
 
@@ -69,9 +76,13 @@ class Recorder:
         at = now_iso()
         with self._lock:
             for change in changes:
-                entry = None if change.action in (Action.FORGET, Action.RESET) else Entry(
-                    change.file, change.sha256, change.account, change.name,
-                    dict(change.after or {}), at)
+                entry = (
+                    None
+                    if change.action in (Action.FORGET, Action.RESET)
+                    else Entry(
+                        change.file, change.sha256, change.account, change.name, dict(change.after or {}), at
+                    )
+                )
                 self._add(Noted(change.integration_id, entry, at))
 
     def _add(self, record: Record) -> None:
@@ -102,8 +113,10 @@ class Recorder:
             self._lock.release()
         note = f"What the API accepted is recorded in {self.state_path}"
         if in_flight:
-            note += (f"; {in_flight} write(s) under way have an unknown outcome: the next plan "
-                     "lists them as uncertain and the next apply settles them")
+            note += (
+                f"; {in_flight} write(s) under way have an unknown outcome: the next plan "
+                "lists them as uncertain and the next apply settles them"
+            )
         return note + "."
 
     def _finish(self) -> State | None:
@@ -115,4 +128,3 @@ class Recorder:
         self._dirty = False
         self._fold = Fold(written)
         return written
-

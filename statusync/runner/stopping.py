@@ -58,8 +58,10 @@ def _stopping() -> str:
         return "\nStopping: no request is on the wire.\n"
     # Writes, that is: a read on the wire is only read again by the next run.
     uncertain = "; the writes among them are then recorded as uncertain" if _hooks else ""
-    return (f"\nStopping: waiting for {plural(count, 'request')} on the wire (press Ctrl-C again "
-            f"to exit at once{uncertain}).\n")
+    return (
+        f"\nStopping: waiting for {plural(count, 'request')} on the wire (press Ctrl-C again "
+        f"to exit at once{uncertain}).\n"
+    )
 
 
 def _say(text: str) -> None:

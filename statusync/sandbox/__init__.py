@@ -37,7 +37,19 @@ from statusync.sandbox.store import (
 )
 
 __all__ = [
-    "DEFAULT_PORT", "DEMO_CREDENTIALS", "PRESTASHOP_V2", "FaultRule", "IntegrationSeed",
-    "LoggedRequest", "SandboxOptions", "SandboxServer", "SandboxStore", "StoredIntegration",
-    "StoredStatus", "demo_credentials", "load_seed_file", "seed_from_specs", "serve",
+    "DEFAULT_PORT",
+    "DEMO_CREDENTIALS",
+    "PRESTASHOP_V2",
+    "FaultRule",
+    "IntegrationSeed",
+    "LoggedRequest",
+    "SandboxOptions",
+    "SandboxServer",
+    "SandboxStore",
+    "StoredIntegration",
+    "StoredStatus",
+    "demo_credentials",
+    "load_seed_file",
+    "seed_from_specs",
+    "serve",
 ]

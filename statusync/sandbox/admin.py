@@ -1,17 +1,17 @@
 """The sandbox's own control panel under /_sandbox/ (no auth: a loopback-only test tool).
 
-    GET    /_sandbox/requests                                     the API request log
-    DELETE /_sandbox/requests                                     clear it
-    GET    /_sandbox/faults                                       active fault rules
-    POST   /_sandbox/faults                                       add a rule (FaultRule JSON)
-    DELETE /_sandbox/faults                                       clear all rules
-    POST   /_sandbox/integrations                                 add an integration (seed format)
-    GET    /_sandbox/integrations/{id}                            everything about one integration
-    DELETE /_sandbox/integrations/{id}                            delete it (a disconnected shop)
-    PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
-    DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
-    GET    /_sandbox/tokens                                       how many OAuth2 tokens were issued
-    DELETE /_sandbox/tokens                                       expire every token issued so far
+GET    /_sandbox/requests                                     the API request log
+DELETE /_sandbox/requests                                     clear it
+GET    /_sandbox/faults                                       active fault rules
+POST   /_sandbox/faults                                       add a rule (FaultRule JSON)
+DELETE /_sandbox/faults                                       clear all rules
+POST   /_sandbox/integrations                                 add an integration (seed format)
+GET    /_sandbox/integrations/{id}                            everything about one integration
+DELETE /_sandbox/integrations/{id}                            delete it (a disconnected shop)
+PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
+DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
+GET    /_sandbox/tokens                                       how many OAuth2 tokens were issued
+DELETE /_sandbox/tokens                                       expire every token issued so far
 """
 
 from __future__ import annotations
@@ -58,8 +58,7 @@ class SandboxAdmin:
         if rest == "/requests":
             routes = {"GET": self._list_requests, "DELETE": self._clear_requests}
         elif rest == "/faults":
-            routes = {"GET": self._list_faults, "POST": self._add_fault,
-                      "DELETE": self._clear_faults}
+            routes = {"GET": self._list_faults, "POST": self._add_fault, "DELETE": self._clear_faults}
         elif rest == "/integrations":
             routes = {"POST": self._add_integration}
         elif rest == "/tokens":
@@ -72,15 +71,16 @@ class SandboxAdmin:
             raise rejection(405, "invalid", f'Method "{method}" not allowed.')
         return routes[method]
 
-    def _integration_routes(self, integration_id: int, subpath: str
-                            ) -> dict[str, Callable[[bytes], Reply]]:
+    def _integration_routes(self, integration_id: int, subpath: str) -> dict[str, Callable[[bytes], Reply]]:
         if subpath == "/mapping":
             return {"PUT": lambda body: self._edit_mapping(integration_id, body)}
         if subpath:
             external_id = urllib.parse.unquote(subpath.removeprefix("/statuses/"))
             return {"DELETE": lambda body: self._delete_status(integration_id, external_id)}
-        return {"GET": lambda body: self._show_integration(integration_id),
-                "DELETE": lambda body: self._remove_integration(integration_id)}
+        return {
+            "GET": lambda body: self._show_integration(integration_id),
+            "DELETE": lambda body: self._remove_integration(integration_id),
+        }
 
     def _list_requests(self, body: bytes) -> Reply:
         return json_reply(200, [r.as_json() for r in self.store.requests()])
@@ -90,8 +90,9 @@ class SandboxAdmin:
         return _NO_CONTENT
 
     def _list_faults(self, body: bytes) -> Reply:
-        return json_reply(200, [{**rule.model_dump(), "remaining": left}
-                                for rule, left in self.store.faults()])
+        return json_reply(
+            200, [{**rule.model_dump(), "remaining": left} for rule, left in self.store.faults()]
+        )
 
     def _add_fault(self, body: bytes) -> Reply:
         rule = parse_body(body, FaultRule)
@@ -129,8 +130,7 @@ class SandboxAdmin:
 
     def _edit_mapping(self, integration_id: int, body: bytes) -> Reply:
         changes = parse_body(body, MappingEdit).root
-        integration = self.store.edit_mapping(integration_id,
-                                              {c.value: e for c, e in changes.items()})
+        integration = self.store.edit_mapping(integration_id, {c.value: e for c, e in changes.items()})
         return json_reply(200, integration.record_json())
 
     def _delete_status(self, integration_id: int, external_id: str) -> Reply:

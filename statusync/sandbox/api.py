@@ -67,8 +67,15 @@ _ID_TITLE = "integration ID"
 class SandboxApi:
     """Answers API requests (paths under /api/v3) from a store, checking them like Sendcloud."""
 
-    def __init__(self, store: SandboxStore, credentials: Credentials, options: SandboxOptions,
-                 *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        credentials: Credentials,
+        options: SandboxOptions,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
         self.store = store
         self._credentials = credentials
         self._latency = options.latency
@@ -78,18 +85,38 @@ class SandboxApi:
         self._get_bucket = _bucket_or_unlimited(options.get_per_minute, clock)
         self._post_bucket = _bucket_or_unlimited(options.post_per_minute, clock)
 
-    def handle(self, method: str, target: str, authorization: str | None, body: bytes, *,
-               partner_id: str | None = None) -> Reply | None:
+    def handle(
+        self,
+        method: str,
+        target: str,
+        authorization: str | None,
+        body: bytes,
+        *,
+        partner_id: str | None = None,
+    ) -> Reply | None:
         """The reply to one request, or None to drop the connection without one (a fault)."""
         parts = urllib.parse.urlsplit(target)
-        endpoint = parts.path[len(API_PREFIX):].rstrip("/") or "/"
+        endpoint = parts.path[len(API_PREFIX) :].rstrip("/") or "/"
         query: Query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         integration_id = _integration_id_of(endpoint, query, body)
-        return self.serve(method, parts.path, endpoint, integration_id, partner_id,
-                          lambda: self._dispatch(method, endpoint, query, authorization, body))
+        return self.serve(
+            method,
+            parts.path,
+            endpoint,
+            integration_id,
+            partner_id,
+            lambda: self._dispatch(method, endpoint, query, authorization, body),
+        )
 
-    def serve(self, method: str, path: str, endpoint: str, integration_id: int | None,
-              partner_id: str | None, answer: Callable[[], Reply]) -> Reply | None:
+    def serve(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        integration_id: int | None,
+        partner_id: str | None,
+        answer: Callable[[], Reply],
+    ) -> Reply | None:
         """`answer()` as the sandbox serves every request (the token endpoint's too): after the
         latency, unless a fault rule takes the request, and logged."""
         if self._latency > 0:
@@ -102,12 +129,14 @@ class SandboxApi:
                 reply = answer()
             except RequestRejected as exc:
                 reply = error_reply(exc)
-        self.store.log_request(LoggedRequest(method, path, integration_id,
-                                             None if reply is None else reply.status, partner_id))
+        self.store.log_request(
+            LoggedRequest(method, path, integration_id, None if reply is None else reply.status, partner_id)
+        )
         return reply
 
-    def _dispatch(self, method: str, endpoint: str, query: Query, authorization: str | None,
-                  body: bytes) -> Reply:
+    def _dispatch(
+        self, method: str, endpoint: str, query: Query, authorization: str | None, body: bytes
+    ) -> Reply:
         handler = self._route(method, endpoint)
         self._authenticate(authorization)
         self._throttle(method)
@@ -126,40 +155,64 @@ class SandboxApi:
             raise not_found("Not found.")
         if method not in routes[endpoint]:
             # RFC 9110: a 405 names the methods the endpoint does take.
-            raise rejection(405, "invalid", f'Method "{method}" not allowed.',
-                            headers=(("Allow", ", ".join(sorted(routes[endpoint]))),))
+            raise rejection(
+                405,
+                "invalid",
+                f'Method "{method}" not allowed.',
+                headers=(("Allow", ", ".join(sorted(routes[endpoint]))),),
+            )
         return routes[endpoint][method]
 
     def _authenticate(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             if not self.store.token_valid(token.strip(), self._clock()):
-                raise rejection(401, "authentication_failed",
-                                "The access token is invalid or has expired.", "Invalid token",
-                                headers=_BEARER_CHALLENGE)
+                raise rejection(
+                    401,
+                    "authentication_failed",
+                    "The access token is invalid or has expired.",
+                    "Invalid token",
+                    headers=_BEARER_CHALLENGE,
+                )
             return
         if scheme.lower() != "basic" or not token.strip():
-            raise rejection(401, "authentication_failed",
-                            "Authentication credentials were not provided.", "No credentials",
-                            headers=_CHALLENGE)
+            raise rejection(
+                401,
+                "authentication_failed",
+                "Authentication credentials were not provided.",
+                "No credentials",
+                headers=_CHALLENGE,
+            )
         if self._oauth2_only:
-            raise rejection(401, "authentication_failed",
-                            "This integration accepts OAuth2 access tokens only (Bearer).",
-                            "OAuth2 required", headers=_BEARER_CHALLENGE)
+            raise rejection(
+                401,
+                "authentication_failed",
+                "This integration accepts OAuth2 access tokens only (Bearer).",
+                "OAuth2 required",
+                headers=_BEARER_CHALLENGE,
+            )
         if not basic_matches(token, self._credentials):
-            raise rejection(401, "authentication_failed",
-                            "The username or password provided is incorrect. Please make a "
-                            "request with the valid credentials.", "Invalid username/password.",
-                            headers=_CHALLENGE)
+            raise rejection(
+                401,
+                "authentication_failed",
+                "The username or password provided is incorrect. Please make a "
+                "request with the valid credentials.",
+                "Invalid username/password.",
+                headers=_CHALLENGE,
+            )
 
     def _throttle(self, method: str) -> None:
         bucket = self._get_bucket if method in ("GET", "HEAD") else self._post_bucket
         wait = bucket.try_acquire() if bucket is not None else 0.0
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise rejection(429, "invalid",
-                            f"Request was throttled. Expected available in {seconds} seconds.",
-                            "Too Many Requests", headers=(("Retry-After", str(seconds)),))
+            raise rejection(
+                429,
+                "invalid",
+                f"Request was throttled. Expected available in {seconds} seconds.",
+                "Too Many Requests",
+                headers=(("Retry-After", str(seconds)),),
+            )
 
     # Endpoints ----------------------------------------------------------------------------------
 
@@ -177,17 +230,19 @@ class SandboxApi:
         show_deleted = _boolean_param(query, "show_deleted")
         language = query.get("language")
         if language is not None and language not in LANGUAGES:
-            raise rejection(400, "invalid_choice",
-                            f"language must be one of {', '.join(LANGUAGES)}", "language")
+            raise rejection(
+                400, "invalid_choice", f"language must be one of {', '.join(LANGUAGES)}", "language"
+            )
         integration = self._prestashop_integration(integration_id)
         return json_reply(200, {"data": integration.statuses_json(show_deleted, language)})
 
     def _post_statuses(self, query: Query, body: bytes) -> Reply:
         payload = parse_body(body, StatusesUpsert)
         self._prestashop_integration(payload.integration_id)
-        self.store.replace_statuses(payload.integration_id, {
-            s.external_id: tuple((t.language, t.status) for t in s.translations)
-            for s in payload.statuses})
+        self.store.replace_statuses(
+            payload.integration_id,
+            {s.external_id: tuple((t.language, t.status) for t in s.translations) for s in payload.statuses},
+        )
         return json_reply(200, None)
 
     def _get_mapping(self, query: Query, body: bytes) -> Reply:
@@ -199,13 +254,22 @@ class SandboxApi:
         self._prestashop_integration(payload.integration_id)
         unknown = self.store.upsert_mapping(payload.integration_id, payload.as_dict())
         if unknown:
-            raise RequestRejected(400, [
-                error_object(400, "invalid", "Invalid external_id",
-                             f"{entry.status_category.value}: external_id {entry.external_id!r} "
-                             f"is not an available shop order status of integration "
-                             f"{payload.integration_id} (unknown or deleted)",
-                             f"/mapping/{index}/external_id")
-                for index, entry in enumerate(payload.mapping) if entry.external_id in unknown])
+            raise RequestRejected(
+                400,
+                [
+                    error_object(
+                        400,
+                        "invalid",
+                        "Invalid external_id",
+                        f"{entry.status_category.value}: external_id {entry.external_id!r} "
+                        f"is not an available shop order status of integration "
+                        f"{payload.integration_id} (unknown or deleted)",
+                        f"/mapping/{index}/external_id",
+                    )
+                    for index, entry in enumerate(payload.mapping)
+                    if entry.external_id in unknown
+                ],
+            )
         return json_reply(200, None)
 
     def _prestashop_integration(self, integration_id: int) -> StoredIntegration:
@@ -214,10 +278,13 @@ class SandboxApi:
         if integration is None:
             raise not_found()
         if integration.type != PRESTASHOP_V2:
-            raise rejection(400, "invalid",
-                            f"Integration {integration_id} is of type {integration.type!r}; shop "
-                            "order statuses are only supported for PrestaShop V2 integrations",
-                            "Unsupported integration")
+            raise rejection(
+                400,
+                "invalid",
+                f"Integration {integration_id} is of type {integration.type!r}; shop "
+                "order statuses are only supported for PrestaShop V2 integrations",
+                "Unsupported integration",
+            )
         return integration
 
 
@@ -230,8 +297,9 @@ def basic_matches(token: str, credentials: Credentials) -> bool:
     except ValueError:  # bad base64 or not UTF-8: as wrong as a wrong key
         public, colon, secret = "", "", ""
     # Compare both keys in constant time, and never echo what was sent.
-    right = (hmac.compare_digest(public.encode(), credentials.public_key.encode())
-             & hmac.compare_digest(secret.encode(), credentials.secret_key.encode()))
+    right = hmac.compare_digest(public.encode(), credentials.public_key.encode()) & hmac.compare_digest(
+        secret.encode(), credentials.secret_key.encode()
+    )
     return bool(colon) and right
 
 
@@ -243,11 +311,9 @@ def _bucket_or_unlimited(per_minute: int | None, clock: Clock) -> TokenBucket | 
 def _required_id(query: Query) -> int:
     raw = query.get("integration_id", "")
     if not raw:
-        raise rejection(400, "non_field_errors", "Integration ID is a required GET parameter",
-                        _ID_TITLE)
+        raise rejection(400, "non_field_errors", "Integration ID is a required GET parameter", _ID_TITLE)
     if not re.fullmatch(r"-?[0-9]{1,18}", raw):
-        raise rejection(400, "invalid", f"Integration ID must be an integer, got {raw[:40]!r}",
-                        _ID_TITLE)
+        raise rejection(400, "invalid", f"Integration ID must be an integer, got {raw[:40]!r}", _ID_TITLE)
     return int(raw)
 
 

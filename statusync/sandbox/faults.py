@@ -48,9 +48,11 @@ class FaultRule(BaseModel):
         return self
 
     def matches(self, method: str, path: str, integration_id: int | None) -> bool:
-        return (self.method == method
-                and (self.path is None or self.path == path)
-                and (self.integration_id is None or self.integration_id == integration_id))
+        return (
+            self.method == method
+            and (self.path is None or self.path == path)
+            and (self.integration_id is None or self.integration_id == integration_id)
+        )
 
     def error(self) -> RequestRejected:
         """The refusal to send; only for a `status` rule."""

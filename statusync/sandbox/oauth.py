@@ -25,29 +25,42 @@ _CLIENT_CHALLENGE = (("WWW-Authenticate", 'Basic realm="oauth2"'),)
 class TokenEndpoint:
     """Issues access tokens to the client that authenticates with the sandbox's key pair."""
 
-    def __init__(self, api: SandboxApi, store: SandboxStore, credentials: Credentials,
-                 lifetime: int, clock: Clock) -> None:
+    def __init__(
+        self, api: SandboxApi, store: SandboxStore, credentials: Credentials, lifetime: int, clock: Clock
+    ) -> None:
         self._api = api  # for what every request goes through: latency, faults, the log
         self._store = store
         self._credentials = credentials
         self._lifetime = lifetime
         self._clock = clock
 
-    def handle(self, method: str, path: str, authorization: str | None,
-               content_type: str | None, body: bytes) -> Reply | None:
-        return self._api.serve(method, path, TOKEN_PATH, None, None,
-                               lambda: self._answer(method, authorization, content_type, body))
+    def handle(
+        self, method: str, path: str, authorization: str | None, content_type: str | None, body: bytes
+    ) -> Reply | None:
+        return self._api.serve(
+            method,
+            path,
+            TOKEN_PATH,
+            None,
+            None,
+            lambda: self._answer(method, authorization, content_type, body),
+        )
 
-    def _answer(self, method: str, authorization: str | None, content_type: str | None,
-                body: bytes) -> Reply:
+    def _answer(self, method: str, authorization: str | None, content_type: str | None, body: bytes) -> Reply:
         if method != "POST":
-            return _error(405, "invalid_request", f"The token endpoint does not accept {method}.",
-                          (("Allow", "POST"),))
+            return _error(
+                405, "invalid_request", f"The token endpoint does not accept {method}.", (("Allow", "POST"),)
+            )
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() != "basic" or not basic_matches(token, self._credentials):
-            return _error(401, "invalid_client", "Client authentication failed (unknown client, "
-                          "no client authentication included, or unsupported authentication "
-                          "method).", _CLIENT_CHALLENGE)
+            return _error(
+                401,
+                "invalid_client",
+                "Client authentication failed (unknown client, "
+                "no client authentication included, or unsupported authentication "
+                "method).",
+                _CLIENT_CHALLENGE,
+            )
         if (content_type or "").split(";")[0].strip().lower() != _FORM:
             return _error(400, "invalid_request", f"The request body must be {_FORM}.")
         try:
@@ -55,17 +68,27 @@ class TokenEndpoint:
         except UnicodeDecodeError:
             return _error(400, "invalid_request", "The request body is not UTF-8.")
         if form.get("grant_type") != "client_credentials":
-            return _error(400, "unsupported_grant_type",
-                          "The authorization grant type is not supported: use client_credentials.")
+            return _error(
+                400,
+                "unsupported_grant_type",
+                "The authorization grant type is not supported: use client_credentials.",
+            )
         unknown = [s for s in form.get("scope", "").split() if s not in SCOPES]
         if unknown:
             return _error(400, "invalid_scope", f"The requested scope is invalid: {unknown[0]!r}.")
         token = self._store.issue_token(self._lifetime, self._clock())
-        return json_reply(200, {"access_token": token, "expires_in": self._lifetime,
-                                "scope": " ".join(SCOPES), "token_type": "bearer"}, _NO_STORE)
+        return json_reply(
+            200,
+            {
+                "access_token": token,
+                "expires_in": self._lifetime,
+                "scope": " ".join(SCOPES),
+                "token_type": "bearer",
+            },
+            _NO_STORE,
+        )
 
 
-def _error(status: int, error: str, description: str,
-           headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+def _error(status: int, error: str, description: str, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
     body: dict[str, Any] = {"error": error, "error_description": description}
     return json_reply(status, body, headers + _NO_STORE)

@@ -18,8 +18,18 @@ from pydantic_core import ErrorDetails
 from statusync.core.model import CATEGORIES, StatusCategory
 
 # The `code` values the spec's ErrorObject allows (a subset is all the sandbox needs).
-ErrorCode = Literal["invalid", "invalid_choice", "not_found", "required", "not_a_list", "null",
-                    "non_field_errors", "authentication_failed", "forbidden", "validation_error"]
+ErrorCode = Literal[
+    "invalid",
+    "invalid_choice",
+    "not_found",
+    "required",
+    "not_a_list",
+    "null",
+    "non_field_errors",
+    "authentication_failed",
+    "forbidden",
+    "validation_error",
+]
 Language = Literal["en-us", "en-gb", "fr-fr", "de-de", "nl-nl", "es-es", "it-it"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 JsonObject = dict[str, Any]
@@ -30,8 +40,9 @@ class RequestRejected(Exception):
     problem). Raised inside the sandbox and turned into its reply; the client's counterpart is
     statusync.errors.ApiError."""
 
-    def __init__(self, status: int, errors: list[JsonObject],
-                 headers: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self, status: int, errors: list[JsonObject], headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(status, errors)
         self.status = status
         self.errors = errors
@@ -42,8 +53,9 @@ class RequestRejected(Exception):
         return {"errors": self.errors}
 
 
-def error_object(status: int, code: ErrorCode, title: str, detail: str,
-                 pointer: str | None = None) -> JsonObject:
+def error_object(
+    status: int, code: ErrorCode, title: str, detail: str, pointer: str | None = None
+) -> JsonObject:
     # The spec types `status` as a string ("400"), as Sendcloud sends it.
     obj: JsonObject = {"status": str(status), "code": code, "title": title, "detail": detail}
     if pointer is not None:
@@ -51,16 +63,23 @@ def error_object(status: int, code: ErrorCode, title: str, detail: str,
     return obj
 
 
-def rejection(status: int, code: ErrorCode, detail: str, title: str | None = None,
-              pointer: str | None = None, headers: tuple[tuple[str, str], ...] = ()
-              ) -> RequestRejected:
+def rejection(
+    status: int,
+    code: ErrorCode,
+    detail: str,
+    title: str | None = None,
+    pointer: str | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> RequestRejected:
     """A refusal with one error object; the title defaults to the status's reason phrase."""
-    return RequestRejected(status, [error_object(status, code, title or HTTPStatus(status).phrase,
-                                                 detail, pointer)], headers)
+    return RequestRejected(
+        status, [error_object(status, code, title or HTTPStatus(status).phrase, detail, pointer)], headers
+    )
 
 
-def not_found(detail: str = "The Integration could not be found with the search criteria given"
-              ) -> RequestRejected:
+def not_found(
+    detail: str = "The Integration could not be found with the search criteria given",
+) -> RequestRejected:
     return rejection(404, "not_found", detail, "Not Found")
 
 
@@ -92,9 +111,11 @@ class MappingUpsert(BaseModel):
         twice = [c for c in CATEGORIES if counts[c] > 1]
         missing = [c for c in CATEGORIES if counts[c] == 0]
         if twice or missing:
-            raise ValueError("each status category must appear exactly once"
-                             + "".join(f"; {c} appears {counts[c]} times" for c in twice)
-                             + (f"; missing {', '.join(missing)}" if missing else ""))
+            raise ValueError(
+                "each status category must appear exactly once"
+                + "".join(f"; {c} appears {counts[c]} times" for c in twice)
+                + (f"; missing {', '.join(missing)}" if missing else "")
+            )
         return entries
 
     def as_dict(self) -> dict[str, str | None]:
@@ -161,9 +182,13 @@ def _error_of(err: ErrorDetails) -> JsonObject:
     loc = err["loc"]
     where = location(loc)
     message = err["msg"].removeprefix("Value error, ")
-    return error_object(400, _code_of(err), "Invalid input",
-                        f"{where}: {message}" if where else message,
-                        "/" + "/".join(str(part) for part in loc))
+    return error_object(
+        400,
+        _code_of(err),
+        "Invalid input",
+        f"{where}: {message}" if where else message,
+        "/" + "/".join(str(part) for part in loc),
+    )
 
 
 def location(loc: tuple[int | str, ...]) -> str:

@@ -65,11 +65,11 @@ def demo_credentials(env: Mapping[str, str]) -> tuple[Credentials, bool]:
     return DEMO_CREDENTIALS, True
 
 
-def shop_status(external_id: str, name: str | None = None, deleted: bool = False
-                ) -> StoredStatus:
+def shop_status(external_id: str, name: str | None = None, deleted: bool = False) -> StoredStatus:
     """A shop status with one (en-gb) name, "Status <external_id>" unless given."""
-    return StoredStatus(external_id, (("en-gb", name or f"Status {external_id}"),),
-                      utc_timestamp() if deleted else None)
+    return StoredStatus(
+        external_id, (("en-gb", name or f"Status {external_id}"),), utc_timestamp() if deleted else None
+    )
 
 
 class StatusSeed(BaseModel):
@@ -102,16 +102,20 @@ class IntegrationSeed(BaseModel):
     def _known_categories(cls, mapping: dict[str, str | None]) -> dict[str, str | None]:
         unknown = [c for c in mapping if c not in CATEGORIES]
         if unknown:
-            raise ValueError(f"unknown status category {', '.join(map(repr, unknown))} "
-                             f"(expected {', '.join(CATEGORIES)})")
+            raise ValueError(
+                f"unknown status category {', '.join(map(repr, unknown))} (expected {', '.join(CATEGORIES)})"
+            )
         return mapping
 
     def integration(self) -> StoredIntegration:
         return StoredIntegration(
-            id=self.id, shop_name=self.shop_name or f"Shop {self.id}", type=self.type,
+            id=self.id,
+            shop_name=self.shop_name or f"Shop {self.id}",
+            type=self.type,
             shop_url=self.shop_url or "",
             statuses=tuple(shop_status(s.external_id, s.status, s.deleted) for s in self.statuses),
-            mapping=tuple(self.mapping.get(c) for c in CATEGORIES))
+            mapping=tuple(self.mapping.get(c) for c in CATEGORIES),
+        )
 
 
 class SeedFile(BaseModel):
@@ -142,9 +146,9 @@ def seed_from_specs(specs: Iterable[IntegrationSpec]) -> SandboxStore:
         ids = used.setdefault(spec.integration_id, {})
         ids.update(dict.fromkeys(e for e in spec.mapping.as_dict().values() if e is not None))
     return SandboxStore(
-        StoredIntegration(id=i, shop_name=names[i],
-                          statuses=tuple(shop_status(e) for e in used[i]))
-        for i in sorted(names))
+        StoredIntegration(id=i, shop_name=names[i], statuses=tuple(shop_status(e) for e in used[i]))
+        for i in sorted(names)
+    )
 
 
 def load_seed_file(path: str | Path) -> SandboxStore:
@@ -157,14 +161,15 @@ def load_seed_file(path: str | Path) -> SandboxStore:
     try:
         data = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
     except (ValueError, YAMLError) as exc:
-        raise StatusyncError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                             f"{exc}") from None
+        raise StatusyncError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
+        ) from None
     try:
         seed = SeedFile.model_validate(data)
     except ValidationError as exc:
         problems = "\n".join(
             f"  {location(e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors(include_url=False))
+            for e in exc.errors(include_url=False)
+        )
         raise StatusyncError(f"{path}: invalid seed file\n{problems}") from None
     return SandboxStore(i.integration() for i in seed.integrations)
-

@@ -49,8 +49,9 @@ class _HttpServer(ThreadingHTTPServer):
     # waits a second to retry its SYN.
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin,
-                 tokens: TokenEndpoint) -> None:
+    def __init__(
+        self, host: str, port: int, api: SandboxApi, admin: SandboxAdmin, tokens: TokenEndpoint
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.api, self.admin, self.tokens = api, admin, tokens
         # Open connections, so that stop() can end idle keep-alive ones and wait for their threads
@@ -132,13 +133,21 @@ class _Handler(BaseHTTPRequestHandler):
         reply: Reply | None
         try:
             if _is_under(path, API_PREFIX):
-                reply = self.server.api.handle(self.command, self.path,
-                                               self.headers.get("Authorization"), body,
-                                               partner_id=self.headers.get(PARTNER_HEADER))
+                reply = self.server.api.handle(
+                    self.command,
+                    self.path,
+                    self.headers.get("Authorization"),
+                    body,
+                    partner_id=self.headers.get(PARTNER_HEADER),
+                )
             elif _is_under(path, TOKEN_PATH):
-                reply = self.server.tokens.handle(self.command, path,
-                                                  self.headers.get("Authorization"),
-                                                  self.headers.get("Content-Type"), body)
+                reply = self.server.tokens.handle(
+                    self.command,
+                    path,
+                    self.headers.get("Authorization"),
+                    self.headers.get("Content-Type"),
+                    body,
+                )
             elif _is_under(path, ADMIN_PREFIX):
                 reply = self.server.admin.handle(self.command, self.path, body)
             else:
@@ -199,13 +208,22 @@ _DEFAULT_OPTIONS = SandboxOptions()
 class SandboxServer:
     """The fake API on `host`:`port` (0: any free port), bound as soon as it is made."""
 
-    def __init__(self, store: SandboxStore, credentials: Credentials,
-                 options: SandboxOptions = _DEFAULT_OPTIONS, host: str = "127.0.0.1",
-                 port: int = DEFAULT_PORT, *, clock: Clock = time.monotonic,
-                 sleep: Sleep | None = None) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        credentials: Credentials,
+        options: SandboxOptions = _DEFAULT_OPTIONS,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep | None = None,
+    ) -> None:
         if not is_loopback(host):
-            raise StatusyncError(f"the sandbox serves only on loopback (127.0.0.1, ::1, "
-                                 f"localhost), not on {host!r}: it is a local tool")
+            raise StatusyncError(
+                f"the sandbox serves only on loopback (127.0.0.1, ::1, "
+                f"localhost), not on {host!r}: it is a local tool"
+            )
         self.store = store
         # The latency is waited out on an event that stop() sets: a request held by it is
         # answered at once when the sandbox stops, rather than holding the stop up.
@@ -215,8 +233,9 @@ class SandboxServer:
         try:
             self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store), tokens)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
-            raise StatusyncError(f"cannot serve on {host}:{port}: "
-                                 f"{getattr(exc, 'strerror', None) or exc}") from None
+            raise StatusyncError(
+                f"cannot serve on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         for rule in options.faults:
             store.add_fault(rule)
         self._thread: threading.Thread | None = None
@@ -245,8 +264,9 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         """Serve in a background thread."""
         self._serving = True  # before the thread runs, so that an early stop() still shuts it down
-        self._thread = threading.Thread(target=self._serve_in_background,
-                                        name="statusync-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve_in_background, name="statusync-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -283,13 +303,22 @@ class SandboxServer:
     def __enter__(self) -> SandboxServer:
         return self if self._thread is not None else self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
-def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
-          options: SandboxOptions, out: TextIO, *, sleep: Sleep | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    store: SandboxStore,
+    credentials: Credentials,
+    options: SandboxOptions,
+    out: TextIO,
+    *,
+    sleep: Sleep | None = None,
+) -> None:
     """Serve in the foreground, with a start-up banner on `out`, until Ctrl-C; `sleep` waits
     out the latency (tests hold requests with it)."""
     server = SandboxServer(store, credentials, options, host, port, sleep=sleep)
@@ -310,19 +339,22 @@ def serve(host: str, port: int, store: SandboxStore, credentials: Credentials,
 
 def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> None:
     count = len(server.store.integrations())
-    lines = [f"statusync sandbox: a fake Sendcloud API at {server.url} "
-             f"({plural(count, 'integration')})"]
+    lines = [f"statusync sandbox: a fake Sendcloud API at {server.url} ({plural(count, 'integration')})"]
     if credentials == DEMO_CREDENTIALS:
         # The demo pair is not a secret; a real key pair is never printed.
-        lines += ["Demo key pair (set it for statusync):",
-                  f"  export {PUBLIC_KEY_ENV}={credentials.public_key}",
-                  f"  export {SECRET_KEY_ENV}={credentials.secret_key}"]
+        lines += [
+            "Demo key pair (set it for statusync):",
+            f"  export {PUBLIC_KEY_ENV}={credentials.public_key}",
+            f"  export {SECRET_KEY_ENV}={credentials.secret_key}",
+        ]
     else:
-        lines.append(f"Accepting the key pair from {PUBLIC_KEY_ENV} / {SECRET_KEY_ENV} "
-                     "(not shown).")
-    lines += ["Point statusync at it:", f"  export {API_URL_ENV}={server.url}",
-              f"OAuth2: the same pair as client id and secret, token_url: {server.token_url}",
-              f"Request log and test controls: {server.admin_url}/requests",
-              "Press Ctrl-C to stop."]
+        lines.append(f"Accepting the key pair from {PUBLIC_KEY_ENV} / {SECRET_KEY_ENV} (not shown).")
+    lines += [
+        "Point statusync at it:",
+        f"  export {API_URL_ENV}={server.url}",
+        f"OAuth2: the same pair as client id and secret, token_url: {server.token_url}",
+        f"Request log and test controls: {server.admin_url}/requests",
+        "Press Ctrl-C to stop.",
+    ]
     out.write("\n".join(lines) + "\n")
     out.flush()

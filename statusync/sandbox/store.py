@@ -45,10 +45,12 @@ class StoredStatus:
         return names[min(names)]
 
     def api_json(self, language: str | None = None) -> JsonObject:
-        return {"external_id": self.external_id, "status": self.name(language),
-                "deleted_at": self.deleted_at,
-                "translations": [{"status": name, "language": lang}
-                                 for lang, name in self.translations]}
+        return {
+            "external_id": self.external_id,
+            "status": self.name(language),
+            "deleted_at": self.deleted_at,
+            "translations": [{"status": name, "language": lang} for lang, name in self.translations],
+        }
 
 
 @dataclass(frozen=True)
@@ -78,26 +80,42 @@ class StoredIntegration:
 
     def api_json(self) -> JsonObject:
         """The spec's `integration-response-model`."""
-        return {"id": self.id, "shop_name": self.shop_name,
-                "shop_url": self.shop_url or f"https://shop-{self.id}.example.com/",
-                "type": self.type, "started_failing_at": None, "last_fetched_at": None,
-                "created_at": self.created_at, "updated_at": self.updated_at,
-                "service_point_enabled": False, "service_point_carriers": [],
-                "webhook_active": False, "webhook_url": None, "feedback_type": "none"}
+        return {
+            "id": self.id,
+            "shop_name": self.shop_name,
+            "shop_url": self.shop_url or f"https://shop-{self.id}.example.com/",
+            "type": self.type,
+            "started_failing_at": None,
+            "last_fetched_at": None,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "service_point_enabled": False,
+            "service_point_carriers": [],
+            "webhook_active": False,
+            "webhook_url": None,
+            "feedback_type": "none",
+        }
 
     def mapping_json(self) -> JsonObject:
         """The `data` of the spec's `get-custom-status-mapping`."""
-        return {"integration_id": self.id,
-                "mapping": [{"status_category": c, "external_id": e, "is_valid": self.is_valid(e)}
-                            for c, e in zip(CATEGORIES, self.mapping, strict=True)]}
+        return {
+            "integration_id": self.id,
+            "mapping": [
+                {"status_category": c, "external_id": e, "is_valid": self.is_valid(e)}
+                for c, e in zip(CATEGORIES, self.mapping, strict=True)
+            ],
+        }
 
     def statuses_json(self, show_deleted: bool, language: str | None) -> list[JsonObject]:
         return [s.api_json(language) for s in self.statuses if show_deleted or s.deleted_at is None]
 
     def record_json(self) -> JsonObject:
         """Everything the sandbox knows about the integration (the admin view)."""
-        return {**self.api_json(), "statuses": [s.api_json() for s in self.statuses],
-                "mapping": self.mapping_dict()}
+        return {
+            **self.api_json(),
+            "statuses": [s.api_json() for s in self.statuses],
+            "mapping": self.mapping_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -154,10 +172,12 @@ class SandboxStore:
         with self._lock:
             current = self._existing(integration_id)
             stamp = utc_timestamp()
-            kept = [StoredStatus(s.external_id, statuses[s.external_id])
-                    if s.external_id in statuses
-                    else dataclasses.replace(s, deleted_at=s.deleted_at or stamp)
-                    for s in current.statuses]
+            kept = [
+                StoredStatus(s.external_id, statuses[s.external_id])
+                if s.external_id in statuses
+                else dataclasses.replace(s, deleted_at=s.deleted_at or stamp)
+                for s in current.statuses
+            ]
             known = {s.external_id for s in current.statuses}
             added = [StoredStatus(e, t) for e, t in statuses.items() if e not in known]
             self._replace(current, statuses=tuple(kept + added))
@@ -176,8 +196,7 @@ class SandboxStore:
             self._existing(integration_id)  # KeyError when unknown, like the other panel actions
             del self._integrations[integration_id]
 
-    def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]
-                     ) -> StoredIntegration:
+    def edit_mapping(self, integration_id: int, changes: Mapping[str, str | None]) -> StoredIntegration:
         """Set some categories by hand; unlike the API, any external id is taken (even one the shop
         does not have), so tests can make invalid live mappings directly."""
         with self._lock:
@@ -195,8 +214,9 @@ class SandboxStore:
             if status.deleted_at is not None:
                 return current
             deleted = dataclasses.replace(status, deleted_at=utc_timestamp())
-            return self._replace(current, statuses=tuple(deleted if s is status else s
-                                                     for s in current.statuses))
+            return self._replace(
+                current, statuses=tuple(deleted if s is status else s for s in current.statuses)
+            )
 
     # OAuth2 access tokens -------------------------------------------------------------------------
 
@@ -260,12 +280,18 @@ class SandboxStore:
         except KeyError:
             raise KeyError(f"integration {integration_id} not found") from None
 
-    def _replace(self, current: StoredIntegration, *,
-                 mapping: tuple[str | None, ...] | None = None,
-                 statuses: tuple[StoredStatus, ...] | None = None) -> StoredIntegration:
+    def _replace(
+        self,
+        current: StoredIntegration,
+        *,
+        mapping: tuple[str | None, ...] | None = None,
+        statuses: tuple[StoredStatus, ...] | None = None,
+    ) -> StoredIntegration:
         updated = dataclasses.replace(
-            current, mapping=current.mapping if mapping is None else mapping,
+            current,
+            mapping=current.mapping if mapping is None else mapping,
             statuses=current.statuses if statuses is None else statuses,
-            updated_at=utc_timestamp())
+            updated_at=utc_timestamp(),
+        )
         self._integrations[current.id] = updated
         return updated

@@ -91,8 +91,9 @@ class ClientCredentialsAuth(ApiAuth):
 
     what = "OAuth2 client id and secret"
 
-    def __init__(self, credentials: ClientCredentials, *, source: str = "",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, credentials: ClientCredentials, *, source: str = "", clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if (problem := url_problem(credentials.token_url, "token URL", DEFAULT_TOKEN_URL)) is not None:
             raise StatusyncError(problem)
         self._url = httpx.URL(credentials.token_url)
@@ -163,9 +164,14 @@ class ClientCredentialsAuth(ApiAuth):
         if "User-Agent" in request.headers:
             headers["User-Agent"] = request.headers["User-Agent"]
         try:
-            response = self._send(httpx.Request(
-                "POST", self._url, headers=headers,
-                data={"grant_type": "client_credentials", "scope": SCOPE}))
+            response = self._send(
+                httpx.Request(
+                    "POST",
+                    self._url,
+                    headers=headers,
+                    data={"grant_type": "client_credentials", "scope": SCOPE},
+                )
+            )
             if not response.is_success:
                 raise self._refused(response)
             value, lifetime = self._parse(response)
@@ -200,15 +206,24 @@ class ClientCredentialsAuth(ApiAuth):
         detail = self._redact(_oauth_error(response))
         # 400 and 401 are how RFC 6749 refuses credentials (invalid_client, unauthorized_client,
         # invalid_scope); anything else means the URL is not a token endpoint at all.
-        fix = (f"check the {self.what}" + (f" in {self._source}" if self._source else "")
-               if status in (400, 401) else "check the account's token_url")
-        return TokenRequestFailed(f"OAuth2 token request to {self._url}: HTTP {status}: {detail}; {fix}",
-                                  status=status, detail=detail)
+        fix = (
+            f"check the {self.what}" + (f" in {self._source}" if self._source else "")
+            if status in (400, 401)
+            else "check the account's token_url"
+        )
+        return TokenRequestFailed(
+            f"OAuth2 token request to {self._url}: HTTP {status}: {detail}; {fix}",
+            status=status,
+            detail=detail,
+        )
 
     def _unusable(self, response: httpx.Response, reason: str) -> TokenRequestFailed:
         return TokenRequestFailed(
             f"OAuth2 token request to {self._url}: HTTP {response.status_code} but {reason}; "
-            "check the account's token_url", status=response.status_code, detail=reason)
+            "check the account's token_url",
+            status=response.status_code,
+            detail=reason,
+        )
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -228,8 +243,7 @@ def _oauth_error(response: httpx.Response) -> str:
         description = body.get("error_description")
         # Without its full stop: the message goes on after it.
         # The endpoint's own words, escaped where they enter a message.
-        return printable(error + (f": {description.rstrip('.')}" if isinstance(description, str)
-                                  else ""))
+        return printable(error + (f": {description.rstrip('.')}" if isinstance(description, str) else ""))
     return body_excerpt(response)
 
 

@@ -79,17 +79,23 @@ class SendcloudClient:
     set, and no request leaves after it (NotSent).
     """
 
-    def __init__(self, base_url: str, credentials: Credentials | ApiAuth, *,
-                 post_limiter: TokenBucket | Pace, get_limiter: TokenBucket | Pace,
-                 transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time,
-                 random: Callable[[], float] = _random.random,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 key_source: str = f"{PUBLIC_KEY_ENV} / {SECRET_KEY_ENV}",
-                 partner_id: str | None = None,
-                 stop: threading.Event = STOP) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | ApiAuth,
+        *,
+        post_limiter: TokenBucket | Pace,
+        get_limiter: TokenBucket | Pace,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = _random.random,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        key_source: str = f"{PUBLIC_KEY_ENV} / {SECRET_KEY_ENV}",
+        partner_id: str | None = None,
+        stop: threading.Event = STOP,
+    ) -> None:
         if (problem := api_url_problem(base_url)) is not None:
             raise StatusyncError(problem)
         if max_attempts < 1:
@@ -131,8 +137,9 @@ class SendcloudClient:
     def __enter__(self) -> SendcloudClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -144,8 +151,9 @@ class SendcloudClient:
         """The pace of the account's GET (safe) or other (unsafe) requests."""
         return self._paces["GET" if method == "GET" else "POST"]
 
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
-                       on_send: Callable[[], None] | None = None) -> None:
+    def upsert_mapping(
+        self, integration_id: int, mapping: MappingDict, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         """Set all four categories of one integration (the API only accepts all four at once).
 
         `on_send` runs right before the request first leaves, once its turn under the rate limit
@@ -158,11 +166,11 @@ class SendcloudClient:
         self._request("POST", MAPPING_PATH, integration_id, body=body, on_send=on_send)
 
     def get_mapping(self, integration_id: int) -> LiveMapping:
-        return self._get_data(MAPPING_PATH, integration_id, _LIVE_MAPPING,
-                         params={"integration_id": integration_id})
+        return self._get_data(
+            MAPPING_PATH, integration_id, _LIVE_MAPPING, params={"integration_id": integration_id}
+        )
 
-    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False
-                           ) -> list[ShopStatus]:
+    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False) -> list[ShopStatus]:
         params: dict[str, str | int] = {"integration_id": integration_id}
         if show_deleted:
             params["show_deleted"] = "true"
@@ -182,24 +190,41 @@ class SendcloudClient:
         """
         return any(i.id == integration_id for i in self.list_integrations())
 
-    def _get_data(self, path: str, integration_id: int | None, adapter: TypeAdapter[Envelope[T]],
-                  params: dict[str, str | int] | None = None) -> T:
+    def _get_data(
+        self,
+        path: str,
+        integration_id: int | None,
+        adapter: TypeAdapter[Envelope[T]],
+        params: dict[str, str | int] | None = None,
+    ) -> T:
         """The `data` of a GET's answer; an answer of the wrong shape is the API's error."""
         response = self._request("GET", path, integration_id, params=params)
         try:
             return adapter.validate_json(response.content).data
         except ValidationError as exc:
-            problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                                for e in exc.errors(include_input=False)[:3])
+            problem = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                for e in exc.errors(include_input=False)[:3]
+            )
             detail = f"unexpected response ({problem})"
-            raise ApiError(f"{_request_label('GET', path, integration_id)}: {detail}",
-                           status=response.status_code, detail=detail) from None
+            raise ApiError(
+                f"{_request_label('GET', path, integration_id)}: {detail}",
+                status=response.status_code,
+                detail=detail,
+            ) from None
 
     # -- one request, paced and retried ------------------------------------------------------
 
-    def _request(self, method: str, path: str, integration_id: int | None, *,
-                 params: dict[str, str | int] | None = None, body: Any = None,
-                 on_send: Callable[[], None] | None = None) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        integration_id: int | None,
+        *,
+        params: dict[str, str | int] | None = None,
+        body: Any = None,
+        on_send: Callable[[], None] | None = None,
+    ) -> httpx.Response:
         """Send until the API answers 2xx, a retry budget runs out, or an error is final.
 
         Errors say whether an attempt may have reached the API all the same (`maybe_applied`):
@@ -219,8 +244,7 @@ class SendcloudClient:
                 if self._stop.is_set():
                     raise NotSent()
             except NotSent:
-                raise NotSent(f"{label}: not sent: the run is stopping",
-                              maybe_applied=reached) from None
+                raise NotSent(f"{label}: not sent: the run is stopping", maybe_applied=reached) from None
             self._check_reachable(reached)  # given up on while this one waited for its turn
             if on_send is not None:
                 on_send()
@@ -235,8 +259,13 @@ class SendcloudClient:
             except httpx.HTTPError as exc:
                 loss = loss_of(exc)
                 # A failed OAuth2 token request never carried the API request with it.
-                decision = decide(self._policy, method, tally,
-                                  Lost(loss, carried=not self._token_failed(exc)), random=self._random())
+                decision = decide(
+                    self._policy,
+                    method,
+                    tally,
+                    Lost(loss, carried=not self._token_failed(exc)),
+                    random=self._random(),
+                )
                 tally = decision.tally
                 unconnected += self._note_connection(exc, loss)
                 if unconnected >= 2:  # the streak then spans a backoff, not one burst of workers
@@ -250,8 +279,9 @@ class SendcloudClient:
             pace.observe(pace.bucket.clock() - sent_at)
             if response.is_success:
                 return response
-            decision = decide(self._policy, method, tally, self._answer(response), now=self._clock(),
-                              random=self._random())
+            decision = decide(
+                self._policy, method, tally, self._answer(response), now=self._clock(), random=self._random()
+            )
             tally = decision.tally
             if isinstance(decision, GiveUp):
                 raise self._http_error(label, response, decision.because, tally.maybe_applied)
@@ -262,29 +292,43 @@ class SendcloudClient:
 
     def _answer(self, response: httpx.Response) -> Answer:
         # An answer to the auth flow's own token request says nothing of the API request.
-        return Answer(response.status_code, response.headers,
-                      carried=not self._auth.is_own_request(response.request))
+        return Answer(
+            response.status_code, response.headers, carried=not self._auth.is_own_request(response.request)
+        )
 
     def _throttled(self, label: str, pace: Pace, wait: float, sent_at: float) -> None:
         """A 429: the whole account pauses for the Retry-After and slows down (pacing.Pace)."""
         before = pace.per_minute()
         if pace.throttled(wait, sent_at):
             # WARNING: a run that waits on the limit must not look hung.
-            log.warning("%s: rate limited (HTTP 429): all %s of this account wait %.1f s, then "
-                        "go on at %.1f/min (was %.1f/min) and speed up again gradually",
-                        label, pace.what, wait, pace.per_minute(), before)
+            log.warning(
+                "%s: rate limited (HTTP 429): all %s of this account wait %.1f s, then "
+                "go on at %.1f/min (was %.1f/min) and speed up again gradually",
+                label,
+                pace.what,
+                wait,
+                pace.per_minute(),
+                before,
+            )
         else:
             log.info("%s: rate limited (HTTP 429), waiting %.1f s with the others", label, wait)
 
     def _back_off(self, label: str, decision: Wait, reason: str) -> None:
-        log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)",
-                    label, reason, decision.seconds, decision.tally.attempts + 1,
-                    self._policy.max_attempts)
+        log.warning(
+            "%s: %s; retrying in %.1f s (attempt %d of %d)",
+            label,
+            reason,
+            decision.seconds,
+            decision.tally.attempts + 1,
+            self._policy.max_attempts,
+        )
         try:
             self._sleep(decision.seconds)
         except NotSent:
-            raise NotSent(f"{label}: {reason}; not sent again: the run is stopping",
-                          maybe_applied=decision.tally.maybe_applied) from None
+            raise NotSent(
+                f"{label}: {reason}; not sent again: the run is stopping",
+                maybe_applied=decision.tally.maybe_applied,
+            ) from None
 
     # -- a host that takes no connection -----------------------------------------------------
 
@@ -317,7 +361,8 @@ class SendcloudClient:
                 f"the API at {self._where(exc)} could not be reached ({count} connections failed "
                 f"in a row, the last: {type(exc).__name__}: {printable(str(exc))}); "
                 "nothing more was sent. Check STATUSYNC_API_URL / api_url in statusync.yaml, or "
-                "the network, then run the command again")
+                "the network, then run the command again"
+            )
 
     def _where(self, exc: httpx.HTTPError) -> str:
         try:
@@ -349,24 +394,32 @@ class SendcloudClient:
                 with on_the_wire():
                     response = self._http.send(request, auth=_NO_AUTH)
             except httpx.HTTPError as exc:
-                decision = decide(self._token_policy, request.method, tally, Lost(loss_of(exc)),
-                                  random=self._random())
+                decision = decide(
+                    self._token_policy, request.method, tally, Lost(loss_of(exc)), random=self._random()
+                )
                 tally = decision.tally
                 if isinstance(decision, GiveUp):
-                    what = (describe_transport_error(exc) if isinstance(exc, httpx.TransportError)
-                            else "failed")
+                    what = (
+                        describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
+                    )
                     detail = self._redact(
                         f"{what} after {plural(tally.attempts, 'attempt')} to {self._where(exc)} "
                         f"({type(exc).__name__}: {exc}); check the account's token_url or the "
-                        "network")
-                    raise TokenRequestFailed(f"{label}: {detail}", status=None,
-                                             detail=detail) from None
+                        "network"
+                    )
+                    raise TokenRequestFailed(f"{label}: {detail}", status=None, detail=detail) from None
                 self._back_off(label, decision, self._transport_reason(exc))
                 continue
             if response.is_success:
                 return response
-            decision = decide(self._token_policy, request.method, tally, Answer(response.status_code,
-                              response.headers), now=self._clock(), random=self._random())
+            decision = decide(
+                self._token_policy,
+                request.method,
+                tally,
+                Answer(response.status_code, response.headers),
+                now=self._clock(),
+                random=self._random(),
+            )
             tally = decision.tally
             if isinstance(decision, GiveUp):
                 if decision.final:  # the auth judges the answer (a refusal, a token)
@@ -374,7 +427,9 @@ class SendcloudClient:
                 detail = self._redact(_error_detail(response))
                 raise TokenRequestFailed(
                     f"{label}: HTTP {response.status_code}: {detail} ({decision.because})",
-                    status=response.status_code, detail=detail)
+                    status=response.status_code,
+                    detail=detail,
+                )
             if decision.rate_limited:
                 log.warning("%s: %s; retrying in %.1f s", label, decision.because, decision.seconds)
                 self._pause(label, decision.seconds)
@@ -389,8 +444,9 @@ class SendcloudClient:
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _http_error(self, label: str, response: httpx.Response, note: str = "",
-                    maybe_applied: bool = False) -> ApiError:
+    def _http_error(
+        self, label: str, response: httpx.Response, note: str = "", maybe_applied: bool = False
+    ) -> ApiError:
         label = self._via(label, response.request)
         status = response.status_code
         detail = self._redact(_error_detail(response))
@@ -399,21 +455,25 @@ class SendcloudClient:
             return CredentialsRejected(
                 f"{label}: HTTP 401: Sendcloud rejected the API credentials ({detail}); check the "
                 f"{self._auth.what} in {self._key_source}",
-                status=status, detail=detail, maybe_applied=maybe_applied)
+                status=status,
+                detail=detail,
+                maybe_applied=maybe_applied,
+            )
         text = f"{label}: HTTP {status}: {detail}" + (f" ({note})" if note else "")
         error_class = IntegrationNotFound if status == 404 else ApiError
         return error_class(text, status=status, detail=detail, maybe_applied=maybe_applied)
 
-    def _transport_error(self, label: str, exc: httpx.HTTPError, attempts: int,
-                         maybe_applied: bool) -> ApiError:
+    def _transport_error(
+        self, label: str, exc: httpx.HTTPError, attempts: int, maybe_applied: bool
+    ) -> ApiError:
         if self._token_failed(exc):
             label = self._via(label, exc.request)
         what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
         # Where it tried: a wrong or unresolvable API URL must be visible in the message.
-        detail = self._redact(f"{what} after {plural(attempts, 'attempt')} to {self._where(exc)}"
-                              f" ({type(exc).__name__}: {exc})")
-        return ApiError(f"{label}: {detail}", status=None, detail=detail,
-                        maybe_applied=maybe_applied)
+        detail = self._redact(
+            f"{what} after {plural(attempts, 'attempt')} to {self._where(exc)} ({type(exc).__name__}: {exc})"
+        )
+        return ApiError(f"{label}: {detail}", status=None, detail=detail, maybe_applied=maybe_applied)
 
     def _redact(self, text: str) -> str:
         # A proxy or debug server may echo the request, Authorization header included.
@@ -472,4 +532,3 @@ def _pace(limiter: TokenBucket | Pace, stop: threading.Event, what: str) -> Pace
 def _request_label(method: str, path: str, integration_id: int | None) -> str:
     about = f" (integration {integration_id})" if integration_id is not None else ""
     return f"{method} {path}{about}"
-

@@ -16,8 +16,7 @@ T = TypeVar("T")
 class _Lenient(BaseModel):
     # coerce_numbers_to_str: an external_id the API sends as a number still compares as the string
     # the mapping files hold.
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True,
-                              coerce_numbers_to_str=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
 
 class Envelope(_Lenient, Generic[T]):

@@ -51,6 +51,7 @@ def on_the_wire() -> Iterator[None]:
 def requests_on_the_wire() -> int:
     return _on_wire
 
+
 # A 429 halves the pace (once per episode: the requests already under way answer 429 too and
 # say nothing new); then it climbs back in proportion to itself, doubling in 25 s. In proportion,
 # not by a share of the configured rate: against a server whose real limit is far below the
@@ -69,7 +70,7 @@ HEADROOM = 1.25
 # Until the first answer has come, a few requests only: nothing is known yet of the latency, nor
 # whether the credentials work (a 401 then costs 4 requests, not a burst of 14).
 FIRST_WORKERS = 4
-LATENCY_WEIGHT = 0.2            # of each new measure in the moving average
+LATENCY_WEIGHT = 0.2  # of each new measure in the moving average
 # A wait for the limit at least this long is shown (at WARNING), at most every SHOW_EVERY s.
 LONG_WAIT = 2.0
 SHOW_EVERY = 10.0
@@ -79,9 +80,11 @@ def interruptible(sleep: Sleep, stop: threading.Event) -> Sleep:
     """`sleep`, ended at once by `stop` with NotSent. The real `time.sleep` becomes a wait on
     the event; a fake one (tests) is called as it is, with the event checked around it."""
     if sleep is time.sleep:
+
         def wait(seconds: float) -> None:
             if stop.wait(max(0.0, seconds)):
                 raise NotSent()
+
         return wait
 
     def fake(seconds: float) -> None:
@@ -90,20 +93,20 @@ def interruptible(sleep: Sleep, stop: threading.Event) -> Sleep:
         sleep(seconds)
         if stop.is_set():
             raise NotSent()
+
     return fake
 
 
 class Pace:
     """The pace of one kind of request of one account; safe to share between threads."""
 
-    def __init__(self, bucket: TokenBucket, *, stop: threading.Event = STOP,
-                 what: str = "requests") -> None:
+    def __init__(self, bucket: TokenBucket, *, stop: threading.Event = STOP, what: str = "requests") -> None:
         self.bucket = bucket
         self.what = what
         self.configured = bucket.per_second
         self._floor = self.configured * FLOOR
-        self._low = self.configured               # the rate the last decrease left ...
-        self._low_from = -math.inf                # ... and when the climb from it starts
+        self._low = self.configured  # the rate the last decrease left ...
+        self._low_from = -math.inf  # ... and when the climb from it starts
         self._decreased_at = -math.inf
         self._latency: float | None = None
         self._shown_at = -math.inf
@@ -119,7 +122,7 @@ class Pace:
         climbed = max(0.0, now - self._low_from) / DOUBLING_SECONDS
         if climbed >= math.log2(self.configured / self._low):
             return self.configured  # (and no overflow, however long ago the last 429 was)
-        return self._low * 2 ** climbed
+        return self._low * 2**climbed
 
     def acquire(self) -> float:
         """Wait for a token (NotSent when the run is asked to stop meanwhile); return when it was
@@ -156,8 +159,9 @@ class Pace:
         """One request took `seconds` from its token to its answer."""
         with self._lock:
             previous = self._latency
-            self._latency = seconds if previous is None else (
-                previous + LATENCY_WEIGHT * (seconds - previous))
+            self._latency = (
+                seconds if previous is None else (previous + LATENCY_WEIGHT * (seconds - previous))
+            )
 
     def workers(self) -> int:
         """How many requests to keep under way: enough to reach the current rate at the latency
@@ -184,8 +188,9 @@ class Pace:
                 return
             self._shown_at = now
         slowed = "" if rate >= self.configured else f", slowed from {self.configured * 60:.0f}"
-        log.warning("waiting %.0f s for the rate limit of %s (%s/min%s)", wait, self.what,
-                    _per_minute(rate), slowed)
+        log.warning(
+            "waiting %.0f s for the rate limit of %s (%s/min%s)", wait, self.what, _per_minute(rate), slowed
+        )
 
 
 def _per_minute(rate: float) -> str:

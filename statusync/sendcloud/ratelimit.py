@@ -50,13 +50,18 @@ class TokenBucket:
     too fast (statusync.sendcloud.pacing).
     """
 
-    def __init__(self, per_minute: float, burst: int | None = None, *,
-                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
         self.per_second = per_minute / 60.0
-        self.capacity = float(max(1, min(burst if burst is not None else BURST_PER_SECOND,
-                                         int(per_minute))))
+        self.capacity = float(max(1, min(burst if burst is not None else BURST_PER_SECOND, int(per_minute))))
         self.clock = clock
         self.sleep = sleep
         self._tokens = self.capacity

@@ -36,8 +36,10 @@ def url_problem(url: str, what: str, example_url: str) -> str | None:
         # Credentials in the URL would end up in logs and plans; they come from env variables.
         return f"{what} must not contain credentials; set them in the account's env variables"
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return (f"{what} {url!r} uses plain http; only https is allowed "
-                "(http only for loopback hosts such as the local sandbox)")
+        return (
+            f"{what} {url!r} uses plain http; only https is allowed "
+            "(http only for loopback hosts such as the local sandbox)"
+        )
     return None
 
 

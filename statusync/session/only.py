@@ -20,18 +20,21 @@ def described(texts: Sequence[str]) -> str:
     return " ".join(f"--only {printable(t)}" for t in texts)
 
 
-def select(subset: Subset | None, specs: list[LoadedSpec], state: State
-           ) -> tuple[list[LoadedSpec], State]:
+def select(subset: Subset | None, specs: list[LoadedSpec], state: State) -> tuple[list[LoadedSpec], State]:
     """The files and state entries in `subset` (everything when None). A pattern that matches
     nothing is an error naming it: a typo must not make a run silently do nothing."""
     if subset is None:
         return specs, state
     missing = unmatched(subset, specs, state)
     if missing:
-        raise StatusyncError("\n".join(
-            f"--only {printable(text)} matches no mapping file and no integration in the state "
-            "(a pattern is a path glob relative to the repository such as mappings/eu/**, "
-            "id:N or account:NAME)" for text in missing))
+        raise StatusyncError(
+            "\n".join(
+                f"--only {printable(text)} matches no mapping file and no integration in the state "
+                "(a pattern is a path glob relative to the repository such as mappings/eu/**, "
+                "id:N or account:NAME)"
+                for text in missing
+            )
+        )
     return narrow(subset, specs, state)
 
 
@@ -53,12 +56,14 @@ def saved_subset(planfile: Path, saved: Sequence[str], given: Subset | None) -> 
     try:
         subset = parse_subset(saved)
     except BadPattern as exc:
-        raise StatusyncError(f"{planfile}: the plan file's --only filter is damaged ({exc}); "
-                             "make a new plan") from None
+        raise StatusyncError(
+            f"{planfile}: the plan file's --only filter is damaged ({exc}); make a new plan"
+        ) from None
     mine = set(subset.texts) if subset else set()
     if given is not None and set(given.texts) != mine:
         made = f"with {described(saved)}" if saved else "for the whole repository (no --only)"
         raise StatusyncError(
             f"the saved plan {planfile} was made {made}, not {described(given.texts)}; apply it "
-            "without --only (it keeps its own filter), or make a new plan with the filter you want")
+            "without --only (it keeps its own filter), or make a new plan with the filter you want"
+        )
     return subset

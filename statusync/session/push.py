@@ -56,18 +56,25 @@ class Push:
             _push_leftover(git, ahead.upstream, leftover, state_file, console)
             upstream = sync_to_upstream(git, inputs)
         # Said in every CI log: a re-run of an old job applies this commit, not its own.
-        newer = (f", {plural(upstream.behind, 'commit')} newer than the checkout"
-                 if upstream.behind else "")
+        newer = f", {plural(upstream.behind, 'commit')} newer than the checkout" if upstream.behind else ""
         console.note(f"Working on the newest {upstream.name}, {upstream.start[:12]}{newer}.")
         synced = _reopened(ws)
         if synced.state_path != ws.state_path:
             raise StatusyncError(
                 f"{upstream.name} keeps the state in {synced.state_path} now (statusync.yaml "
-                f"changed); the checkout is up to date, run the command again")
+                f"changed); the checkout is up to date, run the command again"
+            )
         return cls(git, upstream), synced
 
-    def record(self, ws: Workspace, console: Console, written: Iterable[Path],
-               message: str, *, after_error: bool = False) -> None:
+    def record(
+        self,
+        ws: Workspace,
+        console: Console,
+        written: Iterable[Path],
+        message: str,
+        *,
+        after_error: bool = False,
+    ) -> None:
         """Commit the state (and `written`, the mapping files import wrote) and push it.
 
         `after_error`: the run stopped with an error, which is what the user needs to read;
@@ -81,29 +88,43 @@ class Push:
         files = {_relative(self.git, p): p.read_bytes() for p in (ws.state_path, *written)}
         merge = _merger(self.upstream, state_file, console)
         try:
-            published = publish(self.git, self.upstream, files, state_file, message, merge,
-                                recheck=self._import_recheck(ws, files, state_file))
+            published = publish(
+                self.git,
+                self.upstream,
+                files,
+                state_file,
+                message,
+                merge,
+                recheck=self._import_recheck(ws, files, state_file),
+            )
         except Conflict as exc:
             raise StatusyncError(self._conflict(exc, files, state_file)) from None
         except StatusyncError as exc:
             local = exc.commit if isinstance(exc, NotPushed) else None
             reason = exc.reason if isinstance(exc, NotPushed) else str(exc)
-            raise StatusyncError(self._not_recorded(reason, local, files, start, state_file,
-                                                    message)) from None
+            raise StatusyncError(
+                self._not_recorded(reason, local, files, start, state_file, message)
+            ) from None
         if published.commit is None:
             if not after_error:
                 console.note(NOTHING)
         elif published.already_there:
-            console.note(f"{self.upstream.name} records what this run did already (another run "
-                         "pushed it first); nothing was committed.")
+            console.note(
+                f"{self.upstream.name} records what this run did already (another run "
+                "pushed it first); nothing was committed."
+            )
         else:
             tries = f" (after {published.attempts} tries)" if published.attempts > 1 else ""
-            console.note(f"Recorded the state in commit {published.commit[:12]} and pushed it "
-                         f"to {self.upstream.name}{tries}.")
+            console.note(
+                f"Recorded the state in commit {published.commit[:12]} and pushed it "
+                f"to {self.upstream.name}{tries}."
+            )
         if published.interrupted:
             # The stop came while git pushed, and the push was let finish: the run is complete.
-            console.note("A stop signal (Ctrl-C or SIGTERM) came during the push, which went "
-                         "through: nothing is left to do.")
+            console.note(
+                "A stop signal (Ctrl-C or SIGTERM) came during the push, which went "
+                "through: nothing is left to do."
+            )
         if published.warning:
             console.note(f"warning: {published.warning}")
 
@@ -115,8 +136,7 @@ class Push:
         if not path.exists():
             return True
         try:
-            if _records(parse_state(path.read_bytes(), state_file)) != _records(
-                    _parse(start, state_file)):
+            if _records(parse_state(path.read_bytes(), state_file)) != _records(_parse(start, state_file)):
                 return False
         except StatusyncError:
             return False
@@ -126,8 +146,7 @@ class Push:
             atomic_write(path, start)
         return True
 
-    def _import_recheck(self, ws: Workspace, files: dict[str, bytes],
-                        state_file: str) -> Recheck | None:
+    def _import_recheck(self, ws: Workspace, files: dict[str, bytes], state_file: str) -> Recheck | None:
         """Import's rule, checked again on an upstream that moved on while the import ran: a
         file it wrote must not replace one committed there meanwhile, nor may another file
         committed there meanwhile manage an integration it imported. Files already there when
@@ -149,10 +168,13 @@ class Push:
             for path, data in sorted(written.items()):
                 now = git.blob(newest, path)
                 if now is not None and now != data and now != git.blob(start, path):
-                    problems.append(f"{printable(path)} was committed on {name} meanwhile, with "
-                                    "other content (the import would overwrite it)")
-            changed = git.run("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z",
-                              start, newest, "--", mappings).stdout.split(b"\0")
+                    problems.append(
+                        f"{printable(path)} was committed on {name} meanwhile, with "
+                        "other content (the import would overwrite it)"
+                    )
+            changed = git.run(
+                "diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", start, newest, "--", mappings
+            ).stdout.split(b"\0")
             for raw in changed:
                 path = os.fsdecode(raw)
                 if not path.lower().endswith((".yaml", ".yml")) or path in written:
@@ -163,9 +185,11 @@ class Push:
                 except (StatusyncError, UnicodeDecodeError):
                     continue  # a broken file: validate and plan on main report it
                 if other in imported:
-                    problems.append(f"integration {other} is now managed by {printable(path)} "
-                                    f"on {name} too (the import wrote "
-                                    f"{printable(imported[other])})")
+                    problems.append(
+                        f"integration {other} is now managed by {printable(path)} "
+                        f"on {name} too (the import wrote "
+                        f"{printable(imported[other])})"
+                    )
             return problems
 
         return recheck
@@ -181,47 +205,65 @@ class Push:
             f"import ({written} and the state). The import only read Sendcloud, so dropping it "
             f"loses nothing: git reset --keep {name} (the checkout then matches {name}, whose "
             "file stays). To keep the imported file instead: git pull, leave one file for each "
-            "integration, commit and push.")
+            "integration, commit and push."
+        )
 
-    def _not_recorded(self, reason: str, local: str | None, files: dict[str, bytes],
-                      start: bytes | None, state_file: str, message: str) -> str:
+    def _not_recorded(
+        self,
+        reason: str,
+        local: str | None,
+        files: dict[str, bytes],
+        start: bytes | None,
+        state_file: str,
+        message: str,
+    ) -> str:
         """What was applied but is not on the upstream, and where it is now."""
         try:
-            written = recorded_since(_parse(start, state_file),
-                                     parse_state(files[state_file], state_file))
+            written = recorded_since(_parse(start, state_file), parse_state(files[state_file], state_file))
         except StatusyncError:
             written = []
         lines = [f"the state was not recorded on {self.upstream.name}: {reason}"]
         if written:
-            lines.append("Applied but not recorded upstream: " + ", ".join(
-                f"integration {i} ({printable(record.file)})" for i, record in written))
+            lines.append(
+                "Applied but not recorded upstream: "
+                + ", ".join(f"integration {i} ({printable(record.file)})" for i, record in written)
+            )
         if others := sorted(set(files) - {state_file}):
             lines.append("Written but not committed upstream: " + ", ".join(map(printable, others)))
         name = self.upstream.name
         if local:
             # A state-only commit of statusync's is what the next --push run pushes first.
-            rerun = (", or run the command again with --push, which pushes it first"
-                     if not others and message == RECORD_MESSAGE else "")
-            where = (f"The local commit {local[:12]} on branch {self.upstream.branch} holds it: "
-                     f"push it with `git push` (if {name} moved on meanwhile, `git pull` first, "
-                     f"with the state's merge driver set up){rerun}")
+            rerun = (
+                ", or run the command again with --push, which pushes it first"
+                if not others and message == RECORD_MESSAGE
+                else ""
+            )
+            where = (
+                f"The local commit {local[:12]} on branch {self.upstream.branch} holds it: "
+                f"push it with `git push` (if {name} moved on meanwhile, `git pull` first, "
+                f"with the state's merge driver set up){rerun}"
+            )
         else:
             where = "The files in this checkout hold it: commit them and push"
-        lines.append(f"{where}; or let a run on the newest {name} send those integrations "
-                     "again, which is harmless.")
+        lines.append(
+            f"{where}; or let a run on the newest {name} send those integrations again, which is harmless."
+        )
         return "\n".join(lines)
 
 
 def _merger(upstream: Upstream, state_file: str, console: Console) -> MergeState:
     """The state of this run merged, as data, with the one someone pushed first."""
+
     def merge(base: bytes | None, ours: bytes, theirs: bytes | None) -> bytes | None:
-        merged = merge_bytes(base, ours, theirs, where=(
-            f"{upstream.name} when this run started", "this run", upstream.name))
+        merged = merge_bytes(
+            base, ours, theirs, where=(f"{upstream.name} when this run started", "this run", upstream.name)
+        )
         for note in merged.notes():
             console.note(note)
         if _records(merged.state) == _records(_parse(theirs, state_file)):
             return None
         return dump_state(merged.state)
+
     return merge
 
 
@@ -235,15 +277,17 @@ def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
         commit, *parents = line.split()
         if len(parents) != 1 or git.out("log", "-1", "--format=%B", commit) != RECORD_MESSAGE:
             return None
-        touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z",
-                          commit).stdout.split(b"\0")
+        touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", commit).stdout.split(
+            b"\0"
+        )
         if [os.fsdecode(p) for p in touched if p] != [state_file]:
             return None
     return [line.split()[0] for line in commits] or None
 
 
-def _push_leftover(git: Git, upstream: Upstream, commits: list[str], state_file: str,
-                   console: Console) -> None:
+def _push_leftover(
+    git: Git, upstream: Upstream, commits: list[str], state_file: str, console: Console
+) -> None:
     """Push the state commits a stopped run left on the branch, before this run starts: merged
     as data onto the newest upstream when it moved on, as after any rejected push."""
     head = commits[-1]
@@ -253,19 +297,32 @@ def _push_leftover(git: Git, upstream: Upstream, commits: list[str], state_file:
     assert state is not None  # each commit changed the state file, none deleted it: checked
     name = upstream.name
     try:
-        published = push_commit(git, replace(upstream, start=base), head, {state_file: state},
-                                state_file, RECORD_MESSAGE, _merger(upstream, state_file, console))
+        published = push_commit(
+            git,
+            replace(upstream, start=base),
+            head,
+            {state_file: state},
+            state_file,
+            RECORD_MESSAGE,
+            _merger(upstream, state_file, console),
+        )
     except NotPushed as exc:
         raise StatusyncError(
             f"branch '{upstream.branch}' holds the state commit {head[:12]} of an earlier run "
             f"that did not reach {name}, and pushing it now failed: {exc.reason}\n"
             f"Push it with `git push` (if {name} moved on, `git pull` first, with the state's "
             f"merge driver set up), or drop it with `git reset --keep {name}` (a run then sends "
-            "the integrations it recorded again, which is harmless).") from None
-    done = ("its records were there already" if published.already_there else
-            f"in commit {published.commit[:12] if published.commit else head[:12]}")
-    console.note(f"Pushed the state commit {head[:12]} that an earlier run left on branch "
-                 f"'{upstream.branch}' to {name} ({done}).")
+            "the integrations it recorded again, which is harmless)."
+        ) from None
+    done = (
+        "its records were there already"
+        if published.already_there
+        else f"in commit {published.commit[:12] if published.commit else head[:12]}"
+    )
+    console.note(
+        f"Pushed the state commit {head[:12]} that an earlier run left on branch "
+        f"'{upstream.branch}' to {name} ({done})."
+    )
 
 
 def _inputs(git: Git, ws: Workspace) -> list[str]:
@@ -284,11 +341,12 @@ def _inputs(git: Git, ws: Workspace) -> list[str]:
         try:
             relative = _relative(git, path)
         except GitError:
-            through = (f" (a symbolic link to {printable(str(path))})" if shown != path else "")
+            through = f" (a symbolic link to {printable(str(path))})" if shown != path else ""
             raise GitError(
                 f"--push applies and records only what is committed, and {printable(str(shown))}"
                 f"{through} is outside the repository at {printable(str(git.root))}; move those "
-                "files into the repository, or run without --push") from None
+                "files into the repository, or run without --push"
+            ) from None
         if relative not in inputs:
             inputs.append(relative)
     return inputs
@@ -341,16 +399,17 @@ def _relative(git: Git, path: Path) -> str:
     try:
         return real.relative_to(os.path.realpath(git.root)).as_posix()
     except ValueError:
-        raise GitError(f"--push records files of the repository at {git.root}, and {path} is "
-                       "outside it") from None
+        raise GitError(
+            f"--push records files of the repository at {git.root}, and {path} is outside it"
+        ) from None
 
 
 def _reopened(ws: Workspace) -> Workspace:
     """`ws` with the settings read again: paths given on the command line stay, the others
     follow the settings."""
     settings = load_settings(ws.root, ws.env)
-    mappings = (ws.root / settings.mappings if ws.mappings_dir == ws.root / ws.settings.mappings
-                else ws.mappings_dir)
-    state = (ws.root / settings.state if ws.state_path == ws.root / ws.settings.state
-             else ws.state_path)
+    mappings = (
+        ws.root / settings.mappings if ws.mappings_dir == ws.root / ws.settings.mappings else ws.mappings_dir
+    )
+    state = ws.root / settings.state if ws.state_path == ws.root / ws.settings.state else ws.state_path
     return replace(ws, settings=settings, mappings_dir=mappings, state_path=state)

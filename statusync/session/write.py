@@ -42,8 +42,9 @@ class WriteSession:
     it writes the state file once at its end (`Recorder.finish`), also when it ends with an
     error, and on a second Ctrl-C before the process exits."""
 
-    def __init__(self, ws: Workspace, console: Console, state: State, stack: ExitStack,
-                 command: str = "") -> None:
+    def __init__(
+        self, ws: Workspace, console: Console, state: State, stack: ExitStack, command: str = ""
+    ) -> None:
         self.ws = ws
         self.console = console
         self.state = state
@@ -71,8 +72,9 @@ class WriteSession:
         self._stack.enter_context(before_hard_exit(self.recorder.finish_at_once))
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if error is None:
             try:
                 self.recorder.finish()
@@ -87,19 +89,24 @@ class WriteSession:
     def _not_recorded(self, problem: str) -> str:
         """`problem` (the state could not be written at the end) with what went live all the
         same, and where it is kept: the run's report may not say it, and a user must know."""
-        accepted = sorted((o.change for o in self._outcomes if o.ok and o.change.action.sends),
-                          key=lambda c: (c.file, c.integration_id))  # not in completion order
+        accepted = sorted(
+            (o.change for o in self._outcomes if o.ok and o.change.action.sends),
+            key=lambda c: (c.file, c.integration_id),
+        )  # not in completion order
         text = f"{problem}; the state was not written"
         if accepted:
-            shown = ", ".join(f"{c.action.value} {c.integration_id} ({printable(c.file)})"
-                              for c in accepted[:_NAMED])
+            shown = ", ".join(
+                f"{c.action.value} {c.integration_id} ({printable(c.file)})" for c in accepted[:_NAMED]
+            )
             more = f" and {len(accepted) - _NAMED} more" if len(accepted) > _NAMED else ""
             text += f", though the API accepted {len(accepted)} change(s): {shown}{more}"
         journal = journal_path(self.ws.state_path)
         if journal.exists():
-            text += (f". What was accepted is kept in the journal {journal}, which every command "
-                     "reads with the state; fix the cause, and the next apply, reconcile or import "
-                     "writes it into the state")
+            text += (
+                f". What was accepted is kept in the journal {journal}, which every command "
+                "reads with the state; fix the cause, and the next apply, reconcile or import "
+                "writes it into the state"
+            )
         return text
 
     def record(self, changes: Iterable[Change]) -> None:
@@ -111,19 +118,27 @@ class WriteSession:
         if yes:
             return
         if not self.console.interactive:
-            raise StatusyncError(f"refusing to {verb} without confirmation: stdin is not a "
-                                 "terminal; review the plan and pass --yes")
+            raise StatusyncError(
+                f"refusing to {verb} without confirmation: stdin is not a "
+                "terminal; review the plan and pass --yes"
+            )
         if not self.console.confirm(f"{verb.capitalize()} these changes?"):
             raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
-    def send(self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int | None,
-             label: str) -> list[ChangeResult]:
+    def send(
+        self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int | None, label: str
+    ) -> list[ChangeResult]:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
         stop (RunStopped) it says what was done and what was not before passing it on."""
         try:
             with self.console.progress(len(plan.changes), label) as tick:
-                outcomes = apply_plan(plan, clients, self.recorder, parallelism=parallelism,
-                                      report=lambda o: tick(o.describe(), o.ok))
+                outcomes = apply_plan(
+                    plan,
+                    clients,
+                    self.recorder,
+                    parallelism=parallelism,
+                    report=lambda o: tick(o.describe(), o.ok),
+                )
             self._outcomes += outcomes
             return outcomes
         except RunStopped as stopped:
@@ -137,8 +152,9 @@ class WriteSession:
 
 
 @contextmanager
-def write_session(ws: Workspace, console: Console, lock_timeout: float, *,
-                  push: bool = False, command: str = "") -> Iterator[WriteSession]:
+def write_session(
+    ws: Workspace, console: Console, lock_timeout: float, *, push: bool = False, command: str = ""
+) -> Iterator[WriteSession]:
     """Hold the state lock (saying so when another run has it), read the state, and close
     the API clients when the run ends.
 
@@ -148,6 +164,7 @@ def write_session(ws: Workspace, console: Console, lock_timeout: float, *,
     must be recorded all the same. `command` names the run in its journal, for a later command
     to say what an interrupted run changed.
     """
+
     def waiting() -> None:
         console.note(f"Waiting for another statusync run to release {ws.state_path} ...")
 
@@ -168,8 +185,9 @@ def write_session(ws: Workspace, console: Console, lock_timeout: float, *,
                 yield session
         except (Exception, RunStopped):  # a stop (Ctrl-C, SIGTERM) records what it did too
             try:
-                pusher.record(synced, console, session.written, session.message or RECORD_MESSAGE,
-                              after_error=True)
+                pusher.record(
+                    synced, console, session.written, session.message or RECORD_MESSAGE, after_error=True
+                )
             except StatusyncError as exc:  # the run's own error is the one to exit with
                 console.note(labelled("error: ", str(exc)))
             raise
@@ -195,8 +213,10 @@ def report_failures(outcomes: list[ChangeResult], console: Console, retry_note: 
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
         c = outcome.change
-        console.err.write(f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
-                          f"failed: {printable(outcome.error or '')}{outcome.maybe_note()}\n")
+        console.err.write(
+            f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
+            f"failed: {printable(outcome.error or '')}{outcome.maybe_note()}\n"
+        )
     if failed:
         console.err.write(f"{plural(len(failed), 'integration')} failed; {retry_note}.\n")
     return ERROR if failed else OK

@@ -32,8 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ghs_job_token_of_the_test"
 SECRET = "sendcloud-secret-of-the-test"
 # Where Python, pip, venv or statusync would pick them up if the working directory were on sys.path.
-HOSTILE = ["click.py", "shlex.py", "sitecustomize.py", "usercustomize.py", "statusync/__init__.py",
-           "pip/__init__.py", "venv/__init__.py"]
+HOSTILE = [
+    "click.py",
+    "shlex.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "statusync/__init__.py",
+    "pip/__init__.py",
+    "venv/__init__.py",
+]
 # Packages Python imports to run `-m statusync.action` before that module's code runs.
 ENTRY_PACKAGES = {"statusync"}
 
@@ -48,20 +55,26 @@ class Step(NamedTuple):
 def pack_installed(name: str, into: Path) -> tuple[str, str, str]:
     """A wheel of the distribution installed here, as pip installed it: (name, version, sha256)."""
     dist = importlib.metadata.distribution(name)
-    tag = next(line.split(":", 1)[1].strip() for line in (dist.read_text("WHEEL") or "").splitlines()
-               if line.startswith("Tag:"))
+    tag = next(
+        line.split(":", 1)[1].strip()
+        for line in (dist.read_text("WHEEL") or "").splitlines()
+        if line.startswith("Tag:")
+    )
     wheel = into / f"{re.sub(r'[-_.]+', '_', dist.name)}-{dist.version}-{tag}.whl"
     site = Path(str(dist.locate_file("")))
     skip = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
-    files = [str(f) for f in dist.files or [] if not str(f).startswith("..")
-             and "__pycache__" not in f.parts and not (f.parent.name.endswith(".dist-info")
-                                                       and f.name in skip)]
+    files = [
+        str(f)
+        for f in dist.files or []
+        if not str(f).startswith("..")
+        and "__pycache__" not in f.parts
+        and not (f.parent.name.endswith(".dist-info") and f.name in skip)
+    ]
     info = next(f.split("/")[0] for f in files if f.split("/")[0].endswith(".dist-info"))
     with zipfile.ZipFile(wheel, "w") as archive:
         for relpath in files:
             archive.write(site / relpath, relpath)
-        archive.writestr(f"{info}/RECORD", "".join(f"{path},,\n" for path in files)
-                         + f"{info}/RECORD,,\n")
+        archive.writestr(f"{info}/RECORD", "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     return dist.name, dist.version, digest
 
@@ -76,8 +89,7 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     checkout.mkdir()
     for name in ("pyproject.toml", "README.md", "action.yml"):
         shutil.copy(ROOT / name, checkout / name)
-    shutil.copytree(ROOT / "statusync", checkout / "statusync",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "statusync", checkout / "statusync", ignore=shutil.ignore_patterns("__pycache__"))
     pins = []
     for requirement in lock_requirements(ROOT / "requirements.lock"):
         if requirement.marker is None or requirement.marker.evaluate():
@@ -93,12 +105,15 @@ def hostile_repository(root: Path, markers: Path) -> Path:
     for relpath in HOSTILE:
         path = repo / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"import json, os\nwith open({str(markers / relpath.replace('/', '_'))!r}, 'w')"
-                        " as f:\n    json.dump(dict(os.environ), f)\n")
+        path.write_text(
+            f"import json, os\nwith open({str(markers / relpath.replace('/', '_'))!r}, 'w')"
+            " as f:\n    json.dump(dict(os.environ), f)\n"
+        )
     (repo / "mappings").mkdir()
     (repo / "mappings" / "shop-1.yaml").write_text(
-        "integration_id: 1\nmapping:\n  READY_TO_SEND: \"1\"\n  IN_TRANSIT: \"2\"\n"
-        "  DELIVERED: \"3\"\n  CANCEL: null\n")
+        'integration_id: 1\nmapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: "2"\n'
+        '  DELIVERED: "3"\n  CANCEL: null\n'
+    )
     return repo
 
 
@@ -113,22 +128,34 @@ class Runner:
         self.markers.mkdir()
         self.repo = hostile_repository(base, self.markers)
         self.checkout = offline["checkout"]
-        path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                               if Path(p) != Path(sys.executable).parent)
-        self.env = {"PATH": path, "HOME": str(base), "RUNNER_TEMP": str(self.temp),
-                    "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.repo),
-                    "SENDCLOUD_PUBLIC_KEY": "public", "SENDCLOUD_SECRET_KEY": SECRET,
-                    # Offline: pip finds the locked wheels here, and no configuration of this machine.
-                    "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1",
-                    "PIP_FIND_LINKS": str(offline["wheelhouse"])}
+        path = os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != Path(sys.executable).parent
+        )
+        self.env = {
+            "PATH": path,
+            "HOME": str(base),
+            "RUNNER_TEMP": str(self.temp),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.repo),
+            "SENDCLOUD_PUBLIC_KEY": "public",
+            "SENDCLOUD_SECRET_KEY": SECRET,
+            # Offline: pip finds the locked wheels here, and no configuration of this machine.
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(offline["wheelhouse"]),
+        }
 
     def step(self, name: str, **inputs: str) -> Step:
         step = next(s for s in self.steps if s.get("name", "").startswith(name) and "run" in s)
-        values = {"steps.python.outputs.python-path": sys.executable,
-                  "github.action_path": str(self.checkout),
-                  "inputs.version": "", "inputs.allow-exit-codes": "0",
-                  "inputs.github-token": TOKEN, "inputs.working-directory": str(self.repo),
-                  **{f"inputs.{key.replace('_', '-')}": value for key, value in inputs.items()}}
+        values = {
+            "steps.python.outputs.python-path": sys.executable,
+            "github.action_path": str(self.checkout),
+            "inputs.version": "",
+            "inputs.allow-exit-codes": "0",
+            "inputs.github-token": TOKEN,
+            "inputs.working-directory": str(self.repo),
+            **{f"inputs.{key.replace('_', '-')}": value for key, value in inputs.items()},
+        }
 
         def expand(text: str) -> str:
             return re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: values[m.group(1)], text)
@@ -139,9 +166,16 @@ class Runner:
         script.write_text(step["run"])
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=expand(step.get("working-directory", str(self.repo))), capture_output=True,
-            text=True, timeout=120, env={**self.env, "GITHUB_OUTPUT": str(outputs),
-                                         **{k: expand(v) for k, v in step.get("env", {}).items()}})
+            cwd=expand(step.get("working-directory", str(self.repo))),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                **self.env,
+                "GITHUB_OUTPUT": str(outputs),
+                **{k: expand(v) for k, v in step.get("env", {}).items()},
+            },
+        )
         written = (line.split("=", 1) for line in outputs.read_text().splitlines())
         return Step(done.returncode, done.stdout, done.stderr, dict(written))
 
@@ -158,12 +192,14 @@ class Runner:
             "    if event == 'import' and args[0].partition('.')[0] not in sys.stdlib_module_names:\n"
             f"        with open({str(log)!r}, 'a') as f:\n"
             "            f.write(f\"{args[0]} {'GITHUB_TOKEN' in os.environ}\\n\")\n"
-            "sys.addaudithook(_hook)\n")
+            "sys.addaudithook(_hook)\n"
+        )
 
         def records() -> list[tuple[str, bool]]:
             text = log.read_text() if log.exists() else ""
             log.unlink(missing_ok=True)
             return [(name, seen == "True") for name, seen in (line.split() for line in text.splitlines())]
+
         return records
 
     def ran(self) -> dict[str, Any]:
@@ -185,8 +221,12 @@ def test_nothing_of_the_repository_runs_in_the_install_step(installed: Runner) -
     # What was installed is the action's checkout and the locked wheels, and no build backend is
     # left to run at every start of the environment.
     venv = installed.temp / "statusync-venv"
-    packages = subprocess.run([str(venv / "bin" / "python"), "-I", "-m", "pip", "list",
-                               "--format", "json"], capture_output=True, text=True, check=True)
+    packages = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = {p["name"].lower() for p in json.loads(packages.stdout)}
     assert {"statusync", "click", "httpx", "pydantic"} <= names and "setuptools" not in names
 

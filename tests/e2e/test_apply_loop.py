@@ -15,11 +15,17 @@ from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project,
 
 Cli = Callable[..., Result]
 Start = Callable[..., SandboxServer]
+
+
 def posts(server: SandboxServer, integration_id: int | None = None) -> list[int | None]:
     """Statuses of the mapping POSTs the sandbox saw (None: connection dropped)."""
-    return [r.status for r in server.store.requests()
-            if r.method == "POST" and r.path == MAPPING_PATH
-            and (integration_id is None or r.integration_id == integration_id)]
+    return [
+        r.status
+        for r in server.store.requests()
+        if r.method == "POST"
+        and r.path == MAPPING_PATH
+        and (integration_id is None or r.integration_id == integration_id)
+    ]
 
 
 def test_the_whole_loop(project: Project, cli: Cli, sandbox: Start) -> None:
@@ -70,9 +76,9 @@ def test_reset_unmaps_and_forgets(project: Project, cli: Cli, sandbox: Start) ->
     assert sorted(load_state(project.state_file).entries) == [1]
 
 
-
 def test_reset_of_an_integration_sendcloud_no_longer_has_just_forgets_it(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     doomed = project.mapping(2)
     server = sandbox()
@@ -86,8 +92,8 @@ def test_reset_of_an_integration_sendcloud_no_longer_has_just_forgets_it(
     assert sorted(load_state(project.state_file).entries) == [1]
     assert cli("plan", "--detailed-exitcode").code == 0
 
-def test_retries_on_503(project: Project, cli: Cli, sandbox: Start,
-                        retry_waits: list[float]) -> None:
+
+def test_retries_on_503(project: Project, cli: Cli, sandbox: Start, retry_waits: list[float]) -> None:
     project.mapping(1)
     server = sandbox(faults=(FaultRule(method="POST", status=503, times=2),))
     result = cli("apply", "--yes")
@@ -144,8 +150,9 @@ def test_a_permanent_400_fails_one_integration_only(project: Project, cli: Cli, 
     assert "+ create 2" in cli("plan").out
 
 
-def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, sandbox: Start,
-                                                 env: dict[str, str]) -> None:
+def test_wrong_credentials_never_show_the_secret(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1)
     server = sandbox()
     wrong = "sk-wrong-and-secret-89"
@@ -162,7 +169,8 @@ def test_wrong_credentials_never_show_the_secret(project: Project, cli: Cli, san
 
 
 def test_rejected_credentials_stop_the_run_instead_of_failing_each_integration(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     for i in range(1, 31):
         project.mapping(i)
     server = sandbox()
@@ -175,8 +183,9 @@ def test_rejected_credentials_stop_the_run_instead_of_failing_each_integration(
         assert 1 <= len(server.store.requests()) <= 4
 
 
-def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox: Start,
-                                             env: dict[str, str]) -> None:
+def test_missing_credentials_make_no_request(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1)
     server = sandbox()
     del env["SENDCLOUD_SECRET_KEY"]
@@ -185,8 +194,9 @@ def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox
     assert server.store.requests() == []
 
 
-def test_accounts_use_their_own_variables(project: Project, cli: Cli, sandbox: Start,
-                                          env: dict[str, str]) -> None:
+def test_accounts_use_their_own_variables(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.write("statusync.yaml", "accounts:\n  eu: {public_key_env: EU_PK, secret_key_env: EU_SK}\n")
     project.mapping(1, extra="account: eu\n")
     server = sandbox()
@@ -200,8 +210,7 @@ def test_accounts_use_their_own_variables(project: Project, cli: Cli, sandbox: S
     assert SECRET_KEY not in project.state_file.read_text()
 
 
-def test_state_never_holds_secrets_and_plan_files_neither(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+def test_state_never_holds_secrets_and_plan_files_neither(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     sandbox()
     assert cli("plan", "--out", "p.json").code == 0
@@ -219,14 +228,19 @@ def test_env_api_url_wins_over_the_settings(project: Project, cli: Cli, sandbox:
     assert posts(server) == [200]
 
 
-@pytest.mark.parametrize("forge", [
-    lambda change: change.update(after={"READY_TO_SEND": None, "IN_TRANSIT": None,
-                                        "DELIVERED": None, "CANCEL": None}),
-    lambda change: change.update(action="forget", after=None),
-    lambda change: change.update(after=None),
-])
-def test_an_edited_plan_file_is_refused(project: Project, cli: Cli, sandbox: Start,
-                                        forge: Callable[[dict[str, object]], None]) -> None:
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda change: change.update(
+            after={"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None}
+        ),
+        lambda change: change.update(action="forget", after=None),
+        lambda change: change.update(after=None),
+    ],
+)
+def test_an_edited_plan_file_is_refused(
+    project: Project, cli: Cli, sandbox: Start, forge: Callable[[dict[str, object]], None]
+) -> None:
     project.mapping(1)
     server = sandbox()
     assert cli("apply", "--yes").code == 0
@@ -241,8 +255,9 @@ def test_an_edited_plan_file_is_refused(project: Project, cli: Cli, sandbox: Sta
     assert server.store.requests() == []
 
 
-def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(project: Project, cli: Cli,
-                                                                     sandbox: Start) -> None:
+def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1, cancel='"3"')
     server = sandbox()
     assert cli("apply", "--yes").code == 0
@@ -255,7 +270,8 @@ def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(project: Pro
     drift = cli("drift", "--format", "json")
     assert drift.code == 2
     assert json.loads(drift.out)["integrations"][0]["differences"] == [
-        {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}]
+        {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}
+    ]
     result = cli("apply", "--yes")
     assert result.code == 0 and "1 updated" in result.out
     assert live(server, 1)["CANCEL"] == "3"

@@ -15,7 +15,9 @@ Cli = Callable[..., Result]
 
 def test_validate_reports_every_error_of_every_file_in_one_run(project: Project, cli: Cli) -> None:
     project.mapping(1, delivered="012")
-    project.write("mappings/eu/b.yml", """
+    project.write(
+        "mappings/eu/b.yml",
+        """
         integration_id: 2
         mapping:
           READY_TO_SEND: "1"
@@ -23,14 +25,16 @@ def test_validate_reports_every_error_of_every_file_in_one_run(project: Project,
           DELIVRED: "3"
           CANCEL: null
         colour: red
-    """)
+    """,
+    )
     project.mapping(3)
     project.mapping(3, file="mappings/dup.yaml")
     result = cli("validate")
     assert result.code == 1 and result.out == ""
     assert "mappings/shop-1.yaml:5:14: DELIVERED: 012 is read as a number" in result.err
-    assert ("mappings/eu/b.yml:5:3: unknown status category 'DELIVRED' "
-            "(did you mean 'DELIVERED'?)") in result.err
+    assert (
+        "mappings/eu/b.yml:5:3: unknown status category 'DELIVRED' (did you mean 'DELIVERED'?)"
+    ) in result.err
     assert "mappings/eu/b.yml:7:1: unknown key 'colour'" in result.err
     assert "mappings/shop-3.yaml:1:17: integration_id 3 is also used by mappings/dup.yaml:1" in result.err
     assert "Traceback" not in result.err
@@ -50,11 +54,13 @@ def test_validate_checks_settings_with_location(project: Project, cli: Cli) -> N
     assert "statusync.yaml:2:10:" in result.err and "only https" in result.err
 
 
-def test_plan_needs_no_credentials_and_no_network(project: Project, cli: Cli, env: dict[str, str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_needs_no_credentials_and_no_network(
+    project: Project, cli: Cli, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.mapping(1)
     # Any attempt to open a connection fails the test.
     import socket
+
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("network used"))
     env["STATUSYNC_API_URL"] = "http://insecure.example.com"
     result = cli("plan", "--detailed-exitcode")
@@ -76,11 +82,16 @@ def test_plan_json_matches_the_contract(project: Project, cli: Cli) -> None:
     assert data == {
         "format_version": 1,
         "only": None,
-        "changes": [{"integration_id": 5, "action": "create", "file": "mappings/shop-5.yaml",
-                     "before": None,
-                     "after": {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}}],
-        "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0,
-                    "unchanged": 0},
+        "changes": [
+            {
+                "integration_id": 5,
+                "action": "create",
+                "file": "mappings/shop-5.yaml",
+                "before": None,
+                "after": {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None},
+            }
+        ],
+        "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0, "unchanged": 0},
         "uncertain": [],
     }
 
@@ -97,16 +108,20 @@ def test_no_colour_off_a_terminal(project: Project, cli: Cli) -> None:
 
 
 def test_options_after_the_command_override_settings(project: Project, cli: Cli) -> None:
-    project.write("elsewhere/x.yaml", 'integration_id: 9\n'
-                  'mapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
+    project.write(
+        "elsewhere/x.yaml",
+        'integration_id: 9\nmapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n',
+    )
     result = cli("plan", "--mappings", "elsewhere", "--state", "s/state.json", "--format", "json")
     assert json.loads(result.out)["changes"][0]["file"] == "elsewhere/x.yaml"
 
 
 def test_settings_choose_the_mappings_directory(project: Project, cli: Cli) -> None:
     project.write("statusync.yaml", "mappings: desired\n")
-    project.write("desired/x.yaml", 'integration_id: 9\n'
-                  'mapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n')
+    project.write(
+        "desired/x.yaml",
+        'integration_id: 9\nmapping: {READY_TO_SEND: "1", IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n',
+    )
     assert "+ create 9  desired/x.yaml" in cli("plan").out
 
 
@@ -115,9 +130,17 @@ def test_missing_mappings_directory_is_a_clear_error(project: Project, cli: Cli)
     assert result.code == 1 and "nowhere does not exist" in result.err
 
 
-@pytest.mark.parametrize("args", [["bogus"], ["plan", "--nope"], ["plan", "--format", "yaml"],
-                                  ["apply", "--parallelism", "many"], ["apply", "--parallelism", "0"],
-                                  ["drift", "--lock-timeout", "1"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bogus"],
+        ["plan", "--nope"],
+        ["plan", "--format", "yaml"],
+        ["apply", "--parallelism", "many"],
+        ["apply", "--parallelism", "0"],
+        ["drift", "--lock-timeout", "1"],
+    ],
+)
 def test_usage_errors_exit_1_not_2(project: Project, cli: Cli, args: list[str]) -> None:
     result = cli(*args)
     assert result.code == 1 and "Error" in result.err
@@ -140,8 +163,9 @@ def test_saved_plan_and_stale_plan(project: Project, cli: Cli) -> None:
     assert result.code == 1 and "stale" in result.err and "mappings/shop-1.yaml changed" in result.err
 
 
-def test_apply_refuses_without_yes_when_stdin_is_not_a_terminal(project: Project, cli: Cli,
-                                                                 env: dict[str, str]) -> None:
+def test_apply_refuses_without_yes_when_stdin_is_not_a_terminal(
+    project: Project, cli: Cli, env: dict[str, str]
+) -> None:
     env["SENDCLOUD_PUBLIC_KEY"] = "pk"
     env["SENDCLOUD_SECRET_KEY"] = "sk"
     project.mapping(1)
@@ -159,12 +183,18 @@ def test_apply_names_missing_credentials_before_any_request(project: Project, cl
 
 
 def test_commands_read_the_environment_they_are_given_not_the_processs(
-        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """main() takes the environment once; a command given another never looks at os.environ:
     not for credentials, the API's URL, the GitHub runner's variables or the token."""
-    for name, value in {"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "sk",
-                        "STATUSYNC_API_URL": "", "GITHUB_ACTIONS": "true",
-                        "GITHUB_TOKEN": "ghs-process", "GITHUB_REPOSITORY": "acme/mappings"}.items():
+    for name, value in {
+        "SENDCLOUD_PUBLIC_KEY": "pk",
+        "SENDCLOUD_SECRET_KEY": "sk",
+        "STATUSYNC_API_URL": "",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_TOKEN": "ghs-process",
+        "GITHUB_REPOSITORY": "acme/mappings",
+    }.items():
         monkeypatch.setenv(name, value)
     project.mapping(1)
     applied = cli("apply", "--yes")
@@ -184,8 +214,7 @@ def test_apply_with_nothing_to_do_needs_no_credentials(project: Project, cli: Cl
     assert cli("apply", "--yes").code == 0
 
 
-def test_apply_refuses_plain_http_to_a_remote_host(project: Project, cli: Cli,
-                                                   env: dict[str, str]) -> None:
+def test_apply_refuses_plain_http_to_a_remote_host(project: Project, cli: Cli, env: dict[str, str]) -> None:
     project.mapping(1)
     env["SENDCLOUD_PUBLIC_KEY"] = "pk"
     env["SENDCLOUD_SECRET_KEY"] = "sk-very-secret"
@@ -195,11 +224,31 @@ def test_apply_refuses_plain_http_to_a_remote_host(project: Project, cli: Cli,
 
 
 def test_forget_only_plan_needs_no_credentials(project: Project, cli: Cli) -> None:
-    project.write(".statusync/state.json", json.dumps({
-        "version": 1, "serial": 4, "lineage": "L", "integrations": {"7": {
-            "file": "mappings/gone.yaml", "sha256": "x", "account": "default", "name": None,
-            "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
-            "applied_at": "2026-01-01T00:00:00Z"}}}))
+    project.write(
+        ".statusync/state.json",
+        json.dumps(
+            {
+                "version": 1,
+                "serial": 4,
+                "lineage": "L",
+                "integrations": {
+                    "7": {
+                        "file": "mappings/gone.yaml",
+                        "sha256": "x",
+                        "account": "default",
+                        "name": None,
+                        "mapping": {
+                            "READY_TO_SEND": "1",
+                            "IN_TRANSIT": None,
+                            "DELIVERED": None,
+                            "CANCEL": None,
+                        },
+                        "applied_at": "2026-01-01T00:00:00Z",
+                    }
+                },
+            }
+        ),
+    )
     assert "- forget 7" in cli("plan").out
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
@@ -209,12 +258,21 @@ def test_forget_only_plan_needs_no_credentials(project: Project, cli: Cli) -> No
 
 
 def test_safety_threshold_refuses_before_any_request(project: Project, cli: Cli) -> None:
-    entries = {str(i): {"file": f"mappings/{i}.yaml", "sha256": "x", "account": "default", "name": None,
-                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None,
-                                    "CANCEL": None},
-                        "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
-    project.write(".statusync/state.json", json.dumps(
-        {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))
+    entries = {
+        str(i): {
+            "file": f"mappings/{i}.yaml",
+            "sha256": "x",
+            "account": "default",
+            "name": None,
+            "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+            "applied_at": "2026-01-01T00:00:00Z",
+        }
+        for i in range(1, 11)
+    }
+    project.write(
+        ".statusync/state.json",
+        json.dumps({"version": 1, "serial": 1, "lineage": "L", "integrations": entries}),
+    )
     project.mapping(1)  # the other nine files are gone: nine forgets of ten managed
     plan = cli("plan")
     assert "Warning: the plan updates, resets or forgets 10 of 10" in plan.out
@@ -227,7 +285,9 @@ def test_safety_threshold_refuses_before_any_request(project: Project, cli: Cli)
 
 
 def test_fmt_check_lists_files_and_changes_nothing(project: Project, cli: Cli) -> None:
-    path = project.write("mappings/a.yaml", """
+    path = project.write(
+        "mappings/a.yaml",
+        """
         # shop A
         mapping:
           CANCEL: null   # not used
@@ -235,14 +295,17 @@ def test_fmt_check_lists_files_and_changes_nothing(project: Project, cli: Cli) -
           IN_TRANSIT: '2'
           READY_TO_SEND: "1"
         integration_id: 4
-    """)
+    """,
+    )
     before = path.read_text()
     result = cli("fmt", "--check")
     assert result.code == 2 and "mappings/a.yaml" in result.out
     assert path.read_text() == before
     assert cli("fmt").code == 0
-    assert path.read_text() == ('# shop A\nintegration_id: 4\nmapping:\n  READY_TO_SEND: "1"\n'
-                                '  IN_TRANSIT: "2"\n  DELIVERED: "3"\n  CANCEL: null   # not used\n')
+    assert path.read_text() == (
+        '# shop A\nintegration_id: 4\nmapping:\n  READY_TO_SEND: "1"\n'
+        '  IN_TRANSIT: "2"\n  DELIVERED: "3"\n  CANCEL: null   # not used\n'
+    )
     assert cli("fmt", "--check") == Result(0, "", "")
 
 
@@ -258,6 +321,7 @@ def test_schema_validates_the_example_files(project: Project, cli: Cli) -> None:
     result = cli("schema")
     schema = json.loads(result.out)
     import ruamel.yaml
+
     yaml = ruamel.yaml.YAML(typ="safe")
     for path in (Path(__file__).parents[2] / "mappings").rglob("*.yaml"):
         jsonschema.validate(yaml.load(path.read_text()), schema)
@@ -270,12 +334,14 @@ def test_version(cli: Cli) -> None:
     assert result.code == 0 and "statusync" in result.out
 
 
-def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli: Cli,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_errors_give_a_short_message_and_a_log(
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from statusync.commands import validate
 
     def boom(*args: object, **kwargs: object) -> int:
         raise RuntimeError("kaboom")
+
     monkeypatch.setattr(validate, "run", boom)
     result = cli("validate")
     assert result.code == 1 and "Traceback" not in result.err
@@ -285,8 +351,9 @@ def test_unexpected_errors_give_a_short_message_and_a_log(project: Project, cli:
     Path(log).unlink()
 
 
-def test_colour_on_a_terminal_unless_no_color(project: Project, env: dict[str, str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_colour_on_a_terminal_unless_no_color(
+    project: Project, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
     import sys
 
@@ -309,27 +376,58 @@ def test_colour_on_a_terminal_unless_no_color(project: Project, env: dict[str, s
 
 def test_settings_choose_the_state_file(project: Project, cli: Cli) -> None:
     project.write("statusync.yaml", "state: ops/applied.json\n")
-    project.write("ops/applied.json", json.dumps({
-        "version": 1, "serial": 1, "lineage": "L", "integrations": {"7": {
-            "file": "mappings/gone.yaml", "sha256": "x", "account": "default", "name": None,
-            "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
-            "applied_at": "2026-01-01T00:00:00Z"}}}))
+    project.write(
+        "ops/applied.json",
+        json.dumps(
+            {
+                "version": 1,
+                "serial": 1,
+                "lineage": "L",
+                "integrations": {
+                    "7": {
+                        "file": "mappings/gone.yaml",
+                        "sha256": "x",
+                        "account": "default",
+                        "name": None,
+                        "mapping": {
+                            "READY_TO_SEND": "1",
+                            "IN_TRANSIT": None,
+                            "DELIVERED": None,
+                            "CANCEL": None,
+                        },
+                        "applied_at": "2026-01-01T00:00:00Z",
+                    }
+                },
+            }
+        ),
+    )
     assert "- forget 7" in cli("plan").out
     assert "No changes" in cli("plan", "--state", "elsewhere.json").out
 
 
 def test_plan_markdown_shows_the_safety_breach_too(project: Project, cli: Cli) -> None:
-    entries = {str(i): {"file": f"mappings/{i}.yaml", "sha256": "x", "account": "default", "name": None,
-                        "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None,
-                                    "CANCEL": None},
-                        "applied_at": "2026-01-01T00:00:00Z"} for i in range(1, 11)}
-    project.write(".statusync/state.json", json.dumps(
-        {"version": 1, "serial": 1, "lineage": "L", "integrations": entries}))
+    entries = {
+        str(i): {
+            "file": f"mappings/{i}.yaml",
+            "sha256": "x",
+            "account": "default",
+            "name": None,
+            "mapping": {"READY_TO_SEND": "1", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+            "applied_at": "2026-01-01T00:00:00Z",
+        }
+        for i in range(1, 11)
+    }
+    project.write(
+        ".statusync/state.json",
+        json.dumps({"version": 1, "serial": 1, "lineage": "L", "integrations": entries}),
+    )
     markdown = cli("plan", "--format", "markdown").out
     assert "[!WARNING]" in markdown
     # Once merged, apply on main stops at the threshold: the pull request says how to go on.
-    assert ("> Once merged, apply on main stops at this threshold. To apply it all the same, run "
-            "the **statusync apply** workflow by hand with **force** ticked (Actions → statusync "
-            "apply → Run workflow, on the default branch), or run `statusync apply --force` from "
-            "a clone with the Sendcloud keys.") in markdown
+    assert (
+        "> Once merged, apply on main stops at this threshold. To apply it all the same, run "
+        "the **statusync apply** workflow by hand with **force** ticked (Actions → statusync "
+        "apply → Run workflow, on the default branch), or run `statusync apply --force` from "
+        "a clone with the Sendcloud keys."
+    ) in markdown
     assert "Run workflow" not in cli("plan").out  # a terminal's plan has its own way: --force

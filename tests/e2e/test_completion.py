@@ -19,11 +19,14 @@ from tests.support.project import Result
 Cli = Callable[..., Result]
 
 
-@pytest.mark.parametrize(("shell", "registers"), [
-    ("bash", "complete -o nosort -F _statusync_completion statusync"),
-    ("zsh", "compdef _statusync_completion statusync"),
-    ("fish", "complete --no-files --command statusync"),
-])
+@pytest.mark.parametrize(
+    ("shell", "registers"),
+    [
+        ("bash", "complete -o nosort -F _statusync_completion statusync"),
+        ("zsh", "compdef _statusync_completion statusync"),
+        ("fish", "complete --no-files --command statusync"),
+    ],
+)
 def test_completion_prints_the_script_click_generates(cli: Cli, shell: str, registers: str) -> None:
     result = cli("completion", shell)
     assert result.code == 0, result.err
@@ -55,21 +58,32 @@ def test_an_unknown_shell_is_a_usage_error(cli: Cli) -> None:
     assert "tcsh" in result.err and "bash" in result.err and "fish" in result.err
 
 
-def statusync(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-              ) -> subprocess.CompletedProcess[str]:
+def statusync(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """statusync in a process of its own, as the shell (or the completion script) runs it."""
-    return subprocess.run([sys.executable, "-m", "statusync", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "statusync", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize(("words", "cword", "expected"), [
-    ("statusync ap", 1, ["plain,apply"]),
-    ("statusync completion ", 2, ["plain,bash", "plain,zsh", "plain,fish"]),
-    ("statusync drift --format m", 3, ["plain,markdown"]),
-])
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("statusync ap", 1, ["plain,apply"]),
+        ("statusync completion ", 2, ["plain,bash", "plain,zsh", "plain,fish"]),
+        ("statusync drift --format m", 3, ["plain,markdown"]),
+    ],
+)
 def test_the_script_gets_the_words_from_statusync(words: str, cword: int, expected: list[str]) -> None:
-    answer = statusync(env={"_STATUSYNC_COMPLETE": "bash_complete", "COMP_WORDS": words,
-                            "COMP_CWORD": str(cword)})
+    answer = statusync(
+        env={"_STATUSYNC_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    )
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.split() == expected
 

@@ -14,10 +14,17 @@ WITHOUT_XDIST = "import sys; sys.modules['xdist'] = None; import pytest; sys.exi
 
 
 def test_the_tests_without_their_plugins_say_to_activate_the_virtual_environment() -> None:
-    proc = subprocess.run([sys.executable, "-c", WITHOUT_XDIST, "-q", "tests/unit/test_urls.py"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_XDIST, "-q", "tests/unit/test_urls.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
     assert (proc.stdout + proc.stderr).strip().splitlines() == [
         f"error: the tests need xdist, not installed for {sys.executable}: run them in the project's "
         "virtual environment (. .venv/bin/activate), or install them with python3 -m pip install "
-        "-e '.[test]'"]
+        "-e '.[test]'"
+    ]

@@ -19,12 +19,14 @@ MAPPING_PATH = "/api/v3/shop-order-statuses/mapping"
 
 def requests(server: SandboxServer, method: str) -> list[int]:
     """Integration ids of the mapping requests with `method` the sandbox saw, sorted."""
-    return sorted(r.integration_id for r in server.store.requests()
-                  if r.method == method and r.path == MAPPING_PATH and r.integration_id is not None)
+    return sorted(
+        r.integration_id
+        for r in server.store.requests()
+        if r.method == method and r.path == MAPPING_PATH and r.integration_id is not None
+    )
 
 
-def applied(project: Project, cli: Cli, sandbox: Start, count: int = 3, **options: object
-            ) -> SandboxServer:
+def applied(project: Project, cli: Cli, sandbox: Start, count: int = 3, **options: object) -> SandboxServer:
     """`count` integrations whose files are applied and live, with an empty request log."""
     for i in range(1, count + 1):
         project.mapping(i)
@@ -42,8 +44,7 @@ def test_in_sync(project: Project, cli: Cli, sandbox: Start) -> None:
     assert requests(server, "GET") == [1, 2, 3] and requests(server, "POST") == []
 
 
-def test_a_panel_edit_is_drift_changed_outside_statusync(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+def test_a_panel_edit_is_drift_changed_outside_statusync(project: Project, cli: Cli, sandbox: Start) -> None:
     server = applied(project, cli, sandbox)
     server.store.edit_mapping(2, {"DELIVERED": "1"})
     result = cli("drift")
@@ -63,13 +64,13 @@ def test_a_file_changed_but_not_applied(project: Project, cli: Cli, sandbox: Sta
     first = json.loads(result.out)["integrations"][0]
     assert first["status"] == "drifted" and first["cause"] == "not_applied_yet"
     assert first["differences"] == [
-        {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}]
+        {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}
+    ]
     text = cli("drift").out
     assert "# not applied yet: the file changed since the last apply" in text
 
 
-def test_reconcile_posts_exactly_the_drifted_integrations(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+def test_reconcile_posts_exactly_the_drifted_integrations(project: Project, cli: Cli, sandbox: Start) -> None:
     server = applied(project, cli, sandbox, count=4)
     server.store.edit_mapping(2, {"READY_TO_SEND": None})
     project.mapping(3, cancel='"1"')
@@ -84,8 +85,7 @@ def test_reconcile_posts_exactly_the_drifted_integrations(project: Project, cli:
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
-def test_nothing_drifted_means_no_prompt_and_no_post(project: Project, cli: Cli,
-                                                     sandbox: Start) -> None:
+def test_nothing_drifted_means_no_prompt_and_no_post(project: Project, cli: Cli, sandbox: Start) -> None:
     server = applied(project, cli, sandbox)
     result = cli("reconcile")  # no --yes off a terminal: fine, nothing to confirm
     assert result.code == 0, result.err
@@ -93,7 +93,8 @@ def test_nothing_drifted_means_no_prompt_and_no_post(project: Project, cli: Cli,
 
 
 def test_a_deleted_shop_status_is_invalid_and_only_a_file_change_fixes_it(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = applied(project, cli, sandbox)
     server.store.delete_status(1, "2")
     result = cli("drift", "--format", "json")
@@ -132,8 +133,9 @@ def test_markdown_is_an_issue_body(project: Project, cli: Cli, sandbox: Start) -
     assert "### What to do" in result.out
 
 
-def test_progress_goes_to_stderr_so_stdout_stays_the_report(project: Project, cli: Cli,
-                                                            sandbox: Start) -> None:
+def test_progress_goes_to_stderr_so_stdout_stays_the_report(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     applied(project, cli, sandbox)
     result = cli("drift", "--format", "json")
     assert json.loads(result.out)["summary"]["in_sync"] == 3
@@ -141,17 +143,23 @@ def test_progress_goes_to_stderr_so_stdout_stays_the_report(project: Project, cl
 
 
 def test_an_api_error_for_one_integration_does_not_stop_the_others(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = applied(project, cli, sandbox)
-    server.store.add_fault(FaultRule(method="GET", integration_id=2, status=400,
-                                     detail="Integration 2 is not a PrestaShop V2 integration"))
+    server.store.add_fault(
+        FaultRule(
+            method="GET",
+            integration_id=2,
+            status=400,
+            detail="Integration 2 is not a PrestaShop V2 integration",
+        )
+    )
     server.store.edit_mapping(3, {"CANCEL": "1"})
     result = cli("drift", "--format", "json")
     assert result.code == 1
     assert "integration 2 (mappings/shop-2.yaml) could not be checked" in result.err
     assert "not a PrestaShop V2 integration" in result.err
-    assert json.loads(result.out)["summary"] == {
-        "in_sync": 1, "drifted": 1, "invalid": 0, "not_found": 0}
+    assert json.loads(result.out)["summary"] == {"in_sync": 1, "drifted": 1, "invalid": 0, "not_found": 0}
     # reconcile still fixes what it could check, and exits 1 for the rest
     result = cli("reconcile", "--yes")
     assert result.code == 1 and requests(server, "POST") == [3]
@@ -171,9 +179,9 @@ def test_a_failed_post_fails_reconcile(project: Project, cli: Cli, sandbox: Star
 
 
 @pytest.mark.parametrize("command", [["drift"], ["reconcile", "--yes"]])
-def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox: Start,
-                                             env: dict[str, str],
-                                             command: list[str]) -> None:
+def test_missing_credentials_make_no_request(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], command: list[str]
+) -> None:
     server = applied(project, cli, sandbox)
     del env["SENDCLOUD_PUBLIC_KEY"]
     result = cli(*command)
@@ -181,8 +189,7 @@ def test_missing_credentials_make_no_request(project: Project, cli: Cli, sandbox
     assert server.store.requests() == []
 
 
-def test_reconcile_refuses_without_yes_off_a_terminal(project: Project, cli: Cli,
-                                                      sandbox: Start) -> None:
+def test_reconcile_refuses_without_yes_off_a_terminal(project: Project, cli: Cli, sandbox: Start) -> None:
     server = applied(project, cli, sandbox)
     server.store.edit_mapping(1, {"CANCEL": "1"})
     serial = load_state(project.state_file).serial
@@ -193,7 +200,8 @@ def test_reconcile_refuses_without_yes_off_a_terminal(project: Project, cli: Cli
 
 
 def test_reconcile_refuses_beyond_the_safety_threshold_unless_forced(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.write("statusync.yaml", "safety: {min_managed: 3, max_change_percent: 50}\n")
     server = applied(project, cli, sandbox, count=3)
     server.store.edit_mapping(1, {"CANCEL": "1"})
@@ -208,7 +216,8 @@ def test_reconcile_refuses_beyond_the_safety_threshold_unless_forced(
 
 
 def test_reconcile_waits_for_the_state_lock_but_drift_does_not(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = applied(project, cli, sandbox)
     server.store.edit_mapping(1, {"CANCEL": "1"})
     with state_lock(project.state_file):
@@ -218,8 +227,7 @@ def test_reconcile_waits_for_the_state_lock_but_drift_does_not(
     assert requests(server, "POST") == []
 
 
-def test_drift_keeps_to_the_get_limit_without_a_429(project: Project, cli: Cli,
-                                                    sandbox: Start) -> None:
+def test_drift_keeps_to_the_get_limit_without_a_429(project: Project, cli: Cli, sandbox: Start) -> None:
     # 600/min: a burst, then one GET every 0.1 s; the sandbox answers 429 beyond it.
     project.write("statusync.yaml", "rate_limit: {safe_per_minute: 600}\n")
     for i in range(1, 25):
@@ -232,9 +240,10 @@ def test_drift_keeps_to_the_get_limit_without_a_429(project: Project, cli: Cli,
 
 
 def test_reconcile_records_integrations_already_in_sync_that_the_state_did_not_know(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = applied(project, cli, sandbox)
-    project.mapping(2, cancel='"3"')              # a file change, not applied yet...
+    project.mapping(2, cancel='"3"')  # a file change, not applied yet...
     server.store.edit_mapping(2, {"CANCEL": "3"})  # ...that someone made by hand in the panel
     assert cli("drift").code == 0
     assert "~ update 2" in cli("plan").out

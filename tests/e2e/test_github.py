@@ -41,8 +41,13 @@ class Steps:
     """The steps of one job: each gets the runner's environment afresh, as on GitHub, on top of
     what the test set in `env`."""
 
-    def __init__(self, project: Project, github: FakeGitHubServer, env: dict[str, str],
-                 capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(
+        self,
+        project: Project,
+        github: FakeGitHubServer,
+        env: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         self.project, self.github, self.env, self.capsys = project, github, env, capsys
         self.count = 0
         self.token = TOKEN  # the job's GITHUB_TOKEN, unless a test gives the action another
@@ -54,9 +59,14 @@ class Steps:
         runner_temp.mkdir(exist_ok=True)
         outputs = runner_temp / f"output-{self.count}"
         outputs.touch()
-        step = {**self.env, **self.github.env(self.token), "GITHUB_ACTIONS": "true",
-                "GITHUB_OUTPUT": str(outputs), "RUNNER_TEMP": str(runner_temp),
-                "GITHUB_STEP_SUMMARY": str(runner_temp / f"summary-{self.count}")}
+        step = {
+            **self.env,
+            **self.github.env(self.token),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(outputs),
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_STEP_SUMMARY": str(runner_temp / f"summary-{self.count}"),
+        }
         code = action.run(action.parse_args(args), action.parse_allowed(allow), step, runner_temp)
         err = self.capsys.readouterr().err
         assert self.token not in err
@@ -64,8 +74,9 @@ class Steps:
 
 
 @pytest.fixture
-def steps(project: Project, github: FakeGitHubServer, env: dict[str, str],
-          capsys: pytest.CaptureFixture[str]) -> Steps:
+def steps(
+    project: Project, github: FakeGitHubServer, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> Steps:
     return Steps(project, github, env, capsys)
 
 
@@ -77,8 +88,9 @@ def plan_job(steps: Steps, pr: int) -> str:
     if steps.run("validate")[0] == 0:
         code, plan, _ = steps.run("plan --format markdown --detailed-exitcode", allow="0 2")
         assert (code == 0) == (plan["exit-code"] in ("0", "2"))
-    code, _, err = steps.run(f"github plan-comment --pr {pr} --body '{plan['output-file']}' "
-                             f"--plan-exit-code '{plan['exit-code']}'")
+    code, _, err = steps.run(
+        f"github plan-comment --pr {pr} --body '{plan['output-file']}' --plan-exit-code '{plan['exit-code']}'"
+    )
     assert code == 0, err
     return err
 
@@ -88,7 +100,8 @@ def plan_comments(github: FakeGitHubServer, pr: int) -> list[dict[str, Any]]:
 
 
 def test_one_plan_comment_across_three_pushes_updated_in_place(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     for i in range(3):  # other people's comments before it, over more than one page
@@ -120,14 +133,16 @@ def test_one_plan_comment_across_three_pushes_updated_in_place(
 
 
 def test_a_plan_without_changes_makes_no_new_comment(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     pr = github.fake.add_pull_request()
     assert "nothing to comment" in plan_job(steps, pr)
     assert github.fake.comments_on(pr) == [] and github.fake.writes() == []
 
 
 def test_the_marker_holds_the_hash_of_the_plan(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     pr = github.fake.add_pull_request()
     project.mapping(1)
     plan_job(steps, pr)
@@ -137,7 +152,8 @@ def test_the_marker_holds_the_hash_of_the_plan(
 
 
 def test_a_fork_pull_request_gets_a_notice_and_no_failure(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     github.fake.read_only = True  # what a pull request from a fork gets
     pr = github.fake.add_pull_request()
     project.mapping(1)
@@ -149,8 +165,8 @@ def test_a_fork_pull_request_gets_a_notice_and_no_failure(
 
 
 def test_the_pull_request_number_comes_from_the_event(
-        project: Project, github: FakeGitHubServer, steps: Steps,
-        env: dict[str, str], tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str], tmp_path: Path
+) -> None:
     pr = github.fake.add_pull_request()
     event = tmp_path / "event.json"
     event.write_text(f'{{"action": "synchronize", "pull_request": {{"number": {pr}}}}}')
@@ -164,31 +180,38 @@ def test_the_pull_request_number_comes_from_the_event(
 
 
 def test_a_write_refused_for_another_reason_fails(
-        project: Project, github: FakeGitHubServer, steps: Steps,
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     pr = github.fake.add_pull_request()
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
     reads = github.fake.handle
-    monkeypatch.setattr(github.fake, "handle", lambda method, *a: reads(method, *a)
-                        if method == "GET" else (422, {"message": "Validation Failed"}, {}))
+    monkeypatch.setattr(
+        github.fake,
+        "handle",
+        lambda method, *a: (
+            reads(method, *a) if method == "GET" else (422, {"message": "Validation Failed"}, {})
+        ),
+    )
     code, outputs, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
     assert code == 1 and outputs["exit-code"] == "1"
-    assert f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 422: " \
-           "Validation Failed" in err
+    assert (
+        f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 422: "
+        "Validation Failed" in err
+    )
     assert "::notice" not in err and "Traceback" not in err
 
 
 def test_a_pull_request_that_cannot_be_read_fails(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
     code, _, err = steps.run(f"github plan-comment --pr 99 --body {body}")  # no such number
     assert code == 1 and "GET /repos/acme/mappings/issues/99/comments answered 404" in err
 
 
-def test_no_token_is_a_clear_error(project: Project, tmp_path: Path,
-                                   cli: Cli, env: dict[str, str]) -> None:
+def test_no_token_is_a_clear_error(project: Project, tmp_path: Path, cli: Cli, env: dict[str, str]) -> None:
     body = tmp_path / "plan.md"
     body.write_text("plan")
     env["GITHUB_REPOSITORY"] = "acme/mappings"
@@ -200,15 +223,16 @@ def drift_job(steps: Steps) -> tuple[str, str]:
     """statusync-drift.yml's steps: drift, then the issue. (drift's exit code, issue stderr)"""
     code, drift, _ = steps.run("drift --format markdown", allow="0 2")
     assert code == 0
-    code, _, err = steps.run(f"github drift-issue --report {drift['output-file']} "
-                             f"--drift-exit-code {drift['exit-code']}")
+    code, _, err = steps.run(
+        f"github drift-issue --report {drift['output-file']} --drift-exit-code {drift['exit-code']}"
+    )
     assert code == 0, err
     return drift["exit-code"], err
 
 
 def test_the_drift_issue_is_opened_once_updated_and_closed(
-        project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer,
-        steps: Steps) -> None:
+    project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     for i in (1, 2):
         project.mapping(i)
@@ -244,7 +268,8 @@ def test_the_drift_issue_is_opened_once_updated_and_closed(
 
 
 def test_a_failed_drift_run_leaves_the_issue_alone(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     report = tmp_path / "drift.md"
     report.write_text("partial")
     code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 1")
@@ -253,7 +278,8 @@ def test_a_failed_drift_run_leaves_the_issue_alone(
 
 
 def test_a_drift_issue_refused_names_the_permission_it_needs(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     github.fake.read_only = True  # a job without `issues: write`
     report = tmp_path / "drift.md"
     report.write_text("drift")
@@ -266,6 +292,7 @@ def test_a_drift_issue_refused_names_the_permission_it_needs(
 
 # --- whose comment and issue they are ---------------------------------------------------------
 
+
 def the_plan(steps: Steps) -> str:
     """The markdown plan of the project as it is, as the plan step makes it."""
     code, plan, _ = steps.run("plan --format markdown --detailed-exitcode", allow="0 2")
@@ -275,8 +302,8 @@ def the_plan(steps: Steps) -> str:
 
 @pytest.mark.parametrize("forger", [MALLORY, {"login": "other-app[bot]", "type": "Bot"}])
 def test_a_look_alike_with_the_real_plans_hash_is_ignored(
-        project: Project, github: FakeGitHubServer, steps: Steps,
-        forger: dict[str, str]) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, forger: dict[str, str]
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     project.mapping(1)
@@ -286,15 +313,18 @@ def test_a_look_alike_with_the_real_plans_hash_is_ignored(
     forged_id = fake.add_comment(pr, forged, user=forger)
     err = plan_job(steps, pr)
     assert "Commented the plan on pull request" in err
-    assert (f"::warning title=statusync::Ignored 1 comment carrying the plan marker by "
-            f"{forger['login']}: only one written by github-actions[bot]") in err
+    assert (
+        f"::warning title=statusync::Ignored 1 comment carrying the plan marker by "
+        f"{forger['login']}: only one written by github-actions[bot]"
+    ) in err
     assert fake.comments[forged_id]["body"] == forged
     [ours] = [c for c in plan_comments(github, pr) if c["id"] != forged_id]
     assert ours["user"] == BOT and "shop-1.yaml" in ours["body"]
 
 
 def test_a_look_alike_with_another_hash_is_never_edited(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     forged = f"<!-- statusync-plan sha256:{'0' * 64} -->\nNo changes.\n"
@@ -310,7 +340,8 @@ def test_a_look_alike_with_another_hash_is_never_edited(
 
 
 def test_our_comment_edited_under_its_marker_is_put_right(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     # Anyone with write access may edit the bot's comment: keeping its marker line (the real
     # plan's hash) must not keep the plan they wrote under it on show.
     fake = github.fake
@@ -325,7 +356,8 @@ def test_our_comment_edited_under_its_marker_is_put_right(
 
 
 def test_with_a_personal_token_the_plan_comment_is_its_users(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     project.mapping(1)
@@ -340,8 +372,8 @@ def test_with_a_personal_token_the_plan_comment_is_its_users(
 
 
 def test_an_app_token_writes_as_the_bot_login_given(
-        project: Project, github: FakeGitHubServer, steps: Steps,
-        env: dict[str, str]) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str]
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     steps.token = APP_TOKEN  # GET /user answers 403 to an App's installation token too
@@ -355,7 +387,8 @@ def test_an_app_token_writes_as_the_bot_login_given(
 
 
 def test_a_bot_login_that_is_no_bot_is_refused(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
     code, _, err = steps.run(f"github plan-comment --pr 1 --body {body} --bot-login mallory")
@@ -364,8 +397,8 @@ def test_a_bot_login_that_is_no_bot_is_refused(
 
 
 def test_a_look_alike_drift_issue_is_never_edited_or_closed(
-        project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer,
-        steps: Steps) -> None:
+    project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     project.mapping(1)
     server = sandbox()
@@ -388,7 +421,8 @@ def test_a_look_alike_drift_issue_is_never_edited_or_closed(
 
 
 def test_a_look_alike_drift_issue_does_not_count_as_the_report(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     fake = github.fake
     forged = fake.add_issue(TITLE, "all fine", [LABEL], user=MALLORY)
     report = tmp_path / "drift.md"
@@ -400,8 +434,10 @@ def test_a_look_alike_drift_issue_does_not_count_as_the_report(
 
 # --- no plan: validation or the plan failed ---------------------------------------------------
 
+
 def test_a_stale_plan_is_replaced_when_validation_fails(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     project.mapping(1)
@@ -430,7 +466,8 @@ def test_a_stale_plan_is_replaced_when_validation_fails(
 
 
 def test_a_plan_that_fails_for_another_reason_says_why(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     pr = github.fake.add_pull_request()
     project.mapping(1)
     project.write(".statusync/state.json", "{not json")  # validate passes; plan exits 1
@@ -443,7 +480,8 @@ def test_a_plan_that_fails_for_another_reason_says_why(
 
 
 def test_no_plan_without_a_cause_found_again_points_at_the_job(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     pr = github.fake.add_pull_request()
     project.mapping(1)  # the files are fine now: whatever stopped the plan step, its log says
     code, _, err = steps.run(f"github plan-comment --pr {pr} --body '' --plan-exit-code ''")
@@ -455,6 +493,7 @@ def test_no_plan_without_a_cause_found_again_points_at_the_job(
 
 # --- rate limits ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def on_actions(github: FakeGitHubServer, env: dict[str, str]) -> None:
     """`statusync github ...` run through the in-process CLI (its waits recorded, not slept) as a
@@ -464,8 +503,8 @@ def on_actions(github: FakeGitHubServer, env: dict[str, str]) -> None:
 
 @pytest.mark.usefixtures("on_actions")
 def test_a_secondary_rate_limit_is_waited_out(
-        project: Project, github: FakeGitHubServer, cli: Cli, retry_waits: list[float],
-        tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, cli: Cli, retry_waits: list[float], tmp_path: Path
+) -> None:
     pr = github.fake.add_pull_request()
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n")
@@ -478,8 +517,14 @@ def test_a_secondary_rate_limit_is_waited_out(
 @pytest.mark.usefixtures("on_actions")
 @pytest.mark.parametrize("retry_after, waits", [(None, [60.0, 60.0]), ("7", [7.0, 7.0])])
 def test_a_secondary_rate_limit_that_lasts_fails_the_step_never_a_notice(
-        project: Project, github: FakeGitHubServer, cli: Cli, retry_waits: list[float],
-        tmp_path: Path, retry_after: str | None, waits: list[float]) -> None:
+    project: Project,
+    github: FakeGitHubServer,
+    cli: Cli,
+    retry_waits: list[float],
+    tmp_path: Path,
+    retry_after: str | None,
+    waits: list[float],
+) -> None:
     fake = github.fake
     pr = fake.add_pull_request()
     body = tmp_path / "plan.md"
@@ -487,8 +532,10 @@ def test_a_secondary_rate_limit_that_lasts_fails_the_step_never_a_notice(
     fake.secondary_limits, fake.retry_after, fake.limited_methods = 100, retry_after, ("POST",)
     result = cli("github", "plan-comment", "--pr", str(pr), "--body", str(body))
     assert result.code == 1
-    assert (f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 403: "
-            "You have exceeded a secondary rate limit") in result.err
+    assert (
+        f"error: GitHub API: POST /repos/acme/mappings/issues/{pr}/comments answered 403: "
+        "You have exceeded a secondary rate limit"
+    ) in result.err
     assert "GitHub's rate limit: try again later" in result.err
     assert "::notice" not in result.err and "fork" not in result.err
     assert retry_waits == waits
@@ -498,7 +545,8 @@ def test_a_secondary_rate_limit_that_lasts_fails_the_step_never_a_notice(
 
 @pytest.mark.usefixtures("on_actions")
 def test_a_secondary_rate_limit_on_the_drift_issue_fails_without_blaming_permissions(
-        project: Project, github: FakeGitHubServer, cli: Cli, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, cli: Cli, tmp_path: Path
+) -> None:
     github.fake.secondary_limits = 100
     report = tmp_path / "drift.md"
     report.write_text("drift")
@@ -509,8 +557,10 @@ def test_a_secondary_rate_limit_on_the_drift_issue_fails_without_blaming_permiss
 
 # --- GitHub's limit on a body -----------------------------------------------------------------
 
+
 def test_a_plan_longer_than_github_takes_is_cut_to_fit(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     pr = github.fake.add_pull_request()
     body = tmp_path / "plan.md"
     body.write_text("### statusync plan\n" + "| create | 1 |\n" * 6000)  # 90,000 characters
@@ -522,7 +572,8 @@ def test_a_plan_longer_than_github_takes_is_cut_to_fit(
 
 
 def test_a_drift_report_longer_than_github_takes_is_cut_to_fit(
-        project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
+) -> None:
     report = tmp_path / "drift.md"
     report.write_text("## statusync drift\n" + "| shop | differs |\n" * 5000)
     code, _, err = steps.run(f"github drift-issue --report {report} --drift-exit-code 2")
@@ -533,7 +584,8 @@ def test_a_drift_report_longer_than_github_takes_is_cut_to_fit(
 
 
 def test_an_empty_body_for_a_plan_that_was_made_is_a_clear_error(
-        project: Project, github: FakeGitHubServer, steps: Steps) -> None:
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
     code, _, err = steps.run("github plan-comment --pr 1 --body '' --plan-exit-code 2")
     assert code == 1 and "error: --body is empty: give the file holding the plan's markdown" in err
     assert github.fake.log == []

@@ -18,8 +18,7 @@ Start = Callable[..., SandboxServer]
 
 
 @pytest.fixture
-def summary(project: Project, env: dict[str, str], tmp_path_factory:
-            pytest.TempPathFactory) -> Path:
+def summary(project: Project, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run as a step of a GitHub Actions job; the path of the step's summary file."""
     path = tmp_path_factory.mktemp("runner") / "step_summary.md"
     env["GITHUB_ACTIONS"] = "true"
@@ -29,19 +28,23 @@ def summary(project: Project, env: dict[str, str], tmp_path_factory:
 
 def invalid_files(project: Project) -> None:
     project.mapping(1, delivered="012")
-    project.write("mappings/eu/b.yml", """
+    project.write(
+        "mappings/eu/b.yml",
+        """
         integration_id: 2
         mapping:
           READY_TO_SEND: "1"
           IN_TRANSIT: "2"
           DELIVRED: "3"
           CANCEL: null
-    """)
+    """,
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "fmt"])
-def test_validation_problems_are_annotations_too(project: Project, cli: Cli, summary: Path,
-                                                 command: str) -> None:
+def test_validation_problems_are_annotations_too(
+    project: Project, cli: Cli, summary: Path, command: str
+) -> None:
     invalid_files(project)
     result = cli(command)
     assert result.code == 1
@@ -50,8 +53,10 @@ def test_validation_problems_are_annotations_too(project: Project, cli: Cli, sum
         "::error file=mappings/eu/b.yml,line=5,col=3::unknown status category 'DELIVRED' "
         "(did you mean 'DELIVERED'?)",
         "::error file=mappings/shop-1.yaml,line=5,col=14::"
-        + next(line for line in result.err.splitlines()
-               if line.startswith("error: mappings/shop-1.yaml:5:14: ")).split(": ", 2)[2]
+        + next(
+            line for line in result.err.splitlines() if line.startswith("error: mappings/shop-1.yaml:5:14: ")
+        )
+        .split(": ", 2)[2]
         .replace("%", "%25"),
     ]
     # The plain lines are still there, and stdout stays clean for the report.
@@ -59,9 +64,9 @@ def test_validation_problems_are_annotations_too(project: Project, cli: Cli, sum
     assert result.out == "" and not summary.exists()
 
 
-def test_annotations_name_files_from_the_repository_root(project: Project, cli: Cli,
-                                                         summary: Path,
-                                                         env: dict[str, str]) -> None:
+def test_annotations_name_files_from_the_repository_root(
+    project: Project, cli: Cli, summary: Path, env: dict[str, str]
+) -> None:
     invalid_files(project)
     env["GITHUB_WORKSPACE"] = str(project.root.parent)
     result = cli("validate")
@@ -75,7 +80,8 @@ def test_no_annotations_outside_github_actions(project: Project, cli: Cli) -> No
 
 
 def test_plan_appends_its_markdown_to_the_job_summary_whatever_it_prints(
-        project: Project, cli: Cli, summary: Path) -> None:
+    project: Project, cli: Cli, summary: Path
+) -> None:
     project.mapping(1)
     result = cli("plan", "--format", "json")
     assert result.code == 0 and json.loads(result.out)["summary"]["create"] == 1
@@ -85,17 +91,18 @@ def test_plan_appends_its_markdown_to_the_job_summary_whatever_it_prints(
     assert summary.read_text() == first + markdown + "\n"  # appended, never overwritten
 
 
-def test_no_summary_outside_github_actions(project: Project, cli: Cli,
-                                           env: dict[str, str],
-                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_no_summary_outside_github_actions(
+    project: Project, cli: Cli, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     path = tmp_path_factory.mktemp("runner") / "summary.md"
     env["GITHUB_STEP_SUMMARY"] = str(path)
     project.mapping(1)
     assert cli("plan").code == 0 and not path.exists()
 
 
-def test_a_summary_that_cannot_be_written_is_a_warning(project: Project, cli: Cli,
-                                                       env: dict[str, str]) -> None:
+def test_a_summary_that_cannot_be_written_is_a_warning(
+    project: Project, cli: Cli, env: dict[str, str]
+) -> None:
     env["GITHUB_ACTIONS"] = "true"
     env["GITHUB_STEP_SUMMARY"] = str(project.root / "no" / "such" / "dir")
     project.mapping(1)
@@ -104,8 +111,9 @@ def test_a_summary_that_cannot_be_written_is_a_warning(project: Project, cli: Cl
     assert "warning: could not append to the job summary" in result.err
 
 
-def test_drift_appends_its_markdown_to_the_job_summary(project: Project, cli: Cli,
-                                                      sandbox: Start, summary: Path) -> None:
+def test_drift_appends_its_markdown_to_the_job_summary(
+    project: Project, cli: Cli, sandbox: Start, summary: Path
+) -> None:
     project.mapping(1)
     project.mapping(2)
     server = sandbox()
@@ -119,8 +127,11 @@ def test_drift_appends_its_markdown_to_the_job_summary(project: Project, cli: Cl
 
 
 def test_the_action_step_keeps_stdout_and_reports_outputs(
-        project: Project, env: dict[str, str], capsys: pytest.CaptureFixture[str],
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+    project: Project,
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     runner = tmp_path_factory.mktemp("runner")
     outputs = runner / "outputs"
     env["GITHUB_OUTPUT"] = str(outputs)

@@ -34,8 +34,9 @@ MAPPING = 'mapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: "2"\n  DELIVERED: "3"\n
 
 
 def posts(server: SandboxServer) -> list[int | None]:
-    return [r.integration_id for r in server.store.requests()
-            if r.method == "POST" and r.path == MAPPING_PATH]
+    return [
+        r.integration_id for r in server.store.requests() if r.method == "POST" and r.path == MAPPING_PATH
+    ]
 
 
 def lines(text: str) -> list[str]:
@@ -62,6 +63,7 @@ def unreadable(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             if Path(target) == path:
                 raise denied
             return real_scandir(target)
+
         monkeypatch.setattr(os, "scandir", scandir)
     else:
         real_read = Path.read_bytes
@@ -70,6 +72,7 @@ def unreadable(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             if self == path:
                 raise denied
             return real_read(self)
+
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
     yield
     monkeypatch.undo()
@@ -77,8 +80,8 @@ def unreadable(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 # -- 1. nothing under mappings/ is silently left out ----------------------------------------
 
-def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli,
-                                                      sandbox: Start) -> None:
+
+def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     project.mapping(2, file="shared/eu/acme-de.yaml")  # kept outside mappings/, linked in
     (project.root / "mappings" / "eu").symlink_to(project.root / "shared" / "eu")
@@ -91,17 +94,26 @@ def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli
     assert sorted(posts(server)) == [1, 2]  # type: ignore[type-var]
     state = load_state(project.state_file)
     assert {i: e.file for i, e in state.entries.items()} == {
-        1: "mappings/shop-1.yaml", 2: "mappings/eu/acme-de.yaml"}
+        1: "mappings/shop-1.yaml",
+        2: "mappings/eu/acme-de.yaml",
+    }
 
 
-@pytest.mark.parametrize(("target", "problem"), [
-    (".", "a symbolic link to a directory it is in (a loop); remove the link or point it at a "
-          "directory outside mappings/"),
-    ("nowhere", "a symbolic link to nowhere, which does not exist; fix the link or remove it"),
-    ("eu", "cannot read it (Too many levels of symbolic links); fix or remove it"),  # itself
-])
-def test_a_link_that_loops_or_leads_nowhere_is_an_error(project: Project, cli: Cli, target: str,
-                                                        problem: str) -> None:
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        (
+            ".",
+            "a symbolic link to a directory it is in (a loop); remove the link or point it at a "
+            "directory outside mappings/",
+        ),
+        ("nowhere", "a symbolic link to nowhere, which does not exist; fix the link or remove it"),
+        ("eu", "cannot read it (Too many levels of symbolic links); fix or remove it"),  # itself
+    ],
+)
+def test_a_link_that_loops_or_leads_nowhere_is_an_error(
+    project: Project, cli: Cli, target: str, problem: str
+) -> None:
     project.mapping(1)
     (project.root / "mappings" / "eu").symlink_to(target)
     for command in ("validate", "plan", "fmt"):
@@ -111,7 +123,8 @@ def test_a_link_that_loops_or_leads_nowhere_is_an_error(project: Project, cli: C
 
 
 def test_a_directory_that_cannot_be_listed_is_an_error_not_a_deletion(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.mapping(1)
     project.mapping(2, file="mappings/eu/shop-2.yaml")
     server = sandbox()
@@ -128,14 +141,17 @@ def test_a_directory_that_cannot_be_listed_is_an_error_not_a_deletion(
         assert lines(result.err) == [
             "error: mappings/eu: cannot read the directory (Permission denied); its mapping files "
             "would count as deleted: give the user running statusync read and search permission "
-            "on it (chmod u+rx)", "error: 1 problem found"]
+            "on it (chmod u+rx)",
+            "error: 1 problem found",
+        ]
     assert server.store.requests() == []
     assert live(server, 2) == {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
     assert load_state(project.state_file) == before
 
 
 def test_a_file_that_cannot_be_read_is_an_error_not_a_deletion(
-        project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.mapping(1)
     secret = project.mapping(2)
     with unreadable(secret, monkeypatch):
@@ -143,18 +159,23 @@ def test_a_file_that_cannot_be_read_is_an_error_not_a_deletion(
     assert (result.code, result.out) == (1, "")
     assert lines(result.err) == [
         "error: mappings/shop-2.yaml: cannot read the file (Permission denied); it would count "
-        "as deleted: check its permissions", "error: 1 problem found"]
+        "as deleted: check its permissions",
+        "error: 1 problem found",
+    ]
 
 
-def test_a_name_that_is_not_utf8_is_refused_before_anything_is_sent(project: Project, cli: Cli,
-                                                                    sandbox: Start) -> None:
+def test_a_name_that_is_not_utf8_is_refused_before_anything_is_sent(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     good = project.mapping(7)
     server = sandbox()  # knows integration 7: a POST for it would be accepted
     os.rename(good, os.fsencode(project.root / "mappings") + b"/caf\xe9.yaml")  # Latin-1 name
-    expected = ["error: mappings/caf\\xe9.yaml: the file name is not valid UTF-8 (its stray bytes "
-                "are shown as \\xNN), so the state cannot record it: rename it to a UTF-8 name",
-                "error: 1 problem found"]
+    expected = [
+        "error: mappings/caf\\xe9.yaml: the file name is not valid UTF-8 (its stray bytes "
+        "are shown as \\xNN), so the state cannot record it: rename it to a UTF-8 name",
+        "error: 1 problem found",
+    ]
     for args in (["validate"], ["plan", "--out", "plan.json"], ["apply", "--yes"]):
         result = cli(*args)
         assert (result.code, lines(result.err)) == (1, expected), args
@@ -169,34 +190,46 @@ def test_a_directory_name_that_is_not_utf8_is_refused(project: Project, cli: Cli
     assert result.code == 1
     assert lines(result.err)[0] == (
         "error: mappings/\\xffeu: the directory name is not valid UTF-8 (its stray bytes are shown "
-        "as \\xNN), so the state cannot record the names of its files: rename it to a UTF-8 name")
+        "as \\xNN), so the state cannot record the names of its files: rename it to a UTF-8 name"
+    )
 
 
 def test_a_pipe_named_like_a_mapping_file_is_an_error_not_a_hang(project: Project, cli: Cli) -> None:
     os.mkfifo(project.root / "mappings" / "shop.yaml")
     result = cli("validate")
-    assert (result.code, lines(result.err)[0]) == (1, (
-        "error: mappings/shop.yaml: not a regular file (a pipe, socket or device); a mapping "
-        "file must be a regular file"))
+    assert (result.code, lines(result.err)[0]) == (
+        1,
+        (
+            "error: mappings/shop.yaml: not a regular file (a pipe, socket or device); a mapping "
+            "file must be a regular file"
+        ),
+    )
 
 
 # -- 2. text from outside is escaped, the same way everywhere --------------------------------
 
+
 def test_an_api_error_detail_cannot_forge_lines_or_send_escape_sequences(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
-    server = sandbox(faults=(FaultRule(method="POST", status=422,
-                                       detail="bad id\x1b[2J\nerror: forged line\u202e"),))
+    server = sandbox(
+        faults=(FaultRule(method="POST", status=422, detail="bad id\x1b[2J\nerror: forged line\u202e"),)
+    )
     result = cli("apply", "--yes")
     assert result.code == 1 and posts(server) == [1]
     shown = "bad id\\u001b[2J\\nerror: forged line\\u202e"
     assert "\x1b" not in result.err and "\u202e" not in result.err
     assert not any(line.startswith("error: forged") for line in lines(result.err))
     failed = [line for line in lines(result.err) if "FAILED" in line or line.startswith("error:")]
-    assert failed[0].endswith(f"create 1 (mappings/shop-1.yaml): FAILED: POST "
-                              f"/shop-order-statuses/mapping (integration 1): HTTP 422: {shown}")
-    assert failed[1] == (f"error: create 1 (mappings/shop-1.yaml) failed: POST "
-                         f"/shop-order-statuses/mapping (integration 1): HTTP 422: {shown}")
+    assert failed[0].endswith(
+        f"create 1 (mappings/shop-1.yaml): FAILED: POST "
+        f"/shop-order-statuses/mapping (integration 1): HTTP 422: {shown}"
+    )
+    assert failed[1] == (
+        f"error: create 1 (mappings/shop-1.yaml) failed: POST "
+        f"/shop-order-statuses/mapping (integration 1): HTTP 422: {shown}"
+    )
     assert 1 not in load_state(project.state_file).entries
 
 
@@ -209,14 +242,15 @@ def test_every_line_of_a_multi_line_error_says_error(project: Project, cli: Cli)
     assert lines(result.err)[-1] == "error: 5 problems found"
 
 
-def test_a_file_name_with_control_characters_is_shown_escaped_on_one_line(project: Project,
-                                                                         cli: Cli) -> None:
+def test_a_file_name_with_control_characters_is_shown_escaped_on_one_line(project: Project, cli: Cli) -> None:
     project.write("mappings/evil\x1b[31m\nerror: forged.yaml", "integration_id: 0\n" + MAPPING)
     result = cli("validate")
     assert result.code == 1 and "\x1b" not in result.err
     assert lines(result.err) == [
         "error: mappings/evil\\u001b[31m\\nerror: forged.yaml:1:17: integration_id: expected a "
-        "positive integer, got the number 0", "error: 1 problem found"]
+        "positive integer, got the number 0",
+        "error: 1 problem found",
+    ]
 
 
 BIDI_FILE = """\
@@ -231,19 +265,23 @@ integration_id: 1
 
 
 def test_fmt_keeps_a_bidi_override_escaped_and_every_output_shows_the_escape(
-        project: Project, cli: Cli) -> None:
+    project: Project, cli: Cli
+) -> None:
     path = project.write("mappings/shop-1.yaml", BIDI_FILE)
     result = cli("fmt")
     assert (result.code, result.out) == (0, "reformatted mappings/shop-1.yaml\n")
-    assert path.read_text() == ('integration_id: 1\nname: "ACME \\u202eLN"\nmapping:\n'
-                                '  READY_TO_SEND: "1"\n  IN_TRANSIT: "\\u202e2"\n'
-                                '  DELIVERED: "3"\n  CANCEL: null\n')
+    assert path.read_text() == (
+        'integration_id: 1\nname: "ACME \\u202eLN"\nmapping:\n'
+        '  READY_TO_SEND: "1"\n  IN_TRANSIT: "\\u202e2"\n'
+        '  DELIVERED: "3"\n  CANCEL: null\n'
+    )
     assert cli("fmt", "--check").code == 0
     for output_format in ("text", "json", "markdown"):
         shown = cli("plan", "--format", output_format).out
         assert "\u202e" not in shown and "\\u202e2" in shown, output_format
-    assert json.loads(cli("plan", "--format", "json").out)["changes"][0]["after"]["IN_TRANSIT"] \
-        == "\u202e2"  # escaped in the text, the same value for scripts
+    assert (
+        json.loads(cli("plan", "--format", "json").out)["changes"][0]["after"]["IN_TRANSIT"] == "\u202e2"
+    )  # escaped in the text, the same value for scripts
 
 
 def test_the_markdown_plan_shows_backticks_in_ids_as_they_are(project: Project, cli: Cli) -> None:
@@ -255,8 +293,8 @@ def test_the_markdown_plan_shows_backticks_in_ids_as_they_are(project: Project, 
 
 # -- 3. values that cannot be right -----------------------------------------------------------
 
-def test_an_integration_id_beyond_what_json_carries_exactly_is_refused(project: Project,
-                                                                       cli: Cli) -> None:
+
+def test_an_integration_id_beyond_what_json_carries_exactly_is_refused(project: Project, cli: Cli) -> None:
     project.write("mappings/big.yaml", "integration_id: 99999999999999999999999999\n" + MAPPING)
     project.write("mappings/edge.yaml", "integration_id: 9007199254740991\n" + MAPPING)  # 2^53 - 1
     result = cli("validate")
@@ -265,31 +303,45 @@ def test_an_integration_id_beyond_what_json_carries_exactly_is_refused(project: 
         "error: mappings/big.yaml:1:17: integration_id: 99999999999999999999999999 is too large "
         "for an integration id: JSON carries integers exactly only up to 9007199254740991 "
         "(2^53 - 1), so a larger one could reach Sendcloud as another id; check the id in "
-        "Sendcloud's panel", "error: 1 problem found"]
+        "Sendcloud's panel",
+        "error: 1 problem found",
+    ]
     result = cli("import", "--integration", "9007199254740992")
-    assert result.code == 1 and "Invalid value for '--integration': 9007199254740992 is not in " \
-        "the range 1<=x<=9007199254740991" in result.err
+    assert (
+        result.code == 1
+        and "Invalid value for '--integration': 9007199254740992 is not in the range 1<=x<=9007199254740991"
+        in result.err
+    )
 
 
 def test_blank_and_control_character_external_ids_are_refused_where_they_are(
-        project: Project, cli: Cli) -> None:
-    project.write("mappings/a.yaml", 'integration_id: 1\nmapping:\n  READY_TO_SEND: " "\n'
-                                     '  IN_TRANSIT: "\\0"\n  DELIVERED: "1\\n"\n  CANCEL: "\\t"\n')
+    project: Project, cli: Cli
+) -> None:
+    project.write(
+        "mappings/a.yaml",
+        'integration_id: 1\nmapping:\n  READY_TO_SEND: " "\n'
+        '  IN_TRANSIT: "\\0"\n  DELIVERED: "1\\n"\n  CANCEL: "\\t"\n',
+    )
     result = cli("validate")
     fix = 'write the shop\'s status id (such as "12"), or null for unmapped'
-    assert (result.code, lines(result.err)) == (1, [
-        f'error: mappings/a.yaml:3:18: READY_TO_SEND: the external id " " is blank; {fix}',
-        f'error: mappings/a.yaml:4:15: IN_TRANSIT: the external id "\\u0000" holds the control '
-        f"character \\u0000; {fix}",
-        f'error: mappings/a.yaml:5:14: DELIVERED: the external id "1\\n" holds the control '
-        f"character \\n; {fix}",
-        f'error: mappings/a.yaml:6:11: CANCEL: the external id "\\t" is blank; {fix}',
-        "error: 4 problems found"])
+    assert (result.code, lines(result.err)) == (
+        1,
+        [
+            f'error: mappings/a.yaml:3:18: READY_TO_SEND: the external id " " is blank; {fix}',
+            f'error: mappings/a.yaml:4:15: IN_TRANSIT: the external id "\\u0000" holds the control '
+            f"character \\u0000; {fix}",
+            f'error: mappings/a.yaml:5:14: DELIVERED: the external id "1\\n" holds the control '
+            f"character \\n; {fix}",
+            f'error: mappings/a.yaml:6:11: CANCEL: the external id "\\t" is blank; {fix}',
+            "error: 4 problems found",
+        ],
+    )
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "1e400"])
 def test_a_lock_timeout_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
-        project: Project, cli: Cli, value: str) -> None:
+    project: Project, cli: Cli, value: str
+) -> None:
     project.mapping(1)
     result = cli("apply", "--yes", "--lock-timeout", value)
     assert result.code == 1 and result.out == ""
@@ -298,51 +350,81 @@ def test_a_lock_timeout_that_is_not_a_finite_number_of_seconds_is_a_usage_error(
 
 
 @pytest.mark.parametrize("option", ["--state", "--mappings"])
-def test_an_empty_path_is_a_usage_error_not_the_default(project: Project, cli: Cli,
-                                                        option: str) -> None:
+def test_an_empty_path_is_a_usage_error_not_the_default(project: Project, cli: Cli, option: str) -> None:
     project.mapping(1)
     result = cli("plan", option, "")
     assert (result.code, result.out) == (1, "")
-    assert f"Invalid value for '{option}': must not be empty: give a path, or leave the option " \
-           "out to use the one in statusync.yaml" in result.err
+    assert (
+        f"Invalid value for '{option}': must not be empty: give a path, or leave the option "
+        "out to use the one in statusync.yaml" in result.err
+    )
 
 
 def test_a_deleted_working_directory_is_a_clear_error(project: Project) -> None:
     # A real process: the directory goes away between the shell's cd and statusync's start.
-    proc = subprocess.run(["sh", "-c", f"mkdir gone && cd gone && rmdir ../gone && "
-                                       f"exec {sys.executable} -m statusync plan"],
-                          cwd=project.root, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        ["sh", "-c", f"mkdir gone && cd gone && rmdir ../gone && exec {sys.executable} -m statusync plan"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (proc.returncode, proc.stdout) == (1, "")
-    assert proc.stderr == ("error: the current directory no longer exists (it was deleted or "
-                           "moved away); cd into the repository again and rerun the command\n")
+    assert proc.stderr == (
+        "error: the current directory no longer exists (it was deleted or "
+        "moved away); cd into the repository again and rerun the command\n"
+    )
 
 
 # -- 4. wording -------------------------------------------------------------------------------
 
 # Where an alias is written, and what the file looks like around it.
 ALIASES = {
-    "category value": ('integration_id: 1\nmapping:\n  READY_TO_SEND: &x "1"\n  IN_TRANSIT: *x\n'
-                       '  DELIVERED: null\n  CANCEL: null\n', 4, 15),
-    "in a flow mapping": ('integration_id: 1\nmapping: {READY_TO_SEND: &x "1", IN_TRANSIT: *x, '
-                          'DELIVERED: null, CANCEL: null}\n', 2, 46),
-    "the whole mapping": ('integration_id: 1\n' + MAPPING.replace("mapping:", "mapping: &m") +
-                          "other: *m\n", 7, 8),
+    "category value": (
+        'integration_id: 1\nmapping:\n  READY_TO_SEND: &x "1"\n  IN_TRANSIT: *x\n'
+        "  DELIVERED: null\n  CANCEL: null\n",
+        4,
+        15,
+    ),
+    "in a flow mapping": (
+        'integration_id: 1\nmapping: {READY_TO_SEND: &x "1", IN_TRANSIT: *x, '
+        "DELIVERED: null, CANCEL: null}\n",
+        2,
+        46,
+    ),
+    "the whole mapping": (
+        "integration_id: 1\n" + MAPPING.replace("mapping:", "mapping: &m") + "other: *m\n",
+        7,
+        8,
+    ),
     "integration_id": ("name: &n 5\nintegration_id: *n\n" + MAPPING, 2, 17),
-    "name": ('integration_id: 1\naccount: &a default\nname: *a\n' + MAPPING, 3, 7),
-    "account": ('integration_id: 1\nname: &a default\naccount: *a\n' + MAPPING, 3, 10),
-    "a key": ('integration_id: 1\nmapping:\n  &k READY_TO_SEND: "1"\n  *k : "2"\n'
-              '  IN_TRANSIT: null\n  DELIVERED: null\n  CANCEL: null\n', 4, 3),
-    "a list item": ('integration_id: 1\nname: [&i x, *i]\n' + MAPPING, 2, 14),
-    "an anchor in a duplicate key": ('integration_id: 1\nname: a\nname: &d b\naccount: *d\n'
-                                     + MAPPING, 4, 10),
-    "an anchor under a tag": ('integration_id: 1\nname: !!map {a: &t "1"}\n'
-                              + MAPPING.replace('"1"', "*t"), 4, 18),
+    "name": ("integration_id: 1\naccount: &a default\nname: *a\n" + MAPPING, 3, 7),
+    "account": ("integration_id: 1\nname: &a default\naccount: *a\n" + MAPPING, 3, 10),
+    "a key": (
+        'integration_id: 1\nmapping:\n  &k READY_TO_SEND: "1"\n  *k : "2"\n'
+        "  IN_TRANSIT: null\n  DELIVERED: null\n  CANCEL: null\n",
+        4,
+        3,
+    ),
+    "a list item": ("integration_id: 1\nname: [&i x, *i]\n" + MAPPING, 2, 14),
+    "an anchor in a duplicate key": (
+        "integration_id: 1\nname: a\nname: &d b\naccount: *d\n" + MAPPING,
+        4,
+        10,
+    ),
+    "an anchor under a tag": (
+        'integration_id: 1\nname: !!map {a: &t "1"}\n' + MAPPING.replace('"1"', "*t"),
+        4,
+        18,
+    ),
 }
 
 
 @pytest.mark.parametrize(("text", "line", "col"), ALIASES.values(), ids=ALIASES.keys())
 def test_an_alias_is_reported_where_it_is_written_not_at_its_anchor(
-        project: Project, cli: Cli, text: str, line: int, col: int) -> None:
+    project: Project, cli: Cli, text: str, line: int, col: int
+) -> None:
     project.write("mappings/a.yaml", text)
     result = cli("validate")
     assert result.code == 1
@@ -351,15 +433,18 @@ def test_an_alias_is_reported_where_it_is_written_not_at_its_anchor(
 
 
 @pytest.mark.parametrize(("version", "shown"), [('"1"', '"1"'), ("true", "true"), ("1.0", "1.0")])
-def test_a_state_version_that_is_not_a_whole_number_says_so(project: Project, cli: Cli,
-                                                            version: str, shown: str) -> None:
+def test_a_state_version_that_is_not_a_whole_number_says_so(
+    project: Project, cli: Cli, version: str, shown: str
+) -> None:
     project.mapping(1)
     project.write(".statusync/state.json", f'{{"version": {version}, "integrations": {{}}}}\n')
     result = cli("plan")
     assert (result.code, result.out) == (1, "")
-    assert result.err == (f'error: {project.state_file}: the state file is corrupt ("version" is '
-                          f"{shown}, not a whole number such as 1); write \"version\": 1 if it "
-                          "was edited by hand, or restore it from git history\n")
+    assert result.err == (
+        f'error: {project.state_file}: the state file is corrupt ("version" is '
+        f'{shown}, not a whole number such as 1); write "version": 1 if it '
+        "was edited by hand, or restore it from git history\n"
+    )
 
 
 @pytest.mark.parametrize("out", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev/null"])
@@ -367,22 +452,25 @@ def test_plan_out_to_a_stream_says_it_needs_a_file(project: Project, cli: Cli, o
     project.mapping(1)
     result = cli("plan", "--out", out)
     assert (result.code, result.out) == (1, "")
-    assert result.err == (f"error: refusing to write {out}: it is a device or a stream (a "
-                          "terminal, a pipe), not a file; give the path of a file to write\n")
+    assert result.err == (
+        f"error: refusing to write {out}: it is a device or a stream (a "
+        "terminal, a pipe), not a file; give the path of a file to write\n"
+    )
 
 
 def test_plan_out_into_a_missing_directory_names_it(project: Project, cli: Cli) -> None:
     project.mapping(1)
     result = cli("plan", "--out", "plans/today.json")
     assert result.code == 1
-    assert result.err == (f"error: cannot write plans/today.json: the directory "
-                          f"{project.root / 'plans'} does not exist; create it first, or write "
-                          "somewhere else\n")
+    assert result.err == (
+        f"error: cannot write plans/today.json: the directory "
+        f"{project.root / 'plans'} does not exist; create it first, or write "
+        "somewhere else\n"
+    )
 
 
 @pytest.fixture
-def interrupting_sandbox(project: Project, env: dict[str, str]
-                         ) -> Iterator[Callable[[], SandboxServer]]:
+def interrupting_sandbox(project: Project, env: dict[str, str]) -> Iterator[Callable[[], SandboxServer]]:
     """A sandbox that sends this process a SIGINT (Ctrl-C) while it answers the first request,
     as a user pressing Ctrl-C while a command waits for the API."""
     from statusync.files.mappings import load_mappings
@@ -398,9 +486,13 @@ def interrupting_sandbox(project: Project, env: dict[str, str]
 
     def start() -> SandboxServer:
         specs = load_mappings(project.root / "mappings", project.root, ["default"])
-        server = SandboxServer(seed_from_specs(s.spec for s in specs),
-                               Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(latency=0.01),
-                               port=0, sleep=sleep).start()
+        server = SandboxServer(
+            seed_from_specs(s.spec for s in specs),
+            Credentials(PUBLIC_KEY, SECRET_KEY),
+            SandboxOptions(latency=0.01),
+            port=0,
+            sleep=sleep,
+        ).start()
         servers.append(server)
         env["STATUSYNC_API_URL"] = server.url
         env["SENDCLOUD_PUBLIC_KEY"] = PUBLIC_KEY
@@ -412,15 +504,25 @@ def interrupting_sandbox(project: Project, env: dict[str, str]
         server.stop()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["drift"], "Aborted."),
-    (["validate", "--remote"], "Aborted."),
-    (["apply", "--yes"], "Aborted. Whatever the API accepted before is recorded in the state; "
-                         "run the command again to finish."),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["drift"], "Aborted."),
+        (["validate", "--remote"], "Aborted."),
+        (
+            ["apply", "--yes"],
+            "Aborted. Whatever the API accepted before is recorded in the state; "
+            "run the command again to finish.",
+        ),
+    ],
+)
 def test_the_abort_message_speaks_of_the_state_only_for_commands_that_write_it(
-        project: Project, cli: Cli, interrupting_sandbox: Callable[[], SandboxServer],
-        args: list[str], message: str) -> None:
+    project: Project,
+    cli: Cli,
+    interrupting_sandbox: Callable[[], SandboxServer],
+    args: list[str],
+    message: str,
+) -> None:
     project.mapping(1)
     interrupting_sandbox()
     result = cli(*args)
@@ -429,10 +531,11 @@ def test_the_abort_message_speaks_of_the_state_only_for_commands_that_write_it(
 
 
 def test_the_skipped_spec_comparison_says_what_it_compares_and_why() -> None:
-    from tests.unit import test_api_spec
+    from tests.unit.sendcloud import test_client_spec as test_api_spec
 
-    [mark] = [m for m in test_api_spec.test_vendored_spec_is_the_shared_reference.pytestmark
-              if m.name == "skipif"]
+    [mark] = [
+        m for m in test_api_spec.test_vendored_spec_is_the_shared_reference.pytestmark if m.name == "skipif"
+    ]
     reason = mark.kwargs["reason"]
     assert str(test_api_spec.SHARED_SPEC) in reason
     assert "sendcloud-integrations-openapi.yaml" in reason and "reference copy" in reason

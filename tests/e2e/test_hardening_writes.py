@@ -38,8 +38,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def requests(server: SandboxServer, method: str) -> list[int | None]:
     """The integration of every request to the mapping endpoint by `method`, in order."""
-    return [r.integration_id for r in server.store.requests()
-            if r.method == method and r.path == MAPPING_PATH]
+    return [
+        r.integration_id for r in server.store.requests() if r.method == method and r.path == MAPPING_PATH
+    ]
 
 
 def set_live(server: SandboxServer, integration_id: int, mapping: dict[str, str | None]) -> None:
@@ -62,8 +63,7 @@ def read_only(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
     def guarded(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
         target = Path(os.fsdecode(path))
-        if (flags & os.O_CREAT and target.parent.resolve() == directory.resolve()
-                and not target.exists()):
+        if flags & os.O_CREAT and target.parent.resolve() == directory.resolve() and not target.exists():
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, flags, *args, **kwargs)
 
@@ -74,13 +74,15 @@ def read_only(directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
 # -- 1. a missing state is said at the top --------------------------------------------------------
 
-def test_a_missing_state_is_said_at_the_top_of_every_plan(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+
+def test_a_missing_state_is_said_at_the_top_of_every_plan(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     text = cli("plan")
     assert text.code == 0
-    assert text.out.startswith("Warning: the state file .statusync/state.json does not exist, so "
-                               "every mapping file is planned as a create")
+    assert text.out.startswith(
+        "Warning: the state file .statusync/state.json does not exist, so "
+        "every mapping file is planned as a create"
+    )
     assert "'statusync import'" in text.out.splitlines()[0]
     doc = json.loads(cli("plan", "--format", "json").out)
     assert doc["warnings"] == [text.out.splitlines()[0].removeprefix("Warning: ").rstrip(".")]
@@ -106,8 +108,8 @@ def test_no_warning_without_mapping_files(project: Project, cli: Cli) -> None:
 
 # -- 2. a create shows what it replaces -------------------------------------------------------------
 
-def test_apply_shows_the_live_mapping_a_create_replaces(project: Project, cli: Cli,
-                                                        sandbox: Start) -> None:
+
+def test_apply_shows_the_live_mapping_a_create_replaces(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     server = sandbox()
     set_live(server, 1, OTHER_MAPPING)
@@ -126,21 +128,25 @@ def test_apply_shows_the_live_mapping_a_create_replaces(project: Project, cli: C
 
 
 def test_a_create_that_overwrites_live_counts_toward_the_safety_threshold(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     """A lost state makes every file a create: they are held to the threshold like updates."""
     for i in range(1, 11):
         project.mapping(i)
     server = sandbox()
     for i in range(1, 11):
-        set_live(server, i, OTHER_MAPPING if i <= 4 else FILE_MAPPING if i <= 6
-                 else dict.fromkeys(FILE_MAPPING))
+        set_live(
+            server, i, OTHER_MAPPING if i <= 4 else FILE_MAPPING if i <= 6 else dict.fromkeys(FILE_MAPPING)
+        )
     project.write("statusync.yaml", "safety: {min_managed: 2}\n")
     # 1-4 overwrite a different live mapping; 5-6 are live already; 7-10 replace all-unmapped.
     result = cli("apply", "--yes")
     assert result.code == 1
     # The base: the integrations in the state (none) and those the creates take over (1-4).
-    assert ("refusing to apply: the plan updates, resets, forgets or overwrites 4 of 4 managed "
-            "integrations (100%)") in result.err
+    assert (
+        "refusing to apply: the plan updates, resets, forgets or overwrites 4 of 4 managed "
+        "integrations (100%)"
+    ) in result.err
     assert requests(server, "POST") == []
     assert sorted(requests(server, "GET")) == list(range(1, 11))
     # Those already live were recorded without a request, even though the rest was refused.
@@ -153,23 +159,26 @@ def test_a_create_that_overwrites_live_counts_toward_the_safety_threshold(
     assert sorted(load_state(project.state_file).entries) == list(range(1, 11))
 
 
-def test_a_create_already_live_is_recorded_without_a_request(project: Project, cli: Cli,
-                                                             sandbox: Start) -> None:
+def test_a_create_already_live_is_recorded_without_a_request(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     server = sandbox()
     set_live(server, 1, FILE_MAPPING)
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
     assert "No changes." in result.out
-    assert ("Recorded 1 integration whose live mapping already equals the file in the state, "
-            "without a request.") in result.err
+    assert (
+        "Recorded 1 integration whose live mapping already equals the file in the state, without a request."
+    ) in result.err
     assert requests(server, "POST") == []
     assert load_state(project.state_file).entries[1].mapping == FILE_MAPPING
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
 def test_a_create_of_an_integration_sendcloud_lacks_says_so_and_fails(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     server = sandbox()
     project.mapping(77)  # not in Sendcloud
@@ -183,8 +192,10 @@ def test_a_create_of_an_integration_sendcloud_lacks_says_so_and_fails(
 
 # -- 3. what could make recording fail is found before the first request ---------------------------
 
+
 def test_a_state_directory_that_cannot_be_created_is_refused_before_any_request(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     server = sandbox()
     project.write(".statusync", "a file where the directory should be\n")
@@ -197,7 +208,8 @@ def test_a_state_directory_that_cannot_be_created_is_refused_before_any_request(
 
 
 def test_a_read_only_state_directory_is_refused_before_any_request(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.mapping(1)
     server = sandbox()
     assert cli("apply", "--yes").code == 0
@@ -207,14 +219,17 @@ def test_a_read_only_state_directory_is_refused_before_any_request(
     with read_only(project.state_file.parent, monkeypatch):
         result = cli("apply", "--yes")
     assert result.code == 1
-    assert (f"the directory {project.state_file.parent} cannot be created or written "
-            "(Permission denied); nothing was sent") in result.err
+    assert (
+        f"the directory {project.state_file.parent} cannot be created or written "
+        "(Permission denied); nothing was sent"
+    ) in result.err
     assert server.store.requests() == []
     assert project.state_file.read_bytes() == before
 
 
 def test_a_run_that_cannot_write_the_state_at_its_end_says_what_went_live(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.mapping(1)
     project.mapping(2)
     server = sandbox()
@@ -227,8 +242,10 @@ def test_a_run_that_cannot_write_the_state_at_its_end_says_what_went_live(
         result = cli("apply", "--yes")
     assert result.code == 1
     assert "Apply complete: 2 created, 0 updated" in result.out
-    assert "No space left on device; the state was not written, though the API accepted 2 " \
-           "change(s): create 1 (mappings/shop-1.yaml), create 2 (mappings/shop-2.yaml)" in result.err
+    assert (
+        "No space left on device; the state was not written, though the API accepted 2 "
+        "change(s): create 1 (mappings/shop-1.yaml), create 2 (mappings/shop-2.yaml)" in result.err
+    )
     assert ".statusync/state.json.journal, which every command reads with the state" in result.err
     assert sorted(requests(server, "POST")) == [1, 2]
     assert not project.state_file.exists()
@@ -241,13 +258,19 @@ def test_a_run_that_cannot_write_the_state_at_its_end_says_what_went_live(
 
 # -- 4. exclude, and warnings on import ------------------------------------------------------------
 
-def add_shop(server: SandboxServer, integration_id: int, mapping: tuple[str | None, ...]
-             = ("2", "4", "5", None)) -> None:
-    server.store.add_integration(StoredIntegration(
-        id=integration_id, shop_name=f"Shop {integration_id}", type="prestashop_v2",
-        statuses=(shop_status("2", "Paid"), shop_status("4", "Shipped"),
-                  shop_status("5", "Delivered")),
-        mapping=mapping))
+
+def add_shop(
+    server: SandboxServer, integration_id: int, mapping: tuple[str | None, ...] = ("2", "4", "5", None)
+) -> None:
+    server.store.add_integration(
+        StoredIntegration(
+            id=integration_id,
+            shop_name=f"Shop {integration_id}",
+            type="prestashop_v2",
+            statuses=(shop_status("2", "Paid"), shop_status("4", "Shipped"), shop_status("5", "Delivered")),
+            mapping=mapping,
+        )
+    )
 
 
 def test_import_all_skips_excluded_shops(project: Project, cli: Cli, sandbox: Start) -> None:
@@ -270,29 +293,34 @@ def test_import_of_an_excluded_shop_needs_force(project: Project, cli: Cli, sand
     project.write("statusync.yaml", "exclude: [2]\n")
     result = cli("import", "--integration", "2")
     assert result.code == 1
-    assert ("not importing 1 integration excluded in statusync.yaml (exclude): 2; nothing was "
-            "read or written. Remove it from exclude, or pass --force") in result.err
+    assert (
+        "not importing 1 integration excluded in statusync.yaml (exclude): 2; nothing was "
+        "read or written. Remove it from exclude, or pass --force"
+    ) in result.err
     assert server.store.requests() == [] and not project.state_file.exists()
     result = cli("import", "--integration", "2", "--force")
     assert result.code == 0, result.err
     assert result.out == "mappings/shop-2-2.yaml\n"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("3", "1:10: exclude: must be a list of integration ids, such as [23452345]"),
-    ("[1, 0]", "1:14: exclude.1: expected a positive integer"),
-    ('["7"]', '1:11: exclude.0: expected a number, got the string "7"'),
-])
-def test_exclude_must_be_a_list_of_ids(project: Project, cli: Cli, value: str,
-                                       message: str) -> None:
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("3", "1:10: exclude: must be a list of integration ids, such as [23452345]"),
+        ("[1, 0]", "1:14: exclude.1: expected a positive integer"),
+        ('["7"]', '1:11: exclude.0: expected a number, got the string "7"'),
+    ],
+)
+def test_exclude_must_be_a_list_of_ids(project: Project, cli: Cli, value: str, message: str) -> None:
     project.write("statusync.yaml", f"exclude: {value}\n")
     result = cli("plan")
     assert result.code == 1
     assert f"statusync.yaml:{message}" in result.err
 
 
-def test_import_warns_for_every_entry_pointing_at_a_deleted_status(project: Project, cli: Cli,
-                                                                   sandbox: Start) -> None:
+def test_import_warns_for_every_entry_pointing_at_a_deleted_status(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = sandbox()
     add_shop(server, 4, mapping=("2", "4", "5", None))
     server.store.delete_status(4, "4")
@@ -305,14 +333,15 @@ def test_import_warns_for_every_entry_pointing_at_a_deleted_status(project: Proj
         f"id '{external_id}', a status the shop deleted (is_valid: false); the API refuses it, so "
         f"any later change to this file fails until {category} maps to a status the shop has "
         "('statusync validate --remote' lists them)"
-        for category, external_id in (("IN_TRANSIT", "4"), ("DELIVERED", "5"))]
+        for category, external_id in (("IN_TRANSIT", "4"), ("DELIVERED", "5"))
+    ]
     assert sorted(load_state(project.state_file).entries) == [4]
 
 
 # -- 5. the lock file ------------------------------------------------------------------------------
 
-def test_the_lock_file_stays_and_the_words_say_so(project: Project, cli: Cli,
-                                                  sandbox: Start) -> None:
+
+def test_the_lock_file_stays_and_the_words_say_so(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     sandbox()
     assert cli("apply", "--yes").code == 0

@@ -20,21 +20,27 @@ LIMIT = sys.get_int_max_str_digits()
 
 
 def too_long(where: str, name: str) -> str:
-    return (f"error: {where}: {name}: a number of {len(HUGE)} digits is longer than statusync reads "
-            f"(at most {LIMIT}); check the value (quote it if it is meant as text)")
+    return (
+        f"error: {where}: {name}: a number of {len(HUGE)} digits is longer than statusync reads "
+        f"(at most {LIMIT}); check the value (quote it if it is meant as text)"
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "fmt"])
-def test_a_number_too_long_to_read_in_a_mapping_file_is_located(project: Project, cli: Cli,
-                                                                command: str) -> None:
+def test_a_number_too_long_to_read_in_a_mapping_file_is_located(
+    project: Project, cli: Cli, command: str
+) -> None:
     project.mapping(1, file="mappings/id.yaml").write_text(
-        project.mapping(1).read_text().replace("integration_id: 1", f"integration_id: {HUGE}"))
+        project.mapping(1).read_text().replace("integration_id: 1", f"integration_id: {HUGE}")
+    )
     project.mapping(2, delivered=HUGE)
     result = cli(command)
     assert (result.code, result.out) == (1, "")
-    assert result.err.splitlines() == [too_long("mappings/id.yaml:1:17", "integration_id"),
-                                       too_long("mappings/shop-2.yaml:5:14", "mapping.DELIVERED"),
-                                       "error: 2 problems found"]
+    assert result.err.splitlines() == [
+        too_long("mappings/id.yaml:1:17", "integration_id"),
+        too_long("mappings/shop-2.yaml:5:14", "mapping.DELIVERED"),
+        "error: 2 problems found",
+    ]
 
 
 def test_a_number_too_long_to_read_in_statusync_yaml_is_located(project: Project, cli: Cli) -> None:
@@ -42,64 +48,86 @@ def test_a_number_too_long_to_read_in_statusync_yaml_is_located(project: Project
     project.write("statusync.yaml", f"safety:\n  min_managed: {HUGE}\n")
     for command in ("validate", "plan"):
         result = cli(command)
-        assert (result.code, result.err.splitlines()) == (1, [
-            too_long("statusync.yaml:2:16", "safety.min_managed"), "error: 1 problem found"])
+        assert (result.code, result.err.splitlines()) == (
+            1,
+            [too_long("statusync.yaml:2:16", "safety.min_managed"), "error: 1 problem found"],
+        )
 
 
-def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(project: Project,
-                                                                          cli: Cli) -> None:
+def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(project: Project, cli: Cli) -> None:
     project.mapping(1)
     project.write(".statusync/state.json", f'{{"version": {HUGE}, "integrations": {{}}}}\n')
     result = cli("plan")
     assert result.code == 1
-    assert result.err.startswith(f"error: {project.state_file}: the state file is corrupt (Exceeds the "
-                                 f"limit ({LIMIT} digits) for integer string conversion")
+    assert result.err.startswith(
+        f"error: {project.state_file}: the state file is corrupt (Exceeds the "
+        f"limit ({LIMIT} digits) for integer string conversion"
+    )
     assert "internal error" not in result.err
 
 
 @pytest.mark.parametrize("command", [["apply", "--yes"], ["drift"], ["plan"]])
-def test_an_empty_api_url_variable_is_an_error_not_production(project: Project, cli: Cli,
-                                                              env: dict[str, str],
-                                                              command: list[str]) -> None:
+def test_an_empty_api_url_variable_is_an_error_not_production(
+    project: Project, cli: Cli, env: dict[str, str], command: list[str]
+) -> None:
     project.mapping(1)
     env["SENDCLOUD_PUBLIC_KEY"] = "pk"
     env["SENDCLOUD_SECRET_KEY"] = "sk"
     env["STATUSYNC_API_URL"] = ""
     result = cli(*command)
-    assert (result.code, result.out, result.err) == (1, "", (
-        "error: the environment variable STATUSYNC_API_URL is set but empty; set it to the API's URL "
-        "(such as https://panel.sendcloud.sc/api/v3), or unset it\n"))
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        (
+            "error: the environment variable STATUSYNC_API_URL is set but empty; set it to the API's URL "
+            "(such as https://panel.sendcloud.sc/api/v3), or unset it\n"
+        ),
+    )
     assert not project.state_file.exists()
 
 
-def test_an_empty_key_variable_is_named_as_empty(project: Project, cli: Cli,
-                                                 env: dict[str, str]) -> None:
+def test_an_empty_key_variable_is_named_as_empty(project: Project, cli: Cli, env: dict[str, str]) -> None:
     project.mapping(1)
     env["SENDCLOUD_PUBLIC_KEY"] = "pk"
     env["SENDCLOUD_SECRET_KEY"] = ""
     result = cli("apply", "--yes")
-    assert (result.code, result.err) == (1, (
-        "error: the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the "
-        "Sendcloud API secret key of account 'default', or unset it\n"))
+    assert (result.code, result.err) == (
+        1,
+        (
+            "error: the environment variable SENDCLOUD_SECRET_KEY is set but empty; set it to the "
+            "Sendcloud API secret key of account 'default', or unset it\n"
+        ),
+    )
 
 
-IN_MAPPINGS = ("is in the mappings directory mappings, where it would be read as a mapping file; keep "
-               "the state outside it, such as .statusync/state.json")
+IN_MAPPINGS = (
+    "is in the mappings directory mappings, where it would be read as a mapping file; keep "
+    "the state outside it, such as .statusync/state.json"
+)
 
 
-@pytest.mark.parametrize(("settings", "expected"), [
-    ("state: mappings/state.yaml\n", f"statusync.yaml:1:8: state: mappings/state.yaml {IN_MAPPINGS}"),
-    ("state: mappings/eu/State.YML\n", f"statusync.yaml:1:8: state: mappings/eu/State.YML {IN_MAPPINGS}"),
-    ("state: statusync.yaml\n", "statusync.yaml:1:8: state: statusync.yaml is the settings file, "
-                                "which the state would overwrite; give the state a file of its own, "
-                                "such as .statusync/state.json"),
-    ("mappings: mappings/eu\nstate: mappings/eu/s.yaml\n",
-     "statusync.yaml:2:8: state: mappings/eu/s.yaml is in the mappings directory mappings/eu, where it "
-     "would be read as a mapping file; keep the state outside it, such as .statusync/state.json"),
-])
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("state: mappings/state.yaml\n", f"statusync.yaml:1:8: state: mappings/state.yaml {IN_MAPPINGS}"),
+        ("state: mappings/eu/State.YML\n", f"statusync.yaml:1:8: state: mappings/eu/State.YML {IN_MAPPINGS}"),
+        (
+            "state: statusync.yaml\n",
+            "statusync.yaml:1:8: state: statusync.yaml is the settings file, "
+            "which the state would overwrite; give the state a file of its own, "
+            "such as .statusync/state.json",
+        ),
+        (
+            "mappings: mappings/eu\nstate: mappings/eu/s.yaml\n",
+            "statusync.yaml:2:8: state: mappings/eu/s.yaml is in the mappings directory "
+            "mappings/eu, where it "
+            "would be read as a mapping file; keep the state outside it, such as .statusync/state.json",
+        ),
+    ],
+)
 def test_a_state_path_among_the_mapping_files_is_refused_before_anything_runs(
-        project: Project, cli: Cli, sandbox: Callable[..., SandboxServer], settings: str,
-        expected: str) -> None:
+    project: Project, cli: Cli, sandbox: Callable[..., SandboxServer], settings: str, expected: str
+) -> None:
     project.mapping(1, file="mappings/eu/shop-1.yaml")
     server = sandbox()
     project.write("statusync.yaml", settings)
@@ -123,34 +151,48 @@ NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 
 @pytest.mark.parametrize("target", ["/dev/null", "fifo"])
-def test_a_mapping_file_linked_to_a_device_or_pipe_is_not_called_missing(project: Project, cli: Cli,
-                                                                         target: str) -> None:
+def test_a_mapping_file_linked_to_a_device_or_pipe_is_not_called_missing(
+    project: Project, cli: Cli, target: str
+) -> None:
     os.mkfifo(project.root / "fifo")
     project.mapping(1)
     (project.root / "mappings" / "eu.yaml").symlink_to(target if target.startswith("/") else "../fifo")
     shown = target if target.startswith("/") else "../fifo"
     for command in ("validate", "plan", "fmt"):
         result = cli(command)
-        assert (result.code, result.err) == (1, (
-            f"error: mappings/eu.yaml: a symbolic link to {shown}, which is {NOT_REGULAR}; fix the "
-            "link or remove it\nerror: 1 problem found\n")), command
+        assert (result.code, result.err) == (
+            1,
+            (
+                f"error: mappings/eu.yaml: a symbolic link to {shown}, which is {NOT_REGULAR}; fix the "
+                "link or remove it\nerror: 1 problem found\n"
+            ),
+        ), command
 
 
 @pytest.mark.parametrize("target", ["/dev/null", "fifo"])
 def test_statusync_yaml_or_the_state_linked_to_a_device_or_pipe_is_refused_not_read(
-        project: Project, cli: Cli, target: str) -> None:
+    project: Project, cli: Cli, target: str
+) -> None:
     # Read, /dev/null would be empty settings (all defaults) and a FIFO would never end.
     os.mkfifo(project.root / "fifo")
     project.mapping(1)
     (project.root / "statusync.yaml").symlink_to(target)
     result = cli("plan")
-    assert (result.code, result.err) == (1, (
-        f"error: statusync.yaml: cannot read the file: {NOT_REGULAR}; it must be a regular file\n"
-        "error: 1 problem found\n"))
+    assert (result.code, result.err) == (
+        1,
+        (
+            f"error: statusync.yaml: cannot read the file: {NOT_REGULAR}; it must be a regular file\n"
+            "error: 1 problem found\n"
+        ),
+    )
     (project.root / "statusync.yaml").unlink()
     project.state_file.parent.mkdir()
     project.state_file.symlink_to(project.root / target)
     result = cli("plan")
-    assert (result.code, result.err) == (1, (
-        f"error: {project.state_file}: cannot read the state file: {NOT_REGULAR}; it must be a "
-        "regular file\n"))
+    assert (result.code, result.err) == (
+        1,
+        (
+            f"error: {project.state_file}: cannot read the state file: {NOT_REGULAR}; it must be a "
+            "regular file\n"
+        ),
+    )

@@ -18,22 +18,34 @@ Start = Callable[..., SandboxServer]
 HOSTILE = "../../etc/Café Ünïcode/..\\x"
 
 
-def add_shop(server: SandboxServer, integration_id: int, shop_name: str,
-             mapping: tuple[str | None, ...] = ("2", "4", "5", None),
-             type: str = "prestashop_v2") -> None:
-    server.store.add_integration(StoredIntegration(
-        id=integration_id, shop_name=shop_name, type=type,
-        statuses=(shop_status("2", "Payment accepted"), shop_status("4", "Shipped"),
-                  shop_status("5", "Delivered"), shop_status("6", "Canceled")),
-        mapping=mapping))
+def add_shop(
+    server: SandboxServer,
+    integration_id: int,
+    shop_name: str,
+    mapping: tuple[str | None, ...] = ("2", "4", "5", None),
+    type: str = "prestashop_v2",
+) -> None:
+    server.store.add_integration(
+        StoredIntegration(
+            id=integration_id,
+            shop_name=shop_name,
+            type=type,
+            statuses=(
+                shop_status("2", "Payment accepted"),
+                shop_status("4", "Shipped"),
+                shop_status("5", "Delivered"),
+                shop_status("6", "Canceled"),
+            ),
+            mapping=mapping,
+        )
+    )
 
 
 def files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli: Cli, sandbox: Start) -> None:
     server = sandbox()
     add_shop(server, 4242, HOSTILE)
     before = files_under(project.root)
@@ -43,10 +55,13 @@ def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli:
     assert "Import complete: 1 imported, 0 skipped." in result.err
     # Exactly one new mapping file, directly in mappings/, beside the state and its lock.
     assert files_under(project.root) - before == {
-        "mappings/etc-cafe-unicode-x-4242.yaml", ".statusync/state.json", ".statusync/state.json.lock"}
+        "mappings/etc-cafe-unicode-x-4242.yaml",
+        ".statusync/state.json",
+        ".statusync/state.json.lock",
+    }
     written = project.root / "mappings" / "etc-cafe-unicode-x-4242.yaml"
     assert written.read_text(encoding="utf-8") == (
-        '# Imported by `statusync import` from Sendcloud integration 4242, shop '
+        "# Imported by `statusync import` from Sendcloud integration 4242, shop "
         '"../../etc/Café Ünïcode/..\\x".\n'
         "integration_id: 4242\n"
         "name: ../../etc/Café Ünïcode/..\\x\n"
@@ -54,7 +69,8 @@ def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli:
         '  READY_TO_SEND: "2"\n'
         '  IN_TRANSIT: "4"\n'
         '  DELIVERED: "5"\n'
-        "  CANCEL: null\n")
+        "  CANCEL: null\n"
+    )
     assert {r.method for r in server.store.requests()} == {"GET"}
     entry = load_state(project.state_file).entries[4242]
     assert (entry.file, entry.name) == ("mappings/etc-cafe-unicode-x-4242.yaml", HOSTILE)
@@ -64,7 +80,8 @@ def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli:
 
 
 def test_a_shop_name_that_is_not_unicode_is_refused_as_the_api_s_error_and_nothing_is_written(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     # JSON can carry a lone surrogate ("\\ud800"); no UTF-8 file (a mapping, the state) can.
     server = sandbox()
     add_shop(server, 1, "Shop \ud800 one")
@@ -86,8 +103,7 @@ def test_import_creates_the_mappings_directory(project: Project, cli: Cli, sandb
     assert (project.root / "mappings" / "acme-nl-1.yaml").is_file()
 
 
-def test_import_refuses_to_overwrite_without_force(project: Project, cli: Cli,
-                                                   sandbox: Start) -> None:
+def test_import_refuses_to_overwrite_without_force(project: Project, cli: Cli, sandbox: Start) -> None:
     server = sandbox()
     add_shop(server, 1, "ACME NL")
     add_shop(server, 2, "ACME DE")
@@ -98,10 +114,12 @@ def test_import_refuses_to_overwrite_without_force(project: Project, cli: Cli,
     result = cli("import", "--integration", "1", "--integration", "2")
     assert result.code == 1
     # Every line of the error carries `error:`; the reasons stay indented under the first.
-    assert ("error: cannot import; nothing was written:\n"
-            "error:   mappings/acme-nl-1.yaml already exists; pass --force to overwrite it") in result.err
+    assert (
+        "error: cannot import; nothing was written:\n"
+        "error:   mappings/acme-nl-1.yaml already exists; pass --force to overwrite it"
+    ) in result.err
     assert result.out == ""
-    assert 'CANCEL: null' in imported.read_text()
+    assert "CANCEL: null" in imported.read_text()
     assert not (project.root / "mappings" / "acme-de-2.yaml").exists()
 
     result = cli("import", "--integration", "1", "--integration", "2", "--force")
@@ -121,8 +139,10 @@ def test_import_all_skips_what_has_no_mapping(project: Project, cli: Cli, sandbo
     result = cli("import", "--all")
     assert result.code == 0, result.err
     assert result.out == "mappings/acme-de-2.yaml\nmappings/acme-nl-1.yaml\n"
-    assert ("note: skipped integration 3: HTTP 400: Integration 3 is of type 'shopify'; shop "
-            "order statuses are only supported for PrestaShop V2 integrations") in result.err
+    assert (
+        "note: skipped integration 3: HTTP 400: Integration 3 is of type 'shopify'; shop "
+        "order statuses are only supported for PrestaShop V2 integrations"
+    ) in result.err
     assert result.err.endswith("Import complete: 2 imported, 1 skipped.\n")
     assert sorted(load_state(project.state_file).entries) == [1, 2]
     assert cli("plan", "--detailed-exitcode").code == 0
@@ -134,9 +154,9 @@ def test_import_all_skips_what_has_no_mapping(project: Project, cli: Cli, sandbo
     assert not list((project.root / "mappings").glob("webshop-*"))
 
 
-
 def test_import_all_again_adds_new_shops_and_leaves_managed_ones_alone(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = sandbox()
     add_shop(server, 1, "ACME NL")
     assert cli("import", "--all").code == 0
@@ -150,8 +170,8 @@ def test_import_all_again_adds_new_shops_and_leaves_managed_ones_alone(
     assert imported.read_text().endswith("# reviewed\n")
     assert sorted(load_state(project.state_file).entries) == [1, 2]
 
-def test_import_of_an_unknown_integration_names_it(project: Project, cli: Cli,
-                                                   sandbox: Start) -> None:
+
+def test_import_of_an_unknown_integration_names_it(project: Project, cli: Cli, sandbox: Start) -> None:
     server = sandbox()
     add_shop(server, 1, "ACME NL")
     result = cli("import", "--integration", "1", "--integration", "999")
@@ -160,25 +180,30 @@ def test_import_of_an_unknown_integration_names_it(project: Project, cli: Cli,
     assert files_under(project.root / "mappings") == set()
 
 
-def test_import_refuses_an_integration_another_file_manages(project: Project, cli: Cli,
-                                                            sandbox: Start) -> None:
+def test_import_refuses_an_integration_another_file_manages(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1, file="mappings/eu/custom.yaml")
     sandbox()
     for force in ((), ("--force",)):
         result = cli("import", "--integration", "1", *force)
         assert result.code == 1
-        assert ("integration 1 is already managed by mappings/eu/custom.yaml; edit that file, "
-                "or delete it before importing again") in result.err
+        assert (
+            "integration 1 is already managed by mappings/eu/custom.yaml; edit that file, "
+            "or delete it before importing again"
+        ) in result.err
         assert files_under(project.root / "mappings") == {"eu/custom.yaml"}
 
 
-def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start,
-                                     env: dict[str, str]) -> None:
-    project.write("statusync.yaml", """
+def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project.write(
+        "statusync.yaml",
+        """
         accounts:
           default: {public_key_env: SENDCLOUD_PUBLIC_KEY, secret_key_env: SENDCLOUD_SECRET_KEY}
           eu: {public_key_env: EU_PUBLIC, secret_key_env: EU_SECRET}
-    """)
+    """,
+    )
     server = sandbox()
     # Only the eu account has the keys the sandbox accepts.
     env["EU_PUBLIC"] = PUBLIC_KEY
@@ -194,10 +219,9 @@ def test_import_with_another_account(project: Project, cli: Cli, sandbox: Start,
 
 
 @pytest.mark.parametrize("command", [("import", "--all"), ("validate", "--remote")])
-def test_missing_credentials_are_named_before_any_request(project: Project, cli: Cli,
-                                                          sandbox: Start,
-                                                          env: dict[str, str],
-                                                          command: tuple[str, ...]) -> None:
+def test_missing_credentials_are_named_before_any_request(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], command: tuple[str, ...]
+) -> None:
     project.mapping(1)
     server = sandbox()
     del env["SENDCLOUD_SECRET_KEY"]
@@ -207,8 +231,9 @@ def test_missing_credentials_are_named_before_any_request(project: Project, cli:
     assert server.store.requests() == []
 
 
-def test_validate_remote_points_at_unknown_and_deleted_ids(project: Project, cli: Cli,
-                                                           sandbox: Start) -> None:
+def test_validate_remote_points_at_unknown_and_deleted_ids(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = sandbox()
     add_shop(server, 7, "ACME NL")
     server.store.delete_status(7, "6")
@@ -222,32 +247,38 @@ def test_validate_remote_points_at_unknown_and_deleted_ids(project: Project, cli
     result = cli("validate", "--remote")
     assert result.code == 1
     available = '(available: "2" Payment accepted, "4" Shipped, "5" Delivered)'
-    problems = [line.removeprefix("error: ") for line in result.err.splitlines()
-                if line.startswith("error: ")]
+    problems = [
+        line.removeprefix("error: ") for line in result.err.splitlines() if line.startswith("error: ")
+    ]
     assert problems[0] == f'mappings/acme.yaml:5:14: DELIVERED: the shop has no status "9" {available}'
-    assert re.fullmatch(r'mappings/acme\.yaml:6:11: CANCEL: status "6" \(Canceled\) was deleted in the '
-                        r"shop on \d{4}-\d\d-\d\d; map another status or null " + re.escape(available),
-                        problems[1])
-    assert problems[2] == ("mappings/gone.yaml:1:17: integration 999 not found (HTTP 404: The "
-                           "Integration could not be found with the search criteria given); its "
-                           "external ids cannot be checked")
-    assert problems[3].startswith("mappings/webshop.yaml:1:17: integration 8: HTTP 400: "
-                                  "Integration 8 is of type 'shopify'")
+    assert re.fullmatch(
+        r'mappings/acme\.yaml:6:11: CANCEL: status "6" \(Canceled\) was deleted in the '
+        r"shop on \d{4}-\d\d-\d\d; map another status or null " + re.escape(available),
+        problems[1],
+    )
+    assert problems[2] == (
+        "mappings/gone.yaml:1:17: integration 999 not found (HTTP 404: The "
+        "Integration could not be found with the search criteria given); its "
+        "external ids cannot be checked"
+    )
+    assert problems[3].startswith(
+        "mappings/webshop.yaml:1:17: integration 8: HTTP 400: Integration 8 is of type 'shopify'"
+    )
     assert "4 problems found" in result.err
     assert result.out == ""
 
 
-def test_validate_remote_passes_when_every_id_exists(project: Project, cli: Cli,
-                                                     sandbox: Start) -> None:
+def test_validate_remote_passes_when_every_id_exists(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     project.mapping(2, cancel='"4"')
     server = sandbox()
     result = cli("validate", "--remote")
     assert result.code == 0, result.err
     assert result.out == "2 mapping files valid (checked against the shops' statuses).\n"
-    assert [(r.method, r.path, r.integration_id) for r in sorted(
-        server.store.requests(), key=lambda r: r.integration_id or 0)] == [
-        ("GET", "/api/v3/shop-order-statuses", 1), ("GET", "/api/v3/shop-order-statuses", 2)]
+    assert [
+        (r.method, r.path, r.integration_id)
+        for r in sorted(server.store.requests(), key=lambda r: r.integration_id or 0)
+    ] == [("GET", "/api/v3/shop-order-statuses", 1), ("GET", "/api/v3/shop-order-statuses", 2)]
 
 
 def test_validate_remote_checks_the_files_first(project: Project, cli: Cli, sandbox: Start) -> None:
@@ -259,7 +290,8 @@ def test_validate_remote_checks_the_files_first(project: Project, cli: Cli, sand
 
 
 def test_import_all_force_rewrites_its_own_files_and_skips_renamed_ones(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = sandbox()
     add_shop(server, 1, "ACME NL")
     add_shop(server, 2, "ACME DE")
@@ -276,7 +308,8 @@ def test_import_all_force_rewrites_its_own_files_and_skips_renamed_ones(
 
 
 def test_import_all_again_reads_no_mapping_of_an_integration_already_managed(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     server = sandbox()
     for i in (1, 2, 3):
         add_shop(server, i, f"Shop {i}")
@@ -285,8 +318,9 @@ def test_import_all_again_reads_no_mapping_of_an_integration_already_managed(
     server.store.clear_requests()
 
     def mapping_reads() -> list[int | None]:
-        return [r.integration_id for r in server.store.requests()
-                if r.method == "GET" and r.path == MAPPING_PATH]
+        return [
+            r.integration_id for r in server.store.requests() if r.method == "GET" and r.path == MAPPING_PATH
+        ]
 
     result = cli("import", "--all")
     assert result.code == 0, result.err

@@ -20,7 +20,8 @@ def posts(server: SandboxServer) -> int:
 
 
 def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interrupted_apply(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1, delivered='"3"')
     project.mapping(2, delivered='"3"')
     gate = Gate()
@@ -43,12 +44,9 @@ def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interru
     result = cli("apply", "plan.json", "--yes")
     assert result.code == 1
     assert "by hand" not in result.err
-    assert "the saved plan plan.json no longer matches the state: an interrupted apply (begun " \
-        in result.err
-    assert "0 writes accepted, 1 of unknown outcome) changed the state since this plan was made" \
-        in result.err
-    assert "Run 'statusync plan' again (with --out FILE to save it) and apply the new plan" \
-        in result.err
+    assert "the saved plan plan.json no longer matches the state: an interrupted apply (begun " in result.err
+    assert "0 writes accepted, 1 of unknown outcome) changed the state since this plan was made" in result.err
+    assert "Run 'statusync plan' again (with --out FILE to save it) and apply the new plan" in result.err
     assert posts(server) == sent  # refused: nothing was sent
 
     # What to do: plan again. The new plan settles the write of unknown outcome.

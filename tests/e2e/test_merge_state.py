@@ -26,8 +26,14 @@ STATE = ".statusync/state.json"
 
 
 def entry(rts: str, at: str, integration_id: int = 1) -> Entry:
-    return Entry(f"mappings/shop-{integration_id}.yaml", f"sha-{rts}", "default", None,
-                 mapping(rts, "2", "3", None), at)
+    return Entry(
+        f"mappings/shop-{integration_id}.yaml",
+        f"sha-{rts}",
+        "default",
+        None,
+        mapping(rts, "2", "3", None),
+        at,
+    )
 
 
 def state(serial: int, **entries: Entry) -> State:
@@ -58,7 +64,8 @@ def test_merges_into_ours_and_says_what_it_kept(tmp_path: Path, cli: Cli) -> Non
     assert merged.serial == 7 and merged.lineage == "L"
     assert result.err == (
         "statusync merge-state: integration 1 changed on both sides; kept the newer record from "
-        f"theirs (applied at {LATE}; ours: applied at {EARLY})\n")
+        f"theirs (applied at {LATE}; ours: applied at {EARLY})\n"
+    )
 
 
 @pytest.mark.parametrize("base", [None, b""], ids=["missing", "empty"])
@@ -69,13 +76,17 @@ def test_a_file_added_on_both_branches_merges(tmp_path: Path, cli: Cli, base: by
     assert sorted(load_state(paths[1]).entries) == [1, 2]
 
 
-@pytest.mark.parametrize(("side", "text", "message"), [
-    ("ours", "<<<<<<< HEAD\n{}", "ours: the state file is corrupt"),
-    ("theirs", "", "theirs: the state file is corrupt"),
-    ("base", '{"version": 99}', "the common ancestor: state version 99 is not supported"),
-])
+@pytest.mark.parametrize(
+    ("side", "text", "message"),
+    [
+        ("ours", "<<<<<<< HEAD\n{}", "ours: the state file is corrupt"),
+        ("theirs", "", "theirs: the state file is corrupt"),
+        ("base", '{"version": 99}', "the common ancestor: state version 99 is not supported"),
+    ],
+)
 def test_a_side_that_is_not_a_state_leaves_the_conflict_to_the_user(
-        tmp_path: Path, cli: Cli, side: str, text: str, message: str) -> None:
+    tmp_path: Path, cli: Cli, side: str, text: str, message: str
+) -> None:
     paths = sides(tmp_path, dump_state(BASE), BASE, BASE)
     (tmp_path / side).write_text(text)
     before = paths[1].read_bytes()
@@ -102,7 +113,8 @@ def _repository_with_the_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_git_merges_two_branches_through_the_driver_and_old_plans_go_stale(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = _repository_with_the_driver(tmp_path, monkeypatch)
 
     repo.git("switch", "--quiet", "-c", "other")
@@ -126,14 +138,16 @@ def test_git_merges_two_branches_through_the_driver_and_old_plans_go_stale(
 
 
 def _merge(repo: Clone, branch: str) -> str:
-    proc = subprocess.run(["git", *DEV, "merge", "--no-edit", branch], cwd=repo.path,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", *DEV, "merge", "--no-edit", branch], cwd=repo.path, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
 
 def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_live(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = _repository_with_the_driver(tmp_path, monkeypatch)
     repo.mapping(1, "7")
     repo.commit("shop 1: 7")
@@ -143,8 +157,9 @@ def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_l
     repo.write(STATE, dump_state(state(6, i1=entry("7", LATE), i2=entry("1", LATE, 2))).decode())
     repo.commit("statusync: record applied state")
 
-    proc = subprocess.run(["git", *DEV, "revert", "--no-edit", recorded], cwd=repo.path,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", *DEV, "revert", "--no-edit", recorded], cwd=repo.path, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "kept the newer one, so that the next plan shows what is live" in proc.stderr
     reverted = load_state(repo.path / STATE)
@@ -157,17 +172,27 @@ def test_reverting_a_state_commit_keeps_the_newer_record_so_plan_shows_what_is_l
 
 
 def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
-        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-        start_sandbox: Callable[..., SandboxServer]) -> None:
+    tmp_path: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    start_sandbox: Callable[..., SandboxServer],
+) -> None:
     """`feature` applies an update of shop 1; a second later main resets it (its file deleted,
     `on_removed: reset`). Merging feature and keeping its file must not let the state claim the
     update is live: live is all-null, so the next plan must send the file again."""
     hermetic_git(monkeypatch)
-    server = start_sandbox(SandboxStore([StoredIntegration(
-        id=1, shop_name="Shop 1", statuses=tuple(shop_status(str(e)) for e in range(1, 10)))]),
-        Credentials(PUBLIC_KEY, SECRET_KEY))
-    env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY,
-               SENDCLOUD_SECRET_KEY=SECRET_KEY)
+    server = start_sandbox(
+        SandboxStore(
+            [
+                StoredIntegration(
+                    id=1, shop_name="Shop 1", statuses=tuple(shop_status(str(e)) for e in range(1, 10))
+                )
+            ]
+        ),
+        Credentials(PUBLIC_KEY, SECRET_KEY),
+    )
+    env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY, SENDCLOUD_SECRET_KEY=SECRET_KEY)
     repo = Origin.create(tmp_path).clone("repo")
     repo.mapping(1, "1")
     repo.write(".gitattributes", f"{STATE} merge=statusync\n")
@@ -192,8 +217,9 @@ def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
     apply_at("2026-03-01T12:00:01Z", "shop 1 reset, applied")
     assert live(server, 1) == {c: None for c in CATEGORIES}
 
-    proc = subprocess.run(["git", *DEV, "merge", "--no-edit", "feature"], cwd=repo.path,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", *DEV, "merge", "--no-edit", "feature"], cwd=repo.path, capture_output=True, text=True
+    )
     assert proc.returncode == 1 and "CONFLICT (modify/delete): mappings/shop-1.yaml" in proc.stdout
     assert "integration 1 was reset on ours at 2026-03-01T12:00:01Z" in proc.stderr
     repo.git("add", "mappings/shop-1.yaml")  # keep feature's file
@@ -208,5 +234,4 @@ def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
     assert "not applied yet" in drift.out
     apply = cli("apply", "--yes")
     assert apply.code == 0, apply.err
-    assert live(server, 1) == {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3",
-                               "CANCEL": None}
+    assert live(server, 1) == {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}

@@ -30,7 +30,7 @@ SECTION = "### From an empty repository to GitHub-managed mappings"
 # A runnable block: an HTML comment naming it, then a fenced `sh` block (indented in a list item).
 RUNNABLE = re.compile(r"^[ \t]*<!-- (\w+):run ([\w-]+) -->\n([ \t]*)```sh\n(.*?)^\3```", re.M | re.S)
 DONE = re.compile(r"@@exit (\d+)@@")
-SANDBOX_PORT = "127.0.0.1:8765"   # the port the docs name; the test's sandbox has a free one
+SANDBOX_PORT = "127.0.0.1:8765"  # the port the docs name; the test's sandbox has a free one
 EDITED = "mappings/maison-lavande-310002.yaml"
 
 
@@ -38,8 +38,8 @@ def section(text: str, heading: str) -> str:
     """The text under `heading`, up to the next heading of the same or a higher level."""
     start = text.index(heading)
     level = heading.split(" ")[0]
-    rest = re.search(rf"^#{{1,{len(level)}}} ", text[start + len(heading):], re.M)
-    return text[start:start + len(heading) + rest.start()] if rest else text[start:]
+    rest = re.search(rf"^#{{1,{len(level)}}} ", text[start + len(heading) :], re.M)
+    return text[start : start + len(heading) + rest.start()] if rest else text[start:]
 
 
 def runnable_blocks(text: str, kind: str) -> dict[str, str]:
@@ -52,9 +52,15 @@ class Terminal:
 
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         # Everything the session prints goes to one pipe, read as it comes.
-        self.proc = subprocess.Popen(["bash", "--norc", "--noprofile"], cwd=cwd, env=env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            ["bash", "--norc", "--noprofile"],
+            cwd=cwd,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.type("exec 1>&2")
 
     def type(self, text: str) -> None:
@@ -71,7 +77,7 @@ class Terminal:
         said = read_until(self.proc, "@@\n")
         found = DONE.search(said)
         assert found, said
-        output = said[:found.start()]
+        output = said[: found.start()]
         assert int(found[1]) == expect, f"the block exited {found[1]}, expected {expect}:\n{block}\n{output}"
         return Result(int(found[1]), output, "")
 
@@ -91,10 +97,17 @@ def newcomer_env(home: Path, scripts: Path) -> dict[str, str]:
     """A fresh terminal of someone who installed statusync and set up git: `statusync` on PATH,
     a git identity, and nothing of this machine's git configuration."""
     kept = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR")}
-    return {**kept, "PATH": f"{scripts}{os.pathsep}{kept.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
-            "GIT_AUTHOR_NAME": "Newcomer", "GIT_AUTHOR_EMAIL": "newcomer@example.com",
-            "GIT_COMMITTER_NAME": "Newcomer", "GIT_COMMITTER_EMAIL": "newcomer@example.com"}
+    return {
+        **kept,
+        "PATH": f"{scripts}{os.pathsep}{kept.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_AUTHOR_NAME": "Newcomer",
+        "GIT_AUTHOR_EMAIL": "newcomer@example.com",
+        "GIT_COMMITTER_NAME": "Newcomer",
+        "GIT_COMMITTER_EMAIL": "newcomer@example.com",
+    }
 
 
 @pytest.fixture
@@ -109,13 +122,13 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_the_readme_path_from_an_empty_repository_walks_word_for_word(
-        terminal: Terminal, tmp_path: Path, start_sandbox: Callable[..., SandboxServer]) -> None:
+    terminal: Terminal, tmp_path: Path, start_sandbox: Callable[..., SandboxServer]
+) -> None:
     steps = runnable_blocks(section(README.read_text(), SECTION), "newcomer")
     # Every shell block of the section runs here, but the install one (this test's environment
     # has statusync installed already).
     assert section(README.read_text(), SECTION).count("```sh\n") == len(steps) + 1
-    assert list(steps) == ["create", "merge-driver", "push", "branch", "pull-request", "after-merge",
-                           "drift"]
+    assert list(steps) == ["create", "merge-driver", "push", "branch", "pull-request", "after-merge", "drift"]
     examples = EXAMPLES.read_text()
     rehearsal = runnable_blocks(examples, "rehearsal")
     assert list(rehearsal) == ["sandbox", "setup", "merge-and-apply", "hand-edit", "reconcile"]
@@ -137,21 +150,29 @@ def test_the_readme_path_from_an_empty_repository_walks_word_for_word(
 
     terminal.paste(local(rehearsal["setup"]))
     created = terminal.paste(steps["create"])
-    for name in ("velo-utrecht-310001", "maison-lavande-310002", "kaffeerosterei-berg-310003",
-                 "tienda-olivo-310004"):
+    for name in (
+        "velo-utrecht-310001",
+        "maison-lavande-310002",
+        "kaffeerosterei-berg-310003",
+        "tienda-olivo-310004",
+    ):
         assert f"mappings/{name}.yaml\n" in created.out
-    assert "skipped integration 310005" in created.out       # the Shopify store
+    assert "skipped integration 310005" in created.out  # the Shopify store
     assert "No changes." in created.out
 
     terminal.paste(steps["merge-driver"])
     terminal.paste(push)
     # The first commit holds what the README says, and nothing statusync leaves behind.
     committed = git(origin, "ls-tree", "-r", "--name-only", "main").splitlines()
-    assert sorted(committed) == [".gitattributes", ".gitignore", ".statusync/state.json",
-                                 "mappings/kaffeerosterei-berg-310003.yaml",
-                                 "mappings/maison-lavande-310002.yaml",
-                                 "mappings/tienda-olivo-310004.yaml",
-                                 "mappings/velo-utrecht-310001.yaml"]
+    assert sorted(committed) == [
+        ".gitattributes",
+        ".gitignore",
+        ".statusync/state.json",
+        "mappings/kaffeerosterei-berg-310003.yaml",
+        "mappings/maison-lavande-310002.yaml",
+        "mappings/tienda-olivo-310004.yaml",
+        "mappings/velo-utrecht-310001.yaml",
+    ]
 
     terminal.paste(steps["branch"])
     repo = tmp_path / "home" / "rehearsal" / "shop-mappings"
@@ -187,4 +208,4 @@ def test_sandbox_help_points_at_the_example_seed(cli: Callable[..., Result]) -> 
     command = re.search(r"statusync sandbox --seed (\S+)", shown.out)
     assert command and "examples/" in shown.out
     assert (ROOT / command[1]).is_file()
-    load_seed_file(ROOT / command[1])   # a seed the sandbox accepts
+    load_seed_file(ROOT / command[1])  # a seed the sandbox accepts

@@ -24,8 +24,13 @@ def oauth2_settings(token_url: str, accounts: tuple[str, ...], extra: str = "") 
     return "\n".join(lines) + "\n" + extra
 
 
-def start_oauth2(project: Project, sandbox: Start, env: dict[str, str],
-                 accounts: tuple[str, ...] = ("default",), **options: object) -> SandboxServer:
+def start_oauth2(
+    project: Project,
+    sandbox: Start,
+    env: dict[str, str],
+    accounts: tuple[str, ...] = ("default",),
+    **options: object,
+) -> SandboxServer:
     """The sandbox taking Bearer tokens only (an integration set to "Use OAuth2"), and statusync
     set up to get them: its key pair as the accounts' client id and secret."""
     # Written first so that mapping files may name the accounts; the URL is known once it serves.
@@ -48,8 +53,7 @@ def mapping_requests(server: SandboxServer, method: str) -> list[int | None]:
     return [r.status for r in server.store.requests() if r.method == method and r.path == MAPPING_PATH]
 
 
-def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start,
-                                     env: dict[str, str]) -> None:
+def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
     for i in (1, 2, 3):
         project.mapping(i, rts=f'"{i}"')
     server = start_oauth2(project, sandbox, env)
@@ -70,8 +74,9 @@ def test_apply_and_drift_with_oauth2(project: Project, cli: Cli, sandbox: Start,
     assert live(server, 3)["CANCEL"] is None
 
 
-def test_one_token_per_account_and_run(project: Project, cli: Cli, sandbox: Start,
-                                       env: dict[str, str]) -> None:
+def test_one_token_per_account_and_run(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     for i in (1, 2, 3, 4, 5, 6):
         project.mapping(i, extra="account: eu\n" if i % 2 else "")
     server = start_oauth2(project, sandbox, env, accounts=("default", "eu"))
@@ -81,8 +86,9 @@ def test_one_token_per_account_and_run(project: Project, cli: Cli, sandbox: Star
     assert mapping_requests(server, "POST") == [200] * 6
 
 
-def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox: Start,
-                                            monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+def test_a_token_expired_mid_run_is_renewed(
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     for i in (1, 2, 3, 4):
         project.mapping(i)
     server = start_oauth2(project, sandbox, env)
@@ -93,6 +99,7 @@ def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox:
         log_request(entry)
         if mapping_requests(server, "POST") == [200, 200]:
             store.expire_tokens()  # the hour is over, with two integrations still to send
+
     monkeypatch.setattr(store, "log_request", expire_after_the_second_post)
 
     result = cli("apply", "--yes", "--parallelism", "1")
@@ -103,9 +110,9 @@ def test_a_token_expired_mid_run_is_renewed(project: Project, cli: Cli, sandbox:
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
-def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cli: Cli,
-                                                            sandbox: Start,
-                                                            env: dict[str, str]) -> None:
+def test_a_token_is_renewed_before_it_expires_without_a_401(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     # Tokens of two seconds (renewed after one) and 0.2 s per request: the run (9 requests)
     # outlives its first token, and not one request meets an expired one.
     for i in (1, 2, 3, 4):
@@ -117,9 +124,9 @@ def test_a_token_is_renewed_before_it_expires_without_a_401(project: Project, cl
     assert len(token_requests(server)) >= 2 and set(token_requests(server)) == {200}
 
 
-def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project, cli: Cli,
-                                                               sandbox: Start, env: dict[str, str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_token_refused_again_after_its_renewal_stops_the_run(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in (1, 2, 3):
         project.mapping(i)
     server = start_oauth2(project, sandbox, env)
@@ -129,13 +136,16 @@ def test_a_token_refused_again_after_its_renewal_stops_the_run(project: Project,
     assert token_requests(server) == [200, 200]  # the first token, and one renewal
     # The reads of what the creates replace (apply's first requests), then the run stopped.
     assert mapping_requests(server, "GET") == [401, 401] and mapping_requests(server, "POST") == []
-    assert (f"HTTP 401: Sendcloud rejected the API credentials (The access token is invalid or has "
-            f"expired.); check the OAuth2 client id and secret in {SOURCE}") in result.err
+    assert (
+        f"HTTP 401: Sendcloud rejected the API credentials (The access token is invalid or has "
+        f"expired.); check the OAuth2 client id and secret in {SOURCE}"
+    ) in result.err
     assert not project.state_file.exists() or cli("plan", "--detailed-exitcode").code == 2
 
 
 def test_refused_client_credentials_stop_the_run_before_any_api_request(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1)
     project.mapping(2)
     server = start_oauth2(project, sandbox, env)
@@ -144,18 +154,19 @@ def test_refused_client_credentials_stop_the_run_before_any_api_request(
     for command in (("apply", "--yes"), ("drift",)):
         result = cli(*command)
         assert result.code == 1
-        assert (f"error: OAuth2 token request to {server.token_url}: HTTP 401: invalid_client: Client "
-                "authentication failed") in result.err
+        assert (
+            f"error: OAuth2 token request to {server.token_url}: HTTP 401: invalid_client: Client "
+            "authentication failed"
+        ) in result.err
         assert f"check the OAuth2 client id and secret in {SOURCE}" in result.err
         assert wrong not in result.out + result.err
     assert mapping_requests(server, "POST") == [] and mapping_requests(server, "GET") == []
     assert token_requests(server) == [401, 401]  # once per run: the refusal stops it
 
 
-def test_a_token_endpoint_that_fails_for_a_moment_is_retried(project: Project, cli: Cli,
-                                                             sandbox: Start,
-                                                             env: dict[str, str],
-                                                             retry_waits: list[float]) -> None:
+def test_a_token_endpoint_that_fails_for_a_moment_is_retried(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], retry_waits: list[float]
+) -> None:
     project.mapping(1)
     server = start_oauth2(project, sandbox, env)
     server.store.add_fault(FaultRule(method="POST", path="/oauth2/token", status=503, times=2))
@@ -166,19 +177,23 @@ def test_a_token_endpoint_that_fails_for_a_moment_is_retried(project: Project, c
 
 
 def test_missing_client_credentials_are_named_before_any_request(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1)
     server = start_oauth2(project, sandbox, env)
     del env["SENDCLOUD_CLIENT_SECRET"]
     result = cli("apply", "--yes")
     assert result.code == 1
-    assert ("missing credentials for account 'default': set SENDCLOUD_CLIENT_SECRET "
-            "(the Sendcloud OAuth2 client secret)") in result.err
+    assert (
+        "missing credentials for account 'default': set SENDCLOUD_CLIENT_SECRET "
+        "(the Sendcloud OAuth2 client secret)"
+    ) in result.err
     assert server.store.requests() == []
 
 
-def test_no_secret_or_token_in_any_output(project: Project, cli: Cli, sandbox: Start,
-                                          monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+def test_no_secret_or_token_in_any_output(
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     for i in (1, 2):
         project.mapping(i)
     server = start_oauth2(project, sandbox, env)
@@ -188,10 +203,16 @@ def test_no_secret_or_token_in_any_output(project: Project, cli: Cli, sandbox: S
     def recorded(lifetime: float, now: float) -> str:
         issued.append(issue_token(lifetime, now))
         return issued[-1]
+
     monkeypatch.setattr(server.store, "issue_token", recorded)
 
-    outputs = [cli("plan", "--out", "planfile"), cli("apply", "planfile", "--yes"), cli("drift"),
-               cli("drift", "--format", "json"), cli("validate", "--remote")]
+    outputs = [
+        cli("plan", "--out", "planfile"),
+        cli("apply", "planfile", "--yes"),
+        cli("drift"),
+        cli("drift", "--format", "json"),
+        cli("validate", "--remote"),
+    ]
     server.store.edit_mapping(1, {"CANCEL": "2"})
     server.store.add_integration(StoredIntegration(9, "ACME FR", mapping=("1", "2", "3", None)))
     outputs += [cli("reconcile", "--yes"), cli("import", "--integration", "9")]
@@ -208,8 +229,7 @@ def test_no_secret_or_token_in_any_output(project: Project, cli: Cli, sandbox: S
             assert secret not in text
 
 
-def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli,
-                                                    sandbox: Start) -> None:
+def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     project.mapping(2)
     server = sandbox()
@@ -241,8 +261,13 @@ def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: S
 
 
 def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str],
-        retry_waits: list[float], caplog: pytest.LogCaptureFixture) -> None:
+    project: Project,
+    cli: Cli,
+    sandbox: Start,
+    env: dict[str, str],
+    retry_waits: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     for i in range(1, 4):
         project.mapping(i)
     server = start_oauth2(project, sandbox, env)
@@ -256,10 +281,13 @@ def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
     assert result.code == 1 and "Traceback" not in result.err
     # Not 4 per worker (12): one fetch and its retries for the account, then the run stops.
     assert token_requests(server) == [503] * 4 and mapping_requests(server, "POST") == []
-    assert (f"error: OAuth2 token request to {server.token_url}: HTTP 503: Failure injected by the "
-            "statusync sandbox (after 4 attempts)") in result.err
+    assert (
+        f"error: OAuth2 token request to {server.token_url}: HTTP 503: Failure injected by the "
+        "statusync sandbox (after 4 attempts)"
+    ) in result.err
     assert "Stopped: 0 of 3 done and recorded" in result.err
     retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
     assert len(retries) == 3 and all(
-        line.startswith(f"OAuth2 token request to {server.token_url}: HTTP 503") for line in retries)
+        line.startswith(f"OAuth2 token request to {server.token_url}: HTTP 503") for line in retries
+    )
     assert cli("plan", "--detailed-exitcode").code == 2  # nothing recorded as done

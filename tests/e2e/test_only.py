@@ -25,8 +25,10 @@ def two_regions(project: Project) -> None:
 
 def touched(server: SandboxServer, method: str) -> list[int | None]:
     """The integrations of the mapping requests with `method` the sandbox saw, sorted."""
-    return sorted((r.integration_id for r in server.store.requests()
-                   if r.method == method and r.path == MAPPING_PATH), key=lambda i: i or 0)
+    return sorted(
+        (r.integration_id for r in server.store.requests() if r.method == method and r.path == MAPPING_PATH),
+        key=lambda i: i or 0,
+    )
 
 
 def applied(project: Project, cli: Cli, sandbox: Start) -> SandboxServer:
@@ -49,19 +51,17 @@ def test_apply_sends_only_the_subset(project: Project, cli: Cli, sandbox: Start)
     assert "6 to create" not in cli("plan").out and "3 to create" in cli("plan").out
 
 
-def test_a_forget_outside_the_filter_is_not_applied(project: Project, cli: Cli,
-                                                      sandbox: Start) -> None:
+def test_a_forget_outside_the_filter_is_not_applied(project: Project, cli: Cli, sandbox: Start) -> None:
     server = applied(project, cli, sandbox)
-    (project.root / "mappings/us/shop-11.yaml").unlink()   # outside the filter
-    (project.root / "mappings/eu/shop-1.yaml").unlink()    # inside it
+    (project.root / "mappings/us/shop-11.yaml").unlink()  # outside the filter
+    (project.root / "mappings/eu/shop-1.yaml").unlink()  # inside it
     project.mapping(2, file="mappings/eu/shop-2.yaml", cancel='"3"')
     project.mapping(12, file="mappings/us/shop-12.yaml", cancel='"3"')
 
     plan = cli("plan", "--only", "mappings/eu", "--format", "json")
     data = json.loads(plan.out)
     assert data["only"] == ["mappings/eu"]
-    assert [(c["integration_id"], c["action"]) for c in data["changes"]] == [
-        (2, "update"), (1, "forget")]
+    assert [(c["integration_id"], c["action"]) for c in data["changes"]] == [(2, "update"), (1, "forget")]
     assert data["summary"]["unchanged"] == 2  # shops 3 and 4: the subset's
 
     result = cli("apply", "--yes", "--only", "mappings/eu")
@@ -75,7 +75,8 @@ def test_a_forget_outside_the_filter_is_not_applied(project: Project, cli: Cli,
 
 
 def test_a_removed_file_is_selected_by_its_recorded_id_or_account(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     applied(project, cli, sandbox)
     (project.root / "mappings/us/shop-13.yaml").unlink()
     # No file has id 13 any more, but the state does: the pattern is valid, the forget planned.
@@ -86,8 +87,7 @@ def test_a_removed_file_is_selected_by_its_recorded_id_or_account(
     assert 13 not in load_state(project.state_file).entries
 
 
-def test_the_safety_threshold_is_computed_on_the_subset(project: Project, cli: Cli,
-                                                        sandbox: Start) -> None:
+def test_the_safety_threshold_is_computed_on_the_subset(project: Project, cli: Cli, sandbox: Start) -> None:
     project.write("statusync.yaml", "safety: {max_change_percent: 50, min_managed: 2}\n")
     server = applied(project, cli, sandbox)
     for i in (1, 2, 3):
@@ -128,8 +128,7 @@ def test_a_saved_plan_keeps_its_filter(project: Project, cli: Cli, sandbox: Star
     assert "- forget 14" in cli("plan").out
 
 
-def test_a_saved_plan_without_filter_refuses_one(project: Project, cli: Cli,
-                                                 sandbox: Start) -> None:
+def test_a_saved_plan_without_filter_refuses_one(project: Project, cli: Cli, sandbox: Start) -> None:
     applied(project, cli, sandbox)
     project.mapping(3, file="mappings/eu/shop-3.yaml", cancel='"3"')
     assert cli("plan", "--out", "tfplan").code == 0
@@ -139,8 +138,7 @@ def test_a_saved_plan_without_filter_refuses_one(project: Project, cli: Cli,
     assert "Partial plan" not in cli("apply", "tfplan", "--yes").out
 
 
-def test_validate_checks_every_file_and_counts_the_subset(project: Project, cli: Cli,
-                                                          sandbox: Start) -> None:
+def test_validate_checks_every_file_and_counts_the_subset(project: Project, cli: Cli, sandbox: Start) -> None:
     two_regions(project)
     server = sandbox()
     result = cli("validate", "--only", "mappings/us/**")
@@ -156,7 +154,8 @@ def test_validate_checks_every_file_and_counts_the_subset(project: Project, cli:
 
 
 def test_a_pattern_that_matches_nothing_or_makes_no_sense_is_an_error(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     two_regions(project)
     sandbox()
     for command in ("validate", "plan", "apply", "drift", "reconcile"):

@@ -19,8 +19,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
 
 CANONICAL = """\
 integration_id: 1
@@ -50,8 +54,7 @@ mapping:   # categories out of order, ids unquoted
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, **IDENTITY})
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, **IDENTITY})
 
 
 def hook_repository(path: Path) -> tuple[Path, str]:
@@ -60,21 +63,34 @@ def hook_repository(path: Path) -> tuple[Path, str]:
     path.mkdir()
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy2(ROOT / name, path / name)
-    shutil.copytree(ROOT / "statusync", path / "statusync",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "statusync", path / "statusync", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     git(path, "init", "--quiet")
     git(path, "add", "--all")
     git(path, "commit", "--quiet", "-m", "hooks")
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, check=True, capture_output=True,
-                         text=True).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=path, check=True, capture_output=True, text=True
+    ).stdout.strip()
     return path, rev
 
 
 def pre_commit(sample: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **IDENTITY, "PRE_COMMIT_HOME": str(sample.parent / "pre-commit-home"),
-           "PRE_COMMIT_COLOR": "never", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", *args, "--all-files"],
-                          cwd=sample, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        **IDENTITY,
+        "PRE_COMMIT_HOME": str(sample.parent / "pre-commit-home"),
+        "PRE_COMMIT_COLOR": "never",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", *args, "--all-files"],
+        cwd=sample,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.network
@@ -85,7 +101,8 @@ def test_both_hooks_on_a_sample_mappings_repository(tmp_path: Path) -> None:
     (sample / "mappings" / "eu").mkdir(parents=True)
     (sample / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n"
-        "      - id: statusync-validate\n      - id: statusync-fmt\n")
+        "      - id: statusync-validate\n      - id: statusync-fmt\n"
+    )
     (sample / "mappings" / "one.yaml").write_text(CANONICAL)
     (sample / "mappings" / "eu" / "two.yml").write_text(UNTIDY)
     (sample / "README.md").write_text("not a mapping: the hooks leave it alone\n")

@@ -22,12 +22,16 @@ Start = Callable[..., SandboxServer]
 
 
 def accepted(server: SandboxServer) -> list[int]:
-    return [r.integration_id for r in server.store.requests()  # type: ignore[misc]
-            if r.method == "POST" and r.path == MAPPING_PATH and r.status == 200]
+    return [
+        r.integration_id
+        for r in server.store.requests()  # type: ignore[misc]
+        if r.method == "POST" and r.path == MAPPING_PATH and r.status == 200
+    ]
 
 
 def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
-        project: Project, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
@@ -49,8 +53,7 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     assert len(accepted(server)) < len(ids)  # the kill really came halfway
 
     before = Counter(accepted(server))
-    second = statusync("apply", "--yes", "--force", "--parallelism", "4", "--lock-timeout", "5",
-                       env=env)
+    second = statusync("apply", "--yes", "--force", "--parallelism", "4", "--lock-timeout", "5", env=env)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert sorted(load_state(project.state_file).entries) == list(ids)
@@ -64,8 +67,9 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     assert check.returncode == 0
 
 
-def test_two_applies_at_once_never_post_an_integration_twice(project: Project, sandbox: Start,
-                                                             env: dict[str, str]) -> None:
+def test_two_applies_at_once_never_post_an_integration_twice(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
     ids = range(1, 13)
     for i in ids:
         project.mapping(i)
@@ -87,14 +91,21 @@ def test_two_applies_at_once_never_post_an_integration_twice(project: Project, s
     assert sorted(load_state(project.state_file).entries) == list(ids)
 
 
-def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(project: Project, sandbox: Start,
-                                                           env: dict[str, str]) -> None:
+def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
     for i in (1, 2, 3):
         project.mapping(i)
     server = sandbox()
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], env=process_env(env),
-                            text=True, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statusync", "apply"],
+        env=process_env(env),
+        text=True,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
     os.close(slave)
     os.write(master, b"y\n")
     out, _ = proc.communicate(timeout=60)
@@ -112,13 +123,20 @@ def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(project: Project, san
     assert sorted(set(accepted(server))) == [1, 2, 3]
 
 
-def test_on_a_terminal_answering_no_changes_nothing(project: Project, sandbox: Start,
-                                                    env: dict[str, str]) -> None:
+def test_on_a_terminal_answering_no_changes_nothing(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1)
     server = sandbox()
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "statusync", "apply"], env=process_env(env),
-                            text=True, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statusync", "apply"],
+        env=process_env(env),
+        text=True,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     os.close(slave)
     os.write(master, b"n\n")
     out, err = proc.communicate(timeout=60)
@@ -138,14 +156,19 @@ def free_port() -> int:
 
 
 def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(
-        project: Project, env: dict[str, str]) -> None:
+    project: Project, env: dict[str, str]
+) -> None:
     import httpx
 
     project.mapping(7, rts='"picked"', extra="name: Shop Seven\n")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "statusync", "sandbox", "--port", str(port)],
-                            env=process_env(env), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statusync", "sandbox", "--port", str(port)],
+        env=process_env(env),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         banner = ""
@@ -159,8 +182,9 @@ def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(
         base = f"http://127.0.0.1:{port}/api/v3"
         integrations = httpx.get(f"{base}/integrations", auth=auth).json()["data"]
         assert [(i["id"], i["shop_name"]) for i in integrations] == [(7, "Shop Seven")]
-        statuses = httpx.get(f"{base}/shop-order-statuses", params={"integration_id": 7},
-                             auth=auth).json()["data"]
+        statuses = httpx.get(f"{base}/shop-order-statuses", params={"integration_id": 7}, auth=auth).json()[
+            "data"
+        ]
         assert {s["external_id"] for s in statuses} == {"picked", "2", "3"}
     finally:
         proc.send_signal(signal.SIGINT)
@@ -170,7 +194,8 @@ def test_sandbox_command_serves_the_projects_integrations_and_stops_on_ctrl_c(
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
-        project: Project, sandbox: Start, signum: int, env: dict[str, str]) -> None:
+    project: Project, sandbox: Start, signum: int, env: dict[str, str]
+) -> None:
     ids = range(1, 25)
     for i in ids:
         project.mapping(i)
@@ -186,7 +211,8 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     assert proc.returncode == 1 and "Aborted" in err and "Traceback" not in err
     # Everything the sandbox accepted is in the state: nothing was left in flight unrecorded.
     state = load_state(project.state_file)
-    assert sorted(i for i, e in state.entries.items() if e.mapping["READY_TO_SEND"] == "1") \
-        == sorted(accepted(server))
+    assert sorted(i for i, e in state.entries.items() if e.mapping["READY_TO_SEND"] == "1") == sorted(
+        accepted(server)
+    )
     assert len(accepted(server)) == 10  # 6, then the 4 on the wire at the signal
     assert state.uncertain == {}

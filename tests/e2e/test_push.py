@@ -32,8 +32,8 @@ from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Result, 
 Run = Callable[..., Result]
 STATE = ".statusync/state.json"
 RECORD = "statusync: record applied state"
-MANAGED = (1, 2, 3)      # managed from the start
-UNMANAGED = (4, 5)       # live in Sendcloud, not managed yet: for import
+MANAGED = (1, 2, 3)  # managed from the start
+UNMANAGED = (4, 5)  # live in Sendcloud, not managed yet: for import
 FIRST_JOB_AT = "2025-01-01T00:00:00Z"  # when the first CI job (applied_once) applied main
 
 
@@ -43,12 +43,15 @@ def sendcloud(monkeypatch: pytest.MonkeyPatch, managed_live: bool) -> Iterator[S
     mapped by hand; 1-3 as the first CI job left them when `managed_live`, else unmapped."""
     live_managed = mapping_of("1") if managed_live else (None,) * 4
     store = SandboxStore(
-        StoredIntegration(id=i, shop_name=f"Shop {i}",
-                          statuses=tuple(shop_status(str(e)) for e in range(1, 10)),
-                          mapping=("4", "5", "6", None) if i in UNMANAGED else live_managed)
-        for i in (*MANAGED, *UNMANAGED))
-    server = SandboxServer(store, Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(),
-                           port=0).start()
+        StoredIntegration(
+            id=i,
+            shop_name=f"Shop {i}",
+            statuses=tuple(shop_status(str(e)) for e in range(1, 10)),
+            mapping=("4", "5", "6", None) if i in UNMANAGED else live_managed,
+        )
+        for i in (*MANAGED, *UNMANAGED)
+    )
+    server = SandboxServer(store, Credentials(PUBLIC_KEY, SECRET_KEY), SandboxOptions(), port=0).start()
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("CI", "1")
     monkeypatch.setenv("STATUSYNC_API_URL", server.url)
@@ -99,8 +102,9 @@ def applied_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Origin, Clon
 
 
 @pytest.fixture
-def repository(applied_once: tuple[Origin, Clone], tmp_path: Path, api: SandboxServer,
-               monkeypatch: pytest.MonkeyPatch) -> tuple[Origin, Clone]:
+def repository(
+    applied_once: tuple[Origin, Clone], tmp_path: Path, api: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Origin, Clone]:
     """A copy of the applied repository, for one test, with Sendcloud as it left it."""
     hermetic_git(monkeypatch)
     origin, (dev,) = applied_once[0].copy_to(tmp_path, applied_once[1])
@@ -127,26 +131,32 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """statusync in-process, in a clone's work tree."""
+
     def go(clone: Clone, *args: str) -> Result:
         monkeypatch.chdir(clone.path)
         code = main(list(args), seams=Seams(retry_sleep=lambda _: None))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
+
     return go
 
 
 def posts(api: SandboxServer) -> list[int]:
     """The integrations of the mapping POSTs Sendcloud accepted, in order."""
-    return [r.integration_id for r in api.store.requests()
-            if r.method == "POST" and r.path == MAPPING_PATH and r.status == 200
-            and r.integration_id is not None]
+    return [
+        r.integration_id
+        for r in api.store.requests()
+        if r.method == "POST" and r.path == MAPPING_PATH and r.status == 200 and r.integration_id is not None
+    ]
 
 
 def statusync_job(clone: Clone, *args: str) -> str:
     """A shell command: a CI job running statusync in `clone`, its exit code kept in a file."""
     log = shlex.quote(str(clone.path / ".git" / "job.log"))
-    return (f"(cd {shlex.quote(str(clone.path))} && {shlex.quote(sys.executable)} -m statusync "
-            f"{' '.join(args)} >{log} 2>&1; echo $? >{log}.code)")
+    return (
+        f"(cd {shlex.quote(str(clone.path))} && {shlex.quote(sys.executable)} -m statusync "
+        f"{' '.join(args)} >{log} 2>&1; echo $? >{log}.code)"
+    )
 
 
 def assert_job_succeeded(clone: Clone) -> None:
@@ -172,8 +182,9 @@ def assert_converged(origin: Origin, api: SandboxServer, run: Run) -> None:
 # The scenarios of a team's day -------------------------------------------------------------------
 
 
-def test_two_pushes_one_job_after_the_other(origin: Origin, applied: Clone, api: SandboxServer,
-                                            run: Run) -> None:
+def test_two_pushes_one_job_after_the_other(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.clone()  # the job of the first push, queued
     applied.push_change("shop 2 to 8", {2: "8"})
@@ -191,8 +202,7 @@ def test_two_pushes_one_job_after_the_other(origin: Origin, applied: Clone, api:
     assert_converged(origin, api, run)
 
 
-def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: SandboxServer,
-                                       run: Run) -> None:
+def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.actions_checkout(origin.head())  # shallow, as on GitHub
     second = origin.clone()
@@ -200,8 +210,10 @@ def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: Sand
     applied.commit("shop 2 to 8")
     # While the first job is between its state commit and its push, the second commit is pushed
     # and its job runs from start to end: the first job's push is rejected.
-    first.once_before_push(f"git -C {shlex.quote(str(applied.path))} push --quiet",
-                           statusync_job(second, "apply", "--yes", "--push"))
+    first.once_before_push(
+        f"git -C {shlex.quote(str(applied.path))} push --quiet",
+        statusync_job(second, "apply", "--yes", "--push"),
+    )
 
     result = run(first, "apply", "--yes", "--push")
     assert result.code == 0, result.err
@@ -215,8 +227,9 @@ def test_two_pushes_whose_jobs_overlap(origin: Origin, applied: Clone, api: Sand
     assert_converged(origin, api, run)
 
 
-def test_two_writers_that_overlap_merge_their_records(origin: Origin, applied: Clone,
-                                                      api: SandboxServer, run: Run) -> None:
+def test_two_writers_that_overlap_merge_their_records(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.actions_checkout(origin.head())
     second = origin.clone()
@@ -235,8 +248,8 @@ def test_two_writers_that_overlap_merge_their_records(origin: Origin, applied: C
 
 
 def test_a_reset_pushed_while_an_older_update_is_pushed_keeps_the_reset(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.clone()
     second = origin.clone()
@@ -245,22 +258,24 @@ def test_a_reset_pushed_while_an_older_update_is_pushed_keeps_the_reset(
     applied.commit("shop 1 removed")
     # While the first job is between its state commit and its push, shop 1's removal is pushed
     # and its job resets shop 1, later than the first job's update (which it never saw).
-    first.once_before_push(f"git -C {shlex.quote(str(applied.path))} push --quiet",
-                           statusync_job(second, "apply", "--yes", "--push"))
+    first.once_before_push(
+        f"git -C {shlex.quote(str(applied.path))} push --quiet",
+        statusync_job(second, "apply", "--yes", "--push"),
+    )
     monkeypatch.setattr(recorder, "now_iso", lambda: "2025-06-01T00:00:00Z")  # the job's clock
     result = run(first, "apply", "--yes", "--push")
     assert result.code == 0, result.err
     assert_job_succeeded(second)
     assert "integration 1 was reset on origin/main at " in result.err
     assert "kept the newer removal" in result.err
-    assert live(api, 1) == {"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None,
-                            "CANCEL": None}
+    assert live(api, 1) == {"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None}
     assert "1" not in json.loads(origin.show(STATE))["integrations"]
     assert_converged(origin, api, run)
 
 
-def test_a_change_and_its_revert_pushed_together(origin: Origin, applied: Clone,
-                                                 api: SandboxServer, run: Run) -> None:
+def test_a_change_and_its_revert_pushed_together(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.mapping(1, "7")
     change = applied.commit("shop 1 to 7")
     applied.git(*DEV, "revert", "--no-edit", "HEAD")
@@ -275,8 +290,9 @@ def test_a_change_and_its_revert_pushed_together(origin: Origin, applied: Clone,
     assert_converged(origin, api, run)
 
 
-def test_a_revert_pushed_while_the_change_is_applied(origin: Origin, applied: Clone,
-                                                     api: SandboxServer, run: Run) -> None:
+def test_a_revert_pushed_while_the_change_is_applied(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     first = origin.clone()
     applied.git(*DEV, "revert", "--no-edit", "HEAD")
@@ -295,7 +311,8 @@ def test_a_revert_pushed_while_the_change_is_applied(origin: Origin, applied: Cl
 
 
 def test_a_rerun_of_an_old_failed_job_applies_the_newest_main(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     old = applied.push_change("shop 1 to 7", {1: "7"})
     api.store.add_fault(FaultRule(method="POST", status=422, times=1))
     failed_job = origin.clone()
@@ -317,8 +334,13 @@ def test_a_rerun_of_an_old_failed_job_applies_the_newest_main(
 
 @pytest.mark.parametrize("with_state", [True, False], ids=["managed-repo", "new-repo"])
 def test_two_branches_importing_different_shops_merge_cleanly(
-        request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        api: SandboxServer, run: Run, with_state: bool) -> None:
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    api: SandboxServer,
+    run: Run,
+    with_state: bool,
+) -> None:
     if with_state:  # shops 1-3 applied first
         origin, dev = request.getfixturevalue("repository")
     else:  # nothing applied yet: both branches create the state file
@@ -336,8 +358,7 @@ def test_two_branches_importing_different_shops_merge_cleanly(
     dev.enable_merge_driver()
     dev.git("fetch", "--quiet")
     for shop in UNMANAGED:
-        dev.git(*DEV, "merge", "--no-ff", "--quiet", "-m", f"merge import-{shop}",
-                f"origin/import-{shop}")
+        dev.git(*DEV, "merge", "--no-ff", "--quiet", "-m", f"merge import-{shop}", f"origin/import-{shop}")
     assert dev.git("status", "--porcelain") == ""
     merged = load_state(dev.path / STATE)
     assert sorted(merged.entries) == ([1, 2, 3, 4, 5] if with_state else [4, 5])
@@ -357,7 +378,8 @@ def test_two_branches_importing_different_shops_merge_cleanly(
 
 
 def test_partial_failure_records_and_pushes_what_was_applied(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shops 1 and 2", {1: "7", 2: "8"})
     api.store.add_fault(FaultRule(method="POST", integration_id=2, status=422, times=1))
     result = run(origin.clone(), "apply", "--yes", "--push")
@@ -371,7 +393,8 @@ def test_partial_failure_records_and_pushes_what_was_applied(
 
 
 def test_a_run_stopped_by_an_error_still_pushes_what_it_recorded(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shops 1 and 2", {1: "7", 2: "8"})
     api.store.add_fault(FaultRule(method="POST", integration_id=2, status=401))
     result = run(origin.clone(), "apply", "--yes", "--push", "--parallelism", "1")
@@ -383,8 +406,7 @@ def test_a_run_stopped_by_an_error_still_pushes_what_it_recorded(
     assert state["integrations"]["2"]["mapping"]["READY_TO_SEND"] == "1"
 
 
-def test_a_run_refused_before_any_request_says_only_why(origin: Origin, applied: Clone,
-                                                       run: Run) -> None:
+def test_a_run_refused_before_any_request_says_only_why(origin: Origin, applied: Clone, run: Run) -> None:
     applied.write("mappings/broken.yaml", "integration_id: nope\n")
     applied.commit("broken")
     applied.git("push", "--quiet")
@@ -403,14 +425,18 @@ def test_nothing_to_record_makes_no_commit(origin: Origin, applied: Clone, run: 
 
 
 def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one(
-        origin: Origin, applied: Clone, run: Run) -> None:
+    origin: Origin, applied: Clone, run: Run
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     job = origin.clone()
     job.write("README.md", "local notes\n")  # another file, untracked: left alone
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 0, result.err
     assert job.git("show", "--format=%an <%ae>|%s", "--name-only", "HEAD").splitlines() == [
-        "statusync <statusync@users.noreply.github.com>|" + RECORD, "", STATE]
+        "statusync <statusync@users.noreply.github.com>|" + RECORD,
+        "",
+        STATE,
+    ]
     assert job.git("status", "--porcelain") == "?? README.md"
 
     applied.git("pull", "--quiet", "--ff-only")
@@ -423,50 +449,59 @@ def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one
 
 
 def test_a_push_rejected_every_time_names_what_is_not_recorded(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shops 1 and 3", {1: "7", 3: "9"})
     job = origin.clone()
     # Before every push of the job, someone else pushes first: the upstream moves every time.
     other = origin.clone()
-    job.hook("pre-push", f"""
-        git -C {shlex.quote(str(other.path))} {' '.join(DEV)} commit --quiet --allow-empty -m x
+    job.hook(
+        "pre-push",
+        f"""
+        git -C {shlex.quote(str(other.path))} {" ".join(DEV)} commit --quiet --allow-empty -m x
         git -C {shlex.quote(str(other.path))} push --quiet
-    """)
+    """,
+    )
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert "Apply complete: 0 created, 2 updated" in result.out
     assert "the state was not recorded on origin/main: the push was rejected 5 times" in result.err
-    assert ("Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml), "
-            "integration 3 (mappings/shop-3.yaml)") in result.err
+    assert (
+        "Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml), "
+        "integration 3 (mappings/shop-3.yaml)"
+    ) in result.err
     local = job.head()
-    assert (f"The local commit {local[:12]} on branch main holds it: push it with `git push`"
-            in result.err)
+    assert f"The local commit {local[:12]} on branch main holds it: push it with `git push`" in result.err
     assert "or run the command again with --push, which pushes it first" in result.err
     assert job.git("log", "-1", "--format=%s") == RECORD
-    assert json.loads(job.git("show", f"HEAD:{STATE}"))["integrations"]["3"]["mapping"][
-        "READY_TO_SEND"] == "9"
+    assert (
+        json.loads(job.git("show", f"HEAD:{STATE}"))["integrations"]["3"]["mapping"]["READY_TO_SEND"] == "9"
+    )
     assert origin.log()[0] == "x"
     assert live(api, 3)["READY_TO_SEND"] == "9"
 
 
 def test_a_push_refused_by_a_hook_is_not_retried_and_shows_the_remote_s_words(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     before = origin.head()
     count = origin.root / "pushes"
     # What GitHub's branch protection says, with a credential and a control character in it.
-    origin.hook("pre-receive", f"""
+    origin.hook(
+        "pre-receive",
+        f"""
         echo x >> {shlex.quote(str(count))}
         printf 'GH006: Protected branch update failed for refs/heads/main.\\n' >&2
         printf 'see https://bot:s3cr3t-t0ken@example.com/x \\033[31mred\\n' >&2
         exit 1
-    """)
+    """,
+    )
     job = origin.clone()
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert len(count.read_text().splitlines()) == 1  # refused once: not tried again
-    assert "origin/main refused the push: [remote rejected] (pre-receive hook declined)" \
-        in result.err
+    assert "origin/main refused the push: [remote rejected] (pre-receive hook declined)" in result.err
     assert "remote: GH006: Protected branch update failed for refs/heads/main." in result.err
     assert "s3cr3t" not in result.err + result.out
     assert "\x1b" not in result.err + result.out
@@ -477,18 +512,21 @@ def test_a_push_refused_by_a_hook_is_not_retried_and_shows_the_remote_s_words(
     assert origin.head() == before
 
 
-def test_import_commits_the_files_it_wrote_and_the_state(origin: Origin, applied: Clone,
-                                                        run: Run) -> None:
+def test_import_commits_the_files_it_wrote_and_the_state(origin: Origin, applied: Clone, run: Run) -> None:
     job = origin.clone()
     result = run(job, "import", "--integration", "4", "--integration", "5", "--push")
     assert result.code == 0, result.err
     assert origin.log()[0] == "statusync: import 2 integrations"
     assert sorted(job.git("show", "--format=", "--name-only", "HEAD").splitlines()) == [
-        STATE, "mappings/shop-4-4.yaml", "mappings/shop-5-5.yaml"]
+        STATE,
+        "mappings/shop-4-4.yaml",
+        "mappings/shop-5-5.yaml",
+    ]
 
 
-def test_reconcile_pushes_what_it_put_back(origin: Origin, applied: Clone, api: SandboxServer,
-                                          run: Run) -> None:
+def test_reconcile_pushes_what_it_put_back(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     api.store.edit_mapping(2, {"READY_TO_SEND": "9"})  # an edit in Sendcloud's panel
     before = origin.head()
     result = run(origin.clone(), "reconcile", "--yes", "--push")
@@ -542,23 +580,41 @@ def _new_mapping(job: Clone) -> None:
     job.mapping(6, "9")
 
 
-@pytest.mark.parametrize(("setup", "message"), [
-    (_no_upstream, "branch 'feature' has none; origin has no branch 'feature' (as of the last "
-                   "fetch); create it and track it with: git push -u origin feature"),
-    (_no_upstream_tracked, "branch 'feature' has none; set one with: "
-                           "git branch --set-upstream-to=origin/feature"),
-    (_staged, "there are staged changes: README.md; commit them or unstage them"),
-    (_detached, "HEAD is detached; check out the branch"),
-    (_local_commit, "branch 'main' has 1 commit that origin/main does not have"),
-    (_edited_mapping, "these files have local changes: mappings/shop-2.yaml"),
-    (_new_mapping, "these files have local changes: mappings/shop-6.yaml"),
-    (_untracked_control_character, "these files have local changes: mappings/a\\u001b[2Jb.yaml"),
-    (_staged_control_character, "there are staged changes: notes\\u0007\\nforged.txt; commit"),
-], ids=["no-upstream", "no-upstream-remote-branch", "staged", "detached", "diverged",
-        "edited-mapping", "new-mapping", "untracked-control", "staged-control"])
-def test_refuses_before_any_request(origin: Origin, applied: Clone, api: SandboxServer,
-                                    run: Run, setup: Callable[[Clone], None],
-                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            _no_upstream,
+            "branch 'feature' has none; origin has no branch 'feature' (as of the last "
+            "fetch); create it and track it with: git push -u origin feature",
+        ),
+        (
+            _no_upstream_tracked,
+            "branch 'feature' has none; set one with: git branch --set-upstream-to=origin/feature",
+        ),
+        (_staged, "there are staged changes: README.md; commit them or unstage them"),
+        (_detached, "HEAD is detached; check out the branch"),
+        (_local_commit, "branch 'main' has 1 commit that origin/main does not have"),
+        (_edited_mapping, "these files have local changes: mappings/shop-2.yaml"),
+        (_new_mapping, "these files have local changes: mappings/shop-6.yaml"),
+        (_untracked_control_character, "these files have local changes: mappings/a\\u001b[2Jb.yaml"),
+        (_staged_control_character, "there are staged changes: notes\\u0007\\nforged.txt; commit"),
+    ],
+    ids=[
+        "no-upstream",
+        "no-upstream-remote-branch",
+        "staged",
+        "detached",
+        "diverged",
+        "edited-mapping",
+        "new-mapping",
+        "untracked-control",
+        "staged-control",
+    ],
+)
+def test_refuses_before_any_request(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run, setup: Callable[[Clone], None], message: str
+) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
     before = origin.head()
     job = origin.clone()
@@ -571,8 +627,9 @@ def test_refuses_before_any_request(origin: Origin, applied: Clone, api: Sandbox
     assert origin.head() == before
 
 
-def test_credentials_in_the_remote_url_are_never_shown(origin: Origin, applied: Clone,
-                                                       api: SandboxServer, run: Run) -> None:
+def test_credentials_in_the_remote_url_are_never_shown(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     job = origin.clone()
     job.git("remote", "set-url", "origin", "http://x-access-token:s3cr3t-t0ken@127.0.0.1:9/r.git")
     result = run(job, "apply", "--yes", "--push")
@@ -582,8 +639,9 @@ def test_credentials_in_the_remote_url_are_never_shown(origin: Origin, applied: 
     assert api.store.requests() == []
 
 
-def test_outside_a_git_checkout_push_says_what_it_needs(tmp_path: Path, run: Run,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outside_a_git_checkout_push_says_what_it_needs(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hermetic_git(monkeypatch)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     plain = Clone(tmp_path / "plain")
@@ -605,10 +663,14 @@ def _teammate_pushes(origin: Origin, job: Clone, path: str, text: str) -> Clone:
     return teammate
 
 
-@pytest.mark.parametrize("path", ["mappings/four.yaml", "mappings/shop-4-4.yaml"],
-                         ids=["same-id-other-file", "same-file-other-content"])
+@pytest.mark.parametrize(
+    "path",
+    ["mappings/four.yaml", "mappings/shop-4-4.yaml"],
+    ids=["same-id-other-file", "same-file-other-content"],
+)
 def test_import_never_pushes_a_second_file_for_an_id_or_over_a_teammate_s_file(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run, path: str) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run, path: str
+) -> None:
     job = origin.clone()
     teammate_file = mapping_yaml(4, "9")
     _teammate_pushes(origin, job, path, teammate_file)
@@ -616,11 +678,14 @@ def test_import_never_pushes_a_second_file_for_an_id_or_over_a_teammate_s_file(
     assert result.code == 1
     assert "the import was not pushed: origin/main changed while it ran" in result.err
     if path == "mappings/four.yaml":
-        assert ("integration 4 is now managed by mappings/four.yaml on origin/main too (the "
-                "import wrote mappings/shop-4-4.yaml)") in result.err
+        assert (
+            "integration 4 is now managed by mappings/four.yaml on origin/main too (the "
+            "import wrote mappings/shop-4-4.yaml)"
+        ) in result.err
     else:
-        assert ("mappings/shop-4-4.yaml was committed on origin/main meanwhile, with other "
-                "content") in result.err
+        assert (
+            "mappings/shop-4-4.yaml was committed on origin/main meanwhile, with other content"
+        ) in result.err
     assert f"The local commit {job.head()[:12]} on branch main holds the import" in result.err
     assert "git reset --keep origin/main" in result.err
     assert "Traceback" not in result.err
@@ -635,7 +700,8 @@ def test_import_never_pushes_a_second_file_for_an_id_or_over_a_teammate_s_file(
 
 
 def test_import_pushes_on_top_of_an_unrelated_teammate_push(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     job = origin.clone()
     _teammate_pushes(origin, job, "mappings/shop-2.yaml", mapping_yaml(2, "8"))
     result = run(job, "import", "--integration", "4", "--push")
@@ -655,7 +721,8 @@ def _mappings_linked_to_conf(applied: Clone) -> None:
 
 
 def test_an_edit_behind_a_linked_mappings_directory_is_refused(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     _mappings_linked_to_conf(applied)
     before = origin.head()
     job = origin.clone()
@@ -670,7 +737,8 @@ def test_an_edit_behind_a_linked_mappings_directory_is_refused(
 
 
 def test_an_edit_behind_a_linked_subdirectory_is_refused(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     applied.write("extra/shop-6.yaml", mapping_yaml(5, "4"))
     (applied.path / "mappings" / "more").symlink_to("../extra")
     applied.commit("more mappings in extra/")
@@ -684,7 +752,8 @@ def test_an_edit_behind_a_linked_subdirectory_is_refused(
 
 
 def test_mapping_files_outside_the_repository_are_refused_with_push(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run, tmp_path: Path) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run, tmp_path: Path
+) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "shop-1.yaml").write_text(mapping_yaml(1, "9"))
@@ -702,16 +771,18 @@ def test_mapping_files_outside_the_repository_are_refused_with_push(
 # Stopped during the push -----------------------------------------------------------------------
 
 
-def _apply_held_at_the_push(origin: Origin, applied: Clone
-                            ) -> tuple[Clone, subprocess.Popen[str], Path]:
+def _apply_held_at_the_push(origin: Origin, applied: Clone) -> tuple[Clone, subprocess.Popen[str], Path]:
     """A change on main, and its CI job (`apply --yes --push`, in its own process group as at a
     terminal) whose push waits at the origin's hook; the job's clone, its process, and the file
     that lets the push go on when the test creates it (or after a minute)."""
     applied.push_change("shop 1 to 7", {1: "7"})
     reached, release = origin.root / "push-reached-hook", origin.root / "push-released"
-    origin.hook("pre-receive", f"touch {shlex.quote(str(reached))}\n"
-                f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
-                "sleep 0.1; done\n")
+    origin.hook(
+        "pre-receive",
+        f"touch {shlex.quote(str(reached))}\n"
+        f"for _ in $(seq 600); do [ -e {shlex.quote(str(release))} ] && break; "
+        "sleep 0.1; done\n",
+    )
     job = origin.clone()
     proc = statusync("apply", "--yes", "--push", env=os.environ, cwd=job.path, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -723,7 +794,8 @@ def _apply_held_at_the_push(origin: Origin, applied: Clone
 
 
 def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     job, proc, _ = _apply_held_at_the_push(origin, applied)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole process group, git too
     out, err = proc.communicate(timeout=60)
@@ -741,15 +813,17 @@ def test_ctrl_c_during_the_push_names_the_local_commit_and_a_rerun_pushes_it(
     applied.push_change("shop 2 to 8", {2: "8"})
     rerun = run(job, "apply", "--yes", "--push")
     assert rerun.code == 0, rerun.err
-    assert (f"Pushed the state commit {local[:12]} that an earlier run left on branch 'main' "
-            "to origin/main") in rerun.err
+    assert (
+        f"Pushed the state commit {local[:12]} that an earlier run left on branch 'main' to origin/main"
+    ) in rerun.err
     assert posts(api) == [1, 2]  # shop 1 is not sent again: its record reached main first
     assert origin.log()[:3] == [RECORD, RECORD, "shop 2 to 8"]
     assert_converged(origin, api, run)
 
 
 def test_sigterm_during_the_push_lets_it_finish_and_says_it_was_pushed(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     job, proc, release = _apply_held_at_the_push(origin, applied)
     proc.send_signal(signal.SIGTERM)  # statusync alone: git goes on
     time.sleep(0.3)  # for the signal to be taken before the push ends
@@ -764,7 +838,8 @@ def test_sigterm_during_the_push_lets_it_finish_and_says_it_was_pushed(
 
 
 def test_a_local_commit_that_is_not_a_state_commit_of_statusync_is_not_pushed(
-        origin: Origin, applied: Clone, api: SandboxServer, run: Run) -> None:
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run
+) -> None:
     job = origin.clone()
     job.write(STATE, job.path.joinpath(STATE).read_text().replace('"1"', '"5"', 1))
     job.git(*DEV, "commit", "--quiet", "-am", RECORD)  # statusync's message, someone's edit?
@@ -773,6 +848,5 @@ def test_a_local_commit_that_is_not_a_state_commit_of_statusync_is_not_pushed(
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert "branch 'main' has 2 commits that origin/main does not have" in result.err
-    assert "push them first (git push), or drop them with: git reset --keep origin/main" \
-        in result.err
+    assert "push them first (git push), or drop them with: git reset --keep origin/main" in result.err
     assert api.store.requests() == []

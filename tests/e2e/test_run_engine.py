@@ -28,8 +28,10 @@ from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project,
 Cli = Callable[..., Result]
 Start = Callable[..., SandboxServer]
 
-slow = pytest.mark.skipif(os.environ.get("STATUSYNC_SLOW_TESTS") != "1",
-                          reason="waits out a slow server limit; set STATUSYNC_SLOW_TESTS=1")
+slow = pytest.mark.skipif(
+    os.environ.get("STATUSYNC_SLOW_TESTS") != "1",
+    reason="waits out a slow server limit; set STATUSYNC_SLOW_TESTS=1",
+)
 
 
 def intents(project: Project) -> list[dict[str, object]]:
@@ -38,13 +40,15 @@ def intents(project: Project) -> list[dict[str, object]]:
         text = journal_path(project.state_file).read_text()
     except FileNotFoundError:
         return []
-    return [json.loads(line) for line in text.splitlines()[1:]
-            if line.endswith("}") and json.loads(line)["op"] == "sent"]
+    return [
+        json.loads(line)
+        for line in text.splitlines()[1:]
+        if line.endswith("}") and json.loads(line)["op"] == "sent"
+    ]
 
 
 def statuses(server: SandboxServer, method: str = "POST") -> list[int | None]:
-    return [r.status for r in server.store.requests()
-            if r.method == method and r.path == MAPPING_PATH]
+    return [r.status for r in server.store.requests() if r.method == method and r.path == MAPPING_PATH]
 
 
 def api_that_takes_no_connection(env: dict[str, str]) -> int:
@@ -61,7 +65,8 @@ def api_that_takes_no_connection(env: dict[str, str]) -> int:
 
 
 def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     project.mapping(1, delivered='"3"')
     gate = Gate()
     server = sandbox(gate=gate)
@@ -92,12 +97,15 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
     assert cli("plan", "--detailed-exitcode").code == 0
     assert load_state(project.state_file).uncertain == {}
     assert sorted(p.name for p in project.state_file.parent.iterdir()) == [
-        "state.json", "state.json.lock"]  # no journal, no temporary file
+        "state.json",
+        "state.json.lock",
+    ]  # no journal, no temporary file
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
-        project: Project, sandbox: Start, signum: int, env: dict[str, str]) -> None:
+    project: Project, sandbox: Start, signum: int, env: dict[str, str]
+) -> None:
     project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 100}\n")
     for i in range(1, 7):
         project.mapping(i)
@@ -121,7 +129,8 @@ def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
 
 
 def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_the_wire(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
@@ -153,7 +162,8 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
 
 @slow
 def test_import_all_against_a_lower_get_limit_than_configured_writes_every_mapping(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     from tests.e2e.test_import import add_shop
 
     project.write("statusync.yaml", "rate_limit: {safe_per_minute: 1000}\n")
@@ -170,7 +180,8 @@ def test_import_all_against_a_lower_get_limit_than_configured_writes_every_mappi
 
 @slow
 def test_apply_against_a_lower_post_limit_than_configured_completes(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.write("statusync.yaml", "rate_limit: {unsafe_per_minute: 100}\n")
     for i in range(1, 31):
         project.mapping(i)
@@ -183,12 +194,14 @@ def test_apply_against_a_lower_post_limit_than_configured_completes(
 
 
 def test_import_writes_what_it_read_and_names_what_it_could_not(
-        project: Project, cli: Cli, sandbox: Start) -> None:
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     from statusync.sandbox import FaultRule
     from tests.e2e.test_import import add_shop
 
-    server = sandbox(faults=(FaultRule(method="GET", path="/shop-order-statuses/mapping",
-                                       integration_id=2, status=503),))
+    server = sandbox(
+        faults=(FaultRule(method="GET", path="/shop-order-statuses/mapping", integration_id=2, status=503),)
+    )
     for i in (1, 2, 3):
         add_shop(server, i, f"Shop {i}")
     result = cli("import", "--all")
@@ -202,17 +215,24 @@ def test_import_writes_what_it_read_and_names_what_it_could_not(
 
 @pytest.mark.parametrize("all_", [False, True], ids=["--integration", "--all"])
 def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str],
-        all_: bool) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], all_: bool
+) -> None:
     from statusync.sandbox import FaultRule
     from tests.e2e.test_import import add_shop
 
-    project.write("statusync.yaml", """
+    project.write(
+        "statusync.yaml",
+        """
         accounts:
           eu: {public_key_env: EU_PUBLIC, secret_key_env: EU_SECRET}
-    """)
-    server = sandbox(faults=tuple(FaultRule(method="GET", path="/shop-order-statuses/mapping",
-                                            integration_id=i, status=503) for i in (2, 3, 5)))
+    """,
+    )
+    server = sandbox(
+        faults=tuple(
+            FaultRule(method="GET", path="/shop-order-statuses/mapping", integration_id=i, status=503)
+            for i in (2, 3, 5)
+        )
+    )
     env["EU_PUBLIC"] = PUBLIC_KEY
     env["EU_SECRET"] = SECRET_KEY
     for i in range(1, 7):
@@ -222,14 +242,17 @@ def test_import_names_the_integrations_one_server_error_kept_from_it_in_one_line
     assert result.code == 1
     assert result.out == "mappings/shop-1-1.yaml\nmappings/shop-4-4.yaml\nmappings/shop-6-6.yaml\n"
     errors = [line for line in result.err.splitlines() if line.startswith("error:")]
-    assert errors == ["error: 3 integrations (2, 3, 5) could not be read: HTTP 503: Failure "
-                      "injected by the statusync sandbox"]
+    assert errors == [
+        "error: 3 integrations (2, 3, 5) could not be read: HTTP 503: Failure "
+        "injected by the statusync sandbox"
+    ]
     again = "--all" if all_ else "--integration 2 --integration 3 --integration 5 --force"
     assert result.err.endswith(f"Import them with: statusync import {again} --account eu\n")
 
 
 def test_import_with_rejected_credentials_stops_at_the_first_refusal(
-        project: Project, cli: Cli, sandbox: Start, env: dict[str, str]) -> None:
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
     from tests.e2e.test_import import add_shop
 
     server = sandbox()
@@ -245,8 +268,9 @@ def test_import_with_rejected_credentials_stops_at_the_first_refusal(
     assert not project.state_file.exists() and list(project.root.joinpath("mappings").iterdir()) == []
 
 
-def test_a_write_run_removes_what_a_killed_state_write_left(project: Project, cli: Cli,
-                                                            sandbox: Start) -> None:
+def test_a_write_run_removes_what_a_killed_state_write_left(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
     project.mapping(1)
     sandbox()
     stray = project.state_file.parent / ".state.json.k1ll3d.tmp"
@@ -257,8 +281,8 @@ def test_a_write_run_removes_what_a_killed_state_write_left(project: Project, cl
 
 
 def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_integration(
-        project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch,
-        retry_waits: list[float]) -> None:
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch, retry_waits: list[float]
+) -> None:
     for i in range(1, 51):
         project.mapping(i, cancel='"1"')
     project.applied_before(range(1, 51))  # 50 updates: no read first, straight to the POSTs
@@ -272,14 +296,17 @@ def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_
         if statuses(server).count(200) == 5 and not gone.is_set():
             gone.set()  # from another thread: the server's shutdown waits for this handler
             threading.Thread(target=server.stop).start()
+
     monkeypatch.setattr(store, "log_request", go_away_after_the_fifth_post)
 
     result = cli("apply", "--yes", "--force")  # every shop changes: past the safety threshold
     assert result.code == 1 and "Traceback" not in result.err
     host = server.url.split("/api/")[0]
     assert (f"error: the API at {host} could not be reached (") in result.err
-    assert ("nothing more was sent. Check STATUSYNC_API_URL / api_url in statusync.yaml, or the "
-            "network, then run the command again") in result.err
+    assert (
+        "nothing more was sent. Check STATUSYNC_API_URL / api_url in statusync.yaml, or the "
+        "network, then run the command again"
+    ) in result.err
     # A few requests' retries, not 4 attempts for each of the 45 integrations left.
     assert len(retry_waits) < 20
     summary = next(line for line in result.err.splitlines() if line.startswith("Stopped: "))
@@ -293,8 +320,8 @@ def test_a_server_that_goes_away_mid_run_ends_the_run_instead_of_retrying_every_
 
 
 def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only(
-        project: Project, cli: Cli, env: dict[str, str],
-        retry_waits: list[float]) -> None:
+    project: Project, cli: Cli, env: dict[str, str], retry_waits: list[float]
+) -> None:
     port = api_that_takes_no_connection(env)
     for i in range(1, 21):
         project.mapping(i)
@@ -312,24 +339,29 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
 
 
 def test_import_from_an_api_that_takes_no_connection_says_so_once(
-        project: Project, cli: Cli, env: dict[str, str],
-        retry_waits: list[float]) -> None:
+    project: Project, cli: Cli, env: dict[str, str], retry_waits: list[float]
+) -> None:
     port = api_that_takes_no_connection(env)
     result = cli("import", "--parallelism", "1", *(f"--integration={i}" for i in range(1, 13)))
     assert result.code == 1 and "Traceback" not in result.err
     assert result.out == ""
     # The first one's own error, then the others in one line: not the same words twelve times.
-    assert ("error: integration 1 could not be read: GET /integrations/1: could not connect after "
-            f"4 attempts to http://127.0.0.1:{port} (ConnectError") in result.err
+    assert (
+        "error: integration 1 could not be read: GET /integrations/1: could not connect after "
+        f"4 attempts to http://127.0.0.1:{port} (ConnectError"
+    ) in result.err
     assert result.err.count("could not be reached") == 1, result.err
-    assert ("error: 11 integrations (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1 more) could not be "
-            f"read: the API at http://127.0.0.1:{port} could not be reached (") in result.err
+    assert (
+        "error: 11 integrations (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1 more) could not be "
+        f"read: the API at http://127.0.0.1:{port} could not be reached ("
+    ) in result.err
     assert "Import incomplete: 0 imported, 0 skipped, 12 not read." in result.err
     assert "statusync import --integration 1 --integration 2 " in result.err
 
 
-def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox: Start,
-                                                       env: dict[str, str]) -> None:
+def test_the_first_stop_says_at_once_what_it_waits_for(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
@@ -343,6 +375,8 @@ def test_the_first_stop_says_at_once_what_it_waits_for(project: Project, sandbox
     gate.open()
     _, rest = proc.communicate(timeout=30)
     said += rest
-    assert ("Stopping: waiting for 2 requests on the wire (press Ctrl-C again to exit at once; "
-            "the writes among them are then recorded as uncertain).") in said
+    assert (
+        "Stopping: waiting for 2 requests on the wire (press Ctrl-C again to exit at once; "
+        "the writes among them are then recorded as uncertain)."
+    ) in said
     assert proc.returncode == 1 and "Stopped: 2 of 6 done and recorded; 4 not sent." in said

@@ -42,8 +42,9 @@ from tests.support.gate import Gate
 from tests.support.processes import read_until
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC: dict[str, Any] = YAML(typ="safe").load((ROOT / "spec/sendcloud-integrations-openapi.yaml")
-                                             .read_text(encoding="utf-8"))
+SPEC: dict[str, Any] = YAML(typ="safe").load(
+    (ROOT / "spec/sendcloud-integrations-openapi.yaml").read_text(encoding="utf-8")
+)
 KEYS = Credentials("pk-test", "sk-test")
 SHOP, OTHER_SHOP, SHOPIFY = 5, 6, 7
 # Plain http only: one context for all clients spares httpx loading CA certificates for each one.
@@ -65,22 +66,30 @@ ERRORS = "/components/schemas/errors"
 
 
 def status(external_id: str, deleted: bool = False) -> StoredStatus:
-    return StoredStatus(external_id, (("en-gb", f"Status {external_id}"), ("nl-nl", "Status NL")),
-                      "2024-01-01T00:00:00Z" if deleted else None)
+    return StoredStatus(
+        external_id,
+        (("en-gb", f"Status {external_id}"), ("nl-nl", "Status NL")),
+        "2024-01-01T00:00:00Z" if deleted else None,
+    )
 
 
 def make_store() -> SandboxStore:
-    return SandboxStore([
-        StoredIntegration(SHOP, "ACME NL",
-                    statuses=(status("11"), status("12"), status("13", deleted=True))),
-        StoredIntegration(OTHER_SHOP, "ACME DE", statuses=(status("11"),)),
-        StoredIntegration(SHOPIFY, "Shopify shop", type="shopify"),
-    ])
+    return SandboxStore(
+        [
+            StoredIntegration(
+                SHOP, "ACME NL", statuses=(status("11"), status("12"), status("13", deleted=True))
+            ),
+            StoredIntegration(OTHER_SHOP, "ACME DE", statuses=(status("11"),)),
+            StoredIntegration(SHOPIFY, "Shopify shop", type="shopify"),
+        ]
+    )
 
 
 def body(mapping: dict[str, str | None], integration_id: int = SHOP) -> dict[str, Any]:
-    return {"integration_id": integration_id,
-            "mapping": [{"status_category": c, "external_id": e} for c, e in mapping.items()]}
+    return {
+        "integration_id": integration_id,
+        "mapping": [{"status_category": c, "external_id": e} for c, e in mapping.items()],
+    }
 
 
 FULL = {"READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None}
@@ -90,8 +99,9 @@ Start = Callable[..., SandboxServer]
 
 @pytest.fixture
 def start(start_sandbox: Start) -> Start:
-    def _start(options: SandboxOptions | None = None, store: SandboxStore | None = None,
-               **kwargs: Any) -> SandboxServer:
+    def _start(
+        options: SandboxOptions | None = None, store: SandboxStore | None = None, **kwargs: Any
+    ) -> SandboxServer:
         return start_sandbox(store or make_store(), KEYS, options, **kwargs)
 
     return _start
@@ -102,10 +112,8 @@ def server(start: Start) -> SandboxServer:
     return start()
 
 
-def client_for(server: SandboxServer, auth: tuple[str, str] | None = ("pk-test", "sk-test")
-               ) -> httpx.Client:
-    return httpx.Client(base_url=server.url, auth=auth, trust_env=False, timeout=5,
-                        verify=HTTP_ONLY)
+def client_for(server: SandboxServer, auth: tuple[str, str] | None = ("pk-test", "sk-test")) -> httpx.Client:
+    return httpx.Client(base_url=server.url, auth=auth, trust_env=False, timeout=5, verify=HTTP_ONLY)
 
 
 @pytest.fixture
@@ -120,13 +128,11 @@ def admin(server: SandboxServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def live_mapping(client: httpx.Client, integration_id: int = SHOP
-                 ) -> dict[str, tuple[str | None, bool]]:
+def live_mapping(client: httpx.Client, integration_id: int = SHOP) -> dict[str, tuple[str | None, bool]]:
     """category -> (external_id, is_valid), as the API reports it."""
     r = client.get("/shop-order-statuses/mapping", params={"integration_id": integration_id})
     assert r.status_code == 200, r.text
-    return {m["status_category"]: (m["external_id"], m["is_valid"])
-            for m in r.json()["data"]["mapping"]}
+    return {m["status_category"]: (m["external_id"], m["is_valid"]) for m in r.json()["data"]["mapping"]}
 
 
 def assert_error(r: httpx.Response, status_code: int, code: str, detail_part: str = "") -> None:
@@ -149,16 +155,21 @@ def basic(public: str, secret: str) -> str:
 
 # Auth ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers, title", [
-    ({}, "No credentials"),
-    ({"Authorization": "Bearer abc"}, "Invalid token"),  # not a token the sandbox issued
-    ({"Authorization": basic("pk-test", "wrong-secret")}, "Invalid username/password."),
-    ({"Authorization": basic("wrong-public", "sk-test")}, "Invalid username/password."),
-    ({"Authorization": basic("pk-test", "")}, "Invalid username/password."),
-    ({"Authorization": "Basic not*base64"}, "Invalid username/password."),
-])
-def test_requests_without_the_right_key_pair_get_401(server: SandboxServer, headers: dict[str, str],
-                                                     title: str) -> None:
+
+@pytest.mark.parametrize(
+    "headers, title",
+    [
+        ({}, "No credentials"),
+        ({"Authorization": "Bearer abc"}, "Invalid token"),  # not a token the sandbox issued
+        ({"Authorization": basic("pk-test", "wrong-secret")}, "Invalid username/password."),
+        ({"Authorization": basic("wrong-public", "sk-test")}, "Invalid username/password."),
+        ({"Authorization": basic("pk-test", "")}, "Invalid username/password."),
+        ({"Authorization": "Basic not*base64"}, "Invalid username/password."),
+    ],
+)
+def test_requests_without_the_right_key_pair_get_401(
+    server: SandboxServer, headers: dict[str, str], title: str
+) -> None:
     with client_for(server, auth=None) as c:
         r = c.get("/integrations", headers=headers)
     assert_error(r, 401, "authentication_failed")
@@ -171,6 +182,7 @@ def test_the_right_key_pair_is_accepted(client: httpx.Client) -> None:
 
 
 # Integrations -------------------------------------------------------------------------------------
+
 
 def test_lists_integrations(client: httpx.Client) -> None:
     r = client.get("/integrations")
@@ -191,13 +203,15 @@ def test_unknown_integration_is_404(client: httpx.Client) -> None:
 
 # Shop order statuses ------------------------------------------------------------------------------
 
+
 def test_lists_live_statuses_unless_asked_for_deleted_ones(client: httpx.Client) -> None:
     live = client.get("/shop-order-statuses", params={"integration_id": SHOP}).json()
     assert [(s["external_id"], s["status"], s["deleted_at"]) for s in live["data"]] == [
-        ("11", "Status 11", None), ("12", "Status 12", None)]
+        ("11", "Status 11", None),
+        ("12", "Status 12", None),
+    ]
     assert live["data"][0]["translations"][0] == {"status": "Status 11", "language": "en-gb"}
-    every = client.get("/shop-order-statuses",
-                       params={"integration_id": SHOP, "show_deleted": "true"}).json()
+    every = client.get("/shop-order-statuses", params={"integration_id": SHOP, "show_deleted": "true"}).json()
     assert [s["external_id"] for s in every["data"]] == ["11", "12", "13"]
     assert every["data"][2]["deleted_at"] == "2024-01-01T00:00:00Z"
     for answer in (live, every):
@@ -211,9 +225,16 @@ def test_status_names_follow_the_language_asked_for(client: httpx.Client) -> Non
 
 def test_posting_statuses_replaces_them_and_deletes_the_missing(client: httpx.Client) -> None:
     assert client.post("/shop-order-statuses/mapping", json=body(FULL)).status_code == 200
-    r = client.post("/shop-order-statuses", json={"integration_id": SHOP, "statuses": [
-        {"external_id": "11", "translations": [{"status": "Shipped", "language": "en-gb"}]},
-        {"external_id": "20", "translations": [{"status": "New", "language": "en-gb"}]}]})
+    r = client.post(
+        "/shop-order-statuses",
+        json={
+            "integration_id": SHOP,
+            "statuses": [
+                {"external_id": "11", "translations": [{"status": "Shipped", "language": "en-gb"}]},
+                {"external_id": "20", "translations": [{"status": "New", "language": "en-gb"}]},
+            ],
+        },
+    )
     assert (r.status_code, r.json()) == (200, None)
     assert schema_errors(r.json(), response_schema("/shop-order-statuses", "post")) == []
     live = client.get("/shop-order-statuses", params={"integration_id": SHOP}).json()["data"]
@@ -223,10 +244,15 @@ def test_posting_statuses_replaces_them_and_deletes_the_missing(client: httpx.Cl
 
 # Mapping ------------------------------------------------------------------------------------------
 
+
 def test_a_never_mapped_integration_has_four_null_categories(client: httpx.Client) -> None:
     r = client.get("/shop-order-statuses/mapping", params={"integration_id": SHOP})
-    assert r.json() == {"data": {"integration_id": SHOP, "mapping": [
-        {"status_category": c, "external_id": None, "is_valid": True} for c in CATEGORIES]}}
+    assert r.json() == {
+        "data": {
+            "integration_id": SHOP,
+            "mapping": [{"status_category": c, "external_id": None, "is_valid": True} for c in CATEGORIES],
+        }
+    }
     assert schema_errors(r.json(), response_schema("/shop-order-statuses/mapping")) == []
 
 
@@ -238,12 +264,15 @@ def test_upserts_a_mapping(client: httpx.Client) -> None:
     assert live_mapping(client, OTHER_SHOP)["READY_TO_SEND"] == (None, True)
 
 
-def test_a_deleted_shop_status_makes_its_mapping_invalid(client: httpx.Client,
-                                                         admin: httpx.Client) -> None:
+def test_a_deleted_shop_status_makes_its_mapping_invalid(client: httpx.Client, admin: httpx.Client) -> None:
     client.post("/shop-order-statuses/mapping", json=body(FULL))
     assert admin.delete(f"/integrations/{SHOP}/statuses/12").status_code == 200
-    assert live_mapping(client) == {"READY_TO_SEND": ("11", True), "IN_TRANSIT": ("11", True),
-                                    "DELIVERED": ("12", False), "CANCEL": (None, True)}
+    assert live_mapping(client) == {
+        "READY_TO_SEND": ("11", True),
+        "IN_TRANSIT": ("11", True),
+        "DELIVERED": ("12", False),
+        "CANCEL": (None, True),
+    }
     r = client.get("/shop-order-statuses/mapping", params={"integration_id": SHOP})
     assert schema_errors(r.json(), response_schema("/shop-order-statuses/mapping")) == []
 
@@ -255,39 +284,54 @@ def entries(*pairs: tuple[Any, Any]) -> list[dict[str, Any]]:
 FOUR = entries(*FULL.items())
 
 
-@pytest.mark.parametrize("payload, code, detail", [
-    (b"not json", "non_field_errors", "Wrong request format, expected object"),
-    (b"[1, 2]", "non_field_errors", "Wrong request format, expected object"),
-    (b"\xff\xfe", "non_field_errors", "Wrong request format, expected object"),
-    ({"mapping": FOUR}, "required", "integration_id: Field required"),
-    ({"integration_id": "5", "mapping": FOUR}, "invalid",
-     "integration_id: Input should be a valid integer"),
-    ({"integration_id": True, "mapping": FOUR}, "invalid", "integration_id"),
-    ({"integration_id": SHOP}, "required", "mapping: Field required"),
-    ({"integration_id": SHOP, "mapping": {"READY_TO_SEND": "11"}}, "not_a_list", "mapping"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3]}, "invalid", "at least 4 items"),
-    ({"integration_id": SHOP, "mapping": FOUR + FOUR[:1]}, "invalid", "at most 4 items"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3] + FOUR[:1]}, "invalid",
-     "each status category must appear exactly once; READY_TO_SEND appears 2 times; "
-     "missing CANCEL"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3] + entries(("CANCELLED", None))}, "invalid_choice",
-     "mapping[3].status_category: Input should be"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3] + entries(("CANCEL", 12))}, "invalid",
-     "mapping[3].external_id: Input should be a valid string"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3] + [{"status_category": "CANCEL"}]}, "required",
-     "mapping[3].external_id: Field required"),
-    ({"integration_id": SHOP, "mapping": FOUR[:3] + [None]}, "null", "mapping[3]"),
-])
-def test_invalid_mapping_bodies_get_400(client: httpx.Client, payload: Any, code: str,
-                                        detail: str) -> None:
+@pytest.mark.parametrize(
+    "payload, code, detail",
+    [
+        (b"not json", "non_field_errors", "Wrong request format, expected object"),
+        (b"[1, 2]", "non_field_errors", "Wrong request format, expected object"),
+        (b"\xff\xfe", "non_field_errors", "Wrong request format, expected object"),
+        ({"mapping": FOUR}, "required", "integration_id: Field required"),
+        (
+            {"integration_id": "5", "mapping": FOUR},
+            "invalid",
+            "integration_id: Input should be a valid integer",
+        ),
+        ({"integration_id": True, "mapping": FOUR}, "invalid", "integration_id"),
+        ({"integration_id": SHOP}, "required", "mapping: Field required"),
+        ({"integration_id": SHOP, "mapping": {"READY_TO_SEND": "11"}}, "not_a_list", "mapping"),
+        ({"integration_id": SHOP, "mapping": FOUR[:3]}, "invalid", "at least 4 items"),
+        ({"integration_id": SHOP, "mapping": FOUR + FOUR[:1]}, "invalid", "at most 4 items"),
+        (
+            {"integration_id": SHOP, "mapping": FOUR[:3] + FOUR[:1]},
+            "invalid",
+            "each status category must appear exactly once; READY_TO_SEND appears 2 times; missing CANCEL",
+        ),
+        (
+            {"integration_id": SHOP, "mapping": FOUR[:3] + entries(("CANCELLED", None))},
+            "invalid_choice",
+            "mapping[3].status_category: Input should be",
+        ),
+        (
+            {"integration_id": SHOP, "mapping": FOUR[:3] + entries(("CANCEL", 12))},
+            "invalid",
+            "mapping[3].external_id: Input should be a valid string",
+        ),
+        (
+            {"integration_id": SHOP, "mapping": FOUR[:3] + [{"status_category": "CANCEL"}]},
+            "required",
+            "mapping[3].external_id: Field required",
+        ),
+        ({"integration_id": SHOP, "mapping": FOUR[:3] + [None]}, "null", "mapping[3]"),
+    ],
+)
+def test_invalid_mapping_bodies_get_400(client: httpx.Client, payload: Any, code: str, detail: str) -> None:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     assert_error(client.post("/shop-order-statuses/mapping", content=raw), 400, code, detail)
     assert live_mapping(client)["READY_TO_SEND"] == (None, True)
 
 
 @pytest.mark.parametrize("external_id", ["99", "13"], ids=["unknown", "deleted"])
-def test_a_mapping_to_a_status_the_shop_lacks_gets_400(client: httpx.Client,
-                                                       external_id: str) -> None:
+def test_a_mapping_to_a_status_the_shop_lacks_gets_400(client: httpx.Client, external_id: str) -> None:
     r = client.post("/shop-order-statuses/mapping", json=body({**FULL, "CANCEL": external_id}))
     assert_error(r, 400, "invalid", f"CANCEL: external_id '{external_id}' is not an available")
     assert r.json()["errors"][0]["source"] == {"pointer": "/mapping/3/external_id"}
@@ -295,15 +339,18 @@ def test_a_mapping_to_a_status_the_shop_lacks_gets_400(client: httpx.Client,
 
 
 @pytest.mark.parametrize("path", ["/shop-order-statuses/mapping", "/shop-order-statuses"])
-@pytest.mark.parametrize("params, code, detail", [
-    ({}, "non_field_errors", "Integration ID is a required GET parameter"),
-    ({"integration_id": ""}, "non_field_errors", "Integration ID is a required GET parameter"),
-    ({"integration_id": "abc"}, "invalid", "Integration ID must be an integer"),
-    ({"integration_id": "5.0"}, "invalid", "Integration ID must be an integer"),
-])
-def test_integration_id_parameter_is_required_and_an_integer(client: httpx.Client, path: str,
-                                                             params: dict[str, str], code: str,
-                                                             detail: str) -> None:
+@pytest.mark.parametrize(
+    "params, code, detail",
+    [
+        ({}, "non_field_errors", "Integration ID is a required GET parameter"),
+        ({"integration_id": ""}, "non_field_errors", "Integration ID is a required GET parameter"),
+        ({"integration_id": "abc"}, "invalid", "Integration ID must be an integer"),
+        ({"integration_id": "5.0"}, "invalid", "Integration ID must be an integer"),
+    ],
+)
+def test_integration_id_parameter_is_required_and_an_integer(
+    client: httpx.Client, path: str, params: dict[str, str], code: str, detail: str
+) -> None:
     assert_error(client.get(path, params=params), 400, code, detail)
 
 
@@ -314,24 +361,26 @@ def test_status_list_parameters_are_checked(client: httpx.Client, params: dict[s
 
 
 def calls(integration_id: int) -> list[tuple[str, str, dict[str, Any]]]:
-    return [("GET", "/shop-order-statuses/mapping", {"params": {"integration_id": integration_id}}),
-            ("GET", "/shop-order-statuses", {"params": {"integration_id": integration_id}}),
-            ("POST", "/shop-order-statuses/mapping", {"json": body(FULL, integration_id)}),
-            ("POST", "/shop-order-statuses", {"json": {"integration_id": integration_id,
-                                                       "statuses": []}})]
+    return [
+        ("GET", "/shop-order-statuses/mapping", {"params": {"integration_id": integration_id}}),
+        ("GET", "/shop-order-statuses", {"params": {"integration_id": integration_id}}),
+        ("POST", "/shop-order-statuses/mapping", {"json": body(FULL, integration_id)}),
+        ("POST", "/shop-order-statuses", {"json": {"integration_id": integration_id, "statuses": []}}),
+    ]
 
 
 @pytest.mark.parametrize("method, path, kwargs", calls(999))
-def test_unknown_integrations_are_404(client: httpx.Client, method: str, path: str,
-                                      kwargs: dict[str, Any]) -> None:
+def test_unknown_integrations_are_404(
+    client: httpx.Client, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
     assert_error(client.request(method, path, **kwargs), 404, "not_found")
 
 
 @pytest.mark.parametrize("method, path, kwargs", calls(SHOPIFY))
-def test_only_prestashop_v2_integrations_have_statuses(client: httpx.Client, method: str, path: str,
-                                                       kwargs: dict[str, Any]) -> None:
-    assert_error(client.request(method, path, **kwargs), 400, "invalid",
-                 "only supported for PrestaShop V2")
+def test_only_prestashop_v2_integrations_have_statuses(
+    client: httpx.Client, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    assert_error(client.request(method, path, **kwargs), 400, "invalid", "only supported for PrestaShop V2")
 
 
 def test_unknown_paths_and_methods(client: httpx.Client) -> None:
@@ -342,43 +391,68 @@ def test_unknown_paths_and_methods(client: httpx.Client) -> None:
 
 # Faults, rate limits, latency ---------------------------------------------------------------------
 
+
 def test_a_status_fault_hits_n_times_then_requests_succeed(start: Start) -> None:
-    server = start(SandboxOptions(faults=(FaultRule(method="POST", integration_id=SHOP, status=503,
-                                                    times=2),)))
+    server = start(
+        SandboxOptions(faults=(FaultRule(method="POST", integration_id=SHOP, status=503, times=2),))
+    )
     with client_for(server) as c:
         answers = [c.post("/shop-order-statuses/mapping", json=body(FULL)) for _ in range(3)]
-        assert c.post("/shop-order-statuses/mapping",
-                      json=body({**FULL, "DELIVERED": None}, OTHER_SHOP)).status_code == 200
+        assert (
+            c.post(
+                "/shop-order-statuses/mapping", json=body({**FULL, "DELIVERED": None}, OTHER_SHOP)
+            ).status_code
+            == 200
+        )
     assert [r.status_code for r in answers] == [503, 503, 200]
     assert_error(answers[0], 503, "invalid")
     assert [(r.integration_id, r.status) for r in server.store.requests()] == [
-        (SHOP, 503), (SHOP, 503), (SHOP, 200), (OTHER_SHOP, 200)]
+        (SHOP, 503),
+        (SHOP, 503),
+        (SHOP, 200),
+        (OTHER_SHOP, 200),
+    ]
 
 
 def test_faults_are_added_and_cleared_over_http(client: httpx.Client, admin: httpx.Client) -> None:
-    rule = {"method": "get", "path": "/shop-order-statuses/mapping", "status": 400,
-            "code": "invalid", "detail": "injected: bad day"}
+    rule = {
+        "method": "get",
+        "path": "/shop-order-statuses/mapping",
+        "status": 400,
+        "code": "invalid",
+        "detail": "injected: bad day",
+    }
     assert admin.post("/faults", json=rule).status_code == 201
     assert admin.get("/faults").json()[0]["remaining"] is None
-    assert_error(client.get("/shop-order-statuses/mapping", params={"integration_id": SHOP}),
-                 400, "invalid", "injected: bad day")
+    assert_error(
+        client.get("/shop-order-statuses/mapping", params={"integration_id": SHOP}),
+        400,
+        "invalid",
+        "injected: bad day",
+    )
     assert client.get("/shop-order-statuses", params={"integration_id": SHOP}).status_code == 200
     assert admin.delete("/faults").status_code == 204
     assert live_mapping(client)["CANCEL"] == (None, True)
 
 
-@pytest.mark.parametrize("rule", [
-    {"method": "POST"}, {"method": "POST", "status": 503, "drop": True},
-    {"method": "POST", "status": 200}, {"method": "POST", "drop": True, "times": 0},
-    {"method": "POST", "drop": True, "colour": "red"},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"method": "POST"},
+        {"method": "POST", "status": 503, "drop": True},
+        {"method": "POST", "status": 200},
+        {"method": "POST", "drop": True, "times": 0},
+        {"method": "POST", "drop": True, "colour": "red"},
+    ],
+)
 def test_invalid_fault_rules_are_refused(admin: httpx.Client, rule: dict[str, Any]) -> None:
     assert admin.post("/faults", json=rule).status_code == 400
     assert admin.get("/faults").json() == []
 
 
-def test_a_drop_fault_closes_the_connection_without_a_response(client: httpx.Client,
-                                                               admin: httpx.Client) -> None:
+def test_a_drop_fault_closes_the_connection_without_a_response(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
     admin.post("/faults", json={"method": "POST", "integration_id": SHOP, "drop": True, "times": 1})
     with pytest.raises(httpx.TransportError):
         client.post("/shop-order-statuses/mapping", json=body(FULL))
@@ -420,20 +494,42 @@ def test_latency_is_added_to_api_requests_only(start: Start) -> None:
 
 # Request log and admin ----------------------------------------------------------------------------
 
+
 def test_the_request_log_lists_api_requests(client: httpx.Client, admin: httpx.Client) -> None:
     client.get("/integrations")
     client.get(f"/integrations/{SHOP}")
     client.get("/shop-order-statuses/mapping", params={"integration_id": OTHER_SHOP})
     client.post("/shop-order-statuses/mapping", json=body(FULL))
     assert admin.get("/requests").json() == [
-        {"method": "GET", "path": "/api/v3/integrations", "integration_id": None, "status": 200,
-         "partner_id": None},
-        {"method": "GET", "path": f"/api/v3/integrations/{SHOP}", "integration_id": SHOP,
-         "status": 200, "partner_id": None},
-        {"method": "GET", "path": "/api/v3/shop-order-statuses/mapping",
-         "integration_id": OTHER_SHOP, "status": 200, "partner_id": None},
-        {"method": "POST", "path": "/api/v3/shop-order-statuses/mapping", "integration_id": SHOP,
-         "status": 200, "partner_id": None}]
+        {
+            "method": "GET",
+            "path": "/api/v3/integrations",
+            "integration_id": None,
+            "status": 200,
+            "partner_id": None,
+        },
+        {
+            "method": "GET",
+            "path": f"/api/v3/integrations/{SHOP}",
+            "integration_id": SHOP,
+            "status": 200,
+            "partner_id": None,
+        },
+        {
+            "method": "GET",
+            "path": "/api/v3/shop-order-statuses/mapping",
+            "integration_id": OTHER_SHOP,
+            "status": 200,
+            "partner_id": None,
+        },
+        {
+            "method": "POST",
+            "path": "/api/v3/shop-order-statuses/mapping",
+            "integration_id": SHOP,
+            "status": 200,
+            "partner_id": None,
+        },
+    ]
     assert admin.delete("/requests").status_code == 204
     assert admin.get("/requests").json() == []
 
@@ -449,17 +545,21 @@ def test_editing_a_mapping_by_hand(client: httpx.Client, admin: httpx.Client) ->
     assert admin.put("/integrations/999/mapping", json={}).status_code == 404
 
 
-def test_adding_an_integration_and_reading_its_record(client: httpx.Client,
-                                                      admin: httpx.Client) -> None:
-    new = {"id": 42, "shop_name": "New shop", "statuses": [
-        {"external_id": "a/b", "status": "Paid"}, {"external_id": "old", "deleted": True}]}
+def test_adding_an_integration_and_reading_its_record(client: httpx.Client, admin: httpx.Client) -> None:
+    new = {
+        "id": 42,
+        "shop_name": "New shop",
+        "statuses": [{"external_id": "a/b", "status": "Paid"}, {"external_id": "old", "deleted": True}],
+    }
     assert admin.post("/integrations", json=new).status_code == 201
     assert admin.post("/integrations", json=new).status_code == 409
     assert admin.post("/integrations", json={"id": "42"}).status_code == 400
     record = admin.get("/integrations/42").json()
     assert (record["shop_name"], record["type"]) == ("New shop", "prestashop_v2")
     assert [(s["external_id"], s["deleted_at"] is None) for s in record["statuses"]] == [
-        ("a/b", True), ("old", False)]
+        ("a/b", True),
+        ("old", False),
+    ]
     assert record["mapping"] == dict.fromkeys(CATEGORIES)
     assert client.get("/integrations/42").status_code == 200
     assert admin.delete("/integrations/42/statuses/a%2Fb").json()["statuses"][0]["deleted_at"]
@@ -470,9 +570,15 @@ def test_adding_an_integration_and_reading_its_record(client: httpx.Client,
 
 # Seeding and credentials --------------------------------------------------------------------------
 
+
 def spec(integration_id: int, name: str | None, *external_ids: str | None) -> IntegrationSpec:
-    return IntegrationSpec.model_validate({"integration_id": integration_id, "name": name,
-                                           "mapping": dict(zip(CATEGORIES, external_ids, strict=True))})
+    return IntegrationSpec.model_validate(
+        {
+            "integration_id": integration_id,
+            "name": name,
+            "mapping": dict(zip(CATEGORIES, external_ids, strict=True)),
+        }
+    )
 
 
 def test_seeding_from_specs_makes_every_apply_succeed(start: Start) -> None:
@@ -481,22 +587,28 @@ def test_seeding_from_specs_makes_every_apply_succeed(start: Start) -> None:
     with client_for(server) as c:
         integrations = c.get("/integrations").json()["data"]
         assert [(i["id"], i["shop_name"], i["type"]) for i in integrations] == [
-            (3, "ACME", "prestashop_v2"), (9, "Shop 9", "prestashop_v2")]
+            (3, "ACME", "prestashop_v2"),
+            (9, "Shop 9", "prestashop_v2"),
+        ]
         statuses = c.get("/shop-order-statuses", params={"integration_id": 9}).json()["data"]
-        assert [(s["external_id"], s["status"]) for s in statuses] == [
-            ("1", "Status 1"), ("2", "Status 2")]
+        assert [(s["external_id"], s["status"]) for s in statuses] == [("1", "Status 1"), ("2", "Status 2")]
         for s in specs:
             assert live_mapping(c, s.integration_id) == {k: (None, True) for k in CATEGORIES}
-            r = c.post("/shop-order-statuses/mapping",
-                       json=body(s.mapping.as_dict(), s.integration_id))
+            r = c.post("/shop-order-statuses/mapping", json=body(s.mapping.as_dict(), s.integration_id))
             assert r.status_code == 200, r.text
 
 
-SEED = {"integrations": [
-    {"id": 1, "shop_name": "Seeded", "statuses": [
-        {"external_id": "11", "status": "Shipped"}, {"external_id": "12", "deleted": True}],
-     "mapping": {"READY_TO_SEND": "11", "CANCEL": "12"}},
-    {"id": 2, "type": "woocommerce"}]}
+SEED = {
+    "integrations": [
+        {
+            "id": 1,
+            "shop_name": "Seeded",
+            "statuses": [{"external_id": "11", "status": "Shipped"}, {"external_id": "12", "deleted": True}],
+            "mapping": {"READY_TO_SEND": "11", "CANCEL": "12"},
+        },
+        {"id": 2, "type": "woocommerce"},
+    ]
+}
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
@@ -505,8 +617,12 @@ def test_seeding_from_a_file(tmp_path: Path, start: Start, suffix: str) -> None:
     path.write_text(json.dumps(SEED) if suffix == ".json" else _yaml(SEED), encoding="utf-8")
     server = start(store=load_seed_file(path))
     with client_for(server) as c:
-        assert live_mapping(c, 1) == {"READY_TO_SEND": ("11", True), "IN_TRANSIT": (None, True),
-                                      "DELIVERED": (None, True), "CANCEL": ("12", False)}
+        assert live_mapping(c, 1) == {
+            "READY_TO_SEND": ("11", True),
+            "IN_TRANSIT": (None, True),
+            "DELIVERED": (None, True),
+            "CANCEL": ("12", False),
+        }
         assert c.get("/integrations/2").json()["data"]["shop_name"] == "Shop 2"
         assert c.get("/shop-order-statuses", params={"integration_id": 2}).status_code == 400
 
@@ -517,16 +633,20 @@ def _yaml(data: Any) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("content, message", [
-    ("integrations: [{id: 1}, {id: 1}]", "integrations: duplicate integration id 1"),
-    ("integrations: [{id: 1, colour: red}]",
-     "integrations[0].colour: Extra inputs are not permitted"),
-    ("integrations: [{id: 1, mapping: {DELIVRED: '1'}}]", "unknown status category 'DELIVRED'"),
-    ("integrations: [{id: 1, statuses: [{external_id: 11}]}]",
-     "integrations[0].statuses[0].external_id: Input should be a valid string"),
-    ("integrations: [", "not valid YAML"),
-    ("", "(top): Input should be a valid dictionary"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("integrations: [{id: 1}, {id: 1}]", "integrations: duplicate integration id 1"),
+        ("integrations: [{id: 1, colour: red}]", "integrations[0].colour: Extra inputs are not permitted"),
+        ("integrations: [{id: 1, mapping: {DELIVRED: '1'}}]", "unknown status category 'DELIVRED'"),
+        (
+            "integrations: [{id: 1, statuses: [{external_id: 11}]}]",
+            "integrations[0].statuses[0].external_id: Input should be a valid string",
+        ),
+        ("integrations: [", "not valid YAML"),
+        ("", "(top): Input should be a valid dictionary"),
+    ],
+)
 def test_invalid_seed_files_are_reported(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "seed.yaml"
     path.write_text(content, encoding="utf-8")
@@ -540,24 +660,36 @@ def test_missing_seed_file_is_reported(tmp_path: Path) -> None:
         load_seed_file(tmp_path / "none.json")
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": "s"}, (Credentials("p", "s"), False)),
-    ({"SENDCLOUD_PUBLIC_KEY": "p"}, (DEMO_CREDENTIALS, True)),
-    ({}, (DEMO_CREDENTIALS, True)),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": "s"}, (Credentials("p", "s"), False)),
+        ({"SENDCLOUD_PUBLIC_KEY": "p"}, (DEMO_CREDENTIALS, True)),
+        ({}, (DEMO_CREDENTIALS, True)),
+    ],
+)
 def test_demo_credentials(env: dict[str, str], expected: tuple[Credentials, bool]) -> None:
     assert demo_credentials(env) == expected
 
 
-@pytest.mark.parametrize("env", [{"SENDCLOUD_PUBLIC_KEY": "", "SENDCLOUD_SECRET_KEY": "s"},
-                                 {"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": " "}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SENDCLOUD_PUBLIC_KEY": "", "SENDCLOUD_SECRET_KEY": "s"},
+        {"SENDCLOUD_PUBLIC_KEY": "p", "SENDCLOUD_SECRET_KEY": " "},
+    ],
+)
 def test_an_empty_key_variable_is_an_error_not_the_demo_pair(env: dict[str, str]) -> None:
-    with pytest.raises(StatusyncError, match=r"^the environment variable SENDCLOUD_\w+_KEY is set but "
-                                             "empty; set it to the API .+ key the sandbox accepts"):
+    with pytest.raises(
+        StatusyncError,
+        match=r"^the environment variable SENDCLOUD_\w+_KEY is set but "
+        "empty; set it to the API .+ key the sandbox accepts",
+    ):
         demo_credentials(env)
 
 
 # Server lifecycle ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])
 def test_refuses_non_loopback_hosts(host: str) -> None:
@@ -592,23 +724,23 @@ def test_a_chunked_body_is_read(client: httpx.Client) -> None:
     assert live_mapping(client)["DELIVERED"] == ("12", True)
 
 
-@pytest.mark.parametrize("framing", [b"Content-Length: -1\r\n",
-                                     b"Transfer-Encoding: chunked\r\n\r\nzz"])
+@pytest.mark.parametrize("framing", [b"Content-Length: -1\r\n", b"Transfer-Encoding: chunked\r\n\r\nzz"])
 def test_malformed_body_framing_is_refused(server: SandboxServer, framing: bytes) -> None:
     with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
-        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\n" + framing
-                     + b"\r\n")
+        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\n" + framing + b"\r\n")
         answer = sock.makefile("rb").read()
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"Malformed request body framing" in answer
 
 
 @pytest.mark.parametrize("length", [b"2000000", b"99999999999999", b"9" * 30])
-def test_a_body_too_large_is_refused_before_it_is_read(server: SandboxServer, length: bytes,
-                                                       capfd: pytest.CaptureFixture[str]) -> None:
+def test_a_body_too_large_is_refused_before_it_is_read(
+    server: SandboxServer, length: bytes, capfd: pytest.CaptureFixture[str]
+) -> None:
     with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
-        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\nContent-Length: "
-                     + length + b"\r\n\r\n{")
+        sock.sendall(
+            b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\nContent-Length: " + length + b"\r\n\r\n{"
+        )
         answer = sock.makefile("rb").read()
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert b"Request body too large" in answer
@@ -650,19 +782,23 @@ REAL_KEYS = {"SENDCLOUD_PUBLIC_KEY": "pk-real", "SENDCLOUD_SECRET_KEY": "sk-real
 
 
 @pytest.mark.parametrize("env, shown", [({}, True), (REAL_KEYS, False)], ids=["demo", "real"])
-def test_serve_prints_a_banner_and_stops_quietly_on_ctrl_c(env: dict[str, str],
-                                                           shown: bool) -> None:
+def test_serve_prints_a_banner_and_stops_quietly_on_ctrl_c(env: dict[str, str], shown: bool) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SENDCLOUD_")}
-    process = subprocess.Popen([sys.executable, "-c", SERVE], cwd=ROOT, env={**clean, **env},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE],
+        cwd=ROOT,
+        env={**clean, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     banner = "".join(iter(process.stdout.readline, "Press Ctrl-C to stop.\n"))
     url = banner.split("export STATUSYNC_API_URL=")[1].split()[0]
     auth = ("demo-public-key", "demo-secret-key") if shown else ("pk-real", "sk-real")
     assert httpx.get(url + "/integrations", auth=auth, trust_env=False).status_code == 200
     with socket.create_connection(("127.0.0.1", port_of(url))) as sock:  # a client hangs up
-        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\n"
-                     b"Content-Length: 99\r\n\r\n{")
+        sock.sendall(b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\nContent-Length: 99\r\n\r\n{")
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=10)
     assert process.returncode == 0
@@ -690,8 +826,13 @@ serve("127.0.0.1", 0, seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(late
 
 
 def test_ctrl_c_stops_serve_at_once_with_a_request_held_in_flight() -> None:
-    process = subprocess.Popen([sys.executable, "-c", SERVE_HELD], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE_HELD],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None and process.stderr is not None
     banner = ""
     for line in process.stdout:  # up to the banner's end, or the end of a process that failed
@@ -714,8 +855,9 @@ def test_ctrl_c_stops_serve_at_once_with_a_request_held_in_flight() -> None:
 def test_stop_does_not_wait_for_a_request_held_in_flight() -> None:
     gate = Gate()
     gate.close()
-    server = SandboxServer(seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=60), port=0,
-                           sleep=gate).start()
+    server = SandboxServer(
+        seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=60), port=0, sleep=gate
+    ).start()
     try:
         with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
             sock.sendall(b"GET /api/v3/integrations HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -732,7 +874,12 @@ def test_admin_removes_an_integration(admin: httpx.Client, client: httpx.Client)
     assert admin.delete(f"/integrations/{SHOP}").status_code == 204
     assert client.get(f"/integrations/{SHOP}").status_code == 404
     assert SHOP not in [i["id"] for i in client.get("/integrations").json()["data"]]
-    answer = client.post("/shop-order-statuses/mapping", json={"integration_id": SHOP, "mapping": [
-        {"status_category": c, "external_id": None} for c in CATEGORIES]})
+    answer = client.post(
+        "/shop-order-statuses/mapping",
+        json={
+            "integration_id": SHOP,
+            "mapping": [{"status_category": c, "external_id": None} for c in CATEGORIES],
+        },
+    )
     assert answer.status_code == 404
     assert admin.delete(f"/integrations/{SHOP}").status_code == 404

@@ -33,23 +33,39 @@ from statusync.sendcloud.credentials import Credentials
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "sendcloud-integrations-openapi.yaml"
 # The operations the sandbox serves (statusync uses all but POST /shop-order-statuses).
-SERVED = {("GET", "/integrations"), ("GET", "/integrations/{id}"),
-          ("GET", "/shop-order-statuses"), ("POST", "/shop-order-statuses"),
-          ("GET", "/shop-order-statuses/mapping"), ("POST", "/shop-order-statuses/mapping")}
+SERVED = {
+    ("GET", "/integrations"),
+    ("GET", "/integrations/{id}"),
+    ("GET", "/shop-order-statuses"),
+    ("POST", "/shop-order-statuses"),
+    ("GET", "/shop-order-statuses/mapping"),
+    ("POST", "/shop-order-statuses/mapping"),
+}
 KEYS = ("pk-conformance", "sk-conformance")
 SEEDED = (1, 2)
 
 schema = schemathesis.openapi.from_path(SPEC).include(
-    lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in SERVED)
+    lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in SERVED
+)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    store = SandboxStore([
-        StoredIntegration(id=i, shop_name=f"Shop {i}", statuses=(
-            shop_status("2", "Payment accepted"), shop_status("4", "Shipped"),
-            shop_status("5", "Delivered", deleted=True)), mapping=("2", "4", "5", None))
-        for i in SEEDED])
+    store = SandboxStore(
+        [
+            StoredIntegration(
+                id=i,
+                shop_name=f"Shop {i}",
+                statuses=(
+                    shop_status("2", "Payment accepted"),
+                    shop_status("4", "Shipped"),
+                    shop_status("5", "Delivered", deleted=True),
+                ),
+                mapping=("2", "4", "5", None),
+            )
+            for i in SEEDED
+        ]
+    )
     sandbox = SandboxServer(store, Credentials(*KEYS), SandboxOptions(), port=0).start()
     yield sandbox
     sandbox.stop()
@@ -57,8 +73,7 @@ def server() -> Iterator[SandboxServer]:
 
 def test_the_served_operations_are_all_in_the_spec() -> None:
     # Guards the test below against silently testing less after a spec update.
-    operations = {(o.method.upper(), o.path) for o in
-                  (result.ok() for result in schema.get_all_operations())}
+    operations = {(o.method.upper(), o.path) for o in (result.ok() for result in schema.get_all_operations())}
     assert operations == SERVED
 
 
@@ -70,8 +85,9 @@ def _seeded(value: Any) -> Any:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_the_sandbox_answers_as_the_spec_says(case: Any, server: SandboxServer) -> None:
     if case.query and "integration_id" in case.query:
         case.query["integration_id"] = _seeded(case.query["integration_id"])
@@ -79,5 +95,6 @@ def test_the_sandbox_answers_as_the_spec_says(case: Any, server: SandboxServer) 
         case.body["integration_id"] = _seeded(case.body["integration_id"])
     if case.path_parameters and "id" in case.path_parameters:
         case.path_parameters["id"] = _seeded(case.path_parameters["id"])
-    case.call_and_validate(base_url=server.url, auth=KEYS,
-                           excluded_checks=[positive_data_acceptance, allow_header_conformance])
+    case.call_and_validate(
+        base_url=server.url, auth=KEYS, excluded_checks=[positive_data_acceptance, allow_header_conformance]
+    )

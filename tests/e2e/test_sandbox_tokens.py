@@ -33,9 +33,14 @@ class Clock:
 @pytest.fixture
 def start(start_sandbox: Start) -> Start:
     """A sandbox with one shop: start(clock=..., **SandboxOptions fields)."""
+
     def _start(clock: Clock | None = None, **options: Any) -> SandboxServer:
-        return start_sandbox(SandboxStore([StoredIntegration(SHOP, "ACME NL")]), KEYS,
-                             SandboxOptions(**options), **({"clock": clock} if clock else {}))
+        return start_sandbox(
+            SandboxStore([StoredIntegration(SHOP, "ACME NL")]),
+            KEYS,
+            SandboxOptions(**options),
+            **({"clock": clock} if clock else {}),
+        )
 
     return _start
 
@@ -45,15 +50,20 @@ def server(start: Start) -> SandboxServer:
     return start()
 
 
-def ask(server: SandboxServer, auth: tuple[str, str] | None = (KEYS.public_key, KEYS.secret_key),
-        **kwargs: Any) -> httpx.Response:
+def ask(
+    server: SandboxServer, auth: tuple[str, str] | None = (KEYS.public_key, KEYS.secret_key), **kwargs: Any
+) -> httpx.Response:
     kwargs.setdefault("data", FORM)
     return httpx.post(server.token_url, auth=auth, verify=HTTP_ONLY, trust_env=False, **kwargs)
 
 
 def api_get(server: SandboxServer, authorization: str) -> httpx.Response:
-    return httpx.get(f"{server.url}/integrations/{SHOP}", headers={"Authorization": authorization},
-                     verify=HTTP_ONLY, trust_env=False)
+    return httpx.get(
+        f"{server.url}/integrations/{SHOP}",
+        headers={"Authorization": authorization},
+        verify=HTTP_ONLY,
+        trust_env=False,
+    )
 
 
 def issue(server: SandboxServer) -> str:
@@ -83,16 +93,20 @@ def test_every_token_is_new_and_all_stay_valid(server: SandboxServer) -> None:
     assert api_get(server, f"Bearer {second}").status_code == 200
 
 
-@pytest.mark.parametrize(("kwargs", "status", "error"), [
-    ({"auth": ("client-id-test", "wrong")}, 401, "invalid_client"),
-    ({"auth": None}, 401, "invalid_client"),
-    ({"data": {"grant_type": "password"}}, 400, "unsupported_grant_type"),
-    ({"data": {"scope": "api"}}, 400, "unsupported_grant_type"),
-    ({"data": {"grant_type": "client_credentials", "scope": "api admin"}}, 400, "invalid_scope"),
-    ({"data": None, "json": FORM}, 400, "invalid_request"),
-])
-def test_refusals_are_rfc_6749_errors(server: SandboxServer, kwargs: dict[str, Any], status: int,
-                                      error: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "status", "error"),
+    [
+        ({"auth": ("client-id-test", "wrong")}, 401, "invalid_client"),
+        ({"auth": None}, 401, "invalid_client"),
+        ({"data": {"grant_type": "password"}}, 400, "unsupported_grant_type"),
+        ({"data": {"scope": "api"}}, 400, "unsupported_grant_type"),
+        ({"data": {"grant_type": "client_credentials", "scope": "api admin"}}, 400, "invalid_scope"),
+        ({"data": None, "json": FORM}, 400, "invalid_request"),
+    ],
+)
+def test_refusals_are_rfc_6749_errors(
+    server: SandboxServer, kwargs: dict[str, Any], status: int, error: str
+) -> None:
     response = ask(server, **kwargs)
     assert response.status_code == status
     assert response.json()["error"] == error and response.json()["error_description"]
@@ -100,14 +114,14 @@ def test_refusals_are_rfc_6749_errors(server: SandboxServer, kwargs: dict[str, A
 
 
 def test_only_post_is_allowed(server: SandboxServer) -> None:
-    response = httpx.get(server.token_url, auth=(KEYS.public_key, KEYS.secret_key),
-                         verify=HTTP_ONLY, trust_env=False)
+    response = httpx.get(
+        server.token_url, auth=(KEYS.public_key, KEYS.secret_key), verify=HTTP_ONLY, trust_env=False
+    )
     assert response.status_code == 405 and response.headers["Allow"] == "POST"
 
 
 @pytest.mark.parametrize("authorization", ["Bearer not-a-token-it-issued", "Bearer"])
-def test_the_api_refuses_a_bearer_token_it_did_not_issue(server: SandboxServer,
-                                                         authorization: str) -> None:
+def test_the_api_refuses_a_bearer_token_it_did_not_issue(server: SandboxServer, authorization: str) -> None:
     assert api_get(server, authorization).status_code == 401
 
 
@@ -138,8 +152,12 @@ def test_a_token_expires_after_its_lifetime(start: Start) -> None:
 
 def test_an_oauth2_only_sandbox_refuses_the_key_pair_over_basic(start: Start) -> None:
     server = start(oauth2_only=True)
-    refused = httpx.get(f"{server.url}/integrations/{SHOP}", auth=(KEYS.public_key, KEYS.secret_key),
-                        verify=HTTP_ONLY, trust_env=False)
+    refused = httpx.get(
+        f"{server.url}/integrations/{SHOP}",
+        auth=(KEYS.public_key, KEYS.secret_key),
+        verify=HTTP_ONLY,
+        trust_env=False,
+    )
     assert refused.status_code == 401
     assert "OAuth2" in refused.json()["errors"][0]["detail"]
     assert api_get(server, f"Bearer {issue(server)}").status_code == 200
@@ -151,12 +169,19 @@ def test_token_requests_are_logged_and_can_be_made_to_fail(server: SandboxServer
     assert ask(server).status_code == 200
     assert ask(server, auth=None).status_code == 401
     assert [(r.method, r.path, r.status) for r in server.store.requests()] == [
-        ("POST", "/oauth2/token/", 503), ("POST", "/oauth2/token/", 200), ("POST", "/oauth2/token/", 401)]
+        ("POST", "/oauth2/token/", 503),
+        ("POST", "/oauth2/token/", 200),
+        ("POST", "/oauth2/token/", 401),
+    ]
 
 
 def test_the_partner_id_header_is_logged(server: SandboxServer) -> None:
     token = issue(server)
-    httpx.get(f"{server.url}/integrations/{SHOP}", verify=HTTP_ONLY, trust_env=False,
-              headers={"Authorization": f"Bearer {token}", "Sendcloud-Partner-Id": "p-42"})
+    httpx.get(
+        f"{server.url}/integrations/{SHOP}",
+        verify=HTTP_ONLY,
+        trust_env=False,
+        headers={"Authorization": f"Bearer {token}", "Sendcloud-Partner-Id": "p-42"},
+    )
     api_get(server, f"Bearer {token}")
     assert [r.partner_id for r in server.store.requests()] == [None, "p-42", None]

@@ -20,8 +20,7 @@ Start = Callable[..., SandboxServer]
 
 def posts(server: SandboxServer) -> list[int | None]:
     """Statuses of the mapping POSTs the sandbox saw (None: connection dropped)."""
-    return [r.status for r in server.store.requests()
-            if r.method == "POST" and r.path == MAPPING_PATH]
+    return [r.status for r in server.store.requests() if r.method == "POST" and r.path == MAPPING_PATH]
 
 
 def rule(answer: int | None) -> FaultRule:
@@ -41,15 +40,19 @@ def applied_then_changed(project: Project, cli: Cli, sandbox: Start) -> SandboxS
     return server
 
 
-@pytest.mark.parametrize(("answers", "said"), [
-    ((500, 404), "HTTP 404"),
-    ((None, 401), "Sendcloud rejected the API credentials"),
-    ((502, 422), "HTTP 422"),
-    ((None, 500, 404), "HTTP 404"),
-], ids=["500-then-404", "dropped-then-401", "502-then-422", "dropped-500-then-404"])
+@pytest.mark.parametrize(
+    ("answers", "said"),
+    [
+        ((500, 404), "HTTP 404"),
+        ((None, 401), "Sendcloud rejected the API credentials"),
+        ((502, 422), "HTTP 422"),
+        ((None, 500, 404), "HTTP 404"),
+    ],
+    ids=["500-then-404", "dropped-then-401", "502-then-422", "dropped-500-then-404"],
+)
 def test_a_write_that_may_have_arrived_stays_uncertain_whatever_the_retry_meets(
-        project: Project, cli: Cli, sandbox: Start, answers: tuple[int | None, ...],
-        said: str) -> None:
+    project: Project, cli: Cli, sandbox: Start, answers: tuple[int | None, ...], said: str
+) -> None:
     server = applied_then_changed(project, cli, sandbox)
     for answer in answers:
         server.store.add_fault(rule(answer))
@@ -74,20 +77,25 @@ def test_a_write_that_may_have_arrived_stays_uncertain_whatever_the_retry_meets(
     applied = cli("apply", "--yes")  # the faults are spent: the file is sent again
     assert applied.code == 0, applied.err
     assert "1 settled" in applied.out
-    assert posts(server)[len(answers):] == [200]
+    assert posts(server)[len(answers) :] == [200]
     assert live(server, 1)["DELIVERED"] == "3"
     assert load_state(project.state_file).uncertain == {}
     assert cli("plan", "--detailed-exitcode").code == 0
 
 
-@pytest.mark.parametrize(("answers", "said"), [
-    ((404,), "HTTP 404"),
-    ((503, 404), "HTTP 404"),    # a 503 is the API refusing to start on the request
-    ((422,), "HTTP 422"),
-    ((503, 503, 401), "Sendcloud rejected the API credentials"),
-], ids=["404", "503-then-404", "422", "503s-then-401"])
+@pytest.mark.parametrize(
+    ("answers", "said"),
+    [
+        ((404,), "HTTP 404"),
+        ((503, 404), "HTTP 404"),  # a 503 is the API refusing to start on the request
+        ((422,), "HTTP 422"),
+        ((503, 503, 401), "Sendcloud rejected the API credentials"),
+    ],
+    ids=["404", "503-then-404", "422", "503s-then-401"],
+)
 def test_a_write_refused_at_every_attempt_is_recorded_as_failed(
-        project: Project, cli: Cli, sandbox: Start, answers: tuple[int, ...], said: str) -> None:
+    project: Project, cli: Cli, sandbox: Start, answers: tuple[int, ...], said: str
+) -> None:
     server = applied_then_changed(project, cli, sandbox)
     for answer in answers:
         server.store.add_fault(rule(answer))

@@ -36,15 +36,19 @@ MALLORY = {"login": "mallory", "type": "User"}
 BODY_LIMIT = 65_536
 # Who writes with each token, and whether it may read /user (an installation token may not).
 _TOKENS: dict[str, tuple[dict[str, str], bool]] = {
-    TOKEN: (BOT, False), APP_TOKEN: (APP_BOT, False), PAT: (OPS, True)}
-_SECONDARY_LIMIT = {"message": "You have exceeded a secondary rate limit. Please wait a few "
-                               "minutes before you try again.",
-                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits"}
+    TOKEN: (BOT, False),
+    APP_TOKEN: (APP_BOT, False),
+    PAT: (OPS, True),
+}
+_SECONDARY_LIMIT = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits",
+}
 
 
 @dataclass
 class FakeGitHub:
-    page_size: int = 2   # small, so that every listing test also pages
+    page_size: int = 2  # small, so that every listing test also pages
     read_only: bool = False
     # The next so many requests answer 403 with the secondary rate limit's body; with
     # `retry_after` set, also its Retry-After header.
@@ -64,25 +68,37 @@ class FakeGitHub:
 
     def add_pull_request(self) -> int:
         number = len(self.issues) + 1
-        self.issues[number] = {"number": number, "title": f"PR {number}", "body": "",
-                               "state": "open", "labels": [], "pull_request": {},
-                               "user": {"login": "dev-bob", "type": "User"}}
+        self.issues[number] = {
+            "number": number,
+            "title": f"PR {number}",
+            "body": "",
+            "state": "open",
+            "labels": [],
+            "pull_request": {},
+            "user": {"login": "dev-bob", "type": "User"},
+        }
         return number
 
     def add_comment(self, number: int, body: str, user: dict[str, str] | None = None) -> int:
         self._next_id += 1
-        self.comments[self._next_id] = {"id": self._next_id, "issue": number, "body": body,
-                                        "user": dict(user or {"login": "someone", "type": "User"})}
+        self.comments[self._next_id] = {
+            "id": self._next_id,
+            "issue": number,
+            "body": body,
+            "user": dict(user or {"login": "someone", "type": "User"}),
+        }
         return self._next_id
 
-    def add_issue(self, title: str, body: str, labels: list[str],
-                  user: dict[str, str] | None = None) -> int:
+    def add_issue(self, title: str, body: str, labels: list[str], user: dict[str, str] | None = None) -> int:
         number = len(self.issues) + 1
         self.issues[number] = {
-            "number": number, "title": title, "body": body, "state": "open",
-            "labels": [self.labels.setdefault(name, {"name": name, "color": "ededed"})
-                       for name in labels],
-            "user": dict(user or {"login": "someone", "type": "User"})}
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "labels": [self.labels.setdefault(name, {"name": name, "color": "ededed"}) for name in labels],
+            "user": dict(user or {"login": "someone", "type": "User"}),
+        }
         return number
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
@@ -92,13 +108,19 @@ class FakeGitHub:
         return [entry for entry in self.log if entry[0] != "GET"]
 
     def open_issues(self, label: str) -> list[dict[str, Any]]:
-        return [i for i in self.issues.values() if i["state"] == "open"
-                and "pull_request" not in i and label in {lab["name"] for lab in i["labels"]}]
+        return [
+            i
+            for i in self.issues.values()
+            if i["state"] == "open"
+            and "pull_request" not in i
+            and label in {lab["name"] for lab in i["labels"]}
+        ]
 
     # --- the API ------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: Any,
-               token: str = TOKEN) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: Any, token: str = TOKEN
+    ) -> tuple[int, Any, dict[str, str]]:
         if self.secondary_limits and method in self.limited_methods:
             self.secondary_limits -= 1
             headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
@@ -106,19 +128,37 @@ class FakeGitHub:
         author, is_user = _TOKENS[token]
         if method == "GET" and path == "/user":
             if not is_user:
-                return 403, {"message": "Resource not accessible by integration",
-                             "documentation_url": "https://docs.github.com/rest/users/users"}, {}
+                return (
+                    403,
+                    {
+                        "message": "Resource not accessible by integration",
+                        "documentation_url": "https://docs.github.com/rest/users/users",
+                    },
+                    {},
+                )
             return 200, {**author, "id": 7}, {}
         prefix = f"/repos/{REPOSITORY}/"
         if not path.startswith(prefix):
             return 404, {"message": "Not Found"}, {}
-        route = path[len(prefix):]
+        route = path[len(prefix) :]
         if method != "GET" and self.read_only:
             return 403, {"message": "Resource not accessible by integration"}, {}
         if isinstance(body, dict) and len(str(body.get("body", ""))) > BODY_LIMIT:
-            return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "IssueComment", "code": "custom", "field": "body",
-                 "message": "body is too long (maximum is 65536 characters)"}]}, {}
+            return (
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "IssueComment",
+                            "code": "custom",
+                            "field": "body",
+                            "message": "body is too long (maximum is 65536 characters)",
+                        }
+                    ],
+                },
+                {},
+            )
         self._author = author
         for pattern, handler in self._routes():
             match = re.fullmatch(pattern, f"{method} {route}")
@@ -138,15 +178,16 @@ class FakeGitHub:
             (r"POST labels", self._create_label),
         ]
 
-    def _page(self, items: list[dict[str, Any]], query: dict[str, str],
-              path: str) -> tuple[int, Any, dict[str, str]]:
+    def _page(
+        self, items: list[dict[str, Any]], query: dict[str, str], path: str
+    ) -> tuple[int, Any, dict[str, str]]:
         page = int(query.get("page", "1"))
         start = (page - 1) * self.page_size
         headers = {}
         if start + self.page_size < len(items):
             following = urllib.parse.urlencode({**query, "page": str(page + 1)})
             headers["Link"] = f'<{self.url}/repos/{REPOSITORY}/{path}?{following}>; rel="next"'
-        return 200, items[start:start + self.page_size], headers
+        return 200, items[start : start + self.page_size], headers
 
     def _list_comments(self, query: dict[str, str], body: Any, number: str) -> Any:
         if int(number) not in self.issues:
@@ -167,14 +208,15 @@ class FakeGitHub:
     def _list_issues(self, query: dict[str, str], body: Any) -> Any:
         wanted = set(filter(None, query.get("labels", "").split(",")))
         state = query.get("state", "open")
-        found = [i for i in sorted(self.issues.values(), key=lambda i: i["number"])
-                 if (state == "all" or i["state"] == state)
-                 and wanted <= {lab["name"] for lab in i["labels"]}]
+        found = [
+            i
+            for i in sorted(self.issues.values(), key=lambda i: i["number"])
+            if (state == "all" or i["state"] == state) and wanted <= {lab["name"] for lab in i["labels"]}
+        ]
         return self._page(found, query, "issues")
 
     def _create_issue(self, query: dict[str, str], body: Any) -> Any:
-        number = self.add_issue(body["title"], body["body"], body.get("labels", []),
-                                user=self._author)
+        number = self.add_issue(body["title"], body["body"], body.get("labels", []), user=self._author)
         return 201, self.issues[number], {}
 
     def _update_issue(self, query: dict[str, str], body: Any, number: str) -> Any:
@@ -210,8 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
             if token not in _TOKENS:
                 status, payload, headers = 401, {"message": "Bad credentials"}, {}
             else:
-                status, payload, headers = fake.handle(self.command, parts.path, query,
-                                                       json.loads(raw) if raw else None, token)
+                status, payload, headers = fake.handle(
+                    self.command, parts.path, query, json.loads(raw) if raw else None, token
+                )
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -242,15 +285,18 @@ class FakeGitHubServer:
         self.fake = fake or FakeGitHub()
         self._server = _Server(self.fake)
         self.url = self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def env(self, token: str = TOKEN) -> dict[str, str]:
         """The environment a step of a workflow run gives `statusync github ...`."""
-        return {"GITHUB_API_URL": self.url, "GITHUB_REPOSITORY": REPOSITORY,
-                "GITHUB_TOKEN": token, "GITHUB_SERVER_URL": "https://github.example",
-                "GITHUB_RUN_ID": "4242"}
+        return {
+            "GITHUB_API_URL": self.url,
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_TOKEN": token,
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_RUN_ID": "4242",
+        }
 
     def stop(self) -> None:
         self._server.shutdown()

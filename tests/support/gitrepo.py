@@ -24,8 +24,16 @@ def hermetic_git(monkeypatch: pytest.MonkeyPatch) -> None:
     """No user or system git configuration, no identity from the environment."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                 "GIT_COMMITTER_EMAIL", "EMAIL", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -36,16 +44,19 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def mapping_yaml(integration_id: int, rts: str) -> str:
-    return (f"integration_id: {integration_id}\nmapping:\n  READY_TO_SEND: \"{rts}\"\n"
-            f"  IN_TRANSIT: \"2\"\n  DELIVERED: \"3\"\n  CANCEL: null\n")
+    return (
+        f'integration_id: {integration_id}\nmapping:\n  READY_TO_SEND: "{rts}"\n'
+        f'  IN_TRANSIT: "2"\n  DELIVERED: "3"\n  CANCEL: null\n'
+    )
 
 
 def install_hook(git_dir: Path, name: str, body: str) -> None:
     """A shell hook; git's own variables are unset, so that it may work in other repositories."""
     hook = git_dir / "hooks" / name
     hook.parent.mkdir(parents=True, exist_ok=True)
-    hook.write_text("#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX\n"
-                    + textwrap.dedent(body))
+    hook.write_text(
+        "#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX\n" + textwrap.dedent(body)
+    )
     hook.chmod(0o755)
 
 
@@ -94,12 +105,15 @@ class Clone:
         """Run shell `commands` when this clone first pushes, between its commit and its push:
         the moment another job's push makes this one's rejected."""
         marker = self.path / ".git" / "pushed-once"
-        self.hook("pre-push", f"""
+        self.hook(
+            "pre-push",
+            f"""
             [ -e {shlex.quote(str(marker))} ] && exit 0
             touch {shlex.quote(str(marker))}
             {" && ".join(commands)}
             exit 0
-        """)
+        """,
+        )
 
 
 class Origin:
@@ -149,8 +163,7 @@ class Origin:
         clone = Clone(path)
         clone.git("init", "--quiet")
         clone.git("remote", "add", "origin", self.path.as_uri())
-        clone.git("fetch", "--quiet", "--no-tags", "--depth=1", "origin",
-                  f"+{at}:refs/remotes/origin/main")
+        clone.git("fetch", "--quiet", "--no-tags", "--depth=1", "origin", f"+{at}:refs/remotes/origin/main")
         clone.git("checkout", "--quiet", "--force", "-B", "main", "refs/remotes/origin/main")
         return clone
 

@@ -23,10 +23,15 @@ def process_env(env: Mapping[str, str]) -> dict[str, str]:
 def statusync(*args: str, env: Mapping[str, str], **kwargs: object) -> subprocess.Popen[str]:
     """`statusync ARGS` started in the background in the environment `env`, as a CI job (CI=1),
     its output piped."""
-    return subprocess.Popen([sys.executable, "-m", "statusync", *args],  # type: ignore[call-overload]
-                            env={**process_env(env), "CI": "1"}, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "statusync", *args],  # type: ignore[call-overload]
+        env={**process_env(env), "CI": "1"},
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:

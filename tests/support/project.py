@@ -36,15 +36,27 @@ class Project:
         path.write_text(textwrap.dedent(text).lstrip("\n"))
         return path
 
-    def mapping(self, integration_id: int, rts: str | None = '"1"', transit: str | None = '"2"',
-                delivered: str | None = '"3"', cancel: str | None = "null",
-                file: str | None = None, extra: str = "") -> Path:
+    def mapping(
+        self,
+        integration_id: int,
+        rts: str | None = '"1"',
+        transit: str | None = '"2"',
+        delivered: str | None = '"3"',
+        cancel: str | None = "null",
+        file: str | None = None,
+        extra: str = "",
+    ) -> Path:
         def v(x: str | None) -> str:
             return "null" if x is None else x
-        return self.write(file or f"mappings/shop-{integration_id}.yaml", (
-            f"integration_id: {integration_id}\n{extra}mapping:\n"
-            f"  READY_TO_SEND: {v(rts)}\n  IN_TRANSIT: {v(transit)}\n"
-            f"  DELIVERED: {v(delivered)}\n  CANCEL: {v(cancel)}\n"))
+
+        return self.write(
+            file or f"mappings/shop-{integration_id}.yaml",
+            (
+                f"integration_id: {integration_id}\n{extra}mapping:\n"
+                f"  READY_TO_SEND: {v(rts)}\n  IN_TRANSIT: {v(transit)}\n"
+                f"  DELIVERED: {v(delivered)}\n  CANCEL: {v(cancel)}\n"
+            ),
+        )
 
     @property
     def state_file(self) -> Path:
@@ -54,9 +66,15 @@ class Project:
         """A state recording older mappings of `ids` than `mapping()` writes: apply then
         updates them, and an update sends at once (a create first reads each live mapping)."""
         older = {"READY_TO_SEND": "9", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
-        save_state(self.state_file, State(entries={
-            i: Entry(f"mappings/shop-{i}.yaml", "old", "default", None, older,
-                     "2026-01-01T00:00:00Z") for i in ids}))
+        save_state(
+            self.state_file,
+            State(
+                entries={
+                    i: Entry(f"mappings/shop-{i}.yaml", "old", "default", None, older, "2026-01-01T00:00:00Z")
+                    for i in ids
+                }
+            ),
+        )
 
 
 def live(server: SandboxServer, integration_id: int) -> dict[str, str | None]:

@@ -15,9 +15,24 @@ PACKAGE = Path(__file__).resolve().parents[2] / "statusync"
 
 # What a pure module may import: value types of the standard library, pydantic for the mapping
 # file's model, the exception tree and the text escapes below it, and the core itself.
-CORE_ALLOWED = {"__future__", "dataclasses", "enum", "typing", "datetime", "json", "re",
-                "hashlib", "collections", "collections.abc", "itertools", "functools", "math",
-                "pydantic", "statusync.errors", "statusync.text"}
+CORE_ALLOWED = {
+    "__future__",
+    "dataclasses",
+    "enum",
+    "typing",
+    "datetime",
+    "json",
+    "re",
+    "hashlib",
+    "collections",
+    "collections.abc",
+    "itertools",
+    "functools",
+    "math",
+    "pydantic",
+    "statusync.errors",
+    "statusync.text",
+}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -36,39 +51,61 @@ def modules(package: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", modules("core"), ids=lambda p: p.name)
 def test_the_core_imports_nothing_that_does_io(path: Path) -> None:
-    impure = {name for name in imports_of(path)
-              if name not in CORE_ALLOWED and not name.startswith("statusync.core")}
+    impure = {
+        name
+        for name in imports_of(path)
+        if name not in CORE_ALLOWED and not name.startswith("statusync.core")
+    }
     assert not impure, f"statusync/core/{path.name} imports {sorted(impure)}"
 
 
 @pytest.mark.parametrize("path", modules("sendcloud"), ids=lambda p: p.name)
 def test_the_client_does_not_depend_on_the_yaml_layer_or_the_terminal(path: Path) -> None:
-    forbidden = {name for name in imports_of(path)
-                 if name.split(".")[0] in ("click", "ruamel")
-                 or name.startswith(("statusync.files", "statusync.commands", "statusync.render",
-                                     "statusync.console", "statusync.workspace"))}
+    forbidden = {
+        name
+        for name in imports_of(path)
+        if name.split(".")[0] in ("click", "ruamel")
+        or name.startswith(
+            (
+                "statusync.files",
+                "statusync.commands",
+                "statusync.render",
+                "statusync.console",
+                "statusync.workspace",
+            )
+        )
+    }
     assert not forbidden, f"statusync/sendcloud/{path.name} imports {sorted(forbidden)}"
 
 
 @pytest.mark.parametrize("path", modules("http"), ids=lambda p: p.name)
 def test_what_the_http_clients_share_depends_on_none_of_them(path: Path) -> None:
-    forbidden = {name for name in imports_of(path)
-                 if name.split(".")[0] in ("click", "ruamel")
-                 or (name.startswith("statusync.")
-                     and not name.startswith(("statusync.http", "statusync.core", "statusync.errors",
-                                             "statusync.text")))}
+    forbidden = {
+        name
+        for name in imports_of(path)
+        if name.split(".")[0] in ("click", "ruamel")
+        or (
+            name.startswith("statusync.")
+            and not name.startswith(
+                ("statusync.http", "statusync.core", "statusync.errors", "statusync.text")
+            )
+        )
+    }
     assert not forbidden, f"statusync/http/{path.name} imports {sorted(forbidden)}"
 
 
 def test_the_core_and_a_plan_load_no_heavy_module() -> None:
-    code = ("import sys\n"
-            "import statusync.core.drift, statusync.core.plan, statusync.core.safety, "
-            "statusync.core.state, statusync.core.status_check\n"
-            "print(sorted(m for m in ('httpx', 'click', 'ruamel.yaml') if m in sys.modules))\n"
-            "import statusync.commands.plan\n"
-            "print('httpx' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split("\n")
+    code = (
+        "import sys\n"
+        "import statusync.core.drift, statusync.core.plan, statusync.core.safety, "
+        "statusync.core.state, statusync.core.status_check\n"
+        "print(sorted(m for m in ('httpx', 'click', 'ruamel.yaml') if m in sys.modules))\n"
+        "import statusync.commands.plan\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert out[0] == "[]"
     assert out[1] == "False"
 
@@ -85,14 +122,14 @@ def test_the_cli_shows_the_sandbox_port_the_sandbox_uses() -> None:
 # and any lower layer, never a higher one nor another entry of its own layer. Every module must
 # fall under an entry, so that a new package has to be given its place here.
 LAYERS: list[tuple[str, ...]] = [
-    ("statusync", "statusync.text"),      # the version; the text escapes, which import nothing
+    ("statusync", "statusync.text"),  # the version; the text escapes, which import nothing
     ("statusync.errors",),
     ("statusync.environment", "statusync.core"),
-    ("statusync.http",),                  # the retry policy the API clients share
+    ("statusync.http",),  # the retry policy the API clients share
     ("statusync.console", "statusync.sendcloud", "statusync.repo"),
     ("statusync.files", "statusync.render", "statusync.sandbox"),
     ("statusync.github", "statusync.runner", "statusync.workspace"),
-    ("statusync.session",),               # what the commands share: write session, --push, --only
+    ("statusync.session",),  # what the commands share: write session, --push, --only
     ("statusync.commands",),
     ("statusync.options",),
     ("statusync.cli",),
@@ -119,8 +156,10 @@ def statusync_imports(name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"{name} uses a relative import"
             assert node.module is not None
-            found.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES
-                         else node.module for alias in node.names)
+            found.update(
+                f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module
+                for alias in node.names
+            )
     return {module for module in found if module == "statusync" or module.startswith("statusync.")}
 
 
@@ -130,8 +169,12 @@ COMMANDS = sorted(name for name in MODULES if name.startswith("statusync.command
 
 def entry_of(module: str) -> tuple[int, str]:
     """(layer, entry) of a module: the longest entry it falls under."""
-    matches = [(len(entry), index, entry) for index, layer in enumerate(LAYERS) for entry in layer
-               if module == entry or (entry != "statusync" and module.startswith(entry + "."))]
+    matches = [
+        (len(entry), index, entry)
+        for index, layer in enumerate(LAYERS)
+        for entry in layer
+        if module == entry or (entry != "statusync" and module.startswith(entry + "."))
+    ]
     assert matches, f"{module} is in no layer: give it its place in LAYERS"
     _, index, entry = max(matches)
     return index, entry
@@ -159,7 +202,7 @@ def test_the_import_graph_has_no_circle() -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            circles.append(path[path.index(name):] + [name])
+            circles.append(path[path.index(name) :] + [name])
             return
         if name in done:
             return
@@ -177,15 +220,25 @@ def test_commands_holds_only_commands_the_cli_runs() -> None:
     group's commands, as in github.py) and the CLI calls each of them. What commands share
     belongs to statusync.session."""
     cli = ast.parse(MODULES["statusync.cli"].read_text())
-    imported = {f"statusync.commands.{alias.asname or alias.name}": alias.asname or alias.name
-                for node in ast.walk(cli) if isinstance(node, ast.ImportFrom)
-                and node.module == "statusync.commands" for alias in node.names}
-    called = {(node.func.value.id, node.func.attr) for node in ast.walk(cli)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and isinstance(node.func.value, ast.Name)}
+    imported = {
+        f"statusync.commands.{alias.asname or alias.name}": alias.asname or alias.name
+        for node in ast.walk(cli)
+        if isinstance(node, ast.ImportFrom) and node.module == "statusync.commands"
+        for alias in node.names
+    }
+    called = {
+        (node.func.value.id, node.func.attr)
+        for node in ast.walk(cli)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+    }
     for name in COMMANDS:
-        functions = [node.name for node in ast.parse(MODULES[name].read_text()).body
-                     if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")]
+        functions = [
+            node.name
+            for node in ast.parse(MODULES[name].read_text()).body
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+        ]
         assert functions, f"{name} defines no command"
         shared = [f for f in functions if f != "run" and not f.startswith("run_")]
         assert not shared, f"{name} defines {shared}: what commands share goes to statusync.session"
@@ -196,13 +249,21 @@ def test_commands_holds_only_commands_the_cli_runs() -> None:
 
 @pytest.mark.parametrize("name", sorted(set(MODULES) - {"statusync.cli"}), ids=str)
 def test_nothing_but_the_cli_imports_a_command(name: str) -> None:
-    commands = {target for target in GRAPH[name]
-                if target == "statusync.commands" or target.startswith("statusync.commands.")}
+    commands = {
+        target
+        for target in GRAPH[name]
+        if target == "statusync.commands" or target.startswith("statusync.commands.")
+    }
     assert not commands, f"{name} imports {sorted(commands)}"
 
 
-@pytest.mark.parametrize("name", sorted(name for name in MODULES if not name.startswith(
-    ("statusync.sandbox", "statusync.commands.sandbox"))), ids=str)
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name for name in MODULES if not name.startswith(("statusync.sandbox", "statusync.commands.sandbox"))
+    ),
+    ids=str,
+)
 def test_only_the_sandbox_command_imports_the_sandbox(name: str) -> None:
     # The sandbox stands in for the API: no part of statusync may come to depend on it.
     sandbox = {target for target in GRAPH[name] if target.startswith("statusync.sandbox")}

@@ -37,9 +37,13 @@ _EXPLORE = os.environ.get("STATUSYNC_PROPERTY_EXAMPLES")
 
 
 def examples(default: int) -> settings:
-    return settings(max_examples=int(_EXPLORE) if _EXPLORE else default, deadline=None,
-                    derandomize=not _EXPLORE, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+    return settings(
+        max_examples=int(_EXPLORE) if _EXPLORE else default,
+        deadline=None,
+        derandomize=not _EXPLORE,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 # -- generated mapping files ---------------------------------------------------------------
@@ -49,24 +53,83 @@ KEYS = ["integration_id", "name", "account", "mapping", *CATEGORIES, "DELIVRED",
 # words, blank and control-character ids, escapes, anchors, aliases, tags, flow collections,
 # block scalars, unterminated quotes and stray indicators.
 FRAGMENTS = [
-    "1", "12", "012", "0x1F", "0o17", "1_000", "+5", "-3", "1.5", "1e3", ".inf", "-.inf", ".nan",
-    "99999999999999999999999999", "9007199254740992", "null", "~", "", "true", "yes", "on",
-    '""', "''", '" "', '"\\0"', '"\\t1"', '"\\u202e1"', '"\\x85"', '"a`b"', "'it''s'", '"12"',
-    "&a 1", "*a", "&b {x: 1}", "*b", "!!str 5", "!!int '1'", "!!map {}", "!custom x",
-    "[1, 2]", "{a: 1}", "{READY_TO_SEND: '1'}", "|\n  block", ">-\n  folded", "[", "{", '"open',
-    "'open", "@x", "`x", "%", "---", "...", "- item", "? complex", ": value", "#", "\t1",
+    "1",
+    "12",
+    "012",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "+5",
+    "-3",
+    "1.5",
+    "1e3",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "99999999999999999999999999",
+    "9007199254740992",
+    "null",
+    "~",
+    "",
+    "true",
+    "yes",
+    "on",
+    '""',
+    "''",
+    '" "',
+    '"\\0"',
+    '"\\t1"',
+    '"\\u202e1"',
+    '"\\x85"',
+    '"a`b"',
+    "'it''s'",
+    '"12"',
+    "&a 1",
+    "*a",
+    "&b {x: 1}",
+    "*b",
+    "!!str 5",
+    "!!int '1'",
+    "!!map {}",
+    "!custom x",
+    "[1, 2]",
+    "{a: 1}",
+    "{READY_TO_SEND: '1'}",
+    "|\n  block",
+    ">-\n  folded",
+    "[",
+    "{",
+    '"open',
+    "'open",
+    "@x",
+    "`x",
+    "%",
+    "---",
+    "...",
+    "- item",
+    "? complex",
+    ": value",
+    "#",
+    "\t1",
 ]
 _texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 _scalar = st.one_of(st.sampled_from(FRAGMENTS), _texts)
 _line = st.builds(
     lambda indent, key, sep, value, comment: f"{' ' * indent}{key}{sep}{value}{comment}",
-    st.sampled_from([0, 0, 2, 4, 1]), st.sampled_from(KEYS), st.sampled_from([": ", ":", " ", ": "]),
-    _scalar, st.sampled_from(["", "", "  # note", "#x"]))
-_yaml_like = st.lists(st.one_of(_line, st.sampled_from(["", "mapping:", "# comment", "---"])),
-                      max_size=12).map("\n".join)
+    st.sampled_from([0, 0, 2, 4, 1]),
+    st.sampled_from(KEYS),
+    st.sampled_from([": ", ":", " ", ": "]),
+    _scalar,
+    st.sampled_from(["", "", "  # note", "#x"]),
+)
+_yaml_like = st.lists(
+    st.one_of(_line, st.sampled_from(["", "mapping:", "# comment", "---"])), max_size=12
+).map("\n".join)
 
-VALID_BASE = ('integration_id: 5\nname: Shop\nmapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: "2"\n'
-              '  DELIVERED: "3"\n  CANCEL: null\n')
+VALID_BASE = (
+    'integration_id: 5\nname: Shop\nmapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: "2"\n'
+    '  DELIVERED: "3"\n  CANCEL: null\n'
+)
 
 
 @st.composite
@@ -125,8 +188,9 @@ def test_any_bytes_give_a_spec_or_located_problems(data: bytes) -> None:
 
 _id_spelling = st.one_of(
     st.integers(0, 10**6).map(str),  # plain: read as "N"
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-            max_size=8).filter(str.strip).map(quote),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8)
+    .filter(str.strip)
+    .map(quote),
     st.sampled_from(["'11'", '"a`b"', '"\\u202e1"', '"caf\\u00e9"', '"x\\\\y"', "'#1'", '"1 # 2"']),
 )
 _comment = st.sampled_from(["", "", "  # note", "    # aligned", " #x"])
@@ -147,11 +211,16 @@ def _valid_file(draw: st.DrawFn) -> str:
         indent = " " * draw(st.sampled_from([2, 4]))
         mapping = f"mapping:{draw(_comment)}\n" + "".join(
             f"{draw(st.sampled_from(['', indent + '# above' + chr(10)]))}{indent}{c}: {values[c]}"
-            f"{draw(_comment)}\n" for c in categories)
-    name = draw(st.one_of(
-        st.none(), st.sampled_from(["ACME NL", "Café", "'quoted'", '"a\\u202eb"', '"tab\\there"']),
-        st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10)
-        .map(quote)))
+            f"{draw(_comment)}\n"
+            for c in categories
+        )
+    name = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["ACME NL", "Café", "'quoted'", '"a\\u202eb"', '"tab\\there"']),
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10).map(quote),
+        )
+    )
     top = [f"integration_id: {draw(st.integers(1, 2**53 - 1))}{draw(_comment)}\n"]
     if name is not None:
         top.append(f"name: {name}{draw(_comment)}\n")
@@ -194,6 +263,7 @@ def test_fmt_on_any_file_that_validates_is_idempotent_and_keeps_its_meaning(data
 
 # -- plan, apply, plan ---------------------------------------------------------------------
 
+
 class ModelApi:
     """Sendcloud's mapping endpoint as a dict: integration id -> mapping; ids in `refuse` get a
     4xx, as an integration of the wrong type would."""
@@ -203,8 +273,9 @@ class ModelApi:
         self.refuse = refuse
         self.lock = threading.Lock()
 
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
-                       on_send: Callable[[], None] | None = None) -> None:
+    def upsert_mapping(
+        self, integration_id: int, mapping: MappingDict, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         if on_send is not None:
             on_send()
         if integration_id in self.refuse:
@@ -227,16 +298,23 @@ def _spec(integration_id: int, mapping: MappingDict) -> LoadedSpec:
 
 
 @examples(60)
-@given(desired=st.dictionaries(_ids, _mapping, max_size=8),
-       applied=st.dictionaries(_ids, _mapping, max_size=8),
-       refuse=st.frozensets(_ids, max_size=3),
-       on_removed=st.sampled_from(["forget", "reset"]))
+@given(
+    desired=st.dictionaries(_ids, _mapping, max_size=8),
+    applied=st.dictionaries(_ids, _mapping, max_size=8),
+    refuse=st.frozensets(_ids, max_size=3),
+    on_removed=st.sampled_from(["forget", "reset"]),
+)
 def test_a_plan_applied_to_the_api_then_planned_again_is_empty(
-        desired: dict[int, MappingDict], applied: dict[int, MappingDict], refuse: frozenset[int],
-        on_removed: str) -> None:
+    desired: dict[int, MappingDict], applied: dict[int, MappingDict], refuse: frozenset[int], on_removed: str
+) -> None:
     specs = [_spec(i, m) for i, m in sorted(desired.items())]
-    state = State(lineage="L", entries={i: Entry(f"mappings/{i}.yaml", "old", "default", None, m,
-                                                "2026-01-01T00:00:00Z") for i, m in applied.items()})
+    state = State(
+        lineage="L",
+        entries={
+            i: Entry(f"mappings/{i}.yaml", "old", "default", None, m, "2026-01-01T00:00:00Z")
+            for i, m in applied.items()
+        },
+    )
     live = dict(applied)  # the API holds what was last applied
     api = ModelApi(live, refuse)
     removal = "reset" if on_removed == "reset" else "forget"
@@ -244,14 +322,18 @@ def test_a_plan_applied_to_the_api_then_planned_again_is_empty(
         path = Path(tmp) / "state.json"
         save_state(path, state)
         recorder = Recorder(path, load_state(path))
-        outcomes = apply_plan(make_plan(specs, load_state(path), removal), {"default": api},
-                              recorder, parallelism=2)
+        outcomes = apply_plan(
+            make_plan(specs, load_state(path), removal), {"default": api}, recorder, parallelism=2
+        )
         recorder.finish()
         again = make_plan(specs, load_state(path), removal)
 
     failed = {o.change.integration_id for o in outcomes if not o.ok}
-    assert failed == {o.change.integration_id for o in outcomes if o.change.integration_id in refuse
-                      and o.change.action.sends}
+    assert failed == {
+        o.change.integration_id
+        for o in outcomes
+        if o.change.integration_id in refuse and o.change.action.sends
+    }
     # What failed is planned again, exactly as before; everything else is done.
     assert {c.integration_id for c in again.changes} == failed
     for spec in specs:

@@ -35,8 +35,8 @@ def test_every_dependency_and_the_build_backend_is_locked_at_a_version_it_allows
     assert name in lock, f"{wanted.name} is not in requirements.lock: run scripts/lock"
     (pin,) = lock[name].specifier
     assert pin.operator == "==" and wanted.specifier.contains(pin.version, prereleases=True), (
-        f"requirements.lock pins {name} {pin}, pyproject.toml wants {wanted.specifier}: "
-        "run scripts/lock")
+        f"requirements.lock pins {name} {pin}, pyproject.toml wants {wanted.specifier}: run scripts/lock"
+    )
 
 
 def test_every_pin_is_exact_and_hashed() -> None:
@@ -47,15 +47,25 @@ def test_every_pin_is_exact_and_hashed() -> None:
         assert "==" in entry and "--hash=sha256:" in entry, entry
 
 
-@pytest.mark.parametrize("platform", [{"sys_platform": "linux", "platform_system": "Linux"},
-                                      {"sys_platform": "darwin", "platform_system": "Darwin"}],
-                         ids=["linux", "macos"])
+@pytest.mark.parametrize(
+    "platform",
+    [
+        {"sys_platform": "linux", "platform_system": "Linux"},
+        {"sys_platform": "darwin", "platform_system": "Darwin"},
+    ],
+    ids=["linux", "macos"],
+)
 @pytest.mark.parametrize("python", ["3.11", "3.12", "3.13"])
 def test_everything_the_runners_need_is_locked_for_them(platform: dict[str, str], python: str) -> None:
     """A pin made on one platform could hide behind that platform's marker: every dependency a
     Linux or macOS runner's CPython needs is locked for it."""
-    env = {**platform, "platform_python_implementation": "CPython", "implementation_name": "cpython",
-           "python_version": python, "python_full_version": f"{python}.0"}
+    env = {
+        **platform,
+        "platform_python_implementation": "CPython",
+        "implementation_name": "cpython",
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+    }
     lock = pinned()
     for text in direct():
         wanted = Requirement(text)

@@ -21,11 +21,13 @@ from statusync.text import json_safe, labelled, printable, quote
 # Any text a file (valid UTF-8) or the API can hold, with the characters that matter most
 # drawn often: controls, bidi overrides, line separators, backticks, pipes, backslashes.
 TRICKY = "\x00\x1b\x7f\x85\x9b\t\n\r\u2028\u202e\u200b\ufeff\xa0`|\\\"'*_#@<>&[]\U000e0001 "
-texts = st.text(st.one_of(st.sampled_from(TRICKY),
-                          st.characters(codec="utf-8", exclude_categories=("Cs",))))
-PROPERTY = settings(max_examples=int(os.environ.get("STATUSYNC_PROPERTY_EXAMPLES", 120)),
-                    deadline=None, derandomize="STATUSYNC_PROPERTY_EXAMPLES" not in os.environ,
-                    database=None)
+texts = st.text(st.one_of(st.sampled_from(TRICKY), st.characters(codec="utf-8", exclude_categories=("Cs",))))
+PROPERTY = settings(
+    max_examples=int(os.environ.get("STATUSYNC_PROPERTY_EXAMPLES", 120)),
+    deadline=None,
+    derandomize="STATUSYNC_PROPERTY_EXAMPLES" not in os.environ,
+    database=None,
+)
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
@@ -69,7 +71,7 @@ def test_a_code_span_shows_the_text_as_it_is_in_a_table_and_outside(text: str) -
     table = MARKDOWN.render(f"| a | b |\n| --- | --- |\n| {md_code(text)} | x |\n")
     [cell, _] = _cells(table)
     assert cell.startswith("<code>") and cell.endswith("</code>"), (md_code(text), table)
-    assert html.unescape(cell[len("<code>"):-len("</code>")]) == printable(text)
+    assert html.unescape(cell[len("<code>") : -len("</code>")]) == printable(text)
     paragraph = MARKDOWN.render(f"x {md_code(text, table=False)} y\n")
     code = re.fullmatch(r"<p>x <code>(.*)</code> y</p>\n", paragraph, flags=re.S)
     assert code is not None and html.unescape(code[1]) == printable(text), paragraph
@@ -86,18 +88,22 @@ def test_markdown_text_shows_the_text_as_it_is_in_a_table(text: str) -> None:
     assert html.unescape(cell) == f"n {printable(text)}".strip()
 
 
-@pytest.mark.parametrize(("text", "span"), [
-    ("a`b", "``a`b``"),
-    ("`", "`` ` ``"),
-    ("``x", "``` ``x ```"),
-    (" 1 ", "`  1  `"),
-    ("   ", "`   `"),
-    ("a|b", "`a\\|b`"),
-])
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("a`b", "``a`b``"),
+        ("`", "`` ` ``"),
+        ("``x", "``` ``x ```"),
+        (" 1 ", "`  1  `"),
+        ("   ", "`   `"),
+        ("a|b", "`a\\|b`"),
+    ],
+)
 def test_code_span_fences(text: str, span: str) -> None:
     assert md_code(text) == span
 
 
 def test_every_line_of_a_message_is_labelled_and_printable() -> None:
     assert labelled("error: ", "a.yaml: bad\nb.yaml: \x1b[2Jworse\n") == (
-        "error: a.yaml: bad\nerror: b.yaml: \\u001b[2Jworse")
+        "error: a.yaml: bad\nerror: b.yaml: \\u001b[2Jworse"
+    )

@@ -28,8 +28,7 @@ def workflow(name: str) -> Any:
 
 def action_args(job: dict[str, Any]) -> list[str]:
     """The statusync command line of each step that uses this repository's action."""
-    return [" ".join(step["with"]["args"].split()) for step in job["steps"]
-            if step.get("uses") == "./"]
+    return [" ".join(step["with"]["args"].split()) for step in job["steps"] if step.get("uses") == "./"]
 
 
 def all_files() -> list[Path]:
@@ -50,7 +49,8 @@ def test_plan_runs_on_every_pull_request_and_merge_group_without_secrets_or_writ
     # A merge group has no pull request number: its ref keeps its plans apart.
     assert plan["concurrency"] == {
         "group": "statusync-plan-${{ github.event.pull_request.number || github.ref }}",
-        "cancel-in-progress": True}
+        "cancel-in-progress": True,
+    }
     job = plan["jobs"]["plan"]
     comment = next(step for step in job["steps"] if "plan-comment" in step.get("with", {}).get("args", ""))
     # In a merge group there is no pull request to comment on.
@@ -60,7 +60,8 @@ def test_plan_runs_on_every_pull_request_and_merge_group_without_secrets_or_writ
         "validate",
         "plan --format markdown --detailed-exitcode",
         "github plan-comment --body '${{ steps.plan.outputs.output-file }}' "
-        "--plan-exit-code '${{ steps.plan.outputs.exit-code }}'"]
+        "--plan-exit-code '${{ steps.plan.outputs.exit-code }}'",
+    ]
     assert "secrets." not in (WORKFLOWS / "statusync-plan.yml").read_text()
 
 
@@ -68,8 +69,9 @@ def test_the_plan_comment_step_runs_when_validate_or_plan_failed() -> None:
     # Otherwise a push that breaks validation leaves the previous push's plan on show. The plan
     # step stays skipped after a failed validate: its outputs are then empty, which the
     # comment reads as "no plan".
-    validate, plan, comment = [step for step in workflow("plan")["jobs"]["plan"]["steps"]
-                               if step.get("uses") == "./"]
+    validate, plan, comment = [
+        step for step in workflow("plan")["jobs"]["plan"]["steps"] if step.get("uses") == "./"
+    ]
     assert "if" not in validate and "if" not in plan
     assert comment["if"] == "${{ !cancelled() && github.event_name == 'pull_request' }}"
 
@@ -77,8 +79,10 @@ def test_the_plan_comment_step_runs_when_validate_or_plan_failed() -> None:
 def test_apply_runs_on_push_to_main_one_at_a_time_and_pushes_the_state() -> None:
     apply = workflow("apply")
     force = apply["on"]["workflow_dispatch"]["inputs"]["force"]
-    assert apply["on"] == {"push": {"branches": ["main"], "paths": PATHS},
-                           "workflow_dispatch": {"inputs": {"force": force}}}
+    assert apply["on"] == {
+        "push": {"branches": ["main"], "paths": PATHS},
+        "workflow_dispatch": {"inputs": {"force": force}},
+    }
     assert (force["type"], force["default"]) == ("boolean", False) and "--force" in force["description"]
     job = apply["jobs"]["apply"]
     assert job["concurrency"] == {"group": "statusync-state", "cancel-in-progress": False}
@@ -98,8 +102,10 @@ def test_drift_reports_in_one_issue_or_heals_in_the_state_group() -> None:
     report, heal = drift["jobs"]["drift"], drift["jobs"]["reconcile"]
     assert report["if"] == "vars.STATUSYNC_SELF_HEAL != 'true'"
     assert heal["if"] == "vars.STATUSYNC_SELF_HEAL == 'true'"
-    issue = ("github drift-issue --report '${{ steps.drift.outputs.output-file }}' "
-             "--drift-exit-code ${{ steps.drift.outputs.exit-code }}")
+    issue = (
+        "github drift-issue --report '${{ steps.drift.outputs.output-file }}' "
+        "--drift-exit-code ${{ steps.drift.outputs.exit-code }}"
+    )
     assert action_args(report) == ["drift --format markdown", issue]
     assert report["permissions"] == {"contents": "read", "issues": "write"}
     assert action_args(heal) == ["reconcile --yes --push", "drift --format markdown", issue]
@@ -107,8 +113,11 @@ def test_drift_reports_in_one_issue_or_heals_in_the_state_group() -> None:
     assert heal["concurrency"] == {"group": "statusync-state", "cancel-in-progress": False}
     # Drift (2) must not fail the step, or the issue would never hear of it.
     for job in (report, heal):
-        assert all(step["with"].get("allow-exit-codes") == "2" for step in job["steps"]
-                   if step.get("uses") == "./" and step["with"]["args"].split()[0] in SENDING)
+        assert all(
+            step["with"].get("allow-exit-codes") == "2"
+            for step in job["steps"]
+            if step.get("uses") == "./" and step["with"]["args"].split()[0] in SENDING
+        )
 
 
 @pytest.mark.parametrize("path", all_files(), ids=lambda p: p.name)
@@ -160,11 +169,12 @@ def test_the_action_has_its_inputs_and_installs_itself_by_default() -> None:
 def test_the_pre_commit_hooks() -> None:
     hooks = {hook["id"]: hook for hook in load(ROOT / ".pre-commit-hooks.yaml")}
     assert set(hooks) == {"statusync-validate", "statusync-fmt"}
-    for hook_id, command in [("statusync-validate", "statusync validate"),
-                             ("statusync-fmt", "statusync fmt")]:
+    for hook_id, command in [
+        ("statusync-validate", "statusync validate"),
+        ("statusync-fmt", "statusync fmt"),
+    ]:
         hook = hooks[hook_id]
-        assert (hook["entry"], hook["language"], hook["pass_filenames"]) == (command, "python",
-                                                                              False)
+        assert (hook["entry"], hook["language"], hook["pass_filenames"]) == (command, "python", False)
         files = re.compile(hook["files"])
         for path in ("mappings/a.yaml", "mappings/eu/b.yml", "statusync.yaml"):
             assert files.search(path), path
@@ -187,7 +197,9 @@ def test_releases_build_check_the_tag_and_publish_with_trusted_publishing() -> N
     assert publish["needs"] == "build" and publish["environment"] == "pypi"
     assert publish["permissions"] == {"id-token": "write"}
     assert [step["uses"].split("@")[0] for step in publish["steps"]] == [
-        "actions/download-artifact", "pypa/gh-action-pypi-publish"]
+        "actions/download-artifact",
+        "pypa/gh-action-pypi-publish",
+    ]
     assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
     assert not any(step.get("with", {}).get("password") for step in publish["steps"])
 

@@ -31,8 +31,14 @@ def test_changed_mapping_is_an_update_showing_only_changed_categories() -> None:
 def test_unchanged_integrations_are_counted_not_listed() -> None:
     plan = make_plan([loaded(1, A), loaded(2, A)], state_of((1, A), (2, A)))
     assert plan.changes == () and plan.unchanged == 2
-    assert plan.summary() == {"create": 0, "update": 0, "reset": 0, "forget": 0, "uncertain": 0,
-                              "unchanged": 2}
+    assert plan.summary() == {
+        "create": 0,
+        "update": 0,
+        "reset": 0,
+        "forget": 0,
+        "uncertain": 0,
+        "unchanged": 2,
+    }
 
 
 def test_removed_file_is_forgotten_by_default() -> None:
@@ -46,13 +52,17 @@ def test_removed_file_is_reset_to_all_null_when_configured() -> None:
     plan = make_plan([], state_of((1, A)), on_removed="reset")
     (change,) = plan.changes
     assert change.action is Action.RESET and change.after == NULLS and change.action.sends
-    assert change.differences() == [("READY_TO_SEND", "1", None), ("IN_TRANSIT", "2", None),
-                                    ("DELIVERED", "3", None)]
+    assert change.differences() == [
+        ("READY_TO_SEND", "1", None),
+        ("IN_TRANSIT", "2", None),
+        ("DELIVERED", "3", None),
+    ]
 
 
 @pytest.mark.parametrize("on_removed", ["forget", "reset"])
 def test_a_removed_integration_is_not_managed_and_a_file_for_it_again_is_a_create(
-        on_removed: Literal["forget", "reset"]) -> None:
+    on_removed: Literal["forget", "reset"],
+) -> None:
     # The tombstone a reset or a forget leaves is for merging states, never a claim about live.
     tombstone = Removed("mappings/1.yaml", True, "2026-01-02T00:00:00Z")
     state = replace(state_of((2, A)), removed={1: tombstone})
@@ -65,23 +75,38 @@ def test_a_removed_integration_is_not_managed_and_a_file_for_it_again_is_a_creat
 def test_json_data_follows_the_contract() -> None:
     data = make_plan([loaded(1, B), loaded(3, A)], state_of((1, A), (2, A))).data()
     assert data["format_version"] == 1
-    assert data["summary"] == {"create": 1, "update": 1, "forget": 1, "reset": 0, "uncertain": 0,
-                               "unchanged": 0}
-    assert data["changes"][0] == {"integration_id": 3, "action": "create", "file": "mappings/3.yaml",
-                                  "before": None, "after": A}
+    assert data["summary"] == {
+        "create": 1,
+        "update": 1,
+        "forget": 1,
+        "reset": 0,
+        "uncertain": 0,
+        "unchanged": 0,
+    }
+    assert data["changes"][0] == {
+        "integration_id": 3,
+        "action": "create",
+        "file": "mappings/3.yaml",
+        "before": None,
+        "after": A,
+    }
     assert {c["action"] for c in data["changes"]} == {"create", "update", "forget"}
 
 
-@pytest.mark.parametrize("managed, risky, creates, percent, min_managed, refused", [
-    (10, 3, 0, 30, 10, False),   # exactly at the threshold is allowed
-    (10, 4, 0, 30, 10, True),    # above it is refused
-    (9, 9, 0, 30, 10, False),    # too few managed integrations for the rule to apply
-    (10, 0, 50, 30, 10, False),  # creates do not count
-    (20, 7, 0, 30, 10, True),
-    (20, 20, 0, 100, 0, False),
-])
-def test_safety_threshold(managed: int, risky: int, creates: int, percent: float,
-                          min_managed: int, refused: bool) -> None:
+@pytest.mark.parametrize(
+    "managed, risky, creates, percent, min_managed, refused",
+    [
+        (10, 3, 0, 30, 10, False),  # exactly at the threshold is allowed
+        (10, 4, 0, 30, 10, True),  # above it is refused
+        (9, 9, 0, 30, 10, False),  # too few managed integrations for the rule to apply
+        (10, 0, 50, 30, 10, False),  # creates do not count
+        (20, 7, 0, 30, 10, True),
+        (20, 20, 0, 100, 0, False),
+    ],
+)
+def test_safety_threshold(
+    managed: int, risky: int, creates: int, percent: float, min_managed: int, refused: bool
+) -> None:
     state = state_of(*[(i, A) for i in range(1, managed + 1)])
     desired = [loaded(i, B if i <= risky else A) for i in range(1, managed + 1)]
     desired += [loaded(1000 + i, A) for i in range(creates)]

@@ -23,16 +23,22 @@ B = mapping("1", "2", "9", None)  # sent by a run that died: maybe live, maybe n
 
 
 def uncertain(state: State, integration_id: int = 1, sent: dict[str, str | None] = B) -> State:
-    return replace(state, uncertain={integration_id: Pending(
-        f"mappings/{integration_id}.yaml", "sha", "default", None, sent, "2026-01-01T00:00:00Z")})
+    return replace(
+        state,
+        uncertain={
+            integration_id: Pending(
+                f"mappings/{integration_id}.yaml", "sha", "default", None, sent, "2026-01-01T00:00:00Z"
+            )
+        },
+    )
 
 
 @pytest.mark.parametrize("desired", [A, B, mapping("5", "5", "5", "5")])
-def test_an_uncertain_integration_is_settled_whatever_its_file_says(desired: dict[str, str | None]
-                                                                     ) -> None:
+def test_an_uncertain_integration_is_settled_whatever_its_file_says(desired: dict[str, str | None]) -> None:
     plan = make_plan([loaded(1, desired)], uncertain(state_of((1, A))))
     assert [(c.action, c.before, c.sent, c.after) for c in plan.changes] == [
-        (Action.UNCERTAIN, A, B, desired)]
+        (Action.UNCERTAIN, A, B, desired)
+    ]
     assert plan.summary()["uncertain"] == 1 and plan.unchanged == 0
     assert plan.data()["summary"]["uncertain"] == 1
     assert plan.data()["changes"][0]["sent"] == B
@@ -43,10 +49,8 @@ def test_an_uncertain_create_has_no_last_applied_mapping() -> None:
     assert [(c.action, c.before, c.sent) for c in plan.changes] == [(Action.UNCERTAIN, None, B)]
 
 
-@pytest.mark.parametrize(("on_removed", "action"), [("forget", Action.FORGET),
-                                                    ("reset", Action.RESET)])
-def test_a_removed_file_is_forgotten_or_reset_even_when_uncertain(
-        on_removed: str, action: Action) -> None:
+@pytest.mark.parametrize(("on_removed", "action"), [("forget", Action.FORGET), ("reset", Action.RESET)])
+def test_a_removed_file_is_forgotten_or_reset_even_when_uncertain(on_removed: str, action: Action) -> None:
     plan = make_plan([], uncertain(state_of()), on_removed)  # type: ignore[arg-type]
     assert [(c.integration_id, c.action, c.before) for c in plan.changes] == [(1, action, None)]
 
@@ -70,19 +74,32 @@ def test_text_says_what_live_may_hold_and_that_apply_sends_the_file() -> None:
     assert "+ create    2" in text  # the ids still line up
     assert "last write's outcome is unknown" in text
     assert 'DELIVERED  "3" or "9" -> "3"' in text  # only the category live may differ in
-    assert "Plan: 1 to create, 0 to update, 0 to reset, 0 to forget, 1 uncertain to settle, " \
-           "0 unchanged." in text
+    assert (
+        "Plan: 1 to create, 0 to update, 0 to reset, 0 to forget, 1 uncertain to settle, 0 unchanged." in text
+    )
 
 
 def test_json_lists_it_with_the_write_sent() -> None:
     out = io.StringIO()
     render_json(plan_with_one(), out)
     data = json.loads(out.getvalue())
-    assert data["changes"][1] == {"integration_id": 1, "action": "uncertain",
-                                  "file": "mappings/1.yaml", "before": A, "after": A, "sent": B}
+    assert data["changes"][1] == {
+        "integration_id": 1,
+        "action": "uncertain",
+        "file": "mappings/1.yaml",
+        "before": A,
+        "after": A,
+        "sent": B,
+    }
     assert "sent" not in data["changes"][0]
-    assert data["summary"] == {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 1,
-                               "unchanged": 0}
+    assert data["summary"] == {
+        "create": 1,
+        "update": 0,
+        "forget": 0,
+        "reset": 0,
+        "uncertain": 1,
+        "unchanged": 0,
+    }
 
 
 def test_markdown_lists_it_too() -> None:

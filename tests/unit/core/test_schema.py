@@ -45,30 +45,39 @@ def test_the_schema_is_a_valid_2020_12_schema_with_a_title() -> None:
 
 
 def test_the_schema_is_generated_from_the_model() -> None:
-    assert mapping_schema() == {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                                **IntegrationSpec.model_json_schema()}
+    assert mapping_schema() == {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **IntegrationSpec.model_json_schema(),
+    }
 
 
-@pytest.mark.parametrize("text", [
-    EXAMPLE,
-    "integration_id: 1\nmapping: {READY_TO_SEND: null, IN_TRANSIT: null, DELIVERED: null, CANCEL: null}\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        EXAMPLE,
+        "integration_id: 1\nmapping: {READY_TO_SEND: null, IN_TRANSIT: null, DELIVERED: null, "
+        "CANCEL: null}\n",
+    ],
+)
 def test_valid_files_validate(text: str) -> None:
     assert list(validator().iter_errors(as_data(text))) == []
 
 
-@pytest.mark.parametrize(("change", "path"), [
-    (lambda d: d.pop("integration_id"), []),
-    (lambda d: d.update(integration_id="23452345"), ["integration_id"]),
-    (lambda d: d.update(integration_id=0), ["integration_id"]),
-    (lambda d: d.update(colour="red"), []),
-    (lambda d: d["mapping"].pop("CANCEL"), ["mapping"]),
-    (lambda d: d["mapping"].update(DELIVRED="12"), ["mapping"]),
-    (lambda d: d["mapping"].update(DELIVERED=""), ["mapping", "DELIVERED"]),
-    (lambda d: d["mapping"].update(DELIVERED=1.5), ["mapping", "DELIVERED"]),
-    (lambda d: d["mapping"].update(DELIVERED=True), ["mapping", "DELIVERED"]),
-    (lambda d: d.update(account=""), ["account"]),
-])
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d.pop("integration_id"), []),
+        (lambda d: d.update(integration_id="23452345"), ["integration_id"]),
+        (lambda d: d.update(integration_id=0), ["integration_id"]),
+        (lambda d: d.update(colour="red"), []),
+        (lambda d: d["mapping"].pop("CANCEL"), ["mapping"]),
+        (lambda d: d["mapping"].update(DELIVRED="12"), ["mapping"]),
+        (lambda d: d["mapping"].update(DELIVERED=""), ["mapping", "DELIVERED"]),
+        (lambda d: d["mapping"].update(DELIVERED=1.5), ["mapping", "DELIVERED"]),
+        (lambda d: d["mapping"].update(DELIVERED=True), ["mapping", "DELIVERED"]),
+        (lambda d: d.update(account=""), ["account"]),
+    ],
+)
 def test_invalid_files_are_rejected(change: Any, path: list[str]) -> None:
     data = as_data(EXAMPLE)
     change(data)

@@ -23,34 +23,47 @@ def pending(rts: str | None = "1", at: str = T1) -> Pending:
     return Pending("mappings/a.yaml", f"sha-{rts}", "default", None, mapping(rts, "2", "3", None), at)
 
 
-def state(entries: dict[int, Entry], serial: int = 3, lineage: str = "L",
-          uncertain: dict[int, Pending] | None = None,
-          removed: dict[int, Removed] | None = None) -> State:
+def state(
+    entries: dict[int, Entry],
+    serial: int = 3,
+    lineage: str = "L",
+    uncertain: dict[int, Pending] | None = None,
+    removed: dict[int, Removed] | None = None,
+) -> State:
     # A record replaces its tombstone, as in every state statusync writes.
-    return State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain or {},
-                 removed={i: r for i, r in (removed or {}).items() if i not in entries})
+    return State(
+        serial=serial,
+        lineage=lineage,
+        entries=entries,
+        uncertain=uncertain or {},
+        removed={i: r for i, r in (removed or {}).items() if i not in entries},
+    )
 
 
 A, B, C = entry("1"), entry("5", T2), entry("6", T1)
 
 
-@pytest.mark.parametrize(("base", "ours", "theirs", "merged"), [
-    pytest.param({}, {1: A}, {}, {1: A}, id="added on ours"),
-    pytest.param({}, {}, {1: A}, {1: A}, id="added on theirs"),
-    pytest.param({}, {1: A}, {2: B}, {1: A, 2: B}, id="two branches import different shops"),
-    pytest.param({1: A}, {1: B}, {1: A}, {1: B}, id="updated on ours"),
-    pytest.param({1: A}, {1: A}, {1: B}, {1: B}, id="updated on theirs"),
-    pytest.param({1: A}, {1: B}, {1: B}, {1: B}, id="the same change on both sides"),
-    pytest.param({1: A}, {}, {1: A}, {}, id="removed on ours, unchanged on theirs"),
-    pytest.param({1: A}, {1: A}, {}, {}, id="removed on theirs, unchanged on ours"),
-    pytest.param({1: A}, {}, {}, {}, id="removed on both sides"),
-    pytest.param({1: A}, {1: B}, {1: C}, {1: B}, id="changed on both: ours is newer"),
-    pytest.param({1: A}, {1: C}, {1: B}, {1: B}, id="changed on both: theirs is newer"),
-    pytest.param({1: A}, {}, {1: B}, {}, id="removed undated on ours, changed on theirs"),
-    pytest.param({}, {1: B}, {1: C}, {1: B}, id="added differently on both sides"),
-])
-def test_merge_per_integration(base: dict[int, Entry], ours: dict[int, Entry],
-                               theirs: dict[int, Entry], merged: dict[int, Entry]) -> None:
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs", "merged"),
+    [
+        pytest.param({}, {1: A}, {}, {1: A}, id="added on ours"),
+        pytest.param({}, {}, {1: A}, {1: A}, id="added on theirs"),
+        pytest.param({}, {1: A}, {2: B}, {1: A, 2: B}, id="two branches import different shops"),
+        pytest.param({1: A}, {1: B}, {1: A}, {1: B}, id="updated on ours"),
+        pytest.param({1: A}, {1: A}, {1: B}, {1: B}, id="updated on theirs"),
+        pytest.param({1: A}, {1: B}, {1: B}, {1: B}, id="the same change on both sides"),
+        pytest.param({1: A}, {}, {1: A}, {}, id="removed on ours, unchanged on theirs"),
+        pytest.param({1: A}, {1: A}, {}, {}, id="removed on theirs, unchanged on ours"),
+        pytest.param({1: A}, {}, {}, {}, id="removed on both sides"),
+        pytest.param({1: A}, {1: B}, {1: C}, {1: B}, id="changed on both: ours is newer"),
+        pytest.param({1: A}, {1: C}, {1: B}, {1: B}, id="changed on both: theirs is newer"),
+        pytest.param({1: A}, {}, {1: B}, {}, id="removed undated on ours, changed on theirs"),
+        pytest.param({}, {1: B}, {1: C}, {1: B}, id="added differently on both sides"),
+    ],
+)
+def test_merge_per_integration(
+    base: dict[int, Entry], ours: dict[int, Entry], theirs: dict[int, Entry], merged: dict[int, Entry]
+) -> None:
     result = merge_states(state(base), state(ours), state(theirs))
     assert dict(result.state.entries) == merged
 
@@ -60,7 +73,8 @@ def test_a_conflict_is_reported_with_the_side_it_kept() -> None:
     assert [b.integration_id for b in result.both_changed] == [1]
     assert result.both_changed[0].describe() == (
         f"integration 1 changed on both sides; kept the newer record from theirs "
-        f"(applied at {T2}; ours: applied at {T1})")
+        f"(applied at {T2}; ours: applied at {T1})"
+    )
 
 
 def test_a_removal_without_a_date_against_a_change_leaves_the_integration_uncertain() -> None:
@@ -71,7 +85,8 @@ def test_a_removal_without_a_date_against_a_change_leaves_the_integration_uncert
     assert result.notes() == [
         f"integration 7 changed on both sides and which is newer cannot be told (this run: "
         f"removed; origin/main: applied at {T2}; the removal on this run has no date); marked it "
-        "uncertain: the next apply sends its file"]
+        "uncertain: the next apply sends its file"
+    ]
 
 
 RESET_T2, FORGOT_T2 = Removed("mappings/a.yaml", True, T2), Removed("mappings/a.yaml", False, T2)
@@ -86,7 +101,8 @@ def test_a_removal_newer_than_the_other_sides_write_wins(tombstone: Removed) -> 
     assert result.notes() == [
         f"integration 1 was {verb} on ours at {T2} and changed earlier on theirs (applied at "
         f"{T1}); kept the newer removal: statusync no longer manages it, and a file for it is "
-        "planned as a create"]
+        "planned as a create"
+    ]
 
 
 def test_a_write_newer_than_the_other_sides_removal_wins() -> None:
@@ -95,7 +111,8 @@ def test_a_write_newer_than_the_other_sides_removal_wins() -> None:
     assert result.state.entries == {1: later} and result.state.removed == {}
     assert result.notes() == [
         f"integration 1 was reset on ours at {T2} and changed later on theirs; kept the record "
-        "from theirs (applied at 2026-01-03T00:00:00Z)"]
+        "from theirs (applied at 2026-01-03T00:00:00Z)"
+    ]
 
 
 def test_a_removal_and_a_write_of_the_same_second_leave_the_integration_uncertain() -> None:
@@ -117,10 +134,10 @@ def test_an_undecided_merge_is_the_same_whichever_side_merges() -> None:
 
 
 def test_a_tombstone_is_kept_when_one_side_only_removed_it_or_lost_it() -> None:
-    assert merge_states(state({1: A}), state({}, removed={1: RESET_T2}),
-                        state({1: A})).state.removed == {1: RESET_T2}
-    dropped = merge_states(state({}, removed={1: RESET_T2}), state({}),
-                           state({}, removed={1: RESET_T2}))
+    assert merge_states(state({1: A}), state({}, removed={1: RESET_T2}), state({1: A})).state.removed == {
+        1: RESET_T2
+    }
+    dropped = merge_states(state({}, removed={1: RESET_T2}), state({}), state({}, removed={1: RESET_T2}))
     assert dropped.state.removed == {1: RESET_T2} and dropped.notes() == []
 
 
@@ -136,7 +153,8 @@ def test_an_uncertain_write_merges_with_its_integration() -> None:
     assert kept.state.entries == {1: A} and kept.state.uncertain == {1: pending("5", T2)}
     assert kept.both_changed[0].describe() == (
         f"integration 1 changed on both sides; kept the newer record from ours (sent at {T2}, "
-        f"outcome unknown; theirs: applied at {T1})")
+        f"outcome unknown; theirs: applied at {T1})"
+    )
 
 
 def test_the_same_mapping_recorded_twice_is_no_conflict() -> None:
@@ -176,17 +194,27 @@ def test_recorded_since_names_what_a_run_wrote() -> None:
 
 
 # Small domains, so that the generated sides often touch the same integrations.
-entries = st.builds(entry, st.sampled_from(["1", "2", None]),
-                    st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]),
-                    st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]))
-pendings = st.builds(pending, st.sampled_from(["1", "5"]),
-                     st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
-tombstones = st.builds(Removed, st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]),
-                       st.booleans(), st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
-states = st.builds(state, st.dictionaries(st.integers(1, 6), entries, max_size=6),
-                   st.integers(0, 50), st.sampled_from(["L", "M", ""]),
-                   st.dictionaries(st.integers(1, 6), pendings, max_size=2),
-                   st.dictionaries(st.integers(1, 6), tombstones, max_size=3))
+entries = st.builds(
+    entry,
+    st.sampled_from(["1", "2", None]),
+    st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]),
+    st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]),
+)
+pendings = st.builds(pending, st.sampled_from(["1", "5"]), st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]))
+tombstones = st.builds(
+    Removed,
+    st.sampled_from(["mappings/a.yaml", "mappings/b.yaml"]),
+    st.booleans(),
+    st.sampled_from([T1, T2, "2026-01-03T10:00:00Z"]),
+)
+states = st.builds(
+    state,
+    st.dictionaries(st.integers(1, 6), entries, max_size=6),
+    st.integers(0, 50),
+    st.sampled_from(["L", "M", ""]),
+    st.dictionaries(st.integers(1, 6), pendings, max_size=2),
+    st.dictionaries(st.integers(1, 6), tombstones, max_size=3),
+)
 
 
 def records(state: State) -> tuple[object, ...]:
@@ -212,8 +240,7 @@ def forward(base: State, x: State) -> tuple[object, ...]:
 
 
 @given(states, states)
-def test_a_side_unchanged_since_the_base_gives_the_other_side_moving_forward(
-        base: State, x: State) -> None:
+def test_a_side_unchanged_since_the_base_gives_the_other_side_moving_forward(base: State, x: State) -> None:
     assert records(merge_states(base, x, base).state) == forward(base, x)
     assert records(merge_states(base, base, x).state) == forward(base, x)
     assert merge_states(base, x, base).both_changed == ()
@@ -227,7 +254,8 @@ def test_a_reverted_state_commit_does_not_make_the_state_forget_a_live_write() -
     assert result.notes() == [
         f"integration 1: theirs holds an older record (applied at {T1}) than the common "
         f"ancestor (applied at {T2}), as when a state commit is reverted; kept the newer one, "
-        "so that the next plan shows what is live"]
+        "so that the next plan shows what is live"
+    ]
 
 
 @given(states, states)
@@ -243,15 +271,19 @@ def test_the_merge_is_symmetric_but_for_ties(base: State, ours: State, theirs: S
     ids = set(ours.entries) | set(ours.uncertain) | set(theirs.entries) | set(theirs.uncertain)
     # Where both sides hold a record of the same time, the merge keeps ours, or leaves the
     # integration uncertain with the write of theirs: the only asymmetry.
-    ties = {i for i in ids if Record.of(ours, i).exists and Record.of(theirs, i).exists
-            and Record.of(ours, i).when == Record.of(theirs, i).when}
+    ties = {
+        i
+        for i in ids
+        if Record.of(ours, i).exists
+        and Record.of(theirs, i).exists
+        and Record.of(ours, i).when == Record.of(theirs, i).when
+    }
 
     def untied(state: State) -> dict[int, Record]:
         return {i: Record.of(state, i) for i in ids - ties if Record.of(state, i).exists}
 
     assert untied(one.state) == untied(two.state)
-    assert {b.integration_id for b in one.both_changed} == \
-        {b.integration_id for b in two.both_changed}
+    assert {b.integration_id for b in one.both_changed} == {b.integration_id for b in two.both_changed}
     assert one.state.serial == two.state.serial > max(ours.serial, theirs.serial)
 
 
@@ -264,8 +296,9 @@ def test_every_merged_record_comes_from_one_side(base: State, ours: State, their
         record = Record.of(merged.state, i)
         if i in undecided:  # uncertain: a side's write, of unknown outcome, nothing applied
             assert record.entry is None
-            assert record.pending in [r.write() for r in (Record.of(ours, i), Record.of(theirs, i))
-                                      if r.exists]
+            assert record.pending in [
+                r.write() for r in (Record.of(ours, i), Record.of(theirs, i)) if r.exists
+            ]
             continue
         # ... or from the base, when a side went back to an older record than the base's.
         assert record in (Record.of(ours, i), Record.of(theirs, i), Record.of(base, i))

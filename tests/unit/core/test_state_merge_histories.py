@@ -38,8 +38,8 @@ class Event:
     kind: Kind
     integration_id: int
     second: int
-    rts: str = "1"              # write: the READY_TO_SEND it sends
-    outcome: Outcome = "ok"     # write, reset: what became of the request
+    rts: str = "1"  # write: the READY_TO_SEND it sends
+    outcome: Outcome = "ok"  # write, reset: what became of the request
 
     @property
     def at(self) -> str:
@@ -62,8 +62,14 @@ def records(events: list[Event], first_seq: int) -> list[Record]:
             continue
         assert event.sent is not None
         file = f"mappings/shop-{event.integration_id}.yaml"
-        out.append(Sent(seq, event.integration_id, event.kind == "reset",
-                        Pending(file, f"sha-{event.rts}", "default", None, event.sent, event.at)))
+        out.append(
+            Sent(
+                seq,
+                event.integration_id,
+                event.kind == "reset",
+                Pending(file, f"sha-{event.rts}", "default", None, event.sent, event.at),
+            )
+        )
         if event.outcome != "died":
             result: Result = event.outcome
             out.append(Answered(seq, result, event.at))
@@ -73,9 +79,13 @@ def records(events: list[Event], first_seq: int) -> list[Record]:
 def history(first: int, last: int, size: int) -> st.SearchStrategy[list[Event]]:
     """Up to `size` events between the seconds `first` and `last`, in the order of their time."""
     event = st.builds(
-        Event, st.sampled_from(["write", "write", "reset", "forget"]), st.sampled_from(IDS),
-        st.integers(first, last), st.sampled_from(["1", "5", "7"]),
-        st.sampled_from(["ok", "ok", "ok", "refused", "unknown", "died"]))
+        Event,
+        st.sampled_from(["write", "write", "reset", "forget"]),
+        st.sampled_from(IDS),
+        st.integers(first, last),
+        st.sampled_from(["1", "5", "7"]),
+        st.sampled_from(["ok", "ok", "ok", "refused", "unknown", "died"]),
+    )
     return st.lists(event, max_size=size).map(lambda events: sorted(events, key=lambda e: e.second))
 
 
@@ -87,13 +97,16 @@ class Write:
     branch: str
     order: int
     mapping: MappingDict
-    certain: bool   # accepted for sure; otherwise it may or may not have landed
+    certain: bool  # accepted for sure; otherwise it may or may not have landed
 
 
 def writes(integration_id: int, branches: dict[str, list[Event]]) -> list[Write]:
-    return [Write(e.second, branch, n, e.sent, e.outcome == "ok")
-            for branch, events in branches.items() for n, e in enumerate(events)
-            if e.integration_id == integration_id and e.sent is not None and e.outcome != "refused"]
+    return [
+        Write(e.second, branch, n, e.sent, e.outcome == "ok")
+        for branch, events in branches.items()
+        for n, e in enumerate(events)
+        if e.integration_id == integration_id and e.sent is not None and e.outcome != "refused"
+    ]
 
 
 def lives(candidates: list[Write]) -> Iterator[MappingDict | None]:
@@ -114,13 +127,15 @@ def lives(candidates: list[Write]) -> Iterator[MappingDict | None]:
         yield last_per_branch.popitem()[1].mapping if len(found) == 1 else None
 
 
-def merged_after(base: list[Event], ours: list[Event], theirs: list[Event]
-                 ) -> tuple[State, State, State, State]:
+def merged_after(
+    base: list[Event], ours: list[Event], theirs: list[Event]
+) -> tuple[State, State, State, State]:
     start = fold(State(lineage="L", serial=1), records(base, 1))
     one = fold(start, records(ours, 100))
     two = fold(start, records(theirs, 200))
-    merged = merge_bytes(dump_state(start), dump_state(one), dump_state(two),
-                         where=("base", "ours", "theirs"))
+    merged = merge_bytes(
+        dump_state(start), dump_state(one), dump_state(two), where=("base", "ours", "theirs")
+    )
     return start, one, two, merged.state
 
 
@@ -132,7 +147,8 @@ bases, branches = history(0, 9, 3), history(10, 13, 4)
 @settings(max_examples=300, deadline=None)
 @given(bases, branches, branches)
 def test_the_merged_state_claims_only_the_newest_accepted_write_or_is_uncertain(
-        base: list[Event], ours: list[Event], theirs: list[Event]) -> None:
+    base: list[Event], ours: list[Event], theirs: list[Event]
+) -> None:
     *_, merged = merged_after(base, ours, theirs)
     for integration_id in IDS:
         held = Held.of(merged, integration_id)
@@ -142,7 +158,8 @@ def test_the_merged_state_claims_only_the_newest_accepted_write_or_is_uncertain(
         every = writes(integration_id, {"base": base, "ours": ours, "theirs": theirs})
         assert all(live == held.entry.mapping for live in lives(every)), (
             f"integration {integration_id}: the state claims {held.entry.mapping}, live may "
-            f"hold {list(lives(every))}")
+            f"hold {list(lives(every))}"
+        )
 
 
 def last_change(start: State, events: list[Event], first_seq: int, integration_id: int) -> int:
@@ -150,7 +167,7 @@ def last_change(start: State, events: list[Event], first_seq: int, integration_i
     (a refused write or a forget of nothing changes nothing); -1 when none did."""
     second, state = -1, start
     for n, event in enumerate(events):
-        after = fold(start, records(events[:n + 1], first_seq))
+        after = fold(start, records(events[: n + 1], first_seq))
         if Held.of(after, integration_id) != Held.of(state, integration_id):
             second = event.second
         state = after
@@ -160,11 +177,14 @@ def last_change(start: State, events: list[Event], first_seq: int, integration_i
 @settings(max_examples=150, deadline=None)
 @given(bases, branches, branches)
 def test_the_side_that_changed_an_integration_last_is_what_the_merged_state_says(
-        base: list[Event], ours: list[Event], theirs: list[Event]) -> None:
+    base: list[Event], ours: list[Event], theirs: list[Event]
+) -> None:
     start, one, two, merged = merged_after(base, ours, theirs)
     for integration_id in IDS:
-        last = {"ours": last_change(start, ours, 100, integration_id),
-                "theirs": last_change(start, theirs, 200, integration_id)}
+        last = {
+            "ours": last_change(start, ours, 100, integration_id),
+            "theirs": last_change(start, theirs, 200, integration_id),
+        }
         if last["ours"] == last["theirs"]:
             continue  # the same second, or neither changed it: covered by the test above
         side, state = ("ours", one) if last["ours"] > last["theirs"] else ("theirs", two)

@@ -14,7 +14,8 @@ MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": 
 
 def loaded(integration_id: int, file: str, account: str = "default") -> LoadedSpec:
     spec = IntegrationSpec.model_validate(
-        {"integration_id": integration_id, "account": account, "mapping": MAPPING})
+        {"integration_id": integration_id, "account": account, "mapping": MAPPING}
+    )
     return LoadedSpec(spec, file, f"sha-{integration_id}")
 
 
@@ -28,25 +29,28 @@ def subset(*patterns: str) -> Subset:
     return parsed
 
 
-@pytest.mark.parametrize(("pattern", "file", "expected"), [
-    ("mappings/eu/**", "mappings/eu/acme-de.yml", True),
-    ("mappings/eu/**", "mappings/eu/de/berlin/acme.yaml", True),
-    ("mappings/eu/**", "mappings/us/acme.yaml", False),
-    ("mappings/eu/**", "mappings/europe/acme.yaml", False),
-    ("mappings/eu", "mappings/eu/de/acme.yaml", True),       # a directory: everything under it
-    ("mappings/eu/", "mappings/eu/acme.yaml", True),
-    ("./mappings/eu/*.yaml", "mappings/eu/acme.yaml", True),
-    ("mappings/*.yaml", "mappings/eu/acme.yaml", False),     # * stays within a directory
-    ("mappings/**/acme-*.yaml", "mappings/acme-nl.yaml", True),  # ** spans zero directories too
-    ("mappings/**/acme-*.yaml", "mappings/a/b/acme-nl.yaml", True),
-    ("**/acme-nl.yaml", "mappings/eu/acme-nl.yaml", True),
-    ("mappings/shop-?.yaml", "mappings/shop-1.yaml", True),
-    ("mappings/shop-?.yaml", "mappings/shop-12.yaml", False),
-    ("mappings/shop-[12].yaml", "mappings/shop-2.yaml", True),
-    ("mappings/shop-[!12].yaml", "mappings/shop-2.yaml", False),
-    ("mappings/a+b (1).yaml", "mappings/a+b (1).yaml", True),  # regex characters are literal
-    ("mappings/[eu.yaml", "mappings/[eu.yaml", True),          # an unclosed [ is literal
-])
+@pytest.mark.parametrize(
+    ("pattern", "file", "expected"),
+    [
+        ("mappings/eu/**", "mappings/eu/acme-de.yml", True),
+        ("mappings/eu/**", "mappings/eu/de/berlin/acme.yaml", True),
+        ("mappings/eu/**", "mappings/us/acme.yaml", False),
+        ("mappings/eu/**", "mappings/europe/acme.yaml", False),
+        ("mappings/eu", "mappings/eu/de/acme.yaml", True),  # a directory: everything under it
+        ("mappings/eu/", "mappings/eu/acme.yaml", True),
+        ("./mappings/eu/*.yaml", "mappings/eu/acme.yaml", True),
+        ("mappings/*.yaml", "mappings/eu/acme.yaml", False),  # * stays within a directory
+        ("mappings/**/acme-*.yaml", "mappings/acme-nl.yaml", True),  # ** spans zero directories too
+        ("mappings/**/acme-*.yaml", "mappings/a/b/acme-nl.yaml", True),
+        ("**/acme-nl.yaml", "mappings/eu/acme-nl.yaml", True),
+        ("mappings/shop-?.yaml", "mappings/shop-1.yaml", True),
+        ("mappings/shop-?.yaml", "mappings/shop-12.yaml", False),
+        ("mappings/shop-[12].yaml", "mappings/shop-2.yaml", True),
+        ("mappings/shop-[!12].yaml", "mappings/shop-2.yaml", False),
+        ("mappings/a+b (1).yaml", "mappings/a+b (1).yaml", True),  # regex characters are literal
+        ("mappings/[eu.yaml", "mappings/[eu.yaml", True),  # an unclosed [ is literal
+    ],
+)
 def test_path_globs(pattern: str, file: str, expected: bool) -> None:
     assert subset(pattern).matches(file, 1, "default") is expected
 
@@ -71,10 +75,21 @@ def test_no_pattern_means_everything() -> None:
     assert parse_subset([]) is None
 
 
-@pytest.mark.parametrize("pattern", [
-    "id:abc", "id:", "id:0", "id:-3", "id:1_000", "id:9007199254740992", "account:", "",
-    "/etc/mappings/**", "../other/mappings/**",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "id:abc",
+        "id:",
+        "id:0",
+        "id:-3",
+        "id:1_000",
+        "id:9007199254740992",
+        "account:",
+        "",
+        "/etc/mappings/**",
+        "../other/mappings/**",
+    ],
+)
 def test_bad_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(BadPattern):
         parse_subset([pattern])
@@ -83,21 +98,30 @@ def test_bad_patterns_are_refused(pattern: str) -> None:
 def test_a_pattern_that_matches_nothing_is_reported_by_name() -> None:
     specs = [loaded(1, "mappings/eu/a.yaml")]
     state = State(entries={7: entry("mappings/gone.yaml", account="old")})
-    assert unmatched(subset("mappings/ue/**", "id:1", "id:2", "id:7", "account:old",
-                            "account:new"), specs, state) == ["mappings/ue/**", "id:2", "account:new"]
+    assert unmatched(
+        subset("mappings/ue/**", "id:1", "id:2", "id:7", "account:old", "account:new"), specs, state
+    ) == ["mappings/ue/**", "id:2", "account:new"]
 
 
 def test_narrowing_keeps_removals_inside_and_leaves_those_outside_alone() -> None:
-    specs = [loaded(1, "mappings/eu/a.yaml"), loaded(2, "mappings/us/b.yaml"),
-             loaded(5, "mappings/eu/moved-in.yaml"), loaded(6, "mappings/us/moved-out.yaml")]
-    state = State(serial=3, lineage="l", entries={
-        1: entry("mappings/eu/a.yaml"),
-        2: entry("mappings/us/b.yaml"),
-        3: entry("mappings/eu/deleted.yaml"),  # file removed inside the subset: forgotten
-        4: entry("mappings/us/deleted.yaml"),  # file removed outside it: left alone
-        5: entry("mappings/us/moved-in.yaml"),  # its file moved into the subset: unchanged
-        6: entry("mappings/eu/moved-out.yaml"),  # moved out of it: not a forget
-    })
+    specs = [
+        loaded(1, "mappings/eu/a.yaml"),
+        loaded(2, "mappings/us/b.yaml"),
+        loaded(5, "mappings/eu/moved-in.yaml"),
+        loaded(6, "mappings/us/moved-out.yaml"),
+    ]
+    state = State(
+        serial=3,
+        lineage="l",
+        entries={
+            1: entry("mappings/eu/a.yaml"),
+            2: entry("mappings/us/b.yaml"),
+            3: entry("mappings/eu/deleted.yaml"),  # file removed inside the subset: forgotten
+            4: entry("mappings/us/deleted.yaml"),  # file removed outside it: left alone
+            5: entry("mappings/us/moved-in.yaml"),  # its file moved into the subset: unchanged
+            6: entry("mappings/eu/moved-out.yaml"),  # moved out of it: not a forget
+        },
+    )
     chosen, scoped = narrow(subset("mappings/eu/**"), specs, state)
     assert [s.spec.integration_id for s in chosen] == [1, 5]
     assert sorted(scoped.entries) == [1, 3, 5]

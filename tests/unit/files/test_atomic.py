@@ -35,7 +35,10 @@ def test_a_device_is_refused_not_replaced(tmp_path: Path) -> None:
 
 
 def test_a_missing_directory_is_an_error_not_created(tmp_path: Path) -> None:
-    with pytest.raises(StatusyncError, match=r"cannot write .*nowhere/f: the directory "
-                                             r".*nowhere does not exist; create it first"):
+    with pytest.raises(
+        StatusyncError,
+        match=r"cannot write .*nowhere/f: the directory "
+        r".*nowhere does not exist; create it first",
+    ):
         atomic_write(tmp_path / "nowhere" / "f", b"x")
     assert not (tmp_path / "nowhere").exists()

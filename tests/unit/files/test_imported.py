@@ -16,27 +16,30 @@ WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
-@pytest.mark.parametrize(("shop_name", "expected"), [
-    ("ACME NL", "acme-nl-7"),
-    (None, "integration-7"),
-    ("", "integration-7"),
-    ("   ", "integration-7"),
-    ("!!! ### ***", "integration-7"),
-    ("..", "integration-7"),
-    ("../..", "integration-7"),
-    (".hidden", "hidden-7"),
-    ("CON", "con-7"),
-    ("nul.txt", "nul-txt-7"),
-    ("a/b\\c", "a-b-c-7"),
-    ("../../etc/Café Ünïcode/..\\x", "etc-cafe-unicode-x-7"),
-    ("Straße Köln", "strasse-koln-7"),
-    ("🎉 Party 🎉", "party-7"),
-    ("🎉🎉🎉", "integration-7"),
-    ("Ελληνικά", "integration-7"),
-    ("ﬁne ＡＣＭＥ", "fine-acme-7"),  # ligature and full-width letters: NFKD spells them out
-    ("--Shop--", "shop-7"),
-    ("tab\there\nnew\x00line", "tab-here-new-line-7"),
-])
+@pytest.mark.parametrize(
+    ("shop_name", "expected"),
+    [
+        ("ACME NL", "acme-nl-7"),
+        (None, "integration-7"),
+        ("", "integration-7"),
+        ("   ", "integration-7"),
+        ("!!! ### ***", "integration-7"),
+        ("..", "integration-7"),
+        ("../..", "integration-7"),
+        (".hidden", "hidden-7"),
+        ("CON", "con-7"),
+        ("nul.txt", "nul-txt-7"),
+        ("a/b\\c", "a-b-c-7"),
+        ("../../etc/Café Ünïcode/..\\x", "etc-cafe-unicode-x-7"),
+        ("Straße Köln", "strasse-koln-7"),
+        ("🎉 Party 🎉", "party-7"),
+        ("🎉🎉🎉", "integration-7"),
+        ("Ελληνικά", "integration-7"),
+        ("ﬁne ＡＣＭＥ", "fine-acme-7"),  # ligature and full-width letters: NFKD spells them out
+        ("--Shop--", "shop-7"),
+        ("tab\there\nnew\x00line", "tab-here-new-line-7"),
+    ],
+)
 def test_slug(shop_name: str | None, expected: str) -> None:
     assert slug(shop_name, 7) == expected
 
@@ -46,10 +49,31 @@ def test_a_long_name_is_cut_without_a_trailing_dash() -> None:
     assert slug("y" * (MAX_NAME_CHARS - 1) + " zzz", 7) == "y" * (MAX_NAME_CHARS - 1) + "-7"
 
 
-@pytest.mark.parametrize("shop_name", [
-    "CON", "con", "Nul", "AUX", "com1", "LPT9", "prn", "", "..", ".", "/", "\\", "..\\..\\windows",
-    "/etc/passwd", "~root", "a" * 1000, "Ünïcödé" * 50, "\u202eevil", "C:\\shop", "shop.yaml",
-])
+@pytest.mark.parametrize(
+    "shop_name",
+    [
+        "CON",
+        "con",
+        "Nul",
+        "AUX",
+        "com1",
+        "LPT9",
+        "prn",
+        "",
+        "..",
+        ".",
+        "/",
+        "\\",
+        "..\\..\\windows",
+        "/etc/passwd",
+        "~root",
+        "a" * 1000,
+        "Ünïcödé" * 50,
+        "\u202eevil",
+        "C:\\shop",
+        "shop.yaml",
+    ],
+)
 def test_every_slug_is_a_safe_file_name(shop_name: str) -> None:
     stem = slug(shop_name, 123456789012345)
     assert SLUG.fullmatch(stem)
@@ -75,8 +99,9 @@ def test_target_path_refuses_a_symlink_pointing_outside(tmp_path: Path) -> None:
 
 
 def test_imported_file_is_canonical_and_reads_back(tmp_path: Path) -> None:
-    item = imported_file(tmp_path / "mappings", tmp_path, 23452345, "ACME NL", "default",
-                         mapping("11", "11", "12", None))
+    item = imported_file(
+        tmp_path / "mappings", tmp_path, 23452345, "ACME NL", "default", mapping("11", "11", "12", None)
+    )
     assert item.file == "mappings/acme-nl-23452345.yaml"
     assert item.text == (
         '# Imported by `statusync import` from Sendcloud integration 23452345, shop "ACME NL".\n'
@@ -86,17 +111,35 @@ def test_imported_file_is_canonical_and_reads_back(tmp_path: Path) -> None:
         '  READY_TO_SEND: "11"\n'
         '  IN_TRANSIT: "11"\n'
         '  DELIVERED: "12"\n'
-        "  CANCEL: null\n")
+        "  CANCEL: null\n"
+    )
     assert parse_spec(item.text, item.file)[1] == item.spec
     change = item.change()
     assert (change.integration_id, change.file, change.after, change.name) == (
-        23452345, item.file, mapping("11", "11", "12", None), "ACME NL")
+        23452345,
+        item.file,
+        mapping("11", "11", "12", None),
+        "ACME NL",
+    )
 
 
-@pytest.mark.parametrize("shop_name", [
-    "../../etc/Café Ünïcode/..\\x", "line\nbreak", "ctrl\x00\x1b\x7f\x85", "yes", "123", "null",
-    "x: y # z", "- dash", "*alias", "'quoted' \"both\"", "\u2028separator", "\ufeffbom",
-])
+@pytest.mark.parametrize(
+    "shop_name",
+    [
+        "../../etc/Café Ünïcode/..\\x",
+        "line\nbreak",
+        "ctrl\x00\x1b\x7f\x85",
+        "yes",
+        "123",
+        "null",
+        "x: y # z",
+        "- dash",
+        "*alias",
+        "'quoted' \"both\"",
+        "\u2028separator",
+        "\ufeffbom",
+    ],
+)
 def test_any_shop_name_reads_back_unchanged(tmp_path: Path, shop_name: str) -> None:
     item = imported_file(tmp_path, tmp_path, 5, shop_name, "default", mapping("1", None, None, None))
     assert parse_spec(item.text, "f.yaml")[1].name == shop_name
@@ -123,8 +166,15 @@ def test_a_live_mapping_no_file_can_hold_is_an_error(tmp_path: Path) -> None:
 
 def test_refusals(tmp_path: Path) -> None:
     def item(integration_id: int) -> ImportedFile:
-        return imported_file(tmp_path / "mappings", tmp_path, integration_id, "Shop", "default",
-                             mapping(None, None, None, None))
+        return imported_file(
+            tmp_path / "mappings",
+            tmp_path,
+            integration_id,
+            "Shop",
+            "default",
+            mapping(None, None, None, None),
+        )
+
     new, existing, elsewhere = item(1), item(2), item(3)
     (tmp_path / "mappings").mkdir()
     (tmp_path / "mappings" / "shop-2.yaml").write_text("x")

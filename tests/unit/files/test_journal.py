@@ -23,10 +23,17 @@ B = mapping("1", "2", "9", None)
 AT = "2026-01-01T00:00:00Z"
 
 
-def change(integration_id: int, after: dict[str, str | None] = B,
-           action: Action = Action.UPDATE) -> Change:
-    return Change(integration_id, action, f"mappings/{integration_id}.yaml", "default", A, after,
-                  None, f"sha-{integration_id}")
+def change(integration_id: int, after: dict[str, str | None] = B, action: Action = Action.UPDATE) -> Change:
+    return Change(
+        integration_id,
+        action,
+        f"mappings/{integration_id}.yaml",
+        "default",
+        A,
+        after,
+        None,
+        f"sha-{integration_id}",
+    )
 
 
 def pending(m: dict[str, str | None] = B, at: str = AT) -> Pending:
@@ -42,8 +49,7 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / ".statusync" / "state.json"
 
 
-def test_a_success_is_one_appended_line_and_the_state_is_written_once_at_the_end(
-        path: Path) -> None:
+def test_a_success_is_one_appended_line_and_the_state_is_written_once_at_the_end(path: Path) -> None:
     save_state(path, state_of((1, A), (2, A)))
     before = path.read_bytes()
     recorder = Recorder(path, load_state(path))
@@ -86,7 +92,8 @@ def test_an_intent_without_an_answer_makes_the_integration_uncertain(path: Path)
 
 @pytest.mark.parametrize(("result", "uncertain"), [("refused", False), ("unknown", True)])
 def test_a_failure_is_uncertain_only_when_it_may_have_reached_the_api(
-        path: Path, result: str, uncertain: bool) -> None:
+    path: Path, result: str, uncertain: bool
+) -> None:
     recorder = Recorder(path, load_state(path))
     recorder.answered(recorder.sending(change(1)), result)  # type: ignore[arg-type]
     recorder.finish()
@@ -106,12 +113,20 @@ def test_a_refusal_keeps_an_earlier_unknown_write_unknown() -> None:
 
 def test_a_reset_or_a_forget_leaves_the_state_and_takes_the_uncertainty_with_it() -> None:
     state = replace(state_of((1, A), (2, A)), uncertain={2: pending()})
-    folded = fold(state, [Sent(1, 1, True, pending(mapping(None, None, None, None))),
-                          Answered(1, "ok", "2026-01-01T00:00:05Z"), Noted(2, None, AT)])
+    folded = fold(
+        state,
+        [
+            Sent(1, 1, True, pending(mapping(None, None, None, None))),
+            Answered(1, "ok", "2026-01-01T00:00:05Z"),
+            Noted(2, None, AT),
+        ],
+    )
     assert folded.entries == {} and folded.uncertain == {}
     # ... each leaving a tombstone dated when it was recorded, for the merge of two states.
-    assert folded.removed == {1: Removed("mappings/1.yaml", True, "2026-01-01T00:00:05Z"),
-                              2: Removed("mappings/2.yaml", False, AT)}
+    assert folded.removed == {
+        1: Removed("mappings/1.yaml", True, "2026-01-01T00:00:05Z"),
+        2: Removed("mappings/2.yaml", False, AT),
+    }
 
 
 def test_a_refused_reset_leaves_no_tombstone_and_a_new_record_replaces_one() -> None:
@@ -129,14 +144,16 @@ def test_a_refused_reset_leaves_no_tombstone_and_a_new_record_replaces_one() -> 
 
 
 def test_replayed_onto_a_state_that_removed_the_integration_later_an_older_write_stays_out() -> None:
-    later = State(lineage="L", serial=9,
-                  removed={1: Removed("mappings/1.yaml", True, "2026-01-02T00:00:00Z")})
-    journal: list[Record] = [Sent(1, 1, False, pending(B, "2026-01-01T10:00:00Z")),
-                             Answered(1, "ok", "2026-01-01T10:00:01Z")]
+    later = State(
+        lineage="L", serial=9, removed={1: Removed("mappings/1.yaml", True, "2026-01-02T00:00:00Z")}
+    )
+    journal: list[Record] = [
+        Sent(1, 1, False, pending(B, "2026-01-01T10:00:00Z")),
+        Answered(1, "ok", "2026-01-01T10:00:01Z"),
+    ]
     replayed = fold(later, journal, trusted=False)
     assert replayed.entries == {} and replayed.uncertain == {} and replayed.removed == later.removed
-    newer = [Sent(1, 1, False, pending(B, "2026-01-03T00:00:00Z")),
-             Answered(1, "ok", "2026-01-03T00:00:00Z")]
+    newer = [Sent(1, 1, False, pending(B, "2026-01-03T00:00:00Z")), Answered(1, "ok", "2026-01-03T00:00:00Z")]
     assert fold(later, newer, trusted=False).entries[1].mapping == B
 
 
@@ -187,7 +204,8 @@ def test_replayed_onto_a_newer_state_the_later_write_wins_and_replay_is_idempote
     journal: list[Record] = [
         Sent(1, 1, False, pending(B, "2026-01-01T10:00:00Z")),
         Answered(1, "ok", "2026-01-01T10:00:01Z"),
-        Sent(2, 2, False, replace(pending(B, "2026-01-01T10:00:02Z"), file="mappings/2.yaml"))]
+        Sent(2, 2, False, replace(pending(B, "2026-01-01T10:00:02Z"), file="mappings/2.yaml")),
+    ]
     newer = Entry("mappings/1.yaml", "x", "default", None, A, "2026-01-02T00:00:00Z")
     state = State(lineage="L", serial=9, entries={1: newer})
     replayed = fold(state, journal, trusted=False)
@@ -232,8 +250,11 @@ def test_the_state_file_shows_uncertain_integrations_only_when_there_are_any() -
 
 def test_records_survive_the_round_trip_through_the_file(tmp_path: Path) -> None:
     records: list[Record] = [
-        Sent(1, 7, True, pending()), Answered(1, "unknown", AT),
-        Noted(8, Entry("m/8.yaml", "s", "eu", "Shop é", A, AT), AT), Noted(9, None, AT)]
+        Sent(1, 7, True, pending()),
+        Answered(1, "unknown", AT),
+        Noted(8, Entry("m/8.yaml", "s", "eu", "Shop é", A, AT), AT),
+        Noted(9, None, AT),
+    ]
     writer = JournalWriter(tmp_path / "state.json.journal", "L:3")
     for record in records:
         writer.write(record)
@@ -254,21 +275,22 @@ def test_a_journal_says_which_run_left_it_and_what_it_recorded(path: Path) -> No
     begun = min(line["at"] for line in lines(path)[1:])
     assert journal.describe() == (
         f"an interrupted reconcile (begun {begun}, 1 write accepted, 1 of unknown outcome, "
-        "1 integration recorded without a request)")
+        "1 integration recorded without a request)"
+    )
 
 
 def test_a_journal_of_an_older_statusync_names_no_command(path: Path) -> None:
     journal_path(path).parent.mkdir(parents=True)
     journal_path(path).write_text(
         '{"op": "begin", "version": 1, "base": "L:1"}\n'
-        '{"op": "answered", "seq": 1, "result": "ok", "at": "2026-01-01T00:00:00Z"}\n')
+        '{"op": "answered", "seq": 1, "result": "ok", "at": "2026-01-01T00:00:00Z"}\n'
+    )
     journal = read_journal(journal_path(path))
     assert journal is not None
     assert journal.describe() == "an interrupted run (begun 2026-01-01T00:00:00Z, 0 writes accepted)"
 
 
-def test_the_mark_of_a_journal_changes_with_each_record_and_is_empty_without_one(
-        path: Path) -> None:
+def test_the_mark_of_a_journal_changes_with_each_record_and_is_empty_without_one(path: Path) -> None:
     assert journal_mark(path) == ""
     recorder = Recorder(path, state_of((1, A)), "apply")
     seq = recorder.sending(change(1))

@@ -53,14 +53,17 @@ def test_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
-@pytest.mark.parametrize("content, fragment", [
-    (b"{not json", "corrupt"),
-    (b"", "corrupt"),
-    (b"[]", "corrupt"),
-    (b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"a": {}}}', "corrupt"),
-    (b'{"version": 99, "serial": 1, "lineage": "x", "integrations": {}}', "not supported"),
-    (b"\xff\xfe", "corrupt"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"{not json", "corrupt"),
+        (b"", "corrupt"),
+        (b"[]", "corrupt"),
+        (b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"a": {}}}', "corrupt"),
+        (b'{"version": 99, "serial": 1, "lineage": "x", "integrations": {}}', "not supported"),
+        (b"\xff\xfe", "corrupt"),
+    ],
+)
 def test_unreadable_state_is_an_error_never_a_reset(tmp_path: Path, content: bytes, fragment: str) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
@@ -88,16 +91,23 @@ def test_an_unwritable_state_is_a_clear_error(tmp_path: Path, blocker: str) -> N
     else:  # the rename onto the state fails
         path = tmp_path / "state.json"
         (path / "keep").mkdir(parents=True)
-    with pytest.raises(StatusyncError,
-                       match="cannot create .*dir|state.json: it exists and is not a regular file"):
+    with pytest.raises(
+        StatusyncError, match="cannot create .*dir|state.json: it exists and is not a regular file"
+    ):
         save_state(path, State().with_entry(1, entry()))
     assert sorted(p.name for p in tmp_path.rglob("*")) in (["dir"], ["keep", "state.json"])
 
 
-@pytest.mark.parametrize("content", [
-    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"-3": {}}}',
-    b'{"version": 1, "serial": 1, "lineage": "x", "integrations": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"version": 1, "serial": 1, "lineage": "x", "integrations": {"-3": {}}}',
+        b'{"version": 1, "serial": 1, "lineage": "x", "integrations": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
+    ],
+)
 def test_odd_corruptions_are_reported_as_corrupt(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(content)
@@ -107,15 +117,18 @@ def test_odd_corruptions_are_reported_as_corrupt(tmp_path: Path, content: bytes)
 
 def test_tombstones_round_trip_sorted_and_make_the_file_version_2(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    removed = {9: Removed("mappings/nine.yaml", False, "2026-01-02T00:00:00Z"),
-               4: Removed("mappings/four.yaml", True, "2026-01-03T00:00:00Z")}
+    removed = {
+        9: Removed("mappings/nine.yaml", False, "2026-01-02T00:00:00Z"),
+        4: Removed("mappings/four.yaml", True, "2026-01-03T00:00:00Z"),
+    }
     written = save_state(path, State(entries={1: entry()}, removed=removed))
     assert load_state(path) == written
     data = json.loads(path.read_text())
     assert data["version"] == 2
     assert data["removed"] == {
         "4": {"action": "reset", "file": "mappings/four.yaml", "at": "2026-01-03T00:00:00Z"},
-        "9": {"action": "forget", "file": "mappings/nine.yaml", "at": "2026-01-02T00:00:00Z"}}
+        "9": {"action": "forget", "file": "mappings/nine.yaml", "at": "2026-01-02T00:00:00Z"},
+    }
     # Without tombstones the file stays version 1, which every statusync reads.
     save_state(path, State(entries={1: entry()}))
     assert json.loads(path.read_text())["version"] == 1 and "removed" not in path.read_text()
@@ -124,34 +137,57 @@ def test_tombstones_round_trip_sorted_and_make_the_file_version_2(tmp_path: Path
 def test_a_version_1_file_is_read_and_a_record_replaces_its_tombstone(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     record = {"file": "a", "sha256": "s", "mapping": MAPPING, "applied_at": "2026-01-01T00:00:00Z"}
-    path.write_text(json.dumps({"version": 1, "serial": 2, "lineage": "L",
-                                "integrations": {"1": record}}))
+    path.write_text(json.dumps({"version": 1, "serial": 2, "lineage": "L", "integrations": {"1": record}}))
     assert load_state(path).entries[1].file == "a" and load_state(path).removed == {}
-    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {
-        "1": record}, "removed": {"1": {"action": "reset", "at": "2026-01-01T00:00:00Z"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "serial": 2,
+                "lineage": "L",
+                "integrations": {"1": record},
+                "removed": {"1": {"action": "reset", "at": "2026-01-01T00:00:00Z"}},
+            }
+        )
+    )
     assert set(load_state(path).entries) == {1} and load_state(path).removed == {}
 
 
 def test_a_tombstone_of_an_unknown_kind_is_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
-    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {},
-                                "removed": {"1": {"action": "deleted", "at": "x"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "serial": 2,
+                "lineage": "L",
+                "integrations": {},
+                "removed": {"1": {"action": "deleted", "at": "x"}},
+            }
+        )
+    )
     with pytest.raises(StatusyncError, match=r"corrupt \(removed\.1\.action: "):
         load_state(path)
 
 
-@pytest.mark.parametrize("where, record", [
-    ("integrations", {"file": "a", "sha256": "s", "mapping": MAPPING, "applied_at": "yesterday"}),
-    ("uncertain", {"file": "a", "sha256": "s", "mapping": MAPPING, "sent_at": ""}),
-    ("removed", {"action": "reset", "file": "a", "at": "yesterday"}),
-])
-def test_a_time_that_cannot_be_read_is_corrupt(tmp_path: Path, where: str,
-                                               record: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "where, record",
+    [
+        ("integrations", {"file": "a", "sha256": "s", "mapping": MAPPING, "applied_at": "yesterday"}),
+        ("uncertain", {"file": "a", "sha256": "s", "mapping": MAPPING, "sent_at": ""}),
+        ("removed", {"action": "reset", "file": "a", "at": "yesterday"}),
+    ],
+)
+def test_a_time_that_cannot_be_read_is_corrupt(tmp_path: Path, where: str, record: dict[str, object]) -> None:
     # The merge orders writes by these times: an unreadable one would count as the oldest, and
     # a newer reset could lose to an older update.
     path = tmp_path / "state.json"
-    path.write_text(json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {},
-                                where: {"1": record}}))
-    with pytest.raises(StatusyncError, match=rf"corrupt \({where}\.1\.\w+: '.*' is not a "
-                       r"date and time such as 2026-01-31T09:00:00Z\); restore it from git"):
+    path.write_text(
+        json.dumps({"version": 2, "serial": 2, "lineage": "L", "integrations": {}, where: {"1": record}})
+    )
+    with pytest.raises(
+        StatusyncError,
+        match=rf"corrupt \({where}\.1\.\w+: '.*' is not a "
+        r"date and time such as 2026-01-31T09:00:00Z\); restore it from git",
+    ):
         load_state(path)

@@ -19,13 +19,13 @@ def github(status: int, body: Any, headers: dict[str, str] | None = None) -> Git
         assert request.url.path == "/user"
         return httpx.Response(status, json=body, headers=headers or {})
 
-    return GitHub(API, "acme/maps", "ghs-x", transport=httpx.MockTransport(handler),
-                  sleep=lambda s: None)
+    return GitHub(API, "acme/maps", "ghs-x", transport=httpx.MockTransport(handler), sleep=lambda s: None)
 
 
 def test_a_personal_token_is_the_user_it_names() -> None:
-    assert token_identity(github(200, {"login": "ops-alice", "type": "User"})) == \
-        Identity("ops-alice", "User")
+    assert token_identity(github(200, {"login": "ops-alice", "type": "User"})) == Identity(
+        "ops-alice", "User"
+    )
 
 
 @pytest.mark.parametrize("bot", ["github-actions[bot]", "statusync-app[bot]"])
@@ -34,26 +34,31 @@ def test_an_installation_token_is_its_apps_bot(bot: str) -> None:
     assert token_identity(refused, bot) == Identity(bot, "Bot")
 
 
-@pytest.mark.parametrize("status, body, headers", [
-    (401, {"message": "Bad credentials"}, {}),
-    (403, {"message": "You have exceeded a secondary rate limit"}, {"retry-after": "0"}),
-    (200, {"message": "not a user"}, {}),
-])
-def test_a_token_that_cannot_be_told_is_an_error(status: int, body: Any,
-                                                 headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "status, body, headers",
+    [
+        (401, {"message": "Bad credentials"}, {}),
+        (403, {"message": "You have exceeded a secondary rate limit"}, {"retry-after": "0"}),
+        (200, {"message": "not a user"}, {}),
+    ],
+)
+def test_a_token_that_cannot_be_told_is_an_error(status: int, body: Any, headers: dict[str, str]) -> None:
     with pytest.raises(GitHubError):
         token_identity(github(status, body, headers))
 
 
-@pytest.mark.parametrize("user, wrote", [
-    ({"login": "github-actions[bot]", "type": "Bot"}, True),
-    ({"login": "GitHub-Actions[bot]", "type": "Bot"}, True),  # logins ignore case on GitHub
-    ({"login": "github-actions[bot]", "type": "User"}, False),
-    ({"login": "mallory", "type": "User"}, False),
-    ({"login": "other-app[bot]", "type": "Bot"}, False),
-    (None, False),
-    ("github-actions[bot]", False),
-])
+@pytest.mark.parametrize(
+    "user, wrote",
+    [
+        ({"login": "github-actions[bot]", "type": "Bot"}, True),
+        ({"login": "GitHub-Actions[bot]", "type": "Bot"}, True),  # logins ignore case on GitHub
+        ({"login": "github-actions[bot]", "type": "User"}, False),
+        ({"login": "mallory", "type": "User"}, False),
+        ({"login": "other-app[bot]", "type": "Bot"}, False),
+        (None, False),
+        ("github-actions[bot]", False),
+    ],
+)
 def test_only_what_the_identity_wrote_is_its_own(user: Any, wrote: bool) -> None:
     assert Identity("github-actions[bot]", "Bot").wrote({"body": "x", "user": user}) is wrote
 

@@ -14,8 +14,13 @@ API = "https://api.github.example"
 
 def client(handler: object, sleeps: list[float] | None = None) -> GitHub:
     waits = sleeps if sleeps is not None else []
-    return GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
-                  sleep=waits.append)
+    return GitHub(
+        API,
+        "acme/maps",
+        TOKEN,
+        transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
+        sleep=waits.append,
+    )
 
 
 def test_a_get_is_retried_after_a_server_error_a_post_is_not() -> None:
@@ -36,17 +41,21 @@ def test_a_get_is_retried_after_a_server_error_a_post_is_not() -> None:
 
 
 def test_a_secondary_rate_limit_waits_for_retry_after() -> None:
-    answers = iter([httpx.Response(403, headers={"retry-after": "7"},
-                                   json={"message": "secondary rate limit"}),
-                    httpx.Response(201, json={"id": 1})])
+    answers = iter(
+        [
+            httpx.Response(403, headers={"retry-after": "7"}, json={"message": "secondary rate limit"}),
+            httpx.Response(201, json={"id": 1}),
+        ]
+    )
     sleeps: list[float] = []
     assert client(lambda request: next(answers), sleeps).post("/x", {}) == {"id": 1}
     assert sleeps == [7.0]
 
 
 def test_an_exhausted_rate_limit_is_not_a_denial() -> None:
-    response = httpx.Response(403, headers={"x-ratelimit-remaining": "0"},
-                              json={"message": "API rate limit exceeded"})
+    response = httpx.Response(
+        403, headers={"x-ratelimit-remaining": "0"}, json={"message": "API rate limit exceeded"}
+    )
     with pytest.raises(GitHubError) as failed:
         client(lambda request: response).patch("/x", {})
     assert not failed.value.denied
@@ -56,8 +65,10 @@ def test_an_exhausted_rate_limit_is_not_a_denial() -> None:
 def test_pages_are_followed_but_only_on_the_api_host() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))
-        links = {1: f'<{API}/repos/acme/maps/issues?page=2>; rel="next"',
-                 2: '<https://elsewhere.example/steal?page=3>; rel="next"'}
+        links = {
+            1: f'<{API}/repos/acme/maps/issues?page=2>; rel="next"',
+            2: '<https://elsewhere.example/steal?page=3>; rel="next"',
+        }
         return httpx.Response(200, json=[{"n": page}], headers={"Link": links[page]})
 
     github = client(handler)
@@ -76,37 +87,49 @@ def test_errors_never_show_the_token() -> None:
     assert TOKEN not in str(failed.value) and "no answer from" in str(failed.value)
 
 
-@pytest.mark.parametrize("env, message", [
-    ({}, "GITHUB_TOKEN is not set"),
-    ({"GITHUB_TOKEN": TOKEN}, "GITHUB_REPOSITORY is not set"),
-    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "nope"}, "is not of the form OWNER/NAME"),
-    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://api.x"},
-     "must be an https:// URL"),
-    # Set but empty (a secret that does not exist, a mapping left blank) is never the default.
-    ({"GITHUB_TOKEN": ""}, "^the environment variable GITHUB_TOKEN is set but empty; set it from "
-                           "github.token, or unset it$"),
-    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": " "}, "GITHUB_REPOSITORY is set but empty"),
-    ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": ""},
-     "^the environment variable GITHUB_API_URL is set but empty; set it to the GitHub API's URL "
-     r"\(https://api.github.com for github.com\), or unset it$"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "GITHUB_TOKEN is not set"),
+        ({"GITHUB_TOKEN": TOKEN}, "GITHUB_REPOSITORY is not set"),
+        ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "nope"}, "is not of the form OWNER/NAME"),
+        (
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": "http://api.x"},
+            "must be an https:// URL",
+        ),
+        # Set but empty (a secret that does not exist, a mapping left blank) is never the default.
+        (
+            {"GITHUB_TOKEN": ""},
+            "^the environment variable GITHUB_TOKEN is set but empty; set it from github.token, or unset it$",
+        ),
+        ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": " "}, "GITHUB_REPOSITORY is set but empty"),
+        (
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b", "GITHUB_API_URL": ""},
+            "^the environment variable GITHUB_API_URL is set but empty; set it to the GitHub API's URL "
+            r"\(https://api.github.com for github.com\), or unset it$",
+        ),
+    ],
+)
 def test_the_environment_is_checked_before_any_request(env: dict[str, str], message: str) -> None:
     with pytest.raises(StatusyncError, match=message) as failed:
         GitHub.from_env(env)
     assert TOKEN not in str(failed.value)
 
 
-@pytest.mark.parametrize("status, headers, message, limited", [
-    (403, {}, "Resource not accessible by integration", False),
-    (403, {"retry-after": "30"}, "You have exceeded a secondary rate limit", True),
-    (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", True),
-    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}, "API rate limit exceeded",
-     True),
-    (429, {}, "Too Many Requests", True),
-    (404, {}, "Not Found", False),
-])
+@pytest.mark.parametrize(
+    "status, headers, message, limited",
+    [
+        (403, {}, "Resource not accessible by integration", False),
+        (403, {"retry-after": "30"}, "You have exceeded a secondary rate limit", True),
+        (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", True),
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}, "API rate limit exceeded", True),
+        (429, {}, "Too Many Requests", True),
+        (404, {}, "Not Found", False),
+    ],
+)
 def test_a_rate_limit_is_told_from_a_refusal_of_the_token(
-        status: int, headers: dict[str, str], message: str, limited: bool) -> None:
+    status: int, headers: dict[str, str], message: str, limited: bool
+) -> None:
     calls: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -114,8 +137,14 @@ def test_a_rate_limit_is_told_from_a_refusal_of_the_token(
         return httpx.Response(status, headers=headers, json={"message": message})
 
     sleeps: list[float] = []
-    github = GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(handler),
-                    sleep=sleeps.append, clock=lambda: 1000.0)
+    github = GitHub(
+        API,
+        "acme/maps",
+        TOKEN,
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+        clock=lambda: 1000.0,
+    )
     with pytest.raises(GitHubError) as failed:
         github.post("/x", {"body": "plan"})  # a POST too: GitHub did nothing, so it is retried
     assert failed.value.rate_limited is limited and failed.value.denied is (not limited)
@@ -123,21 +152,32 @@ def test_a_rate_limit_is_told_from_a_refusal_of_the_token(
     assert ("GitHub's rate limit" in str(failed.value)) is limited
 
 
-@pytest.mark.parametrize("headers, waits", [
-    ({"retry-after": "7"}, [7.0, 7.0]),
-    ({"retry-after": "3600"}, [60.0, 60.0]),      # bounded
-    ({"retry-after": "nan"}, [60.0, 60.0]),       # unreadable: a minute, as GitHub advises
-    ({}, [60.0, 60.0]),                           # a secondary limit that names no time
-    ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"}, [11.0, 11.0]),
-    ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4600"}, []),  # an hour: fail now
-])
+@pytest.mark.parametrize(
+    "headers, waits",
+    [
+        ({"retry-after": "7"}, [7.0, 7.0]),
+        ({"retry-after": "3600"}, [60.0, 60.0]),  # bounded
+        ({"retry-after": "nan"}, [60.0, 60.0]),  # unreadable: a minute, as GitHub advises
+        ({}, [60.0, 60.0]),  # a secondary limit that names no time
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1010"}, [11.0, 11.0]),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "4600"}, []),  # an hour: fail now
+    ],
+)
 def test_a_rate_limit_waits_as_github_asks_and_no_longer_than_a_minute(
-        headers: dict[str, str], waits: list[float]) -> None:
-    response = httpx.Response(403, headers=headers,
-                              json={"message": "You have exceeded a secondary rate limit"})
+    headers: dict[str, str], waits: list[float]
+) -> None:
+    response = httpx.Response(
+        403, headers=headers, json={"message": "You have exceeded a secondary rate limit"}
+    )
     sleeps: list[float] = []
-    github = GitHub(API, "acme/maps", TOKEN, transport=httpx.MockTransport(lambda r: response),
-                    sleep=sleeps.append, clock=lambda: 1000.0)
+    github = GitHub(
+        API,
+        "acme/maps",
+        TOKEN,
+        transport=httpx.MockTransport(lambda r: response),
+        sleep=sleeps.append,
+        clock=lambda: 1000.0,
+    )
     with pytest.raises(GitHubError) as failed:
         github.get("/x")
     assert sleeps == waits and failed.value.rate_limited
@@ -146,8 +186,7 @@ def test_a_rate_limit_waits_as_github_asks_and_no_longer_than_a_minute(
 @pytest.mark.parametrize("body", [b"<html>proxy</html>", b'{"id": ' + b"9" * 5000 + b"}"])
 def test_an_answer_that_is_not_readable_json_is_a_github_error(body: bytes) -> None:
     answer = httpx.Response(200, content=body)
-    for call in (lambda gh: gh.get("/x"), lambda gh: gh.post("/x", {}),
-                 lambda gh: list(gh.pages("/x", {}))):
+    for call in (lambda gh: gh.get("/x"), lambda gh: gh.post("/x", {}), lambda gh: list(gh.pages("/x", {}))):
         with pytest.raises(GitHubError) as failed:
             call(client(lambda request: answer))
         assert str(failed.value).endswith("answered HTTP 200 with a body that is not readable JSON")

@@ -12,17 +12,18 @@ from tests.support.builders import live, loaded, mapping, sample_drift
 DESIRED = mapping("1", "2", "3", None)
 
 
-
 def _report() -> DriftReport:
     return sample_drift(DESIRED)
 
 
 def test_json_document_matches_the_contract() -> None:
-    report = DriftReport((
-        compare(loaded(1, DESIRED), DESIRED, live(mapping("1", "2", "9", None))),
-        compare(loaded(2, DESIRED), DESIRED, live(DESIRED)),
-        compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
-    ))
+    report = DriftReport(
+        (
+            compare(loaded(1, DESIRED), DESIRED, live(mapping("1", "2", "9", None))),
+            compare(loaded(2, DESIRED), DESIRED, live(DESIRED)),
+            compare(loaded(3, DESIRED), DESIRED, live(DESIRED, ("IN_TRANSIT",))),
+        )
+    )
     out = io.StringIO()
     render_json(report, out)
     doc = json.loads(out.getvalue())
@@ -31,7 +32,8 @@ def test_json_document_matches_the_contract() -> None:
     first, in_sync, invalid = doc["integrations"]
     assert {"integration_id", "file", "status", "differences", "invalid"} <= first.keys()
     assert first["differences"] == [
-        {"category": "DELIVERED", "desired": "3", "live": "9", "last_applied": "3"}]
+        {"category": "DELIVERED", "desired": "3", "live": "9", "last_applied": "3"}
+    ]
     assert first["cause"] == "changed_outside_statusync"
     assert in_sync["status"] == "in_sync" and in_sync["differences"] == in_sync["invalid"] == []
     assert invalid["invalid"] == [{"category": "IN_TRANSIT", "external_id": "2"}]
@@ -64,25 +66,29 @@ def test_markdown_is_an_issue_body() -> None:
     text = out.getvalue()
     assert text.startswith("## statusync drift: 4 of 5 integrations differ from the files\n")
     assert "**2 drifted, 1 invalid, 1 not found, 1 in sync**" in text
-    assert ("| 1 (ACME \\| NL) | `mappings/1.yaml` | DELIVERED | `\"3\"` | `\"9\"` | `\"3\"` "
-            "| changed outside statusync") in text
+    assert (
+        '| 1 (ACME \\| NL) | `mappings/1.yaml` | DELIVERED | `"3"` | `"9"` | `"3"` '
+        "| changed outside statusync"
+    ) in text
     assert "| *never applied* |" in text
-    assert "### Invalid live entries" in text and "| IN_TRANSIT | `\"2\"` |" in text
+    assert "### Invalid live entries" in text and '| IN_TRANSIT | `"2"` |' in text
     assert "### Not found" in text and "- 4 `mappings/4.yaml`" in text
     assert "### What to do" in text and "`statusync reconcile`" in text
 
 
 def test_markdown_stays_within_what_a_github_issue_holds() -> None:
-    drifted = [compare(loaded(i, DESIRED), DESIRED, live(mapping("9", "8", "7", "6")))
-               for i in range(1, 3001)]
+    drifted = [
+        compare(loaded(i, DESIRED), DESIRED, live(mapping("9", "8", "7", "6"))) for i in range(1, 3001)
+    ]
     out = io.StringIO()
     render_markdown(DriftReport(tuple(drifted)), out)
     text = out.getvalue()
     assert len(text) < 65_536
     shown = text.count(" | READY_TO_SEND | ")
     assert 0 < shown < 3000
-    assert (f"… and {3000 - shown} more integrations with differences not shown here: "
-            "run `statusync drift`") in text
+    assert (
+        f"… and {3000 - shown} more integrations with differences not shown here: run `statusync drift`"
+    ) in text
     assert "### What to do" in text
 
 
@@ -94,18 +100,25 @@ def test_a_drift_too_long_for_the_issue_is_skipped_and_the_rest_still_shown() ->
     text = out.getvalue()
     assert len(text) < 65_536
     assert [line.split(" | ")[0] for line in text.splitlines() if " | READY_TO_SEND | " in line] == [
-        "| 2", "| 3"]
-    assert ("*… and 1 more integrations with differences not shown here: run `statusync drift` for "
-            "the full list. Not shown: 1.*") in text
+        "| 2",
+        "| 3",
+    ]
+    assert (
+        "*… and 1 more integrations with differences not shown here: run `statusync drift` for "
+        "the full list. Not shown: 1.*"
+    ) in text
 
 
 def test_integrations_that_could_not_be_checked_are_not_reported_as_in_sync() -> None:
-    report = DriftReport((compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
-                         (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),))
+    report = DriftReport(
+        (compare(loaded(1, DESIRED), DESIRED, live(DESIRED)),),
+        (CheckFailure(loaded(2, DESIRED), "HTTP 500: boom"),),
+    )
     out = io.StringIO()
     render_text(report, out)
-    assert out.getvalue() == ("Drift unknown for 1 of 2 integrations: they could not be checked "
-                              "(errors above); 1 in sync.\n")
+    assert out.getvalue() == (
+        "Drift unknown for 1 of 2 integrations: they could not be checked (errors above); 1 in sync.\n"
+    )
 
 
 def test_when_nothing_is_found_the_hint_points_at_the_api_url() -> None:

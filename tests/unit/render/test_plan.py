@@ -25,7 +25,7 @@ def test_text_shows_each_changed_category_before_and_after() -> None:
 
 def test_text_create_forget_and_reset() -> None:
     out = text(make_plan([loaded(5, A)], state_of((1, A)), on_removed="reset"))
-    assert "+ create 5" in out and 'CANCEL         null' in out
+    assert "+ create 5" in out and "CANCEL         null" in out
     assert "! reset  1" in out and '"1" -> null' in out
     out = text(make_plan([], state_of((1, A))))
     assert "- forget 1" in out and "nothing is sent" in out
@@ -55,12 +55,13 @@ def test_json_is_one_object() -> None:
 
 def test_markdown_is_a_summary_and_a_table() -> None:
     out = io.StringIO()
-    render_markdown(make_plan([loaded(1, mapping("a|b", "2", "9", None)), loaded(2, A)],
-                              state_of((1, A), (3, A))), out)
+    render_markdown(
+        make_plan([loaded(1, mapping("a|b", "2", "9", None)), loaded(2, A)], state_of((1, A), (3, A))), out
+    )
     md = out.getvalue()
     assert "**1 to create, 1 to update, 0 to reset, 1 to forget, 0 unchanged**" in md
     assert "| action | integration | file | category | before | after |" in md
-    assert "| update | 1 | `mappings/1.yaml` | READY_TO_SEND | `\"1\"` | `\"a\\|b\"` |" in md
+    assert '| update | 1 | `mappings/1.yaml` | READY_TO_SEND | `"1"` | `"a\\|b"` |' in md
     assert "| forget | 3 |" in md
 
 
@@ -79,22 +80,32 @@ def test_markdown_stays_within_what_a_github_comment_holds() -> None:
     shown = md.count("| create |")
     assert 50 < shown < 2000
     assert f"… and {2000 - shown} more changes not shown here: run `statusync plan`" in md
-    left_out = [str(c.integration_id) for c in plan.changes][shown:shown + 30]  # in the plan's order
+    left_out = [str(c.integration_id) for c in plan.changes][shown : shown + 30]  # in the plan's order
     assert f"Not shown: {', '.join(left_out)} and {2000 - shown - 30} more.*" in md
 
 
 def test_a_change_too_long_for_the_comment_is_skipped_and_the_rest_still_shown() -> None:
     huge = mapping("x" * 70_000, "2", "3", None)  # sorted first, longer than the whole budget
-    plan = make_plan([loaded(1, huge), *(loaded(i, A) for i in range(2, 5)),
-                      loaded(5, mapping("y" * 70_000, "2", "3", None))], state_of())
+    plan = make_plan(
+        [
+            loaded(1, huge),
+            *(loaded(i, A) for i in range(2, 5)),
+            loaded(5, mapping("y" * 70_000, "2", "3", None)),
+        ],
+        state_of(),
+    )
     out = io.StringIO()
     render_markdown(plan, out)
     md = out.getvalue()
     assert len(md) < 65_536
     assert [line.split(" | ")[1] for line in md.splitlines() if line.startswith("| create |")] == [
-        "2", "3", "4"]
-    assert md.endswith("\n*… and 2 more changes not shown here: run `statusync plan` for the full "
-                       "list. Not shown: 1, 5.*\n")
+        "2",
+        "3",
+        "4",
+    ]
+    assert md.endswith(
+        "\n*… and 2 more changes not shown here: run `statusync plan` for the full list. Not shown: 1, 5.*\n"
+    )
 
 
 def test_markdown_lists_everything_when_it_fits() -> None:

@@ -22,8 +22,9 @@ class FakeApi:
         self.state_path = state_path
         self.lock = threading.Lock()
 
-    def upsert_mapping(self, integration_id: int, mapping: MappingDict, *,
-                       on_send: Callable[[], None] | None = None) -> None:
+    def upsert_mapping(
+        self, integration_id: int, mapping: MappingDict, *, on_send: Callable[[], None] | None = None
+    ) -> None:
         if on_send is not None:
             on_send()
         if self.state_path is not None:

@@ -42,11 +42,23 @@ def reply(status: int, **kwargs: Any) -> Answer:
 
 def bearer_ok(*valid: str) -> Answer:
     """The API: 200 for a request with one of the `valid` tokens, else 401."""
+
     def answer(request: httpx.Request) -> httpx.Response:
         if request.headers.get("Authorization") in {f"Bearer {t}" for t in valid}:
             return httpx.Response(200, json=None)
-        return httpx.Response(401, json={"errors": [{"status": "401", "code": "authentication_failed",
-                                                     "detail": "The access token is invalid."}]})
+        return httpx.Response(
+            401,
+            json={
+                "errors": [
+                    {
+                        "status": "401",
+                        "code": "authentication_failed",
+                        "detail": "The access token is invalid.",
+                    }
+                ]
+            },
+        )
+
     return answer
 
 
@@ -54,8 +66,14 @@ class Api:
     """A client with OAuth2 client credentials over a scripted transport: the token endpoint and
     the API each answer from their own script (the last answer repeats)."""
 
-    def __init__(self, tokens: list[Answer], api: list[Answer] | None = None, *,
-                 token_url: str = TOKEN_URL, partner_id: str | None = None) -> None:
+    def __init__(
+        self,
+        tokens: list[Answer],
+        api: list[Answer] | None = None,
+        *,
+        token_url: str = TOKEN_URL,
+        partner_id: str | None = None,
+    ) -> None:
         self.now = 0.0
         self.token_requests: list[httpx.Request] = []
         self.api_requests: list[httpx.Request] = []
@@ -64,16 +82,24 @@ class Api:
         self.waits: list[float] = []
         self._tokens = tokens
         self._api = api or [bearer_ok(*(f"t{n}" for n in range(1, 10)))]
-        self.auth = ClientCredentialsAuth(ClientCredentials(CLIENT_ID, CLIENT_SECRET, token_url),
-                                          source=SOURCE, clock=lambda: self.now)
+        self.auth = ClientCredentialsAuth(
+            ClientCredentials(CLIENT_ID, CLIENT_SECRET, token_url), source=SOURCE, clock=lambda: self.now
+        )
         # The rate limit's own clock, moved only by its waits (a 429 pauses the bucket).
         self.bucket_now = 0.0
         self.bucket_waits: list[float] = []
         unlimited = TokenBucket(10**6, 10**6, clock=lambda: self.bucket_now, sleep=self._bucket_sleep)
-        self.client = SendcloudClient(BASE, self.auth, transport=httpx.MockTransport(self._handle),
-                                      post_limiter=unlimited, get_limiter=unlimited,
-                                      sleep=self.waits.append, random=lambda: 0.5,
-                                      key_source=SOURCE, partner_id=partner_id)
+        self.client = SendcloudClient(
+            BASE,
+            self.auth,
+            transport=httpx.MockTransport(self._handle),
+            post_limiter=unlimited,
+            get_limiter=unlimited,
+            sleep=self.waits.append,
+            random=lambda: 0.5,
+            key_source=SOURCE,
+            partner_id=partner_id,
+        )
 
     def _bucket_sleep(self, seconds: float) -> None:
         self.bucket_waits.append(seconds)
@@ -102,19 +128,25 @@ def test_the_first_request_fetches_a_token_that_the_next_ones_reuse() -> None:
     assert asked.headers["Authorization"] == f"Basic {BASIC}"
     assert asked.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert dict(urllib.parse.parse_qsl(asked.content.decode())) == {
-        "grant_type": "client_credentials", "scope": "api"}
+        "grant_type": "client_credentials",
+        "scope": "api",
+    }
     assert asked.headers["User-Agent"].startswith("statusync/")
     assert api.api_auth == ["Bearer t1"] * 3
 
 
-@pytest.mark.parametrize(("expires_in", "kept_until", "renewed_at"), [
-    (3600, 3539.0, 3541.0),  # an hour: renewed a minute before it runs out
-    (10, 4.9, 5.1),          # a short one: at half its life
-    (None, 3539.0, 3541.0),  # no expires_in: Sendcloud's hour is assumed
-    ("soon", 3539.0, 3541.0),
-])
-def test_a_token_is_renewed_shortly_before_it_expires(expires_in: Any, kept_until: float,
-                                                      renewed_at: float) -> None:
+@pytest.mark.parametrize(
+    ("expires_in", "kept_until", "renewed_at"),
+    [
+        (3600, 3539.0, 3541.0),  # an hour: renewed a minute before it runs out
+        (10, 4.9, 5.1),  # a short one: at half its life
+        (None, 3539.0, 3541.0),  # no expires_in: Sendcloud's hour is assumed
+        ("soon", 3539.0, 3541.0),
+    ],
+)
+def test_a_token_is_renewed_shortly_before_it_expires(
+    expires_in: Any, kept_until: float, renewed_at: float
+) -> None:
     api = Api([token("t1", expires_in=expires_in), token("t2", expires_in=expires_in)])
     api.upsert()
     api.now = kept_until
@@ -123,8 +155,7 @@ def test_a_token_is_renewed_shortly_before_it_expires(expires_in: Any, kept_unti
     api.now = renewed_at
     api.upsert()
     assert len(api.token_requests) == 2
-    assert api.api_auth == [
-        "Bearer t1", "Bearer t1", "Bearer t2"]
+    assert api.api_auth == ["Bearer t1", "Bearer t1", "Bearer t2"]
 
 
 def test_a_401_with_a_token_thought_valid_renews_it_once_and_sends_again() -> None:
@@ -146,33 +177,54 @@ def test_a_second_401_is_not_renewed_again_and_stops_the_run() -> None:
     assert str(caught.value) == (
         "POST /shop-order-statuses/mapping (integration 7): HTTP 401: Sendcloud rejected the API "
         "credentials (The access token is invalid.); check the OAuth2 client id and secret in "
-        f"{SOURCE}")
+        f"{SOURCE}"
+    )
 
 
-@pytest.mark.parametrize(("answer", "message"), [
-    (reply(401, json={"error": "invalid_client", "error_description": "Client authentication failed."}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 401: invalid_client: Client authentication failed; "
-     f"check the OAuth2 client id and secret in {SOURCE}"),
-    (reply(400, json={"error": "invalid_scope"}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 400: invalid_scope; "
-     f"check the OAuth2 client id and secret in {SOURCE}"),
-    (reply(404, text="<html>Not here</html>", headers={"Content-Type": "text/html"}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 404: Not Found; check the account's token_url"),
-    (reply(200, text="<html>login</html>", headers={"Content-Type": "text/html"}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but the answer is not a JSON object; "
-     "check the account's token_url"),
-    (reply(200, json={"token_type": "bearer"}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but no usable access_token in the answer; "
-     "check the account's token_url"),
-    (reply(200, json={"access_token": "has space", "token_type": "bearer"}),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but no usable access_token in the answer; "
-     "check the account's token_url"),
-    (token("t1", token_type="mac"),
-     f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but its token_type 'mac' is not Bearer; "
-     "check the account's token_url"),
-])
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (
+            reply(
+                401, json={"error": "invalid_client", "error_description": "Client authentication failed."}
+            ),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 401: invalid_client: Client authentication failed; "
+            f"check the OAuth2 client id and secret in {SOURCE}",
+        ),
+        (
+            reply(400, json={"error": "invalid_scope"}),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 400: invalid_scope; "
+            f"check the OAuth2 client id and secret in {SOURCE}",
+        ),
+        (
+            reply(404, text="<html>Not here</html>", headers={"Content-Type": "text/html"}),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 404: Not Found; check the account's token_url",
+        ),
+        (
+            reply(200, text="<html>login</html>", headers={"Content-Type": "text/html"}),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but the answer is not a JSON object; "
+            "check the account's token_url",
+        ),
+        (
+            reply(200, json={"token_type": "bearer"}),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but no usable access_token in the answer; "
+            "check the account's token_url",
+        ),
+        (
+            reply(200, json={"access_token": "has space", "token_type": "bearer"}),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but no usable access_token in the answer; "
+            "check the account's token_url",
+        ),
+        (
+            token("t1", token_type="mac"),
+            f"OAuth2 token request to {TOKEN_URL}: HTTP 200 but its token_type 'mac' is not Bearer; "
+            "check the account's token_url",
+        ),
+    ],
+)
 def test_a_refused_or_unusable_token_request_stops_the_run_before_any_api_request(
-        answer: Answer, message: str) -> None:
+    answer: Answer, message: str
+) -> None:
     api = Api([answer])
     with pytest.raises(TokenRequestFailed) as caught:
         api.upsert()
@@ -190,19 +242,24 @@ def test_a_token_endpoint_that_fails_for_a_moment_is_retried_like_the_api() -> N
 
 
 def test_a_token_endpoint_that_stays_down_is_named_in_the_error_and_stops_the_run(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     api = Api([reply(503, text="down for maintenance")])
-    with caplog.at_level(logging.WARNING, logger="statusync.api"), \
-            pytest.raises(TokenRequestFailed) as caught:
+    with (
+        caplog.at_level(logging.WARNING, logger="statusync.api"),
+        pytest.raises(TokenRequestFailed) as caught,
+    ):
         api.upsert()
     assert str(caught.value) == (
-        f"OAuth2 token request to {TOKEN_URL}: HTTP 503: down for maintenance (after 4 attempts)")
+        f"OAuth2 token request to {TOKEN_URL}: HTTP 503: down for maintenance (after 4 attempts)"
+    )
     assert isinstance(caught.value, StopRun)  # no request of the account can be authenticated
     assert api.api_requests == [] and len(api.token_requests) == 4
     # The retries name the request that failed, not the API request that needed the token.
     retries = [r.getMessage() for r in caplog.records]
     assert len(retries) == 3 and all(
-        line.startswith(f"OAuth2 token request to {TOKEN_URL}: HTTP 503; retrying") for line in retries)
+        line.startswith(f"OAuth2 token request to {TOKEN_URL}: HTTP 503; retrying") for line in retries
+    )
     with pytest.raises(TokenRequestFailed):
         api.upsert()  # the account's later requests fail without asking again
     assert len(api.token_requests) == 4
@@ -226,8 +283,7 @@ def test_a_failed_token_request_never_leaves_the_write_uncertain(answer: Answer)
     assert caught.value.maybe_applied is False and api.api_requests == []
 
 
-def test_a_token_renewal_refused_after_an_attempt_that_may_have_arrived_leaves_it_uncertain(
-        ) -> None:
+def test_a_token_renewal_refused_after_an_attempt_that_may_have_arrived_leaves_it_uncertain() -> None:
     # The first attempt met a 500 (it may have been carried out); the retry's 401 asks for a
     # new token, which the endpoint refuses: the write is still of unknown outcome.
     refused = reply(401, json={"error": "invalid_client"})
@@ -251,25 +307,29 @@ def test_a_401_after_an_attempt_that_may_have_arrived_leaves_the_write_uncertain
 def test_a_token_request_that_times_out_never_leaves_the_write_uncertain() -> None:
     def time_out(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)
+
     api = Api([time_out])
     with pytest.raises(ApiError) as caught:
         api.upsert()
     assert caught.value.maybe_applied is False
     assert str(caught.value).startswith(
         f"OAuth2 token request to {TOKEN_URL}: timed out after 4 attempts to "
-        "https://account.sendcloud.com (ReadTimeout: timed out)")
+        "https://account.sendcloud.com (ReadTimeout: timed out)"
+    )
 
 
 def test_a_token_endpoint_that_cannot_be_reached_is_named_in_the_error() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("Connection refused", request=request)
+
     api = Api([refuse])
     with pytest.raises(ApiError) as caught:
         api.upsert()
     assert str(caught.value) == (
         f"OAuth2 token request to {TOKEN_URL}: could not connect after 4 attempts to "
         "https://account.sendcloud.com (ConnectError: Connection refused); check the account's "
-        "token_url or the network")
+        "token_url or the network"
+    )
 
 
 class Gate:
@@ -295,6 +355,7 @@ def upserts_at_once(api: Api, gate: Gate, count: int) -> list[BaseException]:
             api.upsert()
         except BaseException as exc:  # the test asserts on them
             errors.append(exc)
+
     threads = [threading.Thread(target=work) for _ in range(count)]
     for thread in threads:
         thread.start()
@@ -330,6 +391,7 @@ def test_workers_that_meet_the_same_401_renew_the_token_once() -> None:
             barrier.wait()  # all four are out with t1 when the API stops taking it
             return httpx.Response(401, json=None)
         return bearer_ok("t2")(request)
+
     api = Api([token("t1"), token("t2")], [api_answer])
     threads = [threading.Thread(target=api.upsert) for _ in range(4)]
     for thread in threads:
@@ -337,8 +399,7 @@ def test_workers_that_meet_the_same_401_renew_the_token_once() -> None:
     for thread in threads:
         thread.join(5)
     assert len(api.token_requests) == 2
-    assert sorted(api.api_auth) == (
-        ["Bearer t1"] * 4 + ["Bearer t2"] * 4)
+    assert sorted(api.api_auth) == (["Bearer t1"] * 4 + ["Bearer t2"] * 4)
 
 
 def test_no_secret_or_token_in_an_error_message() -> None:
@@ -353,8 +414,17 @@ def test_no_secret_or_token_in_an_error_message() -> None:
 
 
 def test_no_secret_in_a_refused_token_requests_message() -> None:
-    api = Api([reply(401, json={"error": "invalid_client",
-                                "error_description": f"unknown client {CLIENT_ID}:{CLIENT_SECRET}"})])
+    api = Api(
+        [
+            reply(
+                401,
+                json={
+                    "error": "invalid_client",
+                    "error_description": f"unknown client {CLIENT_ID}:{CLIENT_SECRET}",
+                },
+            )
+        ]
+    )
     with pytest.raises(TokenRequestFailed) as caught:
         api.upsert()
     assert CLIENT_SECRET not in str(caught.value) and CLIENT_ID not in str(caught.value)
@@ -370,8 +440,14 @@ def test_the_partner_id_goes_to_the_api_not_to_the_token_endpoint() -> None:
     assert "Sendcloud-Partner-Id" not in plain.api_requests[0].headers
 
 
-@pytest.mark.parametrize("url", ["http://account.example.com/oauth2/token/", "ftp://x/token",
-                                 "https://user:pw@account.sendcloud.com/oauth2/token/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://account.example.com/oauth2/token/",
+        "ftp://x/token",
+        "https://user:pw@account.sendcloud.com/oauth2/token/",
+    ],
+)
 def test_a_token_url_that_must_not_be_used_is_refused_before_any_request(url: str) -> None:
     with pytest.raises(StatusyncError, match="token URL"):
         Api([token("t1")], token_url=url)

@@ -38,6 +38,7 @@ def reply(status: int, **kwargs: Any) -> Step:
 def fail(exc_type: type[httpx.TransportError]) -> Step:
     def step(request: httpx.Request) -> httpx.Response:
         raise exc_type("boom", request=request)
+
     return step
 
 
@@ -59,13 +60,17 @@ class Api:
         kwargs.setdefault("get_limiter", unlimited)
         kwargs.setdefault("random", lambda: 0.5)
         self.client = SendcloudClient(
-            base_url, Credentials(PUBLIC, SECRET), transport=httpx.MockTransport(self._handle),
-            sleep=self.waits.append, clock=lambda: NOW, **kwargs)
+            base_url,
+            Credentials(PUBLIC, SECRET),
+            transport=httpx.MockTransport(self._handle),
+            sleep=self.waits.append,
+            clock=lambda: NOW,
+            **kwargs,
+        )
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         return self._steps[min(len(self.requests), len(self._steps)) - 1](request)
-
 
 
 def jsonapi(detail: str, status: str = "400") -> dict[str, Any]:
@@ -74,51 +79,76 @@ def jsonapi(detail: str, status: str = "400") -> dict[str, Any]:
 
 def test_upsert_sends_all_four_categories_with_basic_auth() -> None:
     api = Api()
-    api.client.upsert_mapping(123, {"CANCEL": None, "DELIVERED": "12", "IN_TRANSIT": "11",
-                                    "READY_TO_SEND": "11"})
+    api.client.upsert_mapping(
+        123, {"CANCEL": None, "DELIVERED": "12", "IN_TRANSIT": "11", "READY_TO_SEND": "11"}
+    )
     [request] = api.requests
     assert (request.method, str(request.url)) == ("POST", f"{BASE}/shop-order-statuses/mapping")
     assert request.headers["Authorization"] == f"Basic {TOKEN}"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Accept"] == "application/json"
-    assert json.loads(request.content) == {"integration_id": 123, "mapping": [
-        {"status_category": "READY_TO_SEND", "external_id": "11"},
-        {"status_category": "IN_TRANSIT", "external_id": "11"},
-        {"status_category": "DELIVERED", "external_id": "12"},
-        {"status_category": "CANCEL", "external_id": None},
-    ]}
+    assert json.loads(request.content) == {
+        "integration_id": 123,
+        "mapping": [
+            {"status_category": "READY_TO_SEND", "external_id": "11"},
+            {"status_category": "IN_TRANSIT", "external_id": "11"},
+            {"status_category": "DELIVERED", "external_id": "12"},
+            {"status_category": "CANCEL", "external_id": None},
+        ],
+    }
 
 
 def test_user_agent_names_statusync_and_httpx() -> None:
     api = Api(reply(200, json={"data": []}))
     api.client.list_integrations()
     assert api.requests[0].headers["User-Agent"] == (
-        f"statusync/{__version__} (+python-httpx/{httpx.__version__})")
+        f"statusync/{__version__} (+python-httpx/{httpx.__version__})"
+    )
 
 
 def test_get_mapping_parses_entries_and_validity() -> None:
-    api = Api(reply(200, json={"data": {"integration_id": 7, "extra": 1, "mapping": [
-        {"status_category": "CANCEL", "external_id": "9", "is_valid": False},
-        {"status_category": "READY_TO_SEND", "external_id": 11, "is_valid": True},
-    ]}}))
+    api = Api(
+        reply(
+            200,
+            json={
+                "data": {
+                    "integration_id": 7,
+                    "extra": 1,
+                    "mapping": [
+                        {"status_category": "CANCEL", "external_id": "9", "is_valid": False},
+                        {"status_category": "READY_TO_SEND", "external_id": 11, "is_valid": True},
+                    ],
+                }
+            },
+        )
+    )
     live = api.client.get_mapping(7)
     assert api.requests[0].url.params["integration_id"] == "7"
     assert live.integration_id == 7
     # Missing categories are unmapped; numbers come back as the strings mapping files hold.
-    assert live.as_mapping() == {"READY_TO_SEND": "11", "IN_TRANSIT": None, "DELIVERED": None,
-                                 "CANCEL": "9"}
+    assert live.as_mapping() == {"READY_TO_SEND": "11", "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": "9"}
     assert [(e.category, e.external_id) for e in live.invalid_entries()] == [("CANCEL", "9")]
 
 
-@pytest.mark.parametrize(("show_deleted", "query"), [
-    (False, {"integration_id": "5"}),
-    (True, {"integration_id": "5", "show_deleted": "true"}),
-])
+@pytest.mark.parametrize(
+    ("show_deleted", "query"),
+    [
+        (False, {"integration_id": "5"}),
+        (True, {"integration_id": "5", "show_deleted": "true"}),
+    ],
+)
 def test_list_shop_statuses(show_deleted: bool, query: dict[str, str]) -> None:
-    api = Api(reply(200, json={"data": [
-        {"external_id": "17-B", "status": "Delivered", "deleted_at": None, "translations": []},
-        {"external_id": "14-A", "status": "Cancelled", "deleted_at": "2023-11-04T14:15:22Z"},
-    ]}))
+    api = Api(
+        reply(
+            200,
+            json={
+                "data": [
+                    {"external_id": "17-B", "status": "Delivered", "deleted_at": None, "translations": []},
+                    {"external_id": "14-A", "status": "Cancelled", "deleted_at": "2023-11-04T14:15:22Z"},
+                ]
+            },
+        )
+    )
     statuses = api.client.list_shop_statuses(5, show_deleted=show_deleted)
     assert dict(api.requests[0].url.params) == query
     assert [(s.external_id, s.status) for s in statuses] == [("17-B", "Delivered"), ("14-A", "Cancelled")]
@@ -138,8 +168,11 @@ def test_integrations_tolerate_unknown_fields() -> None:
 
 def test_unexpected_success_body_is_an_api_error() -> None:
     api = Api(reply(200, json={"data": {"mapping": "nope"}}))
-    with pytest.raises(ApiError, match=r"^GET /shop-order-statuses/mapping \(integration 3\): "
-                                       r"unexpected response") as caught:
+    with pytest.raises(
+        ApiError,
+        match=r"^GET /shop-order-statuses/mapping \(integration 3\): "
+        r"unexpected response",
+    ) as caught:
         api.client.get_mapping(3)
     assert caught.value.status == 200
     assert len(api.requests) == 1 and api.waits == []  # a malformed answer is not retried
@@ -163,27 +196,34 @@ def test_persistent_503_gives_up_after_four_attempts() -> None:
     assert len(api.waits) == 3
     error = caught.value
     assert (error.status, error.detail) == (503, "Service unavailable")
-    assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 503: "
-                          "Service unavailable (after 4 attempts)")
+    assert str(error) == (
+        "POST /shop-order-statuses/mapping (integration 123): HTTP 503: "
+        "Service unavailable (after 4 attempts)"
+    )
 
 
-@pytest.mark.parametrize("exc_type", [httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError,
-                                      httpx.WriteError])
+@pytest.mark.parametrize(
+    "exc_type", [httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError, httpx.WriteError]
+)
 def test_dropped_connection_is_retried(exc_type: type[httpx.TransportError]) -> None:
     api = Api(fail(exc_type), reply(200, json=None))
     api.client.upsert_mapping(123, MAPPING)
     assert len(api.requests) == 2 and len(api.waits) == 1
 
 
-@pytest.mark.parametrize(("exc_type", "what"), [
-    (httpx.RemoteProtocolError, "connection dropped"),
-    (httpx.ReadError, "connection dropped"),
-    (httpx.ConnectError, "could not connect"),
-    (httpx.ReadTimeout, "timed out"),
-    (httpx.ConnectTimeout, "timed out"),
-])
+@pytest.mark.parametrize(
+    ("exc_type", "what"),
+    [
+        (httpx.RemoteProtocolError, "connection dropped"),
+        (httpx.ReadError, "connection dropped"),
+        (httpx.ConnectError, "could not connect"),
+        (httpx.ReadTimeout, "timed out"),
+        (httpx.ConnectTimeout, "timed out"),
+    ],
+)
 def test_persistent_transport_failure_says_what_happened(
-        exc_type: type[httpx.TransportError], what: str) -> None:
+    exc_type: type[httpx.TransportError], what: str
+) -> None:
     api = Api(fail(exc_type))
     with pytest.raises(ApiError) as caught:
         api.client.upsert_mapping(123, MAPPING)
@@ -191,7 +231,8 @@ def test_persistent_transport_failure_says_what_happened(
     error = caught.value
     assert error.status is None
     assert str(error).startswith(
-        f"POST /shop-order-statuses/mapping (integration 123): {what} after 4 attempts")
+        f"POST /shop-order-statuses/mapping (integration 123): {what} after 4 attempts"
+    )
     assert error.__cause__ is None and error.__suppress_context__  # no httpx object rides along
 
 
@@ -209,14 +250,17 @@ def test_unsupported_protocol_is_not_retried() -> None:
     assert caught.value.status is None
 
 
-@pytest.mark.parametrize(("retry_after", "wait"), [
-    ("3", 3.0),
-    (email.utils.formatdate(NOW + 7, usegmt=True), 7.0),
-    (email.utils.formatdate(NOW - 30, usegmt=True), 0.0),
-    (None, 2.0),
-    ("soon", 2.0),
-    ("86400", 120.0),
-])
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        ("3", 3.0),
+        (email.utils.formatdate(NOW + 7, usegmt=True), 7.0),
+        (email.utils.formatdate(NOW - 30, usegmt=True), 0.0),
+        (None, 2.0),
+        ("soon", 2.0),
+        ("86400", 120.0),
+    ],
+)
 def test_429_waits_for_retry_after(retry_after: str | None, wait: float) -> None:
     headers = {} if retry_after is None else {"Retry-After": retry_after}
     api = Api(reply(429, headers=headers), reply(200, json=None))
@@ -247,28 +291,44 @@ def test_503_with_retry_after_waits_as_asked() -> None:
 
 
 def test_400_is_not_retried_and_shows_the_api_detail() -> None:
-    api = Api(reply(400, json={"errors": [
-        {"status": "400", "code": "invalid", "detail": "Wrong request format, expected object"},
-        {"status": "400", "code": "invalid_choice", "detail": "'99' is not a valid choice",
-         "source": {"pointer": "/mapping/2/external_id"}},
-    ]}))
+    api = Api(
+        reply(
+            400,
+            json={
+                "errors": [
+                    {"status": "400", "code": "invalid", "detail": "Wrong request format, expected object"},
+                    {
+                        "status": "400",
+                        "code": "invalid_choice",
+                        "detail": "'99' is not a valid choice",
+                        "source": {"pointer": "/mapping/2/external_id"},
+                    },
+                ]
+            },
+        )
+    )
     with pytest.raises(ApiError) as caught:
         api.client.upsert_mapping(123, MAPPING)
     assert len(api.requests) == 1 and api.waits == []
     error = caught.value
     assert error.status == 400
-    assert str(error) == ("POST /shop-order-statuses/mapping (integration 123): HTTP 400: "
-                          "Wrong request format, expected object; "
-                          "/mapping/2/external_id: '99' is not a valid choice")
+    assert str(error) == (
+        "POST /shop-order-statuses/mapping (integration 123): HTTP 400: "
+        "Wrong request format, expected object; "
+        "/mapping/2/external_id: '99' is not a valid choice"
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "detail"), [
-    ({"text": "integration   not\nfound"}, "integration not found"),
-    ({"text": "x" * 500}, "x" * 199 + "…"),
-    ({"content": b""}, "Not Found"),
-    ({"html": "<html><body><h1>404</h1></body></html>"}, "Not Found"),
-    ({"json": {"detail": "Not found."}}, '{"detail":"Not found."}'),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "detail"),
+    [
+        ({"text": "integration   not\nfound"}, "integration not found"),
+        ({"text": "x" * 500}, "x" * 199 + "…"),
+        ({"content": b""}, "Not Found"),
+        ({"html": "<html><body><h1>404</h1></body></html>"}, "Not Found"),
+        ({"json": {"detail": "Not found."}}, '{"detail":"Not found."}'),
+    ],
+)
 def test_error_without_jsonapi_body(kwargs: dict[str, Any], detail: str) -> None:
     api = Api(reply(404, **kwargs))
     with pytest.raises(ApiError) as caught:
@@ -279,8 +339,15 @@ def test_error_without_jsonapi_body(kwargs: dict[str, Any], detail: str) -> None
 
 def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
     # Even a server that echoes the request headers back does not get the keys into the message.
-    echo = {"errors": [{"status": "401", "code": "authentication_failed",
-                        "detail": f"Invalid credentials in 'Basic {TOKEN}' ({PUBLIC}/{SECRET})"}]}
+    echo = {
+        "errors": [
+            {
+                "status": "401",
+                "code": "authentication_failed",
+                "detail": f"Invalid credentials in 'Basic {TOKEN}' ({PUBLIC}/{SECRET})",
+            }
+        ]
+    }
     with caplog.at_level(logging.DEBUG):
         api = Api(reply(401, json=echo))
         with pytest.raises(ApiError) as caught:
@@ -295,16 +362,30 @@ def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
             assert secret not in text
 
 
-@pytest.mark.parametrize("url", ["http://panel.sendcloud.sc/api/v3", "http://10.0.0.8:8765/api/v3",
-                                 "ftp://panel.sendcloud.sc", f"https://{PUBLIC}:{SECRET}@example.com"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://panel.sendcloud.sc/api/v3",
+        "http://10.0.0.8:8765/api/v3",
+        "ftp://panel.sendcloud.sc",
+        f"https://{PUBLIC}:{SECRET}@example.com",
+    ],
+)
 def test_unsafe_base_url_is_refused_before_any_request(url: str) -> None:
     with pytest.raises(StatusyncError) as caught:
         Api(base_url=url)
     assert SECRET not in str(caught.value)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8765/api/v3", "http://localhost:8765/api/v3",
-                                 "http://[::1]:8765/api/v3", "https://panel.sendcloud.sc/api/v3/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765/api/v3",
+        "http://localhost:8765/api/v3",
+        "http://[::1]:8765/api/v3",
+        "https://panel.sendcloud.sc/api/v3/",
+    ],
+)
 def test_loopback_http_and_https_are_accepted(url: str) -> None:
     api = Api(base_url=url)
     api.client.upsert_mapping(1, MAPPING)
@@ -330,9 +411,12 @@ def test_backoff_delay_has_equal_jitter(retry: int, rand: float) -> None:
 
 def test_each_request_takes_one_token_from_its_own_bucket() -> None:
     post_time, get_time = FakeTime(), FakeTime()
-    api = Api(reply(503), reply(200, json=None),
-              post_limiter=TokenBucket(60, 1, clock=post_time.clock, sleep=post_time.sleep),
-              get_limiter=TokenBucket(60, 1, clock=get_time.clock, sleep=get_time.sleep))
+    api = Api(
+        reply(503),
+        reply(200, json=None),
+        post_limiter=TokenBucket(60, 1, clock=post_time.clock, sleep=post_time.sleep),
+        get_limiter=TokenBucket(60, 1, clock=get_time.clock, sleep=get_time.sleep),
+    )
     api.client.upsert_mapping(1, MAPPING)  # a 503 and its retry: two requests, two tokens
     api.client.upsert_mapping(2, MAPPING)
     assert len(api.requests) == 3

@@ -28,8 +28,9 @@ SPEC_URI = "urn:sendcloud-integrations-openapi"
 # The operations the client performs, each with the call that performs it.
 CALLS: dict[tuple[str, str], Callable[[SendcloudClient], Any]] = {
     ("get", "/shop-order-statuses/mapping"): lambda c: c.get_mapping(23452345),
-    ("post", "/shop-order-statuses/mapping"): lambda c: c.upsert_mapping(23452345, {
-        "READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None}),
+    ("post", "/shop-order-statuses/mapping"): lambda c: c.upsert_mapping(
+        23452345, {"READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None}
+    ),
     ("get", "/shop-order-statuses"): lambda c: c.list_shop_statuses(23452345, show_deleted=True),
     ("get", "/integrations"): lambda c: c.list_integrations(),
     ("get", "/integrations/{id}"): lambda c: c.get_integration(23452345),
@@ -50,14 +51,21 @@ def response_examples() -> list[Any]:
     """(method, path, status, example value) for every example of every operation the client uses,
     plus the shared 401 examples, which the document defines apart from the operations."""
     cases = []
-    for (method, path) in CALLS:
+    for method, path in CALLS:
         for status, response in SPEC["paths"][path][method]["responses"].items():
             for name, example in resolve(response)["content"]["application/json"]["examples"].items():
-                cases.append(pytest.param(method, path, int(status), resolve(example)["value"],
-                                          id=f"{method} {path} {status} {name}"))
+                cases.append(
+                    pytest.param(
+                        method,
+                        path,
+                        int(status),
+                        resolve(example)["value"],
+                        id=f"{method} {path} {status} {name}",
+                    )
+                )
     unauthorized = SPEC["components"]["responses"]["Unauthorized"]["content"]["application/json"]
     for name, example in unauthorized["examples"].items():
-        for (method, path) in CALLS:
+        for method, path in CALLS:
             cases.append(pytest.param(method, path, 401, example["value"], id=f"{method} {path} 401 {name}"))
     return cases
 
@@ -70,23 +78,33 @@ def serve(status: int, body: Any) -> tuple[SendcloudClient, list[httpx.Request]]
         return httpx.Response(status, json=body)
 
     bucket = TokenBucket(10**6, 10**6)
-    client = SendcloudClient("https://panel.sendcloud.sc/api/v3", Credentials("pk", "sk-secret"),
-                             post_limiter=bucket, get_limiter=bucket,
-                             transport=httpx.MockTransport(handle), sleep=lambda s: None)
+    client = SendcloudClient(
+        "https://panel.sendcloud.sc/api/v3",
+        Credentials("pk", "sk-secret"),
+        post_limiter=bucket,
+        get_limiter=bucket,
+        transport=httpx.MockTransport(handle),
+        sleep=lambda s: None,
+    )
     return client, requests
 
 
-@pytest.mark.parametrize("mapping", [
-    {"READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None},
-    {"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
-    {"READY_TO_SEND": "Send-4", "IN_TRANSIT": "17-B", "DELIVERED": "15", "CANCEL": "0"},
-    {"CANCEL": "x", "DELIVERED": None, "IN_TRANSIT": "y", "READY_TO_SEND": "z"},
-])
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"READY_TO_SEND": "11", "IN_TRANSIT": "11", "DELIVERED": "12", "CANCEL": None},
+        {"READY_TO_SEND": None, "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None},
+        {"READY_TO_SEND": "Send-4", "IN_TRANSIT": "17-B", "DELIVERED": "15", "CANCEL": "0"},
+        {"CANCEL": "x", "DELIVERED": None, "IN_TRANSIT": "y", "READY_TO_SEND": "z"},
+    ],
+)
 def test_every_request_body_matches_the_published_schema(mapping: dict[str, str | None]) -> None:
     registry: Registry[Any] = Registry().with_resource(
-        SPEC_URI, Resource.from_contents(SPEC, default_specification=DRAFT202012))
+        SPEC_URI, Resource.from_contents(SPEC, default_specification=DRAFT202012)
+    )
     validator = Draft202012Validator(
-        {"$ref": f"{SPEC_URI}#/components/schemas/create-custom-status-mapping"}, registry=registry)
+        {"$ref": f"{SPEC_URI}#/components/schemas/create-custom-status-mapping"}, registry=registry
+    )
     client, requests = serve(200, None)
     client.upsert_mapping(23452345, mapping)
     client.upsert_mapping(1, mapping)
@@ -95,7 +113,11 @@ def test_every_request_body_matches_the_published_schema(mapping: dict[str, str 
         body = json.loads(request.content)
         validator.validate(body)
         assert [e["status_category"] for e in body["mapping"]] == [
-            "READY_TO_SEND", "IN_TRANSIT", "DELIVERED", "CANCEL"]
+            "READY_TO_SEND",
+            "IN_TRANSIT",
+            "DELIVERED",
+            "CANCEL",
+        ]
 
 
 @pytest.mark.parametrize(("method", "path", "status", "example"), response_examples())
@@ -115,16 +137,19 @@ def test_every_response_example_is_understood(method: str, path: str, status: in
         data = example["data"]
         assert result.integration_id == data["integration_id"]
         assert [(e.category, e.external_id, e.is_valid) for e in result.entries] == [
-            (m["status_category"], m["external_id"], m["is_valid"]) for m in data["mapping"]]
+            (m["status_category"], m["external_id"], m["is_valid"]) for m in data["mapping"]
+        ]
     elif path == "/shop-order-statuses":
         assert [(s.external_id, s.status, s.deleted_at and s.deleted_at.isoformat()) for s in result] == [
             (s["external_id"], s["status"], s["deleted_at"] and s["deleted_at"].replace("Z", "+00:00"))
-            for s in example["data"]]
+            for s in example["data"]
+        ]
     else:
         items = example["data"] if isinstance(example["data"], list) else [example["data"]]
         parsed = result if isinstance(result, list) else [result]
         assert [(i.id, i.shop_name, i.type) for i in parsed] == [
-            (i["id"], i["shop_name"], i["type"]) for i in items]
+            (i["id"], i["shop_name"], i["type"]) for i in items
+        ]
 
 
 def test_every_used_operation_has_examples() -> None:
@@ -133,10 +158,14 @@ def test_every_used_operation_has_examples() -> None:
     assert covered == set(CALLS)
 
 
-@pytest.mark.skipif(not SHARED_SPEC.exists(), reason=(
-    f"{SHARED_SPEC} is not there: that is the project's reference copy of Sendcloud's published "
-    f"API document, beside the repository only in the project's own workspace and CI; without "
-    f"it nothing can tell whether {SPEC_PATH.name}, the copy the tests use, was edited (every "
-    "other test still runs against that copy)"))
+@pytest.mark.skipif(
+    not SHARED_SPEC.exists(),
+    reason=(
+        f"{SHARED_SPEC} is not there: that is the project's reference copy of Sendcloud's published "
+        f"API document, beside the repository only in the project's own workspace and CI; without "
+        f"it nothing can tell whether {SPEC_PATH.name}, the copy the tests use, was edited (every "
+        "other test still runs against that copy)"
+    ),
+)
 def test_vendored_spec_is_the_shared_reference() -> None:
     assert SPEC_PATH.read_bytes() == SHARED_SPEC.read_bytes()

@@ -29,7 +29,6 @@ from tests.support.fake_time import FakeTime
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
 
 
-
 def pace(per_minute: int, t: FakeTime, stop: threading.Event | None = None) -> Pace:
     bucket = TokenBucket(per_minute, CLIENT_BURST, clock=t.clock, sleep=t.sleep)
     return Pace(bucket, stop=stop or threading.Event(), what="POST requests")
@@ -68,7 +67,7 @@ def test_the_pace_recovers_gradually_after_the_pause_and_never_passes_the_settin
     t.now = 3.0  # the pause is over: the climb starts
     assert p.per_minute() == pytest.approx(300)
     t.now = 3.0 + DOUBLING_SECONDS / 2
-    assert p.per_minute() == pytest.approx(300 * 2 ** 0.5)
+    assert p.per_minute() == pytest.approx(300 * 2**0.5)
     t.now = 3.0 + DOUBLING_SECONDS
     assert p.per_minute() == pytest.approx(600)
     t.now = 1e12
@@ -111,8 +110,7 @@ def test_requests_go_out_at_the_slowed_pace() -> None:
     assert all(0.85 < gap <= 1.0 for gap in gaps) and gaps == sorted(gaps, reverse=True)
 
 
-def test_waiting_on_the_limit_is_shown_at_warning_without_flooding(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_waiting_on_the_limit_is_shown_at_warning_without_flooding(caplog: pytest.LogCaptureFixture) -> None:
     t = FakeTime()
     p = pace(6, t)  # one every 10 s once the burst of 6 is gone
     with caplog.at_level(logging.WARNING, logger="statusync.api"):
@@ -123,14 +121,16 @@ def test_waiting_on_the_limit_is_shown_at_warning_without_flooding(
     assert len(shown) == 3  # one per long wait, and those are 10 s apart
 
 
-@pytest.mark.parametrize(("per_minute", "latency", "expected"), [
-    (3000, 0.02, 2),     # 50/s × 20 ms × 1.25 headroom: 2 under way reach the limit
-    (6000, 0.02, 3),
-    (100, 0.3, 1),
-    (100, 60.0, CLIENT_BURST),  # never more than the burst
-])
-def test_workers_follow_littles_law_within_the_burst(per_minute: int, latency: float,
-                                                     expected: int) -> None:
+@pytest.mark.parametrize(
+    ("per_minute", "latency", "expected"),
+    [
+        (3000, 0.02, 2),  # 50/s × 20 ms × 1.25 headroom: 2 under way reach the limit
+        (6000, 0.02, 3),
+        (100, 0.3, 1),
+        (100, 60.0, CLIENT_BURST),  # never more than the burst
+    ],
+)
+def test_workers_follow_littles_law_within_the_burst(per_minute: int, latency: float, expected: int) -> None:
     t = FakeTime()
     p = pace(per_minute, t)
     assert p.workers() == FIRST_WORKERS  # nothing measured yet: a few, not a burst
@@ -212,11 +212,15 @@ class Api:
         self._steps = steps
         bucket = TokenBucket(100, CLIENT_BURST, clock=self.t.clock, sleep=self.t.sleep)
         self.client = SendcloudClient(
-            "https://panel.sendcloud.sc/api/v3", Credentials("pk-test-1234", "sk-test-5678"),
-            post_limiter=bucket, get_limiter=TokenBucket(1000, clock=self.t.clock,
-                                                         sleep=self.t.sleep),
-            transport=httpx.MockTransport(self._handle), sleep=self.t.sleep,
-            random=lambda: 0.5, stop=self.stop)
+            "https://panel.sendcloud.sc/api/v3",
+            Credentials("pk-test-1234", "sk-test-5678"),
+            post_limiter=bucket,
+            get_limiter=TokenBucket(1000, clock=self.t.clock, sleep=self.t.sleep),
+            transport=httpx.MockTransport(self._handle),
+            sleep=self.t.sleep,
+            random=lambda: 0.5,
+            stop=self.stop,
+        )
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -239,17 +243,19 @@ def test_a_429_slows_every_request_of_the_account(caplog: pytest.LogCaptureFixtu
     assert "rate limited (HTTP 429): all POST requests of this account wait 5.0 s" in caplog.text
 
 
-@pytest.mark.parametrize(("steps", "maybe"), [
-    ((httpx.ReadTimeout,), True),         # sent; the answer never came
-    ((httpx.RemoteProtocolError,), True),  # sent; the connection dropped
-    ((httpx.ConnectError,), False),        # never sent
-    ((502,), True),                         # a gateway error: the API may have done it
-    ((503,), False),
-    ((httpx.ReadTimeout, 400), True),     # an earlier attempt may have landed
-    ((400,), False),
-])
-def test_a_failure_says_whether_the_write_may_have_been_applied(
-        steps: tuple[Any, ...], maybe: bool) -> None:
+@pytest.mark.parametrize(
+    ("steps", "maybe"),
+    [
+        ((httpx.ReadTimeout,), True),  # sent; the answer never came
+        ((httpx.RemoteProtocolError,), True),  # sent; the connection dropped
+        ((httpx.ConnectError,), False),  # never sent
+        ((502,), True),  # a gateway error: the API may have done it
+        ((503,), False),
+        ((httpx.ReadTimeout, 400), True),  # an earlier attempt may have landed
+        ((400,), False),
+    ],
+)
+def test_a_failure_says_whether_the_write_may_have_been_applied(steps: tuple[Any, ...], maybe: bool) -> None:
     api = Api(*steps)
     with pytest.raises(ApiError) as caught:
         api.client.upsert_mapping(1, MAPPING)
@@ -286,7 +292,8 @@ def test_a_host_that_takes_no_connection_is_given_up_on_after_a_few_attempts() -
     # The first integration's own error, naming where it tried.
     assert str(first.value).startswith(
         "POST /shop-order-statuses/mapping (integration 1): could not connect after 4 attempts to "
-        "https://panel.sendcloud.sc (ConnectError: boom)")
+        "https://panel.sendcloud.sc (ConnectError: boom)"
+    )
     assert not isinstance(first.value, StopRun)
     with pytest.raises(HostUnreachable) as second:  # gives up at its second failed connection
         api.client.upsert_mapping(2, MAPPING)
@@ -294,7 +301,8 @@ def test_a_host_that_takes_no_connection_is_given_up_on_after_a_few_attempts() -
     assert str(second.value) == (
         "the API at https://panel.sendcloud.sc could not be reached (6 connections failed in a row, "
         "the last: ConnectError: boom); nothing more was sent. Check STATUSYNC_API_URL / api_url "
-        "in statusync.yaml, or the network, then run the command again")
+        "in statusync.yaml, or the network, then run the command again"
+    )
     sent: list[bool] = []
     with pytest.raises(HostUnreachable):  # no request leaves any more, and no intent is made
         api.client.upsert_mapping(3, MAPPING, on_send=lambda: sent.append(True))
@@ -314,8 +322,14 @@ def test_any_answer_between_failed_connections_keeps_the_host() -> None:
 def test_a_timeout_after_connecting_is_no_sign_of_a_host_gone() -> None:
     # The host took the connection and was slow to answer: the streak of failed connections
     # starts again after it (and the write stays uncertain, as any timed-out write).
-    api = Api(httpx.ConnectError, httpx.ConnectError, httpx.ConnectError, httpx.ReadTimeout,
-              *[httpx.ConnectError] * 4, *[httpx.ConnectError] * 2)
+    api = Api(
+        httpx.ConnectError,
+        httpx.ConnectError,
+        httpx.ConnectError,
+        httpx.ReadTimeout,
+        *[httpx.ConnectError] * 4,
+        *[httpx.ConnectError] * 2,
+    )
     with pytest.raises(ApiError) as first:
         api.client.upsert_mapping(1, MAPPING)
     assert first.value.maybe_applied and not isinstance(first.value, HostUnreachable)
