@@ -1,0 +1,127 @@
+"""`.statusync/statuses.json`: the status catalog (statusync.core.catalog) on disk, beside the state.
+
+Committed like the state, so its diffs are read: sorted, indented, newline-terminated, and
+replaced whole and atomically. A missing file is an empty catalog (nothing read yet); anything
+unreadable is an error naming the file, never a silent empty catalog, which would only hide
+names. Names are outside text: they are kept as read and escaped where they are shown.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.errors import StatusyncError
+from statusync.files.atomic import atomic_write
+from statusync.files.reading import read_regular
+
+CATALOG_VERSION = 1
+CATALOG_NAME = "statuses.json"
+
+
+class _StatusModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    deleted: bool = False
+
+
+class _ShopModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_at: str
+    language: str
+    statuses: dict[str, _StatusModel]
+
+
+class _CatalogModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    integrations: dict[Annotated[int, Field(gt=0)], _ShopModel]
+
+
+def catalog_path(state_path: Path) -> Path:
+    """Where the catalog of the state at `state_path` lives: beside it."""
+    return state_path.with_name(CATALOG_NAME)
+
+
+def parse_catalog(raw: bytes, path: Path | str) -> StatusCatalog:
+    try:
+        data: Any = json.loads(raw)
+        if isinstance(data, dict) and data.get("version") not in (None, CATALOG_VERSION):
+            raise StatusyncError(
+                f"{path}: status catalog version {data.get('version')!r} is not supported by this "
+                f"statusync (it reads version {CATALOG_VERSION}); upgrade statusync"
+            )
+        model = _CatalogModel.model_validate(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _first(exc)
+        raise StatusyncError(
+            f"{path}: the status catalog is corrupt ({detail}); restore it from git history, or "
+            "delete it and run 'statusync statuses --refresh' to read it again"
+        ) from None
+    return StatusCatalog(
+        {
+            i: ShopStatuses(
+                shop.read_at,
+                shop.language,
+                {e: KnownStatus(s.name, s.deleted) for e, s in sorted(shop.statuses.items())},
+            )
+            for i, shop in sorted(model.integrations.items())
+        }
+    )
+
+
+def _first(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "top level"
+    return f"{where}: {error['msg']}"
+
+
+def load_catalog(path: Path) -> StatusCatalog:
+    """The catalog at `path`; a missing file is an empty catalog."""
+    try:
+        raw = read_regular(path)
+    except FileNotFoundError:
+        return StatusCatalog()
+    except OSError as exc:
+        raise StatusyncError(f"{path}: cannot read the status catalog: {exc.strerror}") from None
+    return parse_catalog(raw, path)
+
+
+def dump_catalog(catalog: StatusCatalog) -> bytes:
+    data = {
+        "version": CATALOG_VERSION,
+        "integrations": {
+            str(i): {
+                "read_at": shop.read_at,
+                "language": shop.language,
+                "statuses": {
+                    e: ({"name": s.name, "deleted": True} if s.deleted else {"name": s.name})
+                    for e, s in sorted(shop.statuses.items(), key=lambda item: _id_order(item[0]))
+                },
+            }
+            for i, shop in sorted(catalog.shops.items())
+        },
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _id_order(external_id: str) -> tuple[int, int, str]:
+    # Numeric ids in numeric order ("2" before "10"), as a shop lists them; others after.
+    return (
+        (0, int(external_id), "") if external_id.isdigit() and len(external_id) < 20 else (1, 0, external_id)
+    )
+
+
+def save_catalog(path: Path, catalog: StatusCatalog) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StatusyncError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    atomic_write(path, dump_catalog(catalog))

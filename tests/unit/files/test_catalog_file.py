@@ -1,0 +1,62 @@
+"""The status catalog on disk: a stable, readable file that round-trips, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.errors import StatusyncError
+from statusync.files.catalog_file import catalog_path, dump_catalog, load_catalog, save_catalog
+
+SHOP = ShopStatuses(
+    "2026-12-01T10:00:00Z",
+    "en-gb",
+    {
+        "12": KnownStatus("Remote payment accepted"),
+        "2": KnownStatus("Payment accepted"),
+        "7": KnownStatus("Old status", deleted=True),
+    },
+)
+
+
+def test_the_catalog_round_trips_sorted_with_ids_in_numeric_order(tmp_path: Path) -> None:
+    path = catalog_path(tmp_path / ".statusync" / "state.json")
+    assert path == tmp_path / ".statusync" / "statuses.json"
+    catalog = StatusCatalog({9: SHOP, 3: SHOP})
+    save_catalog(path, catalog)
+    assert load_catalog(path) == catalog
+    data = json.loads(path.read_text())
+    assert list(data["integrations"]) == ["3", "9"]
+    assert list(data["integrations"]["9"]["statuses"]) == ["2", "7", "12"]
+    assert data["integrations"]["9"]["statuses"]["7"] == {"name": "Old status", "deleted": True}
+    assert path.read_bytes() == dump_catalog(catalog) and path.read_text().endswith("}\n")
+
+
+def test_names_are_looked_up_per_integration() -> None:
+    catalog = StatusCatalog({9: SHOP})
+    assert catalog.name_of(9, "12") == "Remote payment accepted"
+    assert catalog.name_of(9, "99") is None and catalog.name_of(8, "12") is None
+    assert catalog.name_of(9, None) is None
+    assert catalog.names_for(9, ["12", None, "99", "7"]) == {
+        "12": "Remote payment accepted",
+        "7": "Old status",
+    }
+
+
+def test_a_missing_catalog_is_empty_and_a_corrupt_one_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.json"
+    assert load_catalog(path) == StatusCatalog()
+    path.write_text('{"version": 1, "integrations": {"1": {"read_at": "x"}}}')
+    with pytest.raises(
+        StatusyncError, match=r"statuses.json: the status catalog is corrupt \(integrations\.1\."
+    ):
+        load_catalog(path)
+    path.write_text("{")
+    with pytest.raises(StatusyncError, match="corrupt.*statuses --refresh"):
+        load_catalog(path)
+    path.write_text('{"version": 7, "integrations": {}}')
+    with pytest.raises(StatusyncError, match="upgrade statusync"):
+        load_catalog(path)
