@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from statusync.console import Console, plural
+from statusync.environment import env_value
 from statusync.errors import CHANGES, OK, InvalidInput, Problem, StatusyncError
 from statusync.github import comment, drift_issue, identity
 from statusync.github.annotations import workflow_command
 from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
-
-BOT_LOGIN_ENV = "STATUSYNC_BOT_LOGIN"  # --bot-login's variable
 
 
 def run_plan_comment(
@@ -139,9 +138,11 @@ def run_drift_issue(
 
 
 def _bot(option: str | None, env: Mapping[str, str]) -> str:
-    """Who an App installation token writes as: --bot-login, else STATUSYNC_BOT_LOGIN (empty
-    counts as not set, as for any option taken from the environment)."""
-    return identity.bot_login(option if option is not None else env.get(BOT_LOGIN_ENV))
+    """Who an App installation token writes as: --bot-login, else STATUSYNC_BOT_LOGIN (set but
+    empty is an error, as for every variable statusync reads)."""
+    if option is not None:
+        return identity.bot_login(option)
+    return identity.bot_login(env_value(env, identity.BOT_LOGIN_ENV, "set it to the App's bot login"))
 
 
 def _read(path: Path) -> str:

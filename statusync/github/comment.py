@@ -88,7 +88,10 @@ def sync_plan_comment(
     if existing is None:
         if not has_changes:
             return Synced(CommentResult.SKIPPED, ignored)
-        github.post(github.repo_path("issues", pull_request, "comments"), {"body": comment_body(plan)})
+        created = github.post(
+            github.repo_path("issues", pull_request, "comments"), {"body": comment_body(plan)}
+        )
+        identity.check_wrote(created, "plan comment")
         return Synced(CommentResult.CREATED, ignored)
     # The whole body, not the marker's hash: anyone with write access may edit our comment,
     # keep its first line and replace the plan under it.

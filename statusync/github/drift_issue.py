@@ -120,7 +120,8 @@ def _sync(
     body = issue_body(report, run_url)
     if issue is None:
         ensure_label(github)
-        github.post(github.repo_path("issues"), {"title": TITLE, "body": body, "labels": [LABEL]})
+        created = github.post(github.repo_path("issues"), {"title": TITLE, "body": body, "labels": [LABEL]})
+        identity.check_wrote(created, "drift issue")
         return IssueResult.OPENED
     if issue.get("body") == body:
         return IssueResult.UNCHANGED

@@ -25,6 +25,7 @@ from typing import Any
 
 from statusync.errors import StatusyncError
 from statusync.github.rest import GitHub, GitHubError
+from statusync.text import printable
 
 ACTIONS_BOT = "github-actions[bot]"
 BOT_LOGIN_ENV = "STATUSYNC_BOT_LOGIN"
@@ -49,14 +50,31 @@ class Identity:
         login, kind = user.get("login"), user.get("type")
         return isinstance(login, str) and login.casefold() == self.login.casefold() and kind == self.type
 
+    def check_wrote(self, created: Mapping[str, Any], what: str) -> None:
+        """Raise when `created`, just written with the token, names another author than this
+        identity: statusync would not know it as its own next time and post another each run."""
+        user = created.get("user")
+        if isinstance(user, dict) and not self.wrote(created):
+            login = printable(str(user.get("login")))
+            raise StatusyncError(
+                f"GitHub wrote the {what} as {login}, not as {self.login}, whom statusync looks for: "
+                f"it would not find it again and post another on every run. Give --bot-login {login} "
+                f"(or set {BOT_LOGIN_ENV}) for a token made with an App of your own"
+            )
+
     def __str__(self) -> str:
         return self.login
 
 
 def bot_login(value: str | None) -> str:
     """The bot login given by option or environment, checked; `github-actions[bot]` when none."""
-    if not value:
+    if value is None:
         return ACTIONS_BOT
+    if not value.strip():
+        raise StatusyncError(
+            f"--bot-login ({BOT_LOGIN_ENV}) is empty: give the App's bot login, e.g. "
+            "my-statusync-app[bot], or leave it out for the workflow's GITHUB_TOKEN"
+        )
     if not _BOT_LOGIN.fullmatch(value):
         raise StatusyncError(
             f"--bot-login {value!r} is not the login of an App's bot user: it "

@@ -386,6 +386,27 @@ def test_an_app_token_writes_as_the_bot_login_given(
     assert ours["user"] == APP_BOT and "shop-2.yaml" in ours["body"]
 
 
+@pytest.mark.parametrize("bot_login", [None, ""], ids=["not-set", "empty"])
+def test_an_app_token_without_its_bot_login_is_a_clear_error_not_a_comment_each_run(
+    project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str], bot_login: str | None
+) -> None:
+    fake = github.fake
+    pr = fake.add_pull_request()
+    steps.token = APP_TOKEN
+    if bot_login is not None:
+        env["STATUSYNC_BOT_LOGIN"] = bot_login
+    project.mapping(1)
+    (project.root / "plan.md").write_text("### statusync plan\n\n1 to create\n")
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body plan.md --plan-exit-code 2", allow="0")
+    assert code == 1
+    if bot_login is None:  # posted, then found to be by another: said once, with the fix
+        assert "as statusync-app[bot], not as github-actions[bot]" in err
+        assert "--bot-login statusync-app[bot]" in err
+    else:
+        assert "STATUSYNC_BOT_LOGIN is set but empty" in err
+        assert plan_comments(github, pr) == []
+
+
 def test_a_bot_login_that_is_no_bot_is_refused(
     project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path
 ) -> None:
