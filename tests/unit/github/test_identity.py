@@ -64,7 +64,11 @@ def test_only_what_the_identity_wrote_is_its_own(user: Any, wrote: bool) -> None
 
 
 def test_the_bot_login_defaults_to_the_workflow_token_and_must_be_a_bot() -> None:
-    assert bot_login(None) == bot_login("") == "github-actions[bot]"
+    assert bot_login(None) == "github-actions[bot]"
+    # Set but empty (a secret that does not exist) is a mistake, not the default.
+    for empty in ("", "  "):
+        with pytest.raises(StatusyncError, match=r"STATUSYNC_BOT_LOGIN\) is empty"):
+            bot_login(empty)
     assert bot_login("statusync-app[bot]") == "statusync-app[bot]"
     for wrong in ("mallory", "app[bot] ", "[bot]", "a/b[bot]"):
         with pytest.raises(StatusyncError, match="is not the login of an App's bot user"):
