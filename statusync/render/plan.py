@@ -17,8 +17,8 @@ _NOTE = {
     Action.UPDATE: "",
     Action.RESET: "file removed: all four categories will be unmapped",
     Action.FORGET: "file removed: statusync stops managing it, nothing is sent",
-    Action.UNCERTAIN: "the last write's outcome is unknown (the run sending it was stopped): "
-    "apply sends the file's mapping again",
+    Action.UNCERTAIN: "the last write's outcome is unknown (the run sending it was stopped, or "
+    "it failed after it may have reached the API): apply sends the file's mapping again",
 }
 
 
