@@ -90,7 +90,8 @@ def test_apply_runs_on_push_to_main_one_at_a_time_and_pushes_the_state() -> None
     # `force` reaches statusync as `--force` or nothing: the action splits args, never expands them.
     assert action_args(job) == ["apply --yes --push ${{ inputs.force && '--force' || '' }}"]
     # Only the default branch, and every push to it: nothing is skipped for what a message says.
-    assert job["if"] == "github.ref_name == github.event.repository.default_branch"
+    # The full ref: a tag named like the default branch is not it.
+    assert job["if"] == "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
     assert "head_commit" not in (WORKFLOWS / "statusync-apply.yml").read_text()
 
 
