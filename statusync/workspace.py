@@ -14,7 +14,7 @@ from statusync.core.state import State
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.planfile import Fingerprints
-from statusync.files.settings import Settings, load_settings, state_path_problem
+from statusync.files.settings import Settings, load_settings, mappings_path_problem, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
 from statusync.text import printable
@@ -55,6 +55,8 @@ class Workspace:
             )
         mappings_dir = root / (mappings or settings.mappings)
         # statusync.yaml's own paths were checked where they are written; an option's are here.
+        if mappings and (problem := mappings_path_problem(mappings, root)) is not None:
+            raise StatusyncError(f"--mappings: {problem}")
         problem = state_path_problem(state or settings.state, mappings or settings.mappings, root)
         if problem is not None:
             given = "--state" if state else "state: in statusync.yaml"

@@ -166,12 +166,28 @@ def _parse(data: bytes, root: Path) -> Settings:
     return settings.model_copy(update={"source_sha256": sha256})
 
 
+def mappings_path_problem(mappings: str, root: Path) -> str | None:
+    """Why the mapping files cannot be looked for under `mappings` (relative to `root`), or None:
+    the scan would read statusync.yaml as a mapping file, and fail on it."""
+    from statusync.files.mappings import read_by_scan  # not needed to read the settings alone
+
+    if read_by_scan(root / SETTINGS_FILE, root / mappings):
+        return (
+            f"{mappings} holds {SETTINGS_FILE}, which would be read as a mapping file; keep the "
+            "mapping files in a directory of their own, such as mappings"
+        )
+    return None
+
+
 def _check_state_path(doc: yamldoc.Document, root: Path) -> None:
-    """A state path that clashes with the mapping files or the settings, at the key that sets it."""
+    """A state path that clashes with the mapping files or the settings, and mapping files that
+    would include the settings, at the key that sets them."""
     state, mappings = doc.data.get("state", Settings().state), doc.data.get("mappings", Settings().mappings)
     if not (isinstance(state, str) and state and isinstance(mappings, str) and mappings):
         return  # the model reports what is not a path
-    if (problem := state_path_problem(state, mappings, root)) is not None:
+    if (problem := mappings_path_problem(mappings, root)) is not None:
+        doc.report(("mappings",), f"mappings: {problem}")
+    elif (problem := state_path_problem(state, mappings, root)) is not None:
         doc.report(("state",), f"state: {problem}")  # the default state is never a .yaml file
 
 

@@ -123,6 +123,11 @@ IN_MAPPINGS = (
             "mappings/eu, where it "
             "would be read as a mapping file; keep the state outside it, such as .statusync/state.json",
         ),
+        (
+            "mappings: .\n",
+            "statusync.yaml:1:11: mappings: . holds statusync.yaml, which would be read as a mapping "
+            "file; keep the mapping files in a directory of their own, such as mappings",
+        ),
     ],
 )
 def test_a_state_path_among_the_mapping_files_is_refused_before_anything_runs(
@@ -140,6 +145,12 @@ def test_a_state_path_among_the_mapping_files_is_refused_before_anything_runs(
 
 def test_a_state_option_among_the_mapping_files_is_refused(project: Project, cli: Cli) -> None:
     project.mapping(1)
+    result = cli("validate", "--mappings", ".")
+    assert (result.code, result.err) == (
+        1,
+        "error: --mappings: . holds statusync.yaml, which would be read as a mapping file; keep "
+        "the mapping files in a directory of their own, such as mappings\n",
+    )
     result = cli("apply", "--yes", "--state", "mappings/state.yaml")
     assert (result.code, result.err) == (1, f"error: --state: mappings/state.yaml {IN_MAPPINGS}\n")
     # Hidden, or not YAML, the scan never reads it.
