@@ -24,8 +24,10 @@ from statusync.errors import OK, StatusyncError
 from statusync.files.journal import journal_path, read_journal
 from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
 from statusync.render.plan import render_text
+from statusync.render.style import NO_NAMES
 from statusync.runner.apply import ChangeResult
 from statusync.runner.live_read import read_creates
+from statusync.session.names import read_catalog
 from statusync.session.only import partial, saved_subset, select
 from statusync.session.write import WriteSession, report_failures, write_session
 from statusync.workspace import Workspace
@@ -70,6 +72,7 @@ def run(
             color=console.color,
             breach=breach,  # even under --force
             warnings=warnings,
+            catalog=read_catalog(session.ws, console) if plan.changes else NO_NAMES,
         )
         if not plan.changes:
             return OK

@@ -6,8 +6,10 @@ from statusync.console import Console
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, ERROR, OK
 from statusync.github.summary import append_summary
-from statusync.render.drift import render, render_markdown
+from statusync.render.drift import render, render_markdown, shows_ids
+from statusync.render.style import NO_NAMES
 from statusync.session.drift import read_drift
+from statusync.session.names import read_catalog
 from statusync.session.only import checking, select
 from statusync.workspace import Workspace
 
@@ -27,9 +29,10 @@ def run(
     checking(console, only, len(specs), len(every))
     with ws.client_session({s.spec.account for s in specs}) as readers:
         report = read_drift(specs, state, readers, console, parallelism=parallelism)
-    render(report, output_format, console.out, color=console.color)
+    catalog = read_catalog(ws, console) if shows_ids(report) else NO_NAMES
+    render(report, output_format, console.out, color=console.color, catalog=catalog)
     # On GitHub Actions the run's page shows the report too, whichever format stdout got.
-    append_summary(lambda out: render_markdown(report, out), ws.env, console)
+    append_summary(lambda out: render_markdown(report, out, catalog=catalog), ws.env, console)
     if report.failures:
         return ERROR
     return CHANGES if report.differs else OK

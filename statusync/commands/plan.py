@@ -14,6 +14,7 @@ from statusync.files.journal import journal_mark
 from statusync.files.planfile import write_planfile
 from statusync.github.summary import append_summary
 from statusync.render.plan import render, render_markdown
+from statusync.render.style import NO_NAMES
 from statusync.session.only import partial, select
 from statusync.workspace import Workspace
 
@@ -39,7 +40,29 @@ def run(
         console.note(f"Saved the plan to {planfile}; apply it with: statusync apply {planfile}")
     breach = safety_breach(plan, ws.settings.safety)
     warnings = ws.state_warnings(state, specs)
-    render(plan, output_format, console.out, color=console.color, breach=breach, warnings=warnings)
+    catalog = NO_NAMES
+    if plan.changes:  # names and the ids' warnings only for a plan that shows ids: a fast no-op
+        from statusync.session.names import announce, read_catalog, status_warnings
+
+        catalog = read_catalog(ws, console)
+        unknown = status_warnings(
+            ws, catalog, ((c.file, c.integration_id, c.after) for c in plan.changes if c.after)
+        )
+        warnings += [str(problem) for problem in unknown]
+        announce(unknown, ws, console)
+    render(
+        plan,
+        output_format,
+        console.out,
+        color=console.color,
+        breach=breach,
+        warnings=warnings,
+        catalog=catalog,
+    )
     # On GitHub Actions the run's page shows the plan too, whichever format stdout got.
-    append_summary(lambda out: render_markdown(plan, out, breach=breach, warnings=warnings), ws.env, console)
+    append_summary(
+        lambda out: render_markdown(plan, out, breach=breach, warnings=warnings, catalog=catalog),
+        ws.env,
+        console,
+    )
     return CHANGES if detailed and plan.changes else OK

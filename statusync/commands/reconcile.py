@@ -8,8 +8,10 @@ from statusync.core.drift import DriftReport, DriftStatus, reconcile_plan, stale
 from statusync.core.safety import safety_breach
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, ERROR, OK, StatusyncError
-from statusync.render.drift import count_of, render_text
+from statusync.render.drift import count_of, render_text, shows_ids
+from statusync.render.style import NO_NAMES
 from statusync.session.drift import read_drift
+from statusync.session.names import read_catalog
 from statusync.session.only import checking, select
 from statusync.session.write import report_failures, write_session
 from statusync.workspace import Workspace
@@ -38,7 +40,8 @@ def run(
         checking(console, only, len(specs), len(every))
         clients = session.clients({s.spec.account for s in specs})
         report = read_drift(specs, session.state, clients, console, parallelism=parallelism)
-        render_text(report, out, color=console.color, advice=False)
+        catalog = read_catalog(session.ws, console) if shows_ids(report) else NO_NAMES
+        render_text(report, out, color=console.color, advice=False, catalog=catalog)
         if stale := stale_records(report):
             # Live already equals the file: the state only has to learn it (no request).
             session.record(stale)

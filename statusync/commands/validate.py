@@ -16,7 +16,9 @@ from statusync.errors import OK, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
 from statusync.runner.bounded import run_bounded, sized
+from statusync.session.names import announce, read_catalog, status_warnings
 from statusync.session.only import described, select
+from statusync.text import labelled
 from statusync.workspace import Workspace
 
 
@@ -31,6 +33,7 @@ def run(
     specs = every if only is None else select(only, every, ws.state())[0]
     subset = "" if only is None else f"; {len(specs)} in {described(only.texts)}"
     if not remote:
+        _warn_offline(ws, console, specs)
         console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
     with ws.client_session({s.spec.account for s in specs}) as clients:
@@ -79,3 +82,17 @@ def _checked(loaded: LoadedSpec, findings: list[Finding]) -> str:
 
 def _text(ws: Workspace, loaded: LoadedSpec) -> str:
     return yamldoc.decode((ws.root / loaded.file).read_bytes(), loaded.file)
+
+
+def _warn_offline(ws: Workspace, console: Console, specs: list[LoadedSpec]) -> None:
+    """Warn (the exit code stays 0) of each mapped id the statuses last read of its integration
+    do not have, or have as deleted; --remote checks live instead."""
+    catalog = read_catalog(ws, console)
+    if not catalog.shops:
+        return
+    warnings = status_warnings(
+        ws, catalog, ((s.file, s.spec.integration_id, s.spec.mapping.as_dict()) for s in specs)
+    )
+    for warning in warnings:
+        console.note(labelled("warning: ", str(warning)))
+    announce(warnings, ws, console)

@@ -36,20 +36,23 @@ def workflow_command(command: str, message: str, **properties: str | int | None)
     )
 
 
-def problem_annotation(problem: Problem, env: Mapping[str, str], cwd: Path) -> str:
+def problem_annotation(problem: Problem, env: Mapping[str, str], cwd: Path, level: str = "error") -> str:
     # A problem with a line but no column points at the line's start, as `str(problem)` does.
     col = (problem.col or 1) if problem.line is not None else None
     return workflow_command(
-        "error", problem.message, file=workspace_path(problem.file, env, cwd), line=problem.line, col=col
+        level, problem.message, file=workspace_path(problem.file, env, cwd), line=problem.line, col=col
     )
 
 
-def annotate(problems: Iterable[Problem], stream: TextIO, env: Mapping[str, str], cwd: Path) -> None:
-    """Write one `::error` line per problem to `stream` when running on GitHub Actions (the
-    runner reads workflow commands from stdout and stderr alike; stderr keeps stdout for the
-    report). Elsewhere it writes nothing: the plain `file:line:col: message` lines suffice."""
+def annotate(
+    problems: Iterable[Problem], stream: TextIO, env: Mapping[str, str], cwd: Path, level: str = "error"
+) -> None:
+    """Write one `::error` line (`::warning`, as `level` says) per problem to `stream` when
+    running on GitHub Actions (the runner reads workflow commands from stdout and stderr alike;
+    stderr keeps stdout for the report). Elsewhere it writes nothing: the plain
+    `file:line:col: message` lines suffice."""
     if not on_actions(env):
         return
     for problem in problems:
-        stream.write(problem_annotation(problem, env, cwd) + "\n")
+        stream.write(problem_annotation(problem, env, cwd, level) + "\n")
     stream.flush()

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import TextIO
 
 from statusync.console import Paint, plural
+from statusync.core.catalog import StatusCatalog
 from statusync.core.drift import Cause, DriftReport, DriftStatus, IntegrationDrift
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
-from statusync.render.style import headline, painter, show, write_json
+from statusync.render.style import NO_NAMES, headline, painter, show, status_name, write_json
 from statusync.text import printable
 
 _LABEL = {
@@ -88,8 +89,16 @@ def _differ(listed: int, total: int) -> str:
     return f"{listed} of {count_of(total)} differ{'s' if listed == 1 else ''} from the files"
 
 
-def render_text(report: DriftReport, out: TextIO, *, color: bool = False, advice: bool = True) -> None:
-    """The report for people; `advice` adds what to do about each kind of difference."""
+def render_text(
+    report: DriftReport,
+    out: TextIO,
+    *,
+    color: bool = False,
+    advice: bool = True,
+    catalog: StatusCatalog = NO_NAMES,
+) -> None:
+    """The report for people; `advice` adds what to do about each kind of difference. Each
+    external id shows its shop status's name when `catalog` knows it."""
     paint = painter(color)
     if not report.differs:
         if report.failures:
@@ -105,13 +114,16 @@ def render_text(report: DriftReport, out: TextIO, *, color: bool = False, advice
     listed = [d for d in report.integrations if d.status is not DriftStatus.IN_SYNC]
     out.write(f"{_differ(len(listed), len(report.integrations))}:\n\n")
     for drift in listed:
-        _text_integration(drift, out, paint)
+        _text_integration(drift, out, paint, catalog)
     out.write(paint(f"Drift: {summary_line(report)}.", bold=True) + "\n")
     for hint in hints(report, lambda command: f"'{command}'") if advice else []:
         out.write(f"{hint}\n")
 
 
-def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> None:
+def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint, catalog: StatusCatalog) -> None:
+    def shown(value: str | None) -> str:
+        return show(value, status_name(catalog, drift.integration_id, value))
+
     # Padded to the longest label, and one space further than a plan's, as it always was.
     out.write(
         headline(
@@ -128,7 +140,7 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> Non
     if drift.differences:
         never = drift.last_applied is None
         rows = [("category", "desired", "live", "last applied")] + [
-            (d.category, show(d.desired), show(d.live), "-" if never else show(d.last_applied))
+            (d.category, shown(d.desired), shown(d.live), "-" if never else shown(d.last_applied))
             for d in drift.differences
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -138,14 +150,30 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint) -> Non
             out.write(f"      {padded}  {row[3]}\n")
     for entry in drift.invalid:
         out.write(
-            f"      {entry.category}: live {show(entry.external_id)} points at a shop status "
+            f"      {entry.category}: live {shown(entry.external_id)} points at a shop status "
             "the shop no longer has\n"
         )
     out.write("\n")
 
 
-def render_json(report: DriftReport, out: TextIO) -> None:
-    write_json(report.data(), out)
+def shows_ids(report: DriftReport) -> bool:
+    """Whether the report shows any external id (a difference or an invalid entry): only then
+    are names worth reading."""
+    return any(d.differences or d.invalid for d in report.integrations)
+
+
+def render_json(report: DriftReport, out: TextIO, *, catalog: StatusCatalog = NO_NAMES) -> None:
+    document = report.data()
+    for entry, drift in zip(document["integrations"], report.integrations, strict=True):
+        entry["status_names"] = status_names(drift, catalog)
+    write_json(document, out)
+
+
+def status_names(drift: IntegrationDrift, catalog: StatusCatalog) -> dict[str, str]:
+    """The names the catalog knows of the ids an entry shows (desired, live and last applied of
+    each difference, the external id of each invalid entry), id → name; `{}` when none."""
+    ids = [v for d in drift.differences for v in (d.desired, d.live, d.last_applied)]
+    return catalog.names_for(drift.integration_id, ids + [i.external_id for i in drift.invalid])
 
 
 def _who(drift: IntegrationDrift) -> str:
@@ -153,7 +181,9 @@ def _who(drift: IntegrationDrift) -> str:
     return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
 
 
-def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET) -> None:
+def render_markdown(
+    report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET, *, catalog: StatusCatalog = NO_NAMES
+) -> None:
     out = MarkdownBudget(stream, budget)
     listed = [d for d in report.integrations if d.status is not DriftStatus.IN_SYNC]
     total = len(report.integrations)
@@ -175,14 +205,14 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
             "| --- | --- | --- | --- | --- | --- | --- |\n"
         )
         for drift in differing:
+            cell = _cells(drift, catalog)
             rows = []
             lead = f"| {_who(drift)} | {md_code(drift.file)} "
             cause = cause_text(drift)
             for d in drift.differences:
-                applied = "*never applied*" if drift.last_applied is None else md_cell(d.last_applied)
+                applied = "*never applied*" if drift.last_applied is None else cell(d.last_applied)
                 rows.append(
-                    lead + f"| {d.category} | {md_cell(d.desired)} | {md_cell(d.live)} "
-                    f"| {applied} | {cause} |\n"
+                    lead + f"| {d.category} | {cell(d.desired)} | {cell(d.live)} | {applied} | {cause} |\n"
                 )
                 lead, cause = "| | ", ""
             out.group(rows, str(drift.integration_id))
@@ -198,7 +228,7 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
             out.group(
                 [
                     f"| {_who(drift)} | {md_code(drift.file)} | {entry.category} "
-                    f"| {md_cell(entry.external_id)} |\n"
+                    f"| {_cells(drift, catalog)(entry.external_id)} |\n"
                     for entry in drift.invalid
                 ],
                 str(drift.integration_id),
@@ -218,11 +248,22 @@ def render_markdown(report: DriftReport, stream: TextIO, budget: int = MARKDOWN_
         out.write("\n### What to do\n\n" + "".join(f"- {hint}\n" for hint in todo))
 
 
-def render(report: DriftReport, output_format: str, out: TextIO, *, color: bool) -> None:
+def _cells(drift: IntegrationDrift, catalog: StatusCatalog) -> Callable[[str | None], str]:
+    """How a value of `drift` is written in a table cell: with its name when it is known."""
+
+    def cell(value: str | None) -> str:
+        return md_cell(value, status_name(catalog, drift.integration_id, value))
+
+    return cell
+
+
+def render(
+    report: DriftReport, output_format: str, out: TextIO, *, color: bool, catalog: StatusCatalog = NO_NAMES
+) -> None:
     """`report` in the format `--format` names: json, markdown, or text for anything else."""
     if output_format == "json":
-        render_json(report, out)
+        render_json(report, out, catalog=catalog)
     elif output_format == "markdown":
-        render_markdown(report, out)
+        render_markdown(report, out, catalog=catalog)
     else:
-        render_text(report, out, color=color)
+        render_text(report, out, color=color, catalog=catalog)

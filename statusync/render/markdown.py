@@ -40,9 +40,11 @@ def md_code(text: str, *, table: bool = True) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
-def md_cell(value: str | None) -> str:
-    """A mapping value in a table cell, written as the text renderers `show` it."""
-    return md_code(show(value))
+def md_cell(value: str | None, name: str | None = None) -> str:
+    """A mapping value in a table cell, written as the text renderers `show` it, with the shop
+    status's `name` after it, outside the code span, as markdown text: `"12"` (Payment)."""
+    code = md_code(show(value))
+    return code if name is None else f"{code} ({md_text(name)})"
 
 
 def _stripped(text: str) -> bool:

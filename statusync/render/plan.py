@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from statusync.console import Paint, plural
+from statusync.core.catalog import StatusCatalog
 from statusync.core.plan import Action, Change, Plan
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
-from statusync.render.style import headline, painter, show, write_json
+from statusync.render.style import NO_NAMES, headline, painter, show, status_name, write_json
 from statusync.text import printable
 
 # Said under the head of an action whose effect its name does not tell.
@@ -59,8 +60,15 @@ def live_values(change: Change, category: str) -> list[str | None] | None:
 
 
 def render_text(
-    plan: Plan, out: TextIO, *, color: bool = False, breach: str | None = None, warnings: Sequence[str] = ()
+    plan: Plan,
+    out: TextIO,
+    *,
+    color: bool = False,
+    breach: str | None = None,
+    warnings: Sequence[str] = (),
+    catalog: StatusCatalog = NO_NAMES,
 ) -> None:
+    """The plan for people; each external id with its shop status's name when `catalog` knows it."""
     paint = painter(color)
     if plan.only:  # first of all: every count below is of the subset
         out.write(paint(partial_line(plan) + ".", bold=True) + "\n\n")
@@ -72,13 +80,13 @@ def render_text(
     out.write("statusync will perform the following actions:\n\n")
     label_width = max(6, *(len(c.action.value) for c in plan.changes))
     for change in plan.changes:
-        _text_change(change, out, paint, label_width)
+        _text_change(change, out, paint, label_width, catalog)
     out.write(paint(f"Plan: {summary_line(plan)}.", bold=True) + "\n")
     if breach:
         out.write(paint(f"\nWarning: {breach}.", fg="red") + "\n")
 
 
-def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) -> None:
+def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int, catalog: StatusCatalog) -> None:
     # Padded to the longest action, so that the integration ids line up.
     out.write(
         headline(
@@ -94,24 +102,40 @@ def _text_change(change: Change, out: TextIO, paint: Paint, label_width: int) ->
     note = _CREATE_OVER_LIVE if _replaces_live(change) else _NOTE[change.action]
     if note:
         out.write(f"      # {note}\n")
+
+    def shown(value: str | None) -> str:
+        return show(value, status_name(catalog, change.integration_id, value))
+
     width = max((len(c) for c, _, _ in change.differences()), default=0)
     for category, before, after in change.differences():
         live = live_values(change, category)
         if live is not None:
             known = "" if change.before is not None else "unknown or "
-            value = f"{known}{' or '.join(map(show, live))} -> {show(after)}"
+            value = f"{known}{' or '.join(map(shown, live))} -> {shown(after)}"
         elif change.action is Action.CREATE and change.before is None:
-            value = show(after)
+            value = shown(after)
         else:
-            value = f"{show(before)} -> {show(after)}"
+            value = f"{shown(before)} -> {shown(after)}"
         out.write(f"      {category:<{width}}  {value}\n")
     out.write("\n")
 
 
-def render_json(plan: Plan, out: TextIO, *, warnings: Sequence[str] = ()) -> None:
+def render_json(
+    plan: Plan, out: TextIO, *, warnings: Sequence[str] = (), catalog: StatusCatalog = NO_NAMES
+) -> None:
     """The contract's JSON document; a safety breach is not part of it (apply refuses anyway).
     `warnings` (e.g. a missing state file) is a top-level list, empty when there are none."""
-    write_json({**plan.data(), "warnings": list(warnings)}, out)
+    document = plan.data()
+    for entry, change in zip(document["changes"], plan.changes, strict=True):
+        entry["status_names"] = status_names(change, catalog)
+    write_json({**document, "warnings": list(warnings)}, out)
+
+
+def status_names(change: Change, catalog: StatusCatalog) -> dict[str, str]:
+    """The names the catalog knows of the ids in a change's before, after and (uncertain) sent,
+    id → name. Always a map, `{}` when none is known, so that a script needs no presence test."""
+    ids = [v for m in (change.before, change.after, change.sent) if m is not None for v in m.values()]
+    return catalog.names_for(change.integration_id, ids)
 
 
 # The markdown plan is what a pull request shows: once merged, the apply job on main stops at the
@@ -125,6 +149,11 @@ FORCE_HINT = (
 )
 
 
+# A comment lists this many warnings (one per mapped id its statuses do not have, at worst
+# thousands); the rest are counted, and every one is in the text plan and the run's log.
+WARNINGS_SHOWN = 20
+
+
 def render_markdown(
     plan: Plan,
     out: TextIO,
@@ -132,13 +161,17 @@ def render_markdown(
     breach: str | None = None,
     budget: int = MARKDOWN_BUDGET,
     warnings: Sequence[str] = (),
+    catalog: StatusCatalog = NO_NAMES,
 ) -> None:
     table = MarkdownBudget(out, budget)
     table.write("### statusync plan\n\n")
     if plan.only:
         table.write(f"> [!NOTE]\n> {partial_line(plan, lambda p: md_code(p, table=False))}.\n\n")
-    for warning in warnings:
+    for warning in warnings[:WARNINGS_SHOWN]:
         table.write(f"> [!WARNING]\n> {md_text(warning)}.\n\n")
+    if len(warnings) > WARNINGS_SHOWN:
+        more = plural(len(warnings) - WARNINGS_SHOWN, "more warning")
+        table.write(f"> [!WARNING]\n> … and {more}: run `statusync plan` to see them all.\n\n")
     table.write(f"**{summary_line(plan)}**\n")
     if breach:
         table.write(f"\n> [!WARNING]\n> {breach}.\n>\n> {FORCE_HINT}\n")
@@ -150,11 +183,14 @@ def render_markdown(
         "| --- | --- | --- | --- | --- | --- |\n"
     )
     for change in plan.changes:
-        table.group(_markdown_rows(change), str(change.integration_id))
+        table.group(_markdown_rows(change, catalog), str(change.integration_id))
     table.note("changes", "statusync plan")
 
 
-def _markdown_rows(change: Change) -> list[str]:
+def _markdown_rows(change: Change, catalog: StatusCatalog) -> list[str]:
+    def cell(value: str | None) -> str:
+        return md_cell(value, status_name(catalog, change.integration_id, value))
+
     name = f" ({md_text(change.name)})" if change.name else ""
     lead = f"| {change.action.value} | {change.integration_id}{name} | {md_code(change.file)} "
     if change.action is Action.FORGET:
@@ -164,10 +200,10 @@ def _markdown_rows(change: Change) -> list[str]:
         live = live_values(change, category)
         if live is not None:
             known = "" if change.before is not None else "*unknown* or "
-            old = known + " or ".join(md_cell(v) for v in live)
+            old = known + " or ".join(cell(v) for v in live)
         else:
-            old = "" if change.action is Action.CREATE and change.before is None else md_cell(before)
-        rows.append(lead + f"| {category} | {old} | {md_cell(after)} |\n")
+            old = "" if change.action is Action.CREATE and change.before is None else cell(before)
+        rows.append(lead + f"| {category} | {old} | {cell(after)} |\n")
         lead = "| | | "
     if not rows:  # uncertain, though every value is the file's: it is sent again all the same
         rows.append(lead + "| *all* | *last write unknown* | *as in the file* |\n")
@@ -182,11 +218,12 @@ def render(
     color: bool,
     breach: str | None,
     warnings: Sequence[str] = (),
+    catalog: StatusCatalog = NO_NAMES,
 ) -> None:
     """`plan` in the format `--format` names: json, markdown, or text for anything else."""
     if output_format == "json":
-        render_json(plan, out, warnings=warnings)
+        render_json(plan, out, warnings=warnings, catalog=catalog)
     elif output_format == "markdown":
-        render_markdown(plan, out, breach=breach, warnings=warnings)
+        render_markdown(plan, out, breach=breach, warnings=warnings, catalog=catalog)
     else:
-        render_text(plan, out, color=color, breach=breach, warnings=warnings)
+        render_text(plan, out, color=color, breach=breach, warnings=warnings, catalog=catalog)

@@ -14,9 +14,13 @@ from typing import Any, NamedTuple, TextIO
 import click
 
 from statusync.console import Paint
+from statusync.core.catalog import StatusCatalog
 from statusync.core.drift import DriftStatus
 from statusync.core.plan import Action
 from statusync.text import json_safe, printable, quote
+
+# What a renderer shows when no names are to be shown (no catalog, or nothing read yet).
+NO_NAMES = StatusCatalog()
 
 
 class Mark(NamedTuple):
@@ -46,10 +50,20 @@ def painter(color: bool) -> Paint:
     return click.style if color else _plain
 
 
-def show(value: str | None) -> str:
+def show(value: str | None, name: str | None = None) -> str:
     """A mapping value as the YAML files write it: `null` or a double-quoted string, with any
-    character that is not printable escaped (`"\\u202e"`), as in the files `fmt` writes."""
-    return "null" if value is None else quote(value)
+    character that is not printable escaped (`"\\u202e"`), as in the files `fmt` writes; with
+    the shop status's `name` after it when it is known: `"12" (Remote payment accepted)`."""
+    if value is None:
+        return "null"
+    return quote(value) if name is None else f"{quote(value)} ({printable(name)})"
+
+
+def status_name(catalog: StatusCatalog, integration_id: int, value: str | None) -> str | None:
+    """The name to show beside `value`: the catalog's, unless it is unknown or blank (a name of
+    only spaces would show as an empty pair of parentheses)."""
+    name = catalog.name_of(integration_id, value)
+    return name if name is not None and name.strip() else None
 
 
 def headline(

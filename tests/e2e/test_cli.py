@@ -89,6 +89,7 @@ def test_plan_json_matches_the_contract(project: Project, cli: Cli) -> None:
                 "file": "mappings/shop-5.yaml",
                 "before": None,
                 "after": {"READY_TO_SEND": "7", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None},
+                "status_names": {},  # always there; no statuses read yet
             }
         ],
         "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0, "unchanged": 0},

@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from statusync import action
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.files.catalog_file import catalog_path, save_catalog
 from statusync.github.comment import MARKER_PREFIX, plan_hash
 from statusync.github.drift_issue import LABEL, TITLE
 from statusync.sandbox import SandboxServer
+from statusync.text import printable
 from tests.support.fake_github import (
     APP_BOT,
     APP_TOKEN,
@@ -24,6 +27,8 @@ from tests.support.fake_github import (
     TOKEN,
     FakeGitHubServer,
 )
+from tests.support.markdown import shown as shown_in
+from tests.support.markdown import table_rows
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]
@@ -610,3 +615,37 @@ def test_an_empty_body_for_a_plan_that_was_made_is_a_clear_error(
     code, _, err = steps.run("github plan-comment --pr 1 --body '' --plan-exit-code 2")
     assert code == 1 and "error: --body is empty: give the file holding the plan's markdown" in err
     assert github.fake.log == []
+
+
+# A shop status name can hold anything a shop owner types: it must not end a table cell, open a
+# code span, inject HTML, start a new line or reorder the line for the eye.
+HOSTILE_NAME = "Paid | `rm -rf` <img src=x onerror=alert(1)>\n- [x] approve \u202eevil"
+
+
+def test_the_plan_comment_and_the_drift_issue_show_status_names_escaped(
+    project: Project, cli: Cli, sandbox: Start, github: FakeGitHubServer, steps: Steps
+) -> None:
+    fake = github.fake
+    project.mapping(1)
+    sandbox()
+    assert cli("apply", "--yes").code == 0
+    statuses = {"3": KnownStatus(HOSTILE_NAME), "2": KnownStatus("Shipped")}
+    save_catalog(
+        catalog_path(project.state_file),
+        StatusCatalog({1: ShopStatuses("2026-11-30T08:15:00Z", "en-gb", statuses)}),
+    )
+    project.mapping(1, delivered='"2"')  # a pull request's edit: DELIVERED "3" -> "2"
+    shown = f'"3" ({printable(HOSTILE_NAME)})'
+
+    pr = fake.add_pull_request()
+    plan_job(steps, pr)
+    [comment] = plan_comments(github, pr)
+    [row] = table_rows(comment["body"])
+    assert [shown_in(cell) for cell in row[3:]] == ["DELIVERED", shown, '"2" (Shipped)']
+    assert "\u202e" not in comment["body"]  # shown as the escape \\u202e, never as itself
+
+    assert drift_job(steps)[0] == "2"  # the edit is not applied yet
+    [issue] = fake.open_issues(LABEL)
+    [row] = table_rows(issue["body"])
+    assert [shown_in(cell) for cell in row[2:5]] == ["DELIVERED", '"2" (Shipped)', shown]
+    assert "\u202e" not in issue["body"]

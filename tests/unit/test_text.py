@@ -5,6 +5,7 @@ escaped text is the value itself, and it holds no character that is not printabl
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
 import re
@@ -15,8 +16,16 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from ruamel.yaml import YAML
 
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.core.drift import DriftReport, compare
+from statusync.core.plan import make_plan
+from statusync.render.drift import render_markdown as render_drift_markdown
 from statusync.render.markdown import md_code, md_text
+from statusync.render.plan import render_json, render_markdown, render_text
 from statusync.text import json_safe, labelled, printable, quote
+from tests.support.builders import live, loaded, mapping, state_of
+from tests.support.markdown import shown as shown_in
+from tests.support.markdown import table_rows
 
 # Any text a file (valid UTF-8) or the API can hold, with the characters that matter most
 # drawn often: controls, bidi overrides, line separators, backticks, pipes, backslashes.
@@ -107,3 +116,37 @@ def test_every_line_of_a_message_is_labelled_and_printable() -> None:
     assert labelled("error: ", "a.yaml: bad\nb.yaml: \x1b[2Jworse\n") == (
         "error: a.yaml: bad\nerror: b.yaml: \\u001b[2Jworse"
     )
+
+
+@PROPERTY
+@given(texts)
+def test_a_status_name_shows_as_it_is_in_plans_and_drift_reports(name: str) -> None:
+    catalog = StatusCatalog({1: ShopStatuses("2026-12-01T10:00:00Z", "en-gb", {"9": KnownStatus(name)})})
+    before, after = mapping("1", "2", "3", None), mapping("1", "2", "9", None)
+    plan = make_plan([loaded(1, after)], state_of((1, before)))
+    shown = f'"9" ({printable(name)})' if name.strip() else '"9"'  # a blank name says nothing
+
+    out = io.StringIO()
+    render_text(plan, out, catalog=catalog)
+    lines = out.getvalue().split("\n")
+    assert all(shown_on_one_line(line) for line in lines)
+    assert f'DELIVERED  "3" -> {shown}' in lines[3]  # its own line: no name adds one
+    plain = io.StringIO()
+    render_text(plan, plain)
+    assert len(plain.getvalue().split("\n")) == len(lines)
+
+    # A name cannot end a cell, open a tag or emphasise: the cell reads back as the name.
+    out = io.StringIO()
+    render_markdown(plan, out, catalog=catalog)
+    [cells] = table_rows(out.getvalue())
+    assert len(cells) == 6 and shown_in(cells[5]) == shown
+
+    report = DriftReport((compare(loaded(1, before), before, live(after)),))
+    out = io.StringIO()
+    render_drift_markdown(report, out, catalog=catalog)
+    [cells] = table_rows(out.getvalue())
+    assert len(cells) == 7 and shown_in(cells[4]) == shown
+
+    out = io.StringIO()
+    render_json(plan, out, catalog=catalog)
+    assert json.loads(out.getvalue())["changes"][0]["status_names"] == {"9": name}

@@ -90,6 +90,7 @@ def test_json_lists_it_with_the_write_sent() -> None:
         "before": A,
         "after": A,
         "sent": B,
+        "status_names": {},
     }
     assert "sent" not in data["changes"][0]
     assert data["summary"] == {

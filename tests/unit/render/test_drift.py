@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.core.drift import CheckFailure, DriftReport, compare
 from statusync.render.drift import render_json, render_markdown, render_text
 from tests.support.builders import live, loaded, mapping, sample_drift
@@ -127,3 +128,39 @@ def test_when_nothing_is_found_the_hint_points_at_the_api_url() -> None:
     render_text(report, out)
     assert "No integration was found at all: check the API URL" in out.getvalue()
     assert "check integration_id and account" not in out.getvalue()
+
+
+NAMES = StatusCatalog(
+    {
+        1: ShopStatuses(
+            "2026-12-01T10:00:00Z", "en-gb", {"3": KnownStatus("Shipped"), "9": KnownStatus("Lost")}
+        ),
+        3: ShopStatuses("2026-12-01T10:00:00Z", "en-gb", {"2": KnownStatus("Gone", deleted=True)}),
+    }
+)
+
+
+def test_text_names_desired_live_and_last_applied_and_the_invalid_entries() -> None:
+    out = io.StringIO()
+    render_text(_report(), out, catalog=NAMES)
+    text = out.getvalue()
+    assert 'DELIVERED  "3" (Shipped)  "9" (Lost)  "3" (Shipped)\n' in text
+    assert 'IN_TRANSIT: live "2" (Gone) points at a shop status the shop no longer has' in text
+    assert 'DELIVERED      "3"      null  -\n' in text  # integration 2: nothing read, no names
+
+
+def test_markdown_names_the_ids_of_the_issue_body() -> None:
+    out = io.StringIO()
+    render_markdown(_report(), out, catalog=NAMES)
+    md = out.getvalue()
+    assert '| DELIVERED | `"3"` (Shipped) | `"9"` (Lost) | `"3"` (Shipped) |' in md
+    assert '| IN_TRANSIT | `"2"` (Gone) |' in md
+
+
+def test_json_entries_carry_the_names_of_their_ids() -> None:
+    out = io.StringIO()
+    render_json(_report(), out, catalog=NAMES)
+    drifted, never, invalid, missing, in_sync = json.loads(out.getvalue())["integrations"]
+    assert drifted["status_names"] == {"3": "Shipped", "9": "Lost"}
+    assert invalid["status_names"] == {"2": "Gone"}
+    assert never["status_names"] == missing["status_names"] == in_sync["status_names"] == {}

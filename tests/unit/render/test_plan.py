@@ -1,7 +1,10 @@
 import io
 import json
+from dataclasses import replace
 
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.core.plan import make_plan
+from statusync.core.state import Pending
 from statusync.render.plan import render_json, render_markdown, render_text
 from tests.support.builders import loaded, mapping, state_of
 
@@ -126,3 +129,80 @@ def test_names_and_paths_cannot_inject_lines_or_escape_sequences() -> None:
     # Shown as it is: printable, then every ASCII punctuation character escaped for markdown.
     assert len(rows) == 1 and "Evil\\\\n\\+ create 666  forged\\\\u001b\\[31m\\|x" in rows[0]
     assert "`mappings/a\\rb.yaml`" in rows[0]
+
+
+# What statusync last read of integration 1's shop statuses (integration 2's are unknown).
+NAMES = StatusCatalog(
+    {
+        1: ShopStatuses(
+            "2026-12-01T10:00:00Z",
+            "en-gb",
+            {
+                "3": KnownStatus("Payment accepted"),
+                "9": KnownStatus("Remote payment accepted"),
+                "7": KnownStatus("Old status", deleted=True),
+                "2": KnownStatus("   "),  # a blank name says nothing: shown without one
+            },
+        )
+    }
+)
+
+
+def test_text_shows_the_name_of_each_id_it_knows_and_unknown_ids_as_they_are() -> None:
+    plan = make_plan([loaded(1, B), loaded(2, B)], state_of((1, A), (2, A)))
+    out = text(plan, catalog=NAMES)
+    assert 'DELIVERED  "3" (Payment accepted) -> "9" (Remote payment accepted)' in out
+    assert 'DELIVERED  "3" -> "9"\n' in out  # integration 2: its statuses were never read
+    create = text(make_plan([loaded(1, mapping("7", "2", "99", None))], state_of()), catalog=NAMES)
+    assert 'READY_TO_SEND  "7" (Old status)\n' in create  # a deleted status keeps its name
+    assert 'IN_TRANSIT     "2"\n' in create and 'DELIVERED      "99"\n' in create
+    assert text(plan) == text(plan, catalog=StatusCatalog())  # no catalog: as without names
+
+
+def test_markdown_shows_names_outside_the_code_span() -> None:
+    out = io.StringIO()
+    render_markdown(make_plan([loaded(1, B)], state_of((1, A))), out, catalog=NAMES)
+    assert '| DELIVERED | `"3"` (Payment accepted) | `"9"` (Remote payment accepted) |' in out.getvalue()
+
+
+def test_json_changes_carry_the_names_of_their_ids() -> None:
+    plan = make_plan(
+        [loaded(1, mapping("1", "2", "9", "7")), loaded(2, B)], state_of((1, A), (2, A)), on_removed="reset"
+    )
+    out = io.StringIO()
+    render_json(plan, out, catalog=NAMES)
+    first, second = json.loads(out.getvalue())["changes"]
+    # Every id of before and after it knows, deleted ones too; blank names are names all the same.
+    assert first["status_names"] == {
+        "2": "   ",
+        "3": "Payment accepted",
+        "7": "Old status",
+        "9": "Remote payment accepted",
+    }
+    assert second["status_names"] == {}
+
+
+def test_an_uncertain_change_names_the_ids_it_may_have_sent() -> None:
+    sent = Pending(
+        "mappings/1.yaml", "sha", "default", None, mapping("1", "2", "7", None), "2026-01-02T00:00:00Z"
+    )
+    state = replace(state_of((1, A)), uncertain={1: sent})
+    plan = make_plan([loaded(1, B)], state)
+    out = io.StringIO()
+    render_json(plan, out, catalog=NAMES)
+    [change] = json.loads(out.getvalue())["changes"]
+    assert change["status_names"] == {
+        "2": "   ",
+        "3": "Payment accepted",
+        "7": "Old status",
+        "9": "Remote payment accepted",
+    }
+    assert 'DELIVERED  "3" (Payment accepted) or "7" (Old status) -> "9"' in text(plan, catalog=NAMES)
+
+
+def test_markdown_lists_twenty_warnings_and_counts_the_rest() -> None:
+    out = io.StringIO()
+    render_markdown(make_plan([loaded(1, B)], state_of((1, A))), out, warnings=[f"w{i}" for i in range(25)])
+    md = out.getvalue()
+    assert md.count("> [!WARNING]") == 21 and "> w19." in md and "w20" not in md
+    assert "> … and 5 more warnings: run `statusync plan` to see them all." in md

@@ -1,0 +1,64 @@
+"""Shop status names for the commands that show external ids, and the offline warnings about
+mapped ids the status catalog does not have (or has as deleted).
+
+The catalog is read only when a command has ids to show (a plan with no changes does not read
+it). It only adds names: one that cannot be read is a warning, and ids then show as they are,
+without names, rather than a plan or a report that fails for want of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from statusync.console import Console
+from statusync.core.catalog import StatusCatalog
+from statusync.core.catalog_check import catalog_findings
+from statusync.core.model import MappingDict
+from statusync.core.status_check import Finding
+from statusync.errors import InvalidInput, Problem, StatusyncError
+from statusync.files.catalog_file import catalog_path, load_catalog
+from statusync.text import labelled
+from statusync.workspace import Workspace
+
+
+def read_catalog(ws: Workspace, console: Console) -> StatusCatalog:
+    """The status catalog beside the state; empty, with a warning on stderr, when it cannot be read."""
+    try:
+        return load_catalog(catalog_path(ws.state_path))
+    except StatusyncError as exc:
+        console.note(labelled("warning: ", f"{exc}; external ids are shown without names"))
+        return StatusCatalog()
+
+
+def status_warnings(
+    ws: Workspace, catalog: StatusCatalog, mapped: Iterable[tuple[str, int, MappingDict]]
+) -> list[Problem]:
+    """For each (file, integration id, mapping), every mapped id the integration's statuses did
+    not have, or had deleted, when last read; at the line of its value. An integration the
+    catalog has no entry for is not checked: nothing is known of its statuses."""
+    problems: list[Problem] = []
+    for file, integration_id, mapping in mapped:
+        shop = catalog.shops.get(integration_id)
+        findings = [] if shop is None else catalog_findings(shop, mapping)
+        if findings:
+            problems += _located(ws, file, findings)
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.col or 0))
+
+
+def _located(ws: Workspace, file: str, findings: list[Finding]) -> list[Problem]:
+    # Only the files with something to say are read again, to find the lines of their values.
+    from statusync.files import yamldoc
+    from statusync.files.mappings import located
+
+    try:
+        return located(file, yamldoc.decode((ws.root / file).read_bytes(), file), findings)
+    except (OSError, InvalidInput):  # the file changed since it was loaded: no line to give
+        return [Problem(file, None, None, f.message) for f in findings]
+
+
+def announce(problems: list[Problem], ws: Workspace, console: Console) -> None:
+    """On GitHub Actions, each warning as a `::warning` annotation on its line (on stderr, which
+    keeps stdout for the plan or report); elsewhere nothing more than the command prints."""
+    from statusync.github.annotations import annotate
+
+    annotate(problems, console.err, ws.env, ws.root, level="warning")
