@@ -38,9 +38,10 @@ DEFAULT_PORT = 8765
 
 
 # How long stop() waits for the requests still being answered, after hanging up on their clients:
-# enough for one that was about to finish, short enough that Ctrl-C ends the sandbox at once
-# whatever holds a request (a test's gate). Their threads are daemons: none outlives the process.
-STOP_GRACE = 0.5
+# enough for one that was about to finish (an answer takes milliseconds), short enough that Ctrl-C
+# ends the sandbox within a second, on a loaded machine too, whatever holds a request (a test's
+# gate). Their threads are daemons: none outlives the process.
+STOP_GRACE = 0.2
 
 
 class _HttpServer(ThreadingHTTPServer):
