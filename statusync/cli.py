@@ -139,13 +139,14 @@ def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
     metavar="ID",
     help="Integration to import (repeatable).",
 )
-@click.option("--all", "all_", is_flag=True, help="Import every integration of the account.")
+@click.option(
+    "--all", "all_", is_flag=True, help="Import every integration of every account (or of --account)."
+)
 @click.option("--force", is_flag=True, help="Overwrite existing mapping files.")
 @click.option(
     "--account",
-    default="default",
-    show_default=True,
-    help="Credentials profile to read the integrations with.",
+    default=None,
+    help="Credentials profile to read the integrations with (default: 'default'; with --all, every account).",
 )
 @parallelism_option
 @lock_timeout_option
