@@ -130,6 +130,23 @@ def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
     return reconcile.run(ws, console, **options)
 
 
+@cli.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a name a line; json: a list of names (for a CI matrix).",
+)
+@in_workspace
+def accounts(ws: Workspace, console: Console, **options: Any) -> int:
+    """List the accounts with managed integrations or pending changes (offline)."""
+    from statusync.commands import accounts
+
+    return accounts.run(ws, console, **options)
+
+
 @cli.command("import")
 @click.option(
     "--integration",

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
+from statusync.core.state import Entry, State
+from statusync.files.state_file import save_state
 from statusync.sandbox import SandboxServer
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
@@ -249,3 +251,23 @@ def test_an_oauth2_client_the_token_endpoint_refuses_stops_its_account_only(
     assert state_ids(project) == set(IDS["a"] + IDS["b"])
     assert not any(r.integration_id in IDS["c"] for r in server.store.requests())
     assert REVOKED not in result.out + result.err
+
+
+def test_accounts_lists_those_with_files_or_pending_changes(project: Project, cli: Cli) -> None:
+    assert cli("accounts", "--format", "json").out == "[]\n"
+    project.write(
+        "statusync.yaml", settings() + "  unused: {public_key_env: U_PUBLIC, secret_key_env: U_SECRET}\n"
+    )
+    project.mapping(1, file="mappings/b/shop-1.yaml", extra="account: b\n")
+    project.mapping(2, file="mappings/a/shop-2.yaml", extra="account: a\n")
+    # An integration of account c whose file was removed: its forget is pending.
+    older = {"READY_TO_SEND": "9", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
+    save_state(
+        project.state_file,
+        State(entries={3: Entry("mappings/c/shop-3.yaml", "old", "c", None, older, "2026-01-01T00:00:00Z")}),
+    )
+    result = cli("accounts", "--format", "json")
+    assert result.code == 0 and json.loads(result.out) == ["a", "b", "c"]
+    assert cli("accounts").out == "a\nb\nc\n"
+    # No credentials were needed, and nothing was written.
+    assert json.loads(project.state_file.read_text())["integrations"].keys() == {"3"}
