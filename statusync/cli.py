@@ -130,6 +130,23 @@ def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
     return reconcile.run(ws, console, **options)
 
 
+@cli.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a name a line; json: a list of names (for a CI matrix).",
+)
+@in_workspace
+def accounts(ws: Workspace, console: Console, **options: Any) -> int:
+    """List the accounts with managed integrations or pending changes (offline)."""
+    from statusync.commands import accounts
+
+    return accounts.run(ws, console, **options)
+
+
 @cli.command("import")
 @click.option(
     "--integration",
@@ -139,13 +156,14 @@ def reconcile(ws: Workspace, console: Console, **options: Any) -> int:
     metavar="ID",
     help="Integration to import (repeatable).",
 )
-@click.option("--all", "all_", is_flag=True, help="Import every integration of the account.")
+@click.option(
+    "--all", "all_", is_flag=True, help="Import every integration of every account (or of --account)."
+)
 @click.option("--force", is_flag=True, help="Overwrite existing mapping files.")
 @click.option(
     "--account",
-    default="default",
-    show_default=True,
-    help="Credentials profile to read the integrations with.",
+    default=None,
+    help="Credentials profile to read the integrations with (default: 'default'; with --all, every account).",
 )
 @parallelism_option
 @lock_timeout_option

@@ -10,7 +10,9 @@
           ├── NotFound           the API has no such integration
           │    └── IntegrationNotFound     (also an ApiError) HTTP 404
           ├── ApiError           a request the Sendcloud API refused, or that got no answer
+          │    └── AccountRefused          a 401 or token failure that stopped its account only
           └── NotSent            the run is stopping (Ctrl-C, SIGTERM): a request was not sent
+               └── AccountSkipped          not sent: its account was stopped
 
 `Problem` is not an exception: it is one located problem that InvalidInput carries.
 
@@ -123,6 +125,28 @@ class NotSent(StatusyncError):
     ) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
+
+
+class AccountRefused(ApiError):
+    """A refusal that concerns one account (CredentialsRejected, TokenRequestFailed), met by one
+    of its requests: that account is stopped, and the run goes on with the others. Not a
+    StopRun: nothing about another account's keys follows from it."""
+
+    def __init__(self, account: str, cause: ApiError) -> None:
+        super().__init__(
+            str(cause), status=cause.status, detail=cause.detail, maybe_applied=cause.maybe_applied
+        )
+        self.account = account
+
+
+class AccountSkipped(NotSent):
+    """A request not sent because its account was stopped earlier in the run: the API was never
+    asked, so nothing of it can be live."""
+
+    def __init__(self, account: str, integration_id: int | None) -> None:
+        what = "" if integration_id is None else f"integration {integration_id}: "
+        super().__init__(f"{what}not sent: account {printable(account)!r} was stopped")
+        self.account = account
 
 
 _Uncertain = TypeVar("_Uncertain", bound=ApiError | NotSent)

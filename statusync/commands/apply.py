@@ -20,7 +20,7 @@ from statusync.core.plan import Action, Plan, make_plan
 from statusync.core.safety import safety_breach
 from statusync.core.state import State
 from statusync.core.subset import Subset
-from statusync.errors import OK, StatusyncError
+from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.journal import journal_path, read_journal
 from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
 from statusync.render.plan import render_text
@@ -32,8 +32,8 @@ from statusync.session.only import partial, saved_subset, select
 from statusync.session.write import WriteSession, report_failures, write_session
 from statusync.workspace import Workspace
 
-if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
-    from statusync.sendcloud.client import SendcloudClient
+if TYPE_CHECKING:
+    from statusync.runner.accounts import AccountClient
 
 
 def run(
@@ -75,27 +75,31 @@ def run(
             catalog=read_catalog(session.ws, console) if plan.changes else NO_NAMES,
         )
         if not plan.changes:
-            return OK
+            return ERROR if session.stopped_accounts() else OK
         if breach and not force:
             raise StatusyncError(f"refusing to apply: {breach}")
         clients = clients or (session.clients(sending) if sending else {})
         session.confirm(yes, "apply")
         outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying")
-        return _conclude(outcomes, console)  # before --push records the state, at the end
+        code = _conclude(outcomes, console)  # before --push records the state, at the end
+        return ERROR if session.stopped_accounts() else code
 
 
 def _with_live_before(
-    session: WriteSession, plan: Plan, clients: dict[str, SendcloudClient], parallelism: int | None
+    session: WriteSession, plan: Plan, clients: dict[str, AccountClient], parallelism: int | None
 ) -> Plan:
     """`plan` with the live mapping each create replaces as its "before" (core.creates); the
     creates already live are recorded without a request. A mapping that cannot be read stops
-    the run before anything is sent: the create would overwrite something unseen."""
+    the run before anything is sent: the create would overwrite something unseen. A read
+    refused with its account's credentials stops that account only: its changes stay in the
+    plan, unread, and are not sent."""
     console = session.console
     with console.progress(plan.count(Action.CREATE), "Reading live mappings") as tick:
         reads = read_creates(
             plan, clients, parallelism=parallelism, report=lambda r: tick(r.describe(), r.ok)
         )
-    failed = [r for r in reads if not r.ok]
+    stopped = session.accounts.stops
+    failed = [r for r in reads if not r.ok and not stopped.stopped(r.change.account)]
     if failed:
         raise StatusyncError(
             "cannot read the live mapping that these creates would replace; nothing was sent:\n"
@@ -152,13 +156,16 @@ def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State, specs:
 
 def _conclude(outcomes: list[ChangeResult], console: Console) -> int:
     done = {a: sum(1 for o in outcomes if o.ok and o.change.action is a) for a in Action}
-    failed = sum(1 for o in outcomes if not o.ok)
+    failed = sum(1 for o in outcomes if not o.ok and not o.skipped)
+    skipped = sum(1 for o in outcomes if o.skipped)
     unknown = sum(1 for o in outcomes if o.uncertain)
     settled = f"{done[Action.UNCERTAIN]} settled, " if done[Action.UNCERTAIN] else ""
     maybe = f" ({unknown} of them may have been applied)" if unknown else ""
     console.out.write(
         f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
         f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
-        f"{failed} failed{maybe}.\n"
+        f"{failed} failed{maybe}"
+        + (f", {skipped} not sent (their account was stopped)" if skipped else "")
+        + ".\n"
     )
     return report_failures(outcomes, console, "they stay in the plan and the next apply retries them")

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 from statusync.console import Console, plural
 from statusync.core.model import MappingDict
 from statusync.core.status_check import integration_refusal
-from statusync.errors import ERROR, OK, ApiError, HostUnreachable, StatusyncError, StopRun
+from statusync.errors import (
+    ERROR,
+    OK,
+    AccountRefused,
+    AccountSkipped,
+    ApiError,
+    HostUnreachable,
+    StatusyncError,
+    StopRun,
+)
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
@@ -24,7 +33,8 @@ from statusync.text import printable
 from statusync.workspace import Workspace
 
 if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
-    from statusync.sendcloud.client import SendcloudClient
+    from statusync.core.model import LoadedSpec
+    from statusync.runner.accounts import AccountClient
     from statusync.sendcloud.models import Integration
 
 
@@ -33,13 +43,17 @@ class LiveIntegration:
     """One integration as read from the API: its shop name and mapping, or why it could not be read."""
 
     integration_id: int
+    account: str
     shop_name: str | None = None
     mapping: MappingDict | None = None
     error: ApiError | None = None
     # (category, external id) of live entries pointing at a status the shop deleted.
     invalid: tuple[tuple[str, str | None], ...] = ()
+    stopped: bool = False  # not read: its account was stopped (named once, at the end)
 
     def describe(self) -> str:
+        if self.stopped:
+            return f"integration {self.integration_id}: not read, its account was stopped"
         if isinstance(self.error, StopRun):  # said once, at the end, for all it stopped
             return f"integration {self.integration_id}: not read (the run stopped; see below)"
         if self.error is not None:
@@ -61,13 +75,17 @@ def run(
     integration_ids: Sequence[int],
     all_: bool,
     force: bool,
-    account: str,
+    account: str | None,
     parallelism: int | None,
     lock_timeout: float,
     push: bool = False,
 ) -> int:
     """Write a mapping file per integration and record it; stdout lists exactly the files written,
-    so that it can be piped to `git add`, and everything else goes to stderr."""
+    so that it can be piped to `git add`, and everything else goes to stderr.
+
+    `account`: with --integration, the account to read them with (None: default); with --all,
+    the one account to read (None: every account of the repository, _accounts_to_read).
+    """
     out, err = console.out, console.err
     with write_session(ws, console, lock_timeout, push=push, command="import") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
@@ -81,25 +99,28 @@ def run(
                 f"(exclude): {', '.join(map(str, refused))}; nothing was read or written. "
                 "Remove it from exclude, or pass --force to import it anyway"
             )
-        client = session.clients([account])[account]
-        wanted: list[int | Integration] = (
-            list(client.list_integrations()) if all_ else list(dict.fromkeys(integration_ids))
-        )
+        if all_:
+            accounts = [account] if account is not None else _accounts_to_read(session.ws, specs)
+            clients = session.clients(accounts)
+            wanted = _listed(clients)
+        else:
+            clients = session.clients([account or "default"])
+            wanted = [(account or "default", i) for i in dict.fromkeys(integration_ids)]
         skipped_excluded: list[str] = []
         skipped_managed: list[str] = []
         if all_:  # not even read: the user asked for these shops to be left alone
             skipped_excluded = [
                 f"integration {item.id}: excluded in statusync.yaml (exclude)"
-                for item in wanted
+                for _, item in wanted
                 if not isinstance(item, int) and item.id in excluded
             ]
-            wanted = [item for item in wanted if isinstance(item, int) or item.id not in excluded]
+            wanted = [(a, item) for a, item in wanted if isinstance(item, int) or item.id not in excluded]
             # Not read either: a rerun picks up new shops, and leaves those already managed
             # alone without a request each. With --force it rewrites the files it wrote itself
             # (read those), never a file renamed since.
             kept = {
                 item.id
-                for item in wanted
+                for _, item in wanted
                 if not isinstance(item, int)
                 and item.id in managed
                 and (
@@ -109,17 +130,18 @@ def run(
                 )
             }
             skipped_managed = [f"integration {i}: already managed by {managed[i]}" for i in sorted(kept)]
-            wanted = [item for item in wanted if isinstance(item, int) or item.id not in kept]
+            wanted = [(a, item) for a, item in wanted if isinstance(item, int) or item.id not in kept]
         with console.progress(len(wanted), "Reading") as tick:
             lives = run_bounded(
                 wanted,
-                lambda item: _read(client, item),
-                sized(parallelism, [client], "GET"),
-                lambda live: tick(live.describe(), live.error is None),
+                lambda pair: _read(pair[0], clients[pair[0]], pair[1]),
+                sized(parallelism, clients.values(), "GET"),
+                lambda live: tick(live.describe(), live.error is None and not live.stopped),
             )
+        lives = [live for live in lives if not live.stopped]  # their accounts are named below
         unread = sorted((live for live in lives if live.transient), key=lambda live: live.integration_id)
         files, skipped, reasons = _files_to_write(
-            session.ws, [live for live in lives if not live.transient], account, all_
+            session.ws, [live for live in lives if not live.transient], all_
         )
         skipped = skipped_excluded + skipped_managed + skipped
         reasons += refusals(files, managed, force)
@@ -148,8 +170,9 @@ def run(
         for ids, reason in _by_reason(unread):
             err.write(f"error: {_naming(ids)} could not be read: {reason}\n")
         not_read = f", {len(unread)} not read" if unread else ""
+        stopped = session.stopped_accounts()
         err.write(
-            f"Import {'incomplete' if unread else 'complete'}: {len(files)} imported, "
+            f"Import {'incomplete' if unread or stopped else 'complete'}: {len(files)} imported, "
             f"{len(skipped)} skipped{not_read}.\n"
         )
         if unread:
@@ -157,13 +180,13 @@ def run(
             again = ["--all"] if all_ else [f"--integration {live.integration_id}" for live in unread]
             if force:
                 again.append("--force")
-            if account != "default":
+            if account is not None:
                 again.append(f"--account {shlex.quote(account)}")
             if push:
                 again.append("--push")
             err.write(f"Import them with: statusync import {' '.join(again)}\n")
             return ERROR
-        return OK
+        return ERROR if stopped else OK
 
 
 def _by_reason(unread: list[LiveIntegration]) -> list[tuple[list[int], str]]:
@@ -193,18 +216,50 @@ def _naming(ids: list[int], shown: int = 10) -> str:
     return f"{len(ids)} integrations ({listed})"
 
 
-def _read(client: SendcloudClient, item: int | Integration) -> LiveIntegration:
+def _accounts_to_read(ws: Workspace, specs: list[LoadedSpec]) -> list[str]:
+    """The accounts `import --all` reads: every account of statusync.yaml. `default`, which
+    exists without being written there, only when statusync.yaml names no other account, its
+    variables are set, or a mapping file uses it: a repository of partner accounts alone is
+    never asked for keys it does not have."""
+    accounts = sorted(ws.settings.accounts)
+    if accounts == ["default"]:
+        return accounts
+    names = dict(ws.settings.accounts["default"].credential_envs())
+    if all(name in ws.env for name in names) or any(s.spec.account == "default" for s in specs):
+        return accounts
+    return [a for a in accounts if a != "default"]
+
+
+def _listed(clients: dict[str, AccountClient]) -> list[tuple[str, int | Integration]]:
+    """Each account's integrations, with the account to read them with; an integration that
+    several accounts list is read with the first of them by name. An account whose list is
+    refused is stopped (named at the end), and the others are still read."""
+    wanted: dict[int, tuple[str, int | Integration]] = {}
+    for account in sorted(clients):
+        try:
+            listed = clients[account].list_integrations()
+        except (AccountRefused, AccountSkipped):
+            continue
+        for integration in listed:
+            wanted.setdefault(integration.id, (account, integration))
+    return list(wanted.values())
+
+
+def _read(account: str, client: AccountClient, item: int | Integration) -> LiveIntegration:
     """An integration asked for by id (read first) or listed by --all, with its live mapping."""
     integration_id = item if isinstance(item, int) else item.id
     try:
         integration = client.get_integration(item) if isinstance(item, int) else item
         live = client.get_mapping(integration_id)
+    except (AccountRefused, AccountSkipped):
+        return LiveIntegration(integration_id, account, stopped=True)
     except ApiError as exc:
         if isinstance(exc, StopRun) and not isinstance(exc, HostUnreachable):
             raise  # rejected credentials: every other read would be refused alike
-        return LiveIntegration(integration_id, error=exc)
+        return LiveIntegration(integration_id, account, error=exc)
     return LiveIntegration(
         integration_id,
+        account,
         integration.shop_name,
         live.as_mapping(),
         invalid=tuple((e.category, e.external_id) for e in live.invalid_entries()),
@@ -231,7 +286,7 @@ def _warn_invalid(lives: list[LiveIntegration], written: dict[int, str], console
 
 
 def _files_to_write(
-    ws: Workspace, lives: list[LiveIntegration], account: str, all_: bool
+    ws: Workspace, lives: list[LiveIntegration], all_: bool
 ) -> tuple[list[ImportedFile], list[str], list[str]]:
     """The files to write, the integrations skipped (only --all skips), and what stops the import."""
     files: list[ImportedFile] = []
@@ -251,7 +306,7 @@ def _files_to_write(
         try:
             files.append(
                 imported_file(
-                    ws.mappings_dir, ws.root, live.integration_id, live.shop_name, account, live.mapping
+                    ws.mappings_dir, ws.root, live.integration_id, live.shop_name, live.account, live.mapping
                 )
             )
         except StatusyncError as exc:

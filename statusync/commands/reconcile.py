@@ -52,7 +52,7 @@ def run(
         plan = reconcile_plan(report, managed=len(specs))
         if not plan.changes:
             out.write("Nothing to reconcile: no integration has drifted.\n")
-            return _conclude(report, console, failed=False)
+            return _conclude(report, console, failed=session.stopped_accounts())
         breach = safety_breach(plan, session.ws.settings.safety)
         count = len(plan.changes)
         out.write(
@@ -71,6 +71,7 @@ def run(
             report_failures(outcomes, console, "they are still drifted; the next reconcile retries them")
             != OK
         )
+        failed = session.stopped_accounts() or failed
         return _conclude(report, console, failed=failed)
 
 

@@ -12,10 +12,11 @@ from statusync.core.status_check import (
     status_findings,
 )
 from statusync.core.subset import Subset
-from statusync.errors import OK, ApiError, InvalidInput
+from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
 from statusync.runner.bounded import run_bounded, sized
+from statusync.session.accounts import account_clients
 from statusync.session.names import announce, read_catalog, status_warnings
 from statusync.session.only import described, select
 from statusync.text import labelled
@@ -36,12 +37,14 @@ def run(
         _warn_offline(ws, console, specs)
         console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
-    with ws.client_session({s.spec.account for s in specs}) as clients:
-
-        def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding]]:
+    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
+        # Findings None: not checked, its account was stopped (named once, at the end).
+        def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding] | None]:
             spec = loaded.spec
             try:
                 statuses = clients[spec.account].list_shop_statuses(spec.integration_id, show_deleted=True)
+            except (AccountSkipped, AccountRefused):
+                return loaded, None
             except ApiError as exc:
                 refusal = integration_refusal(spec.integration_id, exc)
                 if refusal is None:  # credentials, rate limit, server: no file is to blame
@@ -54,8 +57,9 @@ def run(
                 specs,
                 check,
                 sized(parallelism, clients.values(), "GET"),
-                lambda result: tick(_checked(*result), not result[1]),
+                lambda result: tick(_checked(*result), result[1] == []),
             )
+    stopped = accounts.report(console)
     problems = [
         problem
         for loaded, findings in results
@@ -64,6 +68,13 @@ def run(
     ]
     if problems:
         raise InvalidInput(problems)
+    if stopped:
+        unchecked = sum(1 for _, findings in results if findings is None)
+        console.out.write(
+            f"{plural(len(every), 'mapping file')} valid; {len(specs) - unchecked} of {len(specs)} "
+            "checked against the shops' statuses, the others' accounts were stopped.\n"
+        )
+        return ERROR
     if only is not None:
         console.out.write(
             f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
@@ -74,7 +85,9 @@ def run(
     return OK
 
 
-def _checked(loaded: LoadedSpec, findings: list[Finding]) -> str:
+def _checked(loaded: LoadedSpec, findings: list[Finding] | None) -> str:
+    if findings is None:
+        return f"{loaded.file}: not checked, its account was stopped"
     if not findings:
         return f"{loaded.file}: ok"
     return f"{loaded.file}: {plural(len(findings), 'problem')}"

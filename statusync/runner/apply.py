@@ -11,6 +11,7 @@ from statusync.core.journal import Result
 from statusync.core.model import MappingDict
 from statusync.core.plan import Action, Change, Plan
 from statusync.errors import (
+    AccountSkipped,
     ApiError,
     HostUnreachable,
     NotFound,
@@ -38,6 +39,7 @@ class ChangeResult:
     note: str | None = None  # how it went, when not the usual way
     uncertain: bool = False  # failed, but may have been applied: the next plan says uncertain
     not_sent: bool = False  # the run was stopped before its request left
+    skipped: bool = False  # not sent: its account was stopped (runner.accounts)
 
     @property
     def ok(self) -> bool:
@@ -46,6 +48,8 @@ class ChangeResult:
     def describe(self) -> str:
         c = self.change
         what = f"{c.action.value} {c.integration_id} ({printable(c.file)})"
+        if self.skipped:
+            return f"{what}: not sent, its account was stopped"
         if self.not_sent:
             return f"{what}: not sent, the run is stopping"
         if not self.ok:
@@ -123,6 +127,9 @@ def apply_plan(
             writers[change.account].upsert_mapping(
                 change.integration_id, change.after, on_send=lambda: intent.append(recorder.sending(change))
             )
+        except AccountSkipped as exc:
+            answer("refused")  # no intent was made: nothing is written
+            return ChangeResult(change, str(exc), not_sent=True, skipped=True)
         except NotSent as exc:
             answer("unknown" if exc.maybe_applied else "refused")
             return ChangeResult(change, str(exc), uncertain=exc.maybe_applied, not_sent=not exc.maybe_applied)

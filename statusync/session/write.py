@@ -27,11 +27,12 @@ from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
 from statusync.runner.stopping import before_hard_exit
+from statusync.session.accounts import Accounts
 from statusync.text import labelled, printable
 from statusync.workspace import Workspace
 
-if TYPE_CHECKING:  # httpx is imported only once a command talks to the API
-    from statusync.sendcloud.client import SendcloudClient
+if TYPE_CHECKING:
+    from statusync.runner.accounts import AccountClient
 
 # How many accepted changes an error naming them lists before "and N more".
 _NAMED = 20
@@ -55,16 +56,21 @@ class WriteSession:
         # the message of a state record, statusync.session.push.RECORD_MESSAGE).
         self.written: list[Path] = []
         self.message: str | None = None
+        self.accounts = Accounts()  # which accounts the run stopped, and why
 
     def commit_also(self, paths: Iterable[Path], message: str) -> None:
         """With --push, commit `paths` (files the run wrote) with the state, under `message`."""
         self.written.extend(paths)
         self.message = message
 
-    def clients(self, accounts: Iterable[str]) -> dict[str, SendcloudClient]:
-        """One client per account, closed when the run ends; credentials are checked for every
-        account before the first request is made."""
-        return self.ws.clients(accounts, self._stack)
+    def clients(self, accounts: Iterable[str]) -> dict[str, AccountClient]:
+        """One client per account, closed when the run ends, each stopped on its own by a
+        refusal of its credentials (statusync.session.accounts)."""
+        return self.accounts.clients(self.ws, accounts, self._stack)
+
+    def stopped_accounts(self) -> bool:
+        """Name each account the run stopped on stderr; whether any was (the run then failed)."""
+        return self.accounts.report(self.console)
 
     def __enter__(self) -> WriteSession:
         # A state write killed halfway leaves its temporary file: no run leaves it for long.
@@ -126,7 +132,7 @@ class WriteSession:
             raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
     def send(
-        self, plan: Plan, clients: dict[str, SendcloudClient], *, parallelism: int | None, label: str
+        self, plan: Plan, clients: dict[str, AccountClient], *, parallelism: int | None, label: str
     ) -> list[ChangeResult]:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
         stop (RunStopped) it says what was done and what was not before passing it on."""
@@ -209,9 +215,11 @@ def stop_summary(total: int, outcomes: list[ChangeResult]) -> str:
 
 
 def report_failures(outcomes: list[ChangeResult], console: Console, retry_note: str) -> int:
-    """Each failed change with the API's detail on stderr; ERROR if any failed, else OK."""
+    """Each failed change with the API's detail on stderr; ERROR if any failed, else OK. The
+    changes not sent because their account was stopped are counted, not listed: the summary of
+    stopped accounts (WriteSession.stopped_accounts) names their account once."""
     failed = [o for o in outcomes if not o.ok]
-    for outcome in failed:
+    for outcome in (o for o in failed if not o.skipped):
         c = outcome.change
         console.err.write(
             f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "

@@ -155,8 +155,8 @@ def test_refused_client_credentials_stop_the_run_before_any_api_request(
         result = cli(*command)
         assert result.code == 1
         assert (
-            f"error: OAuth2 token request to {server.token_url}: HTTP 401: invalid_client: Client "
-            "authentication failed"
+            f"error: account 'default' stopped: OAuth2 token request to {server.token_url}: HTTP 401: "
+            "invalid_client: Client authentication failed"
         ) in result.err
         assert f"check the OAuth2 client id and secret in {SOURCE}" in result.err
         assert wrong not in result.out + result.err
@@ -282,10 +282,10 @@ def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
     # Not 4 per worker (12): one fetch and its retries for the account, then the run stops.
     assert token_requests(server) == [503] * 4 and mapping_requests(server, "POST") == []
     assert (
-        f"error: OAuth2 token request to {server.token_url}: HTTP 503: Failure injected by the "
-        "statusync sandbox (after 4 attempts)"
+        f"error: account 'default' stopped: OAuth2 token request to {server.token_url}: HTTP 503: "
+        "Failure injected by the statusync sandbox (after 4 attempts); 3 integrations left undone"
     ) in result.err
-    assert "Stopped: 0 of 3 done and recorded" in result.err
+    assert "Apply complete: 0 created, 0 updated, 0 reset, 0 forgotten, 3 failed." in result.out
     retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
     assert len(retries) == 3 and all(
         line.startswith(f"OAuth2 token request to {server.token_url}: HTTP 503") for line in retries

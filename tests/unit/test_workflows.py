@@ -121,6 +121,53 @@ def test_drift_reports_in_one_issue_or_heals_in_the_state_group() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("name", "jobs"),
+    [
+        (
+            "apply-per-account",
+            {
+                "apply": "apply --yes --push --only 'account:${{ matrix.account }}' "
+                "${{ inputs.force && '--force' || '' }}"
+            },
+        ),
+        (
+            "drift-per-account",
+            {
+                "drift": "drift --format markdown --only 'account:${{ matrix.account }}'",
+                "reconcile": "reconcile --yes --push --only 'account:${{ matrix.account }}'",
+            },
+        ),
+    ],
+)
+def test_the_per_account_variants_run_one_job_per_listed_account(name: str, jobs: dict[str, str]) -> None:
+    document = workflow(name)
+    plain = workflow(name.split("-")[0])
+    assert document["on"] == plain["on"]
+    listing = document["jobs"]["accounts"]
+    assert action_args(listing) == ["accounts --format json"]
+    assert "secrets." not in repr(listing) and "environment" not in listing
+    # The step output the matrix reads is the file the action wrote, passed through env.
+    hand_off = listing["steps"][-1]
+    assert hand_off["env"] == {"LISTED": "${{ steps.accounts.outputs.output-file }}"}
+    assert listing["outputs"] == {"accounts": f"${{{{ steps.{hand_off['id']}.outputs.accounts }}}}"}
+    for job_name, args in jobs.items():
+        job = document["jobs"][job_name]
+        assert job["needs"] == "accounts"
+        assert "needs.accounts.outputs.accounts != '[]'" in job["if"]
+        assert job["strategy"] == {
+            "fail-fast": False,
+            "matrix": {"account": "${{ fromJSON(needs.accounts.outputs.accounts) }}"},
+        }
+        assert job["environment"] == "sendcloud-${{ matrix.account }}"
+        assert action_args(job) == [args]
+        group = "statusync-state" if "--push" in args else "statusync-drift"
+        assert job["concurrency"] == {
+            "group": f"{group}-${{{{ matrix.account }}}}",
+            "cancel-in-progress": False,
+        }
+
+
 @pytest.mark.parametrize("path", all_files(), ids=lambda p: p.name)
 def test_third_party_actions_are_pinned_to_a_commit_with_its_version(path: Path) -> None:
     lines = [line for line in path.read_text().splitlines() if re.match(r"\s*(- )?uses:", line)]
@@ -152,8 +199,11 @@ def test_least_privilege_per_job_and_credentials_only_where_pushed(path: Path) -
         # and those get them from the environment `sendcloud`, which only the default branch
         # may use: a workflow edited on a branch cannot read them.
         assert ("secrets." in repr(job)) == sends, name
-        if sends:
-            assert job["environment"] == "sendcloud", name
+        if sends:  # one environment, or one per account (the per-account variants)
+            per_account = "matrix" in job.get("strategy", {})
+            assert job["environment"] == (
+                "sendcloud-${{ matrix.account }}" if per_account else "sendcloud"
+            ), name
 
 
 def test_the_action_has_its_inputs_and_installs_itself_by_default() -> None:
