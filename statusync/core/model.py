@@ -26,6 +26,9 @@ CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
 # Not blank and no control character; written without look-arounds, which pydantic's regular
 # expressions (Rust's) and some JSON Schema validators lack.
 _EXTERNAL_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+# An account's name becomes part of a GitHub environment's name (`sendcloud-NAME`), a concurrency
+# group and a workflow argument in the per-account workflows: plain characters only.
+ACCOUNT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Integration ids travel as JSON numbers, which many readers (JavaScript's, jq) hold as doubles:
 # above 2^53 - 1 two ids can read as one, so a larger id is refused rather than sent.
 MAX_INTEGRATION_ID = 2**53 - 1
@@ -69,7 +72,9 @@ class IntegrationSpec(BaseModel):
     ]
     name: Annotated[str | None, Field(strict=True, description="Free text for humans.")] = None
     account: Annotated[
-        str, Field(strict=True, min_length=1, description="Credentials profile from statusync.yaml.")
+        str,
+        StringConstraints(strict=True, pattern=ACCOUNT_NAME_PATTERN),
+        Field(description="Credentials profile from statusync.yaml (letters, digits, . _ -)."),
     ] = "default"
     mapping: CategoryMapping
 

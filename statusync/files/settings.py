@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from statusync.core.model import ACCOUNT_NAME_PATTERN
 from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
 from statusync.files import yamldoc
@@ -24,6 +25,7 @@ from statusync.sendcloud.credentials import (
     SECRET_KEY_ENV,
 )
 from statusync.sendcloud.urls import API_URL_ENV, api_url_problem, url_problem
+from statusync.text import quote
 
 SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
@@ -158,6 +160,13 @@ def _parse(data: bytes, root: Path) -> Settings:
     _check_state_path(doc, root)
     accounts = doc.data.get("accounts")
     for name, account in accounts.items() if isinstance(accounts, dict) else ():
+        if not re.fullmatch(ACCOUNT_NAME_PATTERN, str(name)):
+            doc.report(
+                ("accounts", name),
+                f"accounts: {quote(str(name))} is not an account name: use letters, digits, '.', '_' "
+                "and '-' (at most 64, starting with a letter or digit); it names GitHub environments",
+                at_key=True,
+            )
         if isinstance(account, dict):
             _check_account(doc, str(name), account)
     settings = validate(Settings, doc, internal={"source_sha256"})

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from statusync.core.model import MAX_INTEGRATION_ID
+from statusync.core.model import ACCOUNT_NAME_PATTERN, MAX_INTEGRATION_ID
 from statusync.errors import Problem
 from statusync.files.yamldoc import INT10, Document, Loc, Noun, describe, did_you_mean, quote
 
@@ -116,6 +116,13 @@ def _message(
         return f"{name}: expected a string, got {got}"
     if kind == "string_too_short":
         return f"{name}: must not be empty"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ACCOUNT_NAME_PATTERN:
+        if value == "":
+            return f"{name}: must not be empty"
+        return (
+            f"{name}: {got} is not an account name: use letters, digits, '.', '_' and '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
     if kind == "string_pattern_mismatch":  # an external id (mapping files check it first)
         return f"{name}: {got} is blank or holds a control character"
     if kind == "literal_error":

@@ -146,6 +146,8 @@ def test_the_per_account_variants_run_one_job_per_listed_account(name: str, jobs
     assert document["on"] == plain["on"]
     listing = document["jobs"]["accounts"]
     assert action_args(listing) == ["accounts --format json"]
+    if name.startswith("apply"):  # the full ref: a tag named like the default branch is not it
+        assert listing["if"] == workflow("apply")["jobs"]["apply"]["if"]
     assert "secrets." not in repr(listing) and "environment" not in listing
     # The step output the matrix reads is the file the action wrote, passed through env.
     hand_off = listing["steps"][-1]

@@ -216,6 +216,14 @@ def test_unknown_keys_at_every_level(tmp_path: Path, text: str, expected: list[s
         ),
         (mapping_file(extra="account: ''\n"), ["mappings/a.yaml:2:10: account: must not be empty"]),
         (
+            mapping_file(extra="account: 'sendcloud-${{ github.token }}'\n"),
+            [
+                'mappings/a.yaml:2:10: account: the string "sendcloud-${{ github.token }}" is not an '
+                "account name: use letters, digits, '.', '_' and '-' (at most 64, starting with a letter "
+                "or digit)"
+            ],
+        ),
+        (
             "integration_id: 7\nmapping:\n",
             ["mappings/a.yaml:2:9: mapping: expected a mapping of keys to values, got null"],
         ),

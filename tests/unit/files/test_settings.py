@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -384,3 +385,11 @@ def test_oauth2_defaults_are_sendclouds(tmp_path: Path) -> None:
 )
 def test_invalid_auth_settings_are_located(tmp_path: Path, text: str, expected: list[str]) -> None:
     assert problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize("name", ["e u", "-eu", "eu'", "${{ github.token }}", "é"])
+def test_an_account_name_is_plain_as_the_github_environment_it_names(tmp_path: Path, name: str) -> None:
+    # The per-account workflows put it in an environment's name, a concurrency group and an
+    # argument: anything but letters, digits, '.', '_' and '-' is refused where it is written.
+    [problem] = problems(tmp_path, f"accounts:\n  {json.dumps(name)}: {{}}\n")
+    assert problem.startswith("statusync.yaml:2:3: accounts: ") and "is not an account name" in problem
