@@ -159,6 +159,31 @@ def import_(ws: Workspace, console: Console, **options: Any) -> int:
     return import_.run(ws, console, **options)
 
 
+@cli.command()
+@click.option("--remote", is_flag=True, help="Read the statuses live, without recording them.")
+@click.option("--refresh", is_flag=True, help="Read the statuses live and record them in the catalog.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@parallelism_option
+@only_option
+@in_workspace
+def statuses(ws: Workspace, console: Console, **options: Any) -> int:
+    """List each managed integration's shop statuses (offline, from .statusync/statuses.json).
+
+    --remote reads them from Sendcloud without recording them; --refresh reads them and
+    records them, in the language statusync.yaml sets.
+    """
+    from statusync.commands import statuses
+
+    return statuses.run(ws, console, **options)
+
+
 @cli.command("merge-state", short_help="git merge driver for the state file (see its --help).")
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))

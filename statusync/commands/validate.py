@@ -12,10 +12,11 @@ from statusync.core.status_check import (
     status_findings,
 )
 from statusync.core.subset import Subset
-from statusync.errors import OK, ApiError, InvalidInput
+from statusync.errors import OK, ApiError, InvalidInput, Problem, StatusyncError
 from statusync.files import yamldoc
 from statusync.files.mappings import located
 from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.status_read import StatusReads
 from statusync.session.only import described, select
 from statusync.workspace import Workspace
 
@@ -33,12 +34,32 @@ def run(
     if not remote:
         console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
+    reads = StatusReads(ws.settings.language)  # recorded in the status catalog, however the run ends
+    try:
+        problems = _check_remote(ws, console, specs, reads, parallelism)
+    finally:
+        _record(ws, console, reads, every)
+    if problems:
+        raise InvalidInput(problems)
+    if only is not None:
+        console.out.write(
+            f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
+            f"{described(only.texts)} checked against the shops' statuses.\n"
+        )
+        return OK
+    console.out.write(f"{plural(len(specs), 'mapping file')} valid (checked against the shops' statuses).\n")
+    return OK
+
+
+def _check_remote(
+    ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
+) -> list[Problem]:
     with ws.client_session({s.spec.account for s in specs}) as clients:
 
         def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding]]:
             spec = loaded.spec
             try:
-                statuses = clients[spec.account].list_shop_statuses(spec.integration_id, show_deleted=True)
+                statuses = reads.read(clients[spec.account], spec.integration_id)
             except ApiError as exc:
                 refusal = integration_refusal(spec.integration_id, exc)
                 if refusal is None:  # credentials, rate limit, server: no file is to blame
@@ -53,22 +74,23 @@ def run(
                 sized(parallelism, clients.values(), "GET"),
                 lambda result: tick(_checked(*result), not result[1]),
             )
-    problems = [
+    return [
         problem
         for loaded, findings in results
         if findings
         for problem in located(loaded.file, _text(ws, loaded), findings)
     ]
-    if problems:
-        raise InvalidInput(problems)
-    if only is not None:
-        console.out.write(
-            f"{plural(len(every), 'mapping file')} valid; {len(specs)} in "
-            f"{described(only.texts)} checked against the shops' statuses.\n"
-        )
-        return OK
-    console.out.write(f"{plural(len(specs), 'mapping file')} valid (checked against the shops' statuses).\n")
-    return OK
+
+
+def _record(ws: Workspace, console: Console, reads: StatusReads, every: list[LoadedSpec]) -> None:
+    """The statuses read, into the status catalog; what has a file or is in the state stays."""
+    try:
+        keep = {s.spec.integration_id for s in every} | set(ws.state().entries)
+        note = reads.save(ws.state_path, keep)
+    except StatusyncError as exc:
+        note = f"the shops' statuses read were not recorded: {exc}"
+    if note:
+        console.note(f"warning: {note}")
 
 
 def _checked(loaded: LoadedSpec, findings: list[Finding]) -> str:

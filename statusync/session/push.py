@@ -8,6 +8,7 @@ not go through into a message naming what was applied but is not recorded upstre
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from statusync.core.state import State
 from statusync.core.state_merge import recorded_since
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.catalog_file import CATALOG_NAME, catalog_path, merge_catalog_bytes
 from statusync.files.mappings import parse_spec
 from statusync.files.settings import SETTINGS_FILE, load_settings
 from statusync.files.state_file import dump_state, merge_bytes, parse_state
@@ -75,17 +77,26 @@ class Push:
         *,
         after_error: bool = False,
     ) -> None:
-        """Commit the state (and `written`, the mapping files import wrote) and push it.
+        """Commit the state and the status catalog beside it (and `written`, the mapping files
+        import wrote) and push them.
 
         `after_error`: the run stopped with an error, which is what the user needs to read;
         only a commit is worth a word then."""
         state_file = _relative(self.git, ws.state_path)
         start = self.git.blob(self.upstream.start, state_file)
-        if not written and self._unchanged(ws.state_path, start, state_file):
+        catalog = catalog_path(ws.state_path)
+        catalog_file = _relative(self.git, catalog)
+        # The statuses read are committed with the state, and alone when only they changed
+        # (an apply whose every write was refused has read what the shops hold all the same).
+        catalog_changed = catalog.exists() and catalog.read_bytes() != self.git.blob(
+            self.upstream.start, catalog_file
+        )
+        if not written and self._unchanged(ws.state_path, start, state_file) and not catalog_changed:
             if not after_error:
                 console.note(NOTHING)
             return
-        files = {_relative(self.git, p): p.read_bytes() for p in (ws.state_path, *written)}
+        paths = [p for p in (ws.state_path, catalog) if p.exists()] + list(written)
+        files = {_relative(self.git, p): p.read_bytes() for p in paths}
         merge = _merger(self.upstream, state_file, console)
         try:
             published = publish(
@@ -96,6 +107,7 @@ class Push:
                 message,
                 merge,
                 recheck=self._import_recheck(ws, files, state_file),
+                also_merged={catalog_file: _catalog_merger(self.upstream)} if catalog_file in files else None,
             )
         except Conflict as exc:
             raise StatusyncError(self._conflict(exc, files, state_file)) from None
@@ -151,7 +163,11 @@ class Push:
         file it wrote must not replace one committed there meanwhile, nor may another file
         committed there meanwhile manage an integration it imported. Files already there when
         the run started were checked by import itself."""
-        written = {path: data for path, data in files.items() if path != state_file}
+        written = {
+            path: data
+            for path, data in files.items()
+            if path != state_file and not path.endswith(f"/{CATALOG_NAME}") and path != CATALOG_NAME
+        }
         if not written:
             return None
         imported: dict[int, str] = {}
@@ -219,7 +235,7 @@ class Push:
     ) -> str:
         """What was applied but is not on the upstream, and where it is now."""
         try:
-            written = recorded_since(_parse(start, state_file), parse_state(files[state_file], state_file))
+            written = recorded_since(_parse(start, state_file), _parse(files.get(state_file), state_file))
         except StatusyncError:
             written = []
         lines = [f"the state was not recorded on {self.upstream.name}: {reason}"]
@@ -267,6 +283,19 @@ def _merger(upstream: Upstream, state_file: str, console: Console) -> MergeState
     return merge
 
 
+def _catalog_merger(upstream: Upstream) -> MergeState:
+    """The status catalog of this run merged with the one someone pushed first: per
+    integration, the newest read wins."""
+
+    def merge(base: bytes | None, ours: bytes, theirs: bytes | None) -> bytes | None:
+        merged = merge_catalog_bytes(
+            base, ours, theirs, where=(f"{upstream.name} when this run started", "this run", upstream.name)
+        )
+        return None if merged == theirs else merged
+
+    return merge
+
+
 def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
     """The commits of the branch that the upstream (at `newest`) does not have, oldest first,
     when each is a state commit as statusync makes it: its message, one parent, the state file
@@ -280,7 +309,8 @@ def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
         touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", commit).stdout.split(
             b"\0"
         )
-        if [os.fsdecode(p) for p in touched if p] != [state_file]:
+        # The state, and the status catalog beside it, which is committed with it.
+        if not {os.fsdecode(p) for p in touched if p} <= {state_file, _beside(state_file)}:
             return None
     return [line.split()[0] for line in commits] or None
 
@@ -293,18 +323,19 @@ def _push_leftover(
     head = commits[-1]
     # The upstream commit the stopped run started from: the base of its state.
     base = git.out("rev-parse", f"{commits[0]}^")
-    state = git.blob(head, state_file)
-    assert state is not None  # each commit changed the state file, none deleted it: checked
+    catalog_file = _beside(state_file)
+    files = {path: blob for path in (state_file, catalog_file) if (blob := git.blob(head, path)) is not None}
     name = upstream.name
     try:
         published = push_commit(
             git,
             replace(upstream, start=base),
             head,
-            {state_file: state},
+            files,
             state_file,
             RECORD_MESSAGE,
             _merger(upstream, state_file, console),
+            also_merged={catalog_file: _catalog_merger(upstream)} if catalog_file in files else None,
         )
     except NotPushed as exc:
         raise StatusyncError(
@@ -323,6 +354,11 @@ def _push_leftover(
         f"Pushed the state commit {head[:12]} that an earlier run left on branch "
         f"'{upstream.branch}' to {name} ({done})."
     )
+
+
+def _beside(state_file: str) -> str:
+    """The status catalog's path beside the state's, both relative to the top of the work tree."""
+    return posixpath.join(posixpath.dirname(state_file), CATALOG_NAME)
 
 
 def _inputs(git: Git, ws: Workspace) -> list[str]:
