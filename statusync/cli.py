@@ -184,19 +184,21 @@ def statuses(ws: Workspace, console: Console, **options: Any) -> int:
     return statuses.run(ws, console, **options)
 
 
-@cli.command("merge-state", short_help="git merge driver for the state file (see its --help).")
+@cli.command("merge-state", short_help="git merge driver for the state and status files (see its --help).")
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
 def merge_state(base: Path, ours: Path, theirs: Path) -> int:
-    """git merge driver for the state file: merge BASE OURS THEIRS into OURS.
+    """git merge driver for the state file and the status catalog: merge BASE OURS THEIRS into OURS.
 
     Two branches that recorded different integrations then merge without a conflict; an
-    integration changed on both sides keeps the newer record, and says so. Enable it with:
+    integration changed on both sides keeps the newer record, and says so (in the status
+    catalog, the newest read). Enable it with:
 
     \b
       git config merge.statusync.driver 'statusync merge-state %O %A %B'
       echo '.statusync/state.json merge=statusync' >> .gitattributes
+      echo '.statusync/statuses.json merge=statusync' >> .gitattributes
     """
     from statusync.commands import merge_state
 

@@ -88,8 +88,8 @@ def shop_status(
 
 def translations(name: str | Mapping[str, str]) -> Translations:
     """A status's names: one name for every language, or a name per language (sorted)."""
-    if isinstance(name, str):
-        return tuple((language, name) for language in LANGUAGES)
+    if isinstance(name, str):  # en-gb first, as the shop's default language
+        return tuple((language, name) for language in sorted(LANGUAGES, key=lambda lang: lang != "en-gb"))
     return tuple(sorted(name.items()))
 
 

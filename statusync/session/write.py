@@ -180,8 +180,8 @@ class WriteSession:
         (the API would refuse it, or orders would never reach that status), the others are."""
         refused = self._check_statuses(plan, clients, parallelism)
         if refused:
-            gone = {r.change for r in refused}
-            plan = replace(plan, changes=tuple(c for c in plan.changes if c not in gone))
+            gone = {id(r.change) for r in refused}
+            plan = replace(plan, changes=tuple(c for c in plan.changes if id(c) not in gone))
         try:
             with self.console.progress(len(plan.changes), label) as tick:
                 outcomes = apply_plan(

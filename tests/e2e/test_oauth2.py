@@ -237,15 +237,16 @@ def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli, 
     assert cli("apply", "--yes").code == 0
     assert cli("drift").code == 0
     sent = [r.partner_id for r in server.store.requests()]
-    # apply: a GET of what each create replaces and a POST each; drift: a GET each.
-    assert len(sent) == 6 and set(sent) == {"6f1c2d3e-partner"}
+    # apply: a GET of what each create replaces, of the shop's statuses, and a POST each;
+    # drift: a GET each.
+    assert len(sent) == 8 and set(sent) == {"6f1c2d3e-partner"}
 
 
 def test_without_a_partner_id_no_header_is_sent(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     server = sandbox()
     assert cli("apply", "--yes").code == 0
-    assert [r.partner_id for r in server.store.requests()] == [None, None]  # GET, POST
+    assert [r.partner_id for r in server.store.requests()] == [None, None, None]  # GET, GET, POST
 
 
 def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: Start) -> None:
