@@ -244,7 +244,7 @@ class Push:
                 "Applied but not recorded upstream: "
                 + ", ".join(f"integration {i} ({printable(record.file)})" for i, record in written)
             )
-        if others := sorted(set(files) - {state_file}):
+        if others := sorted(set(files) - {state_file, _beside(state_file)}):
             lines.append("Written but not committed upstream: " + ", ".join(map(printable, others)))
         name = self.upstream.name
         if local:

@@ -178,7 +178,11 @@ class WriteSession:
         First the statuses of every integration written to are read (recorded in the catalog at
         the end): a change whose mapping names an id its shop lacks or has deleted is not sent
         (the API would refuse it, or orders would never reach that status), the others are."""
-        refused = self._check_statuses(plan, clients, parallelism)
+        try:
+            refused = self._check_statuses(plan, clients, parallelism)
+        except RunStopped:  # stopped while reading: nothing was sent
+            self.console.err.write(f"\n{stop_summary(len(plan.changes), [])}\n")
+            raise
         if refused:
             gone = {id(r.change) for r in refused}
             plan = replace(plan, changes=tuple(c for c in plan.changes if id(c) not in gone))

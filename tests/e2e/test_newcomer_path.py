@@ -168,6 +168,7 @@ def test_the_readme_path_from_an_empty_repository_walks_word_for_word(
         ".gitattributes",
         ".gitignore",
         ".statusync/state.json",
+        ".statusync/statuses.json",
         "mappings/kaffeerosterei-berg-310003.yaml",
         "mappings/maison-lavande-310002.yaml",
         "mappings/tienda-olivo-310004.yaml",

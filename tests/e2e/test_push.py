@@ -74,7 +74,9 @@ def start_repository(root: Path) -> tuple[Origin, Clone]:
     dev = origin.clone("dev")
     for i in MANAGED:
         dev.mapping(i, "1")
-    dev.write(".gitattributes", ".statusync/state.json merge=statusync\n")
+    dev.write(
+        ".gitattributes", ".statusync/state.json merge=statusync\n.statusync/statuses.json merge=statusync\n"
+    )
     dev.write(".gitignore", ".statusync/*.lock\n")
     dev.commit("shops 1-3")
     dev.git("push", "--quiet", "origin", "main")
@@ -360,6 +362,9 @@ def test_two_branches_importing_different_shops_merge_cleanly(
     for shop in UNMANAGED:
         dev.git(*DEV, "merge", "--no-ff", "--quiet", "-m", f"merge import-{shop}", f"origin/import-{shop}")
     assert dev.git("status", "--porcelain") == ""
+    # Both branches recorded their shop's statuses too: the catalog merged as data.
+    catalog = json.loads((dev.path / ".statusync" / "statuses.json").read_text())["integrations"]
+    assert sorted(catalog) == (["1", "2", "3", "4", "5"] if with_state else ["4", "5"])
     merged = load_state(dev.path / STATE)
     assert sorted(merged.entries) == ([1, 2, 3, 4, 5] if with_state else [4, 5])
     dev.git("push", "--quiet")
@@ -519,6 +524,7 @@ def test_import_commits_the_files_it_wrote_and_the_state(origin: Origin, applied
     assert origin.log()[0] == "statusync: import 2 integrations"
     assert sorted(job.git("show", "--format=", "--name-only", "HEAD").splitlines()) == [
         STATE,
+        ".statusync/statuses.json",  # the statuses of the shops it read
         "mappings/shop-4-4.yaml",
         "mappings/shop-5-5.yaml",
     ]
