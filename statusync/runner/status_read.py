@@ -18,8 +18,8 @@ from statusync.core.plan import Action, Change
 from statusync.core.status_check import Finding, ShopStatus, status_findings
 from statusync.errors import StatusyncError, StopRun
 from statusync.files.catalog_file import catalog_path, record_reads
+from statusync.runner import recorder
 from statusync.runner.bounded import run_bounded, sized
-from statusync.runner.recorder import now_iso
 from statusync.text import printable
 
 
@@ -32,9 +32,10 @@ class StatusReader(Protocol):
 class StatusReads:
     """What a run read of its shops' statuses, to record in the catalog when it ends."""
 
-    def __init__(self, language: str, clock: Callable[[], str] = now_iso) -> None:
+    def __init__(self, language: str, clock: Callable[[], str] | None = None) -> None:
         self.language = language
-        self._clock = clock
+        # Looked up when called: a test that fixes the recorder's clock fixes this one too.
+        self._clock = clock or (lambda: recorder.now_iso())
         self._lock = threading.Lock()  # reads come from the workers
         self._shops: dict[int, ShopStatuses] = {}
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from statusync.console import Console, plural
+from statusync.core.catalog import StatusCatalog
 from statusync.core.state import State
 from statusync.core.state_merge import recorded_since
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
-from statusync.files.catalog_file import CATALOG_NAME, catalog_path, merge_catalog_bytes
+from statusync.files.catalog_file import CATALOG_NAME, catalog_path, merge_catalog_bytes, parse_catalog
 from statusync.files.mappings import parse_spec
 from statusync.files.settings import SETTINGS_FILE, load_settings
 from statusync.files.state_file import dump_state, merge_bytes, parse_state
@@ -86,12 +87,14 @@ class Push:
         start = self.git.blob(self.upstream.start, state_file)
         catalog = catalog_path(ws.state_path)
         catalog_file = _relative(self.git, catalog)
-        # The statuses read are committed with the state, and alone when only they changed
-        # (an apply whose every write was refused has read what the shops hold all the same).
-        catalog_changed = catalog.exists() and catalog.read_bytes() != self.git.blob(
-            self.upstream.start, catalog_file
-        )
-        if not written and self._unchanged(ws.state_path, start, state_file) and not catalog_changed:
+        # The statuses read are committed with the state, and alone when what they say changed
+        # (an apply whose every write was refused has read what the shops hold all the same);
+        # a read that only finds what was recorded is not worth a commit of its own.
+        if (
+            not written
+            and self._unchanged(ws.state_path, start, state_file)
+            and self._same_statuses(catalog, self.git.blob(self.upstream.start, catalog_file))
+        ):
             if not after_error:
                 console.note(NOTHING)
             return
@@ -149,6 +152,25 @@ class Push:
             return True
         try:
             if _records(parse_state(path.read_bytes(), state_file)) != _records(_parse(start, state_file)):
+                return False
+        except StatusyncError:
+            return False
+        if start is None:
+            path.unlink()
+        else:
+            atomic_write(path, start)
+        return True
+
+    @staticmethod
+    def _same_statuses(path: Path, start: bytes | None) -> bool:
+        """Whether the catalog at `path` says what it did at the start, but for when the reads
+        were made; it is then put back as committed, so that the checkout stays clean."""
+        if not path.exists():
+            return True
+        try:
+            if _statuses(parse_catalog(path.read_bytes(), path)) != _statuses(
+                StatusCatalog() if start is None else parse_catalog(start, path)
+            ):
                 return False
         except StatusyncError:
             return False
@@ -421,6 +443,11 @@ def _links_under(directory: Path) -> list[tuple[Path, Path]]:
 
 def _parse(raw: bytes | None, state_file: str) -> State:
     return State() if raw is None else parse_state(raw, state_file)
+
+
+def _statuses(catalog: StatusCatalog) -> dict[int, tuple[object, ...]]:
+    """What a catalog says of each integration, without when it was read."""
+    return {i: (shop.language, dict(shop.statuses)) for i, shop in catalog.shops.items()}
 
 
 def _records(state: State) -> tuple[object, ...]:

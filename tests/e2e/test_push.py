@@ -429,7 +429,7 @@ def test_nothing_to_record_makes_no_commit(origin: Origin, applied: Clone, run: 
     assert origin.head() == before == job.head()
 
 
-def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one(
+def test_the_commit_holds_the_state_and_statuses_alone_by_a_fixed_identity_unless_git_has_one(
     origin: Origin, applied: Clone, run: Run
 ) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
@@ -441,6 +441,7 @@ def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one
         "statusync <statusync@users.noreply.github.com>|" + RECORD,
         "",
         STATE,
+        ".statusync/statuses.json",  # the statuses of what it wrote, read before writing
     ]
     assert job.git("status", "--porcelain") == "?? README.md"
 
