@@ -177,19 +177,46 @@ def import_(ws: Workspace, console: Console, **options: Any) -> int:
     return import_.run(ws, console, **options)
 
 
-@cli.command("merge-state", short_help="git merge driver for the state file (see its --help).")
+@cli.command()
+@click.option("--remote", is_flag=True, help="Read the statuses live, without recording them.")
+@click.option("--refresh", is_flag=True, help="Read the statuses live and record them in the catalog.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@parallelism_option
+@only_option
+@in_workspace
+def statuses(ws: Workspace, console: Console, **options: Any) -> int:
+    """List each managed integration's shop statuses (offline, from .statusync/statuses.json).
+
+    --remote reads them from Sendcloud without recording them; --refresh reads them and
+    records them, in the language statusync.yaml sets.
+    """
+    from statusync.commands import statuses
+
+    return statuses.run(ws, console, **options)
+
+
+@cli.command("merge-state", short_help="git merge driver for the state and status files (see its --help).")
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
 def merge_state(base: Path, ours: Path, theirs: Path) -> int:
-    """git merge driver for the state file: merge BASE OURS THEIRS into OURS.
+    """git merge driver for the state file and the status catalog: merge BASE OURS THEIRS into OURS.
 
     Two branches that recorded different integrations then merge without a conflict; an
-    integration changed on both sides keeps the newer record, and says so. Enable it with:
+    integration changed on both sides keeps the newer record, and says so (in the status
+    catalog, the newest read). Enable it with:
 
     \b
       git config merge.statusync.driver 'statusync merge-state %O %A %B'
       echo '.statusync/state.json merge=statusync' >> .gitattributes
+      echo '.statusync/statuses.json merge=statusync' >> .gitattributes
     """
     from statusync.commands import merge_state
 

@@ -51,6 +51,7 @@ def run(
     with write_session(ws, console, lock_timeout, push=push, command="apply") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         specs = session.ws.specs()
+        session.managed.update(s.spec.integration_id for s in specs)  # keep their catalog entries
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
             only = saved_subset(planfile, read_planfile(planfile)[0].only, only)
         chosen, scoped = select(only, specs, session.state)

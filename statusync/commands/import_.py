@@ -28,6 +28,7 @@ from statusync.errors import (
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
 from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.status_read import StatusReads
 from statusync.session.write import write_session
 from statusync.text import printable
 from statusync.workspace import Workspace
@@ -92,6 +93,7 @@ def run(
         # Local files are validated first: any of them may already manage an integration asked for.
         specs = session.ws.specs() if session.ws.mappings_dir.exists() else []
         managed = {s.spec.integration_id: s.file for s in specs}
+        session.managed.update(managed)  # they keep their entries in the status catalog
         excluded = set(session.ws.settings.exclude)
         if not all_ and not force and (refused := sorted(excluded & set(integration_ids))):
             raise StatusyncError(
@@ -134,7 +136,7 @@ def run(
         with console.progress(len(wanted), "Reading") as tick:
             lives = run_bounded(
                 wanted,
-                lambda pair: _read(pair[0], clients[pair[0]], pair[1]),
+                lambda pair: _read(pair[0], clients[pair[0]], pair[1], session.reads),
                 sized(parallelism, clients.values(), "GET"),
                 lambda live: tick(live.describe(), live.error is None and not live.stopped),
             )
@@ -245,8 +247,11 @@ def _listed(clients: dict[str, AccountClient]) -> list[tuple[str, int | Integrat
     return list(wanted.values())
 
 
-def _read(account: str, client: AccountClient, item: int | Integration) -> LiveIntegration:
-    """An integration asked for by id (read first) or listed by --all, with its live mapping."""
+def _read(
+    account: str, client: AccountClient, item: int | Integration, reads: StatusReads
+) -> LiveIntegration:
+    """An integration asked for by id (read first) or listed by --all, with its live mapping,
+    and its shop's statuses for the status catalog."""
     integration_id = item if isinstance(item, int) else item.id
     try:
         integration = client.get_integration(item) if isinstance(item, int) else item
@@ -257,6 +262,11 @@ def _read(account: str, client: AccountClient, item: int | Integration) -> LiveI
         if isinstance(exc, StopRun) and not isinstance(exc, HostUnreachable):
             raise  # rejected credentials: every other read would be refused alike
         return LiveIntegration(integration_id, account, error=exc)
+    try:
+        reads.read(client, integration_id)
+    except ApiError as exc:  # names only: the import stands without them (its account's stop too)
+        if isinstance(exc, StopRun) and not isinstance(exc, HostUnreachable):
+            raise
     return LiveIntegration(
         integration_id,
         account,

@@ -1,9 +1,12 @@
-"""`statusync merge-state BASE OURS THEIRS`: git's merge driver for the state file.
+"""`statusync merge-state BASE OURS THEIRS`: git's merge driver for the state file and the status
+catalog (`.statusync/statuses.json`), told apart by their content (git names them by temporary
+files).
 
 git calls it as `statusync merge-state %O %A %B` when two branches changed `.statusync/state.json`
 (with `merge=statusync` in .gitattributes and the driver set in git's config): the merged state
-goes to OURS, exit 0; exit 1 leaves the conflict to the user. The merge itself is the state
-file's (statusync.files.state_file.merge_bytes), which --push uses too.
+goes to OURS, exit 0; exit 1 leaves the conflict to the user. The merges themselves are the
+files' own (statusync.files.state_file.merge_bytes, statusync.files.catalog_file's
+merge_catalog_bytes: the newest read per integration wins), which --push uses too.
 """
 
 from __future__ import annotations
@@ -13,18 +16,23 @@ from pathlib import Path
 from statusync.console import Console
 from statusync.errors import OK, StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.catalog_file import CATALOG_NAME, looks_like_catalog, merge_catalog_bytes
 from statusync.files.state_file import dump_state, merge_bytes
 
 
 def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
+    ours_raw = _read(ours, "OURS")
+    theirs_raw = _read(theirs, "THEIRS")
+    if looks_like_catalog(ours_raw) or looks_like_catalog(theirs_raw) or ours.name == CATALOG_NAME:
+        return _merge_catalogs(base, ours, ours_raw, theirs_raw)
     try:
         # git gives an empty BASE when there is no common ancestor (both branches added the
         # file); a missing one means the same.
         ancestor = _read(base, "BASE") if base.exists() else None
         merged = merge_bytes(
             ancestor,
-            _read(ours, "OURS"),
-            _read(theirs, "THEIRS"),
+            ours_raw,
+            theirs_raw,
             where=("the common ancestor", "ours", "theirs"),
         )
     except StatusyncError as exc:
@@ -34,6 +42,21 @@ def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
     for note in merged.notes():
         console.note(f"statusync merge-state: {note}")
     atomic_write(ours, dump_state(merged.state))
+    return OK
+
+
+def _merge_catalogs(base: Path, ours: Path, ours_raw: bytes, theirs_raw: bytes) -> int:
+    try:
+        ancestor = _read(base, "BASE") if base.exists() else None
+        merged = merge_catalog_bytes(
+            ancestor, ours_raw, theirs_raw, where=("the common ancestor", "ours", "theirs")
+        )
+    except StatusyncError as exc:
+        raise StatusyncError(
+            f"cannot merge the status catalog: {exc}; git leaves the conflict in the file for you to "
+            "resolve (or take either side and run 'statusync statuses --refresh')"
+        ) from None
+    atomic_write(ours, merged)
     return OK
 
 

@@ -35,6 +35,7 @@ def run(
     with write_session(ws, console, lock_timeout, push=push, command="reconcile") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         every = session.ws.specs()
+        session.managed.update(s.spec.integration_id for s in every)  # keep their catalog entries
         # With --only, only the subset is read and sent, and is the safety base below.
         specs, _ = select(only, every, session.state)
         checking(console, only, len(specs), len(every))

@@ -12,10 +12,11 @@ from statusync.core.status_check import (
     status_findings,
 )
 from statusync.core.subset import Subset
-from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput
+from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput, StatusyncError
 from statusync.files import yamldoc
 from statusync.files.mappings import located
 from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.status_read import StatusReads
 from statusync.session.accounts import account_clients
 from statusync.session.names import announce, read_catalog, status_warnings
 from statusync.session.only import described, select
@@ -37,29 +38,11 @@ def run(
         _warn_offline(ws, console, specs)
         console.out.write(f"{plural(len(every), 'mapping file')} valid{subset}.\n")
         return OK
-    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
-        # Findings None: not checked, its account was stopped (named once, at the end).
-        def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding] | None]:
-            spec = loaded.spec
-            try:
-                statuses = clients[spec.account].list_shop_statuses(spec.integration_id, show_deleted=True)
-            except (AccountSkipped, AccountRefused):
-                return loaded, None
-            except ApiError as exc:
-                refusal = integration_refusal(spec.integration_id, exc)
-                if refusal is None:  # credentials, rate limit, server: no file is to blame
-                    raise
-                return loaded, [refusal_finding(refusal)]
-            return loaded, status_findings(spec.mapping.as_dict(), statuses)
-
-        with console.progress(len(specs), "Checking") as tick:
-            results = run_bounded(
-                specs,
-                check,
-                sized(parallelism, clients.values(), "GET"),
-                lambda result: tick(_checked(*result), result[1] == []),
-            )
-    stopped = accounts.report(console)
+    reads = StatusReads(ws.settings.language)  # recorded in the status catalog, however the run ends
+    try:
+        results, stopped = _check_remote(ws, console, specs, reads, parallelism)
+    finally:
+        _record(ws, console, reads, every)
     problems = [
         problem
         for loaded, findings in results
@@ -83,6 +66,50 @@ def run(
         return OK
     console.out.write(f"{plural(len(specs), 'mapping file')} valid (checked against the shops' statuses).\n")
     return OK
+
+
+# Per file its findings; None: not checked, its account was stopped (named once, at the end).
+_Results = list[tuple[LoadedSpec, list[Finding] | None]]
+
+
+def _check_remote(
+    ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
+) -> tuple[_Results, bool]:
+    """Each file checked against its shop's statuses, and whether an account was stopped."""
+    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
+
+        def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding] | None]:
+            spec = loaded.spec
+            try:
+                statuses = reads.read(clients[spec.account], spec.integration_id)
+            except (AccountSkipped, AccountRefused):
+                return loaded, None
+            except ApiError as exc:
+                refusal = integration_refusal(spec.integration_id, exc)
+                if refusal is None:  # credentials, rate limit, server: no file is to blame
+                    raise
+                return loaded, [refusal_finding(refusal)]
+            return loaded, status_findings(spec.mapping.as_dict(), statuses)
+
+        with console.progress(len(specs), "Checking") as tick:
+            results = run_bounded(
+                specs,
+                check,
+                sized(parallelism, clients.values(), "GET"),
+                lambda result: tick(_checked(*result), result[1] == []),
+            )
+    return results, accounts.report(console)
+
+
+def _record(ws: Workspace, console: Console, reads: StatusReads, every: list[LoadedSpec]) -> None:
+    """The statuses read, into the status catalog; what has a file or is in the state stays."""
+    try:
+        keep = {s.spec.integration_id for s in every} | set(ws.state().entries)
+        note = reads.save(ws.state_path, keep)
+    except StatusyncError as exc:
+        note = f"the shops' statuses read were not recorded: {exc}"
+    if note:
+        console.note(f"warning: {note}")
 
 
 def _checked(loaded: LoadedSpec, findings: list[Finding] | None) -> str:

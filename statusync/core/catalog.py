@@ -11,8 +11,10 @@ Pure values; statusync.files.catalog_file reads and writes `.statusync/statuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,36 @@ class StatusCatalog:
     def without(self, integration_ids: Iterable[int]) -> StatusCatalog:
         gone = set(integration_ids)
         return StatusCatalog({i: s for i, s in self.shops.items() if i not in gone})
+
+
+class ReadStatus(Protocol):
+    """One status as `GET /shop-order-statuses` gives it (the client's ShopStatus is one)."""
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def shop_from_read(statuses: Iterable[ReadStatus], language: str, read_at: str) -> ShopStatuses:
+    """One read of a shop's statuses (deleted ones included) as the catalog keeps it."""
+    known: dict[str, KnownStatus] = {}
+    # A shop can delete a status and create it again with the same id: the live one wins.
+    for status in sorted(statuses, key=lambda s: s.deleted_at is None):
+        known[status.external_id] = KnownStatus(status.status, status.deleted_at is not None)
+    return ShopStatuses(read_at, language, dict(sorted(known.items())))
+
+
+def recorded(
+    catalog: StatusCatalog, reads: Mapping[int, ShopStatuses], keep: Collection[int]
+) -> StatusCatalog:
+    """`catalog` with a run's `reads`, keeping only the integrations of `keep` and those read:
+    an integration that left the state (forgotten, reset) leaves the catalog with it."""
+    kept = set(keep) | set(reads)
+    shops = {i: s for i, s in catalog.shops.items() if i in kept}
+    shops.update(reads)
+    return StatusCatalog(dict(sorted(shops.items())))

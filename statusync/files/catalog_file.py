@@ -9,12 +9,14 @@ names. Names are outside text: they are kept as read and escaped where they are 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, recorded
+from statusync.core.catalog_merge import merge_catalogs
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.reading import read_regular
@@ -125,3 +127,45 @@ def save_catalog(path: Path, catalog: StatusCatalog) -> None:
     except OSError as exc:
         raise StatusyncError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
     atomic_write(path, dump_catalog(catalog))
+
+
+def record_reads(path: Path, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> str | None:
+    """Save the catalog at `path` with a run's `reads`, keeping the integrations of `keep`
+    (core.catalog.recorded); a note when the catalog on disk could not be read and was replaced.
+
+    Read again here, at the end of the run, so that another run's reads saved meanwhile are kept.
+    The catalog is a cache of reads: one that is corrupt is replaced rather than failing a run
+    whose real work (the state) is done."""
+    note = None
+    try:
+        current = load_catalog(path)
+    except StatusyncError as exc:
+        current, note = StatusCatalog(), f"{exc}; it was replaced by the statuses this run read"
+    updated = recorded(current, reads, keep)
+    if updated != current or not path.exists() and updated.shops:
+        save_catalog(path, updated)
+    return note
+
+
+def looks_like_catalog(raw: bytes) -> bool:
+    """Whether `raw` is a status catalog rather than a state file (the merge driver is given
+    temporary files, so it tells them by content): a state always has a serial."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(data, dict) and "serial" not in data and "integrations" in data
+
+
+def merge_catalog_bytes(
+    base: bytes | None, ours: bytes, theirs: bytes | None, *, where: tuple[str, str, str]
+) -> bytes:
+    """Merge three versions of the catalog file (None or empty: no such file), newest read per
+    integration winning (core.catalog_merge); `where` names them in errors."""
+
+    def parsed(raw: bytes | None, name: str) -> StatusCatalog:
+        return StatusCatalog() if raw is None or not raw.strip() else parse_catalog(raw, name)
+
+    return dump_catalog(
+        merge_catalogs(parsed(base, where[0]), parsed(ours, where[1]), parsed(theirs, where[2]))
+    )

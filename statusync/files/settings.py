@@ -24,6 +24,7 @@ from statusync.sendcloud.credentials import (
     PUBLIC_KEY_ENV,
     SECRET_KEY_ENV,
 )
+from statusync.sendcloud.languages import DEFAULT_LANGUAGE, Language
 from statusync.sendcloud.urls import API_URL_ENV, api_url_problem, url_problem
 from statusync.text import quote
 
@@ -86,6 +87,8 @@ class Settings(_Strict):
     exclude: tuple[Annotated[int, Field(strict=True, gt=0, le=2**53 - 1)], ...] = ()
     # Sent as the Sendcloud-Partner-Id header on every API request, as Sendcloud asks partners to.
     partner_id: Annotated[str, Field(strict=True, min_length=1)] | None = None
+    # The language the shop statuses' names are read in (statusync statuses, the status catalog).
+    language: Language = DEFAULT_LANGUAGE
     # sha256 of statusync.yaml's bytes ("" when there is none): part of a saved plan's fingerprint.
     source_sha256: str = ""
 

@@ -77,13 +77,15 @@ def publish(
     *,
     attempts: int = MAX_ATTEMPTS,
     recheck: Recheck | None = None,
+    also_merged: Mapping[str, MergeState] | None = None,
 ) -> Published:
     """Commit `files` (path relative to the top of the work tree → the bytes the run wrote) on
     the branch, on top of `upstream.start`, and push the commit to the upstream.
 
     A push rejected because the upstream moved on is fetched and the commit made again on the
     new upstream, `state_file` merged with `merge` (base: the state at `upstream.start`), after
-    `recheck` found nothing against it, up to `attempts` pushes in all. NotPushed when they
+    `recheck` found nothing against it, up to `attempts` pushes in all; the files of
+    `also_merged` (the status catalog) are merged with their own merge the same way. NotPushed when they
     were all rejected, when the remote refused it for another reason, or when something else
     went wrong (or a stop signal came) after the commit.
     """
@@ -95,7 +97,9 @@ def publish(
     # The branch takes the commit at once: if the push fails, the local commit holds the state.
     git.run("update-ref", "-m", message, f"refs/heads/{upstream.branch}", local, start)
     git.run("update-index", "--add", "--", *files)  # the index agrees with the new HEAD
-    return push_commit(git, upstream, local, files, state_file, message, merge, attempts, recheck)
+    return push_commit(
+        git, upstream, local, files, state_file, message, merge, attempts, recheck, also_merged
+    )
 
 
 def push_commit(
@@ -108,11 +112,13 @@ def push_commit(
     merge: MergeState,
     attempts: int = MAX_ATTEMPTS,
     recheck: Recheck | None = None,
+    also_merged: Mapping[str, MergeState] | None = None,
 ) -> Published:
     """Push `local`, the branch's commit of `files` on top of `upstream.start`, as `publish`
     does; also what pushes the state commit a run interrupted during its push left behind."""
     try:
-        return _push_until_taken(git, upstream, local, files, state_file, message, merge, attempts, recheck)
+        mergers = {state_file: merge, **(also_merged or {})}
+        return _push_until_taken(git, upstream, local, files, mergers, message, attempts, recheck)
     except KeyboardInterrupt:
         # Between two pushes (a fetch, a commit being built): none of them went through.
         raise NotPushed("stopped (Ctrl-C or SIGTERM) before the push went through", local) from None
@@ -127,13 +133,12 @@ def _push_until_taken(
     upstream: Upstream,
     local: str,
     files: Mapping[str, bytes],
-    state_file: str,
+    mergers: Mapping[str, MergeState],
     message: str,
-    merge: MergeState,
     attempts: int,
     recheck: Recheck | None,
 ) -> Published:
-    base = git.blob(upstream.start, state_file)
+    bases = {path: git.blob(upstream.start, path) for path in mergers if path in files}
     commit, reason = local, ""
     for attempt in range(1, attempts + 1):
         taken, reason, interrupted = _push(git, upstream, commit)
@@ -150,11 +155,12 @@ def _push_until_taken(
         newest = fetched(git)
         if recheck is not None and (problems := recheck(upstream.start, newest)):
             raise Conflict("; ".join(problems), local)
-        theirs = git.blob(newest, state_file)
-        merged = merge(base, files[state_file], theirs)
         blobs = {path: _blob(git, path, data) for path, data in files.items()}
-        # None from merge: theirs holds it all, and the commit is then empty.
-        blobs[state_file] = _blob(git, state_file, merged or theirs or files[state_file])
+        for path, base in bases.items():
+            theirs = git.blob(newest, path)
+            merged = mergers[path](base, files[path], theirs)
+            # None from merge: theirs holds it all, and the commit is then empty.
+            blobs[path] = _blob(git, path, merged or theirs or files[path])
         commit = _commit(git, newest, blobs, message)
         if _tree(git, commit) == _tree(git, newest):
             return Published(newest, attempt, _follow(git, newest), already_there=True)

@@ -133,9 +133,11 @@ class AccountClient:
     def get_mapping(self, integration_id: int) -> LiveMapping:
         return self._call(integration_id, lambda: self._client.get_mapping(integration_id))
 
-    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False) -> list[ShopStatus]:
+    def list_shop_statuses(
+        self, integration_id: int, show_deleted: bool = False, language: str | None = None
+    ) -> list[ShopStatus]:
         return self._call(
-            integration_id, lambda: self._client.list_shop_statuses(integration_id, show_deleted)
+            integration_id, lambda: self._client.list_shop_statuses(integration_id, show_deleted, language)
         )
 
     def list_integrations(self) -> list[Integration]:

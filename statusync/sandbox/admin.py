@@ -9,6 +9,8 @@ POST   /_sandbox/integrations                                 add an integration
 GET    /_sandbox/integrations/{id}                            everything about one integration
 DELETE /_sandbox/integrations/{id}                            delete it (a disconnected shop)
 PUT    /_sandbox/integrations/{id}/mapping                    edit the live mapping by hand
+PUT    /_sandbox/integrations/{id}/statuses/{external_id}     rename a shop status: {"name": "Sent"}
+                                        (every language) or {"name": {"en-gb": "Sent", "nl-nl": "Verzonden"}}
 DELETE /_sandbox/integrations/{id}/statuses/{external_id}     delete a shop status
 GET    /_sandbox/tokens                                       how many OAuth2 tokens were issued
 DELETE /_sandbox/tokens                                       expire every token issued so far
@@ -19,15 +21,17 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable
+from typing import Annotated
 
-from pydantic import ConfigDict, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from statusync.core.model import ExternalId, StatusCategory
 from statusync.sandbox.api import Reply, error_reply, json_reply
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import RequestRejected, not_found, parse_body, rejection
-from statusync.sandbox.seed import IntegrationSeed
+from statusync.sandbox.seed import IntegrationSeed, StatusName, translations
 from statusync.sandbox.store import SandboxStore
+from statusync.sendcloud.languages import Language
 
 ADMIN_PREFIX = "/_sandbox"
 _NO_CONTENT = Reply(204, b"")
@@ -37,6 +41,13 @@ class MappingEdit(RootModel[dict[StatusCategory, ExternalId | None]]):
     """Body of PUT .../mapping: some categories -> external id or null, e.g. {"CANCEL": "7"}."""
 
     model_config = ConfigDict(strict=True)
+
+
+class StatusRename(BaseModel):
+    """Body of PUT .../statuses/{external_id}: the status's new names (seed format)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    name: StatusName | Annotated[dict[Language, StatusName], Field(min_length=1)]
 
 
 class SandboxAdmin:
@@ -76,7 +87,10 @@ class SandboxAdmin:
             return {"PUT": lambda body: self._edit_mapping(integration_id, body)}
         if subpath:
             external_id = urllib.parse.unquote(subpath.removeprefix("/statuses/"))
-            return {"DELETE": lambda body: self._delete_status(integration_id, external_id)}
+            return {
+                "PUT": lambda body: self._rename_status(integration_id, external_id, body),
+                "DELETE": lambda body: self._delete_status(integration_id, external_id),
+            }
         return {
             "GET": lambda body: self._show_integration(integration_id),
             "DELETE": lambda body: self._remove_integration(integration_id),
@@ -132,6 +146,15 @@ class SandboxAdmin:
         changes = parse_body(body, MappingEdit).root
         integration = self.store.edit_mapping(integration_id, {c.value: e for c, e in changes.items()})
         return json_reply(200, integration.record_json())
+
+    def _rename_status(self, integration_id: int, external_id: str, body: bytes) -> Reply:
+        name = parse_body(body, StatusRename).name
+        renamed = self.store.rename_status(
+            integration_id,
+            external_id,
+            translations(name if isinstance(name, str) else {str(k): v for k, v in name.items()}),
+        )
+        return json_reply(200, renamed.record_json())
 
     def _delete_status(self, integration_id: int, external_id: str) -> Reply:
         return json_reply(200, self.store.delete_status(integration_id, external_id).record_json())

@@ -16,7 +16,6 @@ from typing import Any
 
 from statusync.sandbox.faults import FaultRule
 from statusync.sandbox.payloads import (
-    LANGUAGES,
     MappingUpsert,
     RequestRejected,
     StatusesUpsert,
@@ -27,6 +26,7 @@ from statusync.sandbox.payloads import (
 )
 from statusync.sandbox.store import PRESTASHOP_V2, LoggedRequest, SandboxStore, StoredIntegration
 from statusync.sendcloud.credentials import Credentials
+from statusync.sendcloud.languages import LANGUAGES
 from statusync.sendcloud.ratelimit import Clock, Sleep, TokenBucket
 
 API_PREFIX = "/api/v3"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from statusync.core.model import CATEGORIES, StatusCategory
+from statusync.sendcloud.languages import Language
 
 # The `code` values the spec's ErrorObject allows (a subset is all the sandbox needs).
 ErrorCode = Literal[
@@ -30,8 +31,6 @@ ErrorCode = Literal[
     "forbidden",
     "validation_error",
 ]
-Language = Literal["en-us", "en-gb", "fr-fr", "de-de", "nl-nl", "es-es", "it-it"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
 JsonObject = dict[str, Any]
 
 

@@ -11,11 +11,20 @@ A seed file is JSON (`.json`) or YAML (any other name), for example::
         shop_url: https://acme.nl/   # optional
         statuses:                    # optional: the shop's order statuses
           - external_id: "11"        # required, a string (quote numbers)
-            status: Shipped          # optional (en-gb name), default "Status <external_id>"
+            name:                    # optional: the name in each language the shop has ...
+              en-gb: Shipped
+              nl-nl: Verzonden
+          - external_id: "12"
+            name: Delivered          # ... or one name for every language
             deleted: false           # optional, default false; true = deleted in the shop
         mapping:                     # optional, default all null; any subset of the four categories
           READY_TO_SEND: "11"
           CANCEL: null
+
+`status: Shipped` is the older spelling of `name: Shipped`. Without a name a status is called
+"Status <external_id>". The API answers `GET /shop-order-statuses?language=nl-nl` with the nl-nl
+names, and a status without one in en-gb, else in its first language alphabetically, as Sendcloud
+does. Languages are Sendcloud's: en-us, en-gb, fr-fr, de-de, nl-nl, es-es, it-it.
 
 Unknown keys, duplicate integration ids and duplicate external ids are errors. A mapping may name an
 external id the shop does not have (or deleted): the API then reports it with `is_valid: false`.
@@ -29,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -42,9 +51,11 @@ from statusync.sandbox.store import (
     SandboxStore,
     StoredIntegration,
     StoredStatus,
+    Translations,
     utc_timestamp,
 )
 from statusync.sendcloud.credentials import PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
+from statusync.sendcloud.languages import LANGUAGES, Language
 
 V = TypeVar("V", int, str)
 
@@ -65,18 +76,44 @@ def demo_credentials(env: Mapping[str, str]) -> tuple[Credentials, bool]:
     return DEMO_CREDENTIALS, True
 
 
-def shop_status(external_id: str, name: str | None = None, deleted: bool = False) -> StoredStatus:
-    """A shop status with one (en-gb) name, "Status <external_id>" unless given."""
+def shop_status(
+    external_id: str, name: str | Mapping[str, str] | None = None, deleted: bool = False
+) -> StoredStatus:
+    """A shop status named `name` in every language, or per language; "Status <external_id>"
+    (en-gb) unless given."""
     return StoredStatus(
-        external_id, (("en-gb", name or f"Status {external_id}"),), utc_timestamp() if deleted else None
+        external_id, translations(name or f"Status {external_id}"), utc_timestamp() if deleted else None
     )
+
+
+def translations(name: str | Mapping[str, str]) -> Translations:
+    """A status's names: one name for every language, or a name per language (sorted)."""
+    if isinstance(name, str):  # en-gb first, as the shop's default language
+        return tuple((language, name) for language in sorted(LANGUAGES, key=lambda lang: lang != "en-gb"))
+    return tuple(sorted(name.items()))
+
+
+StatusName = Annotated[str, Field(min_length=1)]
 
 
 class StatusSeed(BaseModel):
     model_config = _Strict
     external_id: ExternalId
-    status: Annotated[str, Field(min_length=1)] | None = None
+    name: StatusName | Annotated[dict[Language, StatusName], Field(min_length=1)] | None = None
+    status: StatusName | None = None  # the older spelling of a plain `name`
     deleted: bool = False
+
+    @model_validator(mode="after")
+    def _one_name(self) -> StatusSeed:
+        if self.name is not None and self.status is not None:
+            raise ValueError("give the status's name as name or as status, not both")
+        return self
+
+    @property
+    def names(self) -> str | dict[str, str] | None:
+        if self.name is None:
+            return self.status
+        return self.name if isinstance(self.name, str) else {str(k): v for k, v in self.name.items()}
 
 
 class IntegrationSeed(BaseModel):
@@ -113,7 +150,7 @@ class IntegrationSeed(BaseModel):
             shop_name=self.shop_name or f"Shop {self.id}",
             type=self.type,
             shop_url=self.shop_url or "",
-            statuses=tuple(shop_status(s.external_id, s.status, s.deleted) for s in self.statuses),
+            statuses=tuple(shop_status(s.external_id, s.names, s.deleted) for s in self.statuses),
             mapping=tuple(self.mapping.get(c) for c in CATEGORIES),
         )
 

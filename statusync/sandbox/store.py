@@ -204,6 +204,20 @@ class SandboxStore:
             merged = {**current.mapping_dict(), **changes}
             return self._replace(current, mapping=tuple(merged[c] for c in CATEGORIES))
 
+    def rename_status(
+        self, integration_id: int, external_id: str, translations: Translations
+    ) -> StoredIntegration:
+        """Give a shop status new names, as when the merchant renames it in PrestaShop."""
+        with self._lock:
+            current = self._existing(integration_id)
+            status = current.status(external_id)
+            if status is None:
+                raise KeyError(f"integration {integration_id} has no status {external_id!r}")
+            renamed = dataclasses.replace(status, translations=translations)
+            return self._replace(
+                current, statuses=tuple(renamed if s is status else s for s in current.statuses)
+            )
+
     def delete_status(self, integration_id: int, external_id: str) -> StoredIntegration:
         """Mark a shop status deleted, as when the merchant removes it in PrestaShop."""
         with self._lock:

@@ -170,8 +170,14 @@ class SendcloudClient:
             MAPPING_PATH, integration_id, _LIVE_MAPPING, params={"integration_id": integration_id}
         )
 
-    def list_shop_statuses(self, integration_id: int, show_deleted: bool = False) -> list[ShopStatus]:
+    def list_shop_statuses(
+        self, integration_id: int, show_deleted: bool = False, language: str | None = None
+    ) -> list[ShopStatus]:
+        """The shop's statuses, named in `language` (None: Sendcloud's default, en-gb); with
+        `show_deleted`, also those the shop deleted, with their `deleted_at`."""
         params: dict[str, str | int] = {"integration_id": integration_id}
+        if language is not None:
+            params["language"] = language
         if show_deleted:
             params["show_deleted"] = "true"
         return self._get_data("/shop-order-statuses", integration_id, _SHOP_STATUSES, params=params)

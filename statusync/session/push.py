@@ -8,15 +8,18 @@ not go through into a message naming what was applied but is not recorded upstre
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from statusync.console import Console, plural
+from statusync.core.catalog import StatusCatalog
 from statusync.core.state import State
 from statusync.core.state_merge import recorded_since
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.catalog_file import CATALOG_NAME, catalog_path, merge_catalog_bytes, parse_catalog
 from statusync.files.mappings import parse_spec
 from statusync.files.settings import SETTINGS_FILE, load_settings
 from statusync.files.state_file import dump_state, merge_bytes, parse_state
@@ -75,17 +78,28 @@ class Push:
         *,
         after_error: bool = False,
     ) -> None:
-        """Commit the state (and `written`, the mapping files import wrote) and push it.
+        """Commit the state and the status catalog beside it (and `written`, the mapping files
+        import wrote) and push them.
 
         `after_error`: the run stopped with an error, which is what the user needs to read;
         only a commit is worth a word then."""
         state_file = _relative(self.git, ws.state_path)
         start = self.git.blob(self.upstream.start, state_file)
-        if not written and self._unchanged(ws.state_path, start, state_file):
+        catalog = catalog_path(ws.state_path)
+        catalog_file = _relative(self.git, catalog)
+        # The statuses read are committed with the state, and alone when what they say changed
+        # (an apply whose every write was refused has read what the shops hold all the same);
+        # a read that only finds what was recorded is not worth a commit of its own.
+        if (
+            not written
+            and self._unchanged(ws.state_path, start, state_file)
+            and self._same_statuses(catalog, self.git.blob(self.upstream.start, catalog_file))
+        ):
             if not after_error:
                 console.note(NOTHING)
             return
-        files = {_relative(self.git, p): p.read_bytes() for p in (ws.state_path, *written)}
+        paths = [p for p in (ws.state_path, catalog) if p.exists()] + list(written)
+        files = {_relative(self.git, p): p.read_bytes() for p in paths}
         merge = _merger(self.upstream, state_file, console)
         try:
             published = publish(
@@ -96,6 +110,7 @@ class Push:
                 message,
                 merge,
                 recheck=self._import_recheck(ws, files, state_file),
+                also_merged={catalog_file: _catalog_merger(self.upstream)} if catalog_file in files else None,
             )
         except Conflict as exc:
             raise StatusyncError(self._conflict(exc, files, state_file)) from None
@@ -146,12 +161,35 @@ class Push:
             atomic_write(path, start)
         return True
 
+    @staticmethod
+    def _same_statuses(path: Path, start: bytes | None) -> bool:
+        """Whether the catalog at `path` says what it did at the start, but for when the reads
+        were made; it is then put back as committed, so that the checkout stays clean."""
+        if not path.exists():
+            return True
+        try:
+            if _statuses(parse_catalog(path.read_bytes(), path)) != _statuses(
+                StatusCatalog() if start is None else parse_catalog(start, path)
+            ):
+                return False
+        except StatusyncError:
+            return False
+        if start is None:
+            path.unlink()
+        else:
+            atomic_write(path, start)
+        return True
+
     def _import_recheck(self, ws: Workspace, files: dict[str, bytes], state_file: str) -> Recheck | None:
         """Import's rule, checked again on an upstream that moved on while the import ran: a
         file it wrote must not replace one committed there meanwhile, nor may another file
         committed there meanwhile manage an integration it imported. Files already there when
         the run started were checked by import itself."""
-        written = {path: data for path, data in files.items() if path != state_file}
+        written = {
+            path: data
+            for path, data in files.items()
+            if path != state_file and not path.endswith(f"/{CATALOG_NAME}") and path != CATALOG_NAME
+        }
         if not written:
             return None
         imported: dict[int, str] = {}
@@ -219,7 +257,7 @@ class Push:
     ) -> str:
         """What was applied but is not on the upstream, and where it is now."""
         try:
-            written = recorded_since(_parse(start, state_file), parse_state(files[state_file], state_file))
+            written = recorded_since(_parse(start, state_file), _parse(files.get(state_file), state_file))
         except StatusyncError:
             written = []
         lines = [f"the state was not recorded on {self.upstream.name}: {reason}"]
@@ -228,7 +266,7 @@ class Push:
                 "Applied but not recorded upstream: "
                 + ", ".join(f"integration {i} ({printable(record.file)})" for i, record in written)
             )
-        if others := sorted(set(files) - {state_file}):
+        if others := sorted(set(files) - {state_file, _beside(state_file)}):
             lines.append("Written but not committed upstream: " + ", ".join(map(printable, others)))
         name = self.upstream.name
         if local:
@@ -267,6 +305,19 @@ def _merger(upstream: Upstream, state_file: str, console: Console) -> MergeState
     return merge
 
 
+def _catalog_merger(upstream: Upstream) -> MergeState:
+    """The status catalog of this run merged with the one someone pushed first: per
+    integration, the newest read wins."""
+
+    def merge(base: bytes | None, ours: bytes, theirs: bytes | None) -> bytes | None:
+        merged = merge_catalog_bytes(
+            base, ours, theirs, where=(f"{upstream.name} when this run started", "this run", upstream.name)
+        )
+        return None if merged == theirs else merged
+
+    return merge
+
+
 def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
     """The commits of the branch that the upstream (at `newest`) does not have, oldest first,
     when each is a state commit as statusync makes it: its message, one parent, the state file
@@ -280,7 +331,8 @@ def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
         touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", "-z", commit).stdout.split(
             b"\0"
         )
-        if [os.fsdecode(p) for p in touched if p] != [state_file]:
+        # The state, and the status catalog beside it, which is committed with it.
+        if not {os.fsdecode(p) for p in touched if p} <= {state_file, _beside(state_file)}:
             return None
     return [line.split()[0] for line in commits] or None
 
@@ -293,18 +345,19 @@ def _push_leftover(
     head = commits[-1]
     # The upstream commit the stopped run started from: the base of its state.
     base = git.out("rev-parse", f"{commits[0]}^")
-    state = git.blob(head, state_file)
-    assert state is not None  # each commit changed the state file, none deleted it: checked
+    catalog_file = _beside(state_file)
+    files = {path: blob for path in (state_file, catalog_file) if (blob := git.blob(head, path)) is not None}
     name = upstream.name
     try:
         published = push_commit(
             git,
             replace(upstream, start=base),
             head,
-            {state_file: state},
+            files,
             state_file,
             RECORD_MESSAGE,
             _merger(upstream, state_file, console),
+            also_merged={catalog_file: _catalog_merger(upstream)} if catalog_file in files else None,
         )
     except NotPushed as exc:
         raise StatusyncError(
@@ -323,6 +376,11 @@ def _push_leftover(
         f"Pushed the state commit {head[:12]} that an earlier run left on branch "
         f"'{upstream.branch}' to {name} ({done})."
     )
+
+
+def _beside(state_file: str) -> str:
+    """The status catalog's path beside the state's, both relative to the top of the work tree."""
+    return posixpath.join(posixpath.dirname(state_file), CATALOG_NAME)
 
 
 def _inputs(git: Git, ws: Workspace) -> list[str]:
@@ -385,6 +443,11 @@ def _links_under(directory: Path) -> list[tuple[Path, Path]]:
 
 def _parse(raw: bytes | None, state_file: str) -> State:
     return State() if raw is None else parse_state(raw, state_file)
+
+
+def _statuses(catalog: StatusCatalog) -> dict[int, tuple[object, ...]]:
+    """What a catalog says of each integration, without when it was read."""
+    return {i: (shop.language, dict(shop.statuses)) for i, shop in catalog.shops.items()}
 
 
 def _records(state: State) -> tuple[object, ...]:

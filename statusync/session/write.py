@@ -1,16 +1,19 @@
 """The write session: the one path every command that writes the state takes (apply, reconcile,
-import): lock → state → clients → confirm → send → report.
+import): lock → state → clients → confirm → read statuses → send → report.
 
 The lock is held from reading the state to the last write, so that a second run waits and
 then plans on this one's results instead of interleaving with it. Results go to the journal as
 they come in (statusync.runner.recorder); the state file is written once, when the run ends,
-however it ends, short of SIGKILL (the next run then folds the journal in).
+however it ends, short of SIGKILL (the next run then folds the journal in). The shops' statuses
+the run read go to the status catalog after the state: a cache of reads, which a run killed
+midway may lose without harm.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -18,14 +21,17 @@ from typing import TYPE_CHECKING
 from statusync.console import Console, plural
 from statusync.core.plan import Change, Plan
 from statusync.core.state import State
+from statusync.core.status_check import Finding
 from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.atomic import remove_temp_files
 from statusync.files.journal import journal_path
 from statusync.files.lock import state_lock
+from statusync.files.mappings import located
 from statusync.files.state_file import check_writable
 from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
+from statusync.runner.status_read import StatusReads, check_before_send, written
 from statusync.runner.stopping import before_hard_exit
 from statusync.session.accounts import Accounts
 from statusync.text import labelled, printable
@@ -57,6 +63,10 @@ class WriteSession:
         self.written: list[Path] = []
         self.message: str | None = None
         self.accounts = Accounts()  # which accounts the run stopped, and why
+        # The shops' statuses the run read, for the catalog; integrations with a mapping file
+        # (`managed`) keep their catalog entries even when not in the state (yet).
+        self.reads = StatusReads(ws.settings.language)
+        self.managed: set[int] = set()
 
     def commit_also(self, paths: Iterable[Path], message: str) -> None:
         """With --push, commit `paths` (files the run wrote) with the state, under `message`."""
@@ -86,11 +96,25 @@ class WriteSession:
                 self.recorder.finish()
             except StatusyncError as exc:
                 raise StatusyncError(self._not_recorded(str(exc))) from None
+            self._record_statuses()
             return
         try:
             self.recorder.finish()
         except StatusyncError as exc:  # the run's own error is the one to exit with
             self.console.note(labelled("error: ", self._not_recorded(str(exc))))
+        self._record_statuses()
+
+    def _record_statuses(self) -> None:
+        """The statuses read, into the catalog beside the state; the integrations that left the
+        state (and have no file) leave it. A catalog that cannot be written costs names, not
+        the run: said, not raised."""
+        keep = set(self.recorder.state().entries) | set(self.recorder.state().uncertain) | self.managed
+        try:
+            note = self.reads.save(self.ws.state_path, keep)
+        except StatusyncError as exc:
+            note = f"the shops' statuses read were not recorded: {exc}"
+        if note:
+            self.console.note(labelled("warning: ", note))
 
     def _not_recorded(self, problem: str) -> str:
         """`problem` (the state could not be written at the end) with what went live all the
@@ -115,6 +139,26 @@ class WriteSession:
             )
         return text
 
+    def _check_statuses(
+        self, plan: Plan, clients: dict[str, AccountClient], parallelism: int | None
+    ) -> list[ChangeResult]:
+        checked = written(plan.changes)
+        if not checked:
+            return []
+
+        def locate(file: str, findings: list[Finding]) -> list[str]:
+            try:
+                text = (self.ws.root / file).read_text(encoding="utf-8")
+                return [str(p) for p in located(file, text, findings)]
+            except (OSError, UnicodeDecodeError, StatusyncError):  # changed under the run
+                return [f"{printable(file)}: {f.message}" for f in findings]
+
+        with self.console.progress(len(checked), "Reading shop statuses") as tick:
+            refusals = check_before_send(
+                list(plan.changes), clients, self.reads, locate, parallelism=parallelism, report=tick
+            )
+        return [ChangeResult(r.change, r.error) for r in refusals]
+
     def record(self, changes: Iterable[Change]) -> None:
         """Record changes that need no request (already live, or files just imported)."""
         self.recorder.record(changes)
@@ -135,7 +179,19 @@ class WriteSession:
         self, plan: Plan, clients: dict[str, AccountClient], *, parallelism: int | None, label: str
     ) -> list[ChangeResult]:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
-        stop (RunStopped) it says what was done and what was not before passing it on."""
+        stop (RunStopped) it says what was done and what was not before passing it on.
+
+        First the statuses of every integration written to are read (recorded in the catalog at
+        the end): a change whose mapping names an id its shop lacks or has deleted is not sent
+        (the API would refuse it, or orders would never reach that status), the others are."""
+        try:
+            refused = self._check_statuses(plan, clients, parallelism)
+        except RunStopped:  # stopped while reading: nothing was sent
+            self.console.err.write(f"\n{stop_summary(len(plan.changes), [])}\n")
+            raise
+        if refused:
+            gone = {id(r.change) for r in refused}
+            plan = replace(plan, changes=tuple(c for c in plan.changes if id(c) not in gone))
         try:
             with self.console.progress(len(plan.changes), label) as tick:
                 outcomes = apply_plan(
@@ -145,6 +201,7 @@ class WriteSession:
                     parallelism=parallelism,
                     report=lambda o: tick(o.describe(), o.ok),
                 )
+            outcomes = refused + outcomes
             self._outcomes += outcomes
             return outcomes
         except RunStopped as stopped:

@@ -45,7 +45,11 @@ def test_the_whole_loop(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(2, rts='"2"', cancel='"3"')
     result = cli("apply", "--yes")
     assert result.code == 0 and "1 updated" in result.out
-    assert posts(server) == [200] and [r.integration_id for r in server.store.requests()] == [2]
+    # The shop's statuses are read before the write (the status catalog records them).
+    assert posts(server) == [200] and [(r.method, r.integration_id) for r in server.store.requests()] == [
+        ("GET", 2),
+        ("POST", 2),
+    ]
     assert live(server, 2)["CANCEL"] == "3"
     assert cli("plan", "--detailed-exitcode").code == 0
 
@@ -139,12 +143,12 @@ def test_a_permanent_400_fails_one_integration_only(project: Project, cli: Cli, 
     for i in (1, 2, 3):
         project.mapping(i)
     server = sandbox()
-    project.mapping(2, rts='"no-such-status"')  # the shop has no such status: the API answers 400
+    project.mapping(2, rts='"no-such-status"')  # the shop has no such status: the API would answer 400
     result = cli("apply", "--yes")
     assert result.code == 1
-    assert posts(server, 2) == [400]  # not retried
+    assert posts(server, 2) == []  # refused after reading the shop's statuses: not even sent
     assert posts(server, 1) == [200] and posts(server, 3) == [200]
-    assert "no-such-status" in result.err and "HTTP 400" in result.err
+    assert 'mappings/shop-2.yaml:3:18: READY_TO_SEND: the shop has no status "no-such-status"' in result.err
     assert "2 created" in result.out and "1 failed" in result.out
     assert sorted(load_state(project.state_file).entries) == [1, 3]
     assert "+ create 2" in cli("plan").out

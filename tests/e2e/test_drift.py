@@ -51,7 +51,7 @@ def test_a_panel_edit_is_drift_changed_outside_statusync(project: Project, cli: 
     assert result.code == 2, result.err
     assert "~ drifted    2  mappings/shop-2.yaml" in result.out
     assert "# changed outside statusync" in result.out
-    assert 'DELIVERED  "3"      "1"   "3"' in result.out
+    assert 'DELIVERED  "3" (Status 3)  "1" (Status 1)  "3" (Status 3)' in result.out
     assert "Drift: 1 drifted, 0 invalid, 0 not found, 2 in sync." in result.out
     assert "mappings/shop-1.yaml" not in result.out  # in sync: counted, not listed
 
@@ -103,7 +103,7 @@ def test_a_deleted_shop_status_is_invalid_and_only_a_file_change_fixes_it(
     assert first["status"] == "invalid"
     assert first["invalid"] == [{"category": "IN_TRANSIT", "external_id": "2"}]
     text = cli("drift").out
-    assert 'IN_TRANSIT: live "2" points at a shop status the shop no longer has' in text
+    assert 'IN_TRANSIT: live "2" (Status 2) points at a shop status the shop no longer has' in text
     result = cli("reconcile", "--yes")
     assert result.code == 2, result.err
     assert requests(server, "POST") == []
@@ -129,7 +129,7 @@ def test_markdown_is_an_issue_body(project: Project, cli: Cli, sandbox: Start) -
     result = cli("drift", "--format", "markdown")
     assert result.code == 2
     assert result.out.startswith("## statusync drift: 1 of 3 integrations differs from the files")
-    assert '| 1 | `mappings/shop-1.yaml` | CANCEL | `null` | `"2"` | `null` |' in result.out
+    assert '| 1 | `mappings/shop-1.yaml` | CANCEL | `null` | `"2"` (Status 2) | `null` |' in result.out
     assert "### What to do" in result.out
 
 

@@ -31,7 +31,7 @@ def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interru
     project.mapping(2, delivered='"2"')
     assert cli("plan", "--out", "plan.json").code == 0
 
-    gate.close()
+    gate.close_after(2)  # the reads of the two shops' statuses, before any write
     proc = statusync("apply", "plan.json", "--yes", "--parallelism", "1", env=env)
     gate.wait_held(1)  # the first POST is on the wire, its intent in the journal
     proc.kill()

@@ -195,7 +195,7 @@ def test_a_reset_newer_than_the_other_branchs_update_wins_the_merge(
     env.update(STATUSYNC_API_URL=server.url, SENDCLOUD_PUBLIC_KEY=PUBLIC_KEY, SENDCLOUD_SECRET_KEY=SECRET_KEY)
     repo = Origin.create(tmp_path).clone("repo")
     repo.mapping(1, "1")
-    repo.write(".gitattributes", f"{STATE} merge=statusync\n")
+    repo.write(".gitattributes", f"{STATE} merge=statusync\n.statusync/statuses.json merge=statusync\n")
     repo.write(".gitignore", ".statusync/*.lock\n")
     repo.commit("shop 1")
     repo.enable_merge_driver()

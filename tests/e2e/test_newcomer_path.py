@@ -168,6 +168,7 @@ def test_the_readme_path_from_an_empty_repository_walks_word_for_word(
         ".gitattributes",
         ".gitignore",
         ".statusync/state.json",
+        ".statusync/statuses.json",
         "mappings/kaffeerosterei-berg-310003.yaml",
         "mappings/maison-lavande-310002.yaml",
         "mappings/tienda-olivo-310004.yaml",
@@ -180,7 +181,7 @@ def test_the_readme_path_from_an_empty_repository_walks_word_for_word(
     assert f"`{EDITED}`" in examples and "CANCEL: null" in edited.read_text()
     edited.write_text(edited.read_text().replace("CANCEL: null", 'CANCEL: "6"'))  # the editor
     proposed = terminal.paste(steps["pull-request"])
-    assert re.search(r'update 310002 .*\n +CANCEL +null -> "6"\n', proposed.out), proposed.out
+    assert re.search(r'update 310002 .*\n +CANCEL +null -> "6" \(Canceled\)\n', proposed.out), proposed.out
     assert "first-change" in git(origin, "branch", "--list", "first-change")
 
     applied = terminal.paste(rehearsal["merge-and-apply"])

@@ -237,15 +237,16 @@ def test_the_partner_id_goes_with_every_api_request(project: Project, cli: Cli, 
     assert cli("apply", "--yes").code == 0
     assert cli("drift").code == 0
     sent = [r.partner_id for r in server.store.requests()]
-    # apply: a GET of what each create replaces and a POST each; drift: a GET each.
-    assert len(sent) == 6 and set(sent) == {"6f1c2d3e-partner"}
+    # apply: a GET of what each create replaces, of the shop's statuses, and a POST each;
+    # drift: a GET each.
+    assert len(sent) == 8 and set(sent) == {"6f1c2d3e-partner"}
 
 
 def test_without_a_partner_id_no_header_is_sent(project: Project, cli: Cli, sandbox: Start) -> None:
     project.mapping(1)
     server = sandbox()
     assert cli("apply", "--yes").code == 0
-    assert [r.partner_id for r in server.store.requests()] == [None, None]  # GET, POST
+    assert [r.partner_id for r in server.store.requests()] == [None, None, None]  # GET, GET, POST
 
 
 def test_the_sandbox_can_insist_on_oauth2(project: Project, cli: Cli, sandbox: Start) -> None:
@@ -285,7 +286,12 @@ def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
         f"error: account 'default' stopped: OAuth2 token request to {server.token_url}: HTTP 503: "
         "Failure injected by the statusync sandbox (after 4 attempts); 3 integrations left undone"
     ) in result.err
-    assert "Apply complete: 0 created, 0 updated, 0 reset, 0 forgotten, 3 failed." in result.out
+    # The token was first asked for by the read of the shop statuses before writing: no write
+    # was sent, none failed.
+    assert (
+        "Apply complete: 0 created, 0 updated, 0 reset, 0 forgotten, 0 failed, 3 not sent "
+        "(their account was stopped)."
+    ) in result.out
     retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
     assert len(retries) == 3 and all(
         line.startswith(f"OAuth2 token request to {server.token_url}: HTTP 503") for line in retries

@@ -74,7 +74,9 @@ def start_repository(root: Path) -> tuple[Origin, Clone]:
     dev = origin.clone("dev")
     for i in MANAGED:
         dev.mapping(i, "1")
-    dev.write(".gitattributes", ".statusync/state.json merge=statusync\n")
+    dev.write(
+        ".gitattributes", ".statusync/state.json merge=statusync\n.statusync/statuses.json merge=statusync\n"
+    )
     dev.write(".gitignore", ".statusync/*.lock\n")
     dev.commit("shops 1-3")
     dev.git("push", "--quiet", "origin", "main")
@@ -360,6 +362,9 @@ def test_two_branches_importing_different_shops_merge_cleanly(
     for shop in UNMANAGED:
         dev.git(*DEV, "merge", "--no-ff", "--quiet", "-m", f"merge import-{shop}", f"origin/import-{shop}")
     assert dev.git("status", "--porcelain") == ""
+    # Both branches recorded their shop's statuses too: the catalog merged as data.
+    catalog = json.loads((dev.path / ".statusync" / "statuses.json").read_text())["integrations"]
+    assert sorted(catalog) == (["1", "2", "3", "4", "5"] if with_state else ["4", "5"])
     merged = load_state(dev.path / STATE)
     assert sorted(merged.entries) == ([1, 2, 3, 4, 5] if with_state else [4, 5])
     dev.git("push", "--quiet")
@@ -427,7 +432,7 @@ def test_nothing_to_record_makes_no_commit(origin: Origin, applied: Clone, run: 
     assert origin.head() == before == job.head()
 
 
-def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one(
+def test_the_commit_holds_the_state_and_statuses_alone_by_a_fixed_identity_unless_git_has_one(
     origin: Origin, applied: Clone, run: Run
 ) -> None:
     applied.push_change("shop 1 to 7", {1: "7"})
@@ -439,6 +444,7 @@ def test_the_commit_holds_the_state_alone_by_a_fixed_identity_unless_git_has_one
         "statusync <statusync@users.noreply.github.com>|" + RECORD,
         "",
         STATE,
+        ".statusync/statuses.json",  # the statuses of what it wrote, read before writing
     ]
     assert job.git("status", "--porcelain") == "?? README.md"
 
@@ -522,6 +528,7 @@ def test_import_commits_the_files_it_wrote_and_the_state(origin: Origin, applied
     assert origin.log()[0] == "statusync: import 2 integrations"
     assert sorted(job.git("show", "--format=", "--name-only", "HEAD").splitlines()) == [
         STATE,
+        ".statusync/statuses.json",  # the statuses of the shops it read
         "mappings/shop-4-4.yaml",
         "mappings/shop-5-5.yaml",
     ]

@@ -72,7 +72,7 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
     server = sandbox(gate=gate)
     assert cli("apply", "--yes").code == 0
     project.mapping(1, delivered='"2"')  # a deploy ...
-    gate.close()
+    gate.close_after(1)  # the read of the shop's statuses, before the write
     proc = statusync("apply", "--yes", env=env)
     gate.wait_held(1)  # the POST is on the wire (the sandbox is sitting on it)
     assert [i["id"] for i in intents(project)] == [1]
@@ -87,7 +87,7 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
     project.mapping(1, delivered='"3"')  # ... cancelled: `git revert`
     plan = cli("plan", "--detailed-exitcode")
     assert plan.code == 2
-    assert "? uncertain 1" in plan.out and '"3" or "2" -> "3"' in plan.out
+    assert "? uncertain 1" in plan.out and '"3" (Status 3) or "2" (Status 2) -> "3" (Status 3)' in plan.out
     assert json.loads(cli("plan", "--format", "json").out)["summary"]["uncertain"] == 1
     result = cli("apply", "--yes")
     assert result.code == 0, result.err
@@ -99,6 +99,7 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
     assert sorted(p.name for p in project.state_file.parent.iterdir()) == [
         "state.json",
         "state.json.lock",
+        "statuses.json",
     ]  # no journal, no temporary file
 
 
@@ -134,8 +135,7 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
-    gate = Gate()
-    gate.close()
+    gate = Gate(let_through=6)  # the reads of the six shops' statuses, before any write
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)
@@ -365,8 +365,7 @@ def test_the_first_stop_says_at_once_what_it_waits_for(
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
-    gate = Gate()
-    gate.close()
+    gate = Gate(let_through=6)  # the reads of the six shops' statuses, before any write
     sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)

@@ -70,7 +70,7 @@ def test_a_write_that_may_have_arrived_stays_uncertain_whatever_the_retry_meets(
     plan = cli("plan", "--detailed-exitcode")
     assert plan.code == 2, plan.out
     assert "No changes" not in plan.out
-    assert "? uncertain 1" in plan.out and '"3" or "2" -> "3"' in plan.out
+    assert "? uncertain 1" in plan.out and '"3" (Status 3) or "2" (Status 2) -> "3" (Status 3)' in plan.out
     assert "it failed after it may have reached the API" in plan.out
     data = json.loads(cli("plan", "--format", "json").out)
     assert data["summary"]["uncertain"] == 1 and data["uncertain"] == [1]

@@ -9,7 +9,14 @@ import pytest
 
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.errors import StatusyncError
-from statusync.files.catalog_file import catalog_path, dump_catalog, load_catalog, save_catalog
+from statusync.files.catalog_file import (
+    catalog_path,
+    dump_catalog,
+    load_catalog,
+    looks_like_catalog,
+    record_reads,
+    save_catalog,
+)
 
 SHOP = ShopStatuses(
     "2026-12-01T10:00:00Z",
@@ -60,3 +67,17 @@ def test_a_missing_catalog_is_empty_and_a_corrupt_one_is_an_error(tmp_path: Path
     path.write_text('{"version": 7, "integrations": {}}')
     with pytest.raises(StatusyncError, match="upgrade statusync"):
         load_catalog(path)
+
+
+def test_a_corrupt_catalog_is_replaced_by_the_reads_of_a_run_with_a_note(tmp_path: Path) -> None:
+    path = catalog_path(tmp_path / "state.json")
+    path.write_text("{not json")
+    note = record_reads(path, {4: SHOP}, keep=())
+    assert note is not None and "status catalog is corrupt" in note
+    assert load_catalog(path) == StatusCatalog({4: SHOP})
+
+
+def test_the_merge_driver_tells_the_catalog_from_the_state() -> None:
+    assert looks_like_catalog(dump_catalog(StatusCatalog({1: SHOP})))
+    assert not looks_like_catalog(b'{"version": 1, "serial": 3, "lineage": "x", "integrations": {}}')
+    assert not looks_like_catalog(b"not json")

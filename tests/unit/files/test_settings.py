@@ -147,7 +147,7 @@ def test_the_environment_wins_without_a_file(tmp_path: Path) -> None:
             "colour: red\n",
             [
                 "statusync.yaml:1:1: unknown key 'colour'; expected one of: api_url, mappings, state, "
-                "on_removed, safety, rate_limit, accounts, exclude, partner_id"
+                "on_removed, safety, rate_limit, accounts, exclude, partner_id, language"
             ],
         ),
         (

@@ -131,13 +131,14 @@ def test_get_mapping_parses_entries_and_validity() -> None:
 
 
 @pytest.mark.parametrize(
-    ("show_deleted", "query"),
+    ("show_deleted", "language", "query"),
     [
-        (False, {"integration_id": "5"}),
-        (True, {"integration_id": "5", "show_deleted": "true"}),
+        (False, None, {"integration_id": "5"}),
+        (True, None, {"integration_id": "5", "show_deleted": "true"}),
+        (True, "nl-nl", {"integration_id": "5", "show_deleted": "true", "language": "nl-nl"}),
     ],
 )
-def test_list_shop_statuses(show_deleted: bool, query: dict[str, str]) -> None:
+def test_list_shop_statuses(show_deleted: bool, language: str | None, query: dict[str, str]) -> None:
     api = Api(
         reply(
             200,
@@ -149,7 +150,7 @@ def test_list_shop_statuses(show_deleted: bool, query: dict[str, str]) -> None:
             },
         )
     )
-    statuses = api.client.list_shop_statuses(5, show_deleted=show_deleted)
+    statuses = api.client.list_shop_statuses(5, show_deleted=show_deleted, language=language)
     assert dict(api.requests[0].url.params) == query
     assert [(s.external_id, s.status) for s in statuses] == [("17-B", "Delivered"), ("14-A", "Cancelled")]
     assert statuses[0].deleted_at is None

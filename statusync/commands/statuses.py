@@ -1,0 +1,149 @@
+"""`statusync statuses`: each managed integration's shop statuses, from the status catalog
+(offline), read live (`--remote`), or read live and recorded in the catalog (`--refresh`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from statusync.console import Console
+from statusync.core.catalog import ShopStatuses, StatusCatalog
+from statusync.core.model import LoadedSpec
+from statusync.core.subset import Subset
+from statusync.errors import ERROR, OK, StatusyncError, StopRun
+from statusync.files.catalog_file import catalog_path, load_catalog
+from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.status_read import StatusReads
+from statusync.session.only import checking, select
+from statusync.text import printable, quote
+from statusync.workspace import Workspace
+
+FORMAT_VERSION = 1
+
+
+def run(
+    ws: Workspace,
+    console: Console,
+    *,
+    remote: bool,
+    refresh: bool,
+    output_format: str,
+    parallelism: int | None,
+    only: Subset | None = None,
+) -> int:
+    every = ws.specs()
+    state = ws.state()
+    specs = sorted(select(only, every, state)[0], key=lambda s: s.file)
+    checking(console, only, len(specs), len(every))
+    errors: dict[int, str] = {}
+    if remote or refresh:
+        reads = StatusReads(ws.settings.language)
+        try:
+            errors = _read(ws, console, specs, reads, parallelism)
+        finally:
+            if refresh:
+                keep = {s.spec.integration_id for s in every} | set(state.entries)
+                if note := reads.save(ws.state_path, keep):
+                    console.note(f"warning: {note}")
+        shown = StatusCatalog(reads.shops)
+    else:
+        shown = load_catalog(catalog_path(ws.state_path))
+    source = "live" if remote or refresh else "catalog"
+    if output_format == "json":
+        console.out.write(json.dumps(_document(specs, shown, errors, source), indent=2) + "\n")
+    else:
+        _text(console, specs, shown, errors, source)
+    for integration_id, error in sorted(errors.items()):
+        console.err.write(f"error: statuses of integration {integration_id} not read: {printable(error)}\n")
+    return ERROR if errors else OK
+
+
+def _read(
+    ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
+) -> dict[int, str]:
+    """Read every integration's statuses into `reads`; what could not be read, and why."""
+    with ws.client_session({s.spec.account for s in specs}) as clients:
+
+        def read(loaded: LoadedSpec) -> tuple[int, str | None]:
+            spec = loaded.spec
+            try:
+                reads.read(clients[spec.account], spec.integration_id)
+            except StopRun:
+                raise  # rejected credentials, no connection: every other read meets it too
+            except StatusyncError as exc:
+                return spec.integration_id, str(exc)
+            return spec.integration_id, None
+
+        with console.progress(len(specs), "Reading shop statuses") as tick:
+            results = run_bounded(
+                specs,
+                read,
+                sized(parallelism, clients.values(), "GET"),
+                lambda result: tick(f"integration {result[0]}: {result[1] or 'read'}", result[1] is None),
+            )
+    return {integration_id: error for integration_id, error in results if error is not None}
+
+
+def _document(
+    specs: list[LoadedSpec], catalog: StatusCatalog, errors: dict[int, str], source: str
+) -> dict[str, Any]:
+    integrations = []
+    for loaded in specs:
+        integration_id = loaded.spec.integration_id
+        shop = catalog.shops.get(integration_id)
+        integrations.append(
+            {
+                "integration_id": integration_id,
+                "file": loaded.file,
+                "account": loaded.spec.account,
+                "read_at": shop.read_at if shop else None,
+                "language": shop.language if shop else None,
+                # null: never read (offline) or not read now (--remote, --refresh: see "error").
+                "statuses": [
+                    {"external_id": e, "name": s.name, "deleted": s.deleted} for e, s in _ordered(shop)
+                ]
+                if shop
+                else None,
+                "error": errors.get(integration_id),
+            }
+        )
+    return {"format_version": FORMAT_VERSION, "source": source, "integrations": integrations}
+
+
+def _text(
+    console: Console, specs: list[LoadedSpec], catalog: StatusCatalog, errors: dict[int, str], source: str
+) -> None:
+    out = console.out
+    if not specs:
+        out.write("No managed integrations.\n")
+        return
+    for loaded in specs:
+        integration_id = loaded.spec.integration_id
+        shop = catalog.shops.get(integration_id)
+        name = f", {printable(loaded.spec.name)}" if loaded.spec.name else ""
+        head = f"{printable(loaded.file)} (integration {integration_id}{name})"
+        if shop is None:
+            why = "not read" if integration_id in errors else "never read: run 'statusync statuses --refresh'"
+            out.write(f"{head}: {why}\n\n")
+            continue
+        when = "read now" if source == "live" else f"read {shop.read_at}"
+        out.write(f"{head}, {when}, in {shop.language}:\n")
+        if not shop.statuses:
+            out.write("  (the shop has no statuses)\n")
+        width = max((len(quote(e)) for e in shop.statuses), default=0)
+        for external_id, status in _ordered(shop):
+            deleted = console.paint("  (deleted)", fg="red") if status.deleted else ""
+            out.write(f"  {quote(external_id).ljust(width)}  {printable(status.name)}{deleted}\n")
+        out.write("\n")
+
+
+def _ordered(shop: ShopStatuses | None) -> list[tuple[str, Any]]:
+    """Numeric ids in numeric order ("2" before "10"), as a shop lists them; others after."""
+    if shop is None:
+        return []
+    return sorted(
+        shop.statuses.items(),
+        key=lambda item: (
+            (0, int(item[0]), "") if item[0].isascii() and item[0].isdecimal() else (1, 0, item[0])
+        ),
+    )
