@@ -15,7 +15,7 @@ from statusync.core.subset import Subset
 from statusync.errors import OK, ApiError, InvalidInput
 from statusync.files import yamldoc
 from statusync.files.mappings import located
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import per_account, run_bounded
 from statusync.session.only import described, select
 from statusync.workspace import Workspace
 
@@ -50,7 +50,7 @@ def run(
             results = run_bounded(
                 specs,
                 check,
-                sized(parallelism, clients.values(), "GET"),
+                per_account(parallelism, clients, "GET", lambda loaded: loaded.spec.account),
                 lambda result: tick(_checked(*result), not result[1]),
             )
     problems = [
