@@ -513,6 +513,42 @@ def test_each_credential_has_limits_of_its_own(start_sandbox: Start) -> None:
         assert wrong.get("/integrations", auth=("pk-other", "sk-test")).status_code == 401
 
 
+def test_the_rate_limit_counts_a_request_as_it_arrives_not_after_its_latency(start: Start) -> None:
+    # Two requests against a limit of one a minute; the first to arrive is answered last. The
+    # limit counts arrivals, as Sendcloud's does: a latency that takes longer for one request
+    # (a sleep overshooting on a busy machine) does not change which one is over the limit.
+    held = [threading.Event(), threading.Event()]
+    waiting: list[threading.Event] = []
+    lock = threading.Lock()
+
+    def latency(_seconds: float) -> None:
+        with lock:
+            event = held[len(waiting)]
+            waiting.append(event)
+        assert event.wait(10)
+
+    server = start(SandboxOptions(latency=1, get_per_minute=1), clock=FakeClock(), sleep=latency)
+    answers: dict[str, int] = {}
+
+    def get(name: str) -> None:
+        with client_for(server) as c:
+            answers[name] = c.get("/integrations").status_code
+
+    first = threading.Thread(target=get, args=("first",))
+    first.start()
+    while len(waiting) < 1:
+        time.sleep(0.001)
+    second = threading.Thread(target=get, args=("second",))
+    second.start()
+    while len(waiting) < 2:
+        time.sleep(0.001)
+    held[1].set()
+    second.join(10)
+    held[0].set()
+    first.join(10)
+    assert answers == {"first": 200, "second": 429}
+
+
 def test_latency_is_added_to_api_requests_only(start: Start) -> None:
     slept: list[float] = []
     server = start(SandboxOptions(latency=0.25), sleep=slept.append)
