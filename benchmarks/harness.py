@@ -94,6 +94,19 @@ class Timed:
     elapsed: float  # the whole process, start-up included
     requests: list[LoggedRequest]  # as the sandbox answered them ...
     times: list[float]  # ... and when
+    started: float = 0.0  # when the process started, by the same clock
+
+    def end_to_end(self, method: str, configured: int) -> str:
+        """The rate of accepted `method` requests over the whole process (start-up, plan and the
+        last write of the state included) against `configured`, and where the time went."""
+        accepted = self.count(method, 200)
+        rate = accepted / self.elapsed * 60
+        first = self.times[0] - self.started if self.times else self.elapsed
+        last = self.started + self.elapsed - self.times[-1] if self.times else 0.0
+        return (
+            f"{rate:.0f}/min end to end = {rate / configured:.1%} of the limit "
+            f"({first:.2f} s before the first request, {last:.2f} s after the last answer)"
+        )
 
     def count(self, method: str, status: int | None = None) -> int:
         return sum(1 for r in self.requests if r.method == method and (status is None or r.status == status))
@@ -134,7 +147,7 @@ def timed_run(
             check=False,
         )
         elapsed = time.monotonic() - started
-        return Timed(run, elapsed, store.requests(), list(store.times))
+        return Timed(run, elapsed, store.requests(), list(store.times), started)
 
 
 def report_rate(timed: Timed, method: str, configured: int, server_limit: int, done: bool) -> int:
