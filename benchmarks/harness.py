@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,17 +63,25 @@ def in_sync_store(ids: range) -> TimedStore:
     )
 
 
-def write_project(root: Path, ids: range, *, applied: bool, settings: str = "") -> None:
+def write_project(
+    root: Path, ids: range, *, applied: bool, settings: str = "", account: Callable[[int], str] | None = None
+) -> None:
     """The mapping files of `ids` and statusync.yaml; with `applied`, a state recording each file
-    as applied (so they are all managed and in sync)."""
+    as applied (so they are all managed and in sync). With `account`, each file names its
+    account and sits in a folder of that account's."""
     entries = {}
     for integration_id in ids:
-        file = f"mappings/shop-{integration_id}.yaml"
-        data = mapping_text(integration_id).encode()
+        name = "default" if account is None else account(integration_id)
+        folder = "" if account is None else f"{name}/"
+        file = f"mappings/{folder}shop-{integration_id}.yaml"
+        text = mapping_text(integration_id)
+        if account is not None:
+            text = text.replace("mapping:", f"account: {name}\nmapping:", 1)
+        data = text.encode()
         (root / file).parent.mkdir(parents=True, exist_ok=True)
         (root / file).write_bytes(data)
         entries[integration_id] = Entry(
-            file, hashlib.sha256(data).hexdigest(), "default", None, dict(MAPPING), "2026-01-01T00:00:00Z"
+            file, hashlib.sha256(data).hexdigest(), name, None, dict(MAPPING), "2026-01-01T00:00:00Z"
         )
     if applied:
         save_state(root / ".statusync" / "state.json", State(entries=entries))
@@ -85,6 +94,19 @@ class Timed:
     elapsed: float  # the whole process, start-up included
     requests: list[LoggedRequest]  # as the sandbox answered them ...
     times: list[float]  # ... and when
+    started: float = 0.0  # when the process started, by the same clock
+
+    def end_to_end(self, method: str, configured: int) -> str:
+        """The rate of accepted `method` requests over the whole process (start-up, plan and the
+        last write of the state included) against `configured`, and where the time went."""
+        accepted = self.count(method, 200)
+        rate = accepted / self.elapsed * 60
+        first = self.times[0] - self.started if self.times else self.elapsed
+        last = self.started + self.elapsed - self.times[-1] if self.times else 0.0
+        return (
+            f"{rate:.0f}/min end to end = {rate / configured:.1%} of the limit "
+            f"({first:.2f} s before the first request, {last:.2f} s after the last answer)"
+        )
 
     def count(self, method: str, status: int | None = None) -> int:
         return sum(1 for r in self.requests if r.method == method and (status is None or r.status == status))
@@ -98,17 +120,23 @@ class Timed:
         return (len(times) - 1 - skip) / (times[-1] - times[skip]) * 60
 
 
-def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str) -> Timed:
-    """Run `statusync ARGS` in `root` (as in CI) against a sandbox holding `ids`, all in sync."""
+def timed_run(
+    root: Path,
+    ids: range,
+    options: SandboxOptions,
+    *args: str,
+    keys: dict[str, Credentials] | None = None,
+) -> Timed:
+    """Run `statusync ARGS` in `root` (as in CI) against a sandbox holding `ids`, all in sync.
+    `keys`: the key pair of each env variable prefix (SENDCLOUD for the default account); the
+    sandbox accepts them all."""
+    keys = keys or {"SENDCLOUD": KEYS}
     store = in_sync_store(ids)
-    with SandboxServer(store, KEYS, options, port=0) as server:
-        env = {
-            **os.environ,
-            "CI": "1",
-            "STATUSYNC_API_URL": server.url,
-            "SENDCLOUD_PUBLIC_KEY": KEYS.public_key,
-            "SENDCLOUD_SECRET_KEY": KEYS.secret_key,
-        }
+    with SandboxServer(store, list(keys.values()), options, port=0) as server:
+        env = {**os.environ, "CI": "1", "STATUSYNC_API_URL": server.url}
+        for prefix, pair in keys.items():
+            env[f"{prefix}_PUBLIC_KEY"] = pair.public_key
+            env[f"{prefix}_SECRET_KEY"] = pair.secret_key
         started = time.monotonic()
         run = subprocess.run(
             [sys.executable, "-m", "statusync", *args],
@@ -119,7 +147,7 @@ def timed_run(root: Path, ids: range, options: SandboxOptions, *args: str) -> Ti
             check=False,
         )
         elapsed = time.monotonic() - started
-        return Timed(run, elapsed, store.requests(), list(store.times))
+        return Timed(run, elapsed, store.requests(), list(store.times), started)
 
 
 def report_rate(timed: Timed, method: str, configured: int, server_limit: int, done: bool) -> int:

@@ -135,7 +135,7 @@ class Workspace:
                 problems.append(str(exc))
         if problems:
             raise StatusyncError("\n".join(problems))
-        limits = self.settings.rate_limit
+        limits = {a: self.settings.accounts[a].rate_limit or self.settings.rate_limit for a in wanted}
         sources = {account: _key_source(account, self.settings) for account in wanted}
         # One OAuth2 auth per account and run: its token is fetched once and shared by all workers.
         auth = {
@@ -150,10 +150,12 @@ class Workspace:
                     self.api_url,
                     auth[account],
                     post_limiter=TokenBucket(
-                        client_per_minute(limits.unsafe_per_minute), client_burst(limits.unsafe_per_minute)
+                        client_per_minute(limits[account].unsafe_per_minute),
+                        client_burst(limits[account].unsafe_per_minute),
                     ),
                     get_limiter=TokenBucket(
-                        client_per_minute(limits.safe_per_minute), client_burst(limits.safe_per_minute)
+                        client_per_minute(limits[account].safe_per_minute),
+                        client_burst(limits[account].safe_per_minute),
                     ),
                     key_source=sources[account],
                     sleep=self.retry_sleep,

@@ -15,7 +15,7 @@ from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput, StatusyncError
 from statusync.files import yamldoc
 from statusync.files.mappings import located
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.status_read import StatusReads
 from statusync.session.accounts import account_clients
 from statusync.session.names import announce, read_catalog, status_warnings
@@ -95,7 +95,7 @@ def _check_remote(
             results = run_bounded(
                 specs,
                 check,
-                sized(parallelism, clients.values(), "GET"),
+                per_account(parallelism, clients, "GET", lambda loaded: loaded.spec.account),
                 lambda result: tick(_checked(*result), result[1] == []),
             )
     return results, accounts.report(console)

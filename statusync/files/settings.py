@@ -44,6 +44,11 @@ OAUTH2_KEYS = ("client_id_env", "client_secret_env", "token_url")
 _HEADER_VALUE = re.compile(r"[!-~]+")
 
 
+class RateLimitSettings(_Strict):
+    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 100
+    safe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 1000
+
+
 class AccountSettings(_Strict):
     auth: Literal["basic", "oauth2"] = "basic"
     public_key_env: EnvName = PUBLIC_KEY_ENV
@@ -51,6 +56,8 @@ class AccountSettings(_Strict):
     client_id_env: EnvName = CLIENT_ID_ENV
     client_secret_env: EnvName = CLIENT_SECRET_ENV
     token_url: Annotated[str, Field(strict=True, min_length=1)] = DEFAULT_TOKEN_URL
+    # The account's own limits (Sendcloud's are per account); None: the top-level rate_limit.
+    rate_limit: RateLimitSettings | None = None
 
     def credential_envs(self) -> tuple[tuple[str, str], tuple[str, str]]:
         """The two env variables holding this account's credentials, each with what it holds."""
@@ -65,11 +72,6 @@ class AccountSettings(_Strict):
 class SafetySettings(_Strict):
     max_change_percent: Annotated[float, Field(strict=True, ge=0, le=100)] = 30
     min_managed: Annotated[int, Field(strict=True, ge=0)] = 10
-
-
-class RateLimitSettings(_Strict):
-    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 100
-    safe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 1000
 
 
 class Settings(_Strict):

@@ -19,7 +19,7 @@ from statusync.errors import (
     StatusyncError,
     StopRun,
 )
-from statusync.runner.bounded import RunStopped, run_bounded, sized
+from statusync.runner.bounded import Lanes, RunStopped, per_account, run_bounded
 from statusync.runner.recorder import Recorder
 from statusync.text import printable
 
@@ -162,7 +162,8 @@ def apply_plan(
         answer("ok")
         return ChangeResult(change)
 
-    workers = sized(parallelism, [writers[a] for a in sorted({c.account for c in sending})], "POST")
+    accounts = {c.account: writers[c.account] for c in sending}
+    workers: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
     try:
         outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:

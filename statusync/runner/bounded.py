@@ -1,15 +1,21 @@
 """Bounded parallelism for API-bound work (apply, drift, import): the rate limit sets the pace,
-enough workers to reach it hide the latency, and a stop ends the run at a safe point."""
+enough workers to reach it hide the latency, and a stop ends the run at a safe point.
+
+With several accounts, each is served from a queue of its own, round-robin, with as many workers
+as its own pace needs: the accounts' buckets fill side by side, so the run's rate is the sum of
+their limits whatever the order of the files (one queue in file order, with each account's files
+in a folder of their own, had every worker wait on one account's bucket at a time)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from statusync.sendcloud.pacing import STOP, Pace
+from statusync.sendcloud.pacing import MOST_WORKERS, STOP, Pace
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,6 +41,16 @@ class Workers:
         return cls(lambda: count, count)
 
 
+@dataclass(frozen=True)
+class Lanes(Generic[T]):
+    """Items served per account: `account(item)` names its lane, `workers[lane]` bounds the items
+    of that lane under way, and `most` the items under way in all (--parallelism)."""
+
+    account: Callable[[T], str]
+    workers: Mapping[str, Workers]
+    most: int
+
+
 @runtime_checkable
 class Paced(Protocol):
     """A client whose pace sizes the workers (SendcloudClient)."""
@@ -43,17 +59,34 @@ class Paced(Protocol):
 
 
 def sized(parallelism: int | None, clients: Iterable[object], method: str) -> Workers:
-    """The workers for `method` requests of `clients` (one per account in the run): as many as
-    their paces need to reach their rates at the latency they measure, at most `parallelism`
-    when given (--parallelism), and never more than their bursts."""
+    """The workers for `method` requests of `clients`, served from one queue: as many as their
+    paces need to reach their rates at the latency they measure, at most `parallelism` when
+    given (--parallelism), and never more than MOST_WORKERS threads per client."""
     paces = [c.pace(method) for c in clients if isinstance(c, Paced)]
     if not paces:
         return Workers.fixed(parallelism or DEFAULT_PARALLELISM)
-    most = sum(int(p.bucket.capacity) for p in paces)
+    most = MOST_WORKERS * len(paces)
     if parallelism is not None:
         most = min(most, parallelism)
     most = max(1, most)
     return Workers(lambda: max(1, min(most, sum(p.workers() for p in paces))), most)
+
+
+def per_account(
+    parallelism: int | None, clients: Mapping[str, object], method: str, account: Callable[[T], str]
+) -> Lanes[T]:
+    """The workers for `method` requests, a lane per account of `clients` (`account(item)` is the
+    account of an item): each sized by its own pace, all together at most `parallelism` when
+    given. Without paces to size them by, `parallelism` (or DEFAULT_PARALLELISM) in all."""
+    lanes = {name: sized(None, [client], method) for name, client in clients.items()}
+    paced = any(isinstance(c, Paced) for c in clients.values())
+    if not paced:
+        most = parallelism or DEFAULT_PARALLELISM
+    else:
+        most = sum(w.most for w in lanes.values())
+        if parallelism is not None:
+            most = min(most, parallelism)
+    return Lanes(account, lanes, max(1, most))
 
 
 class RunStopped(KeyboardInterrupt):
@@ -93,21 +126,20 @@ def running() -> bool:
 def run_bounded(
     items: Iterable[T],
     work: Callable[[T], R],
-    parallelism: int | Workers | None,
+    parallelism: int | Workers | Lanes[T] | None,
     on_done: Callable[[R], None] = lambda _: None,
 ) -> list[R]:
     """`work` on every item, a bounded number at once; results in completion order.
 
-    `parallelism`: a fixed count, Workers that adapt, or None for DEFAULT_PARALLELISM. Items are
-    handed to the pool only as workers are free, so that a stop leaves no queued work to cancel.
-    An exception from `work` ends the run: no further item is started, and the exception is
-    raised once the items under way are finished. A stop asked for by `stop_running` does the
-    same and raises RunStopped with the results of every item that finished.
+    `parallelism`: a fixed count, Workers that adapt, Lanes (a queue and workers per account,
+    served round-robin), or None for DEFAULT_PARALLELISM. Items are handed to the pool only as
+    workers are free, so that a stop leaves no queued work to cancel. An exception from `work`
+    ends the run: no further item is started, and the exception is raised once the items under
+    way are finished. A stop asked for by `stop_running` does the same and raises RunStopped
+    with the results of every item that finished.
     """
     global _running
-    workers = (
-        parallelism if isinstance(parallelism, Workers) else Workers.fixed(parallelism or DEFAULT_PARALLELISM)
-    )
+    lanes = _lanes(parallelism)
     failed = threading.Event()
 
     def guarded(item: T) -> R:
@@ -119,20 +151,39 @@ def run_bounded(
             failed.set()
             raise
 
+    queues: dict[str, deque[T]] = {}
+    for item in items:
+        queues.setdefault(lanes.account(item), deque()).append(item)
+    workers = {name: lanes.workers.get(name) or Workers.fixed(DEFAULT_PARALLELISM) for name in queues}
+    under_way = dict.fromkeys(queues, 0)
+    lane_of: dict[Future[R], str] = {}
+    threads = max(1, min(lanes.most, sum(w.most for w in workers.values())))
+
     results: list[R] = []
-    pool = ThreadPoolExecutor(max_workers=workers.most, thread_name_prefix="statusync")
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="statusync")
     pending: set[Future[R]] = set()
-    queue = iter(items)
     error: BaseException | None = None
+
+    def start_what_may_start() -> None:
+        # Round-robin: one item of each lane in turn that has room, until none has.
+        started = True
+        while started and error is None and not STOP.is_set():
+            started = False
+            for name, queue in queues.items():
+                if len(pending) >= lanes.most:
+                    return
+                if queue and under_way[name] < min(workers[name].most, workers[name].limit()):
+                    future = pool.submit(guarded, queue.popleft())
+                    pending.add(future)
+                    lane_of[future] = name
+                    under_way[name] += 1
+                    started = True
+
     STOP.clear()
     _running += 1
     try:
         while True:
-            while error is None and not STOP.is_set() and len(pending) < workers.limit():
-                item = next(queue, _END)
-                if item is _END:
-                    break
-                pending.add(pool.submit(guarded, item))
+            start_what_may_start()
             if not pending:
                 break
             done, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
@@ -140,6 +191,7 @@ def run_bounded(
                 error = RunStopped([])
                 failed.set()
             for future in done:
+                under_way[lane_of.pop(future)] -= 1
                 exc = future.exception()
                 if exc is None:
                     results.append(future.result())
@@ -157,6 +209,15 @@ def run_bounded(
         # a client used afterwards in the same process (a test) must not find it still set.
         STOP.clear()
     return results
+
+
+def _lanes(parallelism: int | Workers | Lanes[T] | None) -> Lanes[T]:
+    if isinstance(parallelism, Lanes):
+        return parallelism
+    workers = (
+        parallelism if isinstance(parallelism, Workers) else Workers.fixed(parallelism or DEFAULT_PARALLELISM)
+    )
+    return Lanes(lambda _: "", {"": workers}, workers.most)
 
 
 _END: Any = object()

@@ -10,7 +10,7 @@ from statusync.core.drift import Checked, CheckFailure, DriftReport, Integration
 from statusync.core.model import LoadedSpec
 from statusync.core.state import State
 from statusync.errors import NotFound, StatusyncError, StopRun
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import Lanes, per_account, run_bounded
 from statusync.sendcloud.models import LiveMapping
 
 
@@ -46,8 +46,9 @@ def check_drift(
             return CheckFailure(loaded, str(exc))
         return compare(loaded, last_applied, live)
 
-    accounts = sorted({s.spec.account for s in specs})
-    results = run_bounded(specs, check, sized(parallelism, [readers[a] for a in accounts], "GET"), report)
+    accounts = {s.spec.account: readers[s.spec.account] for s in specs}
+    lanes: Lanes[LoadedSpec] = per_account(parallelism, accounts, "GET", lambda s: s.spec.account)
+    results = run_bounded(specs, check, lanes, report)
     order = {s.spec.integration_id: n for n, s in enumerate(specs)}
 
     def by_file(result: Checked) -> int:

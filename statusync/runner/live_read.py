@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from statusync.core.model import MappingDict
 from statusync.core.plan import Action, Change, Plan
 from statusync.errors import NotFound, StatusyncError, StopRun
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.drift_check import MappingReader
 from statusync.text import printable
 
@@ -55,5 +55,5 @@ def read_creates(
 
     if not creates:
         return []
-    accounts = sorted({c.account for c in creates})
-    return run_bounded(creates, read, sized(parallelism, [readers[a] for a in accounts], "GET"), report)
+    accounts = {c.account: readers[c.account] for c in creates}
+    return run_bounded(creates, read, per_account(parallelism, accounts, "GET", lambda c: c.account), report)

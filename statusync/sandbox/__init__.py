@@ -2,7 +2,8 @@
 end-to-end tests, over real HTTP on loopback.
 
     server.py    SandboxServer: the stdlib threaded HTTP server, in the background or foreground
-    api.py       SandboxApi: routing, auth, rate limits and answers as the real API gives them
+    api.py       SandboxApi: routing, auth and answers as the real API gives them
+    limits.py    RateLimits: a POST and a GET bucket per credential, as Sendcloud's are per account
     oauth.py     TokenEndpoint: POST /oauth2/token/, the OAuth2 client credentials grant
     admin.py     the /_sandbox/ control panel: request log, injected faults, hand edits, tokens
     payloads.py  request bodies as the spec defines them, and RequestRejected (JSON:API errors)
@@ -20,10 +21,13 @@ Its names are its own (RequestRejected, StoredIntegration) so they never pass fo
 
 from statusync.sandbox.api import SandboxOptions
 from statusync.sandbox.faults import FaultRule
+from statusync.sandbox.limits import CredentialLimit
 from statusync.sandbox.seed import (
     DEMO_CREDENTIALS,
     IntegrationSeed,
+    Seed,
     demo_credentials,
+    load_seed,
     load_seed_file,
     seed_from_specs,
 )
@@ -42,6 +46,7 @@ __all__ = [
     "PRESTASHOP_V2",
     "FaultRule",
     "IntegrationSeed",
+    "Seed",
     "LoggedRequest",
     "SandboxOptions",
     "SandboxServer",
@@ -49,6 +54,8 @@ __all__ = [
     "StoredIntegration",
     "StoredStatus",
     "demo_credentials",
+    "CredentialLimit",
+    "load_seed",
     "load_seed_file",
     "seed_from_specs",
     "serve",

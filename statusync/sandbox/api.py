@@ -6,15 +6,15 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-import math
 import re
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from statusync.sandbox.faults import FaultRule
+from statusync.sandbox.limits import CredentialLimit, RateLimits
 from statusync.sandbox.payloads import (
     MappingUpsert,
     RequestRejected,
@@ -27,7 +27,7 @@ from statusync.sandbox.payloads import (
 from statusync.sandbox.store import PRESTASHOP_V2, LoggedRequest, SandboxStore, StoredIntegration
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.languages import LANGUAGES
-from statusync.sendcloud.ratelimit import Clock, Sleep, TokenBucket
+from statusync.sendcloud.ratelimit import Clock, Sleep
 
 API_PREFIX = "/api/v3"
 Query = dict[str, str]
@@ -36,8 +36,9 @@ Query = dict[str, str]
 @dataclass(frozen=True)
 class SandboxOptions:
     latency: float = 0.0  # seconds added to every API request
-    post_per_minute: int | None = None  # POST/PUT/PATCH/DELETE limit; None: unlimited
+    post_per_minute: int | None = None  # POST/PUT/PATCH/DELETE limit of each credential; None: unlimited
     get_per_minute: int | None = None
+    per_credential: tuple[CredentialLimit, ...] = ()  # credentials with limits of their own
     faults: tuple[FaultRule, ...] = ()  # rules active from the start
     token_lifetime: int = 3600  # seconds an OAuth2 access token lasts (expires_in), as Sendcloud's
     oauth2_only: bool = False  # refuse Basic auth, as an integration set to "Use OAuth2" does
@@ -70,20 +71,21 @@ class SandboxApi:
     def __init__(
         self,
         store: SandboxStore,
-        credentials: Credentials,
+        credentials: Credentials | Sequence[Credentials],
         options: SandboxOptions,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
         self.store = store
-        self._credentials = credentials
+        self._credentials = credential_list(credentials)
         self._latency = options.latency
         self._oauth2_only = options.oauth2_only
         self._clock = clock
         self._sleep = sleep
-        self._get_bucket = _bucket_or_unlimited(options.get_per_minute, clock)
-        self._post_bucket = _bucket_or_unlimited(options.post_per_minute, clock)
+        self._limits = RateLimits(
+            options.post_per_minute, options.get_per_minute, options.per_credential, clock
+        )
 
     def handle(
         self,
@@ -99,14 +101,22 @@ class SandboxApi:
         endpoint = parts.path[len(API_PREFIX) :].rstrip("/") or "/"
         query: Query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         integration_id = _integration_id_of(endpoint, query, body)
-        return self.serve(
-            method,
-            parts.path,
-            endpoint,
-            integration_id,
-            partner_id,
-            lambda: self._dispatch(method, endpoint, query, authorization, body),
-        )
+        # Counted against the rate limit as it arrives, as Sendcloud counts it, and answered after
+        # the latency: a limit counted after the latency's sleep would see requests that arrived
+        # evenly bunched together by how much that sleep overshoots on a busy machine.
+        try:
+            admitted: Callable[[Query, bytes], Reply] | RequestRejected = self._admit(
+                method, endpoint, authorization
+            )
+        except RequestRejected as exc:
+            admitted = exc
+
+        def answer() -> Reply:
+            if isinstance(admitted, RequestRejected):
+                raise admitted
+            return admitted(query, body)
+
+        return self.serve(method, parts.path, endpoint, integration_id, partner_id, answer)
 
     def serve(
         self,
@@ -134,13 +144,13 @@ class SandboxApi:
         )
         return reply
 
-    def _dispatch(
-        self, method: str, endpoint: str, query: Query, authorization: str | None, body: bytes
-    ) -> Reply:
+    def _admit(
+        self, method: str, endpoint: str, authorization: str | None
+    ) -> Callable[[Query, bytes], Reply]:
+        """The handler of a request that may go on: routed, authenticated and within its limit."""
         handler = self._route(method, endpoint)
-        self._authenticate(authorization)
-        self._throttle(method)
-        return handler(query, body)
+        self._limits.throttle(self._authenticate(authorization), method)
+        return handler
 
     def _route(self, method: str, endpoint: str) -> Callable[[Query, bytes], Reply]:
         routes: dict[str, dict[str, Callable[[Query, bytes], Reply]]] = {
@@ -163,7 +173,8 @@ class SandboxApi:
             )
         return routes[endpoint][method]
 
-    def _authenticate(self, authorization: str | None) -> None:
+    def _authenticate(self, authorization: str | None) -> str:
+        """Who sent the request (the public key or OAuth2 client id: its limits apply), or a 401."""
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             if not self.store.token_valid(token.strip(), self._clock()):
@@ -174,7 +185,7 @@ class SandboxApi:
                     "Invalid token",
                     headers=_BEARER_CHALLENGE,
                 )
-            return
+            return self.store.token_client(token.strip())
         if scheme.lower() != "basic" or not token.strip():
             raise rejection(
                 401,
@@ -191,7 +202,8 @@ class SandboxApi:
                 "OAuth2 required",
                 headers=_BEARER_CHALLENGE,
             )
-        if not basic_matches(token, self._credentials):
+        matched = matching(token, self._credentials)
+        if matched is None:
             raise rejection(
                 401,
                 "authentication_failed",
@@ -200,19 +212,7 @@ class SandboxApi:
                 "Invalid username/password.",
                 headers=_CHALLENGE,
             )
-
-    def _throttle(self, method: str) -> None:
-        bucket = self._get_bucket if method in ("GET", "HEAD") else self._post_bucket
-        wait = bucket.try_acquire() if bucket is not None else 0.0
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise rejection(
-                429,
-                "invalid",
-                f"Request was throttled. Expected available in {seconds} seconds.",
-                "Too Many Requests",
-                headers=(("Retry-After", str(seconds)),),
-            )
+        return matched.public_key
 
     # Endpoints ----------------------------------------------------------------------------------
 
@@ -303,9 +303,19 @@ def basic_matches(token: str, credentials: Credentials) -> bool:
     return bool(colon) and right
 
 
-def _bucket_or_unlimited(per_minute: int | None, clock: Clock) -> TokenBucket | None:
-    """The bucket enforcing `per_minute`, or None (no limit) when no limit is set."""
-    return None if per_minute is None else TokenBucket(per_minute, clock=clock)
+def credential_list(credentials: Credentials | Sequence[Credentials]) -> tuple[Credentials, ...]:
+    """The credentials the sandbox accepts: one key pair, or several (one per account)."""
+    return (credentials,) if isinstance(credentials, Credentials) else tuple(credentials)
+
+
+def matching(token: str, credentials: Sequence[Credentials]) -> Credentials | None:
+    """The credentials among `credentials` that the base64 `token` of an HTTP Basic header is,
+    if any; every one is compared, so the time taken says nothing of which came close."""
+    found = None
+    for candidate in credentials:
+        if basic_matches(token, candidate) and found is None:
+            found = candidate
+    return found
 
 
 def _required_id(query: Query) -> int:

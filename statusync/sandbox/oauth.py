@@ -6,9 +6,10 @@ it issues are then good for the API until they expire or a test expires them."""
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
-from statusync.sandbox.api import Reply, SandboxApi, basic_matches, json_reply
+from statusync.sandbox.api import Reply, SandboxApi, credential_list, json_reply, matching
 from statusync.sandbox.store import SandboxStore
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.ratelimit import Clock
@@ -26,11 +27,16 @@ class TokenEndpoint:
     """Issues access tokens to the client that authenticates with the sandbox's key pair."""
 
     def __init__(
-        self, api: SandboxApi, store: SandboxStore, credentials: Credentials, lifetime: int, clock: Clock
+        self,
+        api: SandboxApi,
+        store: SandboxStore,
+        credentials: Credentials | Sequence[Credentials],
+        lifetime: int,
+        clock: Clock,
     ) -> None:
         self._api = api  # for what every request goes through: latency, faults, the log
         self._store = store
-        self._credentials = credentials
+        self._credentials = credential_list(credentials)
         self._lifetime = lifetime
         self._clock = clock
 
@@ -52,7 +58,8 @@ class TokenEndpoint:
                 405, "invalid_request", f"The token endpoint does not accept {method}.", (("Allow", "POST"),)
             )
         scheme, _, token = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "basic" or not basic_matches(token, self._credentials):
+        client = matching(token, self._credentials) if scheme.lower() == "basic" else None
+        if client is None:
             return _error(
                 401,
                 "invalid_client",
@@ -77,6 +84,7 @@ class TokenEndpoint:
         if unknown:
             return _error(400, "invalid_scope", f"The requested scope is invalid: {unknown[0]!r}.")
         token = self._store.issue_token(self._lifetime, self._clock())
+        self._store.issued_to(token, client.public_key)
         return json_reply(
             200,
             {

@@ -21,13 +21,20 @@ A seed file is JSON (`.json`) or YAML (any other name), for example::
           READY_TO_SEND: "11"
           CANCEL: null
 
+    credentials:                     # optional: more key pairs (or OAuth2 clients) it accepts,
+      - public_key: pk-eu            # one per account, each with rate limits of its own
+        secret_key: sk-eu
+        post_per_minute: 600         # optional, default --post-per-minute
+        get_per_minute: 3000         # optional, default --get-per-minute
+
 `status: Shipped` is the older spelling of `name: Shipped`. Without a name a status is called
 "Status <external_id>". The API answers `GET /shop-order-statuses?language=nl-nl` with the nl-nl
 names, and a status without one in en-gb, else in its first language alphabetically, as Sendcloud
 does. Languages are Sendcloud's: en-us, en-gb, fr-fr, de-de, nl-nl, es-es, it-it.
 
-Unknown keys, duplicate integration ids and duplicate external ids are errors. A mapping may name an
-external id the shop does not have (or deleted): the API then reports it with `is_valid: false`.
+Unknown keys, duplicate integration ids, external ids and public keys are errors. A mapping may
+name an external id the shop does not have (or deleted): the API then reports it with
+`is_valid: false`.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -45,6 +53,7 @@ from ruamel.yaml.error import YAMLError
 from statusync.core.model import CATEGORIES, ExternalId, IntegrationSpec
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
+from statusync.sandbox.limits import CredentialLimit
 from statusync.sandbox.payloads import location
 from statusync.sandbox.store import (
     PRESTASHOP_V2,
@@ -155,9 +164,34 @@ class IntegrationSeed(BaseModel):
         )
 
 
+class CredentialSeed(BaseModel):
+    model_config = _Strict
+    public_key: Annotated[str, Field(min_length=1)]
+    secret_key: Annotated[str, Field(min_length=1)]
+    post_per_minute: Annotated[int, Field(gt=0)] | None = None
+    get_per_minute: Annotated[int, Field(gt=0)] | None = None
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What a seed file holds: the integrations, and the credentials with their limits."""
+
+    store: SandboxStore
+    credentials: tuple[Credentials, ...] = ()
+    limits: tuple[CredentialLimit, ...] = ()
+
+
 class SeedFile(BaseModel):
     model_config = _Strict
     integrations: list[IntegrationSeed]
+    credentials: list[CredentialSeed] = []
+
+    @field_validator("credentials")
+    @classmethod
+    def _unique_keys(cls, credentials: list[CredentialSeed]) -> list[CredentialSeed]:
+        if twice := _repeated([c.public_key for c in credentials]):
+            raise ValueError(f"duplicate public_key {', '.join(map(repr, twice))}")
+        return credentials
 
     @field_validator("integrations")
     @classmethod
@@ -190,6 +224,11 @@ def seed_from_specs(specs: Iterable[IntegrationSpec]) -> SandboxStore:
 
 def load_seed_file(path: str | Path) -> SandboxStore:
     """A store from a seed file (format in the module docstring); StatusyncError when invalid."""
+    return load_seed(path).store
+
+
+def load_seed(path: str | Path) -> Seed:
+    """Everything a seed file holds (format in the module docstring); StatusyncError when invalid."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -209,4 +248,8 @@ def load_seed_file(path: str | Path) -> SandboxStore:
             for e in exc.errors(include_url=False)
         )
         raise StatusyncError(f"{path}: invalid seed file\n{problems}") from None
-    return SandboxStore(i.integration() for i in seed.integrations)
+    return Seed(
+        SandboxStore(i.integration() for i in seed.integrations),
+        tuple(Credentials(c.public_key, c.secret_key) for c in seed.credentials),
+        tuple(CredentialLimit(c.public_key, c.post_per_minute, c.get_per_minute) for c in seed.credentials),
+    )

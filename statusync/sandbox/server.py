@@ -12,13 +12,14 @@ import threading
 import time
 import traceback
 import urllib.parse
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 
 from statusync.errors import StatusyncError
 from statusync.sandbox.admin import ADMIN_PREFIX, SandboxAdmin
-from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, error_reply
+from statusync.sandbox.api import API_PREFIX, Reply, SandboxApi, SandboxOptions, credential_list, error_reply
 from statusync.sandbox.oauth import TOKEN_PATH, TokenEndpoint
 from statusync.sandbox.payloads import not_found, rejection
 from statusync.sandbox.seed import DEMO_CREDENTIALS
@@ -212,7 +213,7 @@ class SandboxServer:
     def __init__(
         self,
         store: SandboxStore,
-        credentials: Credentials,
+        credentials: Credentials | Sequence[Credentials],
         options: SandboxOptions = _DEFAULT_OPTIONS,
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
@@ -314,7 +315,7 @@ def serve(
     host: str,
     port: int,
     store: SandboxStore,
-    credentials: Credentials,
+    credentials: Credentials | Sequence[Credentials],
     options: SandboxOptions,
     out: TextIO,
     *,
@@ -324,7 +325,7 @@ def serve(
     out the latency (tests hold requests with it)."""
     server = SandboxServer(store, credentials, options, host, port, sleep=sleep)
     try:
-        _banner(server, credentials, out)
+        _banner(server, credential_list(credentials), out)
         # Served from a thread, and the main thread only waits: Ctrl-C (KeyboardInterrupt, which
         # Python raises in the main thread) then never lands inside the loop that hands a new
         # connection to its thread, where it would close the socket under that thread.
@@ -338,7 +339,8 @@ def serve(
         server.stop()  # after any other error (stopping twice does nothing)
 
 
-def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> None:
+def _banner(server: SandboxServer, accepted: tuple[Credentials, ...], out: TextIO) -> None:
+    credentials, more = accepted[0], len(accepted) - 1
     count = len(server.store.integrations())
     lines = [f"statusync sandbox: a fake Sendcloud API at {server.url} ({plural(count, 'integration')})"]
     if credentials == DEMO_CREDENTIALS:
@@ -350,6 +352,8 @@ def _banner(server: SandboxServer, credentials: Credentials, out: TextIO) -> Non
         ]
     else:
         lines.append(f"Accepting the key pair from {PUBLIC_KEY_ENV} / {SECRET_KEY_ENV} (not shown).")
+    if more:
+        lines.append(f"Accepting {plural(more, 'more key pair')} from the seed file (not shown).")
     lines += [
         "Point statusync at it:",
         f"  export {API_URL_ENV}={server.url}",

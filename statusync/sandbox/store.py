@@ -139,6 +139,7 @@ class SandboxStore:
         self._log: list[LoggedRequest] = []
         self._faults = FaultList()
         self._tokens: dict[str, float] = {}  # access token -> when it expires, on the API's clock
+        self._token_clients: dict[str, str] = {}  # access token -> the client id it was issued to
         self._tokens_issued = 0
         for integration in integrations:
             self.add_integration(integration)
@@ -245,6 +246,17 @@ class SandboxStore:
         with self._lock:
             expires = self._tokens.get(token)
         return expires is not None and now < expires
+
+    def issued_to(self, token: str, client: str) -> None:
+        """Note the OAuth2 client (its client id) `token` was issued to: the token's requests
+        count against that client's rate limits."""
+        with self._lock:
+            self._token_clients[token] = client
+
+    def token_client(self, token: str) -> str:
+        """The client `token` was issued to ("" when none was noted)."""
+        with self._lock:
+            return self._token_clients.get(token, "")
 
     def expire_tokens(self) -> None:
         """Make every token issued so far invalid, as if its hour were over (tests of renewal)."""

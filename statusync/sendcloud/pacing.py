@@ -4,7 +4,9 @@
 token bucket at the configured rate that a 429 slows down for all of them (multiplicative
 decrease, and a pause for the Retry-After) and that then recovers gradually (in proportion
 to itself), so a server whose limit is lower than the settings say slows the run instead of
-failing it. It also measures the latency, which sizes the workers (`workers`).
+failing it. The rate that drew the 429 stays a ceiling: the pace climbs back to just under it
+quickly and past it only slowly. It also measures the latency, which sizes the workers
+(`workers`).
 
 Every wait of the client (the bucket, a Retry-After, a backoff) goes through `interruptible`:
 when the run is asked to stop (STOP, set by Ctrl-C or SIGTERM) the wait ends at once with
@@ -62,11 +64,21 @@ def requests_on_the_wire() -> int:
 # again within moments.
 DECREASE = 0.5
 DOUBLING_SECONDS = 25.0
+# The rate that drew a 429 is remembered as a ceiling: the climb slows down at CAUTION of it and
+# from there doubles only in SLOW_DOUBLING_SECONDS, so that a server whose limit sits far below
+# the settings is met again after minutes, not every 25 s (at 30/min against 1000, a climb that
+# forgot the ceiling drew a 429 for about one request in three). Slowly past it all the same: a
+# 429 may have come from a moment's crowd, and the limit may rise.
+CAUTION = 0.9
+SLOW_DOUBLING_SECONDS = 300.0
 # Of the configured rate: the pace never drops below it. Low enough to meet a server 100 times
 # slower than the settings say (GET 6000/min against 60), where only repeated 429s take it.
 FLOOR = 1 / 256
-# Workers: Little's law (in flight = rate × latency), with headroom for latency that varies.
+# Workers: Little's law (in flight = rate × latency), with headroom for latency that varies; the
+# bucket paces them, so more than the burst may be under way when the latency asks for it (6,000
+# GETs a minute at 200 ms need 25), yet never more than MOST_WORKERS threads for one account.
 HEADROOM = 1.25
+MOST_WORKERS = 64
 # Until the first answer has come, a few requests only: nothing is known yet of the latency, nor
 # whether the credentials work (a 401 then costs 4 requests, not a burst of 14).
 FIRST_WORKERS = 4
@@ -107,6 +119,7 @@ class Pace:
         self._floor = self.configured * FLOOR
         self._low = self.configured  # the rate the last decrease left ...
         self._low_from = -math.inf  # ... and when the climb from it starts
+        self._ceiling = math.inf  # the rate that drew the last 429
         self._decreased_at = -math.inf
         self._latency: float | None = None
         self._shown_at = -math.inf
@@ -119,10 +132,19 @@ class Pace:
             return self._rate(self.bucket.clock())
 
     def _rate(self, now: float) -> float:
-        climbed = max(0.0, now - self._low_from) / DOUBLING_SECONDS
-        if climbed >= math.log2(self.configured / self._low):
-            return self.configured  # (and no overflow, however long ago the last 429 was)
-        return self._low * 2**climbed
+        """Doubling every DOUBLING_SECONDS from the low a 429 left up to the knee (CAUTION of the
+        ceiling), then every SLOW_DOUBLING_SECONDS, never past the configured rate. In doublings
+        (log2) throughout, so that no power overflows however long ago the last 429 was."""
+        elapsed = max(0.0, now - self._low_from)
+        knee = min(self.configured, self._ceiling * CAUTION)
+        to_knee = max(0.0, math.log2(knee / self._low)) if knee > self._low else 0.0
+        if elapsed < to_knee * DOUBLING_SECONDS:
+            return self._low * 2 ** (elapsed / DOUBLING_SECONDS)
+        start = max(knee, self._low)
+        slow = (elapsed - to_knee * DOUBLING_SECONDS) / SLOW_DOUBLING_SECONDS
+        if slow >= math.log2(self.configured / start):
+            return self.configured
+        return start * 2**slow
 
     def acquire(self) -> float:
         """Wait for a token (NotSent when the run is asked to stop meanwhile); return when it was
@@ -148,7 +170,9 @@ class Pace:
             self._shown_at = now  # the caller says so itself; no second line about the pause
             if sent_at <= self._decreased_at:
                 return False
-            self._low = max(self._floor, self._rate(now) * DECREASE)
+            drew = self._rate(now)
+            self._ceiling = drew
+            self._low = max(self._floor, drew * DECREASE)
             self._low_from = now + retry_after
             self._decreased_at = now
             low = self._low
@@ -165,8 +189,8 @@ class Pace:
 
     def workers(self) -> int:
         """How many requests to keep under way: enough to reach the current rate at the latency
-        measured, plus the tokens ready now (a burst goes out at once), never more than the
-        burst (more would only wait for tokens, and meet a 429 together)."""
+        measured, plus the tokens ready now (a burst goes out at once); the bucket, not this
+        count, keeps them to the rate. At most MOST_WORKERS."""
         with self._lock:
             rate = self._rate(self.bucket.clock())
             latency = self._latency
@@ -174,7 +198,7 @@ class Pace:
             needed = FIRST_WORKERS
         else:
             needed = math.ceil(rate * latency * HEADROOM) + int(self.bucket.tokens)
-        return max(1, min(int(self.bucket.capacity), needed))
+        return max(1, min(MOST_WORKERS, needed))
 
     def per_minute(self) -> float:
         return self.rate() * 60

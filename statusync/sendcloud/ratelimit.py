@@ -19,8 +19,10 @@ BURST_PER_SECOND = 15
 # spare token the first request after the burst arrives a few ms early and meets a 429.
 CLIENT_BURST = BURST_PER_SECOND - 1
 # At high rates one token is only a few ms of that variation: the client then keeps in hand as
-# many tokens as the API grants in JITTER seconds (3 at 3,000/min, 5 at 6,000/min).
-JITTER = 0.05
+# many tokens as the API grants in JITTER seconds (2 at 1,200/min, 5 at 3,000/min). 100 ms, not
+# less: with several accounts run side by side on a busy machine, arrivals of one account bunched
+# by more than 50 ms, and at 1,200/min one spare token was not enough.
+JITTER = 0.1
 
 
 # ... and paces itself a little under the limit, so that the API's bucket is full most of the
@@ -37,7 +39,7 @@ def client_burst(per_minute: float) -> int:
 
 def client_per_minute(per_minute: float) -> float:
     """The pace a client keeps under a limit of `per_minute`: the limit itself, or a little less
-    where a token lasts less than JITTER (over 1,200 a minute)."""
+    where a token lasts less than JITTER (over 600 a minute)."""
     return per_minute * (1 - HIGH_RATE_MARGIN) if per_minute / 60 * JITTER > 1 else per_minute
 
 

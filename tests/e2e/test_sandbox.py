@@ -34,9 +34,11 @@ from statusync.sandbox import (
     StoredIntegration,
     StoredStatus,
     demo_credentials,
+    load_seed,
     load_seed_file,
     seed_from_specs,
 )
+from statusync.sandbox.limits import CredentialLimit
 from statusync.sendcloud.credentials import Credentials
 from tests.support.gate import Gate
 from tests.support.processes import read_until
@@ -482,6 +484,71 @@ def test_rate_limits_answer_429_with_retry_after(start: Start) -> None:
         assert c.post("/shop-order-statuses/mapping", json=body(FULL)).status_code == 200
 
 
+def test_each_credential_has_limits_of_its_own(start_sandbox: Start) -> None:
+    # As Sendcloud's limits are per account: one account at its limit leaves another's untouched,
+    # an OAuth2 client's tokens count against that client, and a credential may have its own limit.
+    other = Credentials("pk-other", "sk-other")
+    clock = FakeClock()
+    server = start_sandbox(
+        make_store(),
+        [KEYS, other],
+        SandboxOptions(get_per_minute=2, per_credential=(CredentialLimit("pk-other", get_per_minute=3),)),
+        clock=clock,
+    )
+    with client_for(server) as first, client_for(server, ("pk-other", "sk-other")) as second:
+        assert [first.get("/integrations").status_code for _ in range(3)] == [200, 200, 429]
+        assert [second.get("/integrations").status_code for _ in range(4)] == [200, 200, 200, 429]
+    token = httpx.post(
+        server.token_url,
+        auth=("pk-test", "sk-test"),
+        data={"grant_type": "client_credentials"},
+        trust_env=False,
+    ).json()["access_token"]
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, trust_env=False, timeout=5
+    ) as bearer:
+        assert bearer.get("/integrations").status_code == 429  # the first key pair's bucket
+    clock.now += 30
+    with client_for(server, None) as wrong:
+        assert wrong.get("/integrations", auth=("pk-other", "sk-test")).status_code == 401
+
+
+def test_the_rate_limit_counts_a_request_as_it_arrives_not_after_its_latency(start: Start) -> None:
+    # Two requests against a limit of one a minute; the first to arrive is answered last. The
+    # limit counts arrivals, as Sendcloud's does: a latency that takes longer for one request
+    # (a sleep overshooting on a busy machine) does not change which one is over the limit.
+    held = [threading.Event(), threading.Event()]
+    waiting: list[threading.Event] = []
+    lock = threading.Lock()
+
+    def latency(_seconds: float) -> None:
+        with lock:
+            event = held[len(waiting)]
+            waiting.append(event)
+        assert event.wait(10)
+
+    server = start(SandboxOptions(latency=1, get_per_minute=1), clock=FakeClock(), sleep=latency)
+    answers: dict[str, int] = {}
+
+    def get(name: str) -> None:
+        with client_for(server) as c:
+            answers[name] = c.get("/integrations").status_code
+
+    first = threading.Thread(target=get, args=("first",))
+    first.start()
+    while len(waiting) < 1:
+        time.sleep(0.001)
+    second = threading.Thread(target=get, args=("second",))
+    second.start()
+    while len(waiting) < 2:
+        time.sleep(0.001)
+    held[1].set()
+    second.join(10)
+    held[0].set()
+    first.join(10)
+    assert answers == {"first": 200, "second": 429}
+
+
 def test_latency_is_added_to_api_requests_only(start: Start) -> None:
     slept: list[float] = []
     server = start(SandboxOptions(latency=0.25), sleep=slept.append)
@@ -627,6 +694,29 @@ def test_seeding_from_a_file(tmp_path: Path, start: Start, suffix: str) -> None:
         assert c.get("/shop-order-statuses", params={"integration_id": 2}).status_code == 400
 
 
+def test_a_seed_file_adds_key_pairs_each_with_its_own_limits(tmp_path: Path, start_sandbox: Start) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text(
+        "integrations: [{id: 1}]\n"
+        "credentials:\n"
+        "  - {public_key: pk-eu, secret_key: sk-eu, get_per_minute: 1}\n"
+        "  - {public_key: pk-us, secret_key: sk-us}\n",
+        encoding="utf-8",
+    )
+    seed = load_seed(path)
+    server = start_sandbox(
+        seed.store,
+        (KEYS, *seed.credentials),
+        SandboxOptions(get_per_minute=2, per_credential=seed.limits),
+        clock=FakeClock(),
+    )
+    with client_for(server, ("pk-eu", "sk-eu")) as eu, client_for(server, ("pk-us", "sk-us")) as us:
+        assert [eu.get("/integrations").status_code for _ in range(2)] == [200, 429]
+        assert [us.get("/integrations").status_code for _ in range(3)] == [200, 200, 429]
+    with client_for(server) as first:
+        assert first.get("/integrations").status_code == 200
+
+
 def _yaml(data: Any) -> str:
     out = io.StringIO()
     YAML(typ="safe").dump(data, out)
@@ -642,6 +732,14 @@ def _yaml(data: Any) -> str:
         (
             "integrations: [{id: 1, statuses: [{external_id: 11}]}]",
             "integrations[0].statuses[0].external_id: Input should be a valid string",
+        ),
+        (
+            "integrations: []\ncredentials: [{public_key: a, secret_key: b}, {public_key: a, secret_key: c}]",
+            "credentials: duplicate public_key 'a'",
+        ),
+        (
+            "integrations: []\ncredentials: [{public_key: a, secret_key: b, post_per_minute: 0}]",
+            "credentials[0].post_per_minute: Input should be greater than 0",
         ),
         ("integrations: [", "not valid YAML"),
         ("", "(top): Input should be a valid dictionary"),

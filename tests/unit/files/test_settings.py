@@ -8,6 +8,7 @@ import pytest
 
 from statusync.errors import InvalidInput, StatusyncError
 from statusync.files.settings import AccountSettings, Settings, load_settings
+from statusync.sendcloud.ratelimit import HIGH_RATE_MARGIN
 
 CONTRACT_EXAMPLE = """\
 api_url: https://panel.sendcloud.sc/api/v3   # or env STATUSYNC_API_URL (env wins)
@@ -393,3 +394,24 @@ def test_an_account_name_is_plain_as_the_github_environment_it_names(tmp_path: P
     # argument: anything but letters, digits, '.', '_' and '-' is refused where it is written.
     [problem] = problems(tmp_path, f"accounts:\n  {json.dumps(name)}: {{}}\n")
     assert problem.startswith("statusync.yaml:2:3: accounts: ") and "is not an account name" in problem
+
+
+def test_an_account_may_have_rate_limits_of_its_own(tmp_path: Path) -> None:
+    from statusync.workspace import Workspace
+
+    (tmp_path / "statusync.yaml").write_text(
+        "rate_limit: {unsafe_per_minute: 50}\n"
+        "accounts:\n"
+        "  eu: {public_key_env: EU_PUBLIC, secret_key_env: EU_SECRET,"
+        " rate_limit: {unsafe_per_minute: 600, safe_per_minute: 3000}}\n"
+    )
+    env = {"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "sk", "EU_PUBLIC": "pk2", "EU_SECRET": "sk2"}
+    ws = Workspace.open(None, None, env=env, root=tmp_path)
+    with ws.client_session(["default", "eu"]) as clients:
+        per_minute = {
+            a: (c.pace("POST").per_minute(), c.pace("GET").per_minute()) for a, c in clients.items()
+        }
+    assert per_minute == {
+        "default": (pytest.approx(50), pytest.approx(1000 * (1 - HIGH_RATE_MARGIN))),
+        "eu": (pytest.approx(600), pytest.approx(3000 * (1 - HIGH_RATE_MARGIN))),
+    }

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from statusync.runner.bounded import run_bounded
+from statusync.runner.bounded import Lanes, Workers, run_bounded
 
 
 @pytest.mark.parametrize("parallelism", [1, 3, 8])
@@ -68,3 +68,55 @@ def test_a_stop_ends_the_run_at_a_safe_point_after_the_work_under_way() -> None:
     assert sorted(started) == sorted(finished)  # nothing was cut off halfway
     assert len(started) < 1000
     assert not stop_running()  # the run is over
+
+
+def test_accounts_are_served_side_by_side_whatever_the_order_of_the_items() -> None:
+    # Each account's items together, as when each account's files sit in a folder of their own;
+    # one worker per account. Every item of "a" waits until one of "b" runs beside it: served
+    # from one queue in item order, "b" would only start once "a" were done.
+    items = [("a", n) for n in range(5)] + [("b", n) for n in range(5)]
+    lock = threading.Lock()
+    running: dict[str, int] = {"a": 0, "b": 0}
+    peaks: list[dict[str, int]] = []
+    b_started = threading.Event()
+
+    def work(item: tuple[str, int]) -> tuple[str, int]:
+        with lock:
+            running[item[0]] += 1
+            peaks.append(dict(running))
+        if item[0] == "b":
+            b_started.set()
+        else:
+            assert b_started.wait(5), "the second account was not served beside the first"
+        with lock:
+            running[item[0]] -= 1
+        return item
+
+    lanes: Lanes[tuple[str, int]] = Lanes(
+        lambda item: item[0], {"a": Workers.fixed(1), "b": Workers.fixed(1)}, most=8
+    )
+    assert sorted(run_bounded(items, work, lanes)) == sorted(items)
+    assert all(p["a"] <= 1 and p["b"] <= 1 for p in peaks)  # each within its own workers
+
+
+def test_the_run_wide_cap_holds_across_accounts() -> None:
+    lock = threading.Lock()
+    running, peak = 0, 0
+    release = threading.Event()
+
+    def work(item: tuple[str, int]) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+            if running == 3:
+                release.set()
+        release.wait(5)
+        with lock:
+            running -= 1
+        return item[1]
+
+    items = [(account, n) for account in "abcd" for n in range(6)]
+    lanes: Lanes[tuple[str, int]] = Lanes(lambda i: i[0], {a: Workers.fixed(4) for a in "abcd"}, most=3)
+    assert sorted(run_bounded(items, work, lanes)) == sorted(n for _, n in items)
+    assert peak == 3

@@ -4,6 +4,7 @@ the limit, and waits that a stop cuts short; all on fake clocks."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -12,14 +13,17 @@ import httpx
 import pytest
 
 from statusync.errors import ApiError, HostUnreachable, NotSent, StopRun
-from statusync.runner.bounded import Workers, run_bounded, sized
+from statusync.runner.bounded import Workers, per_account, run_bounded, sized
 from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.pacing import (
+    CAUTION,
     DECREASE,
     DOUBLING_SECONDS,
     FIRST_WORKERS,
     FLOOR,
+    MOST_WORKERS,
+    SLOW_DOUBLING_SECONDS,
     Pace,
     interruptible,
 )
@@ -68,10 +72,38 @@ def test_the_pace_recovers_gradually_after_the_pause_and_never_passes_the_settin
     assert p.per_minute() == pytest.approx(300)
     t.now = 3.0 + DOUBLING_SECONDS / 2
     assert p.per_minute() == pytest.approx(300 * 2**0.5)
-    t.now = 3.0 + DOUBLING_SECONDS
-    assert p.per_minute() == pytest.approx(600)
     t.now = 1e12
     assert p.per_minute() == pytest.approx(600)
+
+
+def test_after_a_429_the_pace_climbs_quickly_to_just_under_the_rate_that_drew_it_then_slowly() -> None:
+    t = FakeTime()
+    p = pace(600, t)
+    p.throttled(0.0, p.acquire())  # drawn at 600/min: halved to 300
+    knee = DOUBLING_SECONDS * math.log2(CAUTION * 600 / 300)
+    t.now = knee
+    assert p.per_minute() == pytest.approx(CAUTION * 600)
+    t.now = knee + SLOW_DOUBLING_SECONDS * math.log2(1 / CAUTION)
+    assert p.per_minute() == pytest.approx(600)  # back at the ceiling only after minutes
+    assert t.now > 60
+
+
+def test_a_server_far_below_the_settings_refuses_few_requests_once_the_pace_settles() -> None:
+    # The server allows 30 a minute, the settings 1000: after the first 429s, the pace must stay
+    # near 30/min and not climb past it again and again.
+    t = FakeTime()
+    p = pace(1000, t)
+    server = TokenBucket(30, clock=t.clock, sleep=t.sleep)
+    outcomes = []
+    while t.now < 3600:
+        sent = p.acquire()
+        wait = server.try_acquire()
+        if wait > 0:
+            p.throttled(float(math.ceil(wait)), sent)
+        if t.now > 600:  # settled
+            outcomes.append(wait > 0)
+    assert sum(outcomes) / len(outcomes) < 0.04
+    assert len(outcomes) > 0.8 * 30 * 50  # and still close to the server's limit
 
 
 def test_the_climb_is_in_proportion_to_the_pace_a_429_left() -> None:
@@ -85,8 +117,8 @@ def test_the_climb_is_in_proportion_to_the_pace_a_429_left() -> None:
     low = p.per_minute()
     t.now += 1.0
     assert p.per_minute() == pytest.approx(low * 2 ** (1 / DOUBLING_SECONDS))
-    t.now += DOUBLING_SECONDS - 1.0
-    assert p.per_minute() == pytest.approx(2 * low)
+    t.now += DOUBLING_SECONDS / 2 - 1.0
+    assert p.per_minute() == pytest.approx(2**0.5 * low)
 
 
 def test_the_pace_never_drops_below_its_floor() -> None:
@@ -127,15 +159,18 @@ def test_waiting_on_the_limit_is_shown_at_warning_without_flooding(caplog: pytes
         (3000, 0.02, 2),  # 50/s × 20 ms × 1.25 headroom: 2 under way reach the limit
         (6000, 0.02, 3),
         (100, 0.3, 1),
-        (100, 60.0, CLIENT_BURST),  # never more than the burst
+        (6000, 0.2, 25),  # more than the burst when the latency asks for it ...
+        (60000, 0.02, 25),
+        (100, 60.0, MOST_WORKERS),  # ... yet a bounded number of threads
     ],
 )
-def test_workers_follow_littles_law_within_the_burst(per_minute: int, latency: float, expected: int) -> None:
+def test_workers_follow_littles_law(per_minute: int, latency: float, expected: int) -> None:
     t = FakeTime()
     p = pace(per_minute, t)
     assert p.workers() == FIRST_WORKERS  # nothing measured yet: a few, not a burst
     p.observe(latency)
-    assert p.workers() == min(CLIENT_BURST, expected + CLIENT_BURST)  # the burst is ready
+    burst = int(p.bucket.capacity)
+    assert p.workers() == min(MOST_WORKERS, expected + burst)  # the burst is ready
     while p.bucket.tokens >= 1:
         p.acquire()
     assert p.workers() == expected
@@ -157,10 +192,32 @@ def test_parallelism_caps_the_workers_and_sums_the_accounts() -> None:
             return self.p
 
     both = sized(None, [Client(a), Client(b)], "POST")
-    assert both.limit() == 6 and both.most == 2 * CLIENT_BURST
+    assert both.limit() == 6 and both.most == 2 * MOST_WORKERS
     capped = sized(4, [Client(a), Client(b)], "POST")
     assert capped.limit() == 4 and capped.most == 4
     assert sized(3, [object()], "POST").limit() == 3  # nothing to size it by: as asked
+
+
+def test_each_account_gets_the_workers_its_own_pace_needs() -> None:
+    t = FakeTime()
+    fast, slow = pace(60000, t), pace(600, t)
+    fast.observe(0.02)
+    slow.observe(0.02)
+    for p in (fast, slow):
+        while p.bucket.tokens >= 1:
+            p.acquire()
+
+    class Client:
+        def __init__(self, p: Pace) -> None:
+            self.p = p
+
+        def pace(self, method: str) -> Pace:
+            return self.p
+
+    lanes = per_account(None, {"fast": Client(fast), "slow": Client(slow)}, "POST", str)
+    assert lanes.workers["fast"].limit() == 25 and lanes.workers["slow"].limit() == 1
+    assert lanes.most == 2 * MOST_WORKERS
+    assert per_account(4, {"fast": Client(fast), "slow": Client(slow)}, "POST", str).most == 4
 
 
 def test_the_runner_follows_a_changing_limit() -> None:
