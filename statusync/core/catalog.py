@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+
+from statusync.core.status_check import ShopStatus
 
 
 @dataclass(frozen=True)
@@ -68,20 +68,7 @@ class StatusCatalog:
         return StatusCatalog({i: s for i, s in self.shops.items() if i not in gone})
 
 
-class ReadStatus(Protocol):
-    """One status as `GET /shop-order-statuses` gives it (the client's ShopStatus is one)."""
-
-    @property
-    def external_id(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def deleted_at(self) -> datetime | None: ...
-
-
-def shop_from_read(statuses: Iterable[ReadStatus], language: str, read_at: str) -> ShopStatuses:
+def shop_from_read(statuses: Iterable[ShopStatus], language: str, read_at: str) -> ShopStatuses:
     """One read of a shop's statuses (deleted ones included) as the catalog keeps it."""
     known: dict[str, KnownStatus] = {}
     # A shop can delete a status and create it again with the same id: the live one wins.
