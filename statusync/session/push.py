@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -148,37 +148,24 @@ class Push:
         """Whether the state at `path` records what it did at the start. The run may have
         written it all the same (with a new serial, after requests that were all refused): it
         is then put back as committed, so that the checkout stays clean for the next --push."""
-        if not path.exists():
-            return True
-        try:
-            if _records(parse_state(path.read_bytes(), state_file)) != _records(_parse(start, state_file)):
-                return False
-        except StatusyncError:
-            return False
-        if start is None:
-            path.unlink()
-        else:
-            atomic_write(path, start)
-        return True
+        return _put_back_if_same(
+            path,
+            start,
+            lambda now, then: _records(parse_state(now, state_file)) == _records(_parse(then, state_file)),
+        )
 
     @staticmethod
     def _same_statuses(path: Path, start: bytes | None) -> bool:
         """Whether the catalog at `path` says what it did at the start, but for when the reads
         were made; it is then put back as committed, so that the checkout stays clean."""
-        if not path.exists():
-            return True
-        try:
-            if _statuses(parse_catalog(path.read_bytes(), path)) != _statuses(
-                StatusCatalog() if start is None else parse_catalog(start, path)
-            ):
-                return False
-        except StatusyncError:
-            return False
-        if start is None:
-            path.unlink()
-        else:
-            atomic_write(path, start)
-        return True
+        return _put_back_if_same(
+            path,
+            start,
+            lambda now, then: (
+                _statuses(parse_catalog(now, path))
+                == _statuses(StatusCatalog() if then is None else parse_catalog(then, path))
+            ),
+        )
 
     def _import_recheck(self, ws: Workspace, files: dict[str, bytes], state_file: str) -> Recheck | None:
         """Import's rule, checked again on an upstream that moved on while the import ran: a
@@ -476,3 +463,21 @@ def _reopened(ws: Workspace) -> Workspace:
     )
     state = ws.root / settings.state if ws.state_path == ws.root / ws.settings.state else ws.state_path
     return replace(ws, settings=settings, mappings_dir=mappings, state_path=state)
+
+
+def _put_back_if_same(path: Path, start: bytes | None, same: Callable[[bytes, bytes | None], bool]) -> bool:
+    """Whether the file at `path` says the `same` as its committed bytes `start` (None: it was
+    not committed); if so, those bytes are put back (or the file removed), so that a rewrite
+    that changed nothing that matters leaves the checkout clean."""
+    if not path.exists():
+        return True
+    try:
+        if not same(path.read_bytes(), start):
+            return False
+    except StatusyncError:
+        return False
+    if start is None:
+        path.unlink()
+    else:
+        atomic_write(path, start)
+    return True
