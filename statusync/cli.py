@@ -19,6 +19,7 @@ from statusync import __version__
 from statusync.console import Console
 from statusync.core.model import MAX_INTEGRATION_ID
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
+from statusync.files.collector import thaw
 from statusync.options import (
     Seams,
     Seconds,
@@ -367,6 +368,7 @@ def main(argv: Sequence[str] | None = None, seams: Seams | None = None) -> int:
     try:
         return _run(argv, seams or Seams())
     finally:
+        thaw()  # what loading froze is this run's: the next command in this process collects it
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -13,6 +13,7 @@ from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.core.state import State
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
+from statusync.files.collector import held_off
 from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings, state_path_problem
 from statusync.files.state_file import load_state
@@ -62,7 +63,8 @@ class Workspace:
         return cls(root, env, settings, mappings_dir, state_path, retry_sleep)
 
     def state(self) -> State:
-        return load_state(self.state_path)
+        with held_off():
+            return load_state(self.state_path)
 
     def specs(self, trust: State | None = None) -> list[LoadedSpec]:
         """Every mapping file, validated.
@@ -79,9 +81,10 @@ class Workspace:
             hit = index.get((file, sha256))
             return hit[1].as_spec(hit[0]) if hit else None
 
-        return load_mappings(
-            self.mappings_dir, self.root, self.settings.accounts.keys(), cached if index else None
-        )
+        with held_off():
+            return load_mappings(
+                self.mappings_dir, self.root, self.settings.accounts.keys(), cached if index else None
+            )
 
     def state_warnings(self, state: State, specs: Sequence[LoadedSpec]) -> list[str]:
         """What `plan` and `apply` say at the top of the plan: a missing state file while
