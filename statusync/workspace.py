@@ -14,13 +14,14 @@ from statusync.core.state import State, ValidatedMappings
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.collector import held_off
-from statusync.files.planfile import Fingerprints
 from statusync.files.settings import Settings, load_settings, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
 from statusync.text import printable
 
-if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
+if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API; a saved plan's
+    # rules only by the commands that save or read one
+    from statusync.files.planfile import Fingerprints
     from statusync.sendcloud.client import SendcloudClient
 
 
@@ -109,6 +110,8 @@ class Workspace:
             return str(path)
 
     def fingerprints(self, state: State, specs: Iterable[LoadedSpec]) -> Fingerprints:
+        from statusync.files.planfile import Fingerprints
+
         return Fingerprints(state.fingerprint, self.settings.source_sha256, {s.file: s.sha256 for s in specs})
 
     @property

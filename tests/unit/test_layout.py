@@ -140,7 +140,9 @@ def test_start_up_loads_only_the_command_line(args: list[str], tmp_path: Path) -
     assert not heavy, sorted(heavy)
 
 
-def test_a_plan_loads_neither_the_api_client_nor_the_runner(tmp_path: Path) -> None:
+def test_a_plan_loads_neither_the_api_client_nor_the_runner_nor_merging_nor_saved_plans(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "mappings").mkdir()
     (tmp_path / "mappings" / "shop.yaml").write_text(
         'integration_id: 1\nmapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: null\n'
@@ -153,6 +155,7 @@ def test_a_plan_loads_neither_the_api_client_nor_the_runner(tmp_path: Path) -> N
         for name in loaded
         if name.split(".")[0] in ("httpx", "concurrent")
         or name.startswith(("statusync.runner", "statusync.sendcloud.pacing", "statusync.sendcloud.client"))
+        or name in ("statusync.core.state_merge", "statusync.files.planfile")
     }
     assert not unneeded, sorted(unneeded)
 
