@@ -1,5 +1,6 @@
-"""What the rate benchmarks share: a sandbox of N in-sync integrations, a project of mapping files
-and its state, and a timed statusync run with the time of every request the sandbox answered."""
+"""What the benchmarks share: a sandbox of N in-sync integrations, a project of mapping files and
+its state, a timed statusync run with the time of every request the sandbox answered, and the
+best time of a command run several times."""
 
 from __future__ import annotations
 
@@ -168,3 +169,14 @@ def report_rate(timed: Timed, method: str, configured: int, server_limit: int, d
     if not ok:
         sys.stderr.write(timed.run.stderr[-2000:])
     return 0 if ok else 1
+
+
+def best_of(command: list[str], cwd: Path, runs: int) -> float:
+    """The shortest wall time of `runs` runs of `command` in `cwd`, each a fresh process: on a
+    shared machine the shortest run is the one least slowed down by others."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - started)
+    return best

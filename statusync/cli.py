@@ -7,18 +7,16 @@ import logging
 import os
 import signal
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from statusync import __version__
 from statusync.console import Console
-from statusync.core.model import MAX_INTEGRATION_ID
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
+from statusync.files.collector import thaw
 from statusync.options import (
     Seams,
     Seconds,
@@ -31,13 +29,16 @@ from statusync.options import (
     parallelism_option,
     push_option,
 )
-from statusync.runner.stopping import stop_requested
 from statusync.text import labelled
-from statusync.workspace import Workspace
 
-# The sandbox's own default; a literal, because importing the sandbox to read it would slow
-# every command down (tests/unit/test_layout.py checks the two agree).
+if TYPE_CHECKING:  # each command imports what it needs when it runs, so that start-up stays fast
+    from statusync.workspace import Workspace
+
+# The sandbox's own default, and the largest integration id the model takes: literals, because
+# importing the sandbox or the model (pydantic) to read them would slow every command down, even
+# `--help` (tests/unit/test_layout.py checks that they agree).
 SANDBOX_PORT = 8765
+MAX_INTEGRATION_ID = 2**53 - 1
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -399,9 +400,15 @@ _RECORDING = frozenset({"apply", "reconcile", "import"})
 def _interrupt(signum: int, frame: object) -> None:
     # Ctrl-C and SIGTERM (CI cancelling a job, `timeout`, Kubernetes) alike: a run of requests
     # stops at a safe point, after the requests under way finished and were recorded in the
-    # state; anywhere else (or when asked twice) the command is interrupted at once.
-    if not stop_requested():  # a second one during the wind-down exits at once
-        raise KeyboardInterrupt
+    # state; anywhere else (or when asked twice) the command is interrupted at once. Requests
+    # are sent by a bounded run only: until one is loaded (a plan never loads one) there is no
+    # run to stop, nor a need to load the rules for stopping one.
+    if "statusync.runner.bounded" in sys.modules:
+        from statusync.runner.stopping import stop_requested
+
+        if stop_requested():  # a second one during the wind-down exits at once
+            return
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None, seams: Seams | None = None) -> int:
@@ -412,6 +419,7 @@ def main(argv: Sequence[str] | None = None, seams: Seams | None = None) -> int:
     try:
         return _run(argv, seams or Seams())
     finally:
+        thaw()  # what loading froze is this run's: the next command in this process collects it
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -452,6 +460,9 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
 
 
 def report_crash() -> int:
+    import tempfile
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="statusync-crash-", suffix=".log")
     with os.fdopen(fd, "w") as log:
         log.write(f"statusync {__version__}\n")

@@ -1,6 +1,8 @@
 """The options several commands share, the decorator that opens the workspace, and the seams a
 test may replace. Options are checked as click parses them, before a command's module is
-imported: a usage error never costs a file read.
+imported: a usage error never costs a file read. Nothing here imports what only a running
+command needs (the workspace, pydantic, the YAML reader), so that `--help` and `--version` start
+fast.
 
 A click parameter is named as the command's run() names it (`@click.option("--out", "planfile")`),
 so that the CLI hands its options over as they are: `run(ws, console, **options)`."""
@@ -14,15 +16,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from statusync.console import Console
-from statusync.core.subset import BadPattern, Subset, parse_subset
 from statusync.errors import StatusyncError
 from statusync.files.lock import DEFAULT_LOCK_TIMEOUT
-from statusync.workspace import Workspace
+
+if TYPE_CHECKING:  # imported when a command runs: `--help` and `--version` need neither (nor pydantic)
+    from statusync.core.subset import Subset
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def in_workspace(func: Callable[..., int]) -> Callable[..., int]:
     )
     @functools.wraps(func)
     def opened(mappings: str | None, state: str | None, **options: Any) -> int:
+        from statusync.workspace import Workspace
+
         given = current_seams()
         ws = Workspace.open(
             mappings, state, env=given.env, root=_working_directory(), retry_sleep=given.retry_sleep
@@ -140,6 +145,8 @@ push_option = click.option(
 
 def _subset(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Subset | None:
     # Parsed here, so that `id:abc` is a usage error before the workspace is even opened.
+    from statusync.core.subset import BadPattern, parse_subset
+
     try:
         return parse_subset(value)
     except BadPattern as exc:

@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from statusync.core.model import IntegrationSpec, LoadedSpec
-from statusync.core.state import State
+from statusync.core.state import State, ValidatedMappings
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
-from statusync.files.planfile import Fingerprints
+from statusync.files.collector import held_off
 from statusync.files.settings import Settings, load_settings, mappings_path_problem, state_path_problem
 from statusync.files.state_file import load_state
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
 from statusync.text import printable
 
-if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API
+if TYPE_CHECKING:  # httpx is imported only by commands that talk to the API; a saved plan's
+    # rules only by the commands that save or read one
+    from statusync.files.planfile import Fingerprints
     from statusync.sendcloud.client import SendcloudClient
 
 
@@ -64,7 +66,8 @@ class Workspace:
         return cls(root, env, settings, mappings_dir, state_path, retry_sleep)
 
     def state(self) -> State:
-        return load_state(self.state_path)
+        with held_off():
+            return load_state(self.state_path)
 
     def specs(self, trust: State | None = None) -> list[LoadedSpec]:
         """Every mapping file, validated.
@@ -76,14 +79,16 @@ class Workspace:
         from statusync.files.mappings import load_mappings
 
         index = trust.spec_index() if trust is not None else {}
+        mappings: ValidatedMappings = {}  # most shops share a few: each is validated once
 
         def cached(file: str, sha256: str) -> IntegrationSpec | None:
             hit = index.get((file, sha256))
-            return hit[1].as_spec(hit[0]) if hit else None
+            return hit[1].as_spec(hit[0], mappings) if hit else None
 
-        return load_mappings(
-            self.mappings_dir, self.root, self.settings.accounts.keys(), cached if index else None
-        )
+        with held_off():
+            return load_mappings(
+                self.mappings_dir, self.root, self.settings.accounts.keys(), cached if index else None
+            )
 
     def state_warnings(self, state: State, specs: Sequence[LoadedSpec]) -> list[str]:
         """What `plan` and `apply` say at the top of the plan: a missing state file while
@@ -107,6 +112,8 @@ class Workspace:
             return str(path)
 
     def fingerprints(self, state: State, specs: Iterable[LoadedSpec]) -> Fingerprints:
+        from statusync.files.planfile import Fingerprints
+
         return Fingerprints(state.fingerprint, self.settings.source_sha256, {s.file: s.sha256 for s in specs})
 
     @property

@@ -13,6 +13,7 @@ from statusync.core.model import CATEGORIES, CONTROL_CHARACTERS, IntegrationSpec
 from statusync.core.status_check import Finding
 from statusync.errors import InvalidInput, Problem, StatusyncError
 from statusync.files import yamldoc
+from statusync.files.reading import read_file
 from statusync.files.validation import validate
 from statusync.text import escape_char, printable
 
@@ -59,6 +60,13 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     Nothing is skipped silently: a file left out would read as deleted, and plan would forget
     (or, with `on_removed: reset`, unmap) its integration.
     """
+    found, problems = _scan(mappings_dir, root)
+    return [Path(path) for path, _ in found], problems
+
+
+def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """`scan`, with each file as (the path to open, the path shown to users), both strings: at
+    10,000 files and more a Path per file costs more than reading it."""
     try:
         top = _identity(mappings_dir.stat())
         what = None if mappings_dir.is_dir() else "is not a directory"
@@ -76,50 +84,58 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
             "or point 'mappings' in statusync.yaml (or --mappings) at it"
         )
     problems: list[Problem] = []
+    # Every path below is shown as the directory's shown path and the path inside it.
+    shown_dir = shown_path(mappings_dir, root)
 
-    def problem(path: Path, message: str) -> None:
-        problems.append(Problem(printable(shown_path(path, root)), None, None, message))
+    def shown(inside: str) -> str:
+        return _joined(shown_dir, inside) if inside else shown_dir
 
-    if not _utf8(shown_path(mappings_dir, root)):
-        problem(mappings_dir, _NOT_UTF8.format(what="the directory name", it=_ITS_FILES))
+    def problem(inside: str, message: str) -> None:
+        problems.append(Problem(printable(shown(inside)), None, None, message))
+
+    if not _utf8(shown_dir):
+        problem("", _NOT_UTF8.format(what="the directory name", it=_ITS_FILES))
         return [], problems
-    found: list[tuple[tuple[str, ...], Path]] = []
-    # Directories still to list, each with the identities of those it lies in: a directory
-    # met again inside itself (through a symbolic link, or a bind mount) is a loop.
-    todo: list[tuple[Path, tuple[str, ...], frozenset[tuple[int, int]]]] = [
-        (mappings_dir, (), frozenset({top}))
+    # (sort key, path, path inside mappings_dir)
+    found: list[tuple[str, str, str]] = []
+    # Directories still to list (the path, and the path inside mappings_dir), each with the
+    # identities of those it lies in: a directory met again inside itself (through a symbolic
+    # link, or a bind mount) is a loop.
+    todo: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
+        (os.fspath(mappings_dir), "", frozenset({top}))
     ]
     while todo:
-        directory, parts, ancestors = todo.pop()
+        directory, inside, ancestors = todo.pop()
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
         except OSError as exc:
             problem(
-                directory,
+                inside,
                 f"cannot read the directory ({exc.strerror}); its mapping files "
                 "would count as deleted: give the user running statusync read "
                 "and search permission on it (chmod u+rx)",
             )
             continue
         for entry in entries:
-            name, path = entry.name, directory / entry.name
+            name = entry.name
             if name.startswith("."):
                 continue
+            path, where = entry.path, f"{inside}/{name}" if inside else name
             try:
                 is_dir, is_link = entry.is_dir(), entry.is_symlink()
                 is_file = entry.is_file()
                 identity = _identity(entry.stat()) if is_dir else None
             except OSError as exc:  # a link loop (ELOOP), an entry it may not look at (EACCES)
                 fix = "check its permissions" if isinstance(exc, PermissionError) else "fix or remove it"
-                problem(path, f"cannot read it ({exc.strerror}); {fix}")
+                problem(where, f"cannot read it ({exc.strerror}); {fix}")
                 continue
             wanted = name.lower().endswith(_SUFFIXES)
             if not (is_dir or wanted or is_link):
                 continue
             if not _utf8(name):
                 problem(
-                    path,
+                    where,
                     _NOT_UTF8.format(what="the directory name", it=_ITS_FILES)
                     if is_dir
                     else _NOT_UTF8.format(what="the file name", it="it"),
@@ -132,24 +148,35 @@ def scan(mappings_dir: Path, root: Path) -> tuple[list[Path], list[Problem]]:
                     if os.path.exists(path)
                     else "does not exist"
                 )
-                problem(path, f"a symbolic link to {target}, which {what}; fix the link or remove it")
+                problem(where, f"a symbolic link to {target}, which {what}; fix the link or remove it")
             elif is_dir and identity in ancestors:
                 problem(
-                    path,
+                    where,
                     "a symbolic link to a directory it is in (a loop); remove the link "
                     "or point it at a directory outside mappings/",
                 )
             elif is_dir:
                 assert identity is not None
-                todo.append((path, (*parts, name), ancestors | {identity}))
+                todo.append((path, where, ancestors | {identity}))
             elif not is_file:
                 problem(
-                    path,
+                    where,
                     "not a regular file (a pipe, socket or device); a mapping file must be a regular file",
                 )
             else:
-                found.append(((*parts, name), path))
-    return [path for _, path in sorted(found)], problems
+                # Sorted as the tuples of their parts would be: "/" made the lowest character,
+                # so that `eu/x.yaml` comes before `eu-west.yaml`, as `eu` before `eu-west`.
+                found.append((where.replace("/", "\0"), path, where))
+    found.sort()
+    return [(path, shown(where)) for _, path, where in found], problems
+
+
+def _joined(directory: str, inside: str) -> str:
+    """The shown path of `inside` (a POSIX path) in the directory shown as `directory`, as
+    Path.as_posix() writes it."""
+    if directory == ".":
+        return inside
+    return directory + inside if directory.endswith("/") else f"{directory}/{inside}"
 
 
 _NOT_UTF8 = (
@@ -192,13 +219,12 @@ def load_mappings(
     parsing; such a spec still takes part in the checks across files.
     """
     loaded: list[LoadedSpec] = []
-    paths: dict[str, Path] = {}
-    found, problems = scan(mappings_dir, root)
-    for path in found:
-        file = shown_path(path, root)
+    paths: dict[str, str] = {}
+    found, problems = _scan(mappings_dir, root)
+    for path, file in found:
         paths[file] = path
         try:
-            data = path.read_bytes()
+            data = read_file(path)
         except OSError as exc:
             problems.append(
                 Problem(
@@ -222,7 +248,7 @@ def load_mappings(
 
     def locate(file: str, loc: yamldoc.Loc, message: str) -> Problem:
         # Parsed again, rarely: keeping 10,000 documents around just for this would cost more.
-        doc = parse_spec(yamldoc.decode(paths[file].read_bytes(), file), file)[0]
+        doc = parse_spec(yamldoc.decode(read_file(paths[file]), file), file)[0]
         return doc.problem(loc, message)
 
     problems.extend(_cross_file_problems(loaded, accounts, locate))

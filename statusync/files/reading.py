@@ -1,4 +1,4 @@
-"""Reading a file that must be a regular one (statusync.yaml, the state).
+"""Reading a file that must be a regular one (statusync.yaml, the state), and the mapping files.
 
 A symbolic link to /dev/null would read as an empty file (the default settings, or a state that
 looks corrupt), and one to a FIFO would wait for a writer forever: both are refused as what
@@ -33,3 +33,21 @@ def read_regular(path: Path) -> bytes:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(path)
         return file.read()
+
+
+def read_file(path: str) -> bytes:
+    """The bytes of the file at `path`, read with plain system calls: for the many small mapping
+    files, whose type the scan has checked, open() and its buffered reader cost more than the
+    reading itself. Raises OSError as open() does."""
+    # O_NONBLOCK: a file swapped for a FIFO since the scan must not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        chunks = []
+        while chunk := os.read(fd, _CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_CHUNK = 1 << 16

@@ -23,17 +23,19 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
-from statusync.core.state_merge import MergedState, merge_states
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
 from statusync.files.reading import read_regular
+
+if TYPE_CHECKING:  # merging is for the merge driver and --push: a plan does without it
+    from statusync.core.state_merge import MergedState
 
 # The version written when the state has tombstones, and the newest one read; without any the
 # file is version 1, which every statusync reads.
@@ -210,6 +212,8 @@ def merge_bytes(
     git gives for a file both branches added); `where` names them, in errors and in reports.
     git's merge driver (`statusync merge-state`) and --push, when someone pushed first, both
     merge with it."""
+    from statusync.core.state_merge import merge_states
+
     ancestor = State() if base is None or not base.strip() else _parse_named(base, where[0])
     return merge_states(
         ancestor, _parse_named(ours, where[1]), _parse_named(theirs, where[2]), labels=(where[1], where[2])

@@ -1,5 +1,6 @@
 """The contract's offline rules, through the command line: validate, plan, fmt, schema, apply refusals."""
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -7,7 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from statusync.files.state_file import load_state
+from statusync.core.state import Entry, State
+from statusync.files.state_file import load_state, save_state
 from tests.support.project import Project, Result
 
 Cli = Callable[..., Result]
@@ -95,6 +97,40 @@ def test_plan_json_matches_the_contract(project: Project, cli: Cli) -> None:
         "summary": {"create": 1, "update": 0, "forget": 0, "reset": 0, "uncertain": 0, "unchanged": 0},
         "uncertain": [],
     }
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "beside-a-valid-twin"])
+def test_a_file_is_read_again_when_what_the_state_recorded_of_it_breaks_todays_rules(
+    project: Project, cli: Cli, shared: bool
+) -> None:
+    # Unchanged files are taken from the state, unparsed; not when the state records for them
+    # what today's rules refuse (a blank external id, from a hand edit or an older statusync).
+    # Then the file's own mapping is planned, whatever other entries recorded validly.
+    files = {i: project.mapping(i) for i in (1, 2)}
+    valid = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": "3", "CANCEL": None}
+    recorded = {1: {**valid, "DELIVERED": " "}, 2: valid if shared else {**valid, "DELIVERED": " "}}
+    save_state(
+        project.state_file,
+        State(
+            entries={
+                i: Entry(
+                    f"mappings/shop-{i}.yaml",
+                    hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "default",
+                    None,
+                    recorded[i],
+                    "2026-01-01T00:00:00Z",
+                )
+                for i, path in files.items()
+            }
+        ),
+    )
+    data = json.loads(cli("plan", "--format", "json").out)
+    updated = [
+        (c["integration_id"], c["before"]["DELIVERED"], c["after"]["DELIVERED"]) for c in data["changes"]
+    ]
+    assert updated == ([(1, " ", "3")] if shared else [(1, " ", "3"), (2, " ", "3")])
+    assert data["summary"]["unchanged"] == (1 if shared else 0)
 
 
 def test_plan_markdown(project: Project, cli: Cli) -> None:

@@ -66,14 +66,20 @@ def unreadable(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
         monkeypatch.setattr(os, "scandir", scandir)
     else:
-        real_read = Path.read_bytes
+        real_read, real_open = Path.read_bytes, os.open
 
         def read_bytes(self: Path) -> bytes:
             if self == path:
                 raise denied
             return real_read(self)
 
+        def os_open(target: Any, *args: Any, **kwargs: Any) -> int:
+            if Path(target) == path:
+                raise denied
+            return real_open(target, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(os, "open", os_open)
     yield
     monkeypatch.undo()
 

@@ -110,6 +110,64 @@ def test_the_core_and_a_plan_load_no_heavy_module() -> None:
     assert out[1] == "False"
 
 
+def loaded_by(args: list[str], cwd: Path) -> set[str]:
+    """The modules a run of `statusync ARGS` in `cwd` has imported by its end."""
+    code = (
+        "import sys\n"
+        "from statusync.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return set(run.stderr.split("\n")[-2].split())
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["plan", "--help"]], ids=" ".join)
+def test_start_up_loads_only_the_command_line(args: list[str], tmp_path: Path) -> None:
+    # What a command needs (pydantic, the YAML reader, the workspace, the runner) is imported
+    # when it runs: start-up, which every command pays, costs click and statusync's options only.
+    heavy = {
+        name
+        for name in loaded_by(args, tmp_path)
+        if name.split(".")[0] in ("pydantic", "ruamel", "httpx", "concurrent")
+        or name.startswith(
+            ("statusync.workspace", "statusync.core", "statusync.runner", "statusync.sendcloud")
+        )
+    }
+    assert not heavy, sorted(heavy)
+
+
+def test_a_plan_loads_neither_the_api_client_nor_the_runner_nor_merging_nor_saved_plans(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "shop.yaml").write_text(
+        'integration_id: 1\nmapping:\n  READY_TO_SEND: "1"\n  IN_TRANSIT: null\n'
+        "  DELIVERED: null\n  CANCEL: null\n"
+    )
+    loaded = loaded_by(["plan"], tmp_path)
+    assert "statusync.files.mappings" in loaded  # it did plan
+    unneeded = {
+        name
+        for name in loaded
+        if name.split(".")[0] in ("httpx", "concurrent")
+        or name.startswith(("statusync.runner", "statusync.sendcloud.pacing", "statusync.sendcloud.client"))
+        or name in ("statusync.core.state_merge", "statusync.files.planfile")
+    }
+    assert not unneeded, sorted(unneeded)
+
+
+def test_the_cli_knows_the_largest_integration_id_the_model_takes() -> None:
+    # The CLI keeps its own copy, so that parsing `--integration` needs no pydantic.
+    from statusync.cli import MAX_INTEGRATION_ID
+    from statusync.core import model
+
+    assert MAX_INTEGRATION_ID == model.MAX_INTEGRATION_ID
+
+
 def test_the_cli_shows_the_sandbox_port_the_sandbox_uses() -> None:
     # The CLI keeps its own copy, so that it need not import the sandbox to show a default.
     from statusync.cli import SANDBOX_PORT

@@ -352,6 +352,23 @@ def test_discover_finds_yaml_and_yml_at_any_depth_sorted_skipping_hidden(tmp_pat
     assert found == ["a.yml", "b.yaml", "eu/acme.yaml", "eu/de/acme.yml", "z/x.yaml"]
 
 
+def test_files_come_in_the_order_of_their_folders_then_names(tmp_path: Path) -> None:
+    # A folder's files come before those of a folder whose name merely starts the same way
+    # (`eu/` before `eu-west.yaml` and `eu-west/`), whatever character follows the shared part.
+    names = ["eu-west.yaml", "eu/b.yaml", "eu-west/a.yaml", "eu/a/z.yaml", "eu.yaml", "eu0.yaml", "e.yaml"]
+    for number, name in enumerate(names, start=1):
+        write(tmp_path, f"mappings/{name}", mapping_file(integration_id=str(number)))
+    assert [loaded.file for loaded in load_mappings(tmp_path / "mappings", tmp_path, ["default"])] == [
+        "mappings/e.yaml",
+        "mappings/eu/a/z.yaml",
+        "mappings/eu/b.yaml",
+        "mappings/eu-west/a.yaml",
+        "mappings/eu-west.yaml",
+        "mappings/eu.yaml",
+        "mappings/eu0.yaml",
+    ]
+
+
 def test_a_yml_file_at_depth_is_loaded(tmp_path: Path) -> None:
     write(tmp_path, "mappings/eu/de/acme-de.yml", mapping_file())
     [loaded] = load_mappings(tmp_path / "mappings", tmp_path, ["default"])
