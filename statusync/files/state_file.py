@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from dataclasses import replace
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from statusync.core.model import CATEGORIES
+from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
@@ -56,6 +57,17 @@ def _readable_time(text: str) -> str:
 _Time = Annotated[str, AfterValidator(_readable_time)]
 
 
+def _account_name(name: str) -> str:
+    # `statusync accounts` hands these names to a CI matrix, which puts them in arguments and
+    # environment names: a name edited into the state must be as plain as one in statusync.yaml.
+    if not re.fullmatch(ACCOUNT_NAME_PATTERN, name):
+        raise ValueError(f"{name[:40]!r} is not an account name (letters, digits, '.', '_' and '-')")
+    return name
+
+
+_Account = Annotated[str, AfterValidator(_account_name)]
+
+
 class _RecordModel(BaseModel):
     """What an applied entry and an uncertain write both hold: a file's mapping, and whose."""
 
@@ -63,7 +75,7 @@ class _RecordModel(BaseModel):
 
     file: str
     sha256: str
-    account: str = "default"
+    account: _Account = "default"
     name: str | None = None
     mapping: dict[str, str | None]
 

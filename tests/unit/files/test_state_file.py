@@ -191,3 +191,21 @@ def test_a_time_that_cannot_be_read_is_corrupt(tmp_path: Path, where: str, recor
         r"date and time such as 2026-01-31T09:00:00Z\); restore it from git",
     ):
         load_state(path)
+
+
+def test_an_account_name_that_could_reach_a_ci_argument_is_corrupt(tmp_path: Path) -> None:
+    # `statusync accounts` lists the state's accounts for a CI matrix; a name edited into the
+    # state must be as plain as one statusync.yaml accepts, or it could add options there.
+    path = tmp_path / "state.json"
+    record = {
+        "file": "a",
+        "sha256": "s",
+        "account": "a' --force --only 'account:a",
+        "mapping": MAPPING,
+        "applied_at": "2026-01-01T00:00:00Z",
+    }
+    path.write_text(json.dumps({"version": 1, "serial": 2, "lineage": "L", "integrations": {"1": record}}))
+    with pytest.raises(
+        StatusyncError, match=r"corrupt \(integrations\.1\.account: .* is not an account name"
+    ):
+        load_state(path)
