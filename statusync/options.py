@@ -111,6 +111,21 @@ class Seconds(click.FloatRange):
         return seconds
 
 
+class Parallelism(click.IntRange):
+    """A number of requests in flight, 1 or more, or `auto` (None: sized from the rate and the
+    latency), the default, which the help and the README name."""
+
+    name = "parallelism"
+
+    def __init__(self) -> None:
+        super().__init__(min=1)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+            return None
+        return super().convert(value, param, ctx)
+
+
 format_option = click.option(
     "--format",
     "output_format",
@@ -121,11 +136,11 @@ format_option = click.option(
 )
 parallelism_option = click.option(
     "--parallelism",
-    type=click.IntRange(min=1),
+    type=Parallelism(),
     default=None,
-    metavar="N",
-    help="At most N API requests in flight at once. [default: auto: enough to reach the rate "
-    "limit at the latency measured, never more than the API's burst of 15 a second]",
+    metavar="N|auto",
+    help="At most N API requests in flight at once. [default: auto: per account, enough to "
+    "reach its rate limit at the latency measured, up to 64]",
 )
 lock_timeout_option = click.option(
     "--lock-timeout",

@@ -183,6 +183,12 @@ def test_usage_errors_exit_1_not_2(project: Project, cli: Cli, args: list[str]) 
     assert result.code == 1 and "Error" in result.err
 
 
+def test_parallelism_auto_is_the_default_by_name(project: Project, cli: Cli) -> None:
+    project.mapping(1)
+    assert cli("validate", "--parallelism", "auto").code == 0
+    assert "N|auto" in cli("apply", "--help").out
+
+
 def test_corrupt_state_is_an_error(project: Project, cli: Cli) -> None:
     project.mapping(1)
     project.write(".statusync/state.json", "{oops")
