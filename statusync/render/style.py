@@ -21,6 +21,8 @@ from statusync.text import json_safe, printable, quote
 
 # What a renderer shows when no names are to be shown (no catalog, or nothing read yet).
 NO_NAMES = StatusCatalog()
+# The longest status name shown beside an id, in characters.
+MAX_NAME_SHOWN = 80
 
 
 class Mark(NamedTuple):
@@ -63,7 +65,11 @@ def status_name(catalog: StatusCatalog, integration_id: int, value: str | None) 
     """The name to show beside `value`: the catalog's, unless it is unknown or blank (a name of
     only spaces would show as an empty pair of parentheses)."""
     name = catalog.name_of(integration_id, value)
-    return name if name is not None and name.strip() else None
+    if name is None or not name.strip():
+        return None
+    # A shop's names are short; a long one (outside text) would crowd its change out of a
+    # comment's budget. JSON keeps it whole.
+    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
 
 
 def headline(

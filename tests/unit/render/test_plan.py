@@ -165,6 +165,20 @@ def test_markdown_shows_names_outside_the_code_span() -> None:
     assert '| DELIVERED | `"3"` (Payment accepted) | `"9"` (Remote payment accepted) |' in out.getvalue()
 
 
+def test_a_long_name_is_shortened_where_people_read_and_kept_whole_in_json() -> None:
+    long = "Payment accepted " * 2000
+    catalog = StatusCatalog({1: ShopStatuses("2026-11-30T09:00:00Z", "en-gb", {"9": KnownStatus(long)})})
+    plan = make_plan([loaded(1, B)], state_of((1, A)))
+    shown = f'"9" ({long[:79]}…)'
+    assert shown in text(plan, catalog=catalog)
+    out = io.StringIO()
+    render_markdown(plan, out, catalog=catalog)
+    assert "| DELIVERED |" in out.getvalue() and len(out.getvalue()) < 2_000  # the change is shown
+    out = io.StringIO()
+    render_json(plan, out, catalog=catalog)
+    assert json.loads(out.getvalue())["changes"][0]["status_names"] == {"9": long}
+
+
 def test_json_changes_carry_the_names_of_their_ids() -> None:
     plan = make_plan(
         [loaded(1, mapping("1", "2", "9", "7")), loaded(2, B)], state_of((1, A), (2, A)), on_removed="reset"
