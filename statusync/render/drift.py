@@ -181,6 +181,22 @@ def _who(drift: IntegrationDrift) -> str:
     return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
 
 
+def _not_checked(report: DriftReport, out: MarkdownBudget) -> None:
+    """The integrations that could not be checked, each with why (an account that was stopped
+    names itself there): a report read on its own still says what it does not cover."""
+    if not report.failures:
+        return
+    out.write("\n### Not checked\n\n| integration | file | why |\n| --- | --- | --- |\n")
+    for failure in report.failures:
+        spec = failure.loaded.spec
+        who = f"{spec.integration_id}" + (f" ({md_text(spec.name)})" if spec.name else "")
+        out.group(
+            [f"| {who} | {md_code(failure.loaded.file)} | {md_text(failure.error)} |\n"],
+            str(spec.integration_id),
+        )
+    out.note("integrations not checked", "statusync drift")
+
+
 def render_markdown(
     report: DriftReport, stream: TextIO, budget: int = MARKDOWN_BUDGET, *, catalog: StatusCatalog = NO_NAMES
 ) -> None:
@@ -198,6 +214,7 @@ def render_markdown(
             "the errors are in the log of the run.\n"
         )
     differing = [d for d in listed if d.differences]
+    _not_checked(report, out)
     if differing:
         out.write(
             "\n### Differences\n\n"

@@ -156,6 +156,11 @@ def test_drift_reports_every_good_account_whole(
         assert (
             shown.code == 1 and "mappings/a/shop-2.yaml" in shown.out and "account 'c' stopped" in shown.err
         )
+    # The markdown (the job summary, the drift issue) lists what it did not check, and why.
+    markdown = cli("drift", "--format", "markdown").out
+    assert "### Not checked" in markdown
+    for i in IDS["c"]:
+        assert f"| {i} | `mappings/c/shop-{i}.yaml` |" in markdown
 
 
 def test_reconcile_fixes_the_good_accounts(
