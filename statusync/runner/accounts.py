@@ -141,7 +141,8 @@ class AccountClient:
         )
 
     def list_integrations(self) -> list[Integration]:
-        return self._call(None, self._client.list_integrations)
+        # A lambda like the others: the client is looked up only once _check let the call through.
+        return self._call(None, lambda: self._client.list_integrations())
 
     def get_integration(self, integration_id: int) -> Integration:
         return self._call(integration_id, lambda: self._client.get_integration(integration_id))

@@ -210,6 +210,27 @@ def test_import_all_reads_every_account(
     assert sorted(r.status or 0 for r in listed) == [200, 200, 401]
 
 
+def test_import_all_imports_the_good_accounts_when_one_has_no_variables(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
+    server = three_accounts(project, sandbox, env)
+    for path in sorted((project.root / "mappings").rglob("*.yaml")):
+        path.unlink()
+    del env["SENDCLOUD_PUBLIC_KEY"], env["SENDCLOUD_SECRET_KEY"]
+    del env["C_PUBLIC_KEY"], env["C_SECRET_KEY"]
+    result = cli("import", "--all")
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    assert (
+        "error: account 'c' stopped: missing credentials for account 'c': set C_PUBLIC_KEY"
+    ) in result.err and "its integrations (not listed) left undone" in result.err
+    # a and b list every integration of the sandbox: all are imported, none with account c.
+    assert state_ids(project) == set(IDS["a"] + IDS["b"] + IDS["c"])
+    assert len(result.out.splitlines()) == 12
+    assert not any("account: c\n" in (project.root / f).read_text() for f in result.out.splitlines())
+    assert refused(server) == 0
+
+
 def test_import_all_with_account_reads_that_account_only(
     project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
 ) -> None:
