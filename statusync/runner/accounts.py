@@ -65,6 +65,11 @@ class AccountStops:
             else:
                 stop.left.add(integration_id)
 
+    def reason(self, account: str) -> str:
+        """Why the stopped `account` was stopped."""
+        with self._lock:
+            return self._stops[account].reason
+
     def accounts(self) -> list[str]:
         with self._lock:
             return sorted(self._stops)
