@@ -27,7 +27,7 @@ from statusync.errors import (
 )
 from statusync.files.atomic import atomic_write
 from statusync.files.imported import ImportedFile, file_for, imported_file, refusals
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.status_read import StatusReads
 from statusync.session.write import write_session
 from statusync.text import printable
@@ -137,7 +137,7 @@ def run(
             lives = run_bounded(
                 wanted,
                 lambda pair: _read(pair[0], clients[pair[0]], pair[1], session.reads),
-                sized(parallelism, clients.values(), "GET"),
+                per_account(parallelism, clients, "GET", lambda pair: pair[0]),  # a lane per account
                 lambda live: tick(live.describe(), live.error is None and not live.stopped),
             )
         lives = [live for live in lives if not live.stopped]  # their accounts are named below

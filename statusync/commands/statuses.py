@@ -10,10 +10,11 @@ from statusync.console import Console
 from statusync.core.catalog import ShopStatuses, StatusCatalog
 from statusync.core.model import LoadedSpec
 from statusync.core.subset import Subset
-from statusync.errors import ERROR, OK, StatusyncError, StopRun
+from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, StatusyncError, StopRun
 from statusync.files.catalog_file import catalog_path, load_catalog
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.status_read import StatusReads
+from statusync.session.accounts import Accounts, account_clients
 from statusync.session.only import checking, select
 from statusync.text import printable, quote
 from statusync.workspace import Workspace
@@ -36,10 +37,12 @@ def run(
     specs = sorted(select(only, every, state)[0], key=lambda s: s.file)
     checking(console, only, len(specs), len(every))
     errors: dict[int, str] = {}
+    of_stopped: set[int] = set()  # integrations of the accounts stopped
+    accounts: Accounts | None = None
     if remote or refresh:
         reads = StatusReads(ws.settings.language)
         try:
-            errors = _read(ws, console, specs, reads, parallelism)
+            errors, of_stopped, accounts = _read(ws, console, specs, reads, parallelism)
         finally:
             if refresh:
                 keep = {s.spec.integration_id for s in every} | set(state.entries)
@@ -54,34 +57,60 @@ def run(
     else:
         _text(console, specs, shown, errors, source)
     for integration_id, error in sorted(errors.items()):
-        console.err.write(f"error: statuses of integration {integration_id} not read: {printable(error)}\n")
-    return ERROR if errors else OK
+        if integration_id not in of_stopped:  # those are named once, with their account, below
+            console.err.write(
+                f"error: statuses of integration {integration_id} not read: {printable(error)}\n"
+            )
+    stopped = accounts is not None and accounts.report(console)
+    return ERROR if errors or stopped else OK
 
 
 def _read(
     ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
-) -> dict[int, str]:
-    """Read every integration's statuses into `reads`; what could not be read, and why."""
-    with ws.client_session({s.spec.account for s in specs}) as clients:
+) -> tuple[dict[int, str], set[int], Accounts]:
+    """Read every integration's statuses into `reads`: what could not be read and why, which
+    of those belong to an account that was stopped, and the run's accounts.
 
-        def read(loaded: LoadedSpec) -> tuple[int, str | None]:
+    An account whose credentials are refused or not set stops alone, its integrations carrying
+    why; the others are read (and recorded with --refresh). Only a host that takes no
+    connection, which every account would meet, ends the reads."""
+    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
+        # (id, why not read, whether its account was stopped: why is then the account's)
+        def read(loaded: LoadedSpec) -> tuple[int, str | None, bool]:
             spec = loaded.spec
             try:
                 reads.read(clients[spec.account], spec.integration_id)
             except StopRun:
-                raise  # rejected credentials, no connection: every other read meets it too
+                raise  # no connection: every other read meets it too
+            except (AccountRefused, AccountSkipped):
+                return spec.integration_id, None, True
             except StatusyncError as exc:
-                return spec.integration_id, str(exc)
-            return spec.integration_id, None
+                return spec.integration_id, str(exc), False
+            return spec.integration_id, None, False
+
+        def described(result: tuple[int, str | None, bool]) -> str:
+            why = "not read, its account was stopped" if result[2] else result[1]
+            return f"integration {result[0]}: {why or 'read'}"
 
         with console.progress(len(specs), "Reading shop statuses") as tick:
             results = run_bounded(
                 specs,
                 read,
-                sized(parallelism, clients.values(), "GET"),
-                lambda result: tick(f"integration {result[0]}: {result[1] or 'read'}", result[1] is None),
+                # A lane per account: each has its own rate limit, so their reads go side by side.
+                per_account(parallelism, clients, "GET", lambda loaded: loaded.spec.account),
+                lambda result: tick(described(result), result[1] is None and not result[2]),
             )
-    return {integration_id: error for integration_id, error in results if error is not None}
+    account_of = {s.spec.integration_id: s.spec.account for s in specs}
+    errors: dict[int, str] = {}
+    of_stopped: set[int] = set()
+    for integration_id, error, stopped in results:
+        if stopped:
+            account = account_of[integration_id]
+            error = f"account {printable(account)!r} stopped: {accounts.stops.reason(account)}"
+            of_stopped.add(integration_id)
+        if error is not None:
+            errors[integration_id] = error
+    return errors, of_stopped, accounts
 
 
 def _document(
@@ -123,7 +152,11 @@ def _text(
         name = f", {printable(loaded.spec.name)}" if loaded.spec.name else ""
         head = f"{printable(loaded.file)} (integration {integration_id}{name})"
         if shop is None:
-            why = "not read" if integration_id in errors else "never read: run 'statusync statuses --refresh'"
+            why = (
+                f"not read: {printable(errors[integration_id])}"
+                if integration_id in errors
+                else "never read: run 'statusync statuses --refresh'"
+            )
             out.write(f"{head}: {why}\n\n")
             continue
         when = "read now" if source == "live" else f"read {shop.read_at}"

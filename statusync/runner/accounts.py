@@ -65,6 +65,11 @@ class AccountStops:
             else:
                 stop.left.add(integration_id)
 
+    def reason(self, account: str) -> str:
+        """Why the stopped `account` was stopped."""
+        with self._lock:
+            return self._stops[account].reason
+
     def accounts(self) -> list[str]:
         with self._lock:
             return sorted(self._stops)
@@ -141,7 +146,8 @@ class AccountClient:
         )
 
     def list_integrations(self) -> list[Integration]:
-        return self._call(None, self._client.list_integrations)
+        # A lambda like the others: the client is looked up only once _check let the call through.
+        return self._call(None, lambda: self._client.list_integrations())
 
     def get_integration(self, integration_id: int) -> Integration:
         return self._call(integration_id, lambda: self._client.get_integration(integration_id))

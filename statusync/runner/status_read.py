@@ -19,7 +19,7 @@ from statusync.core.status_check import Finding, ShopStatus, status_findings
 from statusync.errors import StatusyncError, StopRun
 from statusync.files.catalog_file import catalog_path, record_reads
 from statusync.runner import recorder
-from statusync.runner.bounded import run_bounded, sized
+from statusync.runner.bounded import Lanes, per_account, run_bounded
 from statusync.text import printable
 
 
@@ -114,11 +114,10 @@ def check_before_send(
         refusal = Refusal(change, locate(change.file, findings))
         return f"{what}: {refusal.error}", refusal, False
 
-    results = run_bounded(
-        checked,
-        check,
-        sized(parallelism, [readers[a] for a in sorted({c.account for c in checked})], "GET"),
-        lambda result: report(result[0], result[1] is None),
-    )
+    # A lane per account, as the writes after them: one queue in file order, with each
+    # account's files in a folder of their own, would read one account's shops at a time.
+    accounts = {c.account: readers[c.account] for c in checked}
+    lanes: Lanes[Change] = per_account(parallelism, accounts, "GET", lambda c: c.account)
+    results = run_bounded(checked, check, lanes, lambda result: report(result[0], result[1] is None))
     refusals = [refusal for _, refusal, _ in results if refusal is not None]
     return sorted(refusals, key=lambda r: (r.change.file, r.change.integration_id))

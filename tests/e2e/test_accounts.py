@@ -215,6 +215,27 @@ def test_import_all_reads_every_account(
     assert sorted(r.status or 0 for r in listed) == [200, 200, 401]
 
 
+def test_import_all_imports_the_good_accounts_when_one_has_no_variables(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
+    server = three_accounts(project, sandbox, env)
+    for path in sorted((project.root / "mappings").rglob("*.yaml")):
+        path.unlink()
+    del env["SENDCLOUD_PUBLIC_KEY"], env["SENDCLOUD_SECRET_KEY"]
+    del env["C_PUBLIC_KEY"], env["C_SECRET_KEY"]
+    result = cli("import", "--all")
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    assert (
+        "error: account 'c' stopped: missing credentials for account 'c': set C_PUBLIC_KEY"
+    ) in result.err and "its integrations (not listed) left undone" in result.err
+    # a and b list every integration of the sandbox: all are imported, none with account c.
+    assert state_ids(project) == set(IDS["a"] + IDS["b"] + IDS["c"])
+    assert len(result.out.splitlines()) == 12
+    assert not any("account: c\n" in (project.root / f).read_text() for f in result.out.splitlines())
+    assert refused(server) == 0
+
+
 def test_import_all_with_account_reads_that_account_only(
     project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
 ) -> None:
@@ -259,6 +280,43 @@ def test_an_oauth2_client_the_token_endpoint_refuses_stops_its_account_only(
     assert state_ids(project) == set(IDS["a"] + IDS["b"])
     assert not any(r.integration_id in IDS["c"] for r in server.store.requests())
     assert REVOKED not in result.out + result.err
+
+
+def test_statuses_remote_lists_every_account_and_marks_the_revoked_ones_integrations(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
+    server = three_accounts(project, sandbox, env)
+    result = cli("statuses", "--remote", "--format", "json", "--parallelism", "1")
+    assert_c_stopped(result)
+    shops = {i["integration_id"]: i for i in json.loads(result.out)["integrations"]}
+    assert sorted(shops) == sorted(IDS["a"] + IDS["b"] + IDS["c"])
+    for i in IDS["a"] + IDS["b"]:
+        assert shops[i]["error"] is None and shops[i]["statuses"], shops[i]
+    for i in IDS["c"]:
+        assert shops[i]["statuses"] is None
+        assert "account 'c' stopped: " in shops[i]["error"] and "HTTP 401" in shops[i]["error"]
+    assert refused(server) == 1
+    # Named once, with its account, not once per integration.
+    assert "statuses of integration 21" not in result.err
+    text = cli("statuses", "--remote")
+    assert text.code == 1 and "mappings/c/shop-21.yaml (integration 21): not read: account 'c'" in text.out
+
+
+def test_statuses_refresh_records_the_good_accounts_when_one_has_no_variables(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
+) -> None:
+    three_accounts(project, sandbox, env)
+    del env["C_PUBLIC_KEY"], env["C_SECRET_KEY"]
+    result = cli("statuses", "--refresh", "--format", "json")
+    assert result.code == 1
+    assert (
+        "error: account 'c' stopped: missing credentials for account 'c': set C_PUBLIC_KEY"
+    ) in result.err and "4 integrations left undone" in result.err
+    shops = {i["integration_id"]: i for i in json.loads(result.out)["integrations"]}
+    assert all(shops[i]["error"] is None for i in IDS["a"] + IDS["b"])
+    assert all("missing credentials" in shops[i]["error"] for i in IDS["c"])
+    recorded = json.loads((project.root / ".statusync" / "statuses.json").read_text())["integrations"]
+    assert sorted(int(i) for i in recorded) == sorted(IDS["a"] + IDS["b"])
 
 
 def test_accounts_lists_those_with_files_or_pending_changes(project: Project, cli: Cli) -> None:
