@@ -22,6 +22,7 @@ from statusync.core.plan import make_plan
 from statusync.render.drift import render_markdown as render_drift_markdown
 from statusync.render.markdown import md_code, md_text
 from statusync.render.plan import render_json, render_markdown, render_text
+from statusync.render.style import MAX_NAME_SHOWN
 from statusync.text import json_safe, labelled, printable, quote
 from tests.support.builders import live, loaded, mapping, state_of
 from tests.support.markdown import shown as shown_in
@@ -124,7 +125,9 @@ def test_a_status_name_shows_as_it_is_in_plans_and_drift_reports(name: str) -> N
     catalog = StatusCatalog({1: ShopStatuses("2026-12-01T10:00:00Z", "en-gb", {"9": KnownStatus(name)})})
     before, after = mapping("1", "2", "3", None), mapping("1", "2", "9", None)
     plan = make_plan([loaded(1, after)], state_of((1, before)))
-    shown = f'"9" ({printable(name)})' if name.strip() else '"9"'  # a blank name says nothing
+    # A blank name says nothing; a long one is shortened where people read it.
+    short = name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
+    shown = f'"9" ({printable(short)})' if name.strip() else '"9"'
 
     out = io.StringIO()
     render_text(plan, out, catalog=catalog)
