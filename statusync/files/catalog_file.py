@@ -72,11 +72,11 @@ def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = N
         integrations = _outline(data)
         if integrations is None:  # an unusual outline: the models check it all, as they always did
             return StatusCatalog(_built(_CatalogModel.model_validate(data).integrations, only))
+        if only is not None:  # looked up, not scanned: the keys were checked as written
+            integrations = {str(i): integrations[str(i)] for i in sorted(only) if str(i) in integrations}
         shops: dict[int, ShopStatuses] = {}
         for key, shop in integrations.items():  # in the file's order: the first error is the models'
-            integration_id = int(key)
-            if only is None or integration_id in only:
-                shops[integration_id] = _plain_shop(shop) or _modelled_shop(key, shop)
+            shops[int(key)] = _plain_shop(shop) or _modelled_shop(key, shop)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _first(exc)
         raise StatusyncError(
