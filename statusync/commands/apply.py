@@ -73,7 +73,9 @@ def run(
             color=console.color,
             breach=breach,  # even under --force
             warnings=warnings,
-            catalog=read_catalog(session.ws, console) if plan.changes else NO_NAMES,
+            catalog=read_catalog(session.ws, console, {c.integration_id for c in plan.changes})
+            if plan.changes
+            else NO_NAMES,
         )
         if not plan.changes:
             return ERROR if session.stopped_accounts() else OK

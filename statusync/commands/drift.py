@@ -30,7 +30,11 @@ def run(
     checking(console, only, len(specs), len(every))
     with account_clients(ws, {s.spec.account for s in specs}) as (readers, accounts):
         report = read_drift(specs, state, readers, console, parallelism=parallelism)
-    catalog = read_catalog(ws, console) if shows_ids(report) else NO_NAMES
+    catalog = (
+        read_catalog(ws, console, {d.integration_id for d in report.integrations})
+        if shows_ids(report)
+        else NO_NAMES
+    )
     # Whole, also when an account was stopped: its integrations are under the errors.
     render(report, output_format, console.out, color=console.color, catalog=catalog)
     # On GitHub Actions the run's page shows the report too, whichever format stdout got.

@@ -45,7 +45,7 @@ def run(
     if plan.changes:  # names and the ids' warnings only for a plan that shows ids: a fast no-op
         from statusync.session.names import announce, read_catalog, status_warnings
 
-        catalog = read_catalog(ws, console)
+        catalog = read_catalog(ws, console, {c.integration_id for c in plan.changes})
         unknown = status_warnings(
             ws, catalog, ((c.file, c.integration_id, c.after) for c in plan.changes if c.after)
         )

@@ -41,7 +41,11 @@ def run(
         checking(console, only, len(specs), len(every))
         clients = session.clients({s.spec.account for s in specs})
         report = read_drift(specs, session.state, clients, console, parallelism=parallelism)
-        catalog = read_catalog(session.ws, console) if shows_ids(report) else NO_NAMES
+        catalog = (
+            read_catalog(session.ws, console, {d.integration_id for d in report.integrations})
+            if shows_ids(report)
+            else NO_NAMES
+        )
         render_text(report, out, color=console.color, advice=False, catalog=catalog)
         if stale := stale_records(report):
             # Live already equals the file: the state only has to learn it (no request).

@@ -127,7 +127,7 @@ def _text(ws: Workspace, loaded: LoadedSpec) -> str:
 def _warn_offline(ws: Workspace, console: Console, specs: list[LoadedSpec]) -> None:
     """Warn (the exit code stays 0) of each mapped id the statuses last read of its integration
     do not have, or have as deleted; --remote checks live instead."""
-    catalog = read_catalog(ws, console)
+    catalog = read_catalog(ws, console, {s.spec.integration_id for s in specs})
     if not catalog.shops:
         return
     warnings = status_warnings(

@@ -19,6 +19,7 @@ from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, rec
 from statusync.core.catalog_merge import merge_catalogs
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
+from statusync.files.collector import held_off
 from statusync.files.reading import read_regular
 
 CATALOG_VERSION = 1
@@ -52,7 +53,15 @@ def catalog_path(state_path: Path) -> Path:
     return state_path.with_name(CATALOG_NAME)
 
 
-def parse_catalog(raw: bytes, path: Path | str) -> StatusCatalog:
+def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = None) -> StatusCatalog:
+    """The catalog in `raw`; with `only`, just the integrations of `only` that it has.
+
+    A plan names the statuses of the few integrations it changes, from a catalog of thousands:
+    the whole file is decoded (json.loads, in C) and its outline checked, but only the shops
+    asked for are checked and built, so that a plan's names cost what it shows. The plain shapes
+    `dump_catalog` writes are checked by hand; anything else (a value of another type, a missing
+    or extra key) goes through the pydantic models, which give the same values and errors as
+    validating the whole file did."""
     try:
         data: Any = json.loads(raw)
         if isinstance(data, dict) and data.get("version") not in (None, CATALOG_VERSION):
@@ -60,23 +69,76 @@ def parse_catalog(raw: bytes, path: Path | str) -> StatusCatalog:
                 f"{path}: status catalog version {data.get('version')!r} is not supported by this "
                 f"statusync (it reads version {CATALOG_VERSION}); upgrade statusync"
             )
-        model = _CatalogModel.model_validate(data)
+        integrations = _outline(data)
+        if integrations is None:  # an unusual outline: the models check it all, as they always did
+            return StatusCatalog(_built(_CatalogModel.model_validate(data).integrations, only))
+        if only is not None:  # looked up, not scanned: the keys were checked as written
+            integrations = {str(i): integrations[str(i)] for i in sorted(only) if str(i) in integrations}
+        shops: dict[int, ShopStatuses] = {}
+        for key, shop in integrations.items():  # in the file's order: the first error is the models'
+            shops[int(key)] = _plain_shop(shop) or _modelled_shop(key, shop)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _first(exc)
         raise StatusyncError(
             f"{path}: the status catalog is corrupt ({detail}); restore it from git history, or "
             "delete it and run 'statusync statuses --refresh' to read it again"
         ) from None
-    return StatusCatalog(
-        {
-            i: ShopStatuses(
-                shop.read_at,
-                shop.language,
-                {e: KnownStatus(s.name, s.deleted) for e, s in sorted(shop.statuses.items())},
-            )
-            for i, shop in sorted(model.integrations.items())
-        }
-    )
+    return StatusCatalog(dict(sorted(shops.items())))
+
+
+_TOP_KEYS = {"version", "integrations"}
+_STATUS_KEYS = ({"name"}, {"name", "deleted"})
+
+
+def _outline(data: Any) -> dict[str, Any] | None:
+    """The integrations of `data` by key, when its outline is the one `dump_catalog` writes
+    (every key a positive integer as written, "7" not "07"); else None."""
+    if type(data) is not dict or data.keys() != _TOP_KEYS or type(data["version"]) is not int:
+        return None
+    integrations = data["integrations"]
+    if type(integrations) is not dict:
+        return None
+    for key in integrations:
+        if not (key.isascii() and key.isdigit() and key[0] != "0"):
+            return None
+    return integrations
+
+
+def _plain_shop(shop: Any) -> ShopStatuses | None:
+    """`shop` as the catalog keeps it, when it has the exact shape `dump_catalog` writes; else
+    None, for the models to check (they may coerce a value, or tell what is wrong)."""
+    if type(shop) is not dict or len(shop) != 3:
+        return None
+    read_at, language, statuses = shop.get("read_at"), shop.get("language"), shop.get("statuses")
+    if type(read_at) is not str or type(language) is not str or type(statuses) is not dict:
+        return None
+    known: dict[str, KnownStatus] = {}
+    for external_id, status in sorted(statuses.items()):
+        if type(status) is not dict or status.keys() not in _STATUS_KEYS:
+            return None
+        name, deleted = status["name"], status.get("deleted", False)
+        if type(name) is not str or type(deleted) is not bool:
+            return None
+        known[external_id] = KnownStatus(name, deleted)
+    return ShopStatuses(read_at, language, known)
+
+
+def _modelled_shop(key: str, shop: Any) -> ShopStatuses:
+    # Validated where it sits in the file, so that an error names it as a whole-file check did.
+    model = _CatalogModel.model_validate({"version": CATALOG_VERSION, "integrations": {key: shop}})
+    return _built(model.integrations, None)[int(key)]
+
+
+def _built(integrations: Mapping[int, _ShopModel], only: Collection[int] | None) -> dict[int, ShopStatuses]:
+    return {
+        i: ShopStatuses(
+            shop.read_at,
+            shop.language,
+            {e: KnownStatus(s.name, s.deleted) for e, s in sorted(shop.statuses.items())},
+        )
+        for i, shop in sorted(integrations.items())
+        if only is None or i in only
+    }
 
 
 def _first(exc: ValidationError) -> str:
@@ -85,15 +147,18 @@ def _first(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def load_catalog(path: Path) -> StatusCatalog:
-    """The catalog at `path`; a missing file is an empty catalog."""
+def load_catalog(path: Path, only: Collection[int] | None = None) -> StatusCatalog:
+    """The catalog at `path` (with `only`, just those integrations: parse_catalog); a missing
+    file is an empty catalog. Loaded with the collector held off, as the state is: decoding
+    makes a few objects per status, all alive until they are dropped at once."""
     try:
         raw = read_regular(path)
     except FileNotFoundError:
         return StatusCatalog()
     except OSError as exc:
         raise StatusyncError(f"{path}: cannot read the status catalog: {exc.strerror}") from None
-    return parse_catalog(raw, path)
+    with held_off():
+        return parse_catalog(raw, path, only)
 
 
 def dump_catalog(catalog: StatusCatalog) -> bytes:

@@ -2,13 +2,15 @@
 mapped ids the status catalog does not have (or has as deleted).
 
 The catalog is read only when a command has ids to show (a plan with no changes does not read
-it). It only adds names: one that cannot be read is a warning, and ids then show as they are,
-without names, rather than a plan or a report that fails for want of them.
+it), and only the integrations whose ids are shown are checked and built (a plan changing one
+shop of 10,000 builds one). It only adds names: one that cannot be read is a warning, and ids
+then show as they are, without names, rather than a plan or a report that fails for want of them.
+A shop whose entry is corrupt costs the names of that shop only when it is shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from statusync.console import Console
 from statusync.core.catalog import StatusCatalog
@@ -21,10 +23,11 @@ from statusync.text import labelled
 from statusync.workspace import Workspace
 
 
-def read_catalog(ws: Workspace, console: Console) -> StatusCatalog:
-    """The status catalog beside the state; empty, with a warning on stderr, when it cannot be read."""
+def read_catalog(ws: Workspace, console: Console, integration_ids: Collection[int]) -> StatusCatalog:
+    """The statuses of `integration_ids` in the status catalog beside the state; empty, with a
+    warning on stderr, when it cannot be read."""
     try:
-        return load_catalog(catalog_path(ws.state_path))
+        return load_catalog(catalog_path(ws.state_path), only=integration_ids)
     except StatusyncError as exc:
         console.note(labelled("warning: ", f"{exc}; external ids are shown without names"))
         return StatusCatalog()

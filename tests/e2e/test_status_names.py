@@ -100,6 +100,27 @@ def test_a_plan_without_changes_does_not_read_the_statuses(project: Project, cli
     assert result.code == 0 and result.err == "" and result.out.startswith("No changes.")
 
 
+def test_a_plan_names_its_changes_whatever_the_entries_of_the_shops_it_does_not_show(
+    project: Project, cli: Cli
+) -> None:
+    project.mapping(1)
+    project.applied_before(range(1, 2))
+    recorded(project, {1: SHOP})
+    path = catalog_path(project.state_file)
+    data = json.loads(path.read_text())
+    data["integrations"]["5"] = {"read_at": READ_AT}  # a shop the plan does not change, broken
+    path.write_text(json.dumps(data))
+    result = cli("plan")
+    assert result.code == 0 and result.err == ""
+    assert 'READY_TO_SEND  "9" (Awaiting payment) -> "1" (Remote payment accepted)\n' in result.out
+    data["integrations"]["1"]["statuses"]["9"]["deleted"] = "maybe"  # the shop it shows, broken
+    path.write_text(json.dumps(data))
+    result = cli("plan")
+    assert result.code == 0
+    assert "corrupt (integrations.1.statuses.9.deleted: Input should be a valid boolean" in result.err
+    assert 'READY_TO_SEND  "9" -> "1"\n' in result.out
+
+
 def test_apply_shows_the_names_in_its_plan(edited: Project, cli: Cli, sandbox: Start) -> None:
     sandbox()
     result = cli("apply", "--yes")

@@ -69,6 +69,33 @@ def test_a_missing_catalog_is_empty_and_a_corrupt_one_is_an_error(tmp_path: Path
         load_catalog(path)
 
 
+def test_only_the_integrations_asked_for_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    assert load_catalog(path, only={9, 4}) == StatusCatalog({9: SHOP})
+    data = json.loads(path.read_text())
+    data["integrations"]["3"]["language"] = 7
+    path.write_text(json.dumps(data))
+    assert load_catalog(path, only={9}) == StatusCatalog({9: SHOP})
+    with pytest.raises(StatusyncError, match=r"corrupt \(integrations\.3\.language: Input should be a valid"):
+        load_catalog(path)
+    data["integrations"]["x"] = data["integrations"].pop("3")  # the outline is checked whole
+    path.write_text(json.dumps(data))
+    with pytest.raises(StatusyncError, match=r"corrupt \(integrations\.x\.\[key\]"):
+        load_catalog(path, only={9})
+
+
+def test_values_written_by_hand_read_as_the_file_format_allows(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.json"
+    statuses = {"7": {"name": "Old status", "deleted": "true"}, "2": {"name": "Paid", "deleted": 0}}
+    shop = {"read_at": SHOP.read_at, "language": "en-gb", "statuses": statuses}
+    path.write_text(json.dumps({"version": 1, "integrations": {"09": shop}}))
+    expected = ShopStatuses(
+        SHOP.read_at, "en-gb", {"2": KnownStatus("Paid"), "7": KnownStatus("Old status", True)}
+    )
+    assert load_catalog(path, only={9}) == load_catalog(path) == StatusCatalog({9: expected})
+
+
 def test_a_corrupt_catalog_is_replaced_by_the_reads_of_a_run_with_a_note(tmp_path: Path) -> None:
     path = catalog_path(tmp_path / "state.json")
     path.write_text("{not json")
