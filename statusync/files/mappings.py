@@ -373,3 +373,13 @@ def located(file: str, text: str, findings: Iterable[Finding]) -> list[Problem]:
     """The findings of one file at the line and column of the values they are about."""
     doc = parse_spec(text, file)[0]
     return [doc.problem(f.loc, f.message) for f in findings]
+
+
+def located_again(root: Path, file: str, findings: Iterable[Finding]) -> list[Problem]:
+    """`located`, with the file (relative to `root`) read again; when it changed since it was
+    loaded and cannot be read or parsed any more, the findings without a line."""
+    findings = list(findings)
+    try:
+        return located(file, yamldoc.decode((root / file).read_bytes(), file), findings)
+    except (OSError, StatusyncError):
+        return [Problem(file, None, None, f.message) for f in findings]

@@ -16,9 +16,9 @@ from statusync.console import Console
 from statusync.core.catalog import StatusCatalog
 from statusync.core.catalog_check import catalog_findings
 from statusync.core.model import MappingDict
-from statusync.core.status_check import Finding
-from statusync.errors import InvalidInput, Problem, StatusyncError
+from statusync.errors import Problem, StatusyncError
 from statusync.files.catalog_file import catalog_path, load_catalog
+from statusync.files.mappings import located_again
 from statusync.text import labelled
 from statusync.workspace import Workspace
 
@@ -44,19 +44,8 @@ def status_warnings(
         shop = catalog.shops.get(integration_id)
         findings = [] if shop is None else catalog_findings(shop, mapping)
         if findings:
-            problems += _located(ws, file, findings)
+            problems += located_again(ws.root, file, findings)
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.col or 0))
-
-
-def _located(ws: Workspace, file: str, findings: list[Finding]) -> list[Problem]:
-    # Only the files with something to say are read again, to find the lines of their values.
-    from statusync.files import yamldoc
-    from statusync.files.mappings import located
-
-    try:
-        return located(file, yamldoc.decode((ws.root / file).read_bytes(), file), findings)
-    except (OSError, InvalidInput):  # the file changed since it was loaded: no line to give
-        return [Problem(file, None, None, f.message) for f in findings]
 
 
 def announce(problems: list[Problem], ws: Workspace, console: Console) -> None:

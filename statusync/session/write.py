@@ -26,7 +26,7 @@ from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.atomic import remove_temp_files
 from statusync.files.journal import journal_path
 from statusync.files.lock import state_lock
-from statusync.files.mappings import located
+from statusync.files.mappings import located_again
 from statusync.files.state_file import check_writable
 from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
@@ -147,11 +147,7 @@ class WriteSession:
             return []
 
         def locate(file: str, findings: list[Finding]) -> list[str]:
-            try:
-                text = (self.ws.root / file).read_text(encoding="utf-8")
-                return [str(p) for p in located(file, text, findings)]
-            except (OSError, UnicodeDecodeError, StatusyncError):  # changed under the run
-                return [f"{printable(file)}: {f.message}" for f in findings]
+            return [str(p) for p in located_again(self.ws.root, file, findings)]
 
         with self.console.progress(len(checked), "Reading shop statuses") as tick:
             refusals = check_before_send(
