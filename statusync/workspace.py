@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,12 +119,6 @@ class Workspace:
     @property
     def api_url(self) -> str:
         return self.settings.api_url  # STATUSYNC_API_URL is applied by load_settings
-
-    @contextmanager
-    def client_session(self, accounts: Iterable[str]) -> Iterator[dict[str, SendcloudClient]]:
-        """`clients` for a block of work, closed at its end."""
-        with ExitStack() as stack:
-            yield self.clients(accounts, stack)
 
     def clients(self, accounts: Iterable[str], stack: ExitStack) -> dict[str, SendcloudClient]:
         """One client per account, each with its own rate limits; credentials checked first."""

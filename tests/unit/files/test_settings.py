@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -407,7 +408,8 @@ def test_an_account_may_have_rate_limits_of_its_own(tmp_path: Path) -> None:
     )
     env = {"SENDCLOUD_PUBLIC_KEY": "pk", "SENDCLOUD_SECRET_KEY": "sk", "EU_PUBLIC": "pk2", "EU_SECRET": "sk2"}
     ws = Workspace.open(None, None, env=env, root=tmp_path)
-    with ws.client_session(["default", "eu"]) as clients:
+    with ExitStack() as stack:
+        clients = ws.clients(["default", "eu"], stack)
         per_minute = {
             a: (c.pace("POST").per_minute(), c.pace("GET").per_minute()) for a, c in clients.items()
         }
