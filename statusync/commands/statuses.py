@@ -9,6 +9,7 @@ from typing import Any
 from statusync.console import Console
 from statusync.core.catalog import ShopStatuses, StatusCatalog
 from statusync.core.model import LoadedSpec
+from statusync.core.status_check import id_order
 from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, StatusyncError, StopRun
 from statusync.files.catalog_file import catalog_path, load_catalog
@@ -171,12 +172,7 @@ def _text(
 
 
 def _ordered(shop: ShopStatuses | None) -> list[tuple[str, Any]]:
-    """Numeric ids in numeric order ("2" before "10"), as a shop lists them; others after."""
+    """As a shop lists them (statusync.core.status_check.id_order)."""
     if shop is None:
         return []
-    return sorted(
-        shop.statuses.items(),
-        key=lambda item: (
-            (0, int(item[0]), "") if item[0].isascii() and item[0].isdecimal() else (1, 0, item[0])
-        ),
-    )
+    return sorted(shop.statuses.items(), key=lambda item: id_order(item[0]))

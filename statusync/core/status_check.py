@@ -93,10 +93,16 @@ def refusal_finding(refusal: str) -> Finding:
     return Finding(("integration_id",), f"{refusal}; its external ids cannot be checked")
 
 
+def id_order(external_id: str) -> tuple[int, int, str]:
+    """A sort key of external ids: numeric ids in numeric order ("2" before "10"), as a shop
+    lists them, then the others alphabetically. Only ASCII digits count as numeric, and only up
+    to 19 of them (an id from outside may be longer than Python converts)."""
+    numeric = external_id.isascii() and external_id.isdecimal() and len(external_id) < 20
+    return (0, int(external_id), external_id) if numeric else (1, 0, external_id)
+
+
 def _natural(status: ShopStatus) -> tuple[int, int, str]:
-    """Numeric ids in numeric order ("2" before "10"), then the others alphabetically."""
-    numeric = status.external_id.isascii() and status.external_id.isdecimal()
-    return (0, int(status.external_id), "") if numeric else (1, 0, status.external_id)
+    return id_order(status.external_id)
 
 
 def _one_line(text: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, recorded
 from statusync.core.catalog_merge import merge_catalogs
+from statusync.core.status_check import id_order
 from statusync.errors import StatusyncError
 from statusync.files.atomic import atomic_write
 from statusync.files.collector import held_off
@@ -170,20 +171,13 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
                 "language": shop.language,
                 "statuses": {
                     e: ({"name": s.name, "deleted": True} if s.deleted else {"name": s.name})
-                    for e, s in sorted(shop.statuses.items(), key=lambda item: _id_order(item[0]))
+                    for e, s in sorted(shop.statuses.items(), key=lambda item: id_order(item[0]))
                 },
             }
             for i, shop in sorted(catalog.shops.items())
         },
     }
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def _id_order(external_id: str) -> tuple[int, int, str]:
-    # Numeric ids in numeric order ("2" before "10"), as a shop lists them; others after.
-    return (
-        (0, int(external_id), "") if external_id.isdigit() and len(external_id) < 20 else (1, 0, external_id)
-    )
 
 
 def save_catalog(path: Path, catalog: StatusCatalog) -> None:

@@ -10,6 +10,7 @@ from statusync.core.status_check import (
     MAX_HINT_STATUSES,
     Finding,
     available_hint,
+    id_order,
     integration_refusal,
     refusal_finding,
     status_findings,
@@ -132,3 +133,10 @@ def test_findings_are_located_at_their_values() -> None:
         "mappings/x.yaml:5:14: DELIVERED: bad",
         "mappings/x.yaml:1:17: integration 7 not found (HTTP 404: gone); its external ids cannot be checked",
     ]
+
+
+def test_ids_from_outside_sort_numerically_without_ever_failing() -> None:
+    # A shop's id may be 5,000 digits (longer than Python converts) or hold non-ASCII digits.
+    huge, superscript = "9" * 5000, "²"
+    ordered = sorted(["10", huge, "2", superscript, "b", "a"], key=id_order)
+    assert ordered == ["2", "10", huge, "a", "b", superscript]
