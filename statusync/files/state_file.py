@@ -21,10 +21,11 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -190,6 +191,16 @@ _ALL_TOP_KEYS = {*_TOP_KEYS, "uncertain", "removed"}
 _ENTRY_KEYS = {"file", "sha256", "account", "name", "mapping", "applied_at"}
 _PENDING_KEYS = {"file", "sha256", "account", "name", "mapping", "sent_at"}
 _REMOVED_KEYS = ({"action", "file", "at"}, {"action", "at"})
+_NAME_TYPES = {str, type(None)}  # of a name, and of a mapping's value
+_R = TypeVar("_R", Entry, Pending)
+
+
+class _Seen(NamedTuple):
+    """The accounts and the times already found to keep the rules: thousands of records share
+    a few of each."""
+
+    accounts: set[str]
+    times: set[str]
 
 
 def _plain_state(data: Any) -> State | None:
@@ -206,50 +217,47 @@ def _plain_state(data: Any) -> State | None:
         return None
     if type(lineage) is not str:
         return None
-    accounts: set[str] = set()  # checked once each: a state has thousands of entries, few accounts
-    entries = _plain_records(data["integrations"], _ENTRY_KEYS, "applied_at", accounts)
-    uncertain = _plain_records(data.get("uncertain", {}), _PENDING_KEYS, "sent_at", accounts)
+    seen = _Seen(set(), set())
+    entries = _plain_records(data["integrations"], _ENTRY_KEYS, "applied_at", Entry, seen)
+    uncertain = _plain_records(data.get("uncertain", {}), _PENDING_KEYS, "sent_at", Pending, seen)
     removed = _plain_removed(data.get("removed", {}))
     if entries is None or uncertain is None or removed is None:
         return None
     return State(
         serial=serial,
         lineage=lineage,
-        entries={i: Entry(*record) for i, record in sorted(entries.items())},
-        uncertain={i: Pending(*record) for i, record in sorted(uncertain.items())},
+        entries=dict(sorted(entries.items())),
+        uncertain=dict(sorted(uncertain.items())),
         removed={i: r for i, r in sorted(removed.items()) if i not in entries},
     )
 
 
-# What an entry and an uncertain write hold, in the order of their fields.
-_Record = tuple[str, str, str, str | None, dict[str, str | None], str]
-
-
 def _plain_records(
-    records: Any, keys: set[str], time_key: str, accounts: set[str]
-) -> dict[int, _Record] | None:
+    records: Any, keys: set[str], time_key: str, make: Callable[..., _R], seen: _Seen
+) -> dict[int, _R] | None:
+    """`make(file, sha256, account, name, mapping, time)` of each record."""
     if type(records) is not dict:
         return None
-    plain: dict[int, _Record] = {}
+    plain: dict[int, _R] = {}
     for key, record in records.items():
         integration_id = _plain_id(key)
         if integration_id is None or type(record) is not dict or record.keys() != keys:
             return None
         file, sha256, account, name = record["file"], record["sha256"], record["account"], record["name"]
         mapping, at = record["mapping"], record[time_key]
-        if type(file) is not str or type(sha256) is not str or type(account) is not str:
+        if type(file) is not str or type(sha256) is not str or type(name) not in _NAME_TYPES:
             return None
-        if not (name is None or type(name) is str) or type(mapping) is not dict or type(at) is not str:
+        if type(mapping) is not dict or not _NAME_TYPES.issuperset(map(type, mapping.values())):
             return None
-        if any(not (v is None or type(v) is str) for v in mapping.values()):
-            return None
-        if account not in accounts:
-            if not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
+        if account not in seen.accounts:
+            if type(account) is not str or not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
                 return None
-            accounts.add(account)
-        if not _plain_time(at):
-            return None
-        plain[integration_id] = (file, sha256, account, name, {c: mapping.get(c) for c in CATEGORIES}, at)
+            seen.accounts.add(account)
+        if at not in seen.times:
+            if type(at) is not str or not _plain_time(at):
+                return None
+            seen.times.add(at)
+        plain[integration_id] = make(file, sha256, account, name, {c: mapping.get(c) for c in CATEGORIES}, at)
     return plain
 
 

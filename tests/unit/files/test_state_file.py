@@ -270,6 +270,8 @@ def written(edit: Callable[[dict[str, Any]], object]) -> bytes:
             lambda d: d["integrations"]["1"].update(account="a b"),
             r"integrations\.1\.account: 'a b' is not an",
         ),
+        # An account's name is no time, whatever was checked before.
+        (lambda d: d["uncertain"]["2"].update(sent_at="default"), r"uncertain\.2\.sent_at: 'default' is not"),
         (
             lambda d: d["uncertain"]["2"]["mapping"].update(CANCEL=4),
             r"uncertain\.2\.mapping\.CANCEL: Input should",
