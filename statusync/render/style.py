@@ -23,7 +23,6 @@ from statusync.text import json_safe, printable, quote, short_name
 NO_NAMES = StatusCatalog()
 
 
-# The longest status name shown beside an id, in characters.
 class Mark(NamedTuple):
     symbol: str
     color: str
