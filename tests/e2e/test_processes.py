@@ -14,7 +14,7 @@ import pytest
 
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer
-from tests.support.gate import Gate
+from tests.support.gate import Gate, mapping_writes
 from tests.support.processes import process_env, read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, live
 
@@ -36,7 +36,7 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
-    gate = Gate(let_through=len(ids) + 8)  # the reads of the shops' statuses come first
+    gate = Gate(let_through=8, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "2", env=env)  # all change: --force
     gate.wait_held(2)  # 8 accepted, 2 on the wire
@@ -200,7 +200,7 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
-    gate = Gate(let_through=len(ids) + 6)  # the reads of the shops' statuses come first
+    gate = Gate(let_through=6, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "4", env=env)  # all change: --force
     gate.wait_held(4)
