@@ -19,8 +19,9 @@ from statusync.errors import (
     StatusyncError,
     StopRun,
 )
-from statusync.runner.bounded import Lanes, RunStopped, per_account, run_bounded
+from statusync.runner.bounded import Lanes, RunStopped, Workers, per_account, run_bounded
 from statusync.runner.recorder import Recorder
+from statusync.sendcloud.pacing import MOST_WORKERS
 from statusync.text import printable
 
 
@@ -30,6 +31,20 @@ class MappingWriter(Protocol):
     ) -> None: ...
 
     def integration_exists(self, integration_id: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check made in a change's worker right before its write says of it."""
+
+    refused: str | None = None  # not sent, for this reason
+    note: str | None = None  # sent, and this is to be said of it
+
+
+# Called in the worker right before a change's write: e.g. it reads the shop's statuses and
+# refuses a mapping they lack (statusync.runner.status_read.StatusCheck). It may raise what a
+# request raises (NotSent when the run stops, StopRun): the write then meets the same fate.
+Check = Callable[["Change"], Checked]
 
 
 @dataclass(frozen=True)
@@ -93,12 +108,14 @@ def apply_plan(
     *,
     parallelism: int | None = None,
     report: Callable[[ChangeResult], None] = lambda _: None,
+    check: Check | None = None,
 ) -> list[ChangeResult]:
     """Apply every change; a failure is reported and the others go on.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
     stop raises RunStopped carrying the outcomes of everything that finished; a StopRun error
-    raises RunEnded, which carries them too.
+    raises RunEnded, which carries them too. `check`, when given, runs in each sending change's
+    worker right before its write, on the same account's lane: a change it refuses is not sent.
     """
     outcomes: list[ChangeResult] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
@@ -115,6 +132,22 @@ def apply_plan(
         finished.append(outcome)
         report(outcome)
 
+    def checked_before(change: Change) -> Checked | ChangeResult:
+        """`check` of `change`, or its outcome when it is not to be sent (no intent was made)."""
+        assert check is not None
+        try:
+            checked = check(change)
+        except AccountSkipped as exc:
+            return ChangeResult(change, str(exc), not_sent=True, skipped=True)
+        except NotSent as exc:
+            return ChangeResult(change, str(exc), not_sent=True)
+        except StopRun as exc:  # the write would meet it too (no connection): the run ends
+            ended.append(ChangeResult(change, str(exc), not_sent=True))
+            raise
+        if checked.refused is not None:
+            return ChangeResult(change, checked.refused)
+        return checked
+
     def send(change: Change) -> ChangeResult:
         assert change.after is not None
         intent: list[int] = []  # the intent's number, once the request is about to leave
@@ -123,6 +156,12 @@ def apply_plan(
             if intent:
                 recorder.answered(intent[0], result)
 
+        note = None
+        if check is not None:
+            checked = checked_before(change)
+            if isinstance(checked, ChangeResult):
+                return checked
+            note = None if checked.note is None else f"{_DONE[change.action]}; {checked.note}"
         try:
             writers[change.account].upsert_mapping(
                 change.integration_id, change.after, on_send=lambda: intent.append(recorder.sending(change))
@@ -160,10 +199,10 @@ def apply_plan(
             answer("unknown" if maybe else "refused")
             return ChangeResult(change, str(exc), uncertain=maybe)
         answer("ok")
-        return ChangeResult(change)
+        return ChangeResult(change, note=note)
 
     accounts = {c.account: writers[c.account] for c in sending}
-    workers: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
+    workers = _lanes(parallelism, accounts, reading=check is not None)
     try:
         outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:
@@ -173,6 +212,24 @@ def apply_plan(
             report(outcome)
         raise RunEnded(outcomes + finished + ended, exc) from None
     return outcomes
+
+
+def _lanes(parallelism: int | None, accounts: Mapping[str, object], *, reading: bool) -> Lanes[Change]:
+    """A lane per account, with as many workers as its POST pace needs; with a read before each
+    write, as many as its GET and POST paces need together, since each change then keeps a
+    worker for a read and a write on the wire. The buckets, not this count, keep each kind of
+    request to its own rate."""
+    posts: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
+    if not reading:
+        return posts
+    gets: Lanes[Change] = per_account(parallelism, accounts, "GET", lambda c: c.account)
+    both = {name: _together(posts.workers[name], gets.workers[name]) for name in posts.workers}
+    return Lanes(posts.account, both, posts.most)
+
+
+def _together(posts: Workers, gets: Workers) -> Workers:
+    most = max(posts.most, gets.most)
+    return Workers(lambda: min(MOST_WORKERS, most, posts.limit() + gets.limit()), most)
 
 
 def _gone(change: Change, api: MappingWriter) -> bool:

@@ -27,6 +27,11 @@ def mapping_writes(method: str, path: str) -> bool:
     return method == "POST" and path.rstrip("/").endswith("/shop-order-statuses/mapping")
 
 
+def status_reads(method: str, path: str) -> bool:
+    """The reads of a shop's statuses (apply's right before each write)."""
+    return method == "GET" and path.rstrip("/").endswith("/shop-order-statuses")
+
+
 class Gate:
     """`sandbox(gate=Gate())` puts it in front of the sandbox. Open, it lets every request
     through; closed, it holds each request it is for (`holds(method, path)`) until `open()`,
