@@ -3,6 +3,7 @@ leaves and its answer after."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,7 +20,7 @@ from statusync.errors import (
     StatusyncError,
     StopRun,
 )
-from statusync.runner.bounded import Lanes, RunStopped, Workers, per_account, run_bounded
+from statusync.runner.bounded import Lanes, Paced, RunStopped, Workers, per_account, run_bounded
 from statusync.runner.recorder import Recorder
 from statusync.sendcloud.pacing import MOST_WORKERS
 from statusync.text import printable
@@ -216,20 +217,32 @@ def apply_plan(
 
 def _lanes(parallelism: int | None, accounts: Mapping[str, object], *, reading: bool) -> Lanes[Change]:
     """A lane per account, with as many workers as its POST pace needs; with a read before each
-    write, as many as its GET and POST paces need together, since each change then keeps a
-    worker for a read and a write on the wire. The buckets, not this count, keep each kind of
-    request to its own rate."""
+    write, as many as keep both on the wire at the POST rate (statusync.sendcloud.pacing's
+    Little's law: in flight = rate x latency), since each change then holds its worker for a
+    read and a write. The buckets, not this count, keep each kind of request to its own rate."""
     posts: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
     if not reading:
         return posts
-    gets: Lanes[Change] = per_account(parallelism, accounts, "GET", lambda c: c.account)
-    both = {name: _together(posts.workers[name], gets.workers[name]) for name in posts.workers}
-    return Lanes(posts.account, both, posts.most)
+    workers = {
+        name: reading_workers(client) if isinstance(client, Paced) else posts.workers[name]
+        for name, client in accounts.items()
+    }
+    return Lanes(posts.account, workers, posts.most)
 
 
-def _together(posts: Workers, gets: Workers) -> Workers:
-    most = max(posts.most, gets.most)
-    return Workers(lambda: min(MOST_WORKERS, most, posts.limit() + gets.limit()), most)
+def reading_workers(client: Paced) -> Workers:
+    """The workers of an account whose every write comes after a read: those its POST pace
+    needs, and those its GET pace needs for as many reads as writes. Reads come at the writes'
+    rate, not at their own limit (ten times higher at Sendcloud): sized at the GET limit, the
+    surplus would only wait for the POST bucket, and hundreds of threads crowding two cores
+    bunch the requests' arrivals into 429s."""
+    post, get = client.pace("POST"), client.pace("GET")
+
+    def limit() -> int:
+        share = min(1.0, post.rate() / get.rate())
+        return max(1, min(MOST_WORKERS, post.workers() + math.ceil(get.workers() * share)))
+
+    return Workers(limit, MOST_WORKERS)
 
 
 def _gone(change: Change, api: MappingWriter) -> bool:

@@ -7,11 +7,14 @@ from statusync.core.plan import make_plan
 from statusync.core.status_check import Finding
 from statusync.errors import StatusyncError
 from statusync.files.state_file import load_state
-from statusync.runner.apply import ChangeResult, apply_plan
+from statusync.runner.apply import ChangeResult, apply_plan, reading_workers
 from statusync.runner.recorder import Recorder
 from statusync.runner.status_read import StatusCheck, StatusReads
 from statusync.sendcloud.models import ShopStatus
+from statusync.sendcloud.pacing import Pace
+from statusync.sendcloud.ratelimit import TokenBucket
 from tests.support.builders import loaded, mapping, state_of
+from tests.support.fake_time import FakeTime
 
 A = mapping("1", "2", "3", None)
 UNKNOWN = mapping("1", "2", "77", None)  # 77: no status of the shop
@@ -114,3 +117,30 @@ def test_every_account_reads_and_writes_side_by_side(tmp_path: Path) -> None:
     assert len(outcomes) == 10 and all(o.ok for o in outcomes)
     # b's first read was among the first two started, not after every request of a.
     assert "b" in {account for _, account, _ in log[:2]}
+
+
+class PacedShop:
+    """An account paced as Sendcloud's: GETs at ten times the POST limit, 20 ms per request."""
+
+    def __init__(self, t: FakeTime) -> None:
+        self.paces = {
+            "POST": Pace(TokenBucket(3000, 5, clock=t.clock, sleep=t.sleep), stop=threading.Event()),
+            "GET": Pace(TokenBucket(30_000, 14, clock=t.clock, sleep=t.sleep), stop=threading.Event()),
+        }
+        for p in self.paces.values():
+            p.observe(0.02)
+            while p.bucket.try_acquire() <= 0:  # a run well under way: no burst left in hand
+                pass
+
+    def pace(self, method: str) -> Pace:
+        return self.paces[method]
+
+
+def test_a_write_after_a_read_takes_the_workers_of_both_at_the_write_rate_not_at_the_get_limit() -> None:
+    shop = PacedShop(FakeTime())
+    post, get = shop.paces["POST"].workers(), shop.paces["GET"].workers()
+    workers = reading_workers(shop).limit()
+    # At 50 writes a second, a read and a write of 20 ms each keep about two requests on the
+    # wire; sized by the GET limit (500 a second) it would be ten times as many threads.
+    assert post < workers <= post + 2
+    assert get >= 13 and workers <= get // 3
