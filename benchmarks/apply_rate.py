@@ -2,7 +2,9 @@
 with a server whose limit is lower than the settings say.
 
 Starts the sandbox in this process (20 ms latency, enforcing `--server-per-minute`, by default
-the configured limit: 429 beyond it), writes N applied mapping files to a temporary directory and
+the configured limit: 429 beyond it), with GET limits ten times the POST limits, as Sendcloud's,
+configured and enforced alike (apply reads each shop's statuses right before its write), writes
+N applied mapping files to a temporary directory and
 changes each (updates: a create would first read the live mapping, which is GET-bound), runs
 `statusync apply --yes --force` there in a subprocess with CI=1 and the default (auto) parallelism, and
 prints how long it took, the rate it sustained against the limit and how many 429s it met.
@@ -20,7 +22,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from harness import FIRST_ID, report_rate, timed_run, write_project
+from harness import FIRST_ID, GET_PER_POST, rate_limit_yaml, report_rate, timed_run, write_project
 
 from statusync.sandbox import SandboxOptions
 
@@ -39,7 +41,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="statusync-bench-") as tmp:
         root = Path(tmp)
         write_project(
-            root, ids, applied=True, settings=f"rate_limit: {{unsafe_per_minute: {args.post_per_minute}}}\n"
+            root, ids, applied=True, settings=f"rate_limit: {rate_limit_yaml(args.post_per_minute)}\n"
         )
         for integration_id in ids:
             path = root / "mappings" / f"shop-{integration_id}.yaml"
@@ -48,7 +50,9 @@ def main() -> int:
         timed = timed_run(
             root,
             ids,
-            SandboxOptions(latency=args.latency, post_per_minute=server_limit),
+            SandboxOptions(
+                latency=args.latency, post_per_minute=server_limit, get_per_minute=server_limit * GET_PER_POST
+            ),
             "apply",
             "--yes",
             "--force",

@@ -2,8 +2,9 @@
 each account's files sit in a folder of their own (the usual layout).
 
 Starts the sandbox in this process with one key pair per account, each with its own POST limit
-(20 ms latency, 429 beyond it); writes each account's applied mapping files under
-mappings/<account>/ with that account's limit in statusync.yaml (default settings otherwise),
+and a GET limit ten times that, as Sendcloud's (20 ms latency, 429 beyond them; apply reads each
+shop's statuses right before its write); writes each account's applied mapping files under
+mappings/<account>/ with that account's limits in statusync.yaml (default settings otherwise),
 changes every file, and runs `statusync apply --yes --force` in a subprocess with CI=1. Each
 account has as many changes as its limit allows in `--seconds`, so that all end together.
 Prints the rate each account sustained against its limit, the total against the sum, and the 429s.
@@ -21,7 +22,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from harness import FIRST_ID, Timed, timed_run, write_project
+from harness import FIRST_ID, GET_PER_POST, Timed, rate_limit_yaml, timed_run, write_project
 
 from statusync.sandbox import CredentialLimit, SandboxOptions
 from statusync.sendcloud.credentials import Credentials
@@ -50,13 +51,13 @@ def main() -> int:
         f"  {name}:\n"
         f"    public_key_env: ACCOUNT_{n}_PUBLIC_KEY\n"
         f"    secret_key_env: ACCOUNT_{n}_SECRET_KEY\n"
-        f"    rate_limit: {{unsafe_per_minute: {limit}}}\n"
+        f"    rate_limit: {rate_limit_yaml(limit)}\n"
         for n, (name, limit) in enumerate(zip(accounts, limits, strict=True))
     )
     options = SandboxOptions(
         latency=args.latency,
         per_credential=tuple(
-            CredentialLimit(f"pk-{name}", post_per_minute=limit)
+            CredentialLimit(f"pk-{name}", post_per_minute=limit, get_per_minute=limit * GET_PER_POST)
             for name, limit in zip(accounts, limits, strict=True)
         ),
     )
@@ -85,6 +86,7 @@ def main() -> int:
         print(f"  {name}:          {rate:.0f}/min of its {limit}/min = {rate / limit:.1%}, {refused} 429s")
     total = _sustained(timed, set(ids), skip=CLIENT_BURST * len(accounts))
     print(f"  total:              {total:.0f}/min of the sum {sum(limits)}/min = {total / sum(limits):.1%}")
+    print(f"  end to end:         {timed.end_to_end('POST', sum(limits))}")
     ok = timed.run.returncode == 0 and accepted == len(ids) and throttled == 0 and total >= 0.9 * sum(limits)
     if timed.run.returncode != 0:
         print(timed.run.stderr[-2000:])

@@ -91,9 +91,8 @@ def sandbox(
         accounts = load_settings(project.root, {}).accounts
         specs = load_mappings(project.root / "mappings", project.root, accounts)
         held: dict[str, Any] = {}
-        if gate is not None:  # a latency so small it only calls the gate
-            options.setdefault("latency", 1e-9)
-            held["sleep"] = gate
+        if gate is not None:
+            held["on_request"] = gate
             gates.append(gate)
         server = start_sandbox(
             seed_from_specs(s.spec for s in specs),

@@ -34,6 +34,7 @@ from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.journal import with_journal
+from statusync.files.json_text import indented
 from statusync.files.reading import read_regular
 
 if TYPE_CHECKING:  # merging is for the merge driver and --push: a plan does without it
@@ -329,7 +330,7 @@ def dump_state(state: State) -> bytes:
             for i, r in sorted(state.removed.items())
         }
     # Sorted, indented and newline-terminated: the state is committed, so its diffs are read.
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    return (indented(data) + "\n").encode()
 
 
 def merge_bytes(

@@ -3,6 +3,7 @@ leaves and its answer after."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,8 +20,9 @@ from statusync.errors import (
     StatusyncError,
     StopRun,
 )
-from statusync.runner.bounded import Lanes, RunStopped, per_account, run_bounded
+from statusync.runner.bounded import Lanes, Paced, RunStopped, Workers, per_account, run_bounded
 from statusync.runner.recorder import Recorder
+from statusync.sendcloud.pacing import MOST_WORKERS
 from statusync.text import printable
 
 
@@ -30,6 +32,20 @@ class MappingWriter(Protocol):
     ) -> None: ...
 
     def integration_exists(self, integration_id: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check made in a change's worker right before its write says of it."""
+
+    refused: str | None = None  # not sent, for this reason
+    note: str | None = None  # sent, and this is to be said of it
+
+
+# Called in the worker right before a change's write: e.g. it reads the shop's statuses and
+# refuses a mapping they lack (statusync.runner.status_read.StatusCheck). It may raise what a
+# request raises (NotSent when the run stops, StopRun): the write then meets the same fate.
+Check = Callable[["Change"], Checked]
 
 
 @dataclass(frozen=True)
@@ -93,12 +109,14 @@ def apply_plan(
     *,
     parallelism: int | None = None,
     report: Callable[[ChangeResult], None] = lambda _: None,
+    check: Check | None = None,
 ) -> list[ChangeResult]:
     """Apply every change; a failure is reported and the others go on.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
     stop raises RunStopped carrying the outcomes of everything that finished; a StopRun error
-    raises RunEnded, which carries them too.
+    raises RunEnded, which carries them too. `check`, when given, runs in each sending change's
+    worker right before its write, on the same account's lane: a change it refuses is not sent.
     """
     outcomes: list[ChangeResult] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
@@ -115,6 +133,22 @@ def apply_plan(
         finished.append(outcome)
         report(outcome)
 
+    def checked_before(change: Change) -> Checked | ChangeResult:
+        """`check` of `change`, or its outcome when it is not to be sent (no intent was made)."""
+        assert check is not None
+        try:
+            checked = check(change)
+        except AccountSkipped as exc:
+            return ChangeResult(change, str(exc), not_sent=True, skipped=True)
+        except NotSent as exc:
+            return ChangeResult(change, str(exc), not_sent=True)
+        except StopRun as exc:  # the write would meet it too (no connection): the run ends
+            ended.append(ChangeResult(change, str(exc), not_sent=True))
+            raise
+        if checked.refused is not None:
+            return ChangeResult(change, checked.refused)
+        return checked
+
     def send(change: Change) -> ChangeResult:
         assert change.after is not None
         intent: list[int] = []  # the intent's number, once the request is about to leave
@@ -123,6 +157,12 @@ def apply_plan(
             if intent:
                 recorder.answered(intent[0], result)
 
+        note = None
+        if check is not None:
+            checked = checked_before(change)
+            if isinstance(checked, ChangeResult):
+                return checked
+            note = None if checked.note is None else f"{_DONE[change.action]}; {checked.note}"
         try:
             writers[change.account].upsert_mapping(
                 change.integration_id, change.after, on_send=lambda: intent.append(recorder.sending(change))
@@ -160,10 +200,10 @@ def apply_plan(
             answer("unknown" if maybe else "refused")
             return ChangeResult(change, str(exc), uncertain=maybe)
         answer("ok")
-        return ChangeResult(change)
+        return ChangeResult(change, note=note)
 
     accounts = {c.account: writers[c.account] for c in sending}
-    workers: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
+    workers = _lanes(parallelism, accounts, reading=check is not None)
     try:
         outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:
@@ -173,6 +213,36 @@ def apply_plan(
             report(outcome)
         raise RunEnded(outcomes + finished + ended, exc) from None
     return outcomes
+
+
+def _lanes(parallelism: int | None, accounts: Mapping[str, object], *, reading: bool) -> Lanes[Change]:
+    """A lane per account, with as many workers as its POST pace needs; with a read before each
+    write, as many as keep both on the wire at the POST rate (statusync.sendcloud.pacing's
+    Little's law: in flight = rate x latency), since each change then holds its worker for a
+    read and a write. The buckets, not this count, keep each kind of request to its own rate."""
+    posts: Lanes[Change] = per_account(parallelism, accounts, "POST", lambda c: c.account)
+    if not reading:
+        return posts
+    workers = {
+        name: reading_workers(client) if isinstance(client, Paced) else posts.workers[name]
+        for name, client in accounts.items()
+    }
+    return Lanes(posts.account, workers, posts.most)
+
+
+def reading_workers(client: Paced) -> Workers:
+    """The workers of an account whose every write comes after a read: those its POST pace
+    needs, and those its GET pace needs for as many reads as writes. Reads come at the writes'
+    rate, not at their own limit (ten times higher at Sendcloud): sized at the GET limit, the
+    surplus would only wait for the POST bucket, and hundreds of threads crowding two cores
+    bunch the requests' arrivals into 429s."""
+    post, get = client.pace("POST"), client.pace("GET")
+
+    def limit() -> int:
+        share = min(1.0, post.rate() / get.rate())
+        return max(1, min(MOST_WORKERS, post.workers() + math.ceil(get.workers() * share)))
+
+    return Workers(limit, MOST_WORKERS)
 
 
 def _gone(change: Change, api: MappingWriter) -> bool:

@@ -1,5 +1,6 @@
 """Reading shops' statuses during a run: what the run read is recorded in the status catalog
-(`.statusync/statuses.json`) at its end, and `apply` checks what it is about to send against it.
+(`.statusync/statuses.json`) at its end, and each write of `apply` and `reconcile` checks what it
+is about to send against a read of its shop's statuses made right before it (StatusCheck).
 
 Every read asks for deleted statuses too (`show_deleted=true`), so that an id the shop deleted
 keeps its name, in the language statusync.yaml sets.
@@ -8,18 +9,17 @@ keeps its name, in the language statusync.yaml sets.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from statusync.core.catalog import ShopStatuses, shop_from_read
 from statusync.core.plan import Action, Change
 from statusync.core.status_check import Finding, ShopStatus, status_findings
-from statusync.errors import StatusyncError, StopRun
+from statusync.errors import NotSent, StatusyncError, StopRun
 from statusync.files.catalog_file import catalog_path, record_reads
 from statusync.runner import recorder
-from statusync.runner.bounded import Lanes, per_account, run_bounded
+from statusync.runner.apply import Checked
 from statusync.text import printable
 
 
@@ -60,64 +60,48 @@ class StatusReads:
         return record_reads(catalog_path(state_path), self.shops, keep)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A change not sent: the statuses just read lack an id it maps, or have it as deleted."""
-
-    change: Change
-    problems: list[str]  # file:line:col: what is wrong
-
-    @property
-    def error(self) -> str:
-        return "refused, nothing was sent: " + "; ".join(self.problems)
+def writes_statuses(change: Change) -> bool:
+    """Whether `change` writes a mapping naming statuses (a reset writes nulls only)."""
+    return change.action.sends and change.action is not Action.RESET and change.after is not None
 
 
-def written(changes: Iterable[Change]) -> list[Change]:
-    """The changes that write a mapping naming statuses (a reset writes nulls only)."""
-    return [c for c in changes if c.action.sends and c.action is not Action.RESET and c.after is not None]
+class StatusCheck:
+    """The check each write makes right before it leaves, in its worker (runner.apply's
+    `check`): read the statuses of the integration it writes a mapping to (recorded in `reads`),
+    and refuse it when the mapping names an id the shop does not have, or has deleted (`locate`
+    gives each finding's place in its file). The read is a GET of the change's own account,
+    paced by that account's GET bucket, as the write is by its POST bucket.
 
+    A read that fails refuses nothing: the write then meets its own fate, with the API's own
+    answer (sent without checking, and said so), or is not sent when the read stopped its
+    account (a refusal of its credentials: from then on, nothing of it leaves). A stop of the
+    run (NotSent) or an error every request would meet (StopRun) is raised, as a write's is."""
 
-def check_before_send(
-    changes: list[Change],
-    readers: Mapping[str, StatusReader],
-    reads: StatusReads,
-    locate: Callable[[str, list[Finding]], list[str]],
-    *,
-    parallelism: int | None,
-    report: Callable[[str, bool], None] = lambda _text, _ok: None,
-) -> list[Refusal]:
-    """Read the statuses of every integration a change writes a mapping to, and refuse the
-    changes whose mapping names an id the shop does not have, or has deleted (`locate` gives
-    each finding's place in its file).
+    def __init__(
+        self,
+        readers: Mapping[str, StatusReader],
+        reads: StatusReads,
+        locate: Callable[[str, list[Finding]], list[str]],
+    ) -> None:
+        self._readers = readers
+        self._reads = reads
+        self._locate = locate
 
-    A read that fails refuses nothing (the write then meets its own fate, with the API's own
-    answer); one that fails for the whole account (StopRun: rejected credentials, no
-    connection) ends the reads of that account, whose writes will meet it too."""
-    checked = written(changes)
-    stopped: set[str] = set()
-
-    def check(change: Change) -> tuple[str, Refusal | None, bool]:
-        what = f"statuses of {change.integration_id} ({printable(change.file)})"
-        if change.account in stopped:
-            return f"{what}: not read", None, False
+    def __call__(self, change: Change) -> Checked:
+        if not writes_statuses(change):
+            return Checked()
         try:
-            statuses = reads.read(readers[change.account], change.integration_id)
-        except StopRun as exc:
-            stopped.add(change.account)
-            return f"{what}: not read: {printable(str(exc))}", None, False
+            statuses = self._reads.read(self._readers[change.account], change.integration_id)
+        except (NotSent, StopRun):
+            raise
         except StatusyncError as exc:
-            return f"{what}: not read ({printable(str(exc))}); sending without checking", None, False
+            return Checked(
+                note=f"its shop's statuses could not be read ({printable(str(exc))}), so it was "
+                "sent without checking them"
+            )
         assert change.after is not None
         findings = status_findings(change.after, statuses)
         if not findings:
-            return f"{what}: ok", None, True
-        refusal = Refusal(change, locate(change.file, findings))
-        return f"{what}: {refusal.error}", refusal, False
-
-    # A lane per account, as the writes after them: one queue in file order, with each
-    # account's files in a folder of their own, would read one account's shops at a time.
-    accounts = {c.account: readers[c.account] for c in checked}
-    lanes: Lanes[Change] = per_account(parallelism, accounts, "GET", lambda c: c.account)
-    results = run_bounded(checked, check, lanes, lambda result: report(result[0], result[1] is None))
-    refusals = [refusal for _, refusal, _ in results if refusal is not None]
-    return sorted(refusals, key=lambda r: (r.change.file, r.change.integration_id))
+            return Checked()
+        # Each problem as file:line:col: what is wrong.
+        return Checked(refused="refused, nothing was sent: " + "; ".join(self._locate(change.file, findings)))

@@ -31,6 +31,9 @@ from statusync.sendcloud.ratelimit import Clock, Sleep
 
 API_PREFIX = "/api/v3"
 Query = dict[str, str]
+# Called with each request's method and path (the token endpoint's too) before it is answered,
+# after it was counted against its limit: tests hold the requests they choose with it.
+OnRequest = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class SandboxApi:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
+        on_request: OnRequest | None = None,
     ) -> None:
         self.store = store
         self._credentials = credential_list(credentials)
@@ -83,6 +87,7 @@ class SandboxApi:
         self._oauth2_only = options.oauth2_only
         self._clock = clock
         self._sleep = sleep
+        self._on_request = on_request
         self._limits = RateLimits(
             options.post_per_minute, options.get_per_minute, options.per_credential, clock
         )
@@ -129,6 +134,8 @@ class SandboxApi:
     ) -> Reply | None:
         """`answer()` as the sandbox serves every request (the token endpoint's too): after the
         latency, unless a fault rule takes the request, and logged."""
+        if self._on_request is not None:
+            self._on_request(method, path)
         if self._latency > 0:
             self._sleep(self._latency)
         fault = self.store.take_fault(method, endpoint, integration_id)

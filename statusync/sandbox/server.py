@@ -12,7 +12,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
@@ -220,6 +220,7 @@ class SandboxServer:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep | None = None,
+        on_request: Callable[[str, str], None] | None = None,  # SandboxApi's
     ) -> None:
         if not is_loopback(host):
             raise StatusyncError(
@@ -230,7 +231,9 @@ class SandboxServer:
         # The latency is waited out on an event that stop() sets: a request held by it is
         # answered at once when the sandbox stops, rather than holding the stop up.
         self._stopping = threading.Event()
-        api = SandboxApi(store, credentials, options, clock=clock, sleep=sleep or self._wait)
+        api = SandboxApi(
+            store, credentials, options, clock=clock, sleep=sleep or self._wait, on_request=on_request
+        )
         tokens = TokenEndpoint(api, store, credentials, options.token_lifetime, clock)
         try:
             self._httpd = _HttpServer(host.strip("[]"), port, api, SandboxAdmin(store), tokens)

@@ -1,5 +1,6 @@
 """The write session: the one path every command that writes the state takes (apply, reconcile,
-import): lock → state → clients → confirm → read statuses → send → report.
+import): lock → state → clients → confirm → send (each write after a read of its shop's statuses) →
+report.
 
 The lock is held from reading the state to the last write, so that a second run waits and
 then plans on this one's results instead of interleaving with it. Results go to the journal as
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -31,7 +31,7 @@ from statusync.files.state_file import check_writable
 from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
-from statusync.runner.status_read import StatusReads, check_before_send, written
+from statusync.runner.status_read import StatusCheck, StatusReads
 from statusync.runner.stopping import before_hard_exit
 from statusync.session.accounts import Accounts
 from statusync.text import labelled, printable
@@ -139,21 +139,11 @@ class WriteSession:
             )
         return text
 
-    def _check_statuses(
-        self, plan: Plan, clients: dict[str, AccountClient], parallelism: int | None
-    ) -> list[ChangeResult]:
-        checked = written(plan.changes)
-        if not checked:
-            return []
-
+    def _status_check(self, clients: dict[str, AccountClient]) -> StatusCheck:
         def locate(file: str, findings: list[Finding]) -> list[str]:
             return [str(p) for p in located_again(self.ws.root, file, findings)]
 
-        with self.console.progress(len(checked), "Reading shop statuses") as tick:
-            refusals = check_before_send(
-                list(plan.changes), clients, self.reads, locate, parallelism=parallelism, report=tick
-            )
-        return [ChangeResult(r.change, r.error) for r in refusals]
+        return StatusCheck(clients, self.reads, locate)
 
     def record(self, changes: Iterable[Change]) -> None:
         """Record changes that need no request (already live, or files just imported)."""
@@ -177,17 +167,11 @@ class WriteSession:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
         stop (RunStopped) it says what was done and what was not before passing it on.
 
-        First the statuses of every integration written to are read (recorded in the catalog at
-        the end): a change whose mapping names an id its shop lacks or has deleted is not sent
-        (the API would refuse it, or orders would never reach that status), the others are."""
-        try:
-            refused = self._check_statuses(plan, clients, parallelism)
-        except RunStopped:  # stopped while reading: nothing was sent
-            self.console.err.write(f"\n{stop_summary(len(plan.changes), [])}\n")
-            raise
-        if refused:
-            gone = {id(r.change) for r in refused}
-            plan = replace(plan, changes=tuple(c for c in plan.changes if id(c) not in gone))
+        Right before each write, in its worker, the statuses of the integration it writes to are
+        read (recorded in the catalog at the end), with the account's GET pace beside its POST
+        pace rather than in a phase of their own: a change whose mapping names an id its shop
+        lacks or has deleted is not sent (the API would refuse it, or orders would never reach
+        that status), the others are."""
         try:
             with self.console.progress(len(plan.changes), label) as tick:
                 outcomes = apply_plan(
@@ -196,8 +180,8 @@ class WriteSession:
                     self.recorder,
                     parallelism=parallelism,
                     report=lambda o: tick(o.describe(), o.ok),
+                    check=self._status_check(clients),
                 )
-            outcomes = refused + outcomes
             self._outcomes += outcomes
             return outcomes
         except RunStopped as stopped:

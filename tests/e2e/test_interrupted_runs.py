@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from statusync.files.journal import journal_path
 from statusync.sandbox import SandboxServer
-from tests.support.gate import Gate
+from tests.support.gate import Gate, mapping_writes
 from tests.support.processes import statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, Result, live
 
@@ -24,14 +24,14 @@ def test_a_saved_plan_applied_after_a_killed_apply_is_refused_naming_the_interru
 ) -> None:
     project.mapping(1, delivered='"3"')
     project.mapping(2, delivered='"3"')
-    gate = Gate()
+    gate = Gate(holds=mapping_writes)
     server = sandbox(gate=gate)
     assert cli("apply", "--yes").code == 0
     project.mapping(1, delivered='"2"')
     project.mapping(2, delivered='"2"')
     assert cli("plan", "--out", "plan.json").code == 0
 
-    gate.close_after(2)  # the reads of the two shops' statuses, before any write
+    gate.close()
     proc = statusync("apply", "plan.json", "--yes", "--parallelism", "1", env=env)
     gate.wait_held(1)  # the first POST is on the wire, its intent in the journal
     proc.kill()

@@ -14,7 +14,7 @@ import pytest
 
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer
-from tests.support.gate import Gate
+from tests.support.gate import Gate, mapping_writes, status_reads
 from tests.support.processes import process_env, read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, Project, live
 
@@ -36,7 +36,7 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
-    gate = Gate(let_through=len(ids) + 8)  # the reads of the shops' statuses come first
+    gate = Gate(let_through=8, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "2", env=env)  # all change: --force
     gate.wait_held(2)  # 8 accepted, 2 on the wire
@@ -200,7 +200,7 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     for i in ids:
         project.mapping(i)
     project.applied_before(ids)  # updates: every request is a POST
-    gate = Gate(let_through=len(ids) + 6)  # the reads of the shops' statuses come first
+    gate = Gate(let_through=6, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "4", env=env)  # all change: --force
     gate.wait_held(4)
@@ -216,3 +216,25 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     )
     assert len(accepted(server)) == 10  # 6, then the 4 on the wire at the signal
     assert state.uncertain == {}
+
+
+def test_a_stop_while_the_shops_statuses_are_read_sends_none_of_their_writes(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
+    ids = range(1, 7)
+    for i in ids:
+        project.mapping(i)
+    project.applied_before(ids)
+    gate = Gate(holds=status_reads)
+    gate.close()
+    server = sandbox(gate=gate)
+    proc = statusync("apply", "--yes", "--force", "--parallelism", "2", env=env)
+    gate.wait_held(2)  # two reads on the wire, each right before its write
+    proc.send_signal(signal.SIGINT)
+    read_until(proc, "Stopping:")
+    gate.open()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert "Stopped: 0 of 6 done and recorded; 6 not sent." in err
+    assert accepted(server) == []  # the reads were answered; no write left after the stop
+    assert all(entry.sha256 == "old" for entry in load_state(project.state_file).entries.values())

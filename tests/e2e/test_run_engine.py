@@ -21,7 +21,7 @@ import pytest
 from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state
 from statusync.sandbox import LoggedRequest, SandboxServer
-from tests.support.gate import Gate
+from tests.support.gate import Gate, mapping_writes
 from tests.support.processes import read_until, statusync, wait_until
 from tests.support.project import MAPPING_PATH, PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
@@ -68,11 +68,11 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
     project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
 ) -> None:
     project.mapping(1, delivered='"3"')
-    gate = Gate()
+    gate = Gate(holds=mapping_writes)
     server = sandbox(gate=gate)
     assert cli("apply", "--yes").code == 0
     project.mapping(1, delivered='"2"')  # a deploy ...
-    gate.close_after(1)  # the read of the shop's statuses, before the write
+    gate.close()
     proc = statusync("apply", "--yes", env=env)
     gate.wait_held(1)  # the POST is on the wire (the sandbox is sitting on it)
     assert [i["id"] for i in intents(project)] == [1]
@@ -135,7 +135,8 @@ def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_th
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
-    gate = Gate(let_through=6)  # the reads of the six shops' statuses, before any write
+    gate = Gate(holds=mapping_writes)
+    gate.close()
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)
@@ -365,7 +366,8 @@ def test_the_first_stop_says_at_once_what_it_waits_for(
     for i in range(1, 7):
         project.mapping(i)
     project.applied_before(range(1, 7))
-    gate = Gate(let_through=6)  # the reads of the six shops' statuses, before any write
+    gate = Gate(holds=mapping_writes)
+    gate.close()
     sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--parallelism", "2", env=env)
     gate.wait_held(2)

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from statusync.sandbox import (
 )
 from statusync.sandbox.limits import CredentialLimit
 from statusync.sendcloud.credentials import Credentials
-from tests.support.gate import Gate
+from tests.support.gate import Gate, mapping_writes
 from tests.support.processes import read_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -916,7 +917,7 @@ gate.close()
 
 def held(seconds):
     print("held", file=sys.stderr, flush=True)
-    gate(seconds)
+    gate.sleep(seconds)
 
 serve("127.0.0.1", 0, seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=1), sys.stdout,
       sleep=held)
@@ -950,11 +951,33 @@ def test_ctrl_c_stops_serve_at_once_with_a_request_held_in_flight() -> None:
     assert took < 1.0, f"the sandbox took {took:.1f} s to stop"
 
 
+def test_a_gate_for_the_writes_holds_the_writes_and_lets_the_reads_through(start: Start) -> None:
+    gate = Gate(holds=mapping_writes)
+    gate.close()
+    server = start(on_request=gate)
+    with client_for(server) as client, ThreadPoolExecutor(1) as pool:
+        write = pool.submit(client.post, "/shop-order-statuses/mapping", json=body(FULL))
+        gate.wait_held(1)
+        with client_for(server) as reader:  # answered while the write is held
+            assert reader.get("/shop-order-statuses", params={"integration_id": SHOP}).status_code == 200
+            assert (
+                reader.get("/shop-order-statuses/mapping", params={"integration_id": SHOP}).status_code == 200
+            )
+        assert not write.done()
+        gate.open()
+        assert write.result(timeout=5).status_code == 200
+    assert [(r.method, r.path) for r in server.store.requests()] == [
+        ("GET", "/api/v3/shop-order-statuses"),
+        ("GET", "/api/v3/shop-order-statuses/mapping"),
+        ("POST", "/api/v3/shop-order-statuses/mapping"),
+    ]
+
+
 def test_stop_does_not_wait_for_a_request_held_in_flight() -> None:
     gate = Gate()
     gate.close()
     server = SandboxServer(
-        seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=60), port=0, sleep=gate
+        seed_from_specs([]), DEMO_CREDENTIALS, SandboxOptions(latency=60), port=0, sleep=gate.sleep
     ).start()
     try:
         with socket.create_connection(("127.0.0.1", port_of(server.url))) as sock:
