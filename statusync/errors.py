@@ -152,6 +152,19 @@ class AccountSkipped(NotSent):
 _Uncertain = TypeVar("_Uncertain", bound=ApiError | NotSent)
 
 
+# A key of a JSON file edited by hand may be any length (an id of 5,000 digits): an error names
+# where it is, not all of it.
+_LONGEST_KEY_SHOWN = 40
+
+
+def where_in(location: tuple[int | str, ...]) -> str:
+    """A validation error's location as users read it ("integrations.7.mapping.CANCEL"), each
+    part made printable and shortened; "top level" for the document itself."""
+    parts = (printable(str(part)) for part in location)
+    shown = (p if len(p) <= _LONGEST_KEY_SHOWN else p[: _LONGEST_KEY_SHOWN - 1] + "…" for p in parts)
+    return ".".join(shown) or "top level"
+
+
 def with_maybe_applied(error: _Uncertain) -> _Uncertain:
     """`error`, saying that an earlier attempt of its request may have reached the API.
 

@@ -19,6 +19,20 @@ _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 _BYTE_ESCAPES = range(0xDC80, 0xDD00)
 
 
+# A shop's status names are short; a long one (outside text) would crowd out what it is shown
+# beside: a change in a comment's budget, a warning's line. JSON keeps names whole.
+MAX_NAME_SHOWN = 80
+
+
+def short_name(name: str) -> str | None:
+    """A shop status's name as people read it beside its id, before it is escaped for where it
+    is shown: None when blank (it would show as an empty pair of parentheses), and shortened
+    past MAX_NAME_SHOWN characters. The same in plans, reports and warnings."""
+    if not name.strip():
+        return None
+    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
+
+
 def escape_char(c: str) -> str:
     """One character as a YAML (and, below U+10000, JSON) escape: `\\n`, `\\u202e`, `\\U000e0001`."""
     short = _SHORT.get(c)

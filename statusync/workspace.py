@@ -73,8 +73,10 @@ class Workspace:
         """Every mapping file, validated.
 
         With `trust`, a file whose bytes are those the state recorded is not parsed: its spec is
-        taken from the state. Only `plan` does that (10,000 files on every pull request); commands
-        that act on the result parse every file, so that a state edited by hand cannot hide one.
+        taken from the state. `plan` does that (10,000 files on every pull request) and `apply`,
+        so that it sends what the plan showed; `validate` parses every file and fails on a state
+        edited by hand to say otherwise than a file (statusync.core.state_check), and `drift`
+        and `reconcile` parse every file, so that such a state cannot hide one from them.
         """
         from statusync.files.mappings import load_mappings
 

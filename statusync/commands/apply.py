@@ -50,7 +50,9 @@ def run(
 ) -> int:
     with write_session(ws, console, lock_timeout, push=push, command="apply") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
-        specs = session.ws.specs()
+        # A file whose bytes the state recorded is taken from it, as plan takes it: apply sends
+        # what the reviewed plan showed (validate fails on a state edited to say otherwise).
+        specs = session.ws.specs(trust=session.state)
         session.managed.update(s.spec.integration_id for s in specs)  # keep their catalog entries
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
             only = saved_subset(planfile, read_planfile(planfile)[0].only, only)

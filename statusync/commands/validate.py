@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from statusync.console import Console, plural
 from statusync.core.model import LoadedSpec
+from statusync.core.state import State
+from statusync.core.state_check import hand_edits
 from statusync.core.status_check import (
     Finding,
     integration_refusal,
@@ -14,7 +16,7 @@ from statusync.core.status_check import (
 from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput, StatusyncError
 from statusync.files import yamldoc
-from statusync.files.mappings import located
+from statusync.files.mappings import located, located_again, shown_path
 from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.status_read import StatusReads
 from statusync.session.accounts import account_clients
@@ -31,8 +33,9 @@ def run(
     # id:/account: patterns select can only be told from all of them, and plan and apply
     # refuse an invalid file anywhere. --only narrows the remote check and the count.
     every = ws.specs()  # invalid files end the run here, before any request
-    # The state is read only for --only (id:/account: may name an integration whose file is gone).
-    specs = every if only is None else select(only, every, ws.state())[0]
+    state = ws.state()
+    _check_state(ws, state, every)
+    specs = every if only is None else select(only, every, state)[0]
     subset = "" if only is None else f"; {len(specs)} in {described(only.texts)}"
     if not remote:
         _warn_offline(ws, console, specs)
@@ -122,6 +125,18 @@ def _checked(loaded: LoadedSpec, findings: list[Finding] | None) -> str:
 
 def _text(ws: Workspace, loaded: LoadedSpec) -> str:
     return yamldoc.decode((ws.root / loaded.file).read_bytes(), loaded.file)
+
+
+def _check_state(ws: Workspace, state: State, every: list[LoadedSpec]) -> None:
+    """Fail on a state edited by hand to say otherwise than a file whose bytes it recorded
+    (statusync.core.state_check): plan and apply would take the state's word for that file."""
+    edits = hand_edits(state, every, shown_path(ws.state_path, ws.root))
+    by_file: dict[str, list[Finding]] = {}
+    for file, finding in edits:
+        by_file.setdefault(file, []).append(finding)
+    problems = [p for file, findings in by_file.items() for p in located_again(ws.root, file, findings)]
+    if problems:
+        raise InvalidInput(problems)
 
 
 def _warn_offline(ws: Workspace, console: Console, specs: list[LoadedSpec]) -> None:

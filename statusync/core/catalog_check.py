@@ -11,7 +11,7 @@ from __future__ import annotations
 from statusync.core.catalog import ShopStatuses
 from statusync.core.model import MappingDict
 from statusync.core.status_check import Finding
-from statusync.text import printable, quote
+from statusync.text import printable, quote, short_name
 
 CHECK_LIVE = "check live with 'statusync validate --remote'"
 
@@ -27,7 +27,7 @@ def catalog_findings(shop: ShopStatuses, mapping: MappingDict) -> list[Finding]:
         if status is None:
             message = f"{category}: the shop had no status {quote(external_id)} {read}; {CHECK_LIVE}"
         elif status.deleted:
-            name = " ".join(status.name.split())
+            name = short_name(status.name)
             shown = f" ({printable(name)})" if name else ""
             message = (
                 f"{category}: status {quote(external_id)}{shown} was deleted in the shop {read}, and "

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from statusync.core.model import MappingDict
 from statusync.errors import ApiError
-from statusync.text import quote
+from statusync.text import printable, quote, short_name
 
 # Where a value is in a mapping file: its keys from the top, e.g. ("mapping", "DELIVERED").
 Loc = tuple[str | int, ...]
@@ -54,7 +54,8 @@ def status_findings(mapping: MappingDict, statuses: Sequence[ShopStatus]) -> lis
         if status is None:
             message = f"{category}: the shop has no status {quote(external_id)} ({hint})"
         elif status.deleted_at is not None:
-            name = f" ({_one_line(status.status)})" if status.status.strip() else ""
+            shown = short_name(status.status)
+            name = f" ({printable(shown)})" if shown else ""
             message = (
                 f"{category}: status {quote(external_id)}{name} was deleted in the shop on "
                 f"{status.deleted_at.date().isoformat()}; map another status or null ({hint})"
@@ -72,7 +73,8 @@ def available_hint(statuses: Sequence[ShopStatus]) -> str:
     if not ordered:
         return "the shop has no available statuses"
     shown = ", ".join(
-        f"{quote(s.external_id)} {_one_line(s.status)}".rstrip() for s in ordered[:MAX_HINT_STATUSES]
+        f"{quote(s.external_id)} {printable(short_name(s.status) or '')}".rstrip()
+        for s in ordered[:MAX_HINT_STATUSES]
     )
     more = len(ordered) - MAX_HINT_STATUSES
     return f"available: {shown}" + (f" and {more} more" if more > 0 else "")
@@ -103,7 +105,3 @@ def id_order(external_id: str) -> tuple[int, int, str]:
 
 def _natural(status: ShopStatus) -> tuple[int, int, str]:
     return id_order(status.external_id)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

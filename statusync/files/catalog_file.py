@@ -9,6 +9,7 @@ names. Names are outside text: they are kept as read and escaped where they are 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, recorded
 from statusync.core.catalog_merge import merge_catalogs
 from statusync.core.status_check import id_order
-from statusync.errors import StatusyncError
+from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.collector import held_off
 from statusync.files.reading import read_regular
@@ -27,15 +28,17 @@ CATALOG_VERSION = 1
 CATALOG_NAME = "statuses.json"
 
 
+# The models check what is not in the plain layout dump_catalog writes (_plain_shop), and tell
+# what is wrong with it: rarely needed, so built when first used (defer_build).
 class _StatusModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     deleted: bool = False
 
 
 class _ShopModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     read_at: str
     language: str
@@ -43,7 +46,7 @@ class _ShopModel(BaseModel):
 
 
 class _CatalogModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int
     integrations: dict[Annotated[int, Field(gt=0)], _ShopModel]
@@ -57,13 +60,20 @@ def catalog_path(state_path: Path) -> Path:
 def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = None) -> StatusCatalog:
     """The catalog in `raw`; with `only`, just the integrations of `only` that it has.
 
-    A plan names the statuses of the few integrations it changes, from a catalog of thousands:
-    the whole file is decoded (json.loads, in C) and its outline checked, but only the shops
-    asked for are checked and built, so that a plan's names cost what it shows. The plain shapes
+    A plan names the statuses of the few integrations it changes, from a catalog of thousands,
+    so that a plan's names cost what it shows: in a file laid out as `dump_catalog` writes it,
+    only the records of those shops are decoded (`_sliced`); otherwise the whole file is decoded
+    and its outline checked, but only the shops asked for are checked and built. A record that
+    is not read is not checked either (`statusync statuses` reads every one). The plain shapes
     `dump_catalog` writes are checked by hand; anything else (a value of another type, a missing
     or extra key) goes through the pydantic models, which give the same values and errors as
     validating the whole file did."""
     try:
+        sliced = None if only is None or len(only) > _MOST_SLICED else _sliced(raw, only)
+        if sliced is not None:
+            return StatusCatalog(
+                {int(key): _plain_shop(shop) or _modelled_shop(key, shop) for key, shop in sliced.items()}
+            )
         data: Any = json.loads(raw)
         if isinstance(data, dict) and data.get("version") not in (None, CATALOG_VERSION):
             raise StatusyncError(
@@ -85,6 +95,51 @@ def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = N
             "delete it and run 'statusync statuses --refresh' to read it again"
         ) from None
     return StatusCatalog(dict(sorted(shops.items())))
+
+
+# What `dump_catalog` writes around the shops, and before each shop: a shop's key is the only
+# line indented by four spaces that opens an object (names are JSON strings, which hold no raw
+# newline), so a shop's record runs from its key's line to the next one.
+_HEAD = b'{\n  "version": %d,\n  "integrations": {\n' % CATALOG_VERSION
+_TAIL = b"\n    }\n  }\n}\n"
+_BETWEEN = b"\n    },"  # the line that ends a shop's record before the next one
+_SHOP_KEY = re.compile(rb'\n    "([1-9][0-9]*)": \{\n')
+# Past this many shops, decoding their records one by one costs more than decoding the file once.
+_MOST_SLICED = 256
+
+
+def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
+    """The records of the shops of `only` that the catalog has, each decoded on its own, when
+    `raw` is laid out as `dump_catalog` writes it; else None (decode the whole file).
+
+    A plan shows the names of a few shops out of thousands: finding their lines costs a tenth of
+    decoding every shop. A record that does not decode on its own, or a shop listed twice, also
+    gives None, so that the whole file is decoded and checked as before."""
+    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
+        return None
+    starts: dict[int, int] = {}
+    for match in _SHOP_KEY.finditer(raw, len(_HEAD) - 1):
+        if starts.setdefault(int(match.group(1)), match.start()) != match.start():
+            return None  # listed twice: json keeps the last one, the whole decode says which
+    # A record ends where the next one's line begins; the last one, where the tail begins.
+    positions = sorted(starts.values())
+    ends = dict(zip(positions, [*positions[1:], len(raw) - len(_TAIL) + len(b"\n    }")], strict=True))
+    shops: dict[str, Any] = {}
+    for integration_id in sorted(only):
+        start = starts.get(integration_id)
+        if start is None:
+            continue
+        if start != len(_HEAD) - 1 and raw[start - len(_BETWEEN) : start] != _BETWEEN:
+            return None  # not right after another shop's record: the whole decode tells what it is
+        record = raw[start + 1 : ends[start]].rstrip(b",")
+        try:
+            decoded = json.loads(b"{" + record + b"}")
+        except (ValueError, RecursionError):
+            return None
+        if type(decoded) is not dict or list(decoded) != [str(integration_id)]:
+            return None  # something else between two shops: the whole decode tells what
+        shops.update(decoded)
+    return shops
 
 
 _TOP_KEYS = {"version", "integrations"}
@@ -144,7 +199,7 @@ def _built(integrations: Mapping[int, _ShopModel], only: Collection[int] | None)
 
 def _first(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"]) or "top level"
+    where = where_in(error["loc"])
     return f"{where}: {error['msg']}"
 
 

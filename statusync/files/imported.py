@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from statusync.core.model import IntegrationSpec, MappingDict
 from statusync.core.plan import Action, Change
-from statusync.errors import StatusyncError
+from statusync.errors import StatusyncError, where_in
 from statusync.files.canonical import dump_spec
 from statusync.files.mappings import shown_path
 
@@ -111,7 +111,7 @@ def imported_file(
         )
     except ValidationError as exc:  # e.g. an empty external id, which no mapping file may hold
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = where_in(first["loc"])
         raise StatusyncError(
             f"integration {integration_id}: its live mapping cannot be written as "
             f"a mapping file ({where}: {first['msg']})"

@@ -17,12 +17,10 @@ from statusync.console import Paint
 from statusync.core.catalog import StatusCatalog
 from statusync.core.drift import DriftStatus
 from statusync.core.plan import Action
-from statusync.text import json_safe, printable, quote
+from statusync.text import json_safe, printable, quote, short_name
 
 # What a renderer shows when no names are to be shown (no catalog, or nothing read yet).
 NO_NAMES = StatusCatalog()
-# The longest status name shown beside an id, in characters.
-MAX_NAME_SHOWN = 80
 
 
 class Mark(NamedTuple):
@@ -65,11 +63,7 @@ def status_name(catalog: StatusCatalog, integration_id: int, value: str | None) 
     """The name to show beside `value`: the catalog's, unless it is unknown or blank (a name of
     only spaces would show as an empty pair of parentheses)."""
     name = catalog.name_of(integration_id, value)
-    if name is None or not name.strip():
-        return None
-    # A shop's names are short; a long one (outside text) would crowd its change out of a
-    # comment's budget. JSON keeps it whole.
-    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
+    return None if name is None else short_name(name)
 
 
 def headline(

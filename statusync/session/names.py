@@ -19,7 +19,7 @@ from statusync.core.model import MappingDict
 from statusync.errors import Problem, StatusyncError
 from statusync.files.catalog_file import catalog_path, load_catalog
 from statusync.files.mappings import located_again
-from statusync.text import labelled
+from statusync.text import labelled, printable
 from statusync.workspace import Workspace
 
 
@@ -27,10 +27,18 @@ def read_catalog(ws: Workspace, console: Console, integration_ids: Collection[in
     """The statuses of `integration_ids` in the status catalog beside the state; empty, with a
     warning on stderr, when it cannot be read."""
     try:
-        return load_catalog(catalog_path(ws.state_path), only=integration_ids)
+        catalog = load_catalog(catalog_path(ws.state_path), only=integration_ids)
     except StatusyncError as exc:
         console.note(labelled("warning: ", f"{exc}; external ids are shown without names"))
         return StatusCatalog()
+    # Names read before `language:` changed: still the shop's statuses, in another language.
+    wanted = ws.settings.language
+    if other := sorted({shop.language for shop in catalog.shops.values()} - {wanted}):
+        console.note(
+            f"note: the status names shown were read in {printable(', '.join(other))}, and "
+            f"statusync.yaml asks for {wanted}; 'statusync statuses --refresh' reads them in {wanted}"
+        )
+    return catalog
 
 
 def status_warnings(

@@ -259,7 +259,7 @@ def test_an_edited_plan_file_is_refused(
     assert server.store.requests() == []
 
 
-def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(
+def test_a_hand_edited_state_cannot_hide_a_file_from_review_or_drift(
     project: Project, cli: Cli, sandbox: Start
 ) -> None:
     project.mapping(1, cancel='"3"')
@@ -271,11 +271,22 @@ def test_a_hand_edited_state_cannot_hide_a_file_from_apply_or_drift(
     data["integrations"]["1"]["mapping"]["CANCEL"] = None
     project.state_file.write_text(json.dumps(data))
     server.store.edit_mapping(1, {"CANCEL": None})
+    # validate, the plan workflow's first step, fails at the value the state misreports.
+    result = cli("validate")
+    assert result.code == 1
+    assert (
+        "mappings/shop-1.yaml:6:11: CANCEL: the state .statusync/state.json records null here for "
+        "this file's exact bytes, so it was edited by hand"
+    ) in result.err
     drift = cli("drift", "--format", "json")
     assert drift.code == 2
     assert json.loads(drift.out)["integrations"][0]["differences"] == [
         {"category": "CANCEL", "desired": "3", "live": None, "last_applied": None}
     ]
-    result = cli("apply", "--yes")
-    assert result.code == 0 and "1 updated" in result.out
+    # apply sends what plan shows: both take the state's word for the file, so neither shows
+    # nor sends a change nobody reviewed; reconcile puts the file's mapping back.
+    assert "No changes" in cli("plan").out
+    server.store.clear_requests()
+    assert cli("apply", "--yes").code == 0 and server.store.requests() == []
+    assert cli("reconcile", "--yes").code == 0
     assert live(server, 1)["CANCEL"] == "3"

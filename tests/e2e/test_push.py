@@ -590,6 +590,18 @@ def _new_mapping(job: Clone) -> None:
     job.mapping(6, "9")
 
 
+def _edited_state(job: Clone) -> None:
+    path = job.path / ".statusync" / "state.json"
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({**state, "serial": state["serial"] + 5}))
+
+
+def _edited_statuses(job: Clone) -> None:
+    # The run would commit the file as it finds it: an edit made by hand is no read of a shop.
+    path = job.path / ".statusync" / "statuses.json"
+    path.write_text(json.dumps({"version": 1, "integrations": {}}))
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -607,6 +619,8 @@ def _new_mapping(job: Clone) -> None:
         (_local_commit, "branch 'main' has 1 commit that origin/main does not have"),
         (_edited_mapping, "these files have local changes: mappings/shop-2.yaml"),
         (_new_mapping, "these files have local changes: mappings/shop-6.yaml"),
+        (_edited_state, "these files have local changes: .statusync/state.json"),
+        (_edited_statuses, "these files have local changes: .statusync/statuses.json"),
         (_untracked_control_character, "these files have local changes: mappings/a\\u001b[2Jb.yaml"),
         (_staged_control_character, "there are staged changes: notes\\u0007\\nforged.txt; commit"),
     ],
@@ -618,6 +632,8 @@ def _new_mapping(job: Clone) -> None:
         "diverged",
         "edited-mapping",
         "new-mapping",
+        "edited-state",
+        "edited-statuses",
         "untracked-control",
         "staged-control",
     ],

@@ -131,6 +131,27 @@ def test_language_nl_nl_gives_dutch_names(project: Project, cli: Cli, sandbox: S
     assert status_reads(server) == [7]
 
 
+def test_names_read_before_the_language_changed_show_with_a_note_until_read_again(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
+    server = sandbox()
+    add_shop(server, 7, ("2", "4", "5", None))
+    project.mapping(7, '"2"', '"4"', '"6"')
+    assert cli("apply", "--yes").code == 0  # reads the shop's statuses before writing, in en-gb
+    project.write("statusync.yaml", "language: nl-nl\n")
+    project.mapping(7, '"2"', '"4"', '"5"')
+    result = cli("plan")
+    assert 'DELIVERED  "6" (Canceled) -> "5" (Delivered)' in result.out
+    assert (
+        "note: the status names shown were read in en-gb, and statusync.yaml asks for nl-nl; "
+        "'statusync statuses --refresh' reads them in nl-nl"
+    ) in result.err
+
+    assert cli("statuses", "--refresh").code == 0
+    result = cli("plan")
+    assert 'DELIVERED  "6" (Canceled) -> "5" (Geleverd)' in result.out and "note:" not in result.err
+
+
 def test_an_unknown_language_is_located_and_the_languages_named(project: Project, cli: Cli) -> None:
     project.write("statusync.yaml", "api_url: https://panel.sendcloud.sc/api/v3\nlanguage: nl\n")
     result = cli("validate")

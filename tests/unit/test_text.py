@@ -22,8 +22,7 @@ from statusync.core.plan import make_plan
 from statusync.render.drift import render_markdown as render_drift_markdown
 from statusync.render.markdown import md_code, md_text
 from statusync.render.plan import render_json, render_markdown, render_text
-from statusync.render.style import MAX_NAME_SHOWN
-from statusync.text import json_safe, labelled, printable, quote
+from statusync.text import MAX_NAME_SHOWN, json_safe, labelled, printable, quote
 from tests.support.builders import live, loaded, mapping, state_of
 from tests.support.markdown import shown as shown_in
 from tests.support.markdown import table_rows

@@ -18,8 +18,9 @@ def test_only_unknown_and_deleted_ids_are_found_each_at_its_category() -> None:
     assert [f.loc for f in findings] == [("mapping", "IN_TRANSIT"), ("mapping", "DELIVERED")]
     unknown, deleted = (f.message for f in findings)
     assert unknown.startswith('IN_TRANSIT: the shop had no status "99" as last read on 2026-11-30;')
-    # The name on one line and printable: a warning is one line wherever it is shown.
-    assert deleted.startswith('DELIVERED: status "8" (Old \\u202eone) was deleted in the shop')
+    # The name on one line and printable, spelled as plans show it: a warning is one line
+    # wherever it is shown.
+    assert deleted.startswith('DELIVERED: status "8" (Old\\n\\u202eone) was deleted in the shop')
     assert all(m.endswith("check live with 'statusync validate --remote'") for m in (unknown, deleted))
 
 

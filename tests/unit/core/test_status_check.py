@@ -78,7 +78,9 @@ def test_a_status_created_again_after_deletion_is_available() -> None:
             ],
             'available: "9" Nine, "10" Ten, "a", "b" Bee',
         ),
-        ([ShopStatus(external_id="1", status="Two\nlines")], 'available: "1" Two lines'),
+        # Names spelled as plans show them: escaped, shortened past 80 characters.
+        ([ShopStatus(external_id="1", status="Two\nlines")], 'available: "1" Two\\nlines'),
+        ([ShopStatus(external_id="1", status="x" * 100)], f'available: "1" {"x" * 79}…'),
     ],
 )
 def test_available_hint(statuses: list[ShopStatus], expected: str) -> None:

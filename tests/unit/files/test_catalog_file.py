@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.errors import StatusyncError
@@ -108,3 +111,74 @@ def test_the_merge_driver_tells_the_catalog_from_the_state() -> None:
     assert looks_like_catalog(dump_catalog(StatusCatalog({1: SHOP})))
     assert not looks_like_catalog(b'{"version": 1, "serial": 3, "lineage": "x", "integrations": {}}')
     assert not looks_like_catalog(b"not json")
+
+
+NAMES = st.text(st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
+    ['\n    "5": {\n', '"}, {', "\u202e|`<b>", "    }", ""]
+)
+SHOPS = st.builds(
+    ShopStatuses,
+    st.just("2026-12-01T10:00:00Z"),
+    st.sampled_from(["en-gb", "nl-nl"]),
+    st.dictionaries(
+        st.text("0123456789", min_size=1, max_size=5), st.builds(KnownStatus, NAMES, st.booleans())
+    ),
+)
+
+
+@given(
+    shops=st.dictionaries(st.integers(1, 2**53 - 1), SHOPS, max_size=8),
+    asked=st.sets(st.integers(1, 12), max_size=4),
+)
+def test_the_shops_asked_for_read_as_they_do_in_the_whole_file(
+    tmp_path_factory: pytest.TempPathFactory, shops: dict[int, ShopStatuses], asked: set[int]
+) -> None:
+    path = tmp_path_factory.mktemp("catalog") / "statuses.json"
+    save_catalog(path, StatusCatalog(shops))
+    asked |= set(list(shops)[:2])
+    whole = load_catalog(path)
+    assert whole == StatusCatalog(dict(sorted(shops.items())))
+    assert load_catalog(path, only=asked) == StatusCatalog(
+        {i: s for i, s in whole.shops.items() if i in asked}
+    )
+
+
+def test_a_corrupt_record_costs_only_the_reads_that_show_it(tmp_path: Path) -> None:
+    # A plan shows the names of the shops it changes: another shop's broken record (a bad hand
+    # edit) does not cost it those, while a command that reads every record reports it.
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP, 12: SHOP}))
+    text = path.read_text()
+    path.write_text(text.replace('"name": "Paid', '"name": Paid', 1).replace('"Old status"', "[", 1))
+    assert load_catalog(path, only={12}) == StatusCatalog({12: SHOP})
+    with pytest.raises(StatusyncError, match="the status catalog is corrupt"):
+        load_catalog(path, only={3})
+    with pytest.raises(StatusyncError, match="the status catalog is corrupt"):
+        load_catalog(path)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # A shop listed twice: JSON keeps the last one, whichever way the file is read.
+        lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n    "9": {\n    },\n', 1),
+        # Something else between two shops: the whole file is checked, as it always was.
+        lambda text: text.replace('\n    },\n    "9"', '\n    },\n    "x": 1,\n    "9"', 1),
+        lambda text: text.replace('\n    },\n    "9"', '\n    }\n  },\n  "more": {\n    "9"', 1),
+    ],
+)
+def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    path.write_text(edit(path.read_text()))
+    try:
+        whole: StatusCatalog | str = load_catalog(path)
+    except StatusyncError as exc:
+        whole = str(exc)
+    try:
+        asked: StatusCatalog | str = load_catalog(path, only={9})
+    except StatusyncError as exc:
+        asked = str(exc)
+    assert asked == whole if isinstance(whole, str) else asked == StatusCatalog({9: whole.shops[9]})

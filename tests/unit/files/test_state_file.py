@@ -1,11 +1,17 @@
 import json
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from statusync.core.state import Entry, Removed, State
+from statusync.core.model import CATEGORIES
+from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
-from statusync.files.state_file import dump_state, load_state, save_state
+from statusync.files.state_file import dump_state, load_state, parse_state, save_state
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
 
@@ -209,3 +215,105 @@ def test_an_account_name_that_could_reach_a_ci_argument_is_corrupt(tmp_path: Pat
         StatusyncError, match=r"corrupt \(integrations\.1\.account: .* is not an account name"
     ):
         load_state(path)
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+TIME = st.datetimes(timezones=st.just(UTC)).map(lambda t: t.isoformat().replace("+00:00", "Z"))
+IDS = st.integers(min_value=1, max_value=2**53 - 1)
+MAPPINGS = st.fixed_dictionaries({c: st.none() | TEXT for c in CATEGORIES})
+ACCOUNTS = st.sampled_from(["default", "shop-b", "Agency_1.eu"])
+
+
+@given(
+    entries=st.dictionaries(IDS, st.builds(Entry, TEXT, TEXT, ACCOUNTS, st.none() | TEXT, MAPPINGS, TIME)),
+    uncertain=st.dictionaries(
+        IDS, st.builds(Pending, TEXT, TEXT, ACCOUNTS, st.none() | TEXT, MAPPINGS, TIME)
+    ),
+    removed=st.dictionaries(IDS, st.builds(Removed, TEXT, st.booleans(), TIME)),
+    serial=st.integers(min_value=0, max_value=10**6),
+)
+def test_any_state_reads_back_as_it_was_written(
+    entries: dict[int, Entry], uncertain: dict[int, Pending], removed: dict[int, Removed], serial: int
+) -> None:
+    state = State(
+        serial=serial,
+        lineage="L",
+        entries=dict(sorted(entries.items())),
+        uncertain=dict(sorted(uncertain.items())),
+        removed={i: r for i, r in sorted(removed.items()) if i not in entries},
+    )
+    assert parse_state(dump_state(state), "state.json") == state
+
+
+def written(edit: Callable[[dict[str, Any]], object]) -> bytes:
+    """A state as dump_state writes it (an entry, an uncertain write, a tombstone), edited."""
+    pending = Pending("b", "cd" * 32, "default", None, dict(MAPPING), "2026-01-02T00:00:00Z")
+    tombstone = Removed("c", True, "2026-01-03T00:00:00Z")
+    data = json.loads(dump_state(State(entries={1: entry()}, uncertain={2: pending}, removed={3: tombstone})))
+    edit(data)
+    return json.dumps(data, indent=2).encode()
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda d: d["integrations"]["1"].update(applied_at="now"),
+            r"integrations\.1\.applied_at: 'now' is not",
+        ),
+        (
+            lambda d: d["uncertain"]["2"].update(sent_at="2026-13-01"),
+            r"uncertain\.2\.sent_at: '2026-13-01' is not",
+        ),
+        (lambda d: d["removed"]["3"].update(at=""), r"removed\.3\.at: '' is not a date"),
+        (
+            lambda d: d["integrations"]["1"].update(account="a b"),
+            r"integrations\.1\.account: 'a b' is not an",
+        ),
+        # An account's name is no time, whatever was checked before.
+        (lambda d: d["uncertain"]["2"].update(sent_at="default"), r"uncertain\.2\.sent_at: 'default' is not"),
+        (
+            lambda d: d["uncertain"]["2"]["mapping"].update(CANCEL=4),
+            r"uncertain\.2\.mapping\.CANCEL: Input should",
+        ),
+        (lambda d: d["integrations"]["1"].update(name=["x"]), r"integrations\.1\.name: Input should be"),
+        (lambda d: d["removed"]["3"].update(action="undo"), r"removed\.3\.action: Input should be 'reset'"),
+        (lambda d: d["integrations"].update({"0": d["integrations"]["1"]}), r"integrations\.0\.\[key\]"),
+        (lambda d: d.update(serial=-1), r"serial: Input should be greater than or equal to 0"),
+        (lambda d: d.update(lineage=None), r"lineage: Input should be a valid string"),
+        (lambda d: d["integrations"]["1"].update(extra=1), r"integrations\.1\.extra: Extra inputs"),
+    ],
+)
+def test_a_state_in_the_written_layout_that_breaks_a_rule_is_corrupt(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(written(edit))
+    with pytest.raises(StatusyncError, match=rf"state\.json: the state file is corrupt \({message}"):
+        load_state(path)
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda d: d["integrations"].update({"01": d["integrations"].pop("1")}), {1}),
+        (lambda d: d["integrations"]["1"].pop("account"), {1}),
+        (lambda d: d["integrations"]["1"]["mapping"].pop("CANCEL"), {1}),
+    ],
+)
+def test_a_state_edited_by_hand_reads_as_the_file_format_allows(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], expected: set[int]
+) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(written(edit))
+    state = load_state(path)
+    assert set(state.entries) == expected and state.entries[1].account == "default"
+    assert list(state.entries[1].mapping) == list(CATEGORIES)
+
+
+def test_a_key_of_thousands_of_digits_is_named_without_being_printed_whole(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(written(lambda d: d["integrations"].update({"9" * 5000: d["integrations"]["1"]})))
+    with pytest.raises(StatusyncError) as raised:
+        load_state(path)
+    assert f"integrations.{'9' * 39}…" in str(raised.value) and len(str(raised.value)) < 300
