@@ -29,6 +29,7 @@ from statusync.errors import (
     with_maybe_applied,
 )
 from statusync.http.excerpt import body_excerpt
+from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
@@ -128,7 +129,8 @@ class SendcloudClient:
             auth=self._auth,
             headers=headers,
             timeout=timeout,
-            transport=transport,
+            # Tests give a transport of their own; else a pool per worker thread (http.per_thread).
+            transport=transport or PoolPerThread(),
         )
 
     def __repr__(self) -> str:
