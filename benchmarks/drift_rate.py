@@ -5,7 +5,8 @@ Starts the sandbox in this process with N PrestaShop integrations, all in sync (
 enforcing `--server-per-minute`, by default the configured limit: 429 beyond it); writes the
 mapping files and their state to a temporary directory; runs `statusync drift --format json`
 there in a subprocess with CI=1 and the default (auto) parallelism; then prints how long it
-took, the rate it sustained against the limit and how many 429s it met.
+took, the CPU each side spent per request, the rate it sustained against the limit and how many
+429s it met.
 
     python3 benchmarks/drift_rate.py [--integrations N] [--get-per-minute N]
                                      [--server-per-minute N] [--latency S] [--parallelism N]
@@ -65,6 +66,7 @@ def main() -> int:
     print(f"  elapsed:            {timed.elapsed:.1f} s (whole process, start-up included)")
     print(f"  in sync:            {summary.get('in_sync', 0)} of {args.integrations}")
     print(f"  GET requests:       {timed.count('GET')}")
+    print(f"  CPU per request:    {timed.cpu_per_request()}")
     return report_rate(
         timed, "GET", args.get_per_minute, server_limit, done=summary.get("in_sync") == args.integrations
     )
