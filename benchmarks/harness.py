@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -105,6 +106,18 @@ class Timed:
     requests: list[LoggedRequest]  # as the sandbox answered them ...
     times: list[float]  # ... and when
     started: float = 0.0  # when the process started, by the same clock
+    client_cpu: float = 0.0  # CPU seconds of the statusync process (user + system) ...
+    server_cpu: float = 0.0  # ... and of this process meanwhile: the sandbox's threads
+
+    def cpu_per_request(self) -> str:
+        """The CPU each side spent per request answered: on a shared machine wall times read low
+        under others' load, CPU times much less so."""
+        count = max(1, len(self.requests))
+        return (
+            f"statusync {self.client_cpu / count * 1000:.2f} ms, sandbox "
+            f"{self.server_cpu / count * 1000:.2f} ms (whole runs: {self.client_cpu:.1f} s and "
+            f"{self.server_cpu:.1f} s for {len(self.requests)} requests)"
+        )
 
     def end_to_end(self, method: str, configured: int) -> str:
         """The rate of accepted `method` requests over the whole process (start-up, plan and the
@@ -147,6 +160,7 @@ def timed_run(
         for prefix, pair in keys.items():
             env[f"{prefix}_PUBLIC_KEY"] = pair.public_key
             env[f"{prefix}_SECRET_KEY"] = pair.secret_key
+        before = _cpu()
         started = time.monotonic()
         run = subprocess.run(
             [sys.executable, "-m", "statusync", *args],
@@ -157,7 +171,15 @@ def timed_run(
             check=False,
         )
         elapsed = time.monotonic() - started
-        return Timed(run, elapsed, store.requests(), list(store.times), started)
+        client, server = (after - earlier for after, earlier in zip(_cpu(), before, strict=True))
+        return Timed(run, elapsed, store.requests(), list(store.times), started, client, server)
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds so far of the child processes waited for, and of this process."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
 
 
 def report_rate(timed: Timed, method: str, configured: int, server_limit: int, done: bool) -> int:

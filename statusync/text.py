@@ -77,7 +77,9 @@ def json_safe(document: str) -> str:
     """A JSON document (as `json.dumps(..., ensure_ascii=False)` writes it) with every character
     that is not printable inside its strings escaped. Outside strings a JSON document holds
     only printable characters, spaces and the newlines of its indentation, which stay."""
-    if document.isprintable():
+    # Indented, a document always holds newlines (not printable): a check of the rest at C speed
+    # spares the character-by-character pass (seconds for the report of 10,000 integrations).
+    if document.replace("\n", "").isprintable():
         return document
     return "".join(c if c.isprintable() or c == "\n" else _json_escape(c) for c in document)
 

@@ -5,6 +5,8 @@ endpoint, GitHub's).
                      function over a per-API Profile, so that the three request loops only send,
                      ask it, and sleep or raise
     excerpt.py       a short, printable excerpt of an error answer's body for a message
+    per_thread.py    PoolPerThread: an httpx transport with a connection pool per worker thread,
+                     whose cost per request does not grow with the number of workers
 
 May import: httpx, statusync.errors and statusync.text. Never click, ruamel, the YAML layer
 (statusync.files) or a client of its own: sendcloud/ and github/ build on this package.

@@ -8,10 +8,11 @@ in a folder of their own, had every worker wait on one account's bucket at a tim
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -162,6 +163,10 @@ def run_bounded(
     results: list[R] = []
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="statusync")
     pending: set[Future[R]] = set()
+    # Each item's future lands here when it is done: one wake-up of this thread per batch of
+    # finished items, where concurrent.futures.wait added and removed a waiter on every pending
+    # future each time (a cost in the number of workers, per item).
+    finished: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()
     error: BaseException | None = None
 
     def start_what_may_start() -> None:
@@ -169,11 +174,12 @@ def run_bounded(
         started = True
         while started and error is None and not STOP.is_set():
             started = False
-            for name, queue in queues.items():
+            for name, lane in queues.items():
                 if len(pending) >= lanes.most:
                     return
-                if queue and under_way[name] < min(workers[name].most, workers[name].limit()):
-                    future = pool.submit(guarded, queue.popleft())
+                if lane and under_way[name] < min(workers[name].most, workers[name].limit()):
+                    future = pool.submit(guarded, lane.popleft())
+                    future.add_done_callback(finished.put)
                     pending.add(future)
                     lane_of[future] = name
                     under_way[name] += 1
@@ -186,7 +192,8 @@ def run_bounded(
             start_what_may_start()
             if not pending:
                 break
-            done, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+            done = _done_within(finished, _POLL)
+            pending.difference_update(done)
             if STOP.is_set() and error is None:
                 error = RunStopped([])
                 failed.set()
@@ -209,6 +216,19 @@ def run_bounded(
         # a client used afterwards in the same process (a test) must not find it still set.
         STOP.clear()
     return results
+
+
+def _done_within(finished: queue.SimpleQueue[Future[R]], timeout: float) -> list[Future[R]]:
+    """The futures done by now, waiting up to `timeout` for the first (none: a stop is looked at)."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def _lanes(parallelism: int | Workers | Lanes[T] | None) -> Lanes[T]:

@@ -107,6 +107,17 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "statusync-sandbox"
     sys_version = ""
     timeout = 60  # seconds an idle keep-alive connection may hold a thread
+    # Buffered: an answer's status line, headers and body leave in one write when the request is
+    # done (handle_one_request flushes), not in two; one packet for the client to read, not two.
+    wbufsize = 64 * 1024
+
+    def handle_expect_100(self) -> bool:
+        # The 100 Continue must reach the client before the body is read: a buffered one would
+        # wait for the final answer, and the client for it.
+        if not super().handle_expect_100():
+            return False
+        self.wfile.flush()
+        return True
 
     def do_GET(self) -> None:
         self._serve()

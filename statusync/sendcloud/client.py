@@ -29,6 +29,7 @@ from statusync.errors import (
     with_maybe_applied,
 )
 from statusync.http.excerpt import body_excerpt
+from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
@@ -128,8 +129,11 @@ class SendcloudClient:
             auth=self._auth,
             headers=headers,
             timeout=timeout,
-            transport=transport,
+            # Tests give a transport of their own; else a pool per worker thread (http.per_thread).
+            transport=transport or PoolPerThread(),
         )
+        # Where request paths go: the base URL (never with a query: api_url_problem) and a slash.
+        self._prefix = str(self._http.base_url).rstrip("/") + "/"
 
     def __repr__(self) -> str:
         return f"SendcloudClient(base_url={self.base_url!r})"
@@ -257,7 +261,7 @@ class SendcloudClient:
                 on_send = None
             try:
                 with on_the_wire():
-                    response = self._http.request(method, path, params=params, json=body)
+                    response = self._http.request(method, self._url(path, params), json=body)
             except (ApiError, NotSent) as exc:
                 # The auth flow's token request failed, or met the stop, before this attempt
                 # left: an earlier attempt may still have arrived.
@@ -295,6 +299,13 @@ class SendcloudClient:
                 self._throttled(label, pace, decision.seconds, sent_at)
             else:
                 self._back_off(label, decision, decision.because)
+
+    def _url(self, path: str, params: dict[str, str | int] | None) -> str:
+        """The absolute URL of `path` with `params`, as httpx would merge them with the base URL.
+        Built as a string: httpx parses a relative URL, the merged one and the one with the
+        query each in turn, which cost more than the rest of building the request."""
+        url = self._prefix + path.lstrip("/")
+        return f"{url}?{httpx.QueryParams(params)}" if params else url
 
     def _answer(self, response: httpx.Response) -> Answer:
         # An answer to the auth flow's own token request says nothing of the API request.

@@ -846,6 +846,24 @@ def test_a_body_too_large_is_refused_before_it_is_read(
     assert "Traceback" not in capfd.readouterr().err
 
 
+def test_an_expect_100_continue_is_answered_before_the_body_is_sent(server: SandboxServer) -> None:
+    token = base64.b64encode(b"pk-test:sk-test")
+    body = json.dumps({"integration_id": 1, "mapping": []}).encode()
+    with socket.create_connection(("127.0.0.1", port_of(server.url)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /api/v3/shop-order-statuses/mapping HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+            + token
+            + b"\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+        )
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"HTTP/1.1 100 ")  # before any byte of the body
+        assert reader.readline() == b"\r\n"
+        sock.sendall(body)
+        assert reader.readline().startswith(b"HTTP/1.1 400 ")  # the answer to the body itself
+
+
 def test_a_port_in_use_is_an_error(server: SandboxServer) -> None:
     port = port_of(server.url)
     with pytest.raises(StatusyncError, match=f"cannot serve on 127.0.0.1:{port}"):

@@ -396,3 +396,37 @@ def test_a_timeout_after_connecting_is_no_sign_of_a_host_gone() -> None:
     with pytest.raises(HostUnreachable):
         api.client.upsert_mapping(3, MAPPING)  # 6 in a row, and its own second one
     assert len(api.requests) == 10
+
+
+def test_workers_waiting_for_a_token_wait_in_turn_so_that_each_token_wakes_one() -> None:
+    t = FakeTime()
+    lock = threading.Lock()
+    sleeping: list[int] = [0]  # workers inside the bucket's wait right now
+    most: list[int] = []
+    first, second = threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def held(seconds: float) -> None:
+        with lock:
+            sleeping[0] += 1
+            most.append(sleeping[0])
+            (second if first.is_set() else first).set()
+        release.wait(5)
+        with lock:
+            t.now += seconds
+            sleeping[0] -= 1
+
+    p = Pace(TokenBucket(60, 1, clock=t.clock, sleep=held), stop=threading.Event())
+    p.acquire()  # the one token of the burst
+    taken: list[float] = []
+    workers = [threading.Thread(target=lambda: taken.append(p.acquire())) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    assert first.wait(5)
+    # The others wait for their turn, not in the bucket's wait: a real wait only to see that none
+    # of them enters it (without turns, all three sleep at once and wake together for one token).
+    assert not second.wait(0.2)
+    release.set()
+    for worker in workers:
+        worker.join(5)
+    assert len(taken) == 3 and max(most) == 1
