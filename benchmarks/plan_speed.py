@@ -9,7 +9,7 @@ with a state that matches every file (the common pull-request case: unchanged fi
 hashed), and with one file changed (a plan with a change to show, so with status names).
 
 The floor is a fresh Python process that walks the same directory and reads and hashes every
-file, which plan cannot avoid. Each time is the best of five runs, the floor's and the plan's
+file, which plan cannot avoid. Each time is the best of nine runs, the floor's and the plan's
 taken in turns (the machine may be shared). statusync's bytecode is compiled first, as an
 installed statusync has it.
 
@@ -36,7 +36,7 @@ from statusync.core.state import Entry, State
 from statusync.files.catalog_file import catalog_path, save_catalog
 from statusync.files.state_file import save_state
 
-RUNS = 5
+RUNS = 9
 MAX_FLOOR_RATIO = 3.0  # at 10,000 files
 MAX_GROWTH = 11.0  # time at 100,000 files over time at 10,000
 READ_AT = "2026-01-01T00:00:00Z"

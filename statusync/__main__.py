@@ -1,3 +1,3 @@
-from statusync.cli import main
+from statusync.cli import run
 
-raise SystemExit(main())
+run()

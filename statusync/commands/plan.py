@@ -10,7 +10,6 @@ from statusync.core.plan import make_plan
 from statusync.core.safety import safety_breach
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, OK
-from statusync.files.journal import journal_mark
 from statusync.github.summary import append_summary
 from statusync.render.plan import render, render_markdown
 from statusync.render.style import NO_NAMES
@@ -34,7 +33,8 @@ def run(
     chosen, scoped = select(only, specs, state)
     plan = partial(make_plan(chosen, scoped, ws.settings.on_removed), only)
     if planfile is not None:  # first: a reader that stops early (`| head`) must not lose it
-        from statusync.files.planfile import write_planfile  # a saved plan's rules: only for --out
+        from statusync.files.journal import journal_mark  # a saved plan's rules: only for --out
+        from statusync.files.planfile import write_planfile
 
         prints = replace(ws.fingerprints(state, specs), journal=journal_mark(ws.state_path))
         write_planfile(planfile, plan, prints)

@@ -98,46 +98,46 @@ def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = N
 
 
 # What `dump_catalog` writes around the shops, and before each shop: a shop's key is the only
-# line indented by four spaces that opens an object (names are JSON strings, which hold no raw
-# newline), so a shop's record runs from its key's line to the next one.
+# line indented by four spaces that opens an object, and the first line indented by four spaces
+# after it closes the shop (names are JSON strings, which hold no raw newline).
 _HEAD = b'{\n  "version": %d,\n  "integrations": {\n' % CATALOG_VERSION
 _TAIL = b"\n    }\n  }\n}\n"
-_BETWEEN = b"\n    },"  # the line that ends a shop's record before the next one
-_SHOP_KEY = re.compile(rb'\n    "([1-9][0-9]*)": \{\n')
-# Past this many shops, decoding their records one by one costs more than decoding the file once.
-_MOST_SLICED = 256
+_CLOSE = b"\n    }"  # the line that ends a shop's record
+_SHOP_KEY = re.compile(rb'\n    "[1-9][0-9]*": \{\n')
+# Past this many shops, finding each one's lines costs about what decoding the file once does.
+_MOST_SLICED = 16
 
 
 def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
     """The records of the shops of `only` that the catalog has, each decoded on its own, when
     `raw` is laid out as `dump_catalog` writes it; else None (decode the whole file).
 
-    A plan shows the names of a few shops out of thousands: finding their lines costs a tenth of
-    decoding every shop. A record that does not decode on its own, or a shop listed twice, also
-    gives None, so that the whole file is decoded and checked as before."""
+    A plan shows the names of a few shops out of thousands: finding their lines costs a
+    twentieth of decoding every shop. A shop listed twice, a record that does not decode on its
+    own, or anything but another shop right before or after one also gives None, so that the
+    whole file is decoded and checked as before."""
     if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
         return None
-    starts: dict[int, int] = {}
-    for match in _SHOP_KEY.finditer(raw, len(_HEAD) - 1):
-        if starts.setdefault(int(match.group(1)), match.start()) != match.start():
-            return None  # listed twice: json keeps the last one, the whole decode says which
-    # A record ends where the next one's line begins; the last one, where the tail begins.
-    positions = sorted(starts.values())
-    ends = dict(zip(positions, [*positions[1:], len(raw) - len(_TAIL) + len(b"\n    }")], strict=True))
+    first, last = len(_HEAD) - 1, len(raw) - len(_TAIL) + len(_CLOSE)
     shops: dict[str, Any] = {}
     for integration_id in sorted(only):
-        start = starts.get(integration_id)
-        if start is None:
-            continue
-        if start != len(_HEAD) - 1 and raw[start - len(_BETWEEN) : start] != _BETWEEN:
-            return None  # not right after another shop's record: the whole decode tells what it is
-        record = raw[start + 1 : ends[start]].rstrip(b",")
+        key = b'\n    "%d": {\n' % integration_id
+        start = raw.find(key, first)
+        if start == -1:
+            continue  # not in the catalog: in this layout, its key line would be there
+        end = raw.find(_CLOSE, start + len(key) - 1) + len(_CLOSE)  # "{\n    }" closes at once
+        if end < len(_CLOSE) or raw.find(key, end) != -1:
+            return None  # not closed, or listed twice (json keeps the last one)
+        before_ok = start == first or raw[start - len(_CLOSE) - 1 : start] == _CLOSE + b","
+        after_ok = end == last or (raw.startswith(b",", end) and _SHOP_KEY.match(raw, end + 1))
+        if not (before_ok and after_ok):
+            return None  # something else between two shops: the whole decode tells what
         try:
-            decoded = json.loads(b"{" + record + b"}")
+            decoded = json.loads(b"{" + raw[start + 1 : end] + b"}")
         except (ValueError, RecursionError):
             return None
         if type(decoded) is not dict or list(decoded) != [str(integration_id)]:
-            return None  # something else between two shops: the whole decode tells what
+            return None
         shops.update(decoded)
     return shops
 

@@ -33,7 +33,6 @@ from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
-from statusync.files.journal import with_journal
 from statusync.files.json_text import indented
 from statusync.files.reading import read_regular
 
@@ -122,10 +121,21 @@ def load_state(path: Path) -> State:
     try:
         raw = read_regular(path)
     except FileNotFoundError:
-        return with_journal(State(), path)
+        return _with_journal(State(), path)
     except OSError as exc:
         raise StatusyncError(f"{path}: cannot read the state file: {exc.strerror}") from None
-    return with_journal(parse_state(raw, path), path)
+    return _with_journal(parse_state(raw, path), path)
+
+
+def _with_journal(state: State, path: Path) -> State:
+    """`state` with the journal that a run which did not finish left beside it folded in. Only
+    such a run leaves one: the journal's rules (statusync.files.journal) are loaded for it alone,
+    not on every plan."""
+    if not os.path.lexists(path.with_name(path.name + ".journal")):  # files.journal.journal_path
+        return state
+    from statusync.files.journal import with_journal
+
+    return with_journal(state, path)
 
 
 def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> State:

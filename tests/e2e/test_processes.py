@@ -238,3 +238,31 @@ def test_a_stop_while_the_shops_statuses_are_read_sends_none_of_their_writes(
     assert "Stopped: 0 of 6 done and recorded; 6 not sent." in err
     assert accepted(server) == []  # the reads were answered; no write left after the stop
     assert all(entry.sha256 == "old" for entry in load_state(project.state_file).entries.values())
+
+
+def test_the_process_leaves_its_whole_output_and_its_exit_code_and_a_reader_may_stop_early(
+    project: Project, env: dict[str, str]
+) -> None:
+    # The process ends without the interpreter's teardown: what it wrote must still all arrive,
+    # with its exit code, and a reader that stops early (`| head`) must cost no traceback.
+    for integration_id in range(1, 2001):
+        project.mapping(integration_id, '"1"')
+    proc = statusync("plan", "--detailed-exitcode", env=env, cwd=project.root)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert out.count("+ create") == 2000 and out.endswith(
+        "2000 to create, 0 to update, 0 to reset, 0 to forget, 0 unchanged.\n"
+    )
+
+    early = subprocess.Popen(
+        [sys.executable, "-m", "statusync", "plan"],
+        env={**process_env(env), "CI": "1"},
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert early.stdout is not None and early.stderr is not None
+    early.stdout.read(100)
+    early.stdout.close()  # the reader stops: statusync's next write meets a closed pipe
+    assert early.wait(timeout=60) == 1
+    assert early.stderr.read() == b""

@@ -157,11 +157,19 @@ def test_a_corrupt_record_costs_only_the_reads_that_show_it(tmp_path: Path) -> N
         load_catalog(path)
 
 
+# A shop's record as dump_catalog lays it out, with statuses read elsewhere.
+ELSEWHERE = (
+    '    "9": {\n      "read_at": "2026-01-01T00:00:00Z",\n      "language": "nl-nl",\n'
+    '      "statuses": {}\n    },\n'
+)
+
+
 @pytest.mark.parametrize(
     "edit",
     [
         # A shop listed twice: JSON keeps the last one, whichever way the file is read.
         lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n    "9": {\n    },\n', 1),
+        lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n' + ELSEWHERE, 1),
         # Something else between two shops: the whole file is checked, as it always was.
         lambda text: text.replace('\n    },\n    "9"', '\n    },\n    "x": 1,\n    "9"', 1),
         lambda text: text.replace('\n    },\n    "9"', '\n    }\n  },\n  "more": {\n    "9"', 1),
@@ -177,8 +185,12 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
         whole: StatusCatalog | str = load_catalog(path)
     except StatusyncError as exc:
         whole = str(exc)
-    try:
-        asked: StatusCatalog | str = load_catalog(path, only={9})
-    except StatusyncError as exc:
-        asked = str(exc)
-    assert asked == whole if isinstance(whole, str) else asked == StatusCatalog({9: whole.shops[9]})
+    for integration_id in (3, 9):  # the shops before and after what was edited in
+        try:
+            asked: StatusCatalog | str = load_catalog(path, only={integration_id})
+        except StatusyncError as exc:
+            asked = str(exc)
+        if isinstance(whole, str):
+            assert asked == whole
+        else:
+            assert asked == StatusCatalog({integration_id: whole.shops[integration_id]})

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from statusync.core.journal import Noted
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
+from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import dump_state, load_state, parse_state, save_state
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
@@ -317,3 +319,15 @@ def test_a_key_of_thousands_of_digits_is_named_without_being_printed_whole(tmp_p
     with pytest.raises(StatusyncError) as raised:
         load_state(path)
     assert f"integrations.{'9' * 39}…" in str(raised.value) and len(str(raised.value)) < 300
+
+
+def test_the_journal_of_a_run_that_did_not_finish_is_folded_in_where_journal_path_names_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.json"
+    save_state(path, State())
+    writer = JournalWriter(journal_path(path), load_state(path).fingerprint)
+    writer.write(Noted(1, entry(), "2026-01-02T00:00:00Z"))
+    writer.sync()
+    writer.close()
+    assert load_state(path).entries == {1: entry()}
