@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -94,6 +95,9 @@ def measure(count: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_project(root, count)
+        # Written out before timing: the kernel writing back the files just made (and, at
+        # 100,000, over a gigabyte) would slow whichever run it meets, the floor's or the plan's.
+        os.sync()
         floors: list[float] = []
 
         def plan_against_floor() -> float:
