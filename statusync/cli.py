@@ -442,6 +442,8 @@ def run() -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a reader that stopped early, or a stream closed already
             code = code or ERROR
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)  # a profiler or coverage writes what it measured as the process ends
     os._exit(code)
 
 
