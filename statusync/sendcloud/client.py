@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.request import getproxies
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -129,8 +130,7 @@ class SendcloudClient:
             auth=self._auth,
             headers=headers,
             timeout=timeout,
-            # Tests give a transport of their own; else a pool per worker thread (http.per_thread).
-            transport=transport or PoolPerThread(),
+            transport=transport or _default_transport(),
         )
         # Where request paths go: the base URL (never with a query: api_url_problem) and a slash.
         self._prefix = str(self._http.base_url).rstrip("/") + "/"
@@ -549,3 +549,11 @@ def _pace(limiter: TokenBucket | Pace, stop: threading.Event, what: str) -> Pace
 def _request_label(method: str, path: str, integration_id: int | None) -> str:
     about = f" (integration {integration_id})" if integration_id is not None else ""
     return f"{method} {path}{about}"
+
+
+def _default_transport() -> httpx.BaseTransport | None:
+    """A pool per worker thread (http.per_thread); None, httpx's own transport, when a proxy is
+    set in the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY): httpx honours those
+    only with its own transport, and a network that needs a proxy has no other way out. Tests
+    give a transport of their own."""
+    return None if getproxies() else PoolPerThread()

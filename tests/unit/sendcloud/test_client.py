@@ -6,6 +6,7 @@ import base64
 import email.utils
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -434,3 +435,34 @@ def test_client_is_shared_between_threads() -> None:
         for thread in threads:
             thread.join()
     assert sorted(json.loads(r.content)["integration_id"] for r in api.requests) == list(range(16))
+
+
+def test_a_proxy_set_in_the_environment_carries_the_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx honours HTTPS_PROXY and the like only with its own transport: a network that needs
+    # a proxy must still reach Sendcloud (httpx reads the variables from the process itself).
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def proxy() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            seen.append(connection.recv(65536).split(b"\r\n", 1)[0])
+            connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    unlimited = TokenBucket(10**6, 10**6)
+    client = SendcloudClient(
+        "http://127.0.0.1:9/api/v3",
+        Credentials(PUBLIC, SECRET),
+        post_limiter=unlimited,
+        get_limiter=unlimited,
+        max_attempts=1,
+        sleep=lambda _: None,
+    )
+    with client, pytest.raises(ApiError):
+        client.list_shop_statuses(7)
+    thread.join(timeout=10)
+    listener.close()
+    assert seen == [b"GET http://127.0.0.1:9/api/v3/shop-order-statuses?integration_id=7 HTTP/1.1"]
