@@ -3,6 +3,7 @@ module (imported when that command runs), and turn what comes back into an exit 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -477,9 +478,19 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
             # On GitHub Actions, also as annotations on the files' lines (nothing elsewhere).
             annotate(exc.problems, sys.stderr, seams.env, Path.cwd())
         return ERROR
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            return report_crash()
+        # Output to a full disk (`> file`), which a command does not check at each write.
+        click.echo(labelled("error: ", f"cannot write: {exc.strerror}; free some space"), err=True)
+        return ERROR
     except Exception:  # a bug: keep the details, show a short message
         return report_crash()
     return code if isinstance(code, int) else OK
+
+
+# A disk or a quota that is full, a file grown past its limit.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def report_crash() -> int:

@@ -113,10 +113,12 @@ def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
     `raw` is laid out as `dump_catalog` writes it; else None (decode the whole file).
 
     A plan shows the names of a few shops out of thousands: finding their lines costs a
-    twentieth of decoding every shop. A shop listed twice, a record that does not decode on its
-    own, or anything but another shop right before or after one also gives None, so that the
-    whole file is decoded and checked as before."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)):
+    twentieth of decoding every shop. A shop listed twice (in any layout), a record that does
+    not decode on its own, anything but another shop right before or after one, or a second key
+    "integrations" also gives None, so that the whole file is decoded and checked as before. A
+    record that is not read is not checked either (a merge's conflict markers around another
+    shop cost that shop's names only): `statusync statuses` reads every one."""
+    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_TAIL) + len(_CLOSE)
     shops: dict[str, Any] = {}
@@ -140,6 +142,16 @@ def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
             return None
         shops.update(decoded)
     return shops
+
+
+def _laid_out(raw: bytes) -> bool:
+    """Whether `raw` has one key "integrations" and every shop's record opens as dump_catalog
+    writes it (a shop written again in another layout, by a hand edit or a merge made by hand,
+    would be found by its first record while JSON keeps its last): as much of the whole file as
+    finding a shop's record by its lines needs. Scans for patterns that are rare, at C speed."""
+    return raw.count(b'\n  "integrations": ') == 1 and raw.count(b'"read_at": ') == raw.count(
+        b'": {\n      "read_at": '
+    )
 
 
 _TOP_KEYS = {"version", "integrations"}

@@ -170,7 +170,7 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
     if plain is not None:
         return plain
     try:
-        model = _StateModel.model_validate(data)
+        return _modelled_state(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = where_in(first["loc"])
@@ -178,6 +178,11 @@ def parse_state(raw: bytes, path: Path | str, *, restore_hint: bool = True) -> S
             f"{where}: {first['msg'].removeprefix('Value error, ')}",
             "restore it from git history rather than deleting it",
         ) from None
+
+
+def _modelled_state(data: Any) -> State:
+    """The state in `data` as the models read it (ValidationError when they refuse it)."""
+    model = _StateModel.model_validate(data)
     entries = {
         i: Entry(e.file, e.sha256, e.account, e.name, {c: e.mapping.get(c) for c in CATEGORIES}, e.applied_at)
         for i, e in sorted(model.integrations.items())
@@ -260,12 +265,14 @@ def _plain_records(
             return None
         if type(mapping) is not dict or not _NAME_TYPES.issuperset(map(type, mapping.values())):
             return None
+        if type(account) is not str or type(at) is not str:  # before the sets: a list is unhashable
+            return None
         if account not in seen.accounts:
-            if type(account) is not str or not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
+            if not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
                 return None
             seen.accounts.add(account)
         if at not in seen.times:
-            if type(at) is not str or not _plain_time(at):
+            if not _plain_time(at):
                 return None
             seen.times.add(at)
         plain[integration_id] = make(file, sha256, account, name, {c: mapping.get(c) for c in CATEGORIES}, at)

@@ -378,9 +378,9 @@ def _inputs(git: Git, ws: Workspace) -> list[str]:
     outside the repository is in no commit: --push could neither check it nor record it."""
     # (as given or as found, where it resolves to): a link is shown by its own name.
     paths: list[tuple[Path, Path]] = []
-    # The status catalog too: the run commits it as it finds it, and an edit made by hand is no
-    # read of a shop.
-    for path in (ws.mappings_dir, ws.root / SETTINGS_FILE, ws.state_path, catalog_path(ws.state_path)):
+    # Not the status catalog: a run before this one in the same checkout (validate --remote,
+    # statuses --refresh) may have recorded newer reads in it, which this run commits.
+    for path in (ws.mappings_dir, ws.root / SETTINGS_FILE, ws.state_path):
         paths += [(path, path), (path, Path(os.path.realpath(path)))]
     paths += _links_under(ws.mappings_dir)
     inputs: list[str] = []

@@ -266,3 +266,21 @@ def test_the_process_leaves_its_whole_output_and_its_exit_code_and_a_reader_may_
     early.stdout.close()  # the reader stops: statusync's next write meets a closed pipe
     assert early.wait(timeout=60) == 1
     assert early.stderr.read() == b""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_output_to_a_full_disk_is_an_error_not_a_bug(project: Project, env: dict[str, str]) -> None:
+    for integration_id in range(1, 201):
+        project.mapping(integration_id, '"1"')
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "statusync", "plan"],
+            env={**process_env(env), "CI": "1"},
+            cwd=project.root,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert run.stderr == "error: cannot write: No space left on device; free some space\n"

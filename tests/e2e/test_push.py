@@ -457,6 +457,20 @@ def test_the_commit_holds_the_state_and_statuses_alone_by_a_fixed_identity_unles
     assert configured.git("log", "-1", "--format=%an <%ae>") == "Deploy Bot <bot@example.com>"
 
 
+def test_validate_remote_then_apply_push_in_one_checkout_commits_the_statuses_read(
+    origin: Origin, applied: Clone, run: Run
+) -> None:
+    # A job may check live first: the statuses it read are newer reads, which apply commits.
+    applied.push_change("shop 1 to 7", {1: "7"})
+    job = origin.clone()
+    assert run(job, "validate", "--remote").code == 0
+    assert job.git("status", "--porcelain", "--", ".statusync") != ""
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 0, result.err
+    assert job.git("status", "--porcelain") == ""
+    assert STATE in job.git("show", "--name-only", "--format=", "HEAD").splitlines()
+
+
 def test_a_push_rejected_every_time_names_what_is_not_recorded(
     origin: Origin, applied: Clone, api: SandboxServer, run: Run
 ) -> None:
@@ -596,12 +610,6 @@ def _edited_state(job: Clone) -> None:
     path.write_text(json.dumps({**state, "serial": state["serial"] + 5}))
 
 
-def _edited_statuses(job: Clone) -> None:
-    # The run would commit the file as it finds it: an edit made by hand is no read of a shop.
-    path = job.path / ".statusync" / "statuses.json"
-    path.write_text(json.dumps({"version": 1, "integrations": {}}))
-
-
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -620,7 +628,6 @@ def _edited_statuses(job: Clone) -> None:
         (_edited_mapping, "these files have local changes: mappings/shop-2.yaml"),
         (_new_mapping, "these files have local changes: mappings/shop-6.yaml"),
         (_edited_state, "these files have local changes: .statusync/state.json"),
-        (_edited_statuses, "these files have local changes: .statusync/statuses.json"),
         (_untracked_control_character, "these files have local changes: mappings/a\\u001b[2Jb.yaml"),
         (_staged_control_character, "there are staged changes: notes\\u0007\\nforged.txt; commit"),
     ],
@@ -633,7 +640,6 @@ def _edited_statuses(job: Clone) -> None:
         "edited-mapping",
         "new-mapping",
         "edited-state",
-        "edited-statuses",
         "untracked-control",
         "staged-control",
     ],

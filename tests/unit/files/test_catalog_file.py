@@ -170,6 +170,19 @@ ELSEWHERE = (
         # A shop listed twice: JSON keeps the last one, whichever way the file is read.
         lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n    "9": {\n    },\n', 1),
         lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n' + ELSEWHERE, 1),
+        # A shop written again in another layout, after the others; a second "integrations".
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n",
+            '\n    },\n    "9": {"read_at": "2026-01-01T00:00:00Z", '
+            '"language": "nl-nl", "statuses": {}}\n  }\n}\n',
+        ),
+        lambda text: text.replace(
+            "\n  }\n}\n", '\n  },\n  "integrations": {\n' + ELSEWHERE.rstrip(",\n") + "\n  }\n}\n"
+        ),
+        # Conflict markers of a merge by hand, around another shop's record.
+        lambda text: text.replace('    "3": {', '<<<<<<< ours\n    "3": {', 1).replace(
+            '    "9": {', '=======\n>>>>>>> theirs\n    "9": {', 1
+        ),
         # Something else between two shops: the whole file is checked, as it always was.
         lambda text: text.replace('\n    },\n    "9"', '\n    },\n    "x": 1,\n    "9"', 1),
         lambda text: text.replace('\n    },\n    "9"', '\n    }\n  },\n  "more": {\n    "9"', 1),
@@ -193,4 +206,4 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
         if isinstance(whole, str):
             assert asked == whole
         else:
-            assert asked == StatusCatalog({integration_id: whole.shops[integration_id]})
+            assert asked == StatusCatalog({i: s for i, s in whole.shops.items() if i == integration_id})

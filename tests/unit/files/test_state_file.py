@@ -13,7 +13,14 @@ from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.journal import JournalWriter, journal_path
-from statusync.files.state_file import dump_state, load_state, parse_state, save_state
+from statusync.files.state_file import (
+    _modelled_state,
+    _plain_state,
+    dump_state,
+    load_state,
+    parse_state,
+    save_state,
+)
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
 
@@ -272,6 +279,12 @@ def written(edit: Callable[[dict[str, Any]], object]) -> bytes:
             lambda d: d["integrations"]["1"].update(account="a b"),
             r"integrations\.1\.account: 'a b' is not an",
         ),
+        # Values of any JSON type, even those a set cannot hold.
+        (
+            lambda d: d["integrations"]["1"].update(account=["x"]),
+            r"integrations\.1\.account: Input should be",
+        ),
+        (lambda d: d["uncertain"]["2"].update(sent_at={"a": 1}), r"uncertain\.2\.sent_at: Input should be"),
         # An account's name is no time, whatever was checked before.
         (lambda d: d["uncertain"]["2"].update(sent_at="default"), r"uncertain\.2\.sent_at: 'default' is not"),
         (
@@ -331,3 +344,38 @@ def test_the_journal_of_a_run_that_did_not_finish_is_folded_in_where_journal_pat
     writer.sync()
     writer.close()
     assert load_state(path).entries == {1: entry()}
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _edited(data: Any, path: list[int], value: object, as_key: bool) -> None:
+    """`data` with the value (or, `as_key`, the key) found by following `path` replaced."""
+    node = data
+    while isinstance(node, dict) and node:
+        keys = sorted(node)
+        key = keys[path.pop(0) % len(keys)] if path else keys[0]
+        if not path or not isinstance(node[key], dict):
+            if as_key:
+                node[str(value)] = node.pop(key)
+            else:
+                node[key] = value
+            return
+        node = node[key]
+
+
+@given(path=st.lists(st.integers(0, 10), min_size=1, max_size=5), value=JSON, as_key=st.booleans())
+def test_the_plain_reading_takes_only_what_the_models_take_and_reads_it_alike(
+    path: list[int], value: object, as_key: bool
+) -> None:
+    # The state is read by hand when it has the layout statusync writes, else by the models: any
+    # edit of any value or key must give the models' reading, or be left to them.
+    data = json.loads(written(lambda d: None))
+    _edited(data, path, value, as_key)
+    plain = _plain_state(data)
+    if plain is not None:
+        assert plain == _modelled_state(data)
