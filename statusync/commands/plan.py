@@ -43,9 +43,11 @@ def run(
     warnings = ws.state_warnings(state, specs)
     catalog = NO_NAMES
     if plan.changes:  # names and the ids' warnings only for a plan that shows ids: a fast no-op
-        from statusync.session.names import announce, read_catalog, status_warnings
+        from statusync.session.names import announce, language_note, read_catalog, status_warnings
 
-        catalog = read_catalog(ws, console, {c.integration_id for c in plan.changes})
+        catalog = read_catalog(ws, console, {c.integration_id for c in plan.changes}, say_language=False)
+        if (note := language_note(ws, catalog)) is not None:
+            warnings.append(note)
         unknown = status_warnings(
             ws, catalog, ((c.file, c.integration_id, c.after) for c in plan.changes if c.after)
         )

@@ -23,22 +23,34 @@ from statusync.text import labelled, printable
 from statusync.workspace import Workspace
 
 
-def read_catalog(ws: Workspace, console: Console, integration_ids: Collection[int]) -> StatusCatalog:
+def read_catalog(
+    ws: Workspace, console: Console, integration_ids: Collection[int], *, say_language: bool = True
+) -> StatusCatalog:
     """The statuses of `integration_ids` in the status catalog beside the state; empty, with a
-    warning on stderr, when it cannot be read."""
+    warning on stderr, when it cannot be read. With `say_language`, a note on stderr when the
+    names were read in another language than statusync.yaml's (plan puts it among its warnings
+    instead, so that the pull-request comment says it: language_note)."""
     try:
         catalog = load_catalog(catalog_path(ws.state_path), only=integration_ids)
     except StatusyncError as exc:
         console.note(labelled("warning: ", f"{exc}; external ids are shown without names"))
         return StatusCatalog()
-    # Names read before `language:` changed: still the shop's statuses, in another language.
-    wanted = ws.settings.language
-    if other := sorted({shop.language for shop in catalog.shops.values()} - {wanted}):
-        console.note(
-            f"note: the status names shown were read in {printable(', '.join(other))}, and "
-            f"statusync.yaml asks for {wanted}; 'statusync statuses --refresh' reads them in {wanted}"
-        )
+    if say_language and (note := language_note(ws, catalog)) is not None:
+        console.note(f"note: {note}")
     return catalog
+
+
+def language_note(ws: Workspace, catalog: StatusCatalog) -> str | None:
+    """What to say of names read before `language:` changed: still the shop's statuses, in
+    another language, until they are read again."""
+    wanted = ws.settings.language
+    other = sorted({shop.language for shop in catalog.shops.values()} - {wanted})
+    if not other:
+        return None
+    return (
+        f"the status names shown were read in {printable(', '.join(other))}, and statusync.yaml "
+        f"asks for {wanted}; 'statusync statuses --refresh' reads them in {wanted}"
+    )
 
 
 def status_warnings(

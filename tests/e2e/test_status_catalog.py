@@ -142,10 +142,15 @@ def test_names_read_before_the_language_changed_show_with_a_note_until_read_agai
     project.mapping(7, '"2"', '"4"', '"5"')
     result = cli("plan")
     assert 'DELIVERED  "6" (Canceled) -> "5" (Delivered)' in result.out
-    assert (
-        "note: the status names shown were read in en-gb, and statusync.yaml asks for nl-nl; "
+    note = (
+        "the status names shown were read in en-gb, and statusync.yaml asks for nl-nl; "
         "'statusync statuses --refresh' reads them in nl-nl"
-    ) in result.err
+    )
+    assert f"Warning: {note}" in result.out  # in the plan, and so in the pull-request comment
+    markdown = cli("plan", "--format", "markdown")
+    assert "> [!WARNING]\n> the status names shown were read in en\\-gb" in markdown.out
+    assert json.loads(cli("plan", "--format", "json").out)["warnings"] == [note]
+    assert f"note: {note}" in cli("drift").err  # elsewhere, a note on stderr
 
     assert cli("statuses", "--refresh").code == 0
     result = cli("plan")
