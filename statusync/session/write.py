@@ -256,12 +256,16 @@ def report_failures(outcomes: list[ChangeResult], console: Console, retry_note: 
     changes not sent because their account was stopped are counted, not listed: the summary of
     stopped accounts (WriteSession.stopped_accounts) names their account once."""
     failed = [o for o in outcomes if not o.ok]
-    for outcome in (o for o in failed if not o.skipped):
+    errors = [o for o in failed if not o.skipped]
+    for outcome in errors:
         c = outcome.change
         console.err.write(
             f"error: {c.action.value} {c.integration_id} ({printable(c.file)}) "
             f"failed: {printable(outcome.error or '')}{outcome.maybe_note()}\n"
         )
-    if failed:
-        console.err.write(f"{plural(len(failed), 'integration')} failed; {retry_note}.\n")
+    counts = [f"{plural(len(errors), 'integration')} failed"] if errors else []
+    if skipped := len(failed) - len(errors):
+        counts.append(f"{plural(skipped, 'integration')} not sent (their account was stopped)")
+    if counts:
+        console.err.write(f"{'; '.join(counts)}; {retry_note}.\n")
     return ERROR if failed else OK

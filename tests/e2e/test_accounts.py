@@ -97,6 +97,8 @@ def test_apply_does_every_good_account_and_stops_the_revoked_one(
     assert refused(server) == 1 if parallelism == ("--parallelism", "1") else 1 <= refused(server) <= 8
     # c's creates were refused while reading what they replace: none of them was sent.
     assert "0 failed, 4 not sent (their account was stopped)" in result.out
+    assert "4 integrations not sent (their account was stopped); they stay in the plan" in result.err
+    assert "failed;" not in result.err
     # The next plan still has c's integrations to do, and only those.
     plan = cli("plan", "--format", "json")
     assert {c["integration_id"] for c in json.loads(plan.out)["changes"]} == set(IDS["c"])
