@@ -4,6 +4,9 @@ GitHub after `plan` and `drift`, with the job's token (GITHUB_TOKEN).
 Both act only on what the token's own identity wrote (github.identity); `--bot-login` names who
 an App installation token writes as. A rate limit that outlasts the retries fails the step: it
 says nothing about the token, so it is never taken for a fork's read-only token.
+
+The plan comment also says, at its top, when the pull request changes the state or its catalog
+(github.state_edits): such an edit can hide a change from the plan.
 """
 
 from __future__ import annotations
