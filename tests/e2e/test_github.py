@@ -742,3 +742,13 @@ def test_changed_files_that_cannot_be_listed_are_said_unchecked_and_the_comment_
     plan = comment["body"].split("\n", 1)[1]
     assert plan.startswith("> [!NOTE]\n> The pull request's changed files could not be checked")
     assert "403" in plan and "shop-1.yaml" in plan
+
+
+def test_unchecked_files_alone_post_no_comment_for_a_plan_without_changes(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    github.fake.files_status = 404
+    pr = github.fake.add_pull_request()
+    err = plan_job(steps, pr)
+    assert "changed files could not be checked" in err and "nothing to comment" in err
+    assert github.fake.comments_on(pr) == []
