@@ -4,6 +4,9 @@ GitHub after `plan` and `drift`, with the job's token (GITHUB_TOKEN).
 Both act only on what the token's own identity wrote (github.identity); `--bot-login` names who
 an App installation token writes as. A rate limit that outlasts the retries fails the step: it
 says nothing about the token, so it is never taken for a fork's read-only token.
+
+The plan comment also says, at its top, when the pull request changes the state or its catalog
+(github.state_edits): such an edit can hide a change from the plan.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from statusync.console import Console, plural
 from statusync.environment import env_value
 from statusync.errors import CHANGES, OK, InvalidInput, Problem, StatusyncError
-from statusync.github import comment, drift_issue, identity
+from statusync.github import comment, drift_issue, identity, state_edits
 from statusync.github.annotations import workflow_command
 from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
@@ -51,9 +54,18 @@ def run_plan_comment(
     plan = _read(Path(body)) if planned else no_plan_markdown(*_why_no_plan(env), run_url(env))
     with GitHub.from_env(env, sleep=sleep) as github:
         writer = identity.token_identity(github, bot)
+        edits = _state_edits(github, number, env)
+        if (warning := state_edits.warning_text(edits)) is not None:
+            _say(console, env, "warning", warning)
         try:
             synced = comment.sync_plan_comment(
-                github, number, plan, identity=writer, has_changes=plan_exit_code != OK
+                github,
+                number,
+                state_edits.warning_markdown(edits) + plan,
+                identity=writer,
+                # An edited state is worth a comment even on a plan without changes: hiding
+                # a change behind "No changes" is what such an edit can do.
+                has_changes=plan_exit_code != OK or bool(edits.edited),
             )
         except GitHubError as exc:
             if not (exc.denied and exc.write):
@@ -91,6 +103,20 @@ def run_plan_comment(
         }[synced.outcome]
     )
     return OK
+
+
+def _state_edits(github: GitHub, number: int, env: Mapping[str, str]) -> state_edits.StateEdits:
+    """Whether the pull request changes the state or its catalog, at the paths the workspace
+    gives them (statusync.yaml's `state:`), relative to the repository's root."""
+    from statusync.workspace import Workspace
+
+    cwd = Path.cwd()
+    try:
+        ws = Workspace.open(None, None, env=env, root=cwd)
+    except StatusyncError as exc:
+        return state_edits.StateEdits(unchecked=f"the workspace could not be read: {exc}")
+    guarded = state_edits.guarded_files(ws.state_path, state_edits.repository_root(env, cwd))
+    return state_edits.check_state_edits(github, number, guarded)
 
 
 def _why_no_plan(env: Mapping[str, str]) -> tuple[list[Problem], str | None]:

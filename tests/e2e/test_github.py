@@ -649,3 +649,106 @@ def test_the_plan_comment_and_the_drift_issue_show_status_names_escaped(
     [row] = table_rows(issue["body"])
     assert [shown_in(cell) for cell in row[2:5]] == ["DELIVERED", '"2" (Shipped)', shown]
     assert "\u202e" not in issue["body"]
+
+
+def test_a_pull_request_that_edits_the_state_is_warned_about_at_the_top_of_the_comment(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # The state edited along with a mapping file can make the plan show no changes at all:
+    # the warning is posted all the same, though such a plan gets no comment otherwise.
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [
+        {"filename": "mappings/shop-1.yaml", "status": "modified"},
+        {"filename": ".statusync/state.json", "status": "modified"},
+        {"filename": "README.md", "status": "modified"},
+    ]
+    err = plan_job(steps, pr)
+    assert "::warning title=statusync::This pull request changes .statusync/state.json:" in err
+    assert "Commented the plan" in err
+    [comment] = plan_comments(github, pr)
+    plan = comment["body"].split("\n", 1)[1]
+    assert plan.startswith("> [!WARNING]\n> **This pull request changes `.statusync/state.json`.**")
+    assert "`statusync import`" in plan and "revert it" in plan and "review the state's diff" in plan
+    assert "No changes" in plan
+    github.fake.log.clear()
+    assert "already shows this plan" in plan_job(steps, pr)  # the whole body still compared
+    assert github.fake.writes() == []
+
+
+def test_a_pull_request_changing_only_mappings_gets_no_warning(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [
+        {"filename": f"mappings/shop-{i}.yaml", "status": "added"} for i in range(1, 4)
+    ] + [{"filename": ".statusync/state.json.bak", "status": "added"}]
+    for i in range(1, 4):
+        project.mapping(i)
+    err = plan_job(steps, pr)
+    assert "::warning" not in err
+    [comment] = plan_comments(github, pr)
+    assert comment["body"].split("\n", 1)[1].startswith("### statusync plan")
+    assert "This pull request changes" not in comment["body"]
+    assert "could not be checked" not in comment["body"]
+
+
+def test_a_state_file_renamed_away_is_caught_by_its_previous_name(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [
+        {
+            "filename": "old/statuses.json",
+            "previous_filename": ".statusync/statuses.json",
+            "status": "renamed",
+        }
+    ]
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert "This pull request changes .statusync/statuses.json:" in err
+    [comment] = plan_comments(github, pr)
+    assert "**This pull request changes `.statusync/statuses.json`.**" in comment["body"]
+
+
+def test_the_state_is_found_where_statusync_yaml_puts_it_relative_to_the_repository(
+    project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str]
+) -> None:
+    # statusync.yaml in a folder of the repository (the action's working-directory): GitHub
+    # names the files from the repository's root.
+    project.write("statusync.yaml", "state: ops/state.json\n")
+    env["GITHUB_WORKSPACE"] = str(project.root.parent)
+    pr = github.fake.add_pull_request()
+    folder = project.root.name
+    github.fake.changed_files[pr] = [
+        {"filename": ".statusync/state.json", "status": "modified"},  # not this workspace's state
+        {"filename": f"{folder}/ops/state.json", "status": "removed"},
+    ]
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert f"This pull request changes {folder}/ops/state.json:" in err
+    assert ".statusync/state.json" not in plan_comments(github, pr)[0]["body"]
+
+
+def test_changed_files_that_cannot_be_listed_are_said_unchecked_and_the_comment_is_written(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    github.fake.files_status = 403
+    pr = github.fake.add_pull_request()
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert "::warning title=statusync::The pull request's changed files could not be checked" in err
+    assert "Commented the plan" in err
+    [comment] = plan_comments(github, pr)
+    plan = comment["body"].split("\n", 1)[1]
+    assert plan.startswith("> [!NOTE]\n> The pull request's changed files could not be checked")
+    assert "403" in plan and "shop-1.yaml" in plan
+
+
+def test_unchecked_files_alone_post_no_comment_for_a_plan_without_changes(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    github.fake.files_status = 404
+    pr = github.fake.add_pull_request()
+    err = plan_job(steps, pr)
+    assert "changed files could not be checked" in err and "nothing to comment" in err
+    assert github.fake.comments_on(pr) == []

@@ -4,7 +4,9 @@ so that `statusync github ...` is tested end to end through its own client.
 It keeps issues (pull requests are issues with a `pull_request` key, as on GitHub), their
 comments and the repository's labels in memory, checks the token on every request, logs every
 request, pages listings `page_size` items at a time with `Link` headers, and can play a
-read-only token (a pull request from a fork): every write answers 403.
+read-only token (a pull request from a fork): every write answers 403. A pull request's changed
+files (`GET pulls/N/files`) are what a test gives `changed_files`; `files_status` makes that
+listing answer an error instead.
 
 As on GitHub, every comment and issue carries its author (`user: {login, type}`): the one of the
 token that wrote it. TOKEN is a workflow's installation token, written as `github-actions[bot]`,
@@ -58,6 +60,9 @@ class FakeGitHub:
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each pull request's changed files, as GitHub lists them: {filename, status[, previous_filename]}.
+    changed_files: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    files_status: int | None = None
     log: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
     _next_id: int = 1000
@@ -169,6 +174,7 @@ class FakeGitHub:
     def _routes(self) -> list[tuple[str, Any]]:
         return [
             (r"GET issues/(\d+)/comments", self._list_comments),
+            (r"GET pulls/(\d+)/files", self._list_files),
             (r"POST issues/(\d+)/comments", self._create_comment),
             (r"PATCH issues/comments/(\d+)", self._update_comment),
             (r"GET issues", self._list_issues),
@@ -193,6 +199,13 @@ class FakeGitHub:
         if int(number) not in self.issues:
             return 404, {"message": "Not Found"}, {}
         return self._page(self.comments_on(int(number)), query, f"issues/{number}/comments")
+
+    def _list_files(self, query: dict[str, str], body: Any, number: str) -> Any:
+        if self.files_status is not None:
+            return self.files_status, {"message": "Resource not accessible by integration"}, {}
+        if "pull_request" not in self.issues.get(int(number), {}):
+            return 404, {"message": "Not Found"}, {}
+        return self._page(self.changed_files.get(int(number), []), query, f"pulls/{number}/files")
 
     def _create_comment(self, query: dict[str, str], body: Any, number: str) -> Any:
         comment_id = self.add_comment(int(number), body["body"], user=self._author)
