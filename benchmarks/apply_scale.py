@@ -3,10 +3,11 @@
 Runs the same apply twice, each time in a fresh temporary project against the sandbox (20 ms
 latency, a POST limit of 3,000/min and a GET limit ten times that, 30,000/min, as Sendcloud's,
 configured in statusync.yaml and enforced by the sandbox; apply reads each shop's statuses right
-before its write): 300 changed integrations with 300
-managed, then 300 changed integrations among 10,000 managed (9,700 unchanged). Also times an
-apply with nothing to do at 10,000, the fixed cost of a large repository (every mapping file is
-read and hashed, the state read; a file unchanged since it was applied is taken from the state). Prints the figures and the ratio of the two applies.
+before its write): 300 changed integrations with 300 managed, then 300 changed integrations
+among 10,000 managed (9,700 unchanged). Also times an apply with nothing to do at 10,000, the
+fixed cost of a large repository (every mapping file is read and hashed, the state read; a file
+unchanged since it was applied is taken from the state). Prints the figures and the ratio of
+the two applies.
 
     python3 benchmarks/apply_scale.py [--changes N] [--managed N]
 
