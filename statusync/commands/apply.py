@@ -166,8 +166,10 @@ def _conclude(outcomes: list[ChangeResult], console: Console) -> int:
     unknown = sum(1 for o in outcomes if o.uncertain)
     settled = f"{done[Action.UNCERTAIN]} settled, " if done[Action.UNCERTAIN] else ""
     maybe = f" ({unknown} of them may have been applied)" if unknown else ""
+    # Complete unless an account was stopped before all of its changes were sent.
     console.out.write(
-        f"\nApply complete: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
+        f"\nApply {'incomplete' if skipped else 'complete'}: {done[Action.CREATE]} created, "
+        f"{done[Action.UPDATE]} updated, "
         f"{done[Action.RESET]} reset, {done[Action.FORGET]} forgotten, {settled}"
         f"{failed} failed{maybe}"
         + (f", {skipped} not sent (their account was stopped)" if skipped else "")

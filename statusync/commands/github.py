@@ -17,11 +17,13 @@ from pathlib import Path
 from statusync.console import Console, plural
 from statusync.environment import env_value
 from statusync.errors import CHANGES, OK, InvalidInput, Problem, StatusyncError
+from statusync.files.settings import SETTINGS_FILE
 from statusync.github import comment, drift_issue, identity, state_edits
 from statusync.github.annotations import workflow_command
 from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
+from statusync.github.summary import append_summary
 
 
 def run_plan_comment(
@@ -57,15 +59,19 @@ def run_plan_comment(
         edits = _state_edits(github, number, env)
         if (warning := state_edits.warning_text(edits)) is not None:
             _say(console, env, "warning", warning)
+            # Also beside the plan in the job summary: a fork's token cannot comment.
+            markdown = state_edits.warning_markdown(edits)
+            append_summary(lambda out: print(markdown, file=out, end=""), env, console)
         try:
             synced = comment.sync_plan_comment(
                 github,
                 number,
                 state_edits.warning_markdown(edits) + plan,
                 identity=writer,
-                # An edited state is worth a comment even on a plan without changes: hiding
-                # a change behind "No changes" is what such an edit can do.
-                has_changes=plan_exit_code != OK or bool(edits.edited),
+                # An edited state (or one that could not be checked) is worth a comment even on
+                # a plan without changes: hiding a change behind "No changes" is what such an
+                # edit can do.
+                has_changes=plan_exit_code != OK or edits.worth_saying,
             )
         except GitHubError as exc:
             if not (exc.denied and exc.write):
@@ -115,8 +121,10 @@ def _state_edits(github: GitHub, number: int, env: Mapping[str, str]) -> state_e
         ws = Workspace.open(None, None, env=env, root=cwd)
     except StatusyncError as exc:
         return state_edits.StateEdits(unchecked=f"the workspace could not be read: {exc}")
-    guarded = state_edits.guarded_files(ws.state_path, state_edits.repository_root(env, cwd))
-    return state_edits.check_state_edits(github, number, guarded)
+    root = state_edits.repository_root(env, cwd)
+    guarded = state_edits.guarded_files(ws.state_path, root)
+    settings = state_edits.repository_name(ws.root / SETTINGS_FILE, root)
+    return state_edits.check_state_edits(github, number, guarded, settings)
 
 
 def _why_no_plan(env: Mapping[str, str]) -> tuple[list[Problem], str | None]:

@@ -16,6 +16,7 @@ from statusync.core.status_check import (
 from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, AccountRefused, AccountSkipped, ApiError, InvalidInput, StatusyncError
 from statusync.files import yamldoc
+from statusync.files.journal import journal_path
 from statusync.files.mappings import located, located_again, shown_path
 from statusync.runner.bounded import per_account, run_bounded
 from statusync.runner.status_read import StatusReads
@@ -130,7 +131,11 @@ def _text(ws: Workspace, loaded: LoadedSpec) -> str:
 def _check_state(ws: Workspace, state: State, every: list[LoadedSpec]) -> None:
     """Fail on a state edited by hand to say otherwise than a file whose bytes it recorded
     (statusync.core.state_check): plan and apply would take the state's word for that file."""
-    edits = hand_edits(state, every, shown_path(ws.state_path, ws.root))
+    shown = shown_path(ws.state_path, ws.root)
+    journal = journal_path(ws.state_path)
+    if journal.exists():  # folded into the state, and maybe what says otherwise
+        shown += f" (with the journal {shown_path(journal, ws.root)} of an interrupted run)"
+    edits = hand_edits(state, every, shown)
     by_file: dict[str, list[Finding]] = {}
     for file, finding in edits:
         by_file.setdefault(file, []).append(finding)

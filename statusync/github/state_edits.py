@@ -11,13 +11,17 @@ catalog is among them. It never fails the step: `statusync import` on a branch w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from statusync.files.catalog_file import catalog_path
+from statusync.files.journal import journal_path
+from statusync.files.settings import SETTINGS_FILE
 from statusync.github.rest import GitHub, GitHubError
 from statusync.render.markdown import md_code, md_text
+from statusync.repo.git import Git, GitError
 from statusync.text import printable
 
 # GitHub's listing of a pull request's files stops at 3,000 entries.
@@ -27,40 +31,67 @@ FILES_LISTED = 3000
 @dataclass(frozen=True)
 class StateEdits:
     """What the check found: the guarded files the pull request changes (as GitHub names them,
-    relative to the repository), or why its changed files could not be checked."""
+    relative to the repository), whether it changes statusync.yaml (which names the state), or
+    why its changed files could not be checked."""
 
     edited: tuple[str, ...] = ()
     unchecked: str | None = None
+    settings: bool = False
+
+    @property
+    def worth_saying(self) -> bool:
+        return bool(self.edited) or self.unchecked is not None or self.settings
 
 
 def repository_root(env: Mapping[str, str], cwd: Path) -> Path:
-    """The checked-out repository: $GITHUB_WORKSPACE on a runner, else the nearest directory
-    above `cwd` holding `.git`, else `cwd` itself."""
-    workspace = env.get("GITHUB_WORKSPACE")
-    if workspace:
-        return Path(workspace)
-    for directory in (cwd, *cwd.parents):
-        if (directory / ".git").exists():
-            return directory
-    return cwd
-
-
-def guarded_files(state_path: Path, root: Path) -> tuple[str, ...]:
-    """The state and its catalog as GitHub names them in a pull request's files: relative to
-    the repository's root, with `/`. A file outside the repository cannot be in a pull request."""
+    """The top of the git checkout holding `cwd` (GitHub names a pull request's files from
+    there, wherever actions/checkout put it); else $GITHUB_WORKSPACE, else `cwd`."""
     try:
-        top = root.resolve()
-        paths = [state_path.resolve(), catalog_path(state_path).resolve()]
-    except OSError:
-        return ()
-    return tuple(path.relative_to(top).as_posix() for path in paths if path.is_relative_to(top))
+        return Git.at(cwd, env).root
+    except GitError:
+        workspace = env.get("GITHUB_WORKSPACE")
+        return Path(workspace) if workspace else cwd
 
 
-def check_state_edits(github: GitHub, pull_request: int, guarded: tuple[str, ...]) -> StateEdits:
+def repository_name(path: Path, root: Path) -> str | None:
+    """`path` as GitHub names it in a pull request's files: relative to the repository's root,
+    with `/`; None outside it."""
+    given, top = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+    return given.relative_to(top).as_posix() if given.is_relative_to(top) else None
+
+
+def guarded_files(state_path: Path, root: Path) -> tuple[str, ...] | None:
+    """The files plan reads the state from, as GitHub names them in a pull request's files
+    (relative to the repository's root, with `/`): the state, the journal beside it (which
+    loading folds in) and the status catalog, each both as the path the settings give and as
+    the file it resolves to (a link swapped in is an edit too). None when they cannot be told:
+    a link loop, or a path outside the repository, which no pull request lists."""
+    names: list[str] = []
+    try:
+        top, real_top = Path(os.path.abspath(root)), root.resolve()
+        for path in (state_path, journal_path(state_path), catalog_path(state_path)):
+            given, real = Path(os.path.abspath(path)), path.resolve()
+            for candidate, base in ((given, top), (real, real_top)):
+                if not candidate.is_relative_to(base):
+                    return None
+                name = candidate.relative_to(base).as_posix()
+                if name not in names:
+                    names.append(name)
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return None
+    return tuple(names)
+
+
+def check_state_edits(
+    github: GitHub, pull_request: int, guarded: tuple[str, ...] | None, settings_file: str | None = None
+) -> StateEdits:
     """The guarded files among the pull request's changed files, under their name before or
-    after the change (a rename away from the state edits it too). A listing that fails, such
-    as a token that may not read it, gives `unchecked` instead of an error: the plan comment
-    still has to be written."""
+    after the change (a rename away from the state edits it too), and whether the settings file
+    (`settings_file`, named as GitHub names it) is among them. A listing that fails, such as a
+    token that may not read it, or guarded files that could not be told (None) give `unchecked`
+    instead of an error: the plan comment still has to be written."""
+    if guarded is None:
+        return StateEdits(unchecked="the state's path could not be told within the repository")
     changed: set[str] = set()
     listed = 0
     try:
@@ -73,11 +104,13 @@ def check_state_edits(github: GitHub, pull_request: int, guarded: tuple[str, ...
     except GitHubError as exc:
         return StateEdits(unchecked=str(exc))
     edited = tuple(path for path in guarded if path in changed)
+    settings = settings_file is not None and settings_file in changed
     if not edited and listed >= FILES_LISTED:
         return StateEdits(
-            unchecked=f"GitHub lists only the first {FILES_LISTED:,} changed files of a pull request"
+            unchecked=f"GitHub lists only the first {FILES_LISTED:,} changed files of a pull request",
+            settings=settings,
         )
-    return StateEdits(edited=edited)
+    return StateEdits(edited=edited, settings=settings)
 
 
 def warning_markdown(edits: StateEdits) -> str:
@@ -98,6 +131,12 @@ def warning_markdown(edits: StateEdits) -> str:
             f"the state ({md_text(edits.unchecked.splitlines()[0])}): review any change to it "
             "by hand.\n\n"
         )
+    if edits.settings:
+        return (
+            f"> [!NOTE]\n> This pull request changes {md_code(SETTINGS_FILE, table=False)}, whose "
+            "`state:` names the state the plan takes every unchanged mapping file from: check "
+            "that it names the same file as before.\n\n"
+        )
     return ""
 
 
@@ -114,5 +153,10 @@ def warning_text(edits: StateEdits) -> str | None:
         return (
             "The pull request's changed files could not be checked for an edit to the state "
             f"({printable(edits.unchecked.splitlines()[0])})."
+        )
+    if edits.settings:
+        return (
+            f"This pull request changes {SETTINGS_FILE}, whose 'state:' names the state the plan "
+            "takes every unchanged mapping file from: check that it names the same file as before."
         )
     return None

@@ -744,11 +744,32 @@ def test_changed_files_that_cannot_be_listed_are_said_unchecked_and_the_comment_
     assert "403" in plan and "shop-1.yaml" in plan
 
 
-def test_unchecked_files_alone_post_no_comment_for_a_plan_without_changes(
+def test_unchecked_files_are_said_in_a_comment_even_for_a_plan_without_changes(
     project: Project, github: FakeGitHubServer, steps: Steps
 ) -> None:
+    # "No changes" is what an edited state would show: unable to tell, the comment says so.
     github.fake.files_status = 404
     pr = github.fake.add_pull_request()
     err = plan_job(steps, pr)
-    assert "changed files could not be checked" in err and "nothing to comment" in err
-    assert github.fake.comments_on(pr) == []
+    assert "changed files could not be checked" in err
+    [posted] = github.fake.comments_on(pr)
+    assert "could not be checked for an edit to the state" in posted["body"]
+
+
+@pytest.mark.parametrize(
+    "changed, said",
+    [
+        # The journal of an interrupted run is folded into the state: added by hand, it edits it.
+        (".statusync/state.json.journal", "**This pull request changes `.statusync/state.json.journal`.**"),
+        # statusync.yaml's `state:` could point the plan at another file.
+        ("statusync.yaml", "> [!NOTE]\n> This pull request changes `statusync.yaml`, whose `state:` names"),
+    ],
+)
+def test_the_journal_and_the_settings_that_name_the_state_are_said_too(
+    project: Project, github: FakeGitHubServer, steps: Steps, changed: str, said: str
+) -> None:
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": changed, "status": "added"}]
+    plan_job(steps, pr)  # a plan without changes: said all the same
+    [comment] = plan_comments(github, pr)
+    assert said in comment["body"]

@@ -300,7 +300,7 @@ def test_a_token_endpoint_that_stays_down_is_asked_by_one_fetch_for_the_account(
     # The token was first asked for by the read of the shop statuses before writing: no write
     # was sent, none failed.
     assert (
-        "Apply complete: 0 created, 0 updated, 0 reset, 0 forgotten, 0 failed, 3 not sent "
+        "Apply incomplete: 0 created, 0 updated, 0 reset, 0 forgotten, 0 failed, 3 not sent "
         "(their account was stopped)."
     ) in result.out
     retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]

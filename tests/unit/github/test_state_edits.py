@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,18 +40,42 @@ def test_a_listing_cut_at_githubs_3000_files_is_unchecked_unless_the_state_is_in
     assert changed(server, [*many[:2999], STATE[1]]) == StateEdits(edited=(STATE[1],))
 
 
-def test_the_guarded_files_are_relative_to_the_repository_and_only_inside_it(tmp_path: Path) -> None:
-    folder = tmp_path / "repo" / "ops"
-    assert guarded_files(folder / ".statusync/state.json", tmp_path / "repo") == (
+def test_the_guarded_files_are_the_state_its_journal_and_catalog_as_given_and_as_resolved(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "example.json").write_text("{}")
+    folder = repo / "ops" / ".statusync"
+    assert guarded_files(folder / "state.json", repo) == (
         "ops/.statusync/state.json",
+        "ops/.statusync/state.json.journal",
         "ops/.statusync/statuses.json",
     )
-    assert guarded_files(tmp_path / "elsewhere/state.json", tmp_path / "repo") == ()
+    # A link swapped in for the state: both its name and the file it leads to are guarded.
+    folder.mkdir(parents=True)
+    (folder / "state.json").symlink_to("../../docs/example.json")
+    assert guarded_files(folder / "state.json", repo) == (
+        "ops/.statusync/state.json",
+        "docs/example.json",
+        "ops/.statusync/state.json.journal",
+        "ops/.statusync/statuses.json",
+    )
+    # Neither a state outside the repository nor a link loop can be told: unchecked.
+    assert guarded_files(tmp_path / "elsewhere/state.json", repo) is None
+    (folder / "statuses.json").symlink_to("statuses.json")
+    assert guarded_files(folder / "state.json", repo) is None
+    with GitHub("http://127.0.0.1:9", REPOSITORY, TOKEN) as github:
+        assert check_state_edits(github, 1, None).unchecked is not None
 
 
-def test_the_repository_root_is_the_runners_workspace_else_the_git_checkout(tmp_path: Path) -> None:
+def test_the_repository_root_is_the_git_checkout_else_the_runners_workspace(tmp_path: Path) -> None:
     inner = tmp_path / "checkout" / "ops"
     inner.mkdir(parents=True)
-    (tmp_path / "checkout" / ".git").mkdir()
-    assert repository_root({"GITHUB_WORKSPACE": str(tmp_path)}, inner) == tmp_path
-    assert repository_root({}, inner) == tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(tmp_path / "checkout")], check=True)
+    # actions/checkout may put the checkout in a folder of the workspace (`path:`).
+    env = {"GITHUB_WORKSPACE": str(tmp_path), "PATH": os.environ["PATH"]}
+    assert repository_root(env, inner).resolve() == (tmp_path / "checkout").resolve()
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    assert repository_root({**env, "GIT_CEILING_DIRECTORIES": str(tmp_path)}, outside) == tmp_path
