@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES
+from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES, MAX_INTEGRATION_ID
 from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
@@ -69,6 +69,10 @@ def _account_name(name: str) -> str:
 _Account = Annotated[str, AfterValidator(_account_name)]
 
 
+# An integration id as mapping files allow it (statusync.core.model.MAX_INTEGRATION_ID).
+_Id = Annotated[int, Field(gt=0, le=MAX_INTEGRATION_ID)]
+
+
 # The models below check a state that is not in the plain layout dump_state writes
 # (_plain_state), and tell what is wrong with it: rarely needed, so built when first used
 # (defer_build) rather than on every start.
@@ -104,11 +108,11 @@ class _StateModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int
-    serial: Annotated[int, Field(ge=0)]
+    serial: Annotated[int, Field(ge=0, strict=True)]  # not true, nor 1.0
     lineage: str
-    integrations: dict[Annotated[int, Field(gt=0)], _EntryModel]
-    uncertain: dict[Annotated[int, Field(gt=0)], _PendingModel] = {}
-    removed: dict[Annotated[int, Field(gt=0)], _RemovedModel] = {}
+    integrations: dict[_Id, _EntryModel]
+    uncertain: dict[_Id, _PendingModel] = {}
+    removed: dict[_Id, _RemovedModel] = {}
 
 
 def load_state(path: Path) -> State:
@@ -300,7 +304,8 @@ def _plain_id(key: str) -> int | None:
     """An integration id written as dump_state writes it ("7", not "07" or "+7"); a key of more
     digits than any id has is left to the models, which name it without reading it whole."""
     if key.isascii() and key.isdigit() and key[0] != "0" and len(key) <= 16:
-        return int(key)
+        integration_id = int(key)
+        return integration_id if integration_id <= MAX_INTEGRATION_ID else None
     return None
 
 

@@ -295,6 +295,12 @@ def written(edit: Callable[[dict[str, Any]], object]) -> bytes:
         (lambda d: d["removed"]["3"].update(action="undo"), r"removed\.3\.action: Input should be 'reset'"),
         (lambda d: d["integrations"].update({"0": d["integrations"]["1"]}), r"integrations\.0\.\[key\]"),
         (lambda d: d.update(serial=-1), r"serial: Input should be greater than or equal to 0"),
+        (lambda d: d.update(serial=True), r"serial: Input should be a valid integer"),
+        # An id no mapping file may hold (JSON readers hold numbers above 2^53 as doubles).
+        (
+            lambda d: d["integrations"].update({str(2**53): d["integrations"]["1"]}),
+            r"integrations\.9007199254740992\.\[key\]",
+        ),
         (lambda d: d.update(lineage=None), r"lineage: Input should be a valid string"),
         (lambda d: d["integrations"]["1"].update(extra=1), r"integrations\.1\.extra: Extra inputs"),
     ],
