@@ -279,7 +279,10 @@ def _plain_records(
             if not _plain_time(at):
                 return None
             seen.times.add(at)
-        plain[integration_id] = make(file, sha256, account, name, {c: mapping.get(c) for c in CATEGORIES}, at)
+        # As written, the four categories in order: the dict JSON made is the mapping.
+        if tuple(mapping) != CATEGORIES:
+            mapping = {c: mapping.get(c) for c in CATEGORIES}
+        plain[integration_id] = make(file, sha256, account, name, mapping, at)
     return plain
 
 
