@@ -15,8 +15,17 @@ import importlib.util
 import sys
 
 # What the suite imports, by module: the plugins, and the packages statusync and its tests need.
-_NEEDED = ("xdist", "hypothesis", "schemathesis", "httpx", "pydantic", "ruamel.yaml", "click",
-           "jsonschema", "markdown_it")
+_NEEDED = (
+    "xdist",
+    "hypothesis",
+    "schemathesis",
+    "httpx",
+    "pydantic",
+    "ruamel.yaml",
+    "click",
+    "jsonschema",
+    "markdown_it",
+)
 
 
 def _missing() -> list[str]:
@@ -33,8 +42,10 @@ def _missing() -> list[str]:
 
 if missing := _missing():
     # SystemExit, not an exception pytest would show with a traceback of this file.
-    raise SystemExit(f"error: the tests need {', '.join(missing)}, not installed for {sys.executable}: "
-                     "run them in the project's virtual environment (. .venv/bin/activate), or "
-                     "install them with python3 -m pip install -e '.[test]'")
+    raise SystemExit(
+        f"error: the tests need {', '.join(missing)}, not installed for {sys.executable}: "
+        "run them in the project's virtual environment (. .venv/bin/activate), or "
+        "install them with python3 -m pip install -e '.[test]'"
+    )
 
 pytest_plugins = ["xdist.plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin"]

@@ -33,6 +33,14 @@ def short_name(name: str) -> str | None:
     return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
 
 
+def named_id(external_id: str, name: str | None) -> str:
+    """A shop status's id with its name, as plans, reports and warnings all show it:
+    `"12" (Remote payment accepted)`, the id quoted and the name escaped (short_name); the id
+    alone when the name is unknown or blank."""
+    shown = None if name is None else short_name(name)
+    return quote(external_id) if shown is None else f"{quote(external_id)} ({printable(shown)})"
+
+
 def escape_char(c: str) -> str:
     """One character as a YAML (and, below U+10000, JSON) escape: `\\n`, `\\u202e`, `\\U000e0001`."""
     short = _SHORT.get(c)

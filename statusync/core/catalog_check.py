@@ -11,7 +11,7 @@ from __future__ import annotations
 from statusync.core.catalog import ShopStatuses
 from statusync.core.model import MappingDict
 from statusync.core.status_check import Finding
-from statusync.text import printable, quote, short_name
+from statusync.text import named_id, printable, quote
 
 CHECK_LIVE = "check live with 'statusync validate --remote'"
 
@@ -27,11 +27,10 @@ def catalog_findings(shop: ShopStatuses, mapping: MappingDict) -> list[Finding]:
         if status is None:
             message = f"{category}: the shop had no status {quote(external_id)} {read}; {CHECK_LIVE}"
         elif status.deleted:
-            name = short_name(status.name)
-            shown = f" ({printable(name)})" if name else ""
             message = (
-                f"{category}: status {quote(external_id)}{shown} was deleted in the shop {read}, and "
-                f"orders never reach a deleted status; map another status or null, or {CHECK_LIVE}"
+                f"{category}: status {named_id(external_id, status.name)} was deleted in the shop "
+                f"{read}, and orders never reach a deleted status; map another status or null, "
+                f"or {CHECK_LIVE}"
             )
         else:
             continue

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from statusync.core.model import MappingDict
 from statusync.errors import ApiError
-from statusync.text import printable, quote, short_name
+from statusync.text import named_id, printable, quote, short_name
 
 # Where a value is in a mapping file: its keys from the top, e.g. ("mapping", "DELIVERED").
 Loc = tuple[str | int, ...]
@@ -54,10 +54,8 @@ def status_findings(mapping: MappingDict, statuses: Sequence[ShopStatus]) -> lis
         if status is None:
             message = f"{category}: the shop has no status {quote(external_id)} ({hint})"
         elif status.deleted_at is not None:
-            shown = short_name(status.status)
-            name = f" ({printable(shown)})" if shown else ""
             message = (
-                f"{category}: status {quote(external_id)}{name} was deleted in the shop on "
+                f"{category}: status {named_id(external_id, status.status)} was deleted in the shop on "
                 f"{status.deleted_at.date().isoformat()}; map another status or null ({hint})"
             )
         else:

@@ -68,13 +68,11 @@ def guarded_files(state_path: Path, root: Path) -> tuple[str, ...] | None:
     a link loop, or a path outside the repository, which no pull request lists."""
     names: list[str] = []
     try:
-        top, real_top = Path(os.path.abspath(root)), root.resolve()
+        real_root = root.resolve()
         for path in (state_path, journal_path(state_path), catalog_path(state_path)):
-            given, real = Path(os.path.abspath(path)), path.resolve()
-            for candidate, base in ((given, top), (real, real_top)):
-                if not candidate.is_relative_to(base):
+            for name in (repository_name(path, root), repository_name(path.resolve(), real_root)):
+                if name is None:
                     return None
-                name = candidate.relative_to(base).as_posix()
                 if name not in names:
                     names.append(name)
     except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13

@@ -17,7 +17,7 @@ from statusync.console import Paint
 from statusync.core.catalog import StatusCatalog
 from statusync.core.drift import DriftStatus
 from statusync.core.plan import Action
-from statusync.text import json_safe, printable, quote, short_name
+from statusync.text import json_safe, named_id, printable, short_name
 
 # What a renderer shows when no names are to be shown (no catalog, or nothing read yet).
 NO_NAMES = StatusCatalog()
@@ -56,7 +56,7 @@ def show(value: str | None, name: str | None = None) -> str:
     the shop status's `name` after it when it is known: `"12" (Remote payment accepted)`."""
     if value is None:
         return "null"
-    return quote(value) if name is None else f"{quote(value)} ({printable(name)})"
+    return named_id(value, name)
 
 
 def status_name(catalog: StatusCatalog, integration_id: int, value: str | None) -> str | None:
