@@ -22,6 +22,7 @@ from statusync.core.status_check import id_order
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.collector import held_off
+from statusync.files.lock import DEFAULT_LOCK_TIMEOUT, state_lock
 from statusync.files.reading import read_regular
 
 CATALOG_VERSION = 1
@@ -255,22 +256,33 @@ def save_catalog(path: Path, catalog: StatusCatalog) -> None:
     atomic_write(path, dump_catalog(catalog))
 
 
-def record_reads(path: Path, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> str | None:
+def record_reads(
+    path: Path,
+    reads: Mapping[int, ShopStatuses],
+    keep: Collection[int],
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> str | None:
     """Save the catalog at `path` with a run's `reads`, keeping the integrations of `keep`
     (core.catalog.recorded); a note when the catalog on disk could not be read and was replaced.
 
     Read again here, at the end of the run, so that another run's reads saved meanwhile are kept.
+    Under a lock of its own (`statuses.json.lock`): `statuses --refresh` and `validate --remote`
+    hold no state lock, so two runs may end at once, and each must read the catalog after the
+    other wrote it, not before, or the first one's reads would be lost. Held only for the read
+    and the write, after every request, so a run never waits on another's requests.
     The catalog is a cache of reads: one that is corrupt is replaced rather than failing a run
     whose real work (the state) is done."""
-    note = None
-    try:
-        current = load_catalog(path)
-    except StatusyncError as exc:
-        current, note = StatusCatalog(), f"{exc}; it was replaced by the statuses this run read"
-    updated = recorded(current, reads, keep)
-    if updated != current or not path.exists() and updated.shops:
-        save_catalog(path, updated)
-    return note
+    with state_lock(path, lock_timeout):
+        note = None
+        try:
+            current = load_catalog(path)
+        except StatusyncError as exc:
+            current, note = StatusCatalog(), f"{exc}; it was replaced by the statuses this run read"
+        updated = recorded(current, reads, keep)
+        if updated != current or not path.exists() and updated.shops:
+            save_catalog(path, updated)
+        return note
 
 
 def looks_like_catalog(raw: bytes) -> bool:

@@ -20,6 +20,7 @@ from statusync.files.catalog_file import (
     record_reads,
     save_catalog,
 )
+from statusync.files.lock import state_lock
 
 SHOP = ShopStatuses(
     "2026-12-01T10:00:00Z",
@@ -105,6 +106,18 @@ def test_a_corrupt_catalog_is_replaced_by_the_reads_of_a_run_with_a_note(tmp_pat
     note = record_reads(path, {4: SHOP}, keep=())
     assert note is not None and "status catalog is corrupt" in note
     assert load_catalog(path) == StatusCatalog({4: SHOP})
+
+
+def test_a_run_records_its_reads_only_under_the_catalog_lock(tmp_path: Path) -> None:
+    # Another run recording its reads at the same moment holds the catalog's lock: this one
+    # waits for it (here: not at all) instead of writing over what that run is writing.
+    path = catalog_path(tmp_path / "state.json")
+    save_catalog(path, StatusCatalog({3: SHOP}))
+    with state_lock(path), pytest.raises(StatusyncError, match="another statusync run holds the lock"):
+        record_reads(path, {4: SHOP}, keep=(3,), lock_timeout=0)
+    assert load_catalog(path) == StatusCatalog({3: SHOP})
+    record_reads(path, {4: SHOP}, keep=(3,), lock_timeout=0)
+    assert load_catalog(path) == StatusCatalog({3: SHOP, 4: SHOP})
 
 
 def test_the_merge_driver_tells_the_catalog_from_the_state() -> None:
