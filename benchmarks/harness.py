@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, State
+from statusync.files.catalog_file import save_catalog
 from statusync.files.state_file import save_state
 from statusync.sandbox import (
     LoggedRequest,
@@ -75,11 +77,18 @@ def in_sync_store(ids: range) -> TimedStore:
 
 
 def write_project(
-    root: Path, ids: range, *, applied: bool, settings: str = "", account: Callable[[int], str] | None = None
+    root: Path,
+    ids: range,
+    *,
+    applied: bool,
+    settings: str = "",
+    account: Callable[[int], str] | None = None,
+    statuses: int = 0,
 ) -> None:
     """The mapping files of `ids` and statusync.yaml; with `applied`, a state recording each file
     as applied (so they are all managed and in sync). With `account`, each file names its
-    account and sits in a folder of that account's."""
+    account and sits in a folder of that account's. With `statuses`, a status catalog
+    (statuses.json) naming that many statuses of every shop, as `import` leaves it."""
     entries = {}
     for integration_id in ids:
         name = "default" if account is None else account(integration_id)
@@ -96,6 +105,10 @@ def write_project(
         )
     if applied:
         save_state(root / ".statusync" / "state.json", State(entries=entries))
+    if statuses:
+        names = {str(e): KnownStatus(f"Status {e}") for e in range(1, statuses + 1)}
+        shops = {i: ShopStatuses("2026-01-01T00:00:00Z", "en-gb", names) for i in ids}
+        save_catalog(root / ".statusync" / "statuses.json", StatusCatalog(shops))
     (root / "statusync.yaml").write_text(settings)
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.errors import StatusyncError
 from statusync.files.catalog_file import (
+    catalog_data,
     catalog_path,
     dump_catalog,
     load_catalog,
@@ -154,6 +155,23 @@ def test_the_shops_asked_for_read_as_they_do_in_the_whole_file(
     assert load_catalog(path, only=asked) == StatusCatalog(
         {i: s for i, s in whole.shops.items() if i in asked}
     )
+
+
+@given(
+    shops=st.dictionaries(
+        st.integers(1, 2**53 - 1),
+        st.builds(
+            ShopStatuses, NAMES, NAMES, st.dictionaries(NAMES, st.builds(KnownStatus, NAMES, st.booleans()))
+        ),
+        max_size=6,
+    )
+)
+def test_the_catalog_file_is_exactly_the_indented_json_of_its_data(shops: dict[int, ShopStatuses]) -> None:
+    # The file is written from a template, for speed: it must stay the text json.dumps makes,
+    # whatever the names hold (git diffs, the merge driver and the partial read rely on it).
+    catalog = StatusCatalog(shops)
+    expected = json.dumps(catalog_data(catalog), indent=2, ensure_ascii=False) + "\n"
+    assert dump_catalog(catalog) == expected.encode()
 
 
 def test_a_corrupt_record_costs_only_the_reads_that_show_it(tmp_path: Path) -> None:
