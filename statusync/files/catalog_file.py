@@ -71,7 +71,7 @@ def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = N
     or extra key) goes through the pydantic models, which give the same values and errors as
     validating the whole file did."""
     try:
-        sliced = None if only is None or len(only) > _MOST_SLICED else _sliced(raw, only)
+        sliced = None if only is None else _sliced(raw, only)
         if sliced is not None:
             return StatusCatalog(
                 {int(key): _plain_shop(shop) or _modelled_shop(key, shop) for key, shop in sliced.items()}
@@ -103,28 +103,85 @@ def parse_catalog(raw: bytes, path: Path | str, only: Collection[int] | None = N
 # line indented by four spaces that opens an object, and the first line indented by four spaces
 # after it closes the shop (names are JSON strings, which hold no raw newline).
 _HEAD = b'{\n  "version": %d,\n  "integrations": {\n' % CATALOG_VERSION
-_TAIL = b"\n    }\n  }\n}\n"
+_END = b"\n  }\n}\n"  # after the last shop's record
 _CLOSE = b"\n    }"  # the line that ends a shop's record
-_SHOP_KEY = re.compile(rb'\n    "[1-9][0-9]*": \{\n')
-# Past this many shops, finding each one's lines costs about what decoding the file once does.
-_MOST_SLICED = 16
+_TAIL = _CLOSE + _END
+_SHOP_KEY = re.compile(rb'\n    "([1-9][0-9]*)": \{\n')
+_READ_AT = b'"read_at": '
+
+
+def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
+    """Where each shop's record lies in `raw`, from the line break before its key to the brace
+    that closes it, when `raw` is laid out as `dump_catalog` writes it; else None (decode the
+    whole file).
+
+    One pass at C speed over the file, for the key lines (a tenth of decoding it): from the head
+    to the tail, each record must be followed by a comma and the next key line, no shop may be
+    listed twice (JSON keeps the last one), and there must be a record for every "read_at", so
+    that no shop hides in another layout inside a record. What is inside a record is not looked
+    at here: each record read is decoded on its own, and checked as the whole file would be."""
+    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or raw.count(b'\n  "integrations": ') != 1:
+        return None
+    first, last = len(_HEAD) - 1, len(raw) - len(_END)
+    keys = list(_SHOP_KEY.finditer(raw, first, last))
+    if not keys or keys[0].start() != first or len(keys) != raw.count(_READ_AT):
+        return None
+    records: dict[int, tuple[int, int]] = {}
+    for key, after in zip(keys, [*keys[1:], None], strict=True):
+        end = last if after is None else after.start() - 1
+        if not raw.startswith(_CLOSE, end - len(_CLOSE)) or (after is not None and raw[end] != ord(",")):
+            return None  # something else between two shops: the whole decode tells what
+        integration_id = int(key[1])
+        if integration_id in records:
+            return None
+        records[integration_id] = (key.start(), end)
+    return records
+
+
+# Up to this many shops, each one's lines are found on their own (`_found`); past it, one pass
+# over the file (`_records`) costs less than finding each.
+_MOST_FOUND = 16
 
 
 def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
     """The records of the shops of `only` that the catalog has, each decoded on its own, when
     `raw` is laid out as `dump_catalog` writes it; else None (decode the whole file).
 
-    A plan shows the names of a few shops out of thousands: finding their lines costs a
-    twentieth of decoding every shop. A shop listed twice (in any layout), a record that does
-    not decode on its own, anything but another shop right before or after one, or a second key
-    "integrations" also gives None, so that the whole file is decoded and checked as before. A
-    record that is not read is not checked either (a merge's conflict markers around another
-    shop cost that shop's names only): `statusync statuses` reads every one."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
+    A plan shows the names of the shops it changes, out of thousands: decoding only theirs costs
+    a fraction of decoding every shop. A record that does not decode on its own as that one shop
+    also gives None, so that the whole file is decoded and checked as before. A record that is
+    not read is not checked either (a merge's conflict markers inside another shop's record cost
+    that shop's names only): `statusync statuses` reads every one."""
+    spans = _found(raw, only) if len(only) <= _MOST_FOUND else _records(raw)
+    if spans is None:
         return None
-    first, last = len(_HEAD) - 1, len(raw) - len(_TAIL) + len(_CLOSE)
     shops: dict[str, Any] = {}
     for integration_id in sorted(only):
+        if integration_id not in spans:
+            continue  # not in the catalog: in this layout, its key line would be there
+        start, end = spans[integration_id]
+        try:
+            decoded = json.loads(b"{" + raw[start + 1 : end] + b"}")
+        except (ValueError, RecursionError):
+            return None
+        if type(decoded) is not dict or list(decoded) != [str(integration_id)]:
+            return None
+        shops.update(decoded)
+    return shops
+
+
+def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | None:
+    """Where the records of the shops of `only` lie in `raw` (as `_records` gives them), each
+    found by its key line, when `raw` is laid out as `dump_catalog` writes it; else None.
+
+    For a few shops, a twentieth of decoding the whole file. A shop listed twice (in any
+    layout), anything but another shop right before or after one, or a second key
+    "integrations" gives None."""
+    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
+        return None
+    first, last = len(_HEAD) - 1, len(raw) - len(_END)
+    spans: dict[int, tuple[int, int]] = {}
+    for integration_id in only:
         key = b'\n    "%d": {\n' % integration_id
         start = raw.find(key, first)
         if start == -1:
@@ -136,24 +193,43 @@ def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
         after_ok = end == last or (raw.startswith(b",", end) and _SHOP_KEY.match(raw, end + 1))
         if not (before_ok and after_ok):
             return None  # something else between two shops: the whole decode tells what
-        try:
-            decoded = json.loads(b"{" + raw[start + 1 : end] + b"}")
-        except (ValueError, RecursionError):
-            return None
-        if type(decoded) is not dict or list(decoded) != [str(integration_id)]:
-            return None
-        shops.update(decoded)
-    return shops
+        spans[integration_id] = (start, end)
+    return spans
 
 
 def _laid_out(raw: bytes) -> bool:
     """Whether `raw` has one key "integrations" and every shop's record opens as dump_catalog
-    writes it (a shop written again in another layout, by a hand edit or a merge made by hand,
-    would be found by its first record while JSON keeps its last): as much of the whole file as
-    finding a shop's record by its lines needs. Scans for patterns that are rare, at C speed."""
-    return raw.count(b'\n  "integrations": ') == 1 and raw.count(b'"read_at": ') == raw.count(
-        b'": {\n      "read_at": '
+    writes it, on a line of its own (a shop written again in another layout, by a hand edit or
+    a merge made by hand, would be found by its first record while JSON keeps its last, and a
+    shop written after another's closing brace would not be found at all): as much of the
+    whole file as finding a shop's record by its lines needs. Scans for patterns that are rare,
+    at C speed."""
+    shops = raw.count(_READ_AT)
+    return (
+        raw.count(b'\n  "integrations": ') == 1
+        and raw.count(b'": {\n      "read_at": ') == shops
+        and raw.count(b'\n    "') == shops
     )
+
+
+def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> bytes | None:
+    """`raw` with a run's `reads` (core.catalog.recorded: the integrations of `keep` and those
+    read stay), the other shops' records copied as they are rather than decoded and written
+    again, when `raw` is laid out as `dump_catalog` writes it (`_records`); else None.
+
+    A run records the statuses of the shops it wrote, a few hundred of ten thousand: decoding
+    and writing every shop again took it half a second at the end. For a file `dump_catalog`
+    wrote, the text is the one it would write; a record edited by hand inside stays as it is,
+    until its shop is read again (a full read, `statusync statuses`, reports it)."""
+    records = _records(raw)
+    if records is None:
+        return None
+    kept = set(keep) | set(reads)
+    texts = {i: raw[start + 1 : end] for i, (start, end) in records.items() if i in kept}
+    texts.update({i: _shop_text(i, shop).encode() for i, shop in reads.items()})
+    if not texts:
+        return _empty()
+    return _HEAD + b",\n".join(texts[i] for i in sorted(texts)) + _END
 
 
 _TOP_KEYS = {"version", "integrations"}
@@ -238,16 +314,24 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
     catalog of 10,000 shops of fourteen statuses, at the end of every run that records statuses,
     and a generic writer (files.json_text) half of that. A test holds the two texts equal."""
     if not catalog.shops:
-        return f'{{\n  "version": {CATALOG_VERSION},\n  "integrations": {{}}\n}}\n'.encode()
-    shops = ",\n".join(
+        return _empty()
+    shops = ",\n".join(_shop_text(i, shop) for i, shop in sorted(catalog.shops.items()))
+    return _HEAD + shops.encode() + _END
+
+
+def _empty() -> bytes:
+    return b'{\n  "version": %d,\n  "integrations": {}\n}\n' % CATALOG_VERSION
+
+
+def _shop_text(integration_id: int, shop: ShopStatuses) -> str:
+    """One shop's record, indented as in the file, without the comma that may follow it."""
+    return (
         f'    "{integration_id}": {{\n'
         f'      "read_at": {encode_basestring(shop.read_at)},\n'
         f'      "language": {encode_basestring(shop.language)},\n'
         f'      "statuses": {_statuses_text(shop)}\n'
         "    }"
-        for integration_id, shop in sorted(catalog.shops.items())
     )
-    return f'{{\n  "version": {CATALOG_VERSION},\n  "integrations": {{\n{shops}\n  }}\n}}\n'.encode()
 
 
 def _statuses_text(shop: ShopStatuses) -> str:
@@ -306,7 +390,18 @@ def record_reads(
     and the write, after every request, so a run never waits on another's requests.
     The catalog is a cache of reads: one that is corrupt is replaced rather than failing a run
     whose real work (the state) is done."""
+    if not reads and not path.exists():
+        return None  # nothing read, nothing recorded: not even a lock file to leave behind
     with state_lock(path, lock_timeout):
+        try:
+            raw = read_regular(path)
+        except OSError:
+            raw = None  # missing, or unreadable: load_catalog says which
+        spliced = None if raw is None else _spliced(raw, reads, keep)
+        if spliced is not None:
+            if spliced != raw:
+                atomic_write(path, spliced)
+            return None
         note = None
         try:
             current = load_catalog(path)

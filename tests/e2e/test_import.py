@@ -58,7 +58,8 @@ def test_import_writes_a_safe_file_whatever_the_shop_name(project: Project, cli:
         "mappings/etc-cafe-unicode-x-4242.yaml",
         ".statusync/state.json",
         ".statusync/state.json.lock",
-        ".statusync/statuses.json",  # the shop's statuses, read with the mapping
+        ".statusync/statuses.json",  # the shop's statuses, read with the mapping ...
+        ".statusync/statuses.json.lock",  # ... and recorded under its own lock
     }
     written = project.root / "mappings" / "etc-cafe-unicode-x-4242.yaml"
     assert written.read_text(encoding="utf-8") == (

@@ -100,6 +100,7 @@ def test_a_write_killed_on_the_wire_then_reverted_is_put_back_by_the_next_apply(
         "state.json",
         "state.json.lock",
         "statuses.json",
+        "statuses.json.lock",
     ]  # no journal, no temporary file
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, recorded
 from statusync.errors import StatusyncError
 from statusync.files.catalog_file import (
     catalog_data,
@@ -140,16 +141,21 @@ SHOPS = st.builds(
 )
 
 
+# Asked for besides: enough shops to read the file in one pass rather than find each shop's lines.
+MANY = set(range(100, 120))
+
+
 @given(
     shops=st.dictionaries(st.integers(1, 2**53 - 1), SHOPS, max_size=8),
     asked=st.sets(st.integers(1, 12), max_size=4),
+    many=st.booleans(),
 )
 def test_the_shops_asked_for_read_as_they_do_in_the_whole_file(
-    tmp_path_factory: pytest.TempPathFactory, shops: dict[int, ShopStatuses], asked: set[int]
+    tmp_path_factory: pytest.TempPathFactory, shops: dict[int, ShopStatuses], asked: set[int], many: bool
 ) -> None:
     path = tmp_path_factory.mktemp("catalog") / "statuses.json"
     save_catalog(path, StatusCatalog(shops))
-    asked |= set(list(shops)[:2])
+    asked |= set(list(shops)[:2]) | (MANY if many else set())
     whole = load_catalog(path)
     assert whole == StatusCatalog(dict(sorted(shops.items())))
     assert load_catalog(path, only=asked) == StatusCatalog(
@@ -172,6 +178,38 @@ def test_the_catalog_file_is_exactly_the_indented_json_of_its_data(shops: dict[i
     catalog = StatusCatalog(shops)
     expected = json.dumps(catalog_data(catalog), indent=2, ensure_ascii=False) + "\n"
     assert dump_catalog(catalog) == expected.encode()
+
+
+@given(
+    shops=st.dictionaries(st.integers(1, 40), SHOPS, max_size=8),
+    reads=st.dictionaries(st.integers(1, 40), SHOPS, max_size=4),
+    keep=st.sets(st.integers(1, 40), max_size=8),
+)
+def test_a_run_records_its_reads_as_if_it_rewrote_the_whole_catalog(
+    tmp_path_factory: pytest.TempPathFactory,
+    shops: dict[int, ShopStatuses],
+    reads: dict[int, ShopStatuses],
+    keep: set[int],
+) -> None:
+    # The other shops' records are copied as they are: the file must come out as if every shop
+    # had been read and written again.
+    path = tmp_path_factory.mktemp("catalog") / "statuses.json"
+    save_catalog(path, StatusCatalog(shops))
+    expected = dump_catalog(recorded(StatusCatalog(shops), reads, keep))
+    assert record_reads(path, reads, keep) is None
+    assert path.read_bytes() == expected
+
+
+def test_a_record_edited_by_hand_stays_as_it_is_until_its_shop_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    edited = path.read_text().replace('"Payment accepted"', '"Paid \\u0021"', 1)
+    path.write_text(edited)
+    assert load_catalog(path, only={3}).shops[3].statuses["2"] == KnownStatus("Paid !")
+    record_reads(path, {9: SHOP}, keep={3})
+    assert path.read_text() == edited  # shop 9 read as it was: nothing to write
+    record_reads(path, {3: SHOP}, keep={9})
+    assert path.read_bytes() == dump_catalog(StatusCatalog({3: SHOP, 9: SHOP}))
 
 
 def test_a_corrupt_record_costs_only_the_reads_that_show_it(tmp_path: Path) -> None:
@@ -229,12 +267,26 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
         whole: StatusCatalog | str = load_catalog(path)
     except StatusyncError as exc:
         whole = str(exc)
-    for integration_id in (3, 9):  # the shops before and after what was edited in
+    for integration_id, besides in itertools.product((3, 9), (set(), MANY)):
+        # The shops before and after what was edited in, alone and among many.
         try:
-            asked: StatusCatalog | str = load_catalog(path, only={integration_id})
+            asked: StatusCatalog | str = load_catalog(path, only={integration_id} | besides)
         except StatusyncError as exc:
             asked = str(exc)
         if isinstance(whole, str):
             assert asked == whole
         else:
             assert asked == StatusCatalog({i: s for i, s in whole.shops.items() if i == integration_id})
+
+
+@pytest.mark.parametrize("besides", [set(), MANY])
+def test_a_shop_hidden_on_another_s_closing_line_is_read_as_the_whole_file_reads_it(
+    tmp_path: Path, besides: set[int]
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    hidden = '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"'
+    path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
+    seven = ShopStatuses("2026-01-01T00:00:00Z", "nl-nl", {})
+    assert load_catalog(path) == StatusCatalog({3: SHOP, 7: seven, 9: SHOP})
+    assert load_catalog(path, only={7} | besides) == StatusCatalog({7: seven})
