@@ -169,6 +169,43 @@ def test_a_fork_pull_request_gets_a_notice_and_no_failure(
     assert github.fake.comments_on(pr) == []
 
 
+def test_a_comment_refused_names_the_permission_a_job_of_this_repository_needs(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # The same answer as a fork's read-only token: a job of this repository whose workflow
+    # leaves out `pull-requests: write`. Either way the step passes, and says how to fix it.
+    github.fake.read_only = True
+    pr = github.fake.add_pull_request()
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert "Could not comment on pull request" in err
+    assert "give the job the `pull-requests: write` permission" in err
+
+
+def test_comments_that_cannot_be_read_name_the_permission_it_needs(
+    project: Project, github: FakeGitHubServer, steps: Steps, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A private repository's comments, read by a job whose workflow gives only `contents: read`.
+    pr = github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    answers = github.fake.handle
+    monkeypatch.setattr(
+        github.fake,
+        "handle",
+        lambda method, path, *a: (
+            (403, {"message": "Resource not accessible by integration"}, {})
+            if path.endswith("/comments")
+            else answers(method, path, *a)
+        ),
+    )
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
+    assert code == 1
+    assert f"GET /repos/acme/mappings/issues/{pr}/comments answered 403" in err
+    assert "give the job the `pull-requests: write` permission" in err
+    assert "Traceback" not in err
+
+
 def test_the_pull_request_number_comes_from_the_event(
     project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str], tmp_path: Path
 ) -> None:
