@@ -810,3 +810,18 @@ def test_the_journal_and_the_settings_that_name_the_state_are_said_too(
     plan_job(steps, pr)  # a plan without changes: said all the same
     [comment] = plan_comments(github, pr)
     assert said in comment["body"]
+
+
+def test_settings_linked_from_statusync_yaml_are_said_when_the_file_linked_to_changes(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # statusync.yaml is a link to a file kept elsewhere: an edit there can point `state:` at
+    # another file just as well, though statusync.yaml itself is not among the changed files.
+    project.write("config/statusync.yaml", "on_removed: forget\n")
+    (project.root / "statusync.yaml").symlink_to("config/statusync.yaml")
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": "config/statusync.yaml", "status": "modified"}]
+    err = plan_job(steps, pr)
+    assert "This pull request changes statusync.yaml, whose 'state:' names the state" in err
+    [comment] = plan_comments(github, pr)
+    assert "> [!NOTE]\n> This pull request changes `statusync.yaml`, whose `state:` names" in comment["body"]
