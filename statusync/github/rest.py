@@ -93,6 +93,14 @@ class GitHub:
             raise StatusyncError(problem)
         if not _REPOSITORY.fullmatch(repository):
             raise StatusyncError(f"GITHUB_REPOSITORY {repository!r} is not of the form OWNER/NAME")
+        if not (token.isascii() and token.isprintable() and " " not in token):
+            # A secret pasted with a line break or a stray character: no header can carry it
+            # (httpx would crash, or fail as if the API never answered). Never shown: a token.
+            raise StatusyncError(
+                "GITHUB_TOKEN holds white space, a line break or a character that is not ASCII, "
+                "which no GitHub token has: set it again (the github-token input, or the secret "
+                "it comes from), copied without them"
+            )
         self.api_url = api_url.rstrip("/")
         self.repository = repository
         self._sleep = sleep
