@@ -49,6 +49,13 @@ RETRY = Profile(
 )
 
 
+# A 401 says nothing more than "Bad credentials": an expired, revoked or mistyped token.
+_BAD_TOKEN = (
+    "GitHub does not take the token (expired, revoked or mistyped): give a current one, "
+    "through the action's github-token input (by default the job's own) or GITHUB_TOKEN"
+)
+
+
 class GitHubError(StatusyncError):
     """A GitHub API request that did not succeed; `status` is None when no answer came."""
 
@@ -217,6 +224,8 @@ class GitHub:
                 )
                 if isinstance(decision, GiveUp):
                     why = " (GitHub's rate limit: try again later)" if decision.rate_limited else ""
+                    if response.status_code == 401:
+                        why = f"; {_BAD_TOKEN}"
                     raise GitHubError(
                         f"GitHub API: {label} answered {response.status_code}: {_message(response)}{why}",
                         status=response.status_code,

@@ -253,6 +253,24 @@ def test_a_pull_request_that_cannot_be_read_fails(
     assert code == 1 and "GET /repos/acme/mappings/issues/99/comments answered 404" in err
 
 
+@pytest.mark.parametrize(
+    "command", ["plan-comment --pr 1 --body {body}", "drift-issue --report {body} --drift-exit-code 2"]
+)
+def test_a_token_github_does_not_take_names_the_fix(
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path, command: str
+) -> None:
+    # An expired or revoked token of one's own given as the action's github-token.
+    github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    steps.token = "github_pat_expired-never-shown-999"
+    code, _, err = steps.run("github " + command.format(body=body))
+    assert code == 1
+    assert "GET /user answered 401: Bad credentials" in err
+    assert "GitHub does not take the token" in err and "github-token input" in err
+    assert "Traceback" not in err
+
+
 def test_no_token_is_a_clear_error(project: Project, tmp_path: Path, cli: Cli, env: dict[str, str]) -> None:
     body = tmp_path / "plan.md"
     body.write_text("plan")
