@@ -25,6 +25,12 @@ from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
 from statusync.github.summary import append_summary
 
+# What a job needs to read and write the plan comment (`pull-requests: write` grants both).
+_COMMENT_FIX = (
+    "give the job the `pull-requests: write` permission (`permissions: pull-requests: write` "
+    "in the workflow, as statusync-plan.yml has it), or a token with Pull requests: Read and write"
+)
+
 
 def run_plan_comment(
     console: Console,
@@ -74,17 +80,25 @@ def run_plan_comment(
                 has_changes=plan_exit_code != OK or edits.worth_saying,
             )
         except GitHubError as exc:
+            if exc.status == 403 and not exc.write and not exc.rate_limited:
+                # GitHub's "Resource not accessible by integration" does not say what is
+                # missing: a private repository's comments need the permission to read them.
+                raise GitHubError(
+                    f"{exc}; the token may not read the pull request's comments: {_COMMENT_FIX}",
+                    status=exc.status,
+                ) from None
             if not (exc.denied and exc.write):
                 raise  # reading the comments must work: a 404 there is a wrong number or repo
             # A pull request from a fork runs with a read-only token: it cannot comment, and
-            # that is no failure of the pull request. Its plan is in the job summary.
+            # that is no failure of the pull request. Its plan is in the job summary. The same
+            # answer comes to a job whose workflow leaves the permission out: say the fix too.
             _say(
                 console,
                 env,
                 "notice",
                 f"Could not comment on pull request #{number} ({exc}); "
-                "a pull request from a fork gets a read-only token. The plan is "
-                "in the job summary.",
+                "a pull request from a fork (or Dependabot's) gets a read-only token. The plan "
+                f"is in the job summary. Otherwise {_COMMENT_FIX}.",
             )
             return OK
     if synced.ignored:
@@ -123,7 +137,7 @@ def _state_edits(github: GitHub, number: int, env: Mapping[str, str]) -> state_e
         return state_edits.StateEdits(unchecked=f"the workspace could not be read: {exc}")
     root = state_edits.repository_root(env, cwd)
     guarded = state_edits.guarded_files(ws.state_path, root)
-    settings = state_edits.repository_name(ws.root / SETTINGS_FILE, root)
+    settings = state_edits.settings_files(ws.root / SETTINGS_FILE, root)
     return state_edits.check_state_edits(github, number, guarded, settings)
 
 

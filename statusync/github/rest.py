@@ -49,6 +49,13 @@ RETRY = Profile(
 )
 
 
+# A 401 says nothing more than "Bad credentials": an expired, revoked or mistyped token.
+_BAD_TOKEN = (
+    "GitHub does not take the token (expired, revoked or mistyped): give a current one, "
+    "through the action's github-token input (by default the job's own) or GITHUB_TOKEN"
+)
+
+
 class GitHubError(StatusyncError):
     """A GitHub API request that did not succeed; `status` is None when no answer came."""
 
@@ -93,6 +100,14 @@ class GitHub:
             raise StatusyncError(problem)
         if not _REPOSITORY.fullmatch(repository):
             raise StatusyncError(f"GITHUB_REPOSITORY {repository!r} is not of the form OWNER/NAME")
+        if not (token.isascii() and token.isprintable() and " " not in token):
+            # A secret pasted with a line break or a stray character: no header can carry it
+            # (httpx would crash, or fail as if the API never answered). Never shown: a token.
+            raise StatusyncError(
+                "GITHUB_TOKEN holds white space, a line break or a character that is not ASCII, "
+                "which no GitHub token has: set it again (the github-token input, or the secret "
+                "it comes from), copied without them"
+            )
         self.api_url = api_url.rstrip("/")
         self.repository = repository
         self._sleep = sleep
@@ -209,6 +224,8 @@ class GitHub:
                 )
                 if isinstance(decision, GiveUp):
                     why = " (GitHub's rate limit: try again later)" if decision.rate_limited else ""
+                    if response.status_code == 401:
+                        why = f"; {_BAD_TOKEN}"
                     raise GitHubError(
                         f"GitHub API: {label} answered {response.status_code}: {_message(response)}{why}",
                         status=response.status_code,

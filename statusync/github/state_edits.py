@@ -11,6 +11,7 @@ catalog is among them. It never fails the step: `statusync import` on a branch w
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,10 +67,26 @@ def guarded_files(state_path: Path, root: Path) -> tuple[str, ...] | None:
     loading folds in) and the status catalog, each both as the path the settings give and as
     the file it resolves to (a link swapped in is an edit too). None when they cannot be told:
     a link loop, or a path outside the repository, which no pull request lists."""
+    return _names((state_path, journal_path(state_path), catalog_path(state_path)), root)
+
+
+def settings_files(settings_path: Path, root: Path) -> tuple[str, ...]:
+    """statusync.yaml as GitHub names it, both as its path and as the file it resolves to (an
+    edit of the file it links to changes the settings just the same); each left out when it
+    cannot be told (outside the repository, a link loop)."""
+    names = [repository_name(settings_path, root)]
+    with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: a link loop, before 3.13
+        names.append(repository_name(settings_path.resolve(), root.resolve()))
+    return tuple(dict.fromkeys(name for name in names if name is not None))
+
+
+def _names(paths: tuple[Path, ...], root: Path) -> tuple[str, ...] | None:
+    """Each of `paths` as given and as resolved, relative to the repository's root, without
+    repeats; None when one lies outside the repository or is a link loop."""
     names: list[str] = []
     try:
         real_root = root.resolve()
-        for path in (state_path, journal_path(state_path), catalog_path(state_path)):
+        for path in paths:
             for name in (repository_name(path, root), repository_name(path.resolve(), real_root)):
                 if name is None:
                     return None
@@ -81,11 +98,11 @@ def guarded_files(state_path: Path, root: Path) -> tuple[str, ...] | None:
 
 
 def check_state_edits(
-    github: GitHub, pull_request: int, guarded: tuple[str, ...] | None, settings_file: str | None = None
+    github: GitHub, pull_request: int, guarded: tuple[str, ...] | None, settings: tuple[str, ...] = ()
 ) -> StateEdits:
     """The guarded files among the pull request's changed files, under their name before or
     after the change (a rename away from the state edits it too), and whether the settings file
-    (`settings_file`, named as GitHub names it) is among them. A listing that fails, such as a
+    (any of `settings`, its names as GitHub names them) is among them. A listing that fails, such as a
     token that may not read it, or guarded files that could not be told (None) give `unchecked`
     instead of an error: the plan comment still has to be written."""
     if guarded is None:
@@ -102,13 +119,13 @@ def check_state_edits(
     except GitHubError as exc:
         return StateEdits(unchecked=str(exc))
     edited = tuple(path for path in guarded if path in changed)
-    settings = settings_file is not None and settings_file in changed
+    settings_edited = any(name in changed for name in settings)
     if not edited and listed >= FILES_LISTED:
         return StateEdits(
             unchecked=f"GitHub lists only the first {FILES_LISTED:,} changed files of a pull request",
-            settings=settings,
+            settings=settings_edited,
         )
-    return StateEdits(edited=edited, settings=settings)
+    return StateEdits(edited=edited, settings=settings_edited)
 
 
 def warning_markdown(edits: StateEdits) -> str:

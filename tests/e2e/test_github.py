@@ -169,6 +169,43 @@ def test_a_fork_pull_request_gets_a_notice_and_no_failure(
     assert github.fake.comments_on(pr) == []
 
 
+def test_a_comment_refused_names_the_permission_a_job_of_this_repository_needs(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # The same answer as a fork's read-only token: a job of this repository whose workflow
+    # leaves out `pull-requests: write`. Either way the step passes, and says how to fix it.
+    github.fake.read_only = True
+    pr = github.fake.add_pull_request()
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert "Could not comment on pull request" in err
+    assert "give the job the `pull-requests: write` permission" in err
+
+
+def test_comments_that_cannot_be_read_name_the_permission_it_needs(
+    project: Project, github: FakeGitHubServer, steps: Steps, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A private repository's comments, read by a job whose workflow gives only `contents: read`.
+    pr = github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    answers = github.fake.handle
+    monkeypatch.setattr(
+        github.fake,
+        "handle",
+        lambda method, path, *a: (
+            (403, {"message": "Resource not accessible by integration"}, {})
+            if path.endswith("/comments")
+            else answers(method, path, *a)
+        ),
+    )
+    code, _, err = steps.run(f"github plan-comment --pr {pr} --body {body}")
+    assert code == 1
+    assert f"GET /repos/acme/mappings/issues/{pr}/comments answered 403" in err
+    assert "give the job the `pull-requests: write` permission" in err
+    assert "Traceback" not in err
+
+
 def test_the_pull_request_number_comes_from_the_event(
     project: Project, github: FakeGitHubServer, steps: Steps, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -214,6 +251,24 @@ def test_a_pull_request_that_cannot_be_read_fails(
     body.write_text("### statusync plan\n")
     code, _, err = steps.run(f"github plan-comment --pr 99 --body {body}")  # no such number
     assert code == 1 and "GET /repos/acme/mappings/issues/99/comments answered 404" in err
+
+
+@pytest.mark.parametrize(
+    "command", ["plan-comment --pr 1 --body {body}", "drift-issue --report {body} --drift-exit-code 2"]
+)
+def test_a_token_github_does_not_take_names_the_fix(
+    project: Project, github: FakeGitHubServer, steps: Steps, tmp_path: Path, command: str
+) -> None:
+    # An expired or revoked token of one's own given as the action's github-token.
+    github.fake.add_pull_request()
+    body = tmp_path / "plan.md"
+    body.write_text("### statusync plan\n")
+    steps.token = "github_pat_expired-never-shown-999"
+    code, _, err = steps.run("github " + command.format(body=body))
+    assert code == 1
+    assert "GET /user answered 401: Bad credentials" in err
+    assert "GitHub does not take the token" in err and "github-token input" in err
+    assert "Traceback" not in err
 
 
 def test_no_token_is_a_clear_error(project: Project, tmp_path: Path, cli: Cli, env: dict[str, str]) -> None:
@@ -773,3 +828,18 @@ def test_the_journal_and_the_settings_that_name_the_state_are_said_too(
     plan_job(steps, pr)  # a plan without changes: said all the same
     [comment] = plan_comments(github, pr)
     assert said in comment["body"]
+
+
+def test_settings_linked_from_statusync_yaml_are_said_when_the_file_linked_to_changes(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # statusync.yaml is a link to a file kept elsewhere: an edit there can point `state:` at
+    # another file just as well, though statusync.yaml itself is not among the changed files.
+    project.write("config/statusync.yaml", "on_removed: forget\n")
+    (project.root / "statusync.yaml").symlink_to("config/statusync.yaml")
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": "config/statusync.yaml", "status": "modified"}]
+    err = plan_job(steps, pr)
+    assert "This pull request changes statusync.yaml, whose 'state:' names the state" in err
+    [comment] = plan_comments(github, pr)
+    assert "> [!NOTE]\n> This pull request changes `statusync.yaml`, whose `state:` names" in comment["body"]

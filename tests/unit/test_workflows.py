@@ -242,7 +242,13 @@ def test_releases_build_check_the_tag_and_publish_with_trusted_publishing() -> N
     build, publish = release["jobs"]["build"], release["jobs"]["publish"]
     assert build["permissions"] == {"contents": "read"} and "environment" not in build
     scripts = "\n".join(step.get("run", "") for step in build["steps"])
-    assert "python3 -m build" in scripts
+    # The files PyPI will serve are built by the setuptools requirements.lock pins, its hash
+    # checked: no build tool or backend is fetched unchecked from PyPI at release time.
+    installs = [line for line in scripts.splitlines() if "pip install" in line]
+    assert installs and all(
+        "--require-hashes" in line and "-r requirements.lock" in line for line in installs
+    )
+    assert "--no-build-isolation" in scripts and "build_sdist" in scripts
     check = next(step for step in build["steps"] if "statusync.__version__" in step.get("run", ""))
     assert check["env"] == {"TAG": "${{ github.ref_name }}"} and '"v$version"' in check["run"]
     # Only the job that uploads gets an OIDC token, in an environment of its own, with no

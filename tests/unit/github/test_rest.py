@@ -117,6 +117,23 @@ def test_the_environment_is_checked_before_any_request(env: dict[str, str], mess
 
 
 @pytest.mark.parametrize(
+    "token",
+    [f"{TOKEN}\n", f" {TOKEN}", f"{TOKEN[:4]}\u00e9{TOKEN[4:]}", f"{TOKEN[:4]}\x01{TOKEN[4:]}"],
+    ids=["line-break", "space", "not-ascii", "control"],
+)
+def test_a_token_that_cannot_be_sent_is_a_clear_error_that_never_shows_it(token: str) -> None:
+    # A secret pasted with a line break or a stray character: said as such before any request
+    # (not a crash, not "no answer from" the API), and the token's text is never in it.
+    env = {"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/maps", "GITHUB_API_URL": API}
+    with pytest.raises(StatusyncError) as failed:
+        GitHub.from_env(env, transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})))
+    message = str(failed.value)
+    assert message.startswith("GITHUB_TOKEN holds ")
+    assert "set it again" in message
+    assert TOKEN not in message and TOKEN[4:] not in message
+
+
+@pytest.mark.parametrize(
     "status, headers, message, limited",
     [
         (403, {}, "Resource not accessible by integration", False),
