@@ -4,7 +4,8 @@ recording each success as apply does."""
 from __future__ import annotations
 
 from statusync.console import Console, plural
-from statusync.core.drift import DriftReport, DriftStatus, reconcile_plan, stale_records
+from statusync.core.drift import DriftReport, reconcile_plan, stale_records
+from statusync.core.drift_status import DriftStatus
 from statusync.core.safety import safety_breach
 from statusync.core.subset import Subset
 from statusync.errors import CHANGES, ERROR, OK, StatusyncError

@@ -23,18 +23,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
+from statusync.core.drift_status import DriftStatus
 from statusync.core.model import CATEGORIES, LoadedSpec, MappingDict
 from statusync.core.plan import Action, Change, Plan
 from statusync.text import printable
 
 DRIFT_FORMAT_VERSION = 1
-
-
-class DriftStatus(StrEnum):
-    IN_SYNC = "in_sync"
-    DRIFTED = "drifted"
-    INVALID = "invalid"
-    NOT_FOUND = "not_found"
 
 
 class Cause(StrEnum):

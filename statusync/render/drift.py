@@ -7,7 +7,8 @@ from typing import TextIO
 
 from statusync.console import Paint, plural
 from statusync.core.catalog import StatusCatalog
-from statusync.core.drift import Cause, DriftReport, DriftStatus, IntegrationDrift
+from statusync.core.drift import Cause, DriftReport, IntegrationDrift
+from statusync.core.drift_status import DriftStatus
 from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
 from statusync.render.style import NO_NAMES, headline, painter, show, status_name, write_json
 from statusync.text import printable

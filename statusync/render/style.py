@@ -15,7 +15,7 @@ import click
 
 from statusync.console import Paint
 from statusync.core.catalog import StatusCatalog
-from statusync.core.drift import DriftStatus
+from statusync.core.drift_status import DriftStatus
 from statusync.core.plan import Action
 from statusync.text import json_safe, named_id, printable, short_name
 

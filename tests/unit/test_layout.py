@@ -155,7 +155,7 @@ def test_a_plan_loads_neither_the_api_client_nor_the_runner_nor_merging_nor_save
         for name in loaded
         if name.split(".")[0] in ("httpx", "concurrent")
         or name.startswith(("statusync.runner", "statusync.sendcloud.pacing", "statusync.sendcloud.client"))
-        or name in ("statusync.core.state_merge", "statusync.files.planfile")
+        or name in ("statusync.core.state_merge", "statusync.files.planfile", "statusync.core.drift")
     }
     assert not unneeded, sorted(unneeded)
 
