@@ -123,7 +123,7 @@ def _state_edits(github: GitHub, number: int, env: Mapping[str, str]) -> state_e
         return state_edits.StateEdits(unchecked=f"the workspace could not be read: {exc}")
     root = state_edits.repository_root(env, cwd)
     guarded = state_edits.guarded_files(ws.state_path, root)
-    settings = state_edits.repository_name(ws.root / SETTINGS_FILE, root)
+    settings = state_edits.settings_names(ws.root / SETTINGS_FILE, root)
     return state_edits.check_state_edits(github, number, guarded, settings)
 
 

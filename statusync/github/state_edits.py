@@ -11,6 +11,7 @@ catalog is among them. It never fails the step: `statusync import` on a branch w
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,12 +81,23 @@ def guarded_files(state_path: Path, root: Path) -> tuple[str, ...] | None:
     return tuple(names)
 
 
+def settings_names(settings_path: Path, root: Path) -> tuple[str, ...]:
+    """statusync.yaml as GitHub names it in a pull request's files, both as its path and as the
+    file it resolves to: a statusync.yaml linked in from elsewhere in the repository is edited
+    there, as the state is (guarded_files). Only the names within the repository."""
+    names = [repository_name(settings_path, root)]
+    # A link loop (RuntimeError before Python 3.13): reading the settings fails on it anyway.
+    with contextlib.suppress(OSError, RuntimeError):
+        names.append(repository_name(settings_path.resolve(), root.resolve()))
+    return tuple(dict.fromkeys(name for name in names if name is not None))
+
+
 def check_state_edits(
-    github: GitHub, pull_request: int, guarded: tuple[str, ...] | None, settings_file: str | None = None
+    github: GitHub, pull_request: int, guarded: tuple[str, ...] | None, settings_files: tuple[str, ...] = ()
 ) -> StateEdits:
     """The guarded files among the pull request's changed files, under their name before or
     after the change (a rename away from the state edits it too), and whether the settings file
-    (`settings_file`, named as GitHub names it) is among them. A listing that fails, such as a
+    (`settings_files`, its names as GitHub names them) is among them. A listing that fails, such as a
     token that may not read it, or guarded files that could not be told (None) give `unchecked`
     instead of an error: the plan comment still has to be written."""
     if guarded is None:
@@ -102,7 +114,7 @@ def check_state_edits(
     except GitHubError as exc:
         return StateEdits(unchecked=str(exc))
     edited = tuple(path for path in guarded if path in changed)
-    settings = settings_file is not None and settings_file in changed
+    settings = any(name in changed for name in settings_files)
     if not edited and listed >= FILES_LISTED:
         return StateEdits(
             unchecked=f"GitHub lists only the first {FILES_LISTED:,} changed files of a pull request",

@@ -729,6 +729,22 @@ def test_the_state_is_found_where_statusync_yaml_puts_it_relative_to_the_reposit
     assert ".statusync/state.json" not in plan_comments(github, pr)[0]["body"]
 
 
+def test_an_edit_to_the_file_statusync_yaml_links_to_is_said_as_one_to_statusync_yaml(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # statusync.yaml kept elsewhere in the repository and linked in: GitHub lists an edit to it
+    # under the file the link leads to, as for the state.
+    project.write("config/statusync.yaml", "state: .statusync/state.json\n")
+    (project.root / "statusync.yaml").symlink_to("config/statusync.yaml")
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": "config/statusync.yaml", "status": "modified"}]
+    project.mapping(1)
+    err = plan_job(steps, pr)
+    assert "This pull request changes statusync.yaml, whose 'state:' names the state" in err
+    [comment] = plan_comments(github, pr)
+    assert "> [!NOTE]\n> This pull request changes `statusync.yaml`, whose `state:` names" in comment["body"]
+
+
 def test_changed_files_that_cannot_be_listed_are_said_unchecked_and_the_comment_is_written(
     project: Project, github: FakeGitHubServer, steps: Steps
 ) -> None:
