@@ -160,8 +160,9 @@ def _text(
             )
             out.write(f"{head}: {why}\n\n")
             continue
-        when = "read now" if source == "live" else f"read {shop.read_at}"
-        out.write(f"{head}, {when}, in {shop.language}:\n")
+        # Both from the committed catalog when offline: a hand edit may hold anything.
+        when = "read now" if source == "live" else f"read {printable(shop.read_at)}"
+        out.write(f"{head}, {when}, in {printable(shop.language)}:\n")
         if not shop.statuses:
             out.write("  (the shop has no statuses)\n")
         width = max((len(quote(e)) for e in shop.statuses), default=0)

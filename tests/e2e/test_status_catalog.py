@@ -238,6 +238,23 @@ def test_statuses_escape_names_and_mark_deleted_ones(project: Project, cli: Cli,
     assert '"4"  Status 4  (deleted)' in out
 
 
+def test_statuses_escape_a_hand_edited_read_time_and_language(
+    project: Project, cli: Cli, sandbox: Start
+) -> None:
+    # The catalog is committed: a pull request can put anything in it, not only in the names.
+    project.mapping(1, '"2"', '"4"', '"5"')
+    sandbox()
+    assert cli("statuses", "--refresh").code == 0
+    document = json.loads((project.root / CATALOG).read_text(encoding="utf-8"))
+    document["integrations"]["1"]["read_at"] = "2026-01-01\x1b[2J\u202e"
+    document["integrations"]["1"]["language"] = "en-gb\x1b[31m"
+    (project.root / CATALOG).write_text(json.dumps(document, indent=2), encoding="utf-8")
+    result = cli("statuses")
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out and "\u202e" not in result.out
+    assert "read 2026-01-01\\u001b[2J\\u202e, in en-gb\\u001b[31m:" in result.out
+
+
 def test_an_integration_that_leaves_the_state_leaves_the_catalog(
     project: Project, cli: Cli, sandbox: Start
 ) -> None:
