@@ -120,7 +120,7 @@ def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
     listed twice (JSON keeps the last one), and there must be a record for every "read_at", so
     that no shop hides in another layout inside a record. What is inside a record is not looked
     at here: each record read is decoded on its own, and checked as the whole file would be."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or raw.count(b'\n  "integrations": ') != 1:
+    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or raw.count(b'"integrations"') != 1:
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_END)
     keys = list(_SHOP_KEY.finditer(raw, first, last))
@@ -206,7 +206,7 @@ def _laid_out(raw: bytes) -> bool:
     at C speed."""
     shops = raw.count(_READ_AT)
     return (
-        raw.count(b'\n  "integrations": ') == 1
+        raw.count(b'"integrations"') == 1
         and raw.count(b'": {\n      "read_at": ') == shops
         and raw.count(b'\n    "') == shops
     )

@@ -59,8 +59,8 @@ def _stopping() -> str:
     # Writes, that is: a read on the wire is only read again by the next run.
     uncertain = "; the writes among them are then recorded as uncertain" if _hooks else ""
     return (
-        f"\nStopping: waiting for {plural(count, 'request')} on the wire (press Ctrl-C again "
-        f"to exit at once{uncertain}).\n"
+        f"\nStopping: waiting for {plural(count, 'request')} on the wire (a second Ctrl-C or "
+        f"SIGTERM exits at once{uncertain}).\n"
     )
 
 

@@ -378,7 +378,7 @@ def test_the_first_stop_says_at_once_what_it_waits_for(
     _, rest = proc.communicate(timeout=30)
     said += rest
     assert (
-        "Stopping: waiting for 2 requests on the wire (press Ctrl-C again to exit at once; "
+        "Stopping: waiting for 2 requests on the wire (a second Ctrl-C or SIGTERM exits at once; "
         "the writes among them are then recorded as uncertain)."
     ) in said
     assert proc.returncode == 1 and "Stopped: 2 of 6 done and recorded; 4 not sent." in said

@@ -248,6 +248,8 @@ ELSEWHERE = (
         lambda text: text.replace(
             "\n  }\n}\n", '\n  },\n  "integrations": {\n' + ELSEWHERE.rstrip(",\n") + "\n  }\n}\n"
         ),
+        # A second "integrations" opened after a shop, on its closing line: JSON keeps the last.
+        lambda text: text.replace('\n    },\n    "9"', '\n    }\n  }, "integrations": {\n    "9"', 1),
         # Conflict markers of a merge by hand, around another shop's record.
         lambda text: text.replace('    "3": {', '<<<<<<< ours\n    "3": {', 1).replace(
             '    "9": {', '=======\n>>>>>>> theirs\n    "9": {', 1
