@@ -185,7 +185,9 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
         key = b'\n    "%d": {\n' % integration_id
         start = raw.find(key, first)
         if start == -1:
-            continue  # not in the catalog: in this layout, its key line would be there
+            if raw.find(b'"%d"' % integration_id, first) != -1:
+                return None  # named somewhere all the same (written in another layout, say)
+            continue  # not in the catalog
         end = raw.find(_CLOSE, start + len(key) - 1) + len(_CLOSE)  # "{\n    }" closes at once
         if end < len(_CLOSE) or raw.find(key, end) != -1:
             return None  # not closed, or listed twice (json keeps the last one)
@@ -198,18 +200,12 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
 
 
 def _laid_out(raw: bytes) -> bool:
-    """Whether `raw` has one key "integrations" and every shop's record opens as dump_catalog
-    writes it, on a line of its own (a shop written again in another layout, by a hand edit or
-    a merge made by hand, would be found by its first record while JSON keeps its last, and a
-    shop written after another's closing brace would not be found at all): as much of the
-    whole file as finding a shop's record by its lines needs. Scans for patterns that are rare,
-    at C speed."""
-    shops = raw.count(_READ_AT)
-    return (
-        raw.count(b'"integrations"') == 1
-        and raw.count(b'": {\n      "read_at": ') == shops
-        and raw.count(b'\n    "') == shops
-    )
+    """Whether `raw` names "integrations" once and every shop's record opens as dump_catalog
+    writes it (a shop written again in another layout, by a hand edit or a merge made by hand,
+    would be found by its first record while JSON keeps its last): as much of the whole file as
+    finding a shop's record by its lines needs. Counts long patterns, which the search skips
+    through at C speed: a pattern as short as a line's indentation is met on every line."""
+    return raw.count(b'"integrations"') == 1 and raw.count(_READ_AT) == raw.count(b'": {\n      "read_at": ')
 
 
 def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> bytes | None:
