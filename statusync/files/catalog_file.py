@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Collection, Mapping
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -211,21 +212,42 @@ def _laid_out(raw: bytes) -> bool:
 def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> bytes | None:
     """`raw` with a run's `reads` (core.catalog.recorded: the integrations of `keep` and those
     read stay), the other shops' records copied as they are rather than decoded and written
-    again, when `raw` is laid out as `dump_catalog` writes it (`_records`); else None.
+    again, when `raw` is laid out as `dump_catalog` writes it (`_records`, shops in ascending
+    order); else None.
 
     A run records the statuses of the shops it wrote, a few hundred of ten thousand: decoding
-    and writing every shop again took it half a second at the end. For a file `dump_catalog`
+    and writing every shop again took it half a second at the end. Each stretch of records that
+    stays as it is, commas between included, is copied in one piece. For a file `dump_catalog`
     wrote, the text is the one it would write; a record edited by hand inside stays as it is,
     until its shop is read again (a full read, `statusync statuses`, reports it)."""
     records = _records(raw)
-    if records is None:
+    if records is None or list(records) != sorted(records):
         return None
-    kept = set(keep) | set(reads)
-    texts = {i: raw[start + 1 : end] for i, (start, end) in records.items() if i in kept}
-    texts.update({i: _shop_text(i, shop).encode() for i, shop in reads.items()})
-    if not texts:
+    kept = set(keep)
+    view = memoryview(raw)
+    pieces: list[bytes | memoryview] = []
+    stretch: tuple[int, int] | None = None  # the records copied as they are, so far
+    new = deque(sorted(reads.items()))
+    for integration_id, (start, end) in records.items():
+        while new and new[0][0] <= integration_id:
+            if stretch is not None:
+                pieces.append(view[stretch[0] : stretch[1]])
+                stretch = None
+            read_id, shop = new.popleft()
+            pieces.append(_shop_text(read_id, shop).encode())
+        if integration_id in reads or integration_id not in kept:
+            if stretch is not None:
+                pieces.append(view[stretch[0] : stretch[1]])
+                stretch = None
+            continue
+        # Records follow each other with a comma and a line break: a stretch runs on to this one.
+        stretch = (start + 1, end) if stretch is None else (stretch[0], end)
+    if stretch is not None:
+        pieces.append(view[stretch[0] : stretch[1]])
+    pieces += [_shop_text(read_id, shop).encode() for read_id, shop in new]
+    if not pieces:
         return _empty()
-    return _HEAD + b",\n".join(texts[i] for i in sorted(texts)) + _END
+    return _HEAD + b",\n".join(pieces) + _END
 
 
 _TOP_KEYS = {"version", "integrations"}
