@@ -108,7 +108,8 @@ class WriteSession:
         """The statuses read, into the catalog beside the state; the integrations that left the
         state (and have no file) leave it. A catalog that cannot be written costs names, not
         the run: said, not raised."""
-        keep = set(self.recorder.state().entries) | set(self.recorder.state().uncertain) | self.managed
+        state = self.recorder.state()  # sorted anew on each call: ten thousand entries
+        keep = set(state.entries) | set(state.uncertain) | self.managed
         try:
             note = self.reads.save(self.ws.state_path, keep)
         except StatusyncError as exc:
