@@ -174,9 +174,9 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
     """Where the records of the shops of `only` lie in `raw` (as `_records` gives them), each
     found by its key line, when `raw` is laid out as `dump_catalog` writes it; else None.
 
-    For a few shops, a twentieth of decoding the whole file. A shop listed twice (in any
-    layout), anything but another shop right before or after one, or a second key
-    "integrations" gives None."""
+    For a few shops, a fraction of decoding the whole file. A shop listed twice (in any
+    layout or spelling of its id), anything but another shop right before or after one, or a
+    second key "integrations" gives None."""
     if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_END)
@@ -199,13 +199,22 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
     return spans
 
 
+# A key line that does not open a shop's record under its id as dump_catalog writes it: the
+# models read "09", "9.0" or " 9" as shop 9 too, which its own key line would not find.
+_ODD_KEY_LINE = re.compile(rb'\n    "(?![1-9][0-9]*": \{\n      "read_at": )')
+
+
 def _laid_out(raw: bytes) -> bool:
-    """Whether `raw` names "integrations" once and every shop's record opens as dump_catalog
-    writes it (a shop written again in another layout, by a hand edit or a merge made by hand,
-    would be found by its first record while JSON keeps its last): as much of the whole file as
-    finding a shop's record by its lines needs. Counts long patterns, which the search skips
-    through at C speed: a pattern as short as a line's indentation is met on every line."""
-    return raw.count(b'"integrations"') == 1 and raw.count(_READ_AT) == raw.count(b'": {\n      "read_at": ')
+    """Whether `raw` names "integrations" once and every shop's record opens on a key line of
+    its own, with its id as dump_catalog writes it (a shop written again in another layout or
+    under another spelling of its id, by a hand edit or a merge made by hand, would be found by
+    its first record, or not at all, while JSON keeps its last): as much of the whole file as
+    finding a shop's record by its lines needs. Each search runs at C speed."""
+    return (
+        raw.count(b'"integrations"') == 1
+        and raw.count(b'\n    "') == raw.count(_READ_AT)
+        and _ODD_KEY_LINE.search(raw) is None
+    )
 
 
 def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> bytes | None:

@@ -265,12 +265,39 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
     path = tmp_path / "statuses.json"
     save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
     path.write_text(edit(path.read_text()))
+    # The shops before and after what was edited in, alone and among many.
+    assert_each_reads_as_in_the_whole_file(path, (3, 9))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # On its own line, written again after the others, and on another shop's closing line.
+        lambda text: text.replace('    "9": {', '    "09": {', 1),
+        lambda text: text.replace('    "9": {', '    "9.0": {', 1),
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n", "\n    },\n" + ELSEWHERE.replace('"9"', '"+3"').rstrip(",\n") + "\n  }\n}\n"
+        ),
+        lambda text: text.replace(
+            '\n    },\n    "9"', '\n    }, "05": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"', 1
+        ),
+    ],
+)
+def test_a_key_the_models_read_as_a_shop_s_id_is_that_shop_however_it_is_written(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    path.write_text(edit(path.read_text()))
+    assert_each_reads_as_in_the_whole_file(path, (3, 5, 9))
+
+
+def assert_each_reads_as_in_the_whole_file(path: Path, integration_ids: tuple[int, ...]) -> None:
     try:
         whole: StatusCatalog | str = load_catalog(path)
     except StatusyncError as exc:
         whole = str(exc)
-    for integration_id, besides in itertools.product((3, 9), (set(), MANY)):
-        # The shops before and after what was edited in, alone and among many.
+    for integration_id, besides in itertools.product(integration_ids, (set(), MANY)):
         try:
             asked: StatusCatalog | str = load_catalog(path, only={integration_id} | besides)
         except StatusyncError as exc:
