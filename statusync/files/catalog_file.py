@@ -107,7 +107,9 @@ _END = b"\n  }\n}\n"  # after the last shop's record
 _CLOSE = b"\n    }"  # the line that ends a shop's record
 _TAIL = _CLOSE + _END
 _SHOP_KEY = re.compile(rb'\n    "([1-9][0-9]*)": \{\n')
-_READ_AT = b'"read_at": '
+# Every shop has one, however it is spaced ('"read_at":"..."' in json.dumps's compact layout):
+# counted, it tells whether a shop hides in another layout.
+_READ_AT = b'"read_at"'
 
 
 def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:

@@ -308,14 +308,32 @@ def assert_each_reads_as_in_the_whole_file(path: Path, integration_ids: tuple[in
             assert asked == StatusCatalog({i: s for i, s in whole.shops.items() if i == integration_id})
 
 
+HIDDEN = [
+    '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"',
+    # Written without spaces, as json.dumps writes it by default.
+    '\n    }, "7": {"read_at":"2026-01-01T00:00:00Z","language":"nl-nl","statuses":{}\n    },\n    "9"',
+]
+
+
 @pytest.mark.parametrize("besides", [set(), MANY])
+@pytest.mark.parametrize("hidden", HIDDEN)
 def test_a_shop_hidden_on_another_s_closing_line_is_read_as_the_whole_file_reads_it(
-    tmp_path: Path, besides: set[int]
+    tmp_path: Path, besides: set[int], hidden: str
 ) -> None:
     path = tmp_path / "statuses.json"
     save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
-    hidden = '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"'
     path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
     seven = ShopStatuses("2026-01-01T00:00:00Z", "nl-nl", {})
     assert load_catalog(path) == StatusCatalog({3: SHOP, 7: seven, 9: SHOP})
     assert load_catalog(path, only={7} | besides) == StatusCatalog({7: seven})
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_a_shop_hidden_on_another_s_closing_line_leaves_the_catalog_with_the_state(
+    tmp_path: Path, hidden: str
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
+    record_reads(path, {9: SHOP}, keep={3})  # 7 was forgotten
+    assert path.read_bytes() == dump_catalog(StatusCatalog({3: SHOP, 9: SHOP}))
