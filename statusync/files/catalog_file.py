@@ -122,7 +122,7 @@ def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
     listed twice (JSON keeps the last one), and there must be a record for every "read_at", so
     that no shop hides in another layout inside a record. What is inside a record is not looked
     at here: each record read is decoded on its own, and checked as the whole file would be."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or raw.count(b'"integrations"') != 1:
+    if not _outlined(raw):
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_END)
     keys = list(_SHOP_KEY.finditer(raw, first, last))
@@ -178,8 +178,8 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
 
     For a few shops, a fraction of decoding the whole file. A shop listed twice (in any
     layout or spelling of its id), anything but another shop right before or after one, or a
-    second key "integrations" gives None."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
+    second key "integrations" or "version" gives None."""
+    if not _laid_out(raw):
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_END)
     spans: dict[int, tuple[int, int]] = {}
@@ -206,16 +206,34 @@ def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | No
 _ODD_KEY_LINE = re.compile(rb'\n    "(?![1-9][0-9]*": \{\n      "read_at": )')
 
 
-def _laid_out(raw: bytes) -> bool:
-    """Whether `raw` names "integrations" once and every shop's record opens on a key line of
-    its own, with its id as dump_catalog writes it (a shop written again in another layout or
-    under another spelling of its id, by a hand edit or a merge made by hand, would be found by
-    its first record, or not at all, while JSON keeps its last): as much of the whole file as
-    finding a shop's record by its lines needs. Each search runs at C speed."""
+# A key holding a \u escape: JSON reads '"integr\u0061tions"' or '"read\u005fat"' as the key it
+# spells, which the counts of plain keys that tell the layout would miss. dump_catalog writes
+# one only in a status's id holding control characters, which the whole decode then reads.
+_ESCAPED_KEY = re.compile(rb'\\u[0-9A-Fa-f]{4}(?:[^"\\\n]|\\.)*"\s*:')
+
+
+def _outlined(raw: bytes) -> bool:
+    """Whether `raw` opens and ends as dump_catalog writes it, with one key "version" and one
+    "integrations" (JSON keeps the last of two, wherever the second hides) and no key spelled
+    with an escape."""
     return (
-        raw.count(b'"integrations"') == 1
-        and raw.count(b'\n    "') == raw.count(_READ_AT)
-        and _ODD_KEY_LINE.search(raw) is None
+        raw.startswith(_HEAD)
+        and raw.endswith(_TAIL)
+        and raw.count(b'"integrations"') == 1
+        and raw.count(b'"version"') == 1
+        and (b"\\" not in raw or _ESCAPED_KEY.search(raw) is None)
+    )
+
+
+def _laid_out(raw: bytes) -> bool:
+    """Whether `raw` is outlined as dump_catalog writes it (`_outlined`) and every shop's record
+    opens on a key line of its own, with its id as dump_catalog writes it (a shop written again
+    in another layout or under another spelling of its id, by a hand edit or a merge made by
+    hand, would be found by its first record, or not at all, while JSON keeps its last): as
+    much of the whole file as finding a shop's record by its lines needs. Each search runs at
+    C speed."""
+    return (
+        _outlined(raw) and raw.count(b'\n    "') == raw.count(_READ_AT) and _ODD_KEY_LINE.search(raw) is None
     )
 
 

@@ -257,6 +257,19 @@ ELSEWHERE = (
         # Something else between two shops: the whole file is checked, as it always was.
         lambda text: text.replace('\n    },\n    "9"', '\n    },\n    "x": 1,\n    "9"', 1),
         lambda text: text.replace('\n    },\n    "9"', '\n    }\n  },\n  "more": {\n    "9"', 1),
+        # A second "integrations" spelled with an escape, and a second "version", after the shops.
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n",
+            '\n    }\n  },\n  "integr\\u0061tions": {\n'
+            + ELSEWHERE.replace('"9"', '"4"').rstrip(",\n")
+            + "\n  }\n}\n",
+        ),
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n",
+            '\n    }\n  },\n  "version": 2,\n  "more": {\n'
+            + ELSEWHERE.replace('"9"', '"4"').rstrip(",\n")
+            + "\n  }\n}\n",
+        ),
     ],
 )
 def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
@@ -312,6 +325,9 @@ HIDDEN = [
     '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"',
     # Written without spaces, as json.dumps writes it by default.
     '\n    }, "7": {"read_at":"2026-01-01T00:00:00Z","language":"nl-nl","statuses":{}\n    },\n    "9"',
+    # Its keys spelled with escapes, which JSON reads as the keys they spell.
+    '\n    }, "\\u0037": {"read\\u005fat": "2026-01-01T00:00:00Z", "language": "nl-nl", '
+    '"statuses": {}\n    },\n    "9"',
 ]
 
 
