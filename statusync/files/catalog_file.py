@@ -251,7 +251,7 @@ def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int
         return None
     kept = set(keep) | set(reads)
     texts = {i: raw[start + 1 : end] for i, (start, end) in records.items() if i in kept}
-    texts.update({i: _shop_text(i, shop).encode() for i, shop in reads.items()})
+    texts.update({i: _utf8(_shop_text(i, shop)) for i, shop in reads.items()})
     if not texts:
         return _empty()
     return _HEAD + b",\n".join(texts[i] for i in sorted(texts)) + _END
@@ -337,11 +337,25 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
     `ensure_ascii=False`, and a newline. Written a shop at a time from a template, each string
     escaped by json's own C function: json.dumps's pure-Python indenting took a second for the
     catalog of 10,000 shops of fourteen statuses, at the end of every run that records statuses,
-    and a generic writer (files.json_text) half of that. A test holds the two texts equal."""
+    and a generic writer (files.json_text) half of that. A test holds the two texts equal, but
+    for a lone surrogate, which only its escape can write (`_utf8`)."""
     if not catalog.shops:
         return _empty()
     shops = ",\n".join(_shop_text(i, shop) for i, shop in sorted(catalog.shops.items()))
-    return _HEAD + shops.encode() + _END
+    return _HEAD + _utf8(shops) + _END
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> bytes:
+    """`text` in UTF-8. JSON reads half of a surrogate pair written alone ("\\ud800", in a file
+    edited by hand) as a lone surrogate, which UTF-8 cannot hold: it is written back as that
+    escape, which reads as the same name. Only inside a string can there be one."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text).encode()
 
 
 def _empty() -> bytes:

@@ -353,3 +353,18 @@ def test_a_shop_hidden_on_another_s_closing_line_leaves_the_catalog_with_the_sta
     path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
     record_reads(path, {9: SHOP}, keep={3})  # 7 was forgotten
     assert path.read_bytes() == dump_catalog(StatusCatalog({3: SHOP, 9: SHOP}))
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_a_name_holding_half_a_surrogate_pair_is_written_back_as_its_escape(
+    tmp_path: Path, indent: int
+) -> None:
+    # A hand edit may write half of a surrogate pair alone ("\ud800"): JSON reads it, but no
+    # UTF-8 file holds it as itself. A run that records its reads keeps it, in either layout.
+    path = tmp_path / "statuses.json"
+    lone = ShopStatuses(SHOP.read_at, "en-gb", {"2": KnownStatus("Paid \ud800")})
+    path.write_text(json.dumps(catalog_data(StatusCatalog({3: lone})), indent=indent) + "\n")
+    assert load_catalog(path) == StatusCatalog({3: lone})
+    assert record_reads(path, {9: SHOP}, keep={3}) is None
+    assert load_catalog(path) == StatusCatalog({3: lone, 9: SHOP})
+    assert '"name": "Paid \\ud800"' in path.read_text()
