@@ -108,7 +108,10 @@ _END = b"\n  }\n}\n"  # after the last shop's record
 _CLOSE = b"\n    }"  # the line that ends a shop's record
 _TAIL = _CLOSE + _END
 _SHOP_KEY = re.compile(rb'\n    "([1-9][0-9]*)": \{\n')
-_READ_AT = b'"read_at": '
+# Every shop has one, however it is spaced ('"read_at":"..."' in json.dumps's compact layout):
+# counted, it tells whether a shop hides in another layout.
+_READ_AT = b'"read_at"'
+_COMMA = ord(",")
 
 
 def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
@@ -121,27 +124,19 @@ def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
     listed twice (JSON keeps the last one), and there must be a record for every "read_at", so
     that no shop hides in another layout inside a record. What is inside a record is not looked
     at here: each record read is decoded on its own, and checked as the whole file would be."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or raw.count(b'"integrations"') != 1:
+    if not _outlined(raw):
         return None
     first, last = len(_HEAD) - 1, len(raw) - len(_END)
     keys = list(_SHOP_KEY.finditer(raw, first, last))
     if not keys or keys[0].start() != first or len(keys) != raw.count(_READ_AT):
         return None
-    records: dict[int, tuple[int, int]] = {}
-    for key, after in zip(keys, [*keys[1:], None], strict=True):
-        end = last if after is None else after.start() - 1
-        if not raw.startswith(_CLOSE, end - len(_CLOSE)) or (after is not None and raw[end] != ord(",")):
-            return None  # something else between two shops: the whole decode tells what
-        integration_id = int(key[1])
-        if integration_id in records:
-            return None
-        records[integration_id] = (key.start(), end)
-    return records
-
-
-# Up to this many shops, each one's lines are found on their own (`_found`); past it, one pass
-# over the file (`_records`) costs less than finding each.
-_MOST_FOUND = 16
+    starts = [key.start() for key in keys]
+    ends = [start - 1 for start in starts[1:]]
+    # Each record closes on a line of its own, right before the comma and the next key line.
+    if any(raw[end] != _COMMA or raw[end - len(_CLOSE) : end] != _CLOSE for end in ends):
+        return None  # something else between two shops: the whole decode tells what
+    records = dict(zip([int(key[1]) for key in keys], zip(starts, [*ends, last], strict=True), strict=True))
+    return records if len(records) == len(keys) else None  # else a shop listed twice
 
 
 def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
@@ -153,7 +148,7 @@ def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
     also gives None, so that the whole file is decoded and checked as before. A record that is
     not read is not checked either (a merge's conflict markers inside another shop's record cost
     that shop's names only): `statusync statuses` reads every one."""
-    spans = _found(raw, only) if len(only) <= _MOST_FOUND else _records(raw)
+    spans = _records(raw)
     if spans is None:
         return None
     shops: dict[str, Any] = {}
@@ -171,42 +166,23 @@ def _sliced(raw: bytes, only: Collection[int]) -> dict[str, Any] | None:
     return shops
 
 
-def _found(raw: bytes, only: Collection[int]) -> dict[int, tuple[int, int]] | None:
-    """Where the records of the shops of `only` lie in `raw` (as `_records` gives them), each
-    found by its key line, when `raw` is laid out as `dump_catalog` writes it; else None.
-
-    For a few shops, a twentieth of decoding the whole file. A shop listed twice (in any
-    layout), anything but another shop right before or after one, or a second key
-    "integrations" gives None."""
-    if not (raw.startswith(_HEAD) and raw.endswith(_TAIL)) or not _laid_out(raw):
-        return None
-    first, last = len(_HEAD) - 1, len(raw) - len(_END)
-    spans: dict[int, tuple[int, int]] = {}
-    for integration_id in only:
-        key = b'\n    "%d": {\n' % integration_id
-        start = raw.find(key, first)
-        if start == -1:
-            if raw.find(b'"%d"' % integration_id, first) != -1:
-                return None  # named somewhere all the same (written in another layout, say)
-            continue  # not in the catalog
-        end = raw.find(_CLOSE, start + len(key) - 1) + len(_CLOSE)  # "{\n    }" closes at once
-        if end < len(_CLOSE) or raw.find(key, end) != -1:
-            return None  # not closed, or listed twice (json keeps the last one)
-        before_ok = start == first or raw[start - len(_CLOSE) - 1 : start] == _CLOSE + b","
-        after_ok = end == last or (raw.startswith(b",", end) and _SHOP_KEY.match(raw, end + 1))
-        if not (before_ok and after_ok):
-            return None  # something else between two shops: the whole decode tells what
-        spans[integration_id] = (start, end)
-    return spans
+# A key holding a \u escape: JSON reads '"integr\u0061tions"' or '"read\u005fat"' as the key it
+# spells, which the counts of plain keys that tell the layout would miss. dump_catalog writes
+# one only in a status's id holding control characters, which the whole decode then reads.
+_ESCAPED_KEY = re.compile(rb'\\u[0-9A-Fa-f]{4}(?:[^"\\\n]|\\.)*"\s*:')
 
 
-def _laid_out(raw: bytes) -> bool:
-    """Whether `raw` names "integrations" once and every shop's record opens as dump_catalog
-    writes it (a shop written again in another layout, by a hand edit or a merge made by hand,
-    would be found by its first record while JSON keeps its last): as much of the whole file as
-    finding a shop's record by its lines needs. Counts long patterns, which the search skips
-    through at C speed: a pattern as short as a line's indentation is met on every line."""
-    return raw.count(b'"integrations"') == 1 and raw.count(_READ_AT) == raw.count(b'": {\n      "read_at": ')
+def _outlined(raw: bytes) -> bool:
+    """Whether `raw` opens and ends as dump_catalog writes it, with one key "version" and one
+    "integrations" (JSON keeps the last of two, wherever the second hides) and no key spelled
+    with an escape."""
+    return (
+        raw.startswith(_HEAD)
+        and raw.endswith(_TAIL)
+        and raw.count(b'"integrations"') == 1
+        and raw.count(b'"version"') == 1
+        and (b"\\" not in raw or _ESCAPED_KEY.search(raw) is None)
+    )
 
 
 def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int]) -> bytes | None:
@@ -234,7 +210,7 @@ def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int
                 pieces.append(view[stretch[0] : stretch[1]])
                 stretch = None
             read_id, shop = new.popleft()
-            pieces.append(_shop_text(read_id, shop).encode())
+            pieces.append(_utf8(_shop_text(read_id, shop)))
         if integration_id in reads or integration_id not in kept:
             if stretch is not None:
                 pieces.append(view[stretch[0] : stretch[1]])
@@ -244,7 +220,7 @@ def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int
         stretch = (start + 1, end) if stretch is None else (stretch[0], end)
     if stretch is not None:
         pieces.append(view[stretch[0] : stretch[1]])
-    pieces += [_shop_text(read_id, shop).encode() for read_id, shop in new]
+    pieces += [_utf8(_shop_text(read_id, shop)) for read_id, shop in new]
     if not pieces:
         return _empty()
     return _HEAD + b",\n".join(pieces) + _END
@@ -330,11 +306,25 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
     `ensure_ascii=False`, and a newline. Written a shop at a time from a template, each string
     escaped by json's own C function: json.dumps's pure-Python indenting took a second for the
     catalog of 10,000 shops of fourteen statuses, at the end of every run that records statuses,
-    and a generic writer (files.json_text) half of that. A test holds the two texts equal."""
+    and a generic writer (files.json_text) half of that. A test holds the two texts equal, but
+    for a lone surrogate, which only its escape can write (`_utf8`)."""
     if not catalog.shops:
         return _empty()
     shops = ",\n".join(_shop_text(i, shop) for i, shop in sorted(catalog.shops.items()))
-    return _HEAD + shops.encode() + _END
+    return _HEAD + _utf8(shops) + _END
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> bytes:
+    """`text` in UTF-8. JSON reads half of a surrogate pair written alone ("\\ud800", in a file
+    edited by hand) as a lone surrogate, which UTF-8 cannot hold: it is written back as that
+    escape, which reads as the same name. Only inside a string can there be one."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text).encode()
 
 
 def _empty() -> bytes:

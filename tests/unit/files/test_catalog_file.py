@@ -239,6 +239,8 @@ ELSEWHERE = (
         # A shop listed twice: JSON keeps the last one, whichever way the file is read.
         lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n    "9": {\n    },\n', 1),
         lambda text: text.replace('  "integrations": {\n', '  "integrations": {\n' + ELSEWHERE, 1),
+        # A shop written again, as dump_catalog writes it, after the others.
+        lambda text: text.replace("\n    }\n  }\n}\n", "\n    },\n" + ELSEWHERE.rstrip(",\n") + "\n  }\n}\n"),
         # A shop written again in another layout, after the others; a second "integrations".
         lambda text: text.replace(
             "\n    }\n  }\n}\n",
@@ -257,6 +259,19 @@ ELSEWHERE = (
         # Something else between two shops: the whole file is checked, as it always was.
         lambda text: text.replace('\n    },\n    "9"', '\n    },\n    "x": 1,\n    "9"', 1),
         lambda text: text.replace('\n    },\n    "9"', '\n    }\n  },\n  "more": {\n    "9"', 1),
+        # A second "integrations" spelled with an escape, and a second "version", after the shops.
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n",
+            '\n    }\n  },\n  "integr\\u0061tions": {\n'
+            + ELSEWHERE.replace('"9"', '"4"').rstrip(",\n")
+            + "\n  }\n}\n",
+        ),
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n",
+            '\n    }\n  },\n  "version": 2,\n  "more": {\n'
+            + ELSEWHERE.replace('"9"', '"4"').rstrip(",\n")
+            + "\n  }\n}\n",
+        ),
     ],
 )
 def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
@@ -265,12 +280,39 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
     path = tmp_path / "statuses.json"
     save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
     path.write_text(edit(path.read_text()))
+    # The shops before and after what was edited in, alone and among many.
+    assert_each_reads_as_in_the_whole_file(path, (3, 9))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # On its own line, written again after the others, and on another shop's closing line.
+        lambda text: text.replace('    "9": {', '    "09": {', 1),
+        lambda text: text.replace('    "9": {', '    "9.0": {', 1),
+        lambda text: text.replace(
+            "\n    }\n  }\n}\n", "\n    },\n" + ELSEWHERE.replace('"9"', '"+3"').rstrip(",\n") + "\n  }\n}\n"
+        ),
+        lambda text: text.replace(
+            '\n    },\n    "9"', '\n    }, "05": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"', 1
+        ),
+    ],
+)
+def test_a_key_the_models_read_as_a_shop_s_id_is_that_shop_however_it_is_written(
+    tmp_path: Path, edit: Callable[[str], str]
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    path.write_text(edit(path.read_text()))
+    assert_each_reads_as_in_the_whole_file(path, (3, 5, 9))
+
+
+def assert_each_reads_as_in_the_whole_file(path: Path, integration_ids: tuple[int, ...]) -> None:
     try:
         whole: StatusCatalog | str = load_catalog(path)
     except StatusyncError as exc:
         whole = str(exc)
-    for integration_id, besides in itertools.product((3, 9), (set(), MANY)):
-        # The shops before and after what was edited in, alone and among many.
+    for integration_id, besides in itertools.product(integration_ids, (set(), MANY)):
         try:
             asked: StatusCatalog | str = load_catalog(path, only={integration_id} | besides)
         except StatusyncError as exc:
@@ -279,16 +321,60 @@ def test_a_file_edited_out_of_its_layout_reads_as_a_whole_file_does(
             assert asked == whole
         else:
             assert asked == StatusCatalog({i: s for i, s in whole.shops.items() if i == integration_id})
+    # A run's record of its reads, which copies the records it did not read as they are, comes
+    # out as a rewrite of the whole file would: a corrupt one replaced by the reads, with a note.
+    reads, keep = {40: SHOP}, integration_ids
+    note = record_reads(path, reads, keep)
+    if isinstance(whole, str):
+        assert note is not None and load_catalog(path) == StatusCatalog(reads)
+    else:
+        assert note is None and path.read_bytes() == dump_catalog(recorded(whole, reads, keep))
+
+
+HIDDEN = [
+    '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"',
+    # Written without spaces, as json.dumps writes it by default.
+    '\n    }, "7": {"read_at":"2026-01-01T00:00:00Z","language":"nl-nl","statuses":{}\n    },\n    "9"',
+    # Its keys spelled with escapes, which JSON reads as the keys they spell.
+    '\n    }, "\\u0037": {"read\\u005fat": "2026-01-01T00:00:00Z", "language": "nl-nl", '
+    '"statuses": {}\n    },\n    "9"',
+]
 
 
 @pytest.mark.parametrize("besides", [set(), MANY])
+@pytest.mark.parametrize("hidden", HIDDEN)
 def test_a_shop_hidden_on_another_s_closing_line_is_read_as_the_whole_file_reads_it(
-    tmp_path: Path, besides: set[int]
+    tmp_path: Path, besides: set[int], hidden: str
 ) -> None:
     path = tmp_path / "statuses.json"
     save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
-    hidden = '\n    }, "7": {\n' + ELSEWHERE[len('    "9": {\n') :] + '    "9"'
     path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
     seven = ShopStatuses("2026-01-01T00:00:00Z", "nl-nl", {})
     assert load_catalog(path) == StatusCatalog({3: SHOP, 7: seven, 9: SHOP})
     assert load_catalog(path, only={7} | besides) == StatusCatalog({7: seven})
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_a_shop_hidden_on_another_s_closing_line_leaves_the_catalog_with_the_state(
+    tmp_path: Path, hidden: str
+) -> None:
+    path = tmp_path / "statuses.json"
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    path.write_text(path.read_text().replace('\n    },\n    "9"', hidden, 1))
+    record_reads(path, {9: SHOP}, keep={3})  # 7 was forgotten
+    assert path.read_bytes() == dump_catalog(StatusCatalog({3: SHOP, 9: SHOP}))
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_a_name_holding_half_a_surrogate_pair_is_written_back_as_its_escape(
+    tmp_path: Path, indent: int
+) -> None:
+    # A hand edit may write half of a surrogate pair alone ("\ud800"): JSON reads it, but no
+    # UTF-8 file holds it as itself. A run that records its reads keeps it, in either layout.
+    path = tmp_path / "statuses.json"
+    lone = ShopStatuses(SHOP.read_at, "en-gb", {"2": KnownStatus("Paid \ud800")})
+    path.write_text(json.dumps(catalog_data(StatusCatalog({3: lone})), indent=indent) + "\n")
+    assert load_catalog(path) == StatusCatalog({3: lone})
+    assert record_reads(path, {9: SHOP}, keep={3}) is None
+    assert load_catalog(path) == StatusCatalog({3: lone, 9: SHOP})
+    assert '"name": "Paid \\ud800"' in path.read_text()
