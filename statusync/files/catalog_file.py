@@ -400,7 +400,7 @@ def record_reads(
     whose real work (the state) is done."""
     if not reads and not path.exists():
         return None  # nothing read, nothing recorded: not even a lock file to leave behind
-    with state_lock(path, lock_timeout):
+    with state_lock(path, lock_timeout, unless_read_only=True):
         try:
             raw = read_regular(path)
         except OSError:

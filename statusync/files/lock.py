@@ -11,6 +11,7 @@ git (.gitignore), and its presence means nothing, only the lock on it.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -21,6 +22,8 @@ from pathlib import Path
 from statusync.errors import StatusyncError
 
 DEFAULT_LOCK_TIMEOUT = 60.0
+# What open() says of a file it may not create: a read-only file system, or no permission.
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 _POLL = 0.1
 
 
@@ -36,13 +39,21 @@ def state_lock(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     on_wait: Callable[[], None] | None = None,
+    unless_read_only: bool = False,
 ) -> Iterator[None]:
-    """Hold the lock of `state_path`, waiting at most `timeout` seconds for another run."""
+    """Hold the lock of `state_path`, waiting at most `timeout` seconds for another run.
+
+    `unless_read_only`: where the lock file cannot be created for want of permission (a
+    read-only checkout), go on without it: no run can write beside it there either, so there is
+    nothing to keep apart, and a write the caller then tries fails with its own error."""
     path = lock_path(state_path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
+        if unless_read_only and exc.errno in _READ_ONLY:
+            yield
+            return
         raise StatusyncError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
     try:
         deadline = clock() + timeout

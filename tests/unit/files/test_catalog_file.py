@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,6 +122,29 @@ def test_a_run_records_its_reads_only_under_the_catalog_lock(tmp_path: Path) -> 
     assert load_catalog(path) == StatusCatalog({3: SHOP})
     record_reads(path, {4: SHOP}, keep=(3,), lock_timeout=0)
     assert load_catalog(path) == StatusCatalog({3: SHOP, 4: SHOP})
+
+
+def test_a_run_with_nothing_new_to_record_needs_no_lock_in_a_read_only_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # validate --remote in a read-only checkout: the statuses it read are those recorded.
+    path = catalog_path(tmp_path / "state.json")
+    save_catalog(path, StatusCatalog({3: SHOP}))
+    real_open = os.open
+
+    def read_only(file: str | os.PathLike[str], flags: int, *args: int) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    assert record_reads(path, {3: SHOP}, keep=(3,)) is None
+    assert load_catalog(path) == StatusCatalog({3: SHOP})
+    with (
+        pytest.raises(StatusyncError, match="cannot create the lock file"),
+        state_lock(tmp_path / "state.json"),
+    ):
+        pass  # the state's own lock is never skipped
 
 
 def test_the_merge_driver_tells_the_catalog_from_the_state() -> None:
