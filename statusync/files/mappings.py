@@ -79,9 +79,15 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
             "(or --mappings) at another directory"
         ) from None
     if what is not None:
+        above = _project_above(mappings_dir, root) if what == "does not exist" else None
         raise StatusyncError(
-            f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
-            "or point 'mappings' in statusync.yaml (or --mappings) at it"
+            f"mappings directory {mappings_dir.as_posix()} {what}; "
+            + (
+                f"statusync works on the current directory: cd {printable(above[0].as_posix())} "
+                f"(which holds {printable(above[1])}) and run it there"
+                if above is not None
+                else "create it, or point 'mappings' in statusync.yaml (or --mappings) at it"
+            )
         )
     problems: list[Problem] = []
     # Every path below is shown as the directory's shown path and the path inside it.
@@ -169,6 +175,24 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
                 found.append((where.replace("/", "\0"), path, where))
     found.sort()
     return [(path, shown(where)) for _, path, where in found], problems
+
+
+def _project_above(mappings_dir: Path, root: Path) -> tuple[Path, str] | None:
+    """The nearest directory above `root` holding statusync.yaml or a directory where
+    `mappings_dir` is below `root`, with what it holds: run from a subdirectory (`cd
+    mappings/eu`), the fix is to go back up, not to create the mappings directory there."""
+    from statusync.files.settings import SETTINGS_FILE  # only for this error
+
+    root = root.absolute()
+    try:
+        inside = mappings_dir.absolute().relative_to(root)
+    except ValueError:  # a mappings directory given outside the current one
+        return None
+    for directory in root.parents:
+        for name, found in ((SETTINGS_FILE, Path.is_file), (inside.as_posix(), Path.is_dir)):
+            if found(directory / name):
+                return directory, name
+    return None
 
 
 def _joined(directory: str, inside: str) -> str:
