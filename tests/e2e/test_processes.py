@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -351,3 +352,44 @@ def test_a_closed_standard_output_is_an_error_before_anything_is_done(
         "error: the standard output is closed (>&-), so nothing statusync prints could be read; "
         "redirect it to a file, or to /dev/null to discard it\n"
     )
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """`statusync ARGS` with stdout and stderr on a pseudo-terminal: its exit code and screen."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statusync", *args],
+        env=process_env(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    screen = b""
+    try:
+        while chunk := os.read(master, 4096):
+            screen += chunk
+    except OSError:
+        pass  # the terminal closed with the process
+    os.close(master)
+    return proc.wait(timeout=60), screen.decode(errors="replace")
+
+
+def test_a_dumb_terminal_gets_no_colour_and_no_redrawn_progress_bar(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
+    # TERM=dumb (Emacs' shell, some CI consoles) shows escape sequences as they are: no colour,
+    # and one line per integration instead of a bar redrawn in place.
+    for i in (1, 2):
+        project.mapping(i)
+    code, screen = _on_a_terminal(["plan"], env, project.root)
+    assert code == 0 and "\x1b[" in screen  # a terminal that can: colour
+    env["TERM"] = "dumb"
+    code, screen = _on_a_terminal(["plan"], env, project.root)
+    assert code == 0 and "+ create 1" in screen and "\x1b[" not in screen
+    sandbox()
+    code, screen = _on_a_terminal(["apply", "--yes"], env, project.root)
+    assert code == 0 and "2 created" in screen, screen
+    assert "\x1b[" not in screen and "\r" not in screen.replace("\r\n", "\n")
+    assert "[2/2] create" in screen
