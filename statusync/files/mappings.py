@@ -40,9 +40,11 @@ def discover(mappings_dir: Path, root: Path | None = None) -> list[Path]:
 def read_by_scan(path: Path, mappings_dir: Path) -> bool:
     """Whether `scan` would take `path` for a mapping file: under `mappings_dir` (as written, or
     once symbolic links are resolved), no part of the way hidden, a YAML suffix."""
+    # realpath, not Path.resolve(): a symbolic link that loops (a state or mappings directory
+    # linked to itself) raises RuntimeError there, where it should be the error of reading it.
     for inner, outer in (
         (path.absolute(), mappings_dir.absolute()),
-        (path.resolve(), mappings_dir.resolve()),
+        (Path(os.path.realpath(path)), Path(os.path.realpath(mappings_dir))),
     ):
         inner, outer = Path(os.path.normpath(inner)), Path(os.path.normpath(outer))
         if inner.is_relative_to(outer) and inner != outer:

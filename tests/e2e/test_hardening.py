@@ -128,6 +128,49 @@ def test_a_link_that_loops_or_leads_nowhere_is_an_error(
         assert lines(result.err) == [f"error: mappings/eu: {problem}", "error: 1 problem found"]
 
 
+_LOOPS = "(Too many levels of symbolic links)"
+_FIX_STATE = "fix the symbolic link, or point 'state' in statusync.yaml (or --state) at the state file"
+
+
+@pytest.mark.parametrize(
+    ("link", "settings", "error"),
+    [
+        (
+            "mappings",
+            "",
+            f"error: cannot read the mappings directory {{root}}/mappings {_LOOPS}; fix it, or point "
+            "'mappings' in statusync.yaml (or --mappings) at another directory",
+        ),
+        (
+            ".statusync/state.json",
+            "",
+            f"error: {{root}}/.statusync/state.json: cannot read the state file {_LOOPS}; {_FIX_STATE}",
+        ),
+        (
+            "ops",
+            "state: ops/state.json\n",
+            f"error: {{root}}/ops/state.json: cannot read the state file {_LOOPS}; {_FIX_STATE}",
+        ),
+    ],
+)
+def test_a_mappings_directory_or_state_linked_to_itself_is_an_error_not_a_bug(
+    project: Project, cli: Cli, link: str, settings: str, error: str
+) -> None:
+    project.mapping(1)
+    project.write("statusync.yaml", settings)
+    if link == "mappings":
+        (project.root / "mappings").rename(project.root / "kept")
+    (project.root / link).parent.mkdir(exist_ok=True)
+    (project.root / link).symlink_to(Path(link).name)
+    for command in ("validate", "plan"):
+        result = cli(command)
+        assert (result.code, result.out) == (1, ""), result.err
+        assert result.err == error.format(root=project.root) + "\n"
+    result = cli("apply", "--yes")  # whichever check meets the loop first
+    assert (result.code, result.out) == (1, "") and "internal error" not in result.err
+    assert f"{project.root}/{Path(link).parts[0]}" in result.err
+
+
 def test_a_directory_that_cannot_be_listed_is_an_error_not_a_deletion(
     project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
