@@ -171,6 +171,22 @@ def test_a_mappings_directory_or_state_linked_to_itself_is_an_error_not_a_bug(
     assert f"{project.root}/{Path(link).parts[0]}" in result.err
 
 
+@pytest.mark.parametrize(("target", "what"), [("gone", "does not exist"), ("file.txt", "is not a directory")])
+def test_a_mappings_directory_linked_to_nothing_names_the_link_not_mkdir(
+    project: Project, cli: Cli, target: str, what: str
+) -> None:
+    # "create it" would fail on the link (File exists): the link is what to fix.
+    project.write("file.txt", "")
+    (project.root / "mappings").rmdir()
+    (project.root / "mappings").symlink_to(target)
+    result = cli("plan")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: mappings directory {project.root}/mappings is a symbolic link to {target}, which "
+        f"{what}; fix the link, or point 'mappings' in statusync.yaml (or --mappings) at a directory\n"
+    )
+
+
 def test_a_directory_that_cannot_be_listed_is_an_error_not_a_deletion(
     project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
