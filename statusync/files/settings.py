@@ -44,9 +44,13 @@ OAUTH2_KEYS = ("client_id_env", "client_secret_env", "token_url")
 _HEADER_VALUE = re.compile(r"[!-~]+")
 
 
+# Far above any API's limit, and within what the pacing's floats carry (past 1e308 they overflow).
+MAX_PER_MINUTE = 1_000_000_000
+
+
 class RateLimitSettings(_Strict):
-    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 100
-    safe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 1000
+    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0, le=MAX_PER_MINUTE)] = 100
+    safe_per_minute: Annotated[int, Field(strict=True, gt=0, le=MAX_PER_MINUTE)] = 1000
 
 
 class AccountSettings(_Strict):
