@@ -177,7 +177,7 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
                     where,
                     "not a regular file (a pipe, socket or device); a mapping file must be a regular file",
                 )
-            else:
+            elif wanted:  # a link to a file counts by its own name, as a file does
                 # Sorted as the tuples of their parts would be: "/" made the lowest character,
                 # so that `eu/x.yaml` comes before `eu-west.yaml`, as `eu` before `eu-west`.
                 found.append((where.replace("/", "\0"), path, where))

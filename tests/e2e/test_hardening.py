@@ -105,6 +105,21 @@ def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli
     }
 
 
+def test_a_link_to_a_file_is_a_mapping_file_only_with_a_yaml_name_as_any_file(
+    project: Project, cli: Cli
+) -> None:
+    # mappings/README.md linked to the repository's README is documentation, as a copy would be.
+    project.mapping(1)
+    project.write("README.md", "# Our shops\n")
+    project.mapping(2, file="shared/acme-de.yaml")
+    (project.root / "mappings" / "README.md").symlink_to(project.root / "README.md")
+    (project.root / "mappings" / "acme-de").symlink_to(project.root / "shared" / "acme-de.yaml")
+    (project.root / "mappings" / "acme-de.yml").symlink_to(project.root / "shared" / "acme-de.yaml")
+    assert cli("validate") == Result(0, "2 mapping files valid.\n", "")
+    out = cli("plan").out
+    assert "mappings/acme-de.yml" in out and "mappings/acme-de\n" not in out and "README" not in out
+
+
 @pytest.mark.parametrize(
     ("target", "problem"),
     [
