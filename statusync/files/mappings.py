@@ -12,7 +12,7 @@ from pathlib import Path
 from statusync.core.model import CATEGORIES, CONTROL_CHARACTERS, IntegrationSpec, LoadedSpec
 from statusync.core.status_check import Finding
 from statusync.errors import InvalidInput, Problem, StatusyncError
-from statusync.files import yamldoc
+from statusync.files import SETTINGS_FILE, yamldoc
 from statusync.files.reading import read_file
 from statusync.files.validation import validate
 from statusync.text import escape_char, printable
@@ -189,8 +189,6 @@ def _project_above(mappings_dir: Path, root: Path) -> tuple[Path, str] | None:
     """The nearest directory above `root` holding statusync.yaml or a directory where
     `mappings_dir` is below `root`, with what it holds: run from a subdirectory (`cd
     mappings/eu`), the fix is to go back up, not to create the mappings directory there."""
-    from statusync.files.settings import SETTINGS_FILE  # only for this error
-
     root = root.absolute()
     try:
         inside = mappings_dir.absolute().relative_to(root)
