@@ -434,6 +434,13 @@ def run() -> NoReturn:
     after its last word. Nothing is left to finish by then: every file statusync writes is
     written whole and closed (atomically) inside main(), locks go with the process, and the
     streams are flushed here. Tests call main(), which returns."""
+    if not _standard_streams():
+        click.echo(
+            "error: the standard output is closed (>&-), so nothing statusync prints could be "
+            "read; redirect it to a file, or to /dev/null to discard it",
+            err=True,
+        )
+        os._exit(ERROR)
     try:
         code = main()
     except SystemExit as exc:  # click's exit when stdout was closed under it (`| head`)
@@ -446,6 +453,29 @@ def run() -> NoReturn:
     if sys.gettrace() is not None or sys.getprofile() is not None:
         sys.exit(code)  # a profiler or coverage writes what it measured as the process ends
     os._exit(code)
+
+
+def _standard_streams() -> bool:
+    """Give /dev/null to each standard stream the process was started without (`<&-`, `2>&-`):
+    Python leaves those None, and the lowest free descriptor would go to the next file opened
+    (the state being written), where git's output for --push would then land. A closed stdin
+    reads as no terminal, a closed stderr discards what goes there, as `2>/dev/null` does.
+    False when stdout is closed: the plan or report is what a command is run for."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: `fd` itself
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            closed.append(fd)
+    if 0 in closed:
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115  # the process's own, as Python's is
+    if 2 in closed:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    return 1 not in closed
 
 
 def _run(argv: Sequence[str] | None, seams: Seams) -> int:

@@ -40,14 +40,17 @@ class Console:
     @classmethod
     def of_process(cls, env: Mapping[str, str]) -> Console:
         """The console of the running process, asking its streams and `env`, its environment."""
+        # TERM=dumb (Emacs' shell, some CI consoles): a terminal that shows escape sequences
+        # and carriage returns as they are, so neither colour nor a bar redrawn in place.
+        dumb = env.get("TERM") == "dumb"
         return cls(
             sys.stdout,
             sys.stderr,
             # https://no-color.org: any non-empty NO_COLOR disables colour; so does a non-terminal.
-            color=sys.stdout.isatty() and not env.get("NO_COLOR"),
+            color=sys.stdout.isatty() and not env.get("NO_COLOR") and not dumb,
             interactive=sys.stdin.isatty(),
             # CI logs want one line per item; a bar redrawing itself would be noise there.
-            progress_bar=sys.stderr.isatty() and not env.get("CI"),
+            progress_bar=sys.stderr.isatty() and not env.get("CI") and not dumb,
         )
 
     @property

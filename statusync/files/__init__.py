@@ -7,3 +7,7 @@ pydantic and the disk; never httpx, click or the API client (a plan runs offline
 rules from statusync.sendcloud.urls and the key variables from statusync.sendcloud.credentials,
 which import neither.
 """
+
+# The settings file's name, here so that the mapping scan can name it without importing the
+# settings (which import the scan).
+SETTINGS_FILE = "statusync.yaml"

@@ -12,7 +12,7 @@ from pathlib import Path
 from statusync.core.model import CATEGORIES, CONTROL_CHARACTERS, IntegrationSpec, LoadedSpec
 from statusync.core.status_check import Finding
 from statusync.errors import InvalidInput, Problem, StatusyncError
-from statusync.files import yamldoc
+from statusync.files import SETTINGS_FILE, yamldoc
 from statusync.files.reading import read_file
 from statusync.files.validation import validate
 from statusync.text import escape_char, printable
@@ -40,9 +40,11 @@ def discover(mappings_dir: Path, root: Path | None = None) -> list[Path]:
 def read_by_scan(path: Path, mappings_dir: Path) -> bool:
     """Whether `scan` would take `path` for a mapping file: under `mappings_dir` (as written, or
     once symbolic links are resolved), no part of the way hidden, a YAML suffix."""
+    # realpath, not Path.resolve(): a symbolic link that loops (a state or mappings directory
+    # linked to itself) raises RuntimeError there, where it should be the error of reading it.
     for inner, outer in (
         (path.absolute(), mappings_dir.absolute()),
-        (path.resolve(), mappings_dir.resolve()),
+        (Path(os.path.realpath(path)), Path(os.path.realpath(mappings_dir))),
     ):
         inner, outer = Path(os.path.normpath(inner)), Path(os.path.normpath(outer))
         if inner.is_relative_to(outer) and inner != outer:
@@ -78,10 +80,22 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
             f"({exc.strerror}); fix it, or point 'mappings' in statusync.yaml "
             "(or --mappings) at another directory"
         ) from None
-    if what is not None:
+    if what is not None and mappings_dir.is_symlink():  # creating it would meet the link
         raise StatusyncError(
-            f"mappings directory {mappings_dir.as_posix()} {what}; create it, "
-            "or point 'mappings' in statusync.yaml (or --mappings) at it"
+            f"mappings directory {mappings_dir.as_posix()} is a symbolic link to "
+            f"{printable(os.readlink(mappings_dir))}, which {what}; fix the link, or point "
+            "'mappings' in statusync.yaml (or --mappings) at a directory"
+        )
+    if what is not None:
+        above = _project_above(mappings_dir, root) if what == "does not exist" else None
+        raise StatusyncError(
+            f"mappings directory {mappings_dir.as_posix()} {what}; "
+            + (
+                f"statusync works on the current directory: cd {printable(above[0].as_posix())} "
+                f"(which holds {printable(above[1])}) and run it there"
+                if above is not None
+                else "create it, or point 'mappings' in statusync.yaml (or --mappings) at it"
+            )
         )
     problems: list[Problem] = []
     # Every path below is shown as the directory's shown path and the path inside it.
@@ -163,12 +177,28 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
                     where,
                     "not a regular file (a pipe, socket or device); a mapping file must be a regular file",
                 )
-            else:
+            elif wanted:  # a link to a file counts by its own name, as a file does
                 # Sorted as the tuples of their parts would be: "/" made the lowest character,
                 # so that `eu/x.yaml` comes before `eu-west.yaml`, as `eu` before `eu-west`.
                 found.append((where.replace("/", "\0"), path, where))
     found.sort()
     return [(path, shown(where)) for _, path, where in found], problems
+
+
+def _project_above(mappings_dir: Path, root: Path) -> tuple[Path, str] | None:
+    """The nearest directory above `root` holding statusync.yaml or a directory where
+    `mappings_dir` is below `root`, with what it holds: run from a subdirectory (`cd
+    mappings/eu`), the fix is to go back up, not to create the mappings directory there."""
+    root = root.absolute()
+    try:
+        inside = mappings_dir.absolute().relative_to(root)
+    except ValueError:  # a mappings directory given outside the current one
+        return None
+    for directory in root.parents:
+        for name, found in ((SETTINGS_FILE, Path.is_file), (inside.as_posix(), Path.is_dir)):
+            if found(directory / name):
+                return directory, name
+    return None
 
 
 def _joined(directory: str, inside: str) -> str:

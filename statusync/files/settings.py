@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from statusync.core.model import ACCOUNT_NAME_PATTERN
 from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
+from statusync.files import SETTINGS_FILE as SETTINGS_FILE  # importers of the settings take it here
 from statusync.files import yamldoc
 from statusync.files.reading import read_regular
 from statusync.files.validation import validate
@@ -28,7 +29,6 @@ from statusync.sendcloud.languages import DEFAULT_LANGUAGE, Language
 from statusync.sendcloud.urls import API_URL_ENV, api_url_problem, url_problem
 from statusync.text import quote
 
-SETTINGS_FILE = "statusync.yaml"
 DEFAULT_API_URL = "https://panel.sendcloud.sc/api/v3"
 
 
@@ -44,9 +44,13 @@ OAUTH2_KEYS = ("client_id_env", "client_secret_env", "token_url")
 _HEADER_VALUE = re.compile(r"[!-~]+")
 
 
+# Far above any API's limit, and within what the pacing's floats carry (past 1e308 they overflow).
+MAX_PER_MINUTE = 1_000_000_000
+
+
 class RateLimitSettings(_Strict):
-    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 100
-    safe_per_minute: Annotated[int, Field(strict=True, gt=0)] = 1000
+    unsafe_per_minute: Annotated[int, Field(strict=True, gt=0, le=MAX_PER_MINUTE)] = 100
+    safe_per_minute: Annotated[int, Field(strict=True, gt=0, le=MAX_PER_MINUTE)] = 1000
 
 
 class AccountSettings(_Strict):

@@ -16,6 +16,7 @@ calling it corrupt. Both versions are read.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -127,6 +128,9 @@ def load_state(path: Path) -> State:
     except FileNotFoundError:
         return _with_journal(State(), path)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link to itself, or a directory on the way that is one
+            fix = "fix the symbolic link, or point 'state' in statusync.yaml (or --state) at the state file"
+            raise StatusyncError(f"{path}: cannot read the state file ({exc.strerror}); {fix}") from None
         raise StatusyncError(f"{path}: cannot read the state file: {exc.strerror}") from None
     return _with_journal(parse_state(raw, path), path)
 

@@ -167,6 +167,26 @@ def test_missing_mappings_directory_is_a_clear_error(project: Project, cli: Cli)
     assert result.code == 1 and "nowhere does not exist" in result.err
 
 
+@pytest.mark.parametrize("settings", [True, False])
+def test_run_from_a_subdirectory_the_error_says_where_to_run_it(
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch, settings: bool
+) -> None:
+    # `cd mappings/eu && statusync plan`: the fix is the repository's directory, not creating
+    # mappings/eu/mappings (which would then plan nothing at all).
+    project.mapping(1, file="mappings/eu/a.yaml")
+    if settings:
+        project.write("statusync.yaml", "on_removed: forget\n")
+    monkeypatch.chdir(project.root / "mappings" / "eu")
+    result = cli("plan")
+    assert result.code == 1 and result.out == ""
+    assert result.err == (
+        f"error: mappings directory {project.root}/mappings/eu/mappings does not exist; "
+        f"statusync works on the current directory: cd {project.root} (which holds "
+        f"{'statusync.yaml' if settings else 'mappings'}) and run it there\n"
+    )
+    assert not (project.root / "mappings" / "eu" / "mappings").exists()
+
+
 @pytest.mark.parametrize(
     "args",
     [

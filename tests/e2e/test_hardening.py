@@ -105,6 +105,21 @@ def test_a_symlinked_directory_is_read_like_any_other(project: Project, cli: Cli
     }
 
 
+def test_a_link_to_a_file_is_a_mapping_file_only_with_a_yaml_name_as_any_file(
+    project: Project, cli: Cli
+) -> None:
+    # mappings/README.md linked to the repository's README is documentation, as a copy would be.
+    project.mapping(1)
+    project.write("README.md", "# Our shops\n")
+    project.mapping(2, file="shared/acme-de.yaml")
+    (project.root / "mappings" / "README.md").symlink_to(project.root / "README.md")
+    (project.root / "mappings" / "acme-de").symlink_to(project.root / "shared" / "acme-de.yaml")
+    (project.root / "mappings" / "acme-de.yml").symlink_to(project.root / "shared" / "acme-de.yaml")
+    assert cli("validate") == Result(0, "2 mapping files valid.\n", "")
+    out = cli("plan").out
+    assert "mappings/acme-de.yml" in out and "mappings/acme-de\n" not in out and "README" not in out
+
+
 @pytest.mark.parametrize(
     ("target", "problem"),
     [
@@ -126,6 +141,65 @@ def test_a_link_that_loops_or_leads_nowhere_is_an_error(
         result = cli(command)
         assert (result.code, result.out) == (1, "")
         assert lines(result.err) == [f"error: mappings/eu: {problem}", "error: 1 problem found"]
+
+
+_LOOPS = "(Too many levels of symbolic links)"
+_FIX_STATE = "fix the symbolic link, or point 'state' in statusync.yaml (or --state) at the state file"
+
+
+@pytest.mark.parametrize(
+    ("link", "settings", "error"),
+    [
+        (
+            "mappings",
+            "",
+            f"error: cannot read the mappings directory {{root}}/mappings {_LOOPS}; fix it, or point "
+            "'mappings' in statusync.yaml (or --mappings) at another directory",
+        ),
+        (
+            ".statusync/state.json",
+            "",
+            f"error: {{root}}/.statusync/state.json: cannot read the state file {_LOOPS}; {_FIX_STATE}",
+        ),
+        (
+            "ops",
+            "state: ops/state.json\n",
+            f"error: {{root}}/ops/state.json: cannot read the state file {_LOOPS}; {_FIX_STATE}",
+        ),
+    ],
+)
+def test_a_mappings_directory_or_state_linked_to_itself_is_an_error_not_a_bug(
+    project: Project, cli: Cli, link: str, settings: str, error: str
+) -> None:
+    project.mapping(1)
+    project.write("statusync.yaml", settings)
+    if link == "mappings":
+        (project.root / "mappings").rename(project.root / "kept")
+    (project.root / link).parent.mkdir(exist_ok=True)
+    (project.root / link).symlink_to(Path(link).name)
+    for command in ("validate", "plan"):
+        result = cli(command)
+        assert (result.code, result.out) == (1, ""), result.err
+        assert result.err == error.format(root=project.root) + "\n"
+    result = cli("apply", "--yes")  # whichever check meets the loop first
+    assert (result.code, result.out) == (1, "") and "internal error" not in result.err
+    assert f"{project.root}/{Path(link).parts[0]}" in result.err
+
+
+@pytest.mark.parametrize(("target", "what"), [("gone", "does not exist"), ("file.txt", "is not a directory")])
+def test_a_mappings_directory_linked_to_nothing_names_the_link_not_mkdir(
+    project: Project, cli: Cli, target: str, what: str
+) -> None:
+    # "create it" would fail on the link (File exists): the link is what to fix.
+    project.write("file.txt", "")
+    (project.root / "mappings").rmdir()
+    (project.root / "mappings").symlink_to(target)
+    result = cli("plan")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"error: mappings directory {project.root}/mappings is a symbolic link to {target}, which "
+        f"{what}; fix the link, or point 'mappings' in statusync.yaml (or --mappings) at a directory\n"
+    )
 
 
 def test_a_directory_that_cannot_be_listed_is_an_error_not_a_deletion(

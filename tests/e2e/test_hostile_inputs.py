@@ -207,3 +207,26 @@ def test_statusync_yaml_or_the_state_linked_to_a_device_or_pipe_is_refused_not_r
             "regular file\n"
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "where"),
+    [
+        ("rate_limit:\n  safe_per_minute: {huge}\n", "2:20: rate_limit.safe_per_minute"),
+        (
+            "accounts:\n  default:\n    rate_limit: {{unsafe_per_minute: {huge}}}\n",
+            "3:37: accounts.default.rate_limit.unsafe_per_minute",
+        ),
+    ],
+)
+def test_a_rate_limit_too_large_to_pace_is_refused_where_it_is_written(
+    project: Project, cli: Cli, env: dict[str, str], settings: str, where: str
+) -> None:
+    # Paced as a float, a limit past 1e308 requests a minute was an internal error (overflow).
+    project.mapping(1)
+    project.write("statusync.yaml", settings.format(huge="9" * 400))
+    env["SENDCLOUD_PUBLIC_KEY"], env["SENDCLOUD_SECRET_KEY"] = "pk", "sk"
+    for command in ("validate", "drift"):
+        result = cli(command)
+        assert result.code == 1 and "internal error" not in result.err
+        assert f"error: statusync.yaml:{where}: expected a number at most 1000000000" in result.err

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -284,3 +285,111 @@ def test_output_to_a_full_disk_is_an_error_not_a_bug(project: Project, env: dict
         )
     assert run.returncode == 1
     assert run.stderr == "error: cannot write: No space left on device; free some space\n"
+
+
+def _started_without(*fds: int) -> Callable[[], None]:
+    """A preexec_fn closing `fds` in the child, as a shell's `<&-`, `>&-` or `2>&-` does."""
+
+    def close() -> None:
+        for fd in fds:
+            os.close(fd)
+
+    return close
+
+
+def test_a_closed_standard_input_is_no_terminal_and_a_closed_stderr_discards_what_goes_there(
+    project: Project, env: dict[str, str]
+) -> None:
+    # Started from cron, a daemon or `nohup` without stdin (`<&-`), statusync is not interactive;
+    # without stderr (`2>&-`) it runs as with `2>/dev/null`. Neither is a bug report.
+    project.mapping(1, '"1"')
+    for closed in (0, 2):
+        run = subprocess.run(
+            [sys.executable, "-m", "statusync", "plan", "--detailed-exitcode"],
+            env={**process_env(env), "CI": "1"},
+            cwd=project.root,
+            stdin=None if closed == 0 else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if closed == 2 else subprocess.PIPE,
+            preexec_fn=_started_without(closed),
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 2, run.stderr
+        assert "+ create 1  mappings/shop-1.yaml" in run.stdout
+        assert "internal error" not in (run.stderr or "")
+    keys = {"SENDCLOUD_PUBLIC_KEY": "public", "SENDCLOUD_SECRET_KEY": "secret"}
+    apply = subprocess.run(
+        [sys.executable, "-m", "statusync", "apply"],
+        env={**process_env(env), **keys, "CI": "1"},
+        cwd=project.root,
+        capture_output=True,
+        preexec_fn=_started_without(0),
+        text=True,
+        timeout=60,
+    )
+    assert apply.returncode == 1 and "--yes" in apply.stderr and "internal error" not in apply.stderr
+
+
+def test_a_closed_standard_output_is_an_error_before_anything_is_done(
+    project: Project, env: dict[str, str]
+) -> None:
+    # `statusync plan >&-`: the plan would be written nowhere, and a file opened later (the
+    # state being written) could take the free descriptor 1 and receive output meant for it.
+    project.mapping(1, '"1"')
+    run = subprocess.run(
+        [sys.executable, "-m", "statusync", "plan"],
+        env={**process_env(env), "CI": "1"},
+        cwd=project.root,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=_started_without(1),
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert run.stderr == (
+        "error: the standard output is closed (>&-), so nothing statusync prints could be read; "
+        "redirect it to a file, or to /dev/null to discard it\n"
+    )
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """`statusync ARGS` with stdout and stderr on a pseudo-terminal: its exit code and screen."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "statusync", *args],
+        env=process_env(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    screen = b""
+    try:
+        while chunk := os.read(master, 4096):
+            screen += chunk
+    except OSError:
+        pass  # the terminal closed with the process
+    os.close(master)
+    return proc.wait(timeout=60), screen.decode(errors="replace")
+
+
+def test_a_dumb_terminal_gets_no_colour_and_no_redrawn_progress_bar(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
+    # TERM=dumb (Emacs' shell, some CI consoles) shows escape sequences as they are: no colour,
+    # and one line per integration instead of a bar redrawn in place.
+    for i in (1, 2):
+        project.mapping(i)
+    code, screen = _on_a_terminal(["plan"], env, project.root)
+    assert code == 0 and "\x1b[" in screen  # a terminal that can: colour
+    env["TERM"] = "dumb"
+    code, screen = _on_a_terminal(["plan"], env, project.root)
+    assert code == 0 and "+ create 1" in screen and "\x1b[" not in screen
+    sandbox()
+    code, screen = _on_a_terminal(["apply", "--yes"], env, project.root)
+    assert code == 0 and "2 created" in screen, screen
+    assert "\x1b[" not in screen and "\r" not in screen.replace("\r\n", "\n")
+    assert "[2/2] create" in screen
