@@ -186,7 +186,9 @@ class ClientCredentialsAuth(ApiAuth):
         """The token and its lifetime in seconds from a 2xx answer (RFC 6749 section 5.1)."""
         try:
             body = response.json()
-        except ValueError:  # not JSON: e.g. a login page, when token_url points at the wrong place
+        # Not JSON: e.g. a login page, when token_url points at the wrong place; or nested deeper
+        # than the parser recurses.
+        except (ValueError, RecursionError):
             body = None
         if not isinstance(body, dict):
             raise self._unusable(response, "the answer is not a JSON object")
@@ -236,7 +238,7 @@ def _oauth_error(response: httpx.Response) -> str:
     a short excerpt of the body, else the reason phrase."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
         body = None
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, str):

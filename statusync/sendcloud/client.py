@@ -518,7 +518,9 @@ def _error_detail(response: httpx.Response) -> str:
     reason."""
     try:
         body = response.json()
-    except ValueError:  # not JSON (JSONDecodeError and UnicodeDecodeError are ValueErrors)
+    # Not JSON (JSONDecodeError and UnicodeDecodeError are ValueErrors), or nested deeper than
+    # the parser recurses (a hostile or broken server's body).
+    except (ValueError, RecursionError):
         body = None
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, dict):  # the spec allows a single error object too

@@ -233,6 +233,16 @@ def test_a_refused_or_unusable_token_request_stops_the_run_before_any_api_reques
     assert api.api_requests == [] and len(api.token_requests) == 1
 
 
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_token_answer_nested_too_deep_is_a_failed_token_request_not_a_crash(status: int) -> None:
+    deep = '{"access_token": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    api = Api([reply(status, text=deep)])
+    with pytest.raises(TokenRequestFailed) as caught:
+        api.upsert()
+    assert str(caught.value).startswith(f"OAuth2 token request to {TOKEN_URL}: HTTP {status}")
+    assert api.api_requests == []
+
+
 def test_a_token_endpoint_that_fails_for_a_moment_is_retried_like_the_api() -> None:
     api = Api([reply(503), reply(429, headers={"Retry-After": "3"}), token("t1")])
     api.upsert()

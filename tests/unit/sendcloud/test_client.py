@@ -339,6 +339,18 @@ def test_error_without_jsonapi_body(kwargs: dict[str, Any], detail: str) -> None
     assert str(caught.value) == f"GET /integrations/9: HTTP 404: {detail}"
 
 
+# JSON nested deeper than Python's parser recurses: a hostile or broken server's error page.
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("body", [DEEP, '{"errors": ' + DEEP + "}"])
+def test_an_error_body_nested_too_deep_is_an_api_error_not_a_crash(body: str) -> None:
+    api = Api(reply(400, text=body, headers={"Content-Type": "application/json"}))
+    with pytest.raises(ApiError) as caught:
+        api.client.get_integration(9)
+    assert str(caught.value).startswith("GET /integrations/9: HTTP 400: " + body[:20])
+
+
 def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
     # Even a server that echoes the request headers back does not get the keys into the message.
     echo = {
