@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from statusync.text import printable
@@ -9,13 +11,15 @@ from statusync.text import printable
 EXCERPT_CHARS = 200
 
 
-def body_excerpt(response: httpx.Response) -> str:
+def body_excerpt(response: httpx.Response, redact: Callable[[str], str] = str) -> str:
     """The body's text on one line, cut to EXCERPT_CHARS; the reason phrase when the body is empty
     or an HTML page (a proxy's error page says nothing its status line does not).
 
     The server's own words, escaped where they enter a message: a newline or an escape sequence
-    in them must not reach a terminal or a log as itself."""
-    text = " ".join(response.text.split())
+    in them must not reach a terminal or a log as itself. `redact` hides the secrets a server
+    may echo, before the cut: a secret cut in two would no longer be recognised, and its first
+    part would be shown."""
+    text = redact(" ".join(response.text.split()))
     if not text or "html" in response.headers.get("Content-Type", ""):
         return response.reason_phrase or "no details"
     return printable(text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…")

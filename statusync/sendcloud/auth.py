@@ -205,7 +205,7 @@ class ClientCredentialsAuth(ApiAuth):
 
     def _refused(self, response: httpx.Response) -> TokenRequestFailed:
         status = response.status_code
-        detail = self._redact(_oauth_error(response))
+        detail = _oauth_error(response, self._redact)
         # 400 and 401 are how RFC 6749 refuses credentials (invalid_client, unauthorized_client,
         # invalid_scope); anything else means the URL is not a token endpoint at all.
         fix = (
@@ -233,9 +233,10 @@ class ClientCredentialsAuth(ApiAuth):
         return text
 
 
-def _oauth_error(response: httpx.Response) -> str:
+def _oauth_error(response: httpx.Response, redact: Callable[[str], str]) -> str:
     """A token endpoint's error in a few words: RFC 6749's `error` and `error_description`, else
-    a short excerpt of the body, else the reason phrase."""
+    a short excerpt of the body, else the reason phrase; with the secrets `redact` hides
+    hidden."""
     try:
         body = response.json()
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser recurses
@@ -245,8 +246,10 @@ def _oauth_error(response: httpx.Response) -> str:
         description = body.get("error_description")
         # Without its full stop: the message goes on after it.
         # The endpoint's own words, escaped where they enter a message.
-        return printable(error + (f": {description.rstrip('.')}" if isinstance(description, str) else ""))
-    return body_excerpt(response)
+        return redact(
+            printable(error + (f": {description.rstrip('.')}" if isinstance(description, str) else ""))
+        )
+    return body_excerpt(response, redact)
 
 
 def _basic(user: str, password: str) -> str:

@@ -441,7 +441,7 @@ class SendcloudClient:
             if isinstance(decision, GiveUp):
                 if decision.final:  # the auth judges the answer (a refusal, a token)
                     return response
-                detail = self._redact(_error_detail(response))
+                detail = _error_detail(response, self._redact)
                 raise TokenRequestFailed(
                     f"{label}: HTTP {response.status_code}: {detail} ({decision.because})",
                     status=response.status_code,
@@ -466,7 +466,7 @@ class SendcloudClient:
     ) -> ApiError:
         label = self._via(label, response.request)
         status = response.status_code
-        detail = self._redact(_error_detail(response))
+        detail = _error_detail(response, self._redact)
         if status == 401:
             # Never name the keys themselves: only where they come from.
             return CredentialsRejected(
@@ -513,9 +513,9 @@ class SendcloudClient:
         return label
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _error_detail(response: httpx.Response, redact: Callable[[str], str]) -> str:
     """The JSON:API error details of `response`, joined; else a short excerpt of the body or the
-    reason."""
+    reason; with the secrets `redact` hides hidden."""
     try:
         body = response.json()
     # Not JSON (JSONDecodeError and UnicodeDecodeError are ValueErrors), or nested deeper than
@@ -528,8 +528,8 @@ def _error_detail(response: httpx.Response) -> str:
     # The API's own words, escaped where they enter a message (a newline or an escape
     # sequence in a detail must not reach a terminal or a log as itself).
     if isinstance(errors, list) and errors:
-        return printable("; ".join(_error_object_text(e) for e in errors))
-    return body_excerpt(response)
+        return redact(printable("; ".join(_error_object_text(e) for e in errors)))
+    return body_excerpt(response, redact)
 
 
 def _error_object_text(error: object) -> str:

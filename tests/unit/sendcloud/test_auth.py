@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from statusync.errors import ApiError, CredentialsRejected, StatusyncError, StopRun, TokenRequestFailed
+from statusync.http.excerpt import EXCERPT_CHARS
 from statusync.sendcloud.auth import ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import ClientCredentials, Credentials
@@ -438,6 +439,15 @@ def test_no_secret_in_a_refused_token_requests_message() -> None:
     with pytest.raises(TokenRequestFailed) as caught:
         api.upsert()
     assert CLIENT_SECRET not in str(caught.value) and CLIENT_ID not in str(caught.value)
+
+
+@pytest.mark.parametrize("before", range(180, 200))
+def test_a_secret_echoed_where_the_excerpt_of_a_token_answer_is_cut_is_hidden_whole(before: int) -> None:
+    api = Api([reply(401, text="x" * before + CLIENT_SECRET)])
+    with pytest.raises(TokenRequestFailed) as caught:
+        api.upsert()
+    assert CLIENT_SECRET[:8] not in str(caught.value)
+    assert f"HTTP 401: {('x' * before + '***')[: EXCERPT_CHARS - 1]}" in str(caught.value)
 
 
 def test_the_partner_id_goes_to_the_api_not_to_the_token_endpoint() -> None:

@@ -16,6 +16,8 @@ import pytest
 
 from statusync import __version__
 from statusync.errors import ApiError, StatusyncError
+from statusync.http.excerpt import EXCERPT_CHARS
+from statusync.sendcloud.auth import MIN_REDACTED
 from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
 from statusync.sendcloud.ratelimit import TokenBucket
@@ -374,6 +376,18 @@ def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
     for text in seen:
         for secret in (SECRET, PUBLIC, TOKEN):
             assert secret not in text
+
+
+@pytest.mark.parametrize("status", [400, 401, 503])
+@pytest.mark.parametrize("before", range(180, 200))
+def test_a_key_echoed_where_the_excerpt_of_a_body_is_cut_is_hidden_whole(status: int, before: int) -> None:
+    # A plain-text body that echoes a key across the excerpt's cut: no first part of it is shown.
+    api = Api(reply(status, text="x" * before + SECRET + " " + TOKEN))
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    error = caught.value
+    assert SECRET[:MIN_REDACTED] not in str(error) and TOKEN[:MIN_REDACTED] not in str(error)
+    assert error.detail.startswith(("x" * before + "***")[: EXCERPT_CHARS - 1])
 
 
 @pytest.mark.parametrize(
