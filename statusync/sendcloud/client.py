@@ -57,6 +57,13 @@ MAPPING_PATH = "/shop-order-statuses/mapping"
 # A slow API is normal under load; a host that does not even accept the connection in 5 s is down.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = f"statusync/{__version__} (+python-httpx/{httpx.__version__})"
+# Sendcloud's answers are kilobytes (the integrations of a large account a few megabytes): a body
+# larger than this, counted once decompressed (a gzip bomb is kilobytes on the wire), comes from
+# a broken or hostile server and is read no further.
+MAX_BODY = 64 << 20
+# The longest an answer's body may take to arrive. httpx's read timeout counts each read alone,
+# so a server that sends a byte now and then would otherwise hold a worker for ever.
+MAX_BODY_SECONDS = 120.0
 
 _LIVE_MAPPING = TypeAdapter(Envelope[LiveMapping])
 _SHOP_STATUSES = TypeAdapter(Envelope[list[ShopStatus]])
@@ -91,6 +98,7 @@ class SendcloudClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
@@ -110,6 +118,7 @@ class SendcloudClient:
         self._stop = stop
         self._sleep = interruptible(sleep, stop)  # backoff and 5xx Retry-After waits
         self._clock = clock
+        self._monotonic = monotonic  # how long a body takes to arrive
         self._random = random
         self._policy = API.with_attempts(max_attempts)
         self._token_policy = TOKEN_ENDPOINT.with_attempts(max_attempts)
@@ -261,7 +270,8 @@ class SendcloudClient:
                 on_send = None
             try:
                 with on_the_wire():
-                    response = self._http.request(method, self._url(path, params), json=body)
+                    request = self._http.build_request(method, self._url(path, params), json=body)
+                    response = self._read(self._http.send(request, stream=True))
             except (ApiError, NotSent) as exc:
                 # The auth flow's token request failed, or met the stop, before this attempt
                 # left: an earlier attempt may still have arrived.
@@ -299,6 +309,40 @@ class SendcloudClient:
                 self._throttled(label, pace, decision.seconds, sent_at)
             else:
                 self._back_off(label, decision, decision.because)
+
+    def _read(self, response: httpx.Response) -> httpx.Response:
+        """`response` with its body read, decompressed, up to MAX_BODY bytes and within
+        MAX_BODY_SECONDS; past either, the answer counts as lost (httpx.ReadError, ReadTimeout):
+        the request did arrive."""
+        started = self._monotonic()
+        body = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise httpx.ReadError(
+                        f"the answer's body is larger than {MAX_BODY >> 20} MiB", request=response.request
+                    )
+                if self._monotonic() - started > MAX_BODY_SECONDS:
+                    raise httpx.ReadTimeout(
+                        f"the answer's body took longer than {MAX_BODY_SECONDS:g} s", request=response.request
+                    )
+        finally:
+            response.close()
+        # The body as read: decompressed already, so without the headers that described it
+        # on the wire.
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=response.request,
+            extensions=response.extensions,
+        )
 
     def _url(self, path: str, params: dict[str, str | int] | None) -> str:
         """The absolute URL of `path` with `params`, as httpx would merge them with the base URL.
@@ -409,7 +453,7 @@ class SendcloudClient:
                 raise NotSent(f"{label}: not sent: the run is stopping")
             try:
                 with on_the_wire():
-                    response = self._http.send(request, auth=_NO_AUTH)
+                    response = self._read(self._http.send(request, auth=_NO_AUTH, stream=True))
             except httpx.HTTPError as exc:
                 decision = decide(
                     self._token_policy, request.method, tally, Lost(loss_of(exc)), random=self._random()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import gzip
 import json
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from statusync import __version__
 from statusync.errors import ApiError, StatusyncError
 from statusync.http.excerpt import EXCERPT_CHARS
+from statusync.sendcloud import client as client_module
 from statusync.sendcloud.auth import MIN_REDACTED
 from statusync.sendcloud.client import SendcloudClient
 from statusync.sendcloud.credentials import Credentials
@@ -351,6 +353,39 @@ def test_an_error_body_nested_too_deep_is_an_api_error_not_a_crash(body: str) ->
     with pytest.raises(ApiError) as caught:
         api.client.get_integration(9)
     assert str(caught.value).startswith("GET /integrations/9: HTTP 400: " + body[:20])
+
+
+def test_a_gzip_bomb_is_read_no_further_than_the_largest_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "MAX_BODY", 1 << 20)
+    bomb = gzip.compress(b'{"data": [' + b" " * (4 << 20) + b"]}")  # 4 KiB that inflate to 4 MiB
+    api = Api(reply(200, content=bomb, headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(ApiError) as caught:
+        api.client.list_integrations()
+    assert str(caught.value) == (
+        "GET /integrations: connection dropped after 4 attempts to https://panel.sendcloud.sc "
+        "(ReadError: the answer's body is larger than 1 MiB)"
+    )
+    small = Api(reply(200, content=gzip.compress(b'{"data": []}'), headers={"Content-Encoding": "gzip"}))
+    assert small.client.list_integrations() == []
+
+
+def test_a_body_that_drips_for_ever_times_out() -> None:
+    now = [0.0]
+
+    def drip() -> Iterator[bytes]:
+        yield b'{"data": ['
+        while True:  # a byte every 10 s: httpx's read timeout alone never ends it
+            now[0] += 10.0
+            yield b" "
+
+    api = Api(lambda request: httpx.Response(200, content=drip()), monotonic=lambda: now[0])
+    with pytest.raises(ApiError) as caught:
+        api.client.upsert_mapping(123, MAPPING)
+    assert str(caught.value) == (
+        "POST /shop-order-statuses/mapping (integration 123): timed out after 4 attempts to "
+        "https://panel.sendcloud.sc (ReadTimeout: the answer's body took longer than 120 s)"
+    )
+    assert caught.value.maybe_applied  # the request itself arrived
 
 
 def test_401_explains_without_any_key(caplog: pytest.LogCaptureFixture) -> None:
