@@ -369,6 +369,18 @@ def test_a_gzip_bomb_is_read_no_further_than_the_largest_body(monkeypatch: pytes
     assert small.client.list_integrations() == []
 
 
+def test_answers_are_asked_for_uncompressed_and_a_large_one_is_cut_off_as_it_arrives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Identity: the bytes on the wire are the body, so its size is counted as it arrives.
+    monkeypatch.setattr(client_module, "MAX_BODY", 1 << 20)
+    body = [b'{"data": [', b" " * (2 << 20), b"]}"]  # as it arrives from the network, in chunks
+    api = Api(lambda request: httpx.Response(200, content=iter(body)))
+    with pytest.raises(ApiError, match="ReadError: the answer's body is larger than 1 MiB"):
+        api.client.list_integrations()
+    assert api.requests[0].headers["Accept-Encoding"] == "identity"
+
+
 def test_a_body_that_drips_for_ever_times_out() -> None:
     now = [0.0]
 
