@@ -58,7 +58,7 @@ class Push:
                 leftover = _leftover(git, ahead.upstream.start, state_file)
                 if leftover is None:
                     raise
-                _push_leftover(git, ahead.upstream, leftover, state_file, console)
+                _push_leftover(git, ahead.upstream, leftover, state_file, console, ws.retry_sleep)
                 return sync_to_upstream(git, inputs)
 
         upstream = _keeping_reads(git, catalog_path(ws.state_path), console, sync)
@@ -115,6 +115,7 @@ class Push:
                 merge,
                 recheck=self._import_recheck(ws, files, state_file),
                 also_merged={catalog_file: _catalog_merger(self.upstream)} if catalog_file in files else None,
+                sleep=ws.retry_sleep,
             )
         except Conflict as exc:
             raise StatusyncError(self._conflict(exc, files, state_file)) from None
@@ -366,7 +367,12 @@ def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
 
 
 def _push_leftover(
-    git: Git, upstream: Upstream, commits: list[str], state_file: str, console: Console
+    git: Git,
+    upstream: Upstream,
+    commits: list[str],
+    state_file: str,
+    console: Console,
+    sleep: Callable[[float], None],
 ) -> None:
     """Push the state commits a stopped run left on the branch, before this run starts: merged
     as data onto the newest upstream when it moved on, as after any rejected push."""
@@ -386,6 +392,7 @@ def _push_leftover(
             RECORD_MESSAGE,
             _merger(upstream, state_file, console),
             also_merged={catalog_file: _catalog_merger(upstream)} if catalog_file in files else None,
+            sleep=sleep,
         )
     except NotPushed as exc:
         raise StatusyncError(

@@ -512,7 +512,7 @@ def test_a_push_rejected_every_time_names_what_is_not_recorded(
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert "Apply complete: 0 created, 2 updated" in result.out
-    assert "the state was not recorded on origin/main: the push was rejected 5 times" in result.err
+    assert "the state was not recorded on origin/main: the push was rejected 10 times" in result.err
     assert (
         "Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml), "
         "integration 3 (mappings/shop-3.yaml)"
