@@ -9,7 +9,9 @@ never touched beyond the recorded files, and nothing depends on the user's merge
 from __future__ import annotations
 
 import os
+import random
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -18,7 +20,12 @@ from statusync.repo.git import FALLBACK_IDENTITY, Done, Git, GitError, explain
 from statusync.repo.upstream import Upstream, fetched
 from statusync.text import printable
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
+# Before each new try after a rejection, a wait of a random share of this many seconds, doubled
+# after every rejection up to the cap: jobs of one push (one per account) that all pushed at once
+# would otherwise fetch, rebuild and push again in step, and only one of them lands per round.
+FIRST_WAIT = 1.0
+LONGEST_WAIT = 8.0
 
 # merge(base, ours, theirs) -> the merged bytes of the state file, or None when theirs records
 # everything ours does already (base, theirs None: no such file there).
@@ -78,6 +85,7 @@ def publish(
     attempts: int = MAX_ATTEMPTS,
     recheck: Recheck | None = None,
     also_merged: Mapping[str, MergeState] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Published:
     """Commit `files` (path relative to the top of the work tree → the bytes the run wrote) on
     the branch, on top of `upstream.start`, and push the commit to the upstream.
@@ -98,7 +106,7 @@ def publish(
     git.run("update-ref", "-m", message, f"refs/heads/{upstream.branch}", local, start)
     git.run("update-index", "--add", "--", *files)  # the index agrees with the new HEAD
     return push_commit(
-        git, upstream, local, files, state_file, message, merge, attempts, recheck, also_merged
+        git, upstream, local, files, state_file, message, merge, attempts, recheck, also_merged, sleep
     )
 
 
@@ -113,12 +121,13 @@ def push_commit(
     attempts: int = MAX_ATTEMPTS,
     recheck: Recheck | None = None,
     also_merged: Mapping[str, MergeState] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Published:
     """Push `local`, the branch's commit of `files` on top of `upstream.start`, as `publish`
     does; also what pushes the state commit a run interrupted during its push left behind."""
     try:
         mergers = {state_file: merge, **(also_merged or {})}
-        return _push_until_taken(git, upstream, local, files, mergers, message, attempts, recheck)
+        return _push_until_taken(git, upstream, local, files, mergers, message, attempts, recheck, sleep)
     except KeyboardInterrupt:
         # Between two pushes (a fetch, a commit being built): none of them went through.
         raise NotPushed("stopped (Ctrl-C or SIGTERM) before the push went through", local) from None
@@ -137,6 +146,7 @@ def _push_until_taken(
     message: str,
     attempts: int,
     recheck: Recheck | None,
+    sleep: Callable[[float], None],
 ) -> Published:
     bases = {path: git.blob(upstream.start, path) for path in mergers if path in files}
     commit, reason = local, ""
@@ -151,6 +161,7 @@ def _push_until_taken(
         if attempt == attempts:
             break
         # Someone pushed first: make the commit again on top of theirs, the state merged.
+        sleep(random.uniform(0, min(LONGEST_WAIT, FIRST_WAIT * 2 ** (attempt - 1))))
         git.run("fetch", "--quiet", "--no-tags", upstream.remote, upstream.merge_ref)
         newest = fetched(git)
         if recheck is not None and (problems := recheck(upstream.start, newest)):

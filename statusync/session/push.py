@@ -26,7 +26,7 @@ from statusync.files.state_file import dump_state, merge_bytes, parse_state
 from statusync.repo.git import Git, GitError
 from statusync.repo.publish import Conflict, MergeState, NotPushed, Recheck, publish, push_commit
 from statusync.repo.upstream import Ahead, Upstream, sync_to_upstream
-from statusync.text import printable
+from statusync.text import labelled, printable
 from statusync.workspace import Workspace
 
 NOTHING = "Nothing to record: the state did not change; nothing was committed."
@@ -49,15 +49,19 @@ class Push:
         again, since the settings may have changed with it."""
         git = Git.at(ws.root, ws.env)
         inputs = _inputs(git, ws)
-        try:
-            upstream = sync_to_upstream(git, inputs)
-        except Ahead as ahead:
-            state_file = _relative(git, ws.state_path)
-            leftover = _leftover(git, ahead.upstream.start, state_file)
-            if leftover is None:
-                raise
-            _push_leftover(git, ahead.upstream, leftover, state_file, console)
-            upstream = sync_to_upstream(git, inputs)
+
+        def sync() -> Upstream:
+            try:
+                return sync_to_upstream(git, inputs)
+            except Ahead as ahead:
+                state_file = _relative(git, ws.state_path)
+                leftover = _leftover(git, ahead.upstream.start, state_file)
+                if leftover is None:
+                    raise
+                _push_leftover(git, ahead.upstream, leftover, state_file, console, ws.retry_sleep)
+                return sync_to_upstream(git, inputs)
+
+        upstream = _keeping_reads(git, catalog_path(ws.state_path), console, sync)
         # Said in every CI log: a re-run of an old job applies this commit, not its own.
         newer = f", {plural(upstream.behind, 'commit')} newer than the checkout" if upstream.behind else ""
         console.note(f"Working on the newest {upstream.name}, {upstream.start[:12]}{newer}.")
@@ -111,6 +115,7 @@ class Push:
                 merge,
                 recheck=self._import_recheck(ws, files, state_file),
                 also_merged={catalog_file: _catalog_merger(self.upstream)} if catalog_file in files else None,
+                sleep=ws.retry_sleep,
             )
         except Conflict as exc:
             raise StatusyncError(self._conflict(exc, files, state_file)) from None
@@ -305,6 +310,43 @@ def _catalog_merger(upstream: Upstream) -> MergeState:
     return merge
 
 
+def _keeping_reads(git: Git, catalog: Path, console: Console, sync: Callable[[], Upstream]) -> Upstream:
+    """`sync()` with the status catalog's uncommitted reads set aside and merged back after.
+
+    A run before this one in the same checkout (validate --remote, statuses --refresh) may
+    have recorded reads the checkout's commit lacks; git refuses to fast-forward over them
+    when the upstream changed the catalog too, so the committed catalog is put back for the
+    sync, and the reads merged onto the upstream's afterwards, as a rejected push merges them."""
+    if not catalog.exists():
+        return sync()
+    path = _relative(git, catalog)
+    committed = git.blob("HEAD", path)
+    local = catalog.read_bytes()
+    if local == committed:
+        return sync()
+    if committed is None:
+        catalog.unlink()
+    else:
+        atomic_write(catalog, committed)
+    try:
+        upstream = sync()
+    except BaseException:
+        atomic_write(catalog, local)  # the checkout as it was: a refusal costs no reads
+        raise
+    newest = git.blob(upstream.start, path)
+    try:
+        merged = merge_catalog_bytes(
+            committed, local, newest, where=("the checkout's commit", "this checkout", upstream.name)
+        )
+    except StatusyncError as exc:
+        # A cache of reads: the run reads again what it writes, so it goes on without them.
+        console.note(labelled("warning: ", f"the shops' statuses read before this run were dropped: {exc}"))
+        return upstream
+    if merged != newest:
+        atomic_write(catalog, merged)
+    return upstream
+
+
 def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
     """The commits of the branch that the upstream (at `newest`) does not have, oldest first,
     when each is a state commit as statusync makes it: its message, one parent, the state file
@@ -325,7 +367,12 @@ def _leftover(git: Git, newest: str, state_file: str) -> list[str] | None:
 
 
 def _push_leftover(
-    git: Git, upstream: Upstream, commits: list[str], state_file: str, console: Console
+    git: Git,
+    upstream: Upstream,
+    commits: list[str],
+    state_file: str,
+    console: Console,
+    sleep: Callable[[float], None],
 ) -> None:
     """Push the state commits a stopped run left on the branch, before this run starts: merged
     as data onto the newest upstream when it moved on, as after any rejected push."""
@@ -345,6 +392,7 @@ def _push_leftover(
             RECORD_MESSAGE,
             _merger(upstream, state_file, console),
             also_merged={catalog_file: _catalog_merger(upstream)} if catalog_file in files else None,
+            sleep=sleep,
         )
     except NotPushed as exc:
         raise StatusyncError(

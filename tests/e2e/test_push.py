@@ -471,6 +471,30 @@ def test_validate_remote_then_apply_push_in_one_checkout_commits_the_statuses_re
     assert STATE in job.git("show", "--name-only", "--format=", "HEAD").splitlines()
 
 
+def test_statuses_read_before_apply_push_are_kept_when_main_moved_on_meanwhile(
+    origin: Origin, applied: Clone, api: SandboxServer, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job checks live first; meanwhile another run records newer reads of another shop on
+    # main. The fast-forward must not stumble on the job's unrecorded reads: both land.
+    applied.push_change("shop 1 to 7", {1: "7"})
+    job = origin.clone()
+    api.store.rename_status(2, "3", (("en-gb", "Handed over"),))
+    monkeypatch.setattr(recorder, "now_iso", lambda: "2025-02-01T00:00:00Z")
+    assert run(job, "validate", "--remote").code == 0
+    api.store.rename_status(1, "2", (("en-gb", "On its way"),))
+    monkeypatch.setattr(recorder, "now_iso", lambda: "2025-02-01T00:01:00Z")  # read later
+    assert run(origin.clone(), "apply", "--yes", "--push").code == 0
+
+    result = run(job, "apply", "--yes", "--push")
+    assert result.code == 0, result.err
+    assert "No changes" in result.out
+    catalog = json.loads(origin.show(".statusync/statuses.json"))["integrations"]
+    assert catalog["1"]["statuses"]["2"]["name"] == "On its way"
+    assert catalog["2"]["statuses"]["3"]["name"] == "Handed over"
+    assert job.git("status", "--porcelain") == ""
+    assert_converged(origin, api, run)
+
+
 def test_a_push_rejected_every_time_names_what_is_not_recorded(
     origin: Origin, applied: Clone, api: SandboxServer, run: Run
 ) -> None:
@@ -488,7 +512,7 @@ def test_a_push_rejected_every_time_names_what_is_not_recorded(
     result = run(job, "apply", "--yes", "--push")
     assert result.code == 1
     assert "Apply complete: 0 created, 2 updated" in result.out
-    assert "the state was not recorded on origin/main: the push was rejected 5 times" in result.err
+    assert "the state was not recorded on origin/main: the push was rejected 10 times" in result.err
     assert (
         "Applied but not recorded upstream: integration 1 (mappings/shop-1.yaml), "
         "integration 3 (mappings/shop-3.yaml)"

@@ -127,3 +127,52 @@ def test_one_job_per_account_all_at_once_lands_every_state(
     plan = statusync("plan", "--detailed-exitcode", env=os.environ, cwd=check.path)
     out, err = plan.communicate(timeout=60)
     assert plan.returncode == 0, out + err
+
+
+def test_more_jobs_at_once_than_a_push_has_tries_all_land(
+    tmp_path: Path, api: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agency's matrix: eight accounts, one shop each, every job pushing at the same moment.
+    # Each round of pushes lands one of them; the others must not all come back in step with
+    # each other until the tries run out.
+    hermetic_git(monkeypatch)
+    accounts = {f"shop-{i}": i for i in range(101, 109)}
+    for i in accounts.values():
+        api.store.add_integration(
+            StoredIntegration(
+                id=i, shop_name=f"Shop {i}", statuses=tuple(shop_status(str(e)) for e in range(1, 10))
+            )
+        )
+    origin = Origin.create(tmp_path)
+    dev = origin.clone("dev")
+    dev.write("statusync.yaml", "accounts:\n" + "".join(f"  {name}: {{}}\n" for name in accounts))
+    for account, i in accounts.items():
+        dev.write(f"mappings/{account}.yaml", mapping_file(i, account))
+    dev.write(
+        ".gitattributes", ".statusync/state.json merge=statusync\n.statusync/statuses.json merge=statusync\n"
+    )
+    dev.write(".gitignore", ".statusync/*.lock\n")
+    dev.commit("eight accounts")
+    dev.git("push", "--quiet", "origin", "main")
+
+    gate = tmp_path / "gate"
+    jobs = []
+    for account in accounts:
+        clone = origin.clone()
+        held_until_all_push(clone, gate, len(accounts))
+        proc = statusync(
+            "apply", "--yes", "--push", "--only", f"account:{account}", env=os.environ, cwd=clone.path
+        )
+        jobs.append((account, proc))
+    for account, proc in jobs:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, f"{account}: {out}{err}"
+
+    state = json.loads(origin.show(STATE))
+    assert {int(i) for i in state["integrations"]} == set(accounts.values())
+    assert {int(i) for i in json.loads(origin.show(".statusync/statuses.json"))["integrations"]} == set(
+        accounts.values()
+    )
+    plan = statusync("plan", "--detailed-exitcode", env=os.environ, cwd=origin.clone().path)
+    out, err = plan.communicate(timeout=60)
+    assert plan.returncode == 0, out + err
