@@ -241,7 +241,7 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
     than Python converts) is GitHub's failure, said as such rather than as a crash."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
         raise GitHubError(
             f"GitHub API: {method} {path} answered HTTP {response.status_code} with a "
             "body that is not readable JSON",
@@ -254,7 +254,7 @@ def _message(response: httpx.Response) -> str:
     """GitHub's own explanation from an error body (`message`), or the reason phrase."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     message = body.get("message") if isinstance(body, dict) else None
     text = message if isinstance(message, str) and message else response.reason_phrase

@@ -200,10 +200,20 @@ def test_a_rate_limit_waits_as_github_asks_and_no_longer_than_a_minute(
     assert sleeps == waits and failed.value.rate_limited
 
 
-@pytest.mark.parametrize("body", [b"<html>proxy</html>", b'{"id": ' + b"9" * 5000 + b"}"])
+# JSON nested deeper than Python's parser recurses, as a broken proxy might answer.
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("body", [b"<html>proxy</html>", b'{"id": ' + b"9" * 5000 + b"}", DEEP])
 def test_an_answer_that_is_not_readable_json_is_a_github_error(body: bytes) -> None:
     answer = httpx.Response(200, content=body)
     for call in (lambda gh: gh.get("/x"), lambda gh: gh.post("/x", {}), lambda gh: list(gh.pages("/x", {}))):
         with pytest.raises(GitHubError) as failed:
             call(client(lambda request: answer))
         assert str(failed.value).endswith("answered HTTP 200 with a body that is not readable JSON")
+
+
+def test_an_error_answer_nested_too_deep_is_said_by_its_reason() -> None:
+    with pytest.raises(GitHubError) as failed:
+        client(lambda request: httpx.Response(404, content=DEEP)).get("/x")
+    assert str(failed.value) == "GitHub API: GET /x answered 404: Not Found"
