@@ -9,6 +9,9 @@ import httpx
 from statusync.text import printable
 
 EXCERPT_CHARS = 200
+# The API's own error details are read whole up to this: they say what is wrong, in a sentence
+# or a few (one per field); a broken server's megabyte of them would swamp the terminal and log.
+DETAIL_CHARS = 1000
 
 
 def body_excerpt(response: httpx.Response, redact: Callable[[str], str] = str) -> str:
@@ -22,4 +25,9 @@ def body_excerpt(response: httpx.Response, redact: Callable[[str], str] = str) -
     text = redact(" ".join(response.text.split()))
     if not text or "html" in response.headers.get("Content-Type", ""):
         return response.reason_phrase or "no details"
-    return printable(text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…")
+    return printable(cut(text, EXCERPT_CHARS))
+
+
+def cut(text: str, most: int) -> str:
+    """`text`, cut to `most` characters with an ellipsis."""
+    return text if len(text) <= most else text[: most - 1] + "…"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from statusync.errors import StatusyncError, TokenRequestFailed
-from statusync.http.excerpt import body_excerpt
+from statusync.http.excerpt import DETAIL_CHARS, body_excerpt, cut
 from statusync.sendcloud.credentials import DEFAULT_TOKEN_URL, ClientCredentials, Credentials
 from statusync.sendcloud.urls import url_problem
 from statusync.text import printable
@@ -246,8 +246,11 @@ def _oauth_error(response: httpx.Response, redact: Callable[[str], str]) -> str:
         description = body.get("error_description")
         # Without its full stop: the message goes on after it.
         # The endpoint's own words, escaped where they enter a message.
-        return redact(
-            printable(error + (f": {description.rstrip('.')}" if isinstance(description, str) else ""))
+        return cut(
+            redact(
+                printable(error + (f": {description.rstrip('.')}" if isinstance(description, str) else ""))
+            ),
+            DETAIL_CHARS,
         )
     return body_excerpt(response, redact)
 

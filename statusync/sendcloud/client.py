@@ -29,7 +29,7 @@ from statusync.errors import (
     TokenRequestFailed,
     with_maybe_applied,
 )
-from statusync.http.excerpt import body_excerpt
+from statusync.http.excerpt import DETAIL_CHARS, body_excerpt, cut
 from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
@@ -610,7 +610,7 @@ def _error_detail(response: httpx.Response, redact: Callable[[str], str]) -> str
     # The API's own words, escaped where they enter a message (a newline or an escape
     # sequence in a detail must not reach a terminal or a log as itself).
     if isinstance(errors, list) and errors:
-        return redact(printable("; ".join(_error_object_text(e) for e in errors)))
+        return cut(redact(printable("; ".join(_error_object_text(e) for e in errors))), DETAIL_CHARS)
     return body_excerpt(response, redact)
 
 

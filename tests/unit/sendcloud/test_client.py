@@ -355,6 +355,13 @@ def test_an_error_body_nested_too_deep_is_an_api_error_not_a_crash(body: str) ->
     assert str(caught.value).startswith("GET /integrations/9: HTTP 400: " + body[:20])
 
 
+def test_an_error_detail_of_a_megabyte_is_cut_in_the_message() -> None:
+    api = Api(reply(422, json={"errors": [{"detail": "x" * (1 << 20)}]}))
+    with pytest.raises(ApiError) as caught:
+        api.client.get_integration(9)
+    assert caught.value.detail == "x" * 999 + "…"
+
+
 def test_a_gzip_bomb_is_read_no_further_than_the_largest_body(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module, "MAX_BODY", 1 << 20)
     bomb = gzip.compress(b'{"data": [' + b" " * (4 << 20) + b"]}")  # 4 KiB that inflate to 4 MiB
