@@ -110,13 +110,7 @@ def test_on_a_terminal_apply_asks_and_shows_a_progress_bar(
     os.close(slave)
     os.write(master, b"y\n")
     out, _ = proc.communicate(timeout=60)
-    screen = b""
-    try:
-        while chunk := os.read(master, 4096):
-            screen += chunk
-    except OSError:
-        pass  # the terminal closed with the process
-    os.close(master)
+    screen = _drained(master)
     assert proc.returncode == 0, out
     assert "Apply these changes? [y/N]" in out
     assert "3 created" in out
@@ -366,6 +360,11 @@ def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int
         stderr=slave,
     )
     os.close(slave)
+    return proc.wait(timeout=60), _drained(master).decode(errors="replace")
+
+
+def _drained(master: int) -> bytes:
+    """Everything written to the pseudo-terminal of `master` until its process closed it."""
     screen = b""
     try:
         while chunk := os.read(master, 4096):
@@ -373,7 +372,7 @@ def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int
     except OSError:
         pass  # the terminal closed with the process
     os.close(master)
-    return proc.wait(timeout=60), screen.decode(errors="replace")
+    return screen
 
 
 def test_a_dumb_terminal_gets_no_colour_and_no_redrawn_progress_bar(

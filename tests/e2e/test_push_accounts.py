@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -100,14 +101,7 @@ def test_one_job_per_account_all_at_once_lands_every_state(
     assert accounts == sorted(ACCOUNTS)
 
     gate = tmp_path / "gate"
-    jobs = []
-    for account in accounts:
-        clone = origin.clone()
-        held_until_all_push(clone, gate, len(accounts))
-        proc = statusync(
-            "apply", "--yes", "--push", "--only", f"account:{account}", env=os.environ, cwd=clone.path
-        )
-        jobs.append((account, proc))
+    jobs = matrix_jobs(origin, accounts, gate)
     retried = 0
     for account, proc in jobs:
         out, err = proc.communicate(timeout=120)
@@ -127,6 +121,23 @@ def test_one_job_per_account_all_at_once_lands_every_state(
     plan = statusync("plan", "--detailed-exitcode", env=os.environ, cwd=check.path)
     out, err = plan.communicate(timeout=60)
     assert plan.returncode == 0, out + err
+
+
+def matrix_jobs(
+    origin: Origin, accounts: Iterable[str], gate: Path
+) -> list[tuple[str, subprocess.Popen[str]]]:
+    """One `apply --push --only account:NAME` job per account, each from its own clone, all held
+    at their first push until every one of them is there (`gate`), as a matrix starts them."""
+    accounts = list(accounts)
+    jobs = []
+    for account in accounts:
+        clone = origin.clone()
+        held_until_all_push(clone, gate, len(accounts))
+        proc = statusync(
+            "apply", "--yes", "--push", "--only", f"account:{account}", env=os.environ, cwd=clone.path
+        )
+        jobs.append((account, proc))
+    return jobs
 
 
 def test_more_jobs_at_once_than_a_push_has_tries_all_land(
@@ -155,15 +166,7 @@ def test_more_jobs_at_once_than_a_push_has_tries_all_land(
     dev.commit("eight accounts")
     dev.git("push", "--quiet", "origin", "main")
 
-    gate = tmp_path / "gate"
-    jobs = []
-    for account in accounts:
-        clone = origin.clone()
-        held_until_all_push(clone, gate, len(accounts))
-        proc = statusync(
-            "apply", "--yes", "--push", "--only", f"account:{account}", env=os.environ, cwd=clone.path
-        )
-        jobs.append((account, proc))
+    jobs = matrix_jobs(origin, accounts, tmp_path / "gate")
     for account, proc in jobs:
         out, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, f"{account}: {out}{err}"
