@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from statusync.text import plural, printable
+from statusync.text import cut, plural, printable
 
 # The process exit codes, in one place. CHANGES (pending changes from `plan --detailed-exitcode`,
 # drift from `drift`/`reconcile`, files `fmt --check` would rewrite) is apart from ERROR so that CI
@@ -161,8 +161,7 @@ def where_in(location: tuple[int | str, ...]) -> str:
     """A validation error's location as users read it ("integrations.7.mapping.CANCEL"), each
     part made printable and shortened; "top level" for the document itself."""
     parts = (printable(str(part)) for part in location)
-    shown = (p if len(p) <= _LONGEST_KEY_SHOWN else p[: _LONGEST_KEY_SHOWN - 1] + "…" for p in parts)
-    return ".".join(shown) or "top level"
+    return ".".join(cut(part, _LONGEST_KEY_SHOWN) for part in parts) or "top level"
 
 
 def with_maybe_applied(error: _Uncertain) -> _Uncertain:

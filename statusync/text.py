@@ -30,7 +30,12 @@ def short_name(name: str) -> str | None:
     past MAX_NAME_SHOWN characters. The same in plans, reports and warnings."""
     if not name.strip():
         return None
-    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 1] + "…"
+    return cut(name, MAX_NAME_SHOWN)
+
+
+def cut(text: str, most: int) -> str:
+    """`text`, cut to `most` characters with an ellipsis."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def named_id(external_id: str, name: str | None) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from statusync.text import printable
+from statusync.text import cut, printable
 
 EXCERPT_CHARS = 200
 # The API's own error details are read whole up to this: they say what is wrong, in a sentence
@@ -26,8 +26,3 @@ def body_excerpt(response: httpx.Response, redact: Callable[[str], str] = str) -
     if not text or "html" in response.headers.get("Content-Type", ""):
         return response.reason_phrase or "no details"
     return printable(cut(text, EXCERPT_CHARS))
-
-
-def cut(text: str, most: int) -> str:
-    """`text`, cut to `most` characters with an ellipsis."""
-    return text if len(text) <= most else text[: most - 1] + "…"

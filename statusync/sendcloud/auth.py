@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import httpx
 
 from statusync.errors import StatusyncError, TokenRequestFailed
-from statusync.http.excerpt import DETAIL_CHARS, body_excerpt, cut
+from statusync.http.excerpt import DETAIL_CHARS, body_excerpt
 from statusync.sendcloud.credentials import DEFAULT_TOKEN_URL, ClientCredentials, Credentials
 from statusync.sendcloud.urls import url_problem
-from statusync.text import printable
+from statusync.text import cut, printable
 
 __all__ = ["ApiAuth", "ClientCredentialsAuth", "KeyPairAuth"]
 

@@ -29,7 +29,7 @@ from statusync.errors import (
     TokenRequestFailed,
     with_maybe_applied,
 )
-from statusync.http.excerpt import DETAIL_CHARS, body_excerpt, cut
+from statusync.http.excerpt import DETAIL_CHARS, body_excerpt
 from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
@@ -45,7 +45,7 @@ from statusync.sendcloud.retry import (
     origin,
 )
 from statusync.sendcloud.urls import api_url_problem
-from statusync.text import plural, printable
+from statusync.text import cut, plural, printable
 
 __all__ = ["SendcloudClient"]
 
