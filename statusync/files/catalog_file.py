@@ -302,11 +302,12 @@ def load_catalog(path: Path, only: Collection[int] | None = None) -> StatusCatal
 
 
 def dump_catalog(catalog: StatusCatalog) -> bytes:
-    """The catalog's text: exactly `json.dumps` of its data (`catalog_data`) with `indent=2` and
-    `ensure_ascii=False`, and a newline. Written a shop at a time from a template, each string
-    escaped by json's own C function: json.dumps's pure-Python indenting took a second for the
-    catalog of 10,000 shops of fourteen statuses, at the end of every run that records statuses,
-    and a generic writer (files.json_text) half of that. A test holds the two texts equal, but
+    """The catalog's text: exactly `json.dumps` of its data (the version, then the shops by id,
+    each one's statuses by id_order) with `indent=2` and `ensure_ascii=False`, and a newline.
+    Written a shop at a time from a template, each string escaped by json's own C function:
+    json.dumps's pure-Python indenting took a second for the catalog of 10,000 shops of fourteen
+    statuses, at the end of every run that records statuses, and a generic writer
+    (files.json_text) half of that. A test holds the two texts equal, but
     for a lone surrogate, which only its escape can write (`_utf8`)."""
     if not catalog.shops:
         return _empty()
@@ -355,24 +356,6 @@ def _statuses_text(shop: ShopStatuses) -> str:
     return f"{{\n{lines}\n      }}"
 
 
-def catalog_data(catalog: StatusCatalog) -> dict[str, Any]:
-    """The catalog as JSON data, in the order its file lists it: what `dump_catalog` writes."""
-    return {
-        "version": CATALOG_VERSION,
-        "integrations": {
-            str(i): {
-                "read_at": shop.read_at,
-                "language": shop.language,
-                "statuses": {
-                    e: ({"name": s.name, "deleted": True} if s.deleted else {"name": s.name})
-                    for e, s in sorted(shop.statuses.items(), key=lambda item: id_order(item[0]))
-                },
-            }
-            for i, shop in sorted(catalog.shops.items())
-        },
-    }
-
-
 def save_catalog(path: Path, catalog: StatusCatalog) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -412,7 +395,11 @@ def record_reads(
             return None
         note = None
         try:
-            current = load_catalog(path)
+            if raw is None:
+                current = load_catalog(path)
+            else:  # the bytes just read, not the file read again
+                with held_off():
+                    current = parse_catalog(raw, path)
         except StatusyncError as exc:
             current, note = StatusCatalog(), f"{exc}; it was replaced by the statuses this run read"
         updated = recorded(current, reads, keep)

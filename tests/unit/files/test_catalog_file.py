@@ -8,15 +8,17 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, recorded
+from statusync.core.status_check import id_order
 from statusync.errors import StatusyncError
 from statusync.files.catalog_file import (
-    catalog_data,
+    CATALOG_VERSION,
     catalog_path,
     dump_catalog,
     load_catalog,
@@ -25,6 +27,26 @@ from statusync.files.catalog_file import (
     save_catalog,
 )
 from statusync.files.lock import state_lock
+
+
+def catalog_data(catalog: StatusCatalog) -> dict[str, Any]:
+    """The catalog as JSON data, in the order its file lists it: json.dumps of it is what
+    dump_catalog must write."""
+    return {
+        "version": CATALOG_VERSION,
+        "integrations": {
+            str(i): {
+                "read_at": shop.read_at,
+                "language": shop.language,
+                "statuses": {
+                    e: ({"name": s.name, "deleted": True} if s.deleted else {"name": s.name})
+                    for e, s in sorted(shop.statuses.items(), key=lambda item: id_order(item[0]))
+                },
+            }
+            for i, shop in sorted(catalog.shops.items())
+        },
+    }
+
 
 SHOP = ShopStatuses(
     "2026-12-01T10:00:00Z",
