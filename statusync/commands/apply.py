@@ -110,7 +110,9 @@ def _with_live_before(
             "cannot read the live mapping that these creates would replace; nothing was sent:\n"
             + "\n".join(f"  {r.describe()}" for r in failed)
         )
-    live = with_live(plan, {r.change.integration_id: r.mapping for r in reads})
+    # A read refused with its stopped account's credentials read nothing: its create stays as it
+    # is, not taken for one that Sendcloud lacks (a 404).
+    live = with_live(plan, {r.change.integration_id: r.mapping for r in reads if r.ok})
     for integration_id in live.not_found:
         console.note(
             f"note: integration {integration_id} was not found in Sendcloud (404): "

@@ -102,6 +102,7 @@ def test_apply_does_every_good_account_and_stops_the_revoked_one(
     )
     assert "4 integrations not sent (their account was stopped); they stay in the plan" in result.err
     assert "failed;" not in result.err
+    assert "not found in Sendcloud" not in result.err  # refused, not missing: no 404 was said
     # The next plan still has c's integrations to do, and only those.
     plan = cli("plan", "--format", "json")
     assert {c["integration_id"] for c in json.loads(plan.out)["changes"]} == set(IDS["c"])
