@@ -1,6 +1,7 @@
 """statusync: GitOps for Sendcloud shop order status mappings."""
 
 import os
+import sys
 
 # pydantic loads, at its first model, every "pydantic" entry point of every installed
 # distribution: code from outside statusync, in a process that may hold an account's keys, and
@@ -8,5 +9,10 @@ import os
 # uses no pydantic plugin, so none is loaded. Set before anything imports pydantic: every
 # statusync module is imported after this package.
 os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+
+# httpx imports its own command-line client whenever click, rich and pygments are installed:
+# 50 ms of every run that talks to the API, for a client statusync never runs. A module that is
+# None in sys.modules cannot be imported, and httpx then defines a stub in its place.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # typeshed lacks this use
 
 __version__ = "0.1.0"

@@ -116,7 +116,7 @@ def loaded_by(args: list[str], cwd: Path) -> set[str]:
         "import sys\n"
         "from statusync.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "print(' '.join(sorted(m for m, module in sys.modules.items() if module)), file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     run = subprocess.run(
@@ -138,6 +138,18 @@ def test_start_up_loads_only_the_command_line(args: list[str], tmp_path: Path) -
         )
     }
     assert not heavy, sorted(heavy)
+
+
+def test_statusync_loads_neither_httpx_s_command_line_nor_pydantic_s_plugins() -> None:
+    # httpx imports its command-line client (rich, pygments) when they are installed, and
+    # pydantic runs every plugin an installed package declares: statusync uses neither.
+    code = (
+        "import os, sys\n"
+        "import statusync, httpx\n"
+        "print(sys.modules['httpx._main'] is None, os.environ['PYDANTIC_DISABLE_PLUGINS'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "__all__"]
 
 
 def test_a_plan_loads_neither_the_api_client_nor_the_runner_nor_merging_nor_saved_plans(
