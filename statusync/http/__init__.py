@@ -7,6 +7,7 @@ endpoint, GitHub's).
     excerpt.py       a short, printable excerpt of an error answer's body for a message
     per_thread.py    PoolPerThread: an httpx transport with a connection pool per worker thread,
                      whose cost per request does not grow with the number of workers
+    tls.py           the process's one TLS context, shared by every account's transport
 
 May import: httpx, statusync.errors and statusync.text. Never click, ruamel, the YAML layer
 (statusync.files) or a client of its own: sendcloud/ and github/ build on this package.

@@ -15,6 +15,8 @@ import threading
 
 import httpx
 
+from statusync.http.tls import shared_context
+
 # A worker sends one request at a time; the OAuth2 token request it may send first can go to
 # another host, and its connection is kept too.
 CONNECTIONS_PER_THREAD = 2
@@ -26,8 +28,8 @@ class PoolPerThread(httpx.BaseTransport):
     thread gets its own, so that runs one after another do not pile up idle connections."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
-        # One context for all (building one loads the CA bundle: milliseconds each).
-        self._ssl_context = ssl_context or httpx.create_ssl_context()
+        # One context for all, and for every account (statusync.http.tls).
+        self._ssl_context = ssl_context or shared_context()
         self._limits = httpx.Limits(
             max_connections=CONNECTIONS_PER_THREAD, max_keepalive_connections=CONNECTIONS_PER_THREAD
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,3 +90,11 @@ def test_closing_the_client_closes_every_pool(url: str) -> None:
     _in_threads(2, lambda: client.get(url).status_code)
     client.close()
     assert transport.pools() == 0
+
+
+def test_every_transport_shares_one_context_that_verifies_certificates() -> None:
+    # Building a context loads the CA bundle: made once, not once per account.
+    first, second = PoolPerThread(), PoolPerThread()
+    context = first._ssl_context
+    assert second._ssl_context is context
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
