@@ -114,7 +114,22 @@ _READ_AT = b'"read_at"'
 _COMMA = ord(",")
 
 
+# The bytes indexed last, and their index: a run that shows names reads the catalog before its
+# first request and records its reads at its end, and finds the same 11 MB both times at
+# 10,000 shops (comparing them costs a millisecond, indexing them again 25).
+_indexed: tuple[bytes, dict[int, tuple[int, int]] | None] | None = None
+
+
 def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
+    """`_index(raw)`, the one of the bytes indexed last when `raw` is the same (not to be
+    changed: it is kept for the next call)."""
+    global _indexed
+    if _indexed is None or _indexed[0] != raw:
+        _indexed = (raw, _index(raw))
+    return _indexed[1]
+
+
+def _index(raw: bytes) -> dict[int, tuple[int, int]] | None:
     """Where each shop's record lies in `raw`, from the line break before its key to the brace
     that closes it, when `raw` is laid out as `dump_catalog` writes it; else None (decode the
     whole file).

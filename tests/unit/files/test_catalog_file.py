@@ -115,6 +115,26 @@ def test_only_the_integrations_asked_for_are_read_and_checked(tmp_path: Path) ->
         load_catalog(path, only={9})
 
 
+def test_a_catalog_changed_between_two_reads_of_a_run_is_read_as_it_now_is(tmp_path: Path) -> None:
+    # The records of the bytes read last are kept for the next read of the same bytes (the run
+    # reads them again to record its reads): a file changed in between, even to the same length,
+    # is indexed anew.
+    path = tmp_path / "statuses.json"
+    renamed = ShopStatuses(
+        SHOP.read_at,
+        SHOP.language,
+        {e: KnownStatus("X" * len(s.name), s.deleted) for e, s in SHOP.statuses.items()},
+    )
+    save_catalog(path, StatusCatalog({3: SHOP, 9: SHOP}))
+    before = path.read_bytes()
+    assert load_catalog(path, only={9}) == StatusCatalog({9: SHOP})
+    save_catalog(path, StatusCatalog({3: renamed, 9: renamed}))
+    assert len(path.read_bytes()) == len(before)
+    assert load_catalog(path, only={9}) == StatusCatalog({9: renamed})
+    record_reads(path, {3: SHOP}, keep={3, 9})
+    assert load_catalog(path) == StatusCatalog({3: SHOP, 9: renamed})
+
+
 def test_values_written_by_hand_read_as_the_file_format_allows(tmp_path: Path) -> None:
     path = tmp_path / "statuses.json"
     statuses = {"7": {"name": "Old status", "deleted": "true"}, "2": {"name": "Paid", "deleted": 0}}
