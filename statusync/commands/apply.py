@@ -22,11 +22,9 @@ from statusync.core.state import State
 from statusync.core.subset import Subset
 from statusync.errors import ERROR, OK, StatusyncError
 from statusync.files.journal import journal_path, read_journal
-from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
 from statusync.render.plan import render_text
 from statusync.render.style import NO_NAMES
 from statusync.runner.apply import ChangeResult
-from statusync.runner.live_read import read_creates
 from statusync.session.names import read_catalog
 from statusync.session.only import partial, saved_subset, select
 from statusync.session.write import WriteSession, report_failures, write_session
@@ -55,6 +53,8 @@ def run(
         specs = session.ws.specs(trust=session.state)
         session.managed.update(s.spec.integration_id for s in specs)  # keep their catalog entries
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
+            from statusync.files.planfile import read_planfile
+
             only = saved_subset(planfile, read_planfile(planfile)[0].only, only)
         chosen, scoped = select(only, specs, session.state)
         plan = partial(make_plan(chosen, scoped, session.ws.settings.on_removed), only)
@@ -98,6 +98,8 @@ def _with_live_before(
     the run before anything is sent: the create would overwrite something unseen. A read
     refused with its account's credentials stops that account only: its changes stay in the
     plan, unread, and are not sent."""
+    from statusync.runner.live_read import read_creates  # for creates only, with what it reads
+
     console = session.console
     with console.progress(plan.count(Action.CREATE), "Reading live mappings") as tick:
         reads = read_creates(
@@ -129,6 +131,8 @@ def _with_live_before(
 
 def _check_saved(ws: Workspace, planfile: Path, plan: Plan, state: State, specs: list[LoadedSpec]) -> None:
     """Refuse a saved plan that is stale, or that is not the plan its files and state give."""
+    from statusync.files.planfile import interrupted_since, read_planfile, stale_reasons
+
     saved_plan, saved = read_planfile(planfile)
     journal = read_journal(journal_path(ws.state_path))
     current = replace(ws.fingerprints(state, specs), journal=journal.mark if journal else "")
