@@ -24,6 +24,7 @@ from statusync.core.status_check import id_order
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.collector import held_off
+from statusync.files.json_utf8 import utf8
 from statusync.files.lock import DEFAULT_LOCK_TIMEOUT, state_lock
 from statusync.files.reading import read_regular
 
@@ -225,7 +226,7 @@ def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int
                 pieces.append(view[stretch[0] : stretch[1]])
                 stretch = None
             read_id, shop = new.popleft()
-            pieces.append(_utf8(_shop_text(read_id, shop)))
+            pieces.append(utf8(_shop_text(read_id, shop)))
         if integration_id in reads or integration_id not in kept:
             if stretch is not None:
                 pieces.append(view[stretch[0] : stretch[1]])
@@ -235,7 +236,7 @@ def _spliced(raw: bytes, reads: Mapping[int, ShopStatuses], keep: Collection[int
         stretch = (start + 1, end) if stretch is None else (stretch[0], end)
     if stretch is not None:
         pieces.append(view[stretch[0] : stretch[1]])
-    pieces += [_utf8(_shop_text(read_id, shop)) for read_id, shop in new]
+    pieces += [utf8(_shop_text(read_id, shop)) for read_id, shop in new]
     if not pieces:
         return _empty()
     return _HEAD + b",\n".join(pieces) + _END
@@ -323,24 +324,11 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
     json.dumps's pure-Python indenting took a second for the catalog of 10,000 shops of fourteen
     statuses, at the end of every run that records statuses, and a generic writer
     (files.json_text) half of that. A test holds the two texts equal, but
-    for a lone surrogate, which only its escape can write (`_utf8`)."""
+    for a lone surrogate, which only its escape can write (files.json_utf8)."""
     if not catalog.shops:
         return _empty()
     shops = ",\n".join(_shop_text(i, shop) for i, shop in sorted(catalog.shops.items()))
-    return _HEAD + _utf8(shops) + _END
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _utf8(text: str) -> bytes:
-    """`text` in UTF-8. JSON reads half of a surrogate pair written alone ("\\ud800", in a file
-    edited by hand) as a lone surrogate, which UTF-8 cannot hold: it is written back as that
-    escape, which reads as the same name. Only inside a string can there be one."""
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text).encode()
+    return _HEAD + utf8(shops) + _END
 
 
 def _empty() -> bytes:

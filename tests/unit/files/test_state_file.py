@@ -14,6 +14,7 @@ from statusync.core.state import Entry, Pending, Removed, State
 from statusync.errors import StatusyncError
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import (
+    STATE_VERSION,
     _modelled_state,
     _plain_state,
     dump_state,
@@ -27,6 +28,45 @@ MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL":
 
 def entry(file: str = "mappings/a.yaml") -> Entry:
     return Entry(file, "ab" * 32, "default", "Shop A", dict(MAPPING), "2026-01-01T00:00:00Z")
+
+
+def state_data(state: State) -> dict[str, Any]:
+    """The state as JSON data, in the order its file lists it: json.dumps of it is what
+    dump_state must write."""
+    data: dict[str, Any] = {
+        "version": STATE_VERSION if state.removed else 1,
+        "serial": state.serial,
+        "lineage": state.lineage,
+        "integrations": {
+            str(i): {
+                "file": e.file,
+                "sha256": e.sha256,
+                "account": e.account,
+                "name": e.name,
+                "mapping": dict(e.mapping),
+                "applied_at": e.applied_at,
+            }
+            for i, e in sorted(state.entries.items())
+        },
+    }
+    if state.uncertain:
+        data["uncertain"] = {
+            str(i): {
+                "file": p.file,
+                "sha256": p.sha256,
+                "account": p.account,
+                "name": p.name,
+                "mapping": dict(p.mapping),
+                "sent_at": p.sent_at,
+            }
+            for i, p in sorted(state.uncertain.items())
+        }
+    if state.removed:
+        data["removed"] = {
+            str(i): {"action": "reset" if r.reset else "forget", "file": r.file, "at": r.at}
+            for i, r in sorted(state.removed.items())
+        }
+    return data
 
 
 def test_missing_state_means_nothing_applied(tmp_path: Path) -> None:
@@ -252,6 +292,75 @@ def test_any_state_reads_back_as_it_was_written(
         removed={i: r for i, r in sorted(removed.items()) if i not in entries},
     )
     assert parse_state(dump_state(state), "state.json") == state
+
+
+# Text as odd as a hand edit or the API may make it: quotes, backslashes, controls, line and
+# paragraph separators, bidi controls, non-ASCII and astral characters (no lone surrogate: below).
+ODD_TEXT = st.text(
+    st.characters(codec="utf-8")
+    | st.sampled_from(['"', "\\", "\n", "\x00", "\x7f", "\u2028", "\u202e", "\u00e9", "\U0001f600"]),
+    max_size=12,
+)
+# Mappings as the state holds them (the four categories, in order, most values shared), and any
+# other dict: in another order, with other keys, or empty.
+ODD_MAPPINGS = (
+    st.fixed_dictionaries({c: st.sampled_from([None, "1", "2"]) for c in CATEGORIES})
+    | st.fixed_dictionaries({c: st.none() | ODD_TEXT for c in CATEGORIES})
+    | st.dictionaries(st.sampled_from(CATEGORIES) | ODD_TEXT, st.none() | ODD_TEXT, max_size=5)
+)
+
+
+@given(
+    entries=st.dictionaries(
+        IDS, st.builds(Entry, ODD_TEXT, ODD_TEXT, ODD_TEXT, st.none() | ODD_TEXT, ODD_MAPPINGS, ODD_TEXT)
+    ),
+    uncertain=st.dictionaries(
+        IDS, st.builds(Pending, ODD_TEXT, ODD_TEXT, ODD_TEXT, st.none() | ODD_TEXT, ODD_MAPPINGS, ODD_TEXT)
+    ),
+    removed=st.dictionaries(IDS, st.builds(Removed, ODD_TEXT, st.booleans(), ODD_TEXT)),
+    serial=st.integers(min_value=0),
+    lineage=ODD_TEXT,
+)
+def test_the_state_file_is_exactly_the_indented_json_of_its_data(
+    entries: dict[int, Entry],
+    uncertain: dict[int, Pending],
+    removed: dict[int, Removed],
+    serial: int,
+    lineage: str,
+) -> None:
+    # The file is written from templates, for speed: it must stay the text json.dumps makes,
+    # whatever the state holds (git diffs and the merge driver read it), in any order given.
+    state = State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain, removed=removed)
+    expected = json.dumps(state_data(state), indent=2, ensure_ascii=False) + "\n"
+    assert dump_state(state) == expected.encode()
+
+
+def test_a_state_with_nothing_in_it_is_written_as_json_dumps_writes_it() -> None:
+    assert (
+        dump_state(State())
+        == b'{\n  "version": 1,\n  "serial": 0,\n  "lineage": "",\n  "integrations": {}\n}\n'
+    )
+
+
+def test_text_holding_half_a_surrogate_pair_is_written_back_as_its_escape(tmp_path: Path) -> None:
+    # A hand edit may write half of a surrogate pair alone ("\ud800"): JSON reads it, but no
+    # UTF-8 file holds it as itself. It used to fail the write at the end of a run.
+    path = tmp_path / "state.json"
+    lone = Entry(
+        "a\udfff.yaml",
+        "ab" * 32,
+        "default",
+        "Shop \ud800",
+        {**MAPPING, "CANCEL": "\udc80"},
+        "2026-01-01T00:00:00Z",
+    )
+    path.write_text(json.dumps(state_data(State(serial=1, lineage="L", entries={1: lone}))))
+    assert load_state(path).entries == {1: lone}
+    written = save_state(path, load_state(path))
+    assert load_state(path) == written and written.entries == {1: lone}
+    text = path.read_text()
+    assert '"name": "Shop \\ud800"' in text and '"file": "a\\udfff.yaml"' in text
+    assert '"CANCEL": "\\udc80"' in text
 
 
 def written(edit: Callable[[dict[str, Any]], object]) -> bytes:
