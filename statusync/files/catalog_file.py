@@ -322,9 +322,9 @@ def dump_catalog(catalog: StatusCatalog) -> bytes:
     each one's statuses by id_order) with `indent=2` and `ensure_ascii=False`, and a newline.
     Written a shop at a time from a template, each string escaped by json's own C function:
     json.dumps's pure-Python indenting took a second for the catalog of 10,000 shops of fourteen
-    statuses, at the end of every run that records statuses, and a generic writer
-    (files.json_text) half of that. A test holds the two texts equal, but
-    for a lone surrogate, which only its escape can write (files.json_utf8)."""
+    statuses, at the end of every run that records statuses, and a generic indenting writer half
+    of that. A test holds the two texts equal, but for a lone surrogate, which only its escape
+    can write (files.json_utf8)."""
     if not catalog.shops:
         return _empty()
     shops = ",\n".join(_shop_text(i, shop) for i, shop in sorted(catalog.shops.items()))

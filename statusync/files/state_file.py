@@ -337,8 +337,8 @@ def dump_state(state: State) -> bytes:
 
     Written a record at a time from a template, each string escaped by json's own C function, as
     dump_catalog writes the catalog: a run writes the state at its end, after the last answer of
-    the API, and at 10,000 integrations a generic writer (files.json_text) took 80 to 140 ms of
-    that time, this about 30. A test holds the two texts equal, but for a lone surrogate, which
+    the API, and at 10,000 integrations a generic indenting writer took 80 to 140 ms of that
+    time, this about 30. A test holds the two texts equal, but for a lone surrogate, which
     only its escape can write (files.json_utf8)."""
     known: dict[tuple[str | None, ...], str] = {}  # the text of each mapping written so far
     pieces = [
