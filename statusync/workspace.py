@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from statusync.core.model import IntegrationSpec, LoadedSpec
-from statusync.core.state import State, ValidatedMappings
+from statusync.core.model import LoadedSpec
+from statusync.core.state import State, ValidatedSpecs
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.files.collector import held_off
@@ -81,11 +81,11 @@ class Workspace:
         from statusync.files.mappings import load_mappings
 
         index = trust.spec_index() if trust is not None else {}
-        mappings: ValidatedMappings = {}  # most shops share a few: each is validated once
+        validated: ValidatedSpecs = {}  # most shops share a few mappings: each is validated once
 
-        def cached(file: str, sha256: str) -> IntegrationSpec | None:
+        def cached(file: str, sha256: str) -> LoadedSpec | None:
             hit = index.get((file, sha256))
-            return hit[1].as_spec(hit[0], mappings) if hit else None
+            return hit[1].as_loaded(hit[0], sha256, validated) if hit else None
 
         with held_off():
             return load_mappings(

@@ -17,7 +17,7 @@ def run(ws: Workspace, console: Console, *, output_format: str) -> int:
     state = ws.state()
     specs = ws.specs(trust=state)
     plan = make_plan(specs, state, ws.settings.on_removed)
-    names = sorted({s.spec.account for s in specs} | {c.account for c in plan.changes})
+    names = sorted({s.account for s in specs} | {c.account for c in plan.changes})
     if output_format == "json":
         console.out.write(json.dumps(names) + "\n")
     else:

@@ -51,7 +51,7 @@ def run(
         # A file whose bytes the state recorded is taken from it, as plan takes it: apply sends
         # what the reviewed plan showed (validate fails on a state edited to say otherwise).
         specs = session.ws.specs(trust=session.state)
-        session.managed.update(s.spec.integration_id for s in specs)  # keep their catalog entries
+        session.managed.update(s.integration_id for s in specs)  # keep their catalog entries
         if planfile is not None:  # a saved plan keeps the --only filter it was made with
             from statusync.files.planfile import read_planfile
 

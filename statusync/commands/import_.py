@@ -92,7 +92,7 @@ def run(
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         # Local files are validated first: any of them may already manage an integration asked for.
         specs = session.ws.specs() if session.ws.mappings_dir.exists() else []
-        managed = {s.spec.integration_id: s.file for s in specs}
+        managed = {s.integration_id: s.file for s in specs}
         session.managed.update(managed)  # they keep their entries in the status catalog
         excluded = set(session.ws.settings.exclude)
         if not all_ and not force and (refused := sorted(excluded & set(integration_ids))):
@@ -227,7 +227,7 @@ def _accounts_to_read(ws: Workspace, specs: list[LoadedSpec]) -> list[str]:
     if accounts == ["default"]:
         return accounts
     names = dict(ws.settings.accounts["default"].credential_envs())
-    if all(name in ws.env for name in names) or any(s.spec.account == "default" for s in specs):
+    if all(name in ws.env for name in names) or any(s.account == "default" for s in specs):
         return accounts
     return [a for a in accounts if a != "default"]
 

@@ -36,11 +36,11 @@ def run(
     with write_session(ws, console, lock_timeout, push=push, command="reconcile") as session:
         # session.ws, not ws: with --push, it is read again from the newest upstream commit.
         every = session.ws.specs()
-        session.managed.update(s.spec.integration_id for s in every)  # keep their catalog entries
+        session.managed.update(s.integration_id for s in every)  # keep their catalog entries
         # With --only, only the subset is read and sent, and is the safety base below.
         specs, _ = select(only, every, session.state)
         checking(console, only, len(specs), len(every))
-        clients = session.clients({s.spec.account for s in specs})
+        clients = session.clients({s.account for s in specs})
         report = read_drift(specs, session.state, clients, console, parallelism=parallelism)
         catalog = (
             read_catalog(session.ws, console, {d.integration_id for d in report.integrations})

@@ -46,7 +46,7 @@ def run(
             errors, of_stopped, accounts = _read(ws, console, specs, reads, parallelism)
         finally:
             if refresh:
-                keep = {s.spec.integration_id for s in every} | set(state.entries)
+                keep = {s.integration_id for s in every} | set(state.entries)
                 if note := reads.save(ws.state_path, keep):
                     console.note(f"warning: {note}")
         shown = StatusCatalog(reads.shops)
@@ -75,7 +75,7 @@ def _read(
     An account whose credentials are refused or not set stops alone, its integrations carrying
     why; the others are read (and recorded with --refresh). Only a host that takes no
     connection, which every account would meet, ends the reads."""
-    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
+    with account_clients(ws, {s.account for s in specs}) as (clients, accounts):
         # (id, why not read, whether its account was stopped: why is then the account's)
         def read(loaded: LoadedSpec) -> tuple[int, str | None, bool]:
             spec = loaded.spec
@@ -98,10 +98,10 @@ def _read(
                 specs,
                 read,
                 # A lane per account: each has its own rate limit, so their reads go side by side.
-                per_account(parallelism, clients, "GET", lambda loaded: loaded.spec.account),
+                per_account(parallelism, clients, "GET", lambda loaded: loaded.account),
                 lambda result: tick(described(result), result[1] is None and not result[2]),
             )
-    account_of = {s.spec.integration_id: s.spec.account for s in specs}
+    account_of = {s.integration_id: s.account for s in specs}
     errors: dict[int, str] = {}
     of_stopped: set[int] = set()
     for integration_id, error, stopped in results:
@@ -119,13 +119,13 @@ def _document(
 ) -> dict[str, Any]:
     integrations = []
     for loaded in specs:
-        integration_id = loaded.spec.integration_id
+        integration_id = loaded.integration_id
         shop = catalog.shops.get(integration_id)
         integrations.append(
             {
                 "integration_id": integration_id,
                 "file": loaded.file,
-                "account": loaded.spec.account,
+                "account": loaded.account,
                 "read_at": shop.read_at if shop else None,
                 "language": shop.language if shop else None,
                 # null: never read (offline) or not read now (--remote, --refresh: see "error").
@@ -148,9 +148,9 @@ def _text(
         out.write("No managed integrations.\n")
         return
     for loaded in specs:
-        integration_id = loaded.spec.integration_id
+        integration_id = loaded.integration_id
         shop = catalog.shops.get(integration_id)
-        name = f", {printable(loaded.spec.name)}" if loaded.spec.name else ""
+        name = f", {printable(loaded.name)}" if loaded.name else ""
         head = f"{printable(loaded.file)} (integration {integration_id}{name})"
         if shop is None:
             why = (

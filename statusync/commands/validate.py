@@ -80,7 +80,7 @@ def _check_remote(
     ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
 ) -> tuple[_Results, bool]:
     """Each file checked against its shop's statuses, and whether an account was stopped."""
-    with account_clients(ws, {s.spec.account for s in specs}) as (clients, accounts):
+    with account_clients(ws, {s.account for s in specs}) as (clients, accounts):
 
         def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding] | None]:
             spec = loaded.spec
@@ -99,7 +99,7 @@ def _check_remote(
             results = run_bounded(
                 specs,
                 check,
-                per_account(parallelism, clients, "GET", lambda loaded: loaded.spec.account),
+                per_account(parallelism, clients, "GET", lambda loaded: loaded.account),
                 lambda result: tick(_checked(*result), result[1] == []),
             )
     return results, accounts.report(console)
@@ -108,7 +108,7 @@ def _check_remote(
 def _record(ws: Workspace, console: Console, reads: StatusReads, every: list[LoadedSpec]) -> None:
     """The statuses read, into the status catalog; what has a file or is in the state stays."""
     try:
-        keep = {s.spec.integration_id for s in every} | set(ws.state().entries)
+        keep = {s.integration_id for s in every} | set(ws.state().entries)
         note = reads.save(ws.state_path, keep)
     except StatusyncError as exc:
         note = f"the shops' statuses read were not recorded: {exc}"
@@ -147,11 +147,11 @@ def _check_state(ws: Workspace, state: State, every: list[LoadedSpec]) -> None:
 def _warn_offline(ws: Workspace, console: Console, specs: list[LoadedSpec]) -> None:
     """Warn (the exit code stays 0) of each mapped id the statuses last read of its integration
     do not have, or have as deleted; --remote checks live instead."""
-    catalog = read_catalog(ws, console, {s.spec.integration_id for s in specs})
+    catalog = read_catalog(ws, console, {s.integration_id for s in specs})
     if not catalog.shops:
         return
     warnings = status_warnings(
-        ws, catalog, ((s.file, s.spec.integration_id, s.spec.mapping.as_dict()) for s in specs)
+        ws, catalog, ((s.file, s.integration_id, s.spec.mapping.as_dict()) for s in specs)
     )
     for warning in warnings:
         console.note(labelled("warning: ", str(warning)))

@@ -76,7 +76,7 @@ class IntegrationDrift:
 
     @property
     def integration_id(self) -> int:
-        return self.loaded.spec.integration_id
+        return self.loaded.integration_id
 
     @property
     def file(self) -> str:
@@ -119,8 +119,8 @@ class IntegrationDrift:
             "differences": [d.data() for d in self.differences],
             "invalid": [i.data() for i in self.invalid],
             "cause": None if cause is None else cause.value,
-            "name": self.loaded.spec.name,
-            "account": self.loaded.spec.account,
+            "name": self.loaded.name,
+            "account": self.loaded.account,
         }
 
 
@@ -135,8 +135,7 @@ class CheckFailure:
 
     def describe(self) -> str:
         return (
-            f"{self.loaded.spec.integration_id} ({printable(self.loaded.file)}): "
-            f"FAILED: {printable(self.error)}"
+            f"{self.loaded.integration_id} ({printable(self.loaded.file)}): FAILED: {printable(self.error)}"
         )
 
 
@@ -166,7 +165,7 @@ class DriftReport:
             "integrations": [i.data() for i in self.integrations],
             "summary": self.summary(),
             "errors": [
-                {"integration_id": f.loaded.spec.integration_id, "file": f.loaded.file, "error": f.error}
+                {"integration_id": f.loaded.integration_id, "file": f.loaded.file, "error": f.error}
                 for f in self.failures
             ],
         }

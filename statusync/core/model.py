@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -84,10 +83,69 @@ def unmapped() -> MappingDict:
     return {c: None for c in CATEGORIES}
 
 
-@dataclass(frozen=True)
 class LoadedSpec:
-    """A validated mapping file: the spec, where it came from and the hash of its bytes."""
+    """A validated mapping file: the spec, where it came from and the hash of its bytes. Not to
+    be changed once made.
 
-    spec: IntegrationSpec
-    file: str  # POSIX path relative to the working directory, as shown to users
-    sha256: str
+    A file unchanged since it was applied is not parsed: its values come from the state, checked
+    by the model's rules (core.state.Entry.as_loaded), and its IntegrationSpec is made only when
+    something asks for it. A plan of 10,000 files needs only the values, which are kept here
+    (`integration_id`, `account`, `name`, `mapping`): making 10,000 specs took a third of the
+    time of reading the files.
+    """
+
+    __slots__ = ("file", "sha256", "integration_id", "account", "name", "mapping", "_spec", "_mapping")
+
+    def __init__(self, spec: IntegrationSpec, file: str, sha256: str) -> None:
+        self.file = file  # POSIX path relative to the working directory, as shown to users
+        self.sha256 = sha256
+        self.integration_id = spec.integration_id
+        self.account = spec.account
+        self.name = spec.name
+        self.mapping: MappingDict = spec.mapping.as_dict()
+        self._spec: IntegrationSpec | None = spec
+        self._mapping = spec.mapping
+
+    @classmethod
+    def recorded(
+        cls,
+        integration_id: int,
+        account: str,
+        name: str | None,
+        mapping: CategoryMapping,
+        values: MappingDict,
+        file: str,
+        sha256: str,
+    ) -> LoadedSpec:
+        """A file whose values are known to keep the model's rules: `mapping` is validated, and
+        `values` are its values (kept as they are, not to be changed)."""
+        loaded = cls.__new__(cls)
+        loaded.file, loaded.sha256, loaded.integration_id = file, sha256, integration_id
+        loaded.account, loaded.name, loaded.mapping = account, name, values
+        loaded._spec, loaded._mapping = None, mapping
+        return loaded
+
+    @property
+    def spec(self) -> IntegrationSpec:
+        if self._spec is None:
+            self._spec = IntegrationSpec.model_validate(
+                {
+                    "integration_id": self.integration_id,
+                    "name": self.name,
+                    "account": self.account,
+                    "mapping": self._mapping,
+                }
+            )
+        return self._spec
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.file, self.sha256, self.integration_id, self.account, self.name, self._mapping)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LoadedSpec) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"LoadedSpec(file={self.file!r}, integration_id={self.integration_id}, sha256={self.sha256!r})"

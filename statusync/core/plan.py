@@ -115,21 +115,21 @@ def make_plan(
     unchanged = 0
     seen: set[int] = set()
     for loaded in desired:
-        spec = loaded.spec
-        seen.add(spec.integration_id)
-        after = spec.mapping.as_dict()
-        entry = state.entries.get(spec.integration_id)
-        pending = state.uncertain.get(spec.integration_id)
+        integration_id = loaded.integration_id
+        seen.add(integration_id)
+        after = loaded.mapping
+        entry = state.entries.get(integration_id)
+        pending = state.uncertain.get(integration_id)
         if pending is not None:  # whatever the file says now: it may differ from live
             changes.append(
                 Change(
-                    spec.integration_id,
+                    integration_id,
                     Action.UNCERTAIN,
                     loaded.file,
-                    spec.account,
+                    loaded.account,
                     None if entry is None else dict(entry.mapping),
-                    after,
-                    spec.name,
+                    dict(after),
+                    loaded.name,
                     loaded.sha256,
                     sent=dict(pending.mapping),
                 )
@@ -140,13 +140,13 @@ def make_plan(
             continue
         changes.append(
             Change(
-                spec.integration_id,
+                integration_id,
                 Action.CREATE if entry is None else Action.UPDATE,
                 loaded.file,
-                spec.account,
+                loaded.account,
                 None if entry is None else dict(entry.mapping),
-                after,
-                spec.name,
+                dict(after),
+                loaded.name,
                 loaded.sha256,
             )
         )

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from statusync.core.model import CategoryMapping, IntegrationSpec, MappingDict
+from statusync.core.model import CATEGORIES, MAX_INTEGRATION_ID, IntegrationSpec, LoadedSpec, MappingDict
 
-# Mappings validated already, by their (category, external id) pairs.
-ValidatedMappings = dict[tuple[tuple[str, str | None], ...], CategoryMapping]
+# Specs validated already, by account and (category, external id) pairs: thousands of shops
+# share a few of each.
+ValidatedSpecs = dict[tuple[str, tuple[tuple[str, str | None], ...]], IntegrationSpec]
 
 
 @dataclass(frozen=True)
@@ -25,24 +26,28 @@ class Entry:
     mapping: MappingDict
     applied_at: str
 
-    def as_spec(self, integration_id: int, validated: ValidatedMappings | None = None) -> IntegrationSpec:
-        """The spec of the file this entry recorded, checked by today's rules (ValueError when it
-        breaks them). `validated` keeps the mappings validated so far, for the next entries: a
-        spec built around an already validated mapping takes half the time (pydantic takes the
-        instance as it is), and most shops share a few mappings."""
-        mapping: object = self.mapping
-        if validated is not None:
-            key = tuple(self.mapping.items())
-            mapping = validated.get(key)
-            if mapping is None:
-                mapping = validated[key] = CategoryMapping.model_validate(self.mapping)
-        return IntegrationSpec.model_validate(
-            {
-                "integration_id": integration_id,
-                "name": self.name,
-                "account": self.account,
-                "mapping": mapping,
-            }
+    def as_loaded(self, integration_id: int, sha256: str, validated: ValidatedSpecs) -> LoadedSpec:
+        """The file this entry recorded (its bytes hash to `sha256`), taken from the entry rather
+        than parsed, checked by today's rules (ValueError when it breaks them): a file that an
+        older statusync applied is then parsed, and its problem shown at its line.
+
+        Each account and mapping is validated by the model once, in a spec of its own kept in
+        `validated` for the next entries; the id and the name, which are each shop's own, are
+        checked here as the model checks them (strict: an integer in range, text or null)."""
+        key = (self.account, tuple(self.mapping.items()))
+        shared = validated.get(key)
+        if shared is None:
+            shared = validated[key] = IntegrationSpec.model_validate(
+                {"integration_id": 1, "name": None, "account": self.account, "mapping": self.mapping}
+            )
+        if type(integration_id) is not int or not 0 < integration_id <= MAX_INTEGRATION_ID:
+            raise ValueError(f"integration id {integration_id!r} is out of range")
+        if self.name is not None and type(self.name) is not str:
+            raise ValueError(f"name {self.name!r} is not text")
+        # Values in CATEGORIES order, as the state keeps them (files.state_file).
+        values = self.mapping if tuple(self.mapping) == CATEGORIES else shared.mapping.as_dict()
+        return LoadedSpec.recorded(
+            integration_id, self.account, self.name, shared.mapping, values, self.file, sha256
         )
 
 

@@ -69,7 +69,7 @@ class Subset:
         return any(p.matches(file, integration_id, account) for p in self.patterns)
 
     def matches_spec(self, loaded: LoadedSpec) -> bool:
-        return self.matches(loaded.file, loaded.spec.integration_id, loaded.spec.account)
+        return self.matches(loaded.file, loaded.integration_id, loaded.account)
 
 
 def parse_subset(texts: Iterable[str]) -> Subset | None:
@@ -162,7 +162,7 @@ def unmatched(subset: Subset, specs: Sequence[LoadedSpec], state: State) -> list
     return [
         p.text
         for p in subset.patterns
-        if not any(p.matches(s.file, s.spec.integration_id, s.spec.account) for s in specs)
+        if not any(p.matches(s.file, s.integration_id, s.account) for s in specs)
         and not any(p.matches(*k) for k in known)
     ]
 
@@ -177,8 +177,8 @@ def narrow(subset: Subset, specs: Sequence[LoadedSpec], state: State) -> tuple[l
     The narrowed state's size is the subset's number of managed integrations, the safety base.
     """
     chosen = [s for s in specs if subset.matches_spec(s)]
-    every_id = {s.spec.integration_id for s in specs}
-    chosen_ids = {s.spec.integration_id for s in chosen}
+    every_id = {s.integration_id for s in specs}
+    chosen_ids = {s.integration_id for s in chosen}
 
     def keep(integration_id: int, file: str, account: str) -> bool:
         if integration_id in every_id:

@@ -17,7 +17,7 @@ from statusync.files.reading import read_file
 from statusync.files.validation import validate
 from statusync.text import escape_char, printable
 
-Cached = Callable[[str, str], IntegrationSpec | None]
+Cached = Callable[[str, str], LoadedSpec | None]
 
 _SUFFIXES = (".yaml", ".yml")
 _CANONICAL_INT = re.compile(r"0|[1-9][0-9]*")
@@ -245,8 +245,8 @@ def load_mappings(
 ) -> list[LoadedSpec]:
     """Validate every mapping file; raise InvalidInput with all problems of all files if any.
 
-    `cached(file, sha256)` may return the spec already known for identical bytes, which skips
-    parsing; such a spec still takes part in the checks across files.
+    `cached(file, sha256)` may return the file as already known for identical bytes, which
+    skips parsing; such a file still takes part in the checks across files.
     """
     loaded: list[LoadedSpec] = []
     paths: dict[str, str] = {}
@@ -267,14 +267,14 @@ def load_mappings(
             )
             continue
         sha256 = hashlib.sha256(data).hexdigest()
-        spec = _from_cache(cached, file, sha256)
-        if spec is None:
+        known = _from_cache(cached, file, sha256)
+        if known is None:
             try:
-                spec = parse_spec(yamldoc.decode(data, file), file)[1]
+                known = LoadedSpec(parse_spec(yamldoc.decode(data, file), file)[1], file, sha256)
             except InvalidInput as exc:
                 problems.extend(exc.problems)
                 continue
-        loaded.append(LoadedSpec(spec, file, sha256))
+        loaded.append(known)
 
     def locate(file: str, loc: yamldoc.Loc, message: str) -> Problem:
         # Parsed again, rarely: keeping 10,000 documents around just for this would cost more.
@@ -287,8 +287,8 @@ def load_mappings(
     return loaded
 
 
-def _from_cache(cached: Cached | None, file: str, sha256: str) -> IntegrationSpec | None:
-    """The spec `cached` knows for these bytes; None (parse the file) when it knows none, or
+def _from_cache(cached: Cached | None, file: str, sha256: str) -> LoadedSpec | None:
+    """The file as `cached` knows it for these bytes; None (parse the file) when it knows none, or
     when what it recorded breaks today's rules (a state written by an older statusync):
     parsing then reports the problem at its line."""
     if cached is None:
@@ -371,16 +371,15 @@ def _cross_file_problems(
     problems: list[Problem] = []
     by_id: dict[int, list[LoadedSpec]] = defaultdict(list)
     for item in loaded:
-        by_id[item.spec.integration_id].append(item)
-        if item.spec.account not in accounts:
-            hint = yamldoc.did_you_mean(item.spec.account, sorted(accounts))
+        by_id[item.integration_id].append(item)
+        if item.account not in accounts:
+            hint = yamldoc.did_you_mean(item.account, sorted(accounts))
             fix = f"did you mean {hint!r}?" if hint else f"defined: {', '.join(sorted(accounts))}"
             problems.append(
                 locate(
                     item.file,
                     ("account",),
-                    f"account {item.spec.account!r} is not defined "
-                    f"under 'accounts' in statusync.yaml ({fix})",
+                    f"account {item.account!r} is not defined under 'accounts' in statusync.yaml ({fix})",
                 )
             )
     for integration_id, (first, *others) in by_id.items():

@@ -66,7 +66,7 @@ def note(drift: IntegrationDrift) -> str:
     if drift.status is DriftStatus.NOT_FOUND:
         return (
             f"Sendcloud has no integration {drift.integration_id} for account "
-            f"'{printable(drift.loaded.spec.account)}' (HTTP 404)"
+            f"'{printable(drift.loaded.account)}' (HTTP 404)"
         )
     if drift.status is DriftStatus.INVALID:
         return "the file asks for a shop status the shop no longer has; only a change to the file can fix it"
@@ -132,7 +132,7 @@ def _text_integration(drift: IntegrationDrift, out: TextIO, paint: Paint, catalo
             f"{_LABEL[drift.status]:<9} ",
             drift.integration_id,
             drift.file,
-            drift.loaded.spec.name,
+            drift.loaded.name,
             paint,
         )
         + "\n"
@@ -178,7 +178,7 @@ def status_names(drift: IntegrationDrift, catalog: StatusCatalog) -> dict[str, s
 
 
 def _who(drift: IntegrationDrift) -> str:
-    name = drift.loaded.spec.name
+    name = drift.loaded.name
     return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
 
 

@@ -46,13 +46,13 @@ def check_drift(
             return CheckFailure(loaded, str(exc))
         return compare(loaded, last_applied, live)
 
-    accounts = {s.spec.account: readers[s.spec.account] for s in specs}
-    lanes: Lanes[LoadedSpec] = per_account(parallelism, accounts, "GET", lambda s: s.spec.account)
+    accounts = {s.account: readers[s.account] for s in specs}
+    lanes: Lanes[LoadedSpec] = per_account(parallelism, accounts, "GET", lambda s: s.account)
     results = run_bounded(specs, check, lanes, report)
-    order = {s.spec.integration_id: n for n, s in enumerate(specs)}
+    order = {s.integration_id: n for n, s in enumerate(specs)}
 
     def by_file(result: Checked) -> int:
-        return order[result.loaded.spec.integration_id]
+        return order[result.loaded.integration_id]
 
     return DriftReport(
         tuple(sorted((r for r in results if isinstance(r, IntegrationDrift)), key=by_file)),

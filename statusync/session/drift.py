@@ -33,7 +33,7 @@ def read_drift(
         )
     for failure in report.failures:
         console.err.write(
-            f"error: integration {failure.loaded.spec.integration_id} "
+            f"error: integration {failure.loaded.integration_id} "
             f"({printable(failure.loaded.file)}) could not be checked: "
             f"{printable(failure.error)}\n"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from statusync.core.model import LoadedSpec
 from statusync.core.state_check import hand_edits
 from tests.support.builders import loaded, mapping, state_of
 
@@ -38,5 +39,6 @@ def test_a_record_moved_to_another_id_is_found_at_the_file_s_id() -> None:
 
 def test_a_file_changed_since_it_was_recorded_is_no_hand_edit() -> None:
     # Its bytes differ from the record's (another hash): plan parses it and shows the change.
-    changed = replace(loaded(1, mapping("5", "2", "3", None)), sha256="sha-new")
+    original = loaded(1, mapping("5", "2", "3", None))
+    changed = LoadedSpec(original.spec, original.file, "sha-new")
     assert hand_edits(state_of((1, M)), [changed], "state.json") == []

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from statusync.core.model import IntegrationSpec
+from statusync.core.model import IntegrationSpec, LoadedSpec
 from statusync.errors import InvalidInput, StatusyncError
 from statusync.files.mappings import discover, load_mappings, parse_spec
 
@@ -408,13 +408,14 @@ def test_a_cached_spec_skips_parsing_but_not_the_checks_across_files(tmp_path: P
         "mappings/a.yaml": mapping_file(integration_id="42"),
         "mappings/b.yaml": "\n" + mapping_file(integration_id="42", extra="account: gone\n"),
     }
-    known: dict[tuple[str, str], IntegrationSpec] = {}
+    known: dict[tuple[str, str], LoadedSpec] = {}
     for file, text in texts.items():
         write(tmp_path, file, text)
-        known[file, hashlib.sha256(text.encode()).hexdigest()] = parse_spec(text, file)[1]
+        sha256 = hashlib.sha256(text.encode()).hexdigest()
+        known[file, sha256] = LoadedSpec(parse_spec(text, file)[1], file, sha256)
     asked: list[tuple[str, str]] = []
 
-    def cached(file: str, sha256: str) -> IntegrationSpec | None:
+    def cached(file: str, sha256: str) -> LoadedSpec | None:
         asked.append((file, sha256))
         return known.get((file, sha256))
 
@@ -437,8 +438,9 @@ def test_a_cached_spec_is_used_as_is(tmp_path: Path) -> None:
             "mapping": dict.fromkeys(["READY_TO_SEND", "IN_TRANSIT", "DELIVERED", "CANCEL"]),
         }
     )
-    [loaded] = load_mappings(tmp_path / "mappings", tmp_path, ["default"], lambda file, sha: spec)
-    assert loaded.spec is spec
+    known = LoadedSpec(spec, "mappings/a.yaml", "sha")
+    [loaded] = load_mappings(tmp_path / "mappings", tmp_path, ["default"], lambda file, sha: known)
+    assert loaded is known
 
 
 def test_upper_case_suffixes_are_mapping_files_too(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from statusync.core.journal import Noted
-from statusync.core.model import CATEGORIES
-from statusync.core.state import Entry, Pending, Removed, State
+from statusync.core.model import CATEGORIES, IntegrationSpec
+from statusync.core.state import Entry, Pending, Removed, State, ValidatedSpecs
 from statusync.errors import StatusyncError
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import (
@@ -128,9 +129,42 @@ def test_unreadable_state_is_an_error_never_a_reset(tmp_path: Path, content: byt
     assert path.read_bytes() == content  # nothing was overwritten
 
 
-def test_entry_becomes_a_spec() -> None:
-    spec = entry().as_spec(42)
-    assert spec.integration_id == 42 and spec.mapping.as_dict() == MAPPING
+def test_an_entry_gives_the_file_it_recorded_without_parsing_it() -> None:
+    validated: ValidatedSpecs = {}
+    loaded = entry().as_loaded(42, "ab" * 32, validated)
+    assert (loaded.integration_id, loaded.account, loaded.name, loaded.mapping) == (
+        42,
+        "default",
+        "Shop A",
+        MAPPING,
+    )
+    assert loaded.spec == IntegrationSpec.model_validate(
+        {"integration_id": 42, "name": "Shop A", "account": "default", "mapping": MAPPING}
+    )
+    # The shops sharing an account and a mapping share its validation.
+    entry("mappings/b.yaml").as_loaded(43, "cd" * 32, validated)
+    assert len(validated) == 1
+
+
+@pytest.mark.parametrize(
+    ("integration_id", "changes"),
+    [
+        (0, {}),
+        (2**53, {}),
+        (True, {}),
+        (1, {"name": 5}),
+        (1, {"account": "two words"}),
+        (1, {"mapping": {**MAPPING, "DELIVERED": " "}}),
+        (1, {"mapping": {**MAPPING, "DELIVERED": 3}}),
+    ],
+)
+def test_an_entry_that_breaks_today_s_rules_gives_no_file(
+    integration_id: int, changes: dict[str, Any]
+) -> None:
+    # Recorded by an older statusync, or edited by hand: the file is parsed instead, and its
+    # problem shown at its line (statusync.files.mappings).
+    with pytest.raises(ValueError):
+        replace(entry(), **changes).as_loaded(integration_id, "ab" * 32, {})
 
 
 def test_dump_is_deterministic() -> None:
