@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -66,7 +66,11 @@ class Console:
 
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Tick]:
-        """Yield a callback to call as each of `total` items completes."""
+        """Yield a callback to call as each of `total` items completes. What stdout holds goes
+        out first: a CI log, which merges the two streams, would otherwise show the plan (held
+        in stdout's buffer when it is a pipe) after the progress of its requests."""
+        with suppress(OSError, ValueError):  # a reader that stopped early: said at the end (cli.run)
+            self.out.flush()
         stream = self.err
         if not self.progress_bar:
             done = 0

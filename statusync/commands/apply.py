@@ -69,23 +69,41 @@ def run(
             clients = session.clients(sending)
             plan = _with_live_before(session, plan, clients, parallelism)
         breach = safety_breach(plan, session.ws.settings.safety)
-        render_text(
-            plan,
-            console.out,
-            color=console.color,
-            breach=breach,  # even under --force
-            warnings=warnings,
-            catalog=read_catalog(session.ws, console, {c.integration_id for c in plan.changes})
-            if plan.changes
-            else NO_NAMES,
-        )
+        shown: list[bool] = []  # once
+
+        def show() -> None:
+            if shown:
+                return
+            shown.append(True)
+            render_text(
+                plan,
+                console.out,
+                color=console.color,
+                breach=breach,  # even under --force
+                warnings=warnings,
+                catalog=read_catalog(session.ws, console, {c.integration_id for c in plan.changes})
+                if plan.changes
+                else NO_NAMES,
+            )
+
+        if not plan.changes or (breach and not force) or not yes:
+            show()  # the plan comes before its refusal, or the question
         if not plan.changes:
             return ERROR if session.stopped_accounts() else OK
         if breach and not force:
             raise StatusyncError(f"refusing to apply: {breach}")
-        clients = clients or (session.clients(sending) if sending else {})
+        try:
+            clients = clients or (session.clients(sending) if sending else {})
+        except StatusyncError:
+            show()
+            raise
         session.confirm(yes, "apply")
-        outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying")
+        # With --yes the plan is shown while the first requests travel: reading the status
+        # catalog for its names (11 MB at 10,000 shops) and writing the plan out took 50 ms
+        # before the first request. A plan that cannot be written (a reader such as `head`
+        # that stopped early) ends the run once the requests under way are answered and
+        # recorded, with exit code 1.
+        outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying", meanwhile=show)
         code = _conclude(outcomes, console)  # before --push records the state, at the end
         return ERROR if session.stopped_accounts() else code
 

@@ -392,3 +392,47 @@ def test_a_dumb_terminal_gets_no_colour_and_no_redrawn_progress_bar(
     assert code == 0 and "2 created" in screen, screen
     assert "\x1b[" not in screen and "\r" not in screen.replace("\r\n", "\n")
     assert "[2/2] create" in screen
+
+
+def test_with_yes_the_plan_is_shown_while_the_first_writes_travel_and_before_their_progress(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
+    # A CI log merges stdout and stderr: the plan comes first, whole, and is there to read
+    # before any write is answered (it is written while the first ones travel).
+    ids = range(1, 4)
+    for i in ids:
+        project.mapping(i)
+    project.applied_before(ids)
+    gate = Gate(let_through=0, holds=mapping_writes)
+    sandbox(gate=gate)
+    proc = statusync("apply", "--yes", "--force", env=env, stderr=subprocess.STDOUT)
+    gate.wait_held(1)
+    assert proc.stdout is not None
+    shown = ""
+    while "3 to update" not in shown:
+        shown += proc.stdout.readline()
+    assert "[1/3]" not in shown
+    gate.open()
+    rest = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, shown + rest
+    assert "[1/3]" in rest and "Apply complete: 0 created, 3 updated" in rest
+
+
+def test_an_output_closed_by_its_reader_ends_apply_with_what_the_api_accepted_recorded(
+    project: Project, sandbox: Start, env: dict[str, str]
+) -> None:
+    # `statusync apply --yes | head -1`: the plan cannot be written out whole. The run ends
+    # once the requests under way are answered, every accepted write in the state, exit 1.
+    ids = range(1, 13)  # within the sandbox's burst
+    for i in ids:
+        project.mapping(i)
+    project.applied_before(ids)
+    server = sandbox()
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the plan is written
+    proc = statusync("apply", "--yes", "--force", env=env, stdout=write)
+    os.close(write)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    recorded = [i for i, e in load_state(project.state_file).entries.items() if e.sha256 != "old"]
+    assert sorted(recorded) == sorted(accepted(server))

@@ -22,15 +22,12 @@ def process_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def statusync(*args: str, env: Mapping[str, str], **kwargs: object) -> subprocess.Popen[str]:
     """`statusync ARGS` started in the background in the environment `env`, as a CI job (CI=1),
-    its output piped."""
+    its output piped (`kwargs` may say otherwise, such as stderr=subprocess.STDOUT)."""
     return subprocess.Popen(
         [sys.executable, "-m", "statusync", *args],  # type: ignore[call-overload]
         env={**process_env(env), "CI": "1"},
         text=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **kwargs,
+        **{"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs},
     )
 
 

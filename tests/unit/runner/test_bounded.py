@@ -120,3 +120,40 @@ def test_the_run_wide_cap_holds_across_accounts() -> None:
     lanes: Lanes[tuple[str, int]] = Lanes(lambda i: i[0], {a: Workers.fixed(4) for a in "abcd"}, most=3)
     assert sorted(run_bounded(items, work, lanes)) == sorted(n for _, n in items)
     assert peak == 3
+
+
+def test_meanwhile_runs_once_the_first_items_are_under_way_before_any_result_is_handed_on() -> None:
+    started = threading.Event()
+    events: list[str] = []
+
+    def work(item: int) -> int:
+        started.set()
+        return item
+
+    def meanwhile() -> None:
+        # apply shows its plan here: the first requests are on their way, no result is reported
+        assert started.wait(timeout=10)
+        events.append("meanwhile")
+
+    results = run_bounded(
+        range(6), work, 2, on_done=lambda r: events.append(f"done {r}"), meanwhile=meanwhile
+    )
+    assert sorted(results) == list(range(6))
+    assert events[0] == "meanwhile" and events.count("meanwhile") == 1 and len(events) == 7
+
+
+def test_meanwhile_runs_with_nothing_to_do() -> None:
+    called: list[bool] = []
+    assert run_bounded([], lambda x: x, 2, meanwhile=lambda: called.append(True)) == []
+    assert called == [True]
+
+
+def test_an_exception_in_meanwhile_ends_the_run_once_the_items_under_way_are_done() -> None:
+    done: list[int] = []
+
+    def meanwhile() -> None:
+        raise OSError("stdout closed")
+
+    with pytest.raises(OSError, match="stdout closed"):
+        run_bounded(range(100), lambda x: x, 3, on_done=done.append, meanwhile=meanwhile)
+    assert len(done) <= 3  # those already handed out were finished and reported, no others
