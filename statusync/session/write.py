@@ -12,6 +12,7 @@ midway may lose without harm.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -91,31 +92,37 @@ class WriteSession:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if error is None:
-            try:
-                self.recorder.finish()
-            except StatusyncError as exc:
-                raise StatusyncError(self._not_recorded(str(exc))) from None
-            self._record_statuses()
-            return
-        try:
-            self.recorder.finish()
-        except StatusyncError as exc:  # the run's own error is the one to exit with
-            self.console.note(labelled("error: ", self._not_recorded(str(exc))))
-        self._record_statuses()
-
-    def _record_statuses(self) -> None:
-        """The statuses read, into the catalog beside the state; the integrations that left the
-        state (and have no file) leave it. A catalog that cannot be written costs names, not
-        the run: said, not raised."""
+        # The statuses read go to the catalog while the state is written: two files written and
+        # synced to disk one after the other took 0.1 s at 10,000 shops, after the last answer.
+        # The catalog is a cache of reads under its own lock, which a run killed midway may lose
+        # without harm, so neither waits for the other.
         state = self.recorder.state()  # sorted anew on each call: ten thousand entries
         keep = set(state.entries) | set(state.uncertain) | self.managed
+        catalog = _InThread(lambda: self._record_statuses(keep))
         try:
-            note = self.reads.save(self.ws.state_path, keep)
+            if error is None:
+                try:
+                    self.recorder.finish()
+                except StatusyncError as exc:
+                    raise StatusyncError(self._not_recorded(str(exc))) from None
+                return
+            try:
+                self.recorder.finish()
+            except StatusyncError as exc:  # the run's own error is the one to exit with
+                self.console.note(labelled("error: ", self._not_recorded(str(exc))))
+        finally:
+            note = catalog.result()
+            if note:
+                self.console.note(labelled("warning: ", note))
+
+    def _record_statuses(self, keep: set[int]) -> str | None:
+        """The statuses read, into the catalog beside the state; the integrations not in `keep`
+        (they left the state, and have no file) leave it. A catalog that cannot be written costs
+        names, not the run: a note, not an error."""
+        try:
+            return self.reads.save(self.ws.state_path, keep)
         except StatusyncError as exc:
-            note = f"the shops' statuses read were not recorded: {exc}"
-        if note:
-            self.console.note(labelled("warning: ", note))
+            return f"the shops' statuses read were not recorded: {exc}"
 
     def _not_recorded(self, problem: str) -> str:
         """`problem` (the state could not be written at the end) with what went live all the
@@ -254,6 +261,30 @@ def write_session(
                 console.note(labelled("error: ", str(exc)))
             raise
         pusher.record(synced, console, session.written, session.message or RECORD_MESSAGE)
+
+
+class _InThread:
+    """`work()` in a thread of its own, started at once; `result()` waits for it and gives what
+    it returned, or raises what it raised."""
+
+    def __init__(self, work: Callable[[], str | None]) -> None:
+        self._outcome: list[str | None] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._outcome.append(work())
+            except BaseException as exc:  # noqa: BLE001  # raised in the thread that waits for it
+                self._error.append(exc)
+
+        self._thread = threading.Thread(target=run, name="statusync-catalog")
+        self._thread.start()
+
+    def result(self) -> str | None:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._outcome[0]
 
 
 def stop_summary(total: int, outcomes: list[ChangeResult]) -> str:
