@@ -6,8 +6,8 @@ The lock is held from reading the state to the last write, so that a second run 
 then plans on this one's results instead of interleaving with it. Results go to the journal as
 they come in (statusync.runner.recorder); the state file is written once, when the run ends,
 however it ends, short of SIGKILL (the next run then folds the journal in). The shops' statuses
-the run read go to the status catalog after the state: a cache of reads, which a run killed
-midway may lose without harm.
+the run read go to the status catalog while the state is written: a cache of reads, which a run
+killed midway may lose without harm.
 """
 
 from __future__ import annotations
