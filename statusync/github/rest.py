@@ -20,6 +20,7 @@ from statusync import __version__
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
 from statusync.http.retry_policy import Answer, Backoff, GiveUp, Loss, Lost, Profile, Tally, decide, loss_of
+from statusync.http.tls import shared_context
 from statusync.sendcloud.urls import is_loopback
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -115,6 +116,7 @@ class GitHub:
         self._http = httpx.Client(
             base_url=self.api_url,
             transport=transport,
+            verify=shared_context() if transport is None else True,  # statusync.http.tls
             timeout=30.0,
             headers={
                 "Authorization": f"Bearer {token}",

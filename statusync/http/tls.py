@@ -13,14 +13,27 @@ import threading
 
 import httpx
 
+from statusync.errors import StatusyncError
+from statusync.text import printable
+
 _lock = threading.Lock()
 _context: ssl.SSLContext | None = None
 
 
 def shared_context() -> ssl.SSLContext:
-    """The context, built by the first caller."""
+    """The context, built by the first caller. CA certificates that cannot be loaded (SSL_CERT_FILE
+    naming a file that is missing or holds no certificate) are a StatusyncError saying so, not a
+    crash: nothing could be sent over TLS."""
     global _context
     with _lock:
         if _context is None:
-            _context = httpx.create_ssl_context()
+            try:
+                _context = httpx.create_ssl_context()
+            except OSError as exc:  # ssl.SSLError too
+                detail = exc.strerror or str(exc) or type(exc).__name__
+                raise StatusyncError(
+                    f"cannot load the CA certificates that TLS connections are checked against "
+                    f"({printable(detail)}): SSL_CERT_FILE or SSL_CERT_DIR, when set, must name "
+                    "a readable PEM file or directory of CA certificates; fix or unset it"
+                ) from None
         return _context

@@ -32,6 +32,7 @@ from statusync.errors import (
 from statusync.http.excerpt import DETAIL_CHARS, body_excerpt
 from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
+from statusync.http.tls import shared_context
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
 from statusync.sendcloud.credentials import PARTNER_HEADER, PUBLIC_KEY_ENV, SECRET_KEY_ENV, Credentials
 from statusync.sendcloud.models import Envelope, Integration, LiveMapping, ShopStatus
@@ -166,12 +167,15 @@ class SendcloudClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "identity"}
         if partner_id is not None:
             headers[PARTNER_HEADER] = partner_id
+        transport = transport or _default_transport()
         self._http = httpx.Client(
             base_url=base_url,
             auth=self._auth,
             headers=headers,
             timeout=timeout,
-            transport=transport or _default_transport(),
+            transport=transport,
+            # httpx's own transport (behind a proxy) checks TLS with the shared context too.
+            verify=shared_context() if transport is None else True,
         )
         # Where request paths go: the base URL (never with a query: api_url_problem) and a slash.
         self._prefix = str(self._http.base_url).rstrip("/") + "/"

@@ -340,6 +340,26 @@ def test_an_api_url_that_takes_no_connection_is_named_and_tried_a_few_times_only
     assert "not-a-real-key" not in result.err
 
 
+@pytest.mark.parametrize("proxy", [False, True])
+def test_ca_certificates_that_cannot_be_loaded_are_an_error_not_a_crash(
+    project: Project, cli: Cli, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, proxy: bool
+) -> None:
+    from statusync.http import tls
+
+    port = api_that_takes_no_connection(env)
+    env["STATUSYNC_API_URL"] = f"https://127.0.0.1:{port}/api/v3"
+    monkeypatch.setattr(tls, "_context", None)
+    # httpx reads these from the process's environment, not from the one statusync is handed.
+    monkeypatch.setenv("SSL_CERT_FILE", str(project.root / "no-such-bundle.pem"))
+    if proxy:  # httpx's own transport then, which builds a context of its own unless given one
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    project.mapping(1)
+    for args in (["drift"], ["apply", "--yes"]):
+        result = cli(*args)
+        assert result.code == 1 and "internal error" not in result.err, result.err
+        assert "error: cannot load the CA certificates" in result.err and "SSL_CERT_FILE" in result.err
+
+
 def test_import_from_an_api_that_takes_no_connection_says_so_once(
     project: Project, cli: Cli, env: dict[str, str], retry_waits: list[float]
 ) -> None:
