@@ -24,13 +24,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
-from statusync.core.model import CATEGORIES
+from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES, MAX_INTEGRATION_ID
 from statusync.core.state import Entry, Pending, State
 from statusync.errors import StatusyncError
 from statusync.text import plural, printable
@@ -246,42 +248,85 @@ def _encode(record: Record) -> dict[str, Any]:
 
 
 def _decode(data: dict[str, Any]) -> Record:
+    """One line's record, holding only what the state file may hold (ValueError otherwise):
+    folded in, it becomes the state, which the run writes at its end and every run reads."""
     op = data["op"]
     if op == "sent":
         return Sent(
-            int(data["seq"]),
-            int(data["id"]),
+            _whole(data["seq"]),
+            _id(data["id"]),
             bool(data["removes"]),
             Pending(
-                str(data["file"]),
-                str(data["sha256"]),
-                str(data["account"]),
-                data["name"],
+                _text(data["file"]),
+                _text(data["sha256"]),
+                _account(data["account"]),
+                _name(data["name"]),
                 _mapping(data["mapping"]),
-                str(data["at"]),
+                _time(data["at"]),
             ),
         )
     if op == "answered":
         if data["result"] not in _RESULTS:
             raise ValueError(f"unknown result {data['result']!r}")
-        return Answered(int(data["seq"]), data["result"], str(data["at"]))
+        return Answered(_whole(data["seq"]), data["result"], _time(data["at"]))
     if op == "noted":
         e = data["entry"]
         entry = (
             None
             if e is None
             else Entry(
-                str(e["file"]),
-                str(e["sha256"]),
-                str(e["account"]),
-                e["name"],
+                _text(e["file"]),
+                _text(e["sha256"]),
+                _account(e["account"]),
+                _name(e["name"]),
                 _mapping(e["mapping"]),
-                str(e["applied_at"]),
+                _time(e["applied_at"]),
             )
         )
-        return Noted(int(data["id"]), entry, str(data["at"]))
+        return Noted(_id(data["id"]), entry, _time(data["at"]))
     raise ValueError(f"unknown record {op!r}")
 
 
+def _whole(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError(f"{_shown(value)} is not a whole number")
+    return value
+
+
+def _id(value: Any) -> int:
+    if type(value) is not int or not 0 < value <= MAX_INTEGRATION_ID:
+        raise ValueError(f"{_shown(value)} is not an integration id")
+    return value
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{_shown(value)} is not text")
+    return value
+
+
+def _name(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _account(value: Any) -> str:
+    account = _text(value)
+    if not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
+        raise ValueError(f"{_shown(value)} is not an account name")
+    return account
+
+
+def _time(value: Any) -> str:
+    text = _text(value)
+    datetime.fromisoformat(text)  # as the state file reads its times (files.state_file)
+    return text
+
+
+def _shown(value: Any) -> str:
+    return repr(value)[:40]
+
+
 def _mapping(data: Any) -> dict[str, str | None]:
-    return {c: None if data[c] is None else str(data[c]) for c in CATEGORIES}
+    if type(data) is not dict:
+        raise ValueError(f"{_shown(data)} is not a mapping of the four categories")
+    return {c: _name(data[c]) for c in CATEGORIES}

@@ -200,6 +200,37 @@ def test_a_damaged_journal_is_an_error_naming_the_line(path: Path) -> None:
         load_state(path)
 
 
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("id", 0),
+        ("id", 2**53),
+        ("id", "7"),
+        ("account", "a b"),
+        ("account", 5),
+        ("name", [1]),
+        ("name", 5),
+        ("file", None),
+        ("mapping", {"READY_TO_SEND": 12, "IN_TRANSIT": None, "DELIVERED": None, "CANCEL": None}),
+        ("mapping", ["1"]),
+        ("at", "yesterday"),
+    ],
+)
+def test_a_journal_holding_what_the_state_may_not_is_damaged_not_folded_in(
+    path: Path, where: str, value: object
+) -> None:
+    # Folded in, the record would become the state, which the run writes at its end: a value
+    # the state file may not hold would crash that write, or make a state no run reads again.
+    recorder = Recorder(path, load_state(path))
+    recorder.sending(change(1))  # killed on the wire: its intent stays in the journal
+    begin, sent = journal_path(path).read_text().splitlines()
+    record = json.loads(sent)
+    record[where] = value
+    journal_path(path).write_text(f"{begin}\n{json.dumps(record)}\n")
+    with pytest.raises(StatusyncError, match=r"state.json.journal:2: the journal is damaged"):
+        load_state(path)
+
+
 def test_replayed_onto_a_newer_state_the_later_write_wins_and_replay_is_idempotent() -> None:
     journal: list[Record] = [
         Sent(1, 1, False, pending(B, "2026-01-01T10:00:00Z")),
