@@ -478,21 +478,24 @@ def _standard_streams() -> bool:
     return 1 not in closed
 
 
+def _aborted(args: Sequence[str]) -> int:
+    # Only the commands that write the state have recorded anything to speak of.
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    click.echo(
+        "Aborted. Whatever the API accepted before is recorded in the state; run the command again to finish."
+        if command in _RECORDING
+        else "Aborted.",
+        err=True,
+    )
+    return ERROR
+
+
 def _run(argv: Sequence[str] | None, seams: Seams) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
     try:
         code = cli.main(args=args, prog_name="statusync", standalone_mode=False, obj=seams)
     except click.exceptions.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
-        # Only the commands that write the state have recorded anything to speak of.
-        command = next((arg for arg in args if not arg.startswith("-")), None)
-        click.echo(
-            "Aborted. Whatever the API accepted before is recorded in the state; run the "
-            "command again to finish."
-            if command in _RECORDING
-            else "Aborted.",
-            err=True,
-        )
-        return ERROR
+        return _aborted(args)
     except click.ClickException as exc:
         # Usage errors exit 1 like every other error (click's own default would be 2,
         # which the contract reserves for "changes pending").
@@ -514,9 +517,25 @@ def _run(argv: Sequence[str] | None, seams: Seams) -> int:
         # Output to a full disk (`> file`), which a command does not check at each write.
         click.echo(labelled("error: ", f"cannot write: {exc.strerror}; free some space"), err=True)
         return ERROR
-    except Exception:  # a bug: keep the details, show a short message
-        return report_crash()
+    except Exception as exc:
+        if _interrupted(exc):
+            return _aborted(args)
+        return report_crash()  # a bug: keep the details, show a short message
     return code if isinstance(code, int) else OK
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether `exc` is Ctrl-C or SIGTERM in disguise: Python wraps a KeyboardInterrupt raised
+    in some places (a class body of a module being imported calls __set_name__) in a
+    RuntimeError, which is no bug of statusync."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 # A disk or a quota that is full, a file grown past its limit.

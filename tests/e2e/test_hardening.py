@@ -610,6 +610,25 @@ def test_the_abort_message_speaks_of_the_state_only_for_commands_that_write_it(
     assert lines(result.err)[-1] == message
 
 
+@pytest.mark.parametrize(("command", "message"), [("plan", "Aborted."), ("apply", "Aborted. Whatever")])
+def test_ctrl_c_while_a_module_is_imported_aborts_rather_than_reports_a_bug(
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch, command: str, message: str
+) -> None:
+    # Python wraps a KeyboardInterrupt raised while a class body's fields are set up (a module
+    # imported on the way to the first request) in a RuntimeError.
+    def interrupted_import(*args: object, **kwargs: object) -> int:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance 'secret_key'") from exc
+
+    monkeypatch.setattr(f"statusync.commands.{command}.run", interrupted_import)
+    project.mapping(1)
+    result = cli(command, *(["--yes"] if command == "apply" else []))
+    assert result.code == 1
+    assert "internal error" not in result.err and lines(result.err)[-1].startswith(message)
+
+
 def test_the_skipped_spec_comparison_says_what_it_compares_and_why() -> None:
     from tests.unit.sendcloud import test_client_spec as test_api_spec
 
