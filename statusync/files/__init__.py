@@ -11,3 +11,7 @@ which import neither.
 # The settings file's name, here so that the mapping scan can name it without importing the
 # settings (which import the scan).
 SETTINGS_FILE = "statusync.yaml"
+
+# The status catalog's name, beside the state: here so that the settings can keep the state off
+# it without importing the catalog's reader.
+CATALOG_NAME = "statuses.json"

@@ -22,6 +22,7 @@ from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog, rec
 from statusync.core.catalog_merge import merge_catalogs
 from statusync.core.status_check import id_order
 from statusync.errors import StatusyncError, where_in
+from statusync.files import CATALOG_NAME as CATALOG_NAME  # importers of the catalog take it here
 from statusync.files.atomic import atomic_write
 from statusync.files.collector import held_off
 from statusync.files.json_utf8 import utf8
@@ -29,7 +30,6 @@ from statusync.files.lock import DEFAULT_LOCK_TIMEOUT, state_lock
 from statusync.files.reading import read_regular
 
 CATALOG_VERSION = 1
-CATALOG_NAME = "statuses.json"
 
 
 # The models check what is not in the plain layout dump_catalog writes (_plain_shop), and tell
@@ -125,9 +125,10 @@ def _records(raw: bytes) -> dict[int, tuple[int, int]] | None:
     """`_index(raw)`, the one of the bytes indexed last when `raw` is the same (not to be
     changed: it is kept for the next call)."""
     global _indexed
-    if _indexed is None or _indexed[0] != raw:
-        _indexed = (raw, _index(raw))
-    return _indexed[1]
+    indexed = _indexed  # read once: another thread may replace it meanwhile
+    if indexed is None or indexed[0] != raw:
+        indexed = _indexed = (raw, _index(raw))
+    return indexed[1]
 
 
 def _index(raw: bytes) -> dict[int, tuple[int, int]] | None:

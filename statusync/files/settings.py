@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from statusync.core.model import ACCOUNT_NAME_PATTERN
 from statusync.environment import env_value
 from statusync.errors import InvalidInput, Problem
+from statusync.files import CATALOG_NAME, yamldoc
 from statusync.files import SETTINGS_FILE as SETTINGS_FILE  # importers of the settings take it here
-from statusync.files import yamldoc
 from statusync.files.reading import read_regular
 from statusync.files.validation import validate
 from statusync.sendcloud.credentials import (
@@ -128,7 +128,7 @@ def state_path_problem(state: str, mappings: str, root: Path) -> str | None:
     The scan of the mapping files would read a state file among them as a mapping file (and fail
     on it after the first apply), and a state written over statusync.yaml would replace the
     settings. The journal and lock beside the state end in .journal and .lock, which the scan
-    never reads."""
+    never reads; the status catalog beside it is statuses.json, which the state must not be."""
     from statusync.files.mappings import read_by_scan  # not needed to read the settings alone
 
     path = root / state
@@ -136,6 +136,12 @@ def state_path_problem(state: str, mappings: str, root: Path) -> str | None:
         return (
             f"{state} is the settings file, which the state would overwrite; give the state "
             "a file of its own, such as .statusync/state.json"
+        )
+    if path.name == CATALOG_NAME:
+        return (
+            f"{state} is named as the status catalog that statusync keeps beside the state, "
+            "which would then overwrite it; give the state a file of its own, such as "
+            ".statusync/state.json"
         )
     if read_by_scan(path, root / mappings):
         return (

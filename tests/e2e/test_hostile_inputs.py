@@ -124,6 +124,12 @@ IN_MAPPINGS = (
             "would be read as a mapping file; keep the state outside it, such as .statusync/state.json",
         ),
         (
+            "state: .statusync/statuses.json\n",
+            "statusync.yaml:1:8: state: .statusync/statuses.json is named as the status catalog "
+            "that statusync keeps beside the state, which would then overwrite it; give the state "
+            "a file of its own, such as .statusync/state.json",
+        ),
+        (
             "mappings: .\n",
             "statusync.yaml:1:11: mappings: . holds statusync.yaml, which would be read as a mapping "
             "file; keep the mapping files in a directory of their own, such as mappings",
