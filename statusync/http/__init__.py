@@ -8,6 +8,7 @@ endpoint, GitHub's).
     per_thread.py    PoolPerThread: an httpx transport with a connection pool per worker thread,
                      whose cost per request does not grow with the number of workers
     tls.py           the process's one TLS context, shared by every account's transport
+    cookieless.py    CookielessClient: an httpx.Client that keeps no cookie an answer sets
 
 May import: httpx, statusync.errors and statusync.text. Never click, ruamel, the YAML layer
 (statusync.files) or a client of its own: sendcloud/ and github/ build on this package.

@@ -29,6 +29,7 @@ from statusync.errors import (
     TokenRequestFailed,
     with_maybe_applied,
 )
+from statusync.http.cookieless import CookielessClient
 from statusync.http.excerpt import DETAIL_CHARS, body_excerpt
 from statusync.http.per_thread import PoolPerThread
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
@@ -168,7 +169,7 @@ class SendcloudClient:
         if partner_id is not None:
             headers[PARTNER_HEADER] = partner_id
         transport = transport or _default_transport()
-        self._http = httpx.Client(
+        self._http = CookielessClient(
             base_url=base_url,
             auth=self._auth,
             headers=headers,

@@ -111,6 +111,14 @@ def test_user_agent_names_statusync_and_httpx() -> None:
     )
 
 
+def test_a_cookie_the_api_sets_is_not_sent_back() -> None:
+    # Every request carries its own credentials: a cookie would only be kept and sent unasked.
+    api = Api(reply(200, json={"data": []}, headers={"Set-Cookie": "session=abc; Path=/"}))
+    api.client.list_integrations()
+    api.client.list_integrations()
+    assert [r.headers.get("Cookie") for r in api.requests] == [None, None]
+
+
 def test_get_mapping_parses_entries_and_validity() -> None:
     api = Api(
         reply(
