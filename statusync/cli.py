@@ -4,6 +4,7 @@ module (imported when that command runs), and turn what comes back into an exit 
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import signal
@@ -441,6 +442,7 @@ def run() -> NoReturn:
             err=True,
         )
         os._exit(ERROR)
+    _escaping_streams()
     try:
         code = main()
     except SystemExit as exc:  # click's exit when stdout was closed under it (`| head`)
@@ -453,6 +455,15 @@ def run() -> NoReturn:
     if sys.gettrace() is not None or sys.getprofile() is not None:
         sys.exit(code)  # a profiler or coverage writes what it measured as the process ends
     os._exit(code)
+
+
+def _escaping_streams() -> None:
+    """Text that stdout's or stderr's encoding cannot hold (PYTHONIOENCODING=ascii, a shop
+    named Café) is written as its escape (Caf\\xe9) rather than ending the command: names come
+    from files and from the API, and a plan that could not be shown would be an internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _standard_streams() -> bool:

@@ -67,8 +67,8 @@ class Console:
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Tick]:
         """Yield a callback to call as each of `total` items completes. What stdout holds goes
-        out first: a CI log, which merges the two streams, would otherwise show the plan (held
-        in stdout's buffer when it is a pipe) after the progress of its requests."""
+        out first: a CI log, which merges the two streams, would otherwise show what was written
+        there (held in stdout's buffer when it is a pipe) after the progress."""
         with suppress(OSError, ValueError):  # a reader that stopped early: said at the end (cli.run)
             self.out.flush()
         stream = self.err

@@ -69,41 +69,28 @@ def run(
             clients = session.clients(sending)
             plan = _with_live_before(session, plan, clients, parallelism)
         breach = safety_breach(plan, session.ws.settings.safety)
-        shown: list[bool] = []  # once
-
-        def show() -> None:
-            if shown:
-                return
-            shown.append(True)
-            render_text(
-                plan,
-                console.out,
-                color=console.color,
-                breach=breach,  # even under --force
-                warnings=warnings,
-                catalog=read_catalog(session.ws, console, {c.integration_id for c in plan.changes})
-                if plan.changes
-                else NO_NAMES,
-            )
-
-        if not plan.changes or (breach and not force) or not yes:
-            show()  # the plan comes before its refusal, or the question
+        render_text(
+            plan,
+            console.out,
+            color=console.color,
+            breach=breach,  # even under --force
+            warnings=warnings,
+            catalog=read_catalog(session.ws, console, {c.integration_id for c in plan.changes})
+            if plan.changes
+            else NO_NAMES,
+        )
+        # Written out before any request: a CI log, which merges stdout and stderr, shows the
+        # plan before the progress of its requests (stdout, a pipe there, held it to the end),
+        # and a plan that cannot be written (a reader that stopped early, a full disk) sends
+        # nothing.
+        console.out.flush()
         if not plan.changes:
             return ERROR if session.stopped_accounts() else OK
         if breach and not force:
             raise StatusyncError(f"refusing to apply: {breach}")
-        try:
-            clients = clients or (session.clients(sending) if sending else {})
-        except StatusyncError:
-            show()
-            raise
+        clients = clients or (session.clients(sending) if sending else {})
         session.confirm(yes, "apply")
-        # With --yes the plan is shown while the first requests travel: reading the status
-        # catalog for its names (11 MB at 10,000 shops) and writing the plan out took 50 ms
-        # before the first request. A plan that cannot be written (a reader such as `head`
-        # that stopped early) ends the run once the requests under way are answered and
-        # recorded, with exit code 1.
-        outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying", meanwhile=show)
+        outcomes = session.send(plan, clients, parallelism=parallelism, label="Applying")
         code = _conclude(outcomes, console)  # before --push records the state, at the end
         return ERROR if session.stopped_accounts() else code
 

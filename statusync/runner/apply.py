@@ -110,30 +110,21 @@ def apply_plan(
     parallelism: int | None = None,
     report: Callable[[ChangeResult], None] = lambda _: None,
     check: Check | None = None,
-    meanwhile: Callable[[], None] | None = None,
 ) -> list[ChangeResult]:
     """Apply every change; a failure is reported and the others go on.
-
-    `meanwhile` runs once, in this thread, as soon as the first requests are under way and
-    before any outcome is reported (the forgotten integrations' too); see run_bounded.
 
     `parallelism` caps the requests under way (None: as many as the accounts' paces need). A
     stop raises RunStopped carrying the outcomes of everything that finished; a StopRun error
     raises RunEnded, which carries them too. `check`, when given, runs in each sending change's
     worker right before its write, on the same account's lane: a change it refuses is not sent.
     """
+    outcomes: list[ChangeResult] = []
     forgotten = [c for c in plan.changes if c.action is Action.FORGET]
     if forgotten:
         recorder.record(forgotten)
-    recorded = [ChangeResult(change) for change in forgotten]  # done without a request
-    outcomes = list(recorded)
-
-    def first() -> None:
-        if meanwhile is not None:
-            meanwhile()
-        for outcome in recorded:
-            report(outcome)
-
+        for change in forgotten:
+            outcomes.append(ChangeResult(change))
+            report(outcomes[-1])
     sending = [c for c in plan.changes if c.action.sends]
     finished: list[ChangeResult] = []  # as they come in: a StopRun ends the run without its results
     ended: list[ChangeResult] = []  # of the changes that met the StopRun (appends are atomic)
@@ -214,7 +205,7 @@ def apply_plan(
     accounts = {c.account: writers[c.account] for c in sending}
     workers = _lanes(parallelism, accounts, reading=check is not None)
     try:
-        outcomes += run_bounded(sending, send, workers, done, meanwhile=first)
+        outcomes += run_bounded(sending, send, workers, done)
     except RunStopped as stopped:
         raise RunStopped(outcomes + stopped.results) from None
     except StopRun as exc:

@@ -129,13 +129,8 @@ def run_bounded(
     work: Callable[[T], R],
     parallelism: int | Workers | Lanes[T] | None,
     on_done: Callable[[R], None] = lambda _: None,
-    meanwhile: Callable[[], None] | None = None,
 ) -> list[R]:
     """`work` on every item, a bounded number at once; results in completion order.
-
-    `meanwhile` runs once in this thread as soon as the first items are under way (at once when
-    there are none), before any result is handed to `on_done`: apply shows its plan while the
-    first requests travel. An exception from it ends the run as one from `work` does.
 
     `parallelism`: a fixed count, Workers that adapt, Lanes (a queue and workers per account,
     served round-robin), or None for DEFAULT_PARALLELISM. Items are handed to the pool only as
@@ -195,13 +190,6 @@ def run_bounded(
     try:
         while True:
             start_what_may_start()
-            if meanwhile is not None:
-                then, meanwhile = meanwhile, None
-                try:
-                    then()
-                except BaseException as problem:  # noqa: BLE001  # raised once the items under way end
-                    error = problem
-                    failed.set()
             if not pending:
                 break
             done = _done_within(finished, _POLL)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from statusync.console import Console, Tick, plural
+from statusync.console import Console, plural
 from statusync.core.plan import Change, Plan
 from statusync.core.state import State
 from statusync.core.status_check import Finding
@@ -170,18 +170,10 @@ class WriteSession:
             raise StatusyncError(f"{verb} cancelled; nothing was changed")
 
     def send(
-        self,
-        plan: Plan,
-        clients: dict[str, AccountClient],
-        *,
-        parallelism: int | None,
-        label: str,
-        meanwhile: Callable[[], None] | None = None,
+        self, plan: Plan, clients: dict[str, AccountClient], *, parallelism: int | None, label: str
     ) -> list[ChangeResult]:
         """Every change of `plan`, each success recorded at once, with progress on stderr. On a
         stop (RunStopped) it says what was done and what was not before passing it on.
-        `meanwhile` runs as soon as the first requests are under way, before the progress
-        begins (apply shows its plan then).
 
         Right before each write, in its worker, the statuses of the integration it writes to are
         read (recorded in the catalog at the end), with the account's GET pace beside its POST
@@ -189,24 +181,14 @@ class WriteSession:
         lacks or has deleted is not sent (the API would refuse it, or orders would never reach
         that status), the others are."""
         try:
-            with ExitStack() as progress:
-                ticks: list[Tick] = []
-
-                def begin() -> None:
-                    try:
-                        if meanwhile is not None:
-                            meanwhile()
-                    finally:  # the requests under way are reported, whatever became of it
-                        ticks.append(progress.enter_context(self.console.progress(len(plan.changes), label)))
-
+            with self.console.progress(len(plan.changes), label) as tick:
                 outcomes = apply_plan(
                     plan,
                     clients,
                     self.recorder,
                     parallelism=parallelism,
-                    report=lambda o: ticks[0](o.describe(), o.ok),
+                    report=lambda o: tick(o.describe(), o.ok),
                     check=self._status_check(clients),
-                    meanwhile=begin,
                 )
             self._outcomes += outcomes
             return outcomes
