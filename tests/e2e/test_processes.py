@@ -34,9 +34,7 @@ def test_sigkill_halfway_leaves_a_truthful_state_and_a_second_apply_converges(
     project: Project, sandbox: Start, env: dict[str, str]
 ) -> None:
     ids = range(1, 25)
-    for i in ids:
-        project.mapping(i)
-    project.applied_before(ids)  # updates: every request is a POST
+    project.pending_updates(ids)  # updates: every request is a POST
     gate = Gate(let_through=8, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "2", env=env)  # all change: --force
@@ -192,9 +190,7 @@ def test_a_stop_signal_lets_the_requests_under_way_finish_and_records_them(
     project: Project, sandbox: Start, signum: int, env: dict[str, str]
 ) -> None:
     ids = range(1, 25)
-    for i in ids:
-        project.mapping(i)
-    project.applied_before(ids)  # updates: every request is a POST
+    project.pending_updates(ids)  # updates: every request is a POST
     gate = Gate(let_through=6, holds=mapping_writes)
     server = sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", "--parallelism", "4", env=env)  # all change: --force
@@ -217,9 +213,7 @@ def test_a_stop_while_the_shops_statuses_are_read_sends_none_of_their_writes(
     project: Project, sandbox: Start, env: dict[str, str]
 ) -> None:
     ids = range(1, 7)
-    for i in ids:
-        project.mapping(i)
-    project.applied_before(ids)
+    project.pending_updates(ids)
     gate = Gate(holds=status_reads)
     gate.close()
     server = sandbox(gate=gate)
@@ -400,9 +394,7 @@ def test_apply_writes_its_plan_out_before_its_first_request_and_before_any_progr
     # A CI log merges stdout and stderr: the plan comes first, whole, and is there to read
     # while the first write is still unanswered.
     ids = range(1, 4)
-    for i in ids:
-        project.mapping(i)
-    project.applied_before(ids)
+    project.pending_updates(ids)
     gate = Gate(let_through=0, holds=mapping_writes)
     sandbox(gate=gate)
     proc = statusync("apply", "--yes", "--force", env=env, stderr=subprocess.STDOUT)
@@ -424,9 +416,7 @@ def test_a_plan_that_cannot_be_written_out_sends_nothing(
     # `statusync apply --yes | head -1` with the reader gone: a change nobody could see in the
     # log is not sent.
     ids = range(1, 13)
-    for i in ids:
-        project.mapping(i)
-    project.applied_before(ids)
+    project.pending_updates(ids)
     server = sandbox()
     read, write = os.pipe()
     os.close(read)

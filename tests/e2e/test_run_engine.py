@@ -133,9 +133,7 @@ def test_a_stop_during_a_long_retry_after_exits_at_once_and_sends_nothing_more(
 def test_a_second_signal_exits_at_once_and_the_next_apply_settles_what_was_on_the_wire(
     project: Project, cli: Cli, sandbox: Start, env: dict[str, str]
 ) -> None:
-    for i in range(1, 7):
-        project.mapping(i)
-    project.applied_before(range(1, 7))
+    project.pending_updates(range(1, 7))
     gate = Gate(holds=mapping_writes)
     gate.close()
     server = sandbox(gate=gate)
@@ -384,9 +382,7 @@ def test_import_from_an_api_that_takes_no_connection_says_so_once(
 def test_the_first_stop_says_at_once_what_it_waits_for(
     project: Project, sandbox: Start, env: dict[str, str]
 ) -> None:
-    for i in range(1, 7):
-        project.mapping(i)
-    project.applied_before(range(1, 7))
+    project.pending_updates(range(1, 7))
     gate = Gate(holds=mapping_writes)
     gate.close()
     sandbox(gate=gate)

@@ -62,6 +62,13 @@ class Project:
     def state_file(self) -> Path:
         return self.root / ".statusync" / "state.json"
 
+    def pending_updates(self, ids: range) -> None:
+        """A mapping file for each of `ids` (`mapping()`'s defaults) and a state that recorded
+        older mappings of them (`applied_before`): apply updates each one."""
+        for i in ids:
+            self.mapping(i)
+        self.applied_before(ids)
+
     def applied_before(self, ids: range) -> None:
         """A state recording older mappings of `ids` than `mapping()` writes: apply then
         updates them, and an update sends at once (a create first reads each live mapping)."""
