@@ -5,10 +5,42 @@ Pure: reading and writing `.statusync/state.json` is statusync.files.state_file'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from statusync.core.model import CATEGORIES, MAX_INTEGRATION_ID, IntegrationSpec, LoadedSpec, MappingDict
+from statusync.core.model import (
+    ACCOUNT_NAME_PATTERN,
+    CATEGORIES,
+    MAX_INTEGRATION_ID,
+    IntegrationSpec,
+    LoadedSpec,
+    MappingDict,
+)
+
+
+def readable_time(text: str) -> str:
+    """`text`, a time the state may hold (ValueError otherwise): the state file's and its
+    journal's."""
+    # The merge orders two branches' writes by these times: one it cannot read would count as
+    # the oldest, and a newer reset could lose to an older update.
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date and time such as 2026-01-31T09:00:00Z") from None
+    return text
+
+
+def account_name(name: str) -> str:
+    """`name`, an account name the state may hold (ValueError otherwise): the state file's
+    and its journal's."""
+    # `statusync accounts` hands these names to a CI matrix, which puts them in arguments and
+    # environment names: a name edited into the state must be as plain as one in statusync.yaml.
+    if not re.fullmatch(ACCOUNT_NAME_PATTERN, name):
+        raise ValueError(f"{name[:40]!r} is not an account name (letters, digits, '.', '_' and '-')")
+    return name
+
 
 # Specs validated already, by account and (category, external id) pairs: thousands of shops
 # share a few of each.

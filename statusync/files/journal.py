@@ -24,16 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
-from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES, MAX_INTEGRATION_ID
-from statusync.core.state import Entry, Pending, State
+from statusync.core.model import CATEGORIES, MAX_INTEGRATION_ID
+from statusync.core.state import Entry, Pending, State, account_name, readable_time
 from statusync.errors import StatusyncError
 from statusync.text import plural, printable
 
@@ -310,16 +308,11 @@ def _name(value: Any) -> str | None:
 
 
 def _account(value: Any) -> str:
-    account = _text(value)
-    if not re.fullmatch(ACCOUNT_NAME_PATTERN, account):
-        raise ValueError(f"{_shown(value)} is not an account name")
-    return account
+    return account_name(_text(value))
 
 
 def _time(value: Any) -> str:
-    text = _text(value)
-    datetime.fromisoformat(text)  # as the state file reads its times (files.state_file)
-    return text
+    return readable_time(_text(value))
 
 
 def _shown(value: Any) -> str:

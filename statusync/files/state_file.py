@@ -28,7 +28,6 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from statusync.core.model import ACCOUNT_NAME_PATTERN, CATEGORIES, MAX_INTEGRATION_ID, MappingDict
-from statusync.core.state import Entry, Pending, Removed, State
+from statusync.core.state import Entry, Pending, Removed, State, account_name, readable_time
 from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.json_utf8 import utf8
@@ -51,28 +50,10 @@ STATE_VERSION = 2
 _VERSIONS = (1, 2)
 
 
-def _readable_time(text: str) -> str:
-    # The merge orders two branches' writes by these times: one it cannot read would count as
-    # the oldest, and a newer reset could lose to an older update.
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text[:40]!r} is not a date and time such as 2026-01-31T09:00:00Z") from None
-    return text
+_Time = Annotated[str, AfterValidator(readable_time)]
 
 
-_Time = Annotated[str, AfterValidator(_readable_time)]
-
-
-def _account_name(name: str) -> str:
-    # `statusync accounts` hands these names to a CI matrix, which puts them in arguments and
-    # environment names: a name edited into the state must be as plain as one in statusync.yaml.
-    if not re.fullmatch(ACCOUNT_NAME_PATTERN, name):
-        raise ValueError(f"{name[:40]!r} is not an account name (letters, digits, '.', '_' and '-')")
-    return name
-
-
-_Account = Annotated[str, AfterValidator(_account_name)]
+_Account = Annotated[str, AfterValidator(account_name)]
 
 
 # An integration id as mapping files allow it (statusync.core.model.MAX_INTEGRATION_ID).
@@ -323,7 +304,7 @@ def _plain_id(key: str) -> int | None:
 
 def _plain_time(text: str) -> bool:
     try:
-        _readable_time(text)
+        readable_time(text)
     except ValueError:
         return False
     return True
