@@ -2,6 +2,7 @@ import threading
 
 import pytest
 
+from statusync.runner import bounded
 from statusync.runner.bounded import Lanes, Workers, run_bounded
 
 
@@ -120,3 +121,55 @@ def test_the_run_wide_cap_holds_across_accounts() -> None:
     lanes: Lanes[tuple[str, int]] = Lanes(lambda i: i[0], {a: Workers.fixed(4) for a in "abcd"}, most=3)
     assert sorted(run_bounded(items, work, lanes)) == sorted(n for _, n in items)
     assert peak == 3
+
+
+def test_results_are_reported_on_the_calling_thread() -> None:
+    # The console is not shared between threads: every on_done runs where run_bounded was called.
+    threads: set[int] = set()
+    run_bounded(range(40), lambda i: i, 8, lambda _: threads.add(threading.get_ident()))
+    assert threads == {threading.get_ident()}
+
+
+def test_threads_the_system_refuses_leave_the_work_to_those_it_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = threading.Thread.start
+    started = 0
+
+    def start_two_at_most(thread: threading.Thread) -> None:
+        nonlocal started
+        if thread.name.startswith("statusync_") and started >= 2:
+            raise RuntimeError("can't start new thread")
+        started += 1
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_two_at_most)
+    assert sorted(run_bounded(range(30), lambda i: i, 8)) == list(range(30))
+
+
+def test_no_thread_at_all_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(thread: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        run_bounded(range(5), lambda i: i, 2)
+
+
+@pytest.mark.parametrize("fails_at", [1, 4])
+def test_a_failure_outside_the_work_ends_the_run_rather_than_hanging_it(
+    monkeypatch: pytest.MonkeyPatch, fails_at: int
+) -> None:
+    # The first ask is the calling thread's, as the run starts; later ones are the workers'.
+    monkeypatch.setattr(bounded, "_LIMIT_FOR", 0.0)  # the limit asked for every item
+    asked = 0
+
+    def limit() -> int:
+        nonlocal asked
+        asked += 1
+        if asked >= fails_at:
+            raise ValueError("no pace")
+        return 2
+
+    with pytest.raises(ValueError, match="no pace"):
+        run_bounded(range(100), lambda i: i, Workers(limit, 2))

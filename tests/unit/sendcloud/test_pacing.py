@@ -23,6 +23,7 @@ from statusync.sendcloud.pacing import (
     FIRST_WORKERS,
     FLOOR,
     MOST_WORKERS,
+    SHORT_WAIT,
     SLOW_DOUBLING_SECONDS,
     Pace,
     interruptible,
@@ -238,6 +239,26 @@ def test_the_runner_follows_a_changing_limit() -> None:
 
     assert sorted(run_bounded(range(30), work, Workers(lambda: limit[0], 8))) == list(range(30))
     assert max(peak[:5]) == 1 and max(peak) <= 3
+
+
+def test_a_stop_during_a_short_wait_is_seen_when_it_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wait for the next token at thousands a minute is a plain sleep of a few ms: a stop that
+    # comes meanwhile ends it as NotSent all the same, so no request leaves after the stop.
+    stop = threading.Event()
+    wait = interruptible(time.sleep, stop)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the stop comes while the worker sleeps
+        slept.append(seconds)
+        stop.set()
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    with pytest.raises(NotSent):
+        wait(SHORT_WAIT / 2)
+    assert slept == [SHORT_WAIT / 2]
+    with pytest.raises(NotSent):
+        wait(SHORT_WAIT / 2)
+    assert len(slept) == 1  # a stop already set: no sleep at all
 
 
 def test_a_stop_cuts_every_wait_short() -> None:
