@@ -215,6 +215,7 @@ class _Crew(Generic[T, R]):
         self._threads: list[threading.Thread] = []
         self._results: list[R | _Failed] = []
         self._halted = False  # no item starts any more: a failure, a stop, the run's end
+        self._raised = False  # a lane's limit rose since a thread last looked for more room
         self.over = threading.Event()  # set once every thread has ended
 
     def start(self) -> None:
@@ -283,12 +284,18 @@ class _Crew(Generic[T, R]):
                 if taken is None:
                     return
                 lane, item = taken
-                more = self._startable()
-                if more and self._idle:
-                    self._room.notify(more)
-                    more = max(0, more - self._idle)
-                more = min(more, self._threads_most - self._alive)
-                self._alive += more
+                more = 0
+                if self._raised:
+                    # Room for more than this one only comes with a limit that rose (a thread
+                    # whose item finishes takes the next itself): idle threads are woken, or
+                    # new ones started, for it.
+                    self._raised = False
+                    more = self._startable()
+                    if more and self._idle:
+                        self._room.notify(more)
+                        more = max(0, more - self._idle)
+                    more = min(more, self._threads_most - self._alive)
+                    self._alive += more
             self._spawn(more)
             try:
                 outcome = self._work(item)
@@ -330,11 +337,13 @@ class _Crew(Generic[T, R]):
         return max(0, min(free, room))
 
     def _limit(self, name: str) -> int:
+        """The lane's limit, asked again when the last ask is _LIMIT_FOR old; under the lock."""
         limit, asked = self._limits[name]
         now = time.monotonic()
         if now - asked >= _LIMIT_FOR:
             workers = self._workers[name]
-            limit = min(workers.most, workers.limit())
+            before, limit = limit, min(workers.most, workers.limit())
+            self._raised = self._raised or limit > before
             self._limits[name] = (limit, now)
         return limit
 
