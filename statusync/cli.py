@@ -18,7 +18,7 @@ import click
 from statusync import __version__
 from statusync.console import Console
 from statusync.errors import ERROR, OK, InvalidInput, StatusyncError
-from statusync.files.collector import thaw
+from statusync.files.collector import started, thaw
 from statusync.options import (
     Seams,
     Seconds,
@@ -43,7 +43,20 @@ SANDBOX_PORT = 8765
 MAX_INTEGRATION_ID = 2**53 - 1
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Command(click.Command):
+    """A statusync command: once it runs, start-up is over (statusync.files.collector)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        started()
+        return super().invoke(ctx)
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # `github`'s commands are _Commands too
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="statusync")
 def cli() -> None:
     """GitOps for Sendcloud shop order status mappings.
