@@ -111,12 +111,14 @@ def test_the_core_and_a_plan_load_no_heavy_module() -> None:
 
 
 def loaded_by(args: list[str], cwd: Path) -> set[str]:
-    """The modules a run of `statusync ARGS` in `cwd` has imported by its end."""
+    """The modules a run of `statusync ARGS` in `cwd` has imported by its end (not the stand-ins
+    statusync puts in sys.modules by hand, which have no import spec)."""
     code = (
         "import sys\n"
         "from statusync.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "print(' '.join(sorted(m for m, module in sys.modules.items() if module)), file=sys.stderr)\n"
+        "print(' '.join(sorted(m for m, module in sys.modules.items() if getattr(module, '__spec__', None))),"
+        " file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     run = subprocess.run(
@@ -143,13 +145,19 @@ def test_start_up_loads_only_the_command_line(args: list[str], tmp_path: Path) -
 def test_statusync_loads_neither_httpx_s_command_line_nor_pydantic_s_plugins() -> None:
     # httpx imports its command-line client (rich, pygments) when they are installed, and
     # pydantic runs every plugin an installed package declares: statusync uses neither.
+    # Nor the installed packages' metadata, which only pydantic's plugin loader would read.
     code = (
         "import os, sys\n"
-        "import statusync, httpx\n"
+        "import statusync, httpx, pydantic\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "class Model(pydantic.BaseModel):\n"
+        "    x: int\n"
+        "Model(x=1)\n"
         "print(sys.modules['httpx._main'] is None, os.environ['PYDANTIC_DISABLE_PLUGINS'])\n"
+        "print(list(get_plugins()), 'importlib.metadata' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "__all__"]
+    assert out.stdout.split() == ["True", "__all__", "[]", "False"]
 
 
 def test_a_plan_loads_neither_the_api_client_nor_the_runner_nor_merging_nor_saved_plans(
