@@ -310,7 +310,28 @@ def _plain_time(text: str) -> bool:
     return True
 
 
-def dump_state(state: State) -> bytes:
+class EntryTexts:
+    """The text of each applied entry of a state, made ahead of its write: a run makes them
+    while it waits on the API (`make`, on a thread of its own), and the state written at its end
+    then writes anew only the entries that changed, 5 ms at 10,000 integrations rather than 30.
+    A text is used only for the very entry it was made from (entries are immutable)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[Entry, str]] = {}
+
+    def make(self, entries: Mapping[int, Entry]) -> None:
+        """The texts of `entries`, a mapping that does not change meanwhile."""
+        known: dict[tuple[str | None, ...], str] = {}
+        texts = self._texts
+        for integration_id, entry in entries.items():
+            texts[integration_id] = (entry, _record_text(integration_id, entry, "applied_at", known))
+
+    def get(self, integration_id: int, entry: Entry | Pending) -> str | None:
+        made = self._texts.get(integration_id)
+        return made[1] if made is not None and made[0] is entry else None
+
+
+def dump_state(state: State, made: EntryTexts | None = None) -> bytes:
     """The state's text: exactly `json.dumps` of its data (version, serial, lineage, then the
     integrations, the uncertain writes and the tombstones, each by id; the last two only when
     there are any) with `indent=2` and `ensure_ascii=False`, and a newline. Sorted, indented and
@@ -320,7 +341,7 @@ def dump_state(state: State) -> bytes:
     dump_catalog writes the catalog: a run writes the state at its end, after the last answer of
     the API, and at 10,000 integrations a generic indenting writer took 80 to 140 ms of that
     time, this about 30. A test holds the two texts equal, but for a lone surrogate, which
-    only its escape can write (files.json_utf8)."""
+    only its escape can write (files.json_utf8). `made`: the texts of entries made ahead."""
     known: dict[tuple[str | None, ...], str] = {}  # the text of each mapping written so far
     pieces = [
         "{\n"
@@ -328,10 +349,10 @@ def dump_state(state: State) -> bytes:
         f'  "serial": {state.serial},\n'
         f'  "lineage": {encode_basestring(state.lineage)},\n'
         '  "integrations": ',
-        *_records(state.entries, "applied_at", known),
+        *_records(state.entries, "applied_at", known, made),
     ]
     if state.uncertain:
-        pieces += [',\n  "uncertain": ', *_records(state.uncertain, "sent_at", known)]
+        pieces += [',\n  "uncertain": ', *_records(state.uncertain, "sent_at", known, None)]
     if state.removed:
         pieces += [
             ',\n  "removed": ',
@@ -352,20 +373,28 @@ def _records(
     records: Mapping[int, Entry | Pending],
     time_key: str,
     known: dict[tuple[str | None, ...], str],
+    made: EntryTexts | None,
 ) -> tuple[str, ...]:
     """The applied entries or the uncertain writes, each with its time under `time_key`."""
-    return _section(
-        [
-            f'    "{i}": {{\n'
-            f'      "file": {encode_basestring(record.file)},\n'
-            f'      "sha256": {encode_basestring(record.sha256)},\n'
-            f'      "account": {encode_basestring(record.account)},\n'
-            f'      "name": {_string_or_null(record.name)},\n'
-            f'      "mapping": {_mapping_text(record.mapping, known)},\n'
-            f'      "{time_key}": {encode_basestring(getattr(record, time_key))}\n'
-            "    }"
-            for i, record in sorted(records.items())
-        ]
+    texts = []
+    for integration_id, record in sorted(records.items()):
+        text = None if made is None else made.get(integration_id, record)
+        texts.append(text or _record_text(integration_id, record, time_key, known))
+    return _section(texts)
+
+
+def _record_text(
+    integration_id: int, record: Entry | Pending, time_key: str, known: dict[tuple[str | None, ...], str]
+) -> str:
+    return (
+        f'    "{integration_id}": {{\n'
+        f'      "file": {encode_basestring(record.file)},\n'
+        f'      "sha256": {encode_basestring(record.sha256)},\n'
+        f'      "account": {encode_basestring(record.account)},\n'
+        f'      "name": {_string_or_null(record.name)},\n'
+        f'      "mapping": {_mapping_text(record.mapping, known)},\n'
+        f'      "{time_key}": {encode_basestring(getattr(record, time_key))}\n'
+        "    }"
     )
 
 
@@ -447,12 +476,13 @@ def check_writable(path: Path) -> None:
             ) from None
 
 
-def save_state(path: Path, state: State) -> State:
-    """Write `state` with the next serial, atomically; return what was written."""
+def save_state(path: Path, state: State, made: EntryTexts | None = None) -> State:
+    """Write `state` with the next serial, atomically; return what was written. `made`: the
+    texts of entries made ahead (EntryTexts)."""
     written = replace(state, serial=state.serial + 1, lineage=state.lineage or str(uuid.uuid4()))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # .statusync/ on the first apply
     except OSError as exc:
         raise StatusyncError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
-    atomic_write(path, dump_state(written))
+    atomic_write(path, dump_state(written, made))
     return written

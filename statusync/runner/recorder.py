@@ -13,7 +13,7 @@ from statusync.core.journal import Answered, Fold, Noted, Record, Result, Sent
 from statusync.core.plan import Action, Change
 from statusync.core.state import Entry, Pending, State
 from statusync.files.journal import JournalWriter, journal_path
-from statusync.files.state_file import save_state
+from statusync.files.state_file import EntryTexts, save_state
 
 
 def now_iso() -> str:
@@ -43,6 +43,24 @@ class Recorder:
         # nothing itself (`state` has it folded in already: statusync.files.state_file).
         self._dirty = self._journal.existed
         self._lock = threading.Lock()
+        self._loaded = state  # as loaded: the fold copies what it changes
+        self._made: EntryTexts | None = None
+
+    def make_ahead(self) -> None:
+        """Make the text of each entry of the state, on a thread of its own, for the state's
+        write at the end: a run that waits on the API has the time, and its end then writes
+        anew only what changed (files.state_file.EntryTexts). Once per run."""
+        if self._made is not None:
+            return
+        made = self._made = EntryTexts()
+
+        def make() -> None:
+            try:
+                made.make(self._loaded.entries)
+            except Exception:  # noqa: BLE001 - an entry without its text is written as before
+                return
+
+        threading.Thread(target=make, name="statusync-state-text", daemon=True).start()
 
     def sending(self, change: Change) -> int:
         """The intent of `change`'s request, on the disk when this returns; its sequence number
@@ -123,7 +141,7 @@ class Recorder:
         if not self._dirty:
             self._journal.close()
             return None
-        written = save_state(self.state_path, self._fold.state())
+        written = save_state(self.state_path, self._fold.state(), self._made)
         self._journal.remove()
         self._dirty = False
         self._fold = Fold(written)

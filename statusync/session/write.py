@@ -180,6 +180,7 @@ class WriteSession:
         pace rather than in a phase of their own: a change whose mapping names an id its shop
         lacks or has deleted is not sent (the API would refuse it, or orders would never reach
         that status), the others are."""
+        self.recorder.make_ahead()
         try:
             with self.console.progress(len(plan.changes), label) as tick:
                 outcomes = apply_plan(

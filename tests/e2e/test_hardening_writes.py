@@ -234,7 +234,7 @@ def test_a_run_that_cannot_write_the_state_at_its_end_says_what_went_live(
     project.mapping(2)
     server = sandbox()
 
-    def disk_full(path: Path, state: object) -> object:
+    def disk_full(path: Path, state: object, made: object = None) -> object:
         raise StatusyncError(f"cannot write {path}: No space left on device")
 
     with monkeypatch.context() as patched:  # undo() would undo the project's chdir too

@@ -16,6 +16,7 @@ from statusync.errors import StatusyncError
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import (
     STATE_VERSION,
+    EntryTexts,
     _modelled_state,
     _plain_state,
     dump_state,
@@ -367,6 +368,38 @@ def test_the_state_file_is_exactly_the_indented_json_of_its_data(
     state = State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain, removed=removed)
     expected = json.dumps(state_data(state), indent=2, ensure_ascii=False) + "\n"
     assert dump_state(state) == expected.encode()
+
+
+ENTRIES = st.dictionaries(
+    IDS, st.builds(Entry, ODD_TEXT, ODD_TEXT, ODD_TEXT, st.none() | ODD_TEXT, ODD_MAPPINGS, ODD_TEXT)
+)
+
+
+@given(before=ENTRIES, kept=st.sets(IDS), after=ENTRIES, copies=st.sets(IDS))
+def test_a_state_written_with_texts_made_ahead_is_the_state_written_without(
+    before: dict[int, Entry], kept: set[int], after: dict[int, Entry], copies: set[int]
+) -> None:
+    # A run makes the texts of the entries it loaded while it waits on the API; at its end some
+    # are the same entries, some changed or are new (`after`), some left; an entry equal to one
+    # made ahead, but not that one (`copies`), must not be taken for it either.
+    entries = {i: e for i, e in before.items() if i in kept}
+    entries.update({i: replace(e) for i, e in before.items() if i in copies})
+    entries.update(after)
+    made = EntryTexts()
+    made.make(before)
+    state = State(serial=3, lineage="l", entries=entries)
+    assert dump_state(state, made) == dump_state(state)
+
+
+def test_an_entry_changed_since_its_text_was_made_is_written_as_it_now_is() -> None:
+    made = EntryTexts()
+    old = Entry(
+        "mappings/a.yaml", "0" * 64, "default", None, {c: None for c in CATEGORIES}, "2026-01-01T00:00:00Z"
+    )
+    made.make({7: old})
+    new = replace(old, mapping={**old.mapping, "DELIVERED": "5"})
+    assert b'"DELIVERED": "5"' in dump_state(State(entries={7: new}), made)
+    assert made.get(7, old) is not None and made.get(7, new) is None
 
 
 def test_a_state_with_nothing_in_it_is_written_as_json_dumps_writes_it() -> None:
