@@ -42,6 +42,8 @@ BASIC_KEYS = ("public_key_env", "secret_key_env")
 OAUTH2_KEYS = ("client_id_env", "client_secret_env", "token_url")
 # What may travel in an HTTP header: visible ASCII, no spaces.
 _HEADER_VALUE = re.compile(r"[!-~]+")
+# An environment variable's name as shells and GitHub Actions allow it.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # Far above any API's limit, and within what the pacing's floats carry (past 1e308 they overflow).
@@ -221,6 +223,16 @@ def _check_account(doc: yamldoc.Document, name: str, account: dict[str, Any]) ->
     url = account.get("token_url")
     if isinstance(url, str) and (problem := url_problem(url, "token URL", DEFAULT_TOKEN_URL)):
         doc.report(("accounts", name, "token_url"), problem)
+    for key in (*BASIC_KEYS, *OAUTH2_KEYS[:2]):
+        value = account.get(key)
+        if isinstance(value, str) and value and not _ENV_NAME.fullmatch(value):
+            # No shell, workflow `env:` or GitHub secret can set such a variable: a typo that
+            # would otherwise surface as credentials "not set" at the first request.
+            doc.report(
+                ("accounts", name, key),
+                f"accounts.{name}.{key}: {quote(value)} is not an environment variable name: use "
+                "letters, digits and '_', not starting with a digit (such as SENDCLOUD_PUBLIC_KEY)",
+            )
     auth = account.get("auth", "basic")
     unused: tuple[str, ...]
     if auth == "oauth2":

@@ -372,6 +372,22 @@ def test_oauth2_defaults_are_sendclouds(tmp_path: Path) -> None:
             ],
         ),
         (
+            "accounts:\n  eu: {public_key_env: 'EU PUBLIC'}\n",
+            [
+                'statusync.yaml:2:24: accounts.eu.public_key_env: "EU PUBLIC" is not an environment '
+                "variable name: use letters, digits and '_', not starting with a digit (such as "
+                "SENDCLOUD_PUBLIC_KEY)"
+            ],
+        ),
+        (
+            "accounts:\n  eu:\n    auth: oauth2\n    client_id_env: 1ST_CLIENT\n",
+            [
+                'statusync.yaml:4:20: accounts.eu.client_id_env: "1ST_CLIENT" is not an environment '
+                "variable name: use letters, digits and '_', not starting with a digit (such as "
+                "SENDCLOUD_PUBLIC_KEY)"
+            ],
+        ),
+        (
             "partner_id: 12345\n",
             ['statusync.yaml:1:13: partner_id: expected a string, got the number 12345; quote it: "12345"'],
         ),
