@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.request import getproxies
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -470,9 +470,10 @@ class SendcloudClient:
 
     def _where(self, exc: httpx.HTTPError) -> str:
         try:
-            return origin(exc.request.url)
+            url = exc.request.url
         except RuntimeError:  # httpx attached no request: the client's base URL it was
-            return origin(httpx.URL(self.base_url))
+            url = httpx.URL(self.base_url)
+        return origin(url) + _through_proxy(url)
 
     def _transport_reason(self, exc: httpx.HTTPError) -> str:
         what = describe_transport_error(exc) if isinstance(exc, httpx.TransportError) else "failed"
@@ -638,6 +639,21 @@ def _pace(limiter: TokenBucket | Pace, stop: threading.Event, what: str) -> Pace
 def _request_label(method: str, path: str, integration_id: int | None) -> str:
     about = f" (integration {integration_id})" if integration_id is not None else ""
     return f"{method} {path}{about}"
+
+
+def _through_proxy(url: httpx.URL) -> str:
+    """ " through the proxy ..." when the environment sends `url` through one (a proxy that is
+    down refuses the connection, not the API), else "". The proxy by its origin only: its URL
+    may carry a user and password."""
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or proxy_bypass(url.host):
+        return ""
+    try:
+        where = origin(httpx.URL(proxy if "://" in proxy else f"http://{proxy}"))
+    except httpx.InvalidURL:
+        where = "set in the environment"
+    return f" through the proxy {where} ({url.scheme.upper()}_PROXY or ALL_PROXY)"
 
 
 def _default_transport() -> httpx.BaseTransport | None:

@@ -250,6 +250,27 @@ def test_persistent_transport_failure_says_what_happened(
     assert error.__cause__ is None and error.__suppress_context__  # no httpx object rides along
 
 
+@pytest.mark.parametrize("bypassed", [False, True], ids=["proxied", "NO_PROXY"])
+def test_a_connection_that_fails_through_a_proxy_names_the_proxy(
+    monkeypatch: pytest.MonkeyPatch, bypassed: bool
+) -> None:
+    # The proxy refuses the connection, not the API: the message must not send the user to the
+    # API's URL alone. The proxy by its origin: its URL may carry a user and password.
+    for name in ("https_proxy", "http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://someone:hunter2@proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "panel.sendcloud.sc" if bypassed else "elsewhere.example")
+    api = Api(fail(httpx.ConnectError))
+    with pytest.raises(ApiError) as caught:
+        api.client.list_integrations()
+    message = str(caught.value)
+    assert "hunter2" not in message and "someone" not in message
+    if bypassed:
+        assert "proxy" not in message
+    else:
+        assert "through the proxy http://proxy.example:3128 (HTTPS_PROXY or ALL_PROXY)" in message
+
+
 def test_timeout_is_retried() -> None:
     api = Api(fail(httpx.ReadTimeout), fail(httpx.WriteTimeout), reply(200, json={"data": []}))
     assert api.client.list_integrations() == []
