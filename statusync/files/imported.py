@@ -21,6 +21,7 @@ from statusync.core.plan import Action, Change
 from statusync.errors import StatusyncError, where_in
 from statusync.files.canonical import dump_spec
 from statusync.files.mappings import shown_path
+from statusync.text import printable
 
 # Long enough to recognise the shop, short enough that the whole name stays far below the
 # 255-byte limit of file systems and the 260-character paths of older Windows tools.
@@ -53,8 +54,8 @@ def target_path(mappings_dir: Path, stem: str) -> Path:
     path = mappings_dir / f"{stem}.yaml"
     if path.resolve().parent != mappings_dir.resolve():
         raise StatusyncError(
-            f"refusing to write {path.as_posix()}: it is not inside the mappings "
-            f"directory {mappings_dir.as_posix()}"
+            f"refusing to write {printable(path.as_posix())}: it is not inside the mappings "
+            f"directory {printable(mappings_dir.as_posix())}"
         )
     return path
 
@@ -125,8 +126,8 @@ def header(spec: IntegrationSpec) -> str:
     where = f"Sendcloud integration {spec.integration_id}"
     if spec.name:
         # Control characters and line breaks of a shop name have no place in a one-line comment.
-        printable = " ".join("".join(c if c.isprintable() else " " for c in spec.name).split())
-        where += f', shop "{printable}"'
+        one_line = " ".join("".join(c if c.isprintable() else " " for c in spec.name).split())
+        where += f', shop "{one_line}"'
     return f"Imported by `statusync import` from {where}."
 
 

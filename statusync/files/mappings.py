@@ -76,20 +76,20 @@ def _scan(mappings_dir: Path, root: Path) -> tuple[list[tuple[str, str]], list[P
         what = "does not exist"
     except OSError as exc:  # a directory above it that cannot be searched, a link loop
         raise StatusyncError(
-            f"cannot read the mappings directory {mappings_dir.as_posix()} "
+            f"cannot read the mappings directory {printable(mappings_dir.as_posix())} "
             f"({exc.strerror}); fix it, or point 'mappings' in statusync.yaml "
             "(or --mappings) at another directory"
         ) from None
     if what is not None and mappings_dir.is_symlink():  # creating it would meet the link
         raise StatusyncError(
-            f"mappings directory {mappings_dir.as_posix()} is a symbolic link to "
+            f"mappings directory {printable(mappings_dir.as_posix())} is a symbolic link to "
             f"{printable(os.readlink(mappings_dir))}, which {what}; fix the link, or point "
             "'mappings' in statusync.yaml (or --mappings) at a directory"
         )
     if what is not None:
         above = _project_above(mappings_dir, root) if what == "does not exist" else None
         raise StatusyncError(
-            f"mappings directory {mappings_dir.as_posix()} {what}; "
+            f"mappings directory {printable(mappings_dir.as_posix())} {what}; "
             + (
                 f"statusync works on the current directory: cd {printable(above[0].as_posix())} "
                 f"(which holds {printable(above[1])}) and run it there"

@@ -54,6 +54,17 @@ def test_a_number_too_long_to_read_in_statusync_yaml_is_located(project: Project
         )
 
 
+def test_a_line_break_in_the_mappings_path_is_shown_escaped_in_one_error(project: Project, cli: Cli) -> None:
+    # Each line of an error is labelled "error:": a path's own line break would split it in two.
+    project.write("statusync.yaml", 'mappings: "map\\npings"\n')
+    result = cli("plan")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"error: mappings directory {project.root.as_posix()}/map\\npings does not exist; create it, "
+        "or point 'mappings' in statusync.yaml (or --mappings) at it"
+    ]
+
+
 def test_a_number_too_long_to_read_in_the_state_says_the_state_is_corrupt(project: Project, cli: Cli) -> None:
     project.mapping(1)
     project.write(".statusync/state.json", f'{{"version": {HUGE}, "integrations": {{}}}}\n')
