@@ -64,6 +64,3 @@ def thaw() -> None:
     if _frozen:
         gc.unfreeze()
         _frozen = False
-
-
-_starting = False  # held off by `hold_off_while_starting`, until `started`

@@ -42,12 +42,7 @@ def read_file(path: str) -> bytes:
     # O_NONBLOCK: a file swapped for a FIFO since the scan must not wait for a writer.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        chunk = os.read(fd, _CHUNK)
-        if len(chunk) < _CHUNK:
-            # A regular file reads short only at its end: no second call to be told so, which
-            # at 10,000 files was a call per file for nothing.
-            return chunk
-        chunks = [chunk]
+        chunks = []
         while chunk := os.read(fd, _CHUNK):
             chunks.append(chunk)
         return b"".join(chunks)
