@@ -629,6 +629,26 @@ def test_ctrl_c_while_a_module_is_imported_aborts_rather_than_reports_a_bug(
     assert "internal error" not in result.err and lines(result.err)[-1].startswith(message)
 
 
+def test_ctrl_c_while_the_process_starts_aborts_without_a_traceback(tmp_path: Path) -> None:
+    # Before statusync's own handling of Ctrl-C is in place (its modules still being imported),
+    # Python raises KeyboardInterrupt wherever the import is: the process ends as an aborted run.
+    code = (
+        "import builtins\n"
+        "real = builtins.__import__\n"
+        "def importing(name, *args, **kwargs):\n"
+        "    if name == 'statusync.cli':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = importing\n"
+        "from statusync.__main__ import main\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "plan"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (1, "", "Aborted.\n")
+
+
 def test_the_skipped_spec_comparison_says_what_it_compares_and_why() -> None:
     from tests.unit.sendcloud import test_client_spec as test_api_spec
 
