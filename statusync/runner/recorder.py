@@ -14,6 +14,7 @@ from statusync.core.plan import Action, Change
 from statusync.core.state import Entry, Pending, State
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import EntryTexts, save_state
+from statusync.runner.stopping import uninterrupted
 
 
 def now_iso() -> str:
@@ -141,8 +142,9 @@ class Recorder:
         if not self._dirty:
             self._journal.close()
             return None
-        written = save_state(self.state_path, self._fold.state(), self._made)
-        self._journal.remove()
+        with uninterrupted():  # what the run did goes into the state, not only the journal
+            written = save_state(self.state_path, self._fold.state(), self._made)
+            self._journal.remove()
         self._dirty = False
         self._fold = Fold(written)
         return written

@@ -7,8 +7,11 @@
   the API accepted is in it, and the writes still on the wire are intents without an answer,
   uncertain for the next run. The hooks registered with `before_hard_exit` (the recorder's) fold
   it into the state file first, so that the state a CI job commits next is complete.
-- Anywhere else (reading files, the confirmation prompt, the last write of the state) the
-  command is interrupted at once, as by a KeyboardInterrupt.
+- During the state's write at the end of a run (`uninterrupted`), the first signal waits for
+  the write, some milliseconds, and interrupts right after it: cut short, the write would leave
+  what the run did in the journal only, which a CI job does not commit.
+- Anywhere else (reading files, the confirmation prompt) the command is interrupted at once, as
+  by a KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -26,6 +29,25 @@ from statusync.text import plural
 
 # Each returns a line for the user about what it saved, or None.
 _hooks: list[Callable[[], str | None]] = []
+_held = 0  # blocks under way that a signal must not cut short (`uninterrupted`)
+_waiting = False  # a signal arrived during one of them: it interrupts once they are done
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold the first Ctrl-C or SIGTERM off the block; it interrupts right after it (a
+    KeyboardInterrupt). A second one during the block interrupts at once, as anywhere."""
+    global _held, _waiting
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        interrupt = _held == 0 and _waiting
+        if _held == 0:
+            _waiting = False  # also when the block was cut short by a second signal
+    if interrupt:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -42,6 +64,11 @@ def stop_requested() -> bool:
     """A stop signal arrived: True when a run of requests will stop at its next safe point; False
     when the caller should interrupt at once. Never returns when asked a second time while a run
     is still winding down: the process exits."""
+    global _waiting
+    if _held and not _waiting:
+        _waiting = True
+        _say("\nStopping once the state is written (a second Ctrl-C or SIGTERM stops at once).\n")
+        return True
     if stop_running():
         _say(_stopping())
         return True

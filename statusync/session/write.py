@@ -33,7 +33,7 @@ from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.bounded import RunStopped
 from statusync.runner.recorder import Recorder
 from statusync.runner.status_read import StatusCheck, StatusReads
-from statusync.runner.stopping import before_hard_exit
+from statusync.runner.stopping import before_hard_exit, uninterrupted
 from statusync.session.accounts import Accounts
 from statusync.text import labelled, printable
 from statusync.workspace import Workspace
@@ -92,6 +92,13 @@ class WriteSession:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
+        # A first Ctrl-C or SIGTERM here waits for the state to be written, and interrupts then:
+        # cut short, the end would leave what the run did in the journal only, which a CI job
+        # does not commit.
+        with uninterrupted():
+            self._end(error)
+
+    def _end(self, error: BaseException | None) -> None:
         # The statuses read go to the catalog while the state is written: two files written and
         # synced to disk one after the other took 0.1 s at 10,000 shops, after the last answer.
         # The catalog is a cache of reads under its own lock, which a run killed midway may lose

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from statusync.errors import StatusyncError
+from statusync.files.journal import journal_path
 from statusync.files.state_file import load_state
 from statusync.sandbox import SandboxServer, StoredIntegration
 from statusync.sandbox.seed import shop_status
@@ -225,6 +227,36 @@ def test_a_read_only_state_directory_is_refused_before_any_request(
     ) in result.err
     assert server.store.requests() == []
     assert project.state_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_ctrl_c_while_the_state_is_written_at_the_end_lets_the_write_finish_once(
+    project: Project, cli: Cli, sandbox: Start, monkeypatch: pytest.MonkeyPatch, signals: int
+) -> None:
+    # Cut short, the write would leave what went live in the journal only, which a CI job does
+    # not commit: a first signal waits for it, a second one stops at once (an escape hatch).
+    from statusync import cli as cli_module
+    from statusync.runner import recorder
+
+    project.mapping(1)
+    project.mapping(2)
+    sandbox()
+    save_state = recorder.save_state
+
+    def interrupted_while_saving(path: Path, state: object, made: object = None) -> object:
+        for _ in range(signals):
+            cli_module._interrupt(signal.SIGINT, None)  # as the signal would, right now
+        return save_state(path, state, made)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:  # undo() would undo the project's chdir too
+        patched.setattr(recorder, "save_state", interrupted_while_saving)
+        result = cli("apply", "--yes")
+    assert result.code == 1 and "Aborted." in result.err
+    written = sorted(load_state(project.state_file).entries)
+    if signals == 1:
+        assert written == [1, 2] and not journal_path(project.state_file).exists()
+    else:  # in the state, or in the journal that the next run folds in: nothing is lost
+        assert written == [1, 2] or journal_path(project.state_file).exists()
 
 
 def test_a_run_that_cannot_write_the_state_at_its_end_says_what_went_live(
