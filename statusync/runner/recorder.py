@@ -145,6 +145,6 @@ class Recorder:
         with uninterrupted():  # what the run did goes into the state, not only the journal
             written = save_state(self.state_path, self._fold.state(), self._made)
             self._journal.remove()
-        self._dirty = False
-        self._fold = Fold(written)
+            self._dirty = False
+            self._fold = Fold(written)
         return written

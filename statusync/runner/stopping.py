@@ -61,9 +61,10 @@ def before_hard_exit(hook: Callable[[], str | None]) -> Iterator[None]:
 
 
 def stop_requested() -> bool:
-    """A stop signal arrived: True when a run of requests will stop at its next safe point; False
-    when the caller should interrupt at once. Never returns when asked a second time while a run
-    is still winding down: the process exits."""
+    """A stop signal arrived: True when a run of requests will stop at its next safe point, or
+    the state's write under way will interrupt once done (`uninterrupted`); False when the caller
+    should interrupt at once. Never returns when asked a second time while a run is still
+    winding down: the process exits."""
     global _waiting
     if _held and not _waiting:
         _waiting = True
