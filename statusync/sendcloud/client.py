@@ -642,9 +642,9 @@ def _request_label(method: str, path: str, integration_id: int | None) -> str:
 
 
 def _through_proxy(url: httpx.URL) -> str:
-    """ " through the proxy ..." when the environment sends `url` through one (a proxy that is
-    down refuses the connection, not the API), else "". The proxy by its origin only: its URL
-    may carry a user and password."""
+    """The words "through the proxy ..." (after a space) when the environment sends `url` through
+    one, since a proxy that is down refuses the connection, not the API; else "". The proxy by
+    its origin only: its URL may carry a user and password."""
     proxies = getproxies()
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy or proxy_bypass(url.host):
