@@ -223,7 +223,7 @@ def _check_account(doc: yamldoc.Document, name: str, account: dict[str, Any]) ->
     url = account.get("token_url")
     if isinstance(url, str) and (problem := url_problem(url, "token URL", DEFAULT_TOKEN_URL)):
         doc.report(("accounts", name, "token_url"), problem)
-    for key in (*BASIC_KEYS, *OAUTH2_KEYS[:2]):
+    for key in (*BASIC_KEYS, "client_id_env", "client_secret_env"):  # the keys that name a variable
         value = account.get(key)
         if isinstance(value, str) and value and not _ENV_NAME.fullmatch(value):
             # No shell, workflow `env:` or GitHub secret can set such a variable: a typo that
