@@ -42,6 +42,15 @@ def account_name(name: str) -> str:
     return name
 
 
+def valid_integration_id(value: object) -> int:
+    """`value`, an integration id the state may hold (ValueError otherwise): the state file's
+    and its journal's, checked as the model checks a mapping file's (strict: an integer in
+    range)."""
+    if type(value) is not int or not 0 < value <= MAX_INTEGRATION_ID:
+        raise ValueError(f"{repr(value)[:40]} is not an integration id")
+    return value
+
+
 # Specs validated already, by account and (category, external id) pairs: thousands of shops
 # share a few of each.
 ValidatedSpecs = dict[tuple[str, tuple[tuple[str, str | None], ...]], IntegrationSpec]
@@ -72,14 +81,18 @@ class Entry:
             shared = validated[key] = IntegrationSpec.model_validate(
                 {"integration_id": 1, "name": None, "account": self.account, "mapping": self.mapping}
             )
-        if type(integration_id) is not int or not 0 < integration_id <= MAX_INTEGRATION_ID:
-            raise ValueError(f"integration id {integration_id!r} is out of range")
         if self.name is not None and type(self.name) is not str:
             raise ValueError(f"name {self.name!r} is not text")
         # Values in CATEGORIES order, as the state keeps them (files.state_file).
         values = self.mapping if tuple(self.mapping) == CATEGORIES else shared.mapping.as_dict()
         return LoadedSpec.recorded(
-            integration_id, self.account, self.name, shared.mapping, values, self.file, sha256
+            valid_integration_id(integration_id),
+            self.account,
+            self.name,
+            shared.mapping,
+            values,
+            self.file,
+            sha256,
         )
 
 

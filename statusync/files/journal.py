@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
-from statusync.core.model import CATEGORIES, MAX_INTEGRATION_ID
-from statusync.core.state import Entry, Pending, State, account_name, readable_time
+from statusync.core.model import CATEGORIES
+from statusync.core.state import Entry, Pending, State, account_name, readable_time, valid_integration_id
 from statusync.errors import StatusyncError
 from statusync.text import plural, printable
 
@@ -252,7 +252,7 @@ def _decode(data: dict[str, Any]) -> Record:
     if op == "sent":
         return Sent(
             _whole(data["seq"]),
-            _id(data["id"]),
+            valid_integration_id(data["id"]),
             bool(data["removes"]),
             Pending(
                 _text(data["file"]),
@@ -281,19 +281,13 @@ def _decode(data: dict[str, Any]) -> Record:
                 _time(e["applied_at"]),
             )
         )
-        return Noted(_id(data["id"]), entry, _time(data["at"]))
+        return Noted(valid_integration_id(data["id"]), entry, _time(data["at"]))
     raise ValueError(f"unknown record {op!r}")
 
 
 def _whole(value: Any) -> int:
     if type(value) is not int:
         raise ValueError(f"{_shown(value)} is not a whole number")
-    return value
-
-
-def _id(value: Any) -> int:
-    if type(value) is not int or not 0 < value <= MAX_INTEGRATION_ID:
-        raise ValueError(f"{_shown(value)} is not an integration id")
     return value
 
 
