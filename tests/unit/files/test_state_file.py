@@ -1,5 +1,5 @@
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
@@ -32,6 +32,22 @@ def entry(file: str = "mappings/a.yaml") -> Entry:
     return Entry(file, "ab" * 32, "default", "Shop A", dict(MAPPING), "2026-01-01T00:00:00Z")
 
 
+def records_data(records: Mapping[int, Entry | Pending], time_key: str) -> dict[str, Any]:
+    """The applied entries or the uncertain writes as JSON data, each with its time under
+    `time_key`."""
+    return {
+        str(i): {
+            "file": r.file,
+            "sha256": r.sha256,
+            "account": r.account,
+            "name": r.name,
+            "mapping": dict(r.mapping),
+            time_key: getattr(r, time_key),
+        }
+        for i, r in sorted(records.items())
+    }
+
+
 def state_data(state: State) -> dict[str, Any]:
     """The state as JSON data, in the order its file lists it: json.dumps of it is what
     dump_state must write."""
@@ -39,30 +55,10 @@ def state_data(state: State) -> dict[str, Any]:
         "version": STATE_VERSION if state.removed else 1,
         "serial": state.serial,
         "lineage": state.lineage,
-        "integrations": {
-            str(i): {
-                "file": e.file,
-                "sha256": e.sha256,
-                "account": e.account,
-                "name": e.name,
-                "mapping": dict(e.mapping),
-                "applied_at": e.applied_at,
-            }
-            for i, e in sorted(state.entries.items())
-        },
+        "integrations": records_data(state.entries, "applied_at"),
     }
     if state.uncertain:
-        data["uncertain"] = {
-            str(i): {
-                "file": p.file,
-                "sha256": p.sha256,
-                "account": p.account,
-                "name": p.name,
-                "mapping": dict(p.mapping),
-                "sent_at": p.sent_at,
-            }
-            for i, p in sorted(state.uncertain.items())
-        }
+        data["uncertain"] = records_data(state.uncertain, "sent_at")
     if state.removed:
         data["removed"] = {
             str(i): {"action": "reset" if r.reset else "forget", "file": r.file, "at": r.at}
