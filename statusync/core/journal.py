@@ -141,6 +141,10 @@ class Fold:
         """The intents not answered yet, oldest first."""
         return [sent for sent, _ in self._open.values()]
 
+    def ids(self) -> set[int]:
+        """The integrations `state()` would hold, applied or uncertain, without making it."""
+        return self._entries.keys() | self._uncertain.keys()
+
     def state(self) -> State:
         return replace(
             self._base,

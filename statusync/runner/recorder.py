@@ -109,9 +109,10 @@ class Recorder:
         self._fold.add(record)
         self._dirty = True
 
-    def state(self) -> State:
+    def ids(self) -> set[int]:
+        """The integrations the state holds now, applied or uncertain."""
         with self._lock:
-            return self._fold.state()
+            return self._fold.ids()
 
     def finish(self) -> State | None:
         """Write the state file (once, atomically) and remove the journal; the state written, or

@@ -103,8 +103,7 @@ class WriteSession:
         # synced to disk one after the other took 0.1 s at 10,000 shops, after the last answer.
         # The catalog is a cache of reads under its own lock, which a run killed midway may lose
         # without harm, so neither waits for the other.
-        state = self.recorder.state()  # sorted anew on each call: ten thousand entries
-        keep = set(state.entries) | set(state.uncertain) | self.managed
+        keep = self.recorder.ids() | self.managed
         catalog = _InThread(lambda: self._record_statuses(keep))
         try:
             if error is None:
