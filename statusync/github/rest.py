@@ -19,6 +19,7 @@ import httpx
 from statusync import __version__
 from statusync.environment import env_value
 from statusync.errors import StatusyncError
+from statusync.http.proxy import environment_proxy_checked
 from statusync.http.retry_policy import Answer, Backoff, GiveUp, Loss, Lost, Profile, Tally, decide, loss_of
 from statusync.http.tls import shared_context
 from statusync.sendcloud.urls import is_loopback
@@ -113,18 +114,19 @@ class GitHub:
         self.repository = repository
         self._sleep = sleep
         self._clock = clock  # wall-clock seconds: x-ratelimit-reset is a Unix time
-        self._http = httpx.Client(
-            base_url=self.api_url,
-            transport=transport,
-            verify=shared_context() if transport is None else True,  # statusync.http.tls
-            timeout=30.0,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": f"statusync/{__version__}",
-            },
-        )
+        with environment_proxy_checked():
+            self._http = httpx.Client(
+                base_url=self.api_url,
+                transport=transport,
+                verify=shared_context() if transport is None else True,  # statusync.http.tls
+                timeout=30.0,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": "2022-11-28",
+                    "User-Agent": f"statusync/{__version__}",
+                },
+            )
 
     @classmethod
     def from_env(

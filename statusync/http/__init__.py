@@ -9,6 +9,7 @@ endpoint, GitHub's).
                      whose cost per request does not grow with the number of workers
     tls.py           the process's one TLS context, shared by every account's transport
     cookieless.py    CookielessClient: an httpx.Client that keeps no cookie an answer sets
+    proxy.py         a proxy of the environment that httpx cannot use, said as such
 
 May import: httpx, statusync.errors and statusync.text. Never click, ruamel, the YAML layer
 (statusync.files) or a client of its own: sendcloud/ and github/ build on this package.

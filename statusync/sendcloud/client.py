@@ -32,6 +32,7 @@ from statusync.errors import (
 from statusync.http.cookieless import CookielessClient
 from statusync.http.excerpt import DETAIL_CHARS, body_excerpt
 from statusync.http.per_thread import PoolPerThread
+from statusync.http.proxy import environment_proxy_checked
 from statusync.http.retry_policy import Answer, GiveUp, Loss, Lost, Tally, Wait, decide, loss_of
 from statusync.http.tls import shared_context
 from statusync.sendcloud.auth import ApiAuth, ClientCredentialsAuth, KeyPairAuth
@@ -169,15 +170,16 @@ class SendcloudClient:
         if partner_id is not None:
             headers[PARTNER_HEADER] = partner_id
         transport = transport or _default_transport()
-        self._http = CookielessClient(
-            base_url=base_url,
-            auth=self._auth,
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-            # httpx's own transport (behind a proxy) checks TLS with the shared context too.
-            verify=shared_context() if transport is None else True,
-        )
+        with environment_proxy_checked():
+            self._http = CookielessClient(
+                base_url=base_url,
+                auth=self._auth,
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+                # httpx's own transport (behind a proxy) checks TLS with the shared context too.
+                verify=shared_context() if transport is None else True,
+            )
         # Where request paths go: the base URL (never with a query: api_url_problem) and a slash.
         self._prefix = str(self._http.base_url).rstrip("/") + "/"
 
