@@ -6,7 +6,10 @@ For each case, starts the sandbox in this process with N PrestaShop integrations
 beyond it); writes the mapping files and their state to a temporary directory; runs `statusync
 drift --format json` there in a subprocess with CI=1 and the default (auto) parallelism; then
 prints how long it took, the CPU each side spent per request, the rate it sustained against the
-limit and how many 429s it met.
+limit and how many 429s it met. Then, for reference, the rate httpx alone sustains against the
+same sandbox without a limit: threads with a client each and no statusync code, the best of a
+few thread counts around the requests in flight the limit needs (rate x latency). On a machine
+where that reference stays under 90% of the limit, so does statusync, whose requests are httpx's.
 
     python3 benchmarks/drift_rate.py [--case far|fast|both] [--integrations N]
                                      [--get-per-minute N] [--server-per-minute N]
@@ -30,9 +33,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness import FIRST_ID, report_rate, timed_run, write_project
+from harness import FIRST_ID, httpx_alone_per_minute, report_rate, timed_run, write_project
 
 from statusync.sandbox import SandboxOptions
+from statusync.sendcloud.ratelimit import CLIENT_BURST
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,33 @@ def run_case(case: Case, server_limit: int, parallelism: int | None) -> int:
     print(f"  in sync:            {summary.get('in_sync', 0)} of {case.integrations}")
     print(f"  GET requests:       {timed.count('GET')}")
     print(f"  CPU per request:    {timed.cpu_per_request()}")
-    return report_rate(
+    failed = report_rate(
         timed, "GET", case.get_per_minute, server_limit, done=summary.get("in_sync") == case.integrations
     )
+    report_reference(case, timed.sustained_per_minute("GET", CLIENT_BURST))
+    return failed
+
+
+# How long the reference reads at each thread count, at the case's limit: enough for a steady
+# rate (and at most REFERENCE_READS integrations).
+REFERENCE_SECONDS = 5
+REFERENCE_READS = 4000
+
+
+def report_reference(case: Case, sustained: float) -> None:
+    """Print what httpx alone sustains here, against the case's limit and statusync's rate."""
+    in_flight = max(1, round(case.get_per_minute / 60 * case.latency))
+    threads = sorted({max(1, round(in_flight * factor)) for factor in (1, 1.5, 2)})
+    reads = min(case.integrations, REFERENCE_READS, case.get_per_minute // 60 * REFERENCE_SECONDS)
+    ids = range(FIRST_ID, FIRST_ID + reads)
+    reference, best_threads = httpx_alone_per_minute(ids, case.latency, threads)
+    share = reference / case.get_per_minute
+    print(
+        f"  httpx alone:        {reference:.0f}/min with {best_threads} threads, no limit = "
+        f"{share:.1%} of the configured limit; statusync's rate is {sustained / reference:.0%} of it"
+    )
+    if share < 0.9:
+        print("                      under 90%: one Python process with httpx does not reach it here")
 
 
 if __name__ == "__main__":

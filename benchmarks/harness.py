@@ -1,6 +1,7 @@
 """What the benchmarks share: a sandbox of N in-sync integrations, a project of mapping files and
-its state, a timed statusync run with the time of every request the sandbox answered, and the
-best time of a command run several times."""
+its state, a timed statusync run with the time of every request the sandbox answered, the best
+time of a command run several times, and the references a result is read against: what httpx
+alone sustains here, and the imports and file reads any run must pay."""
 
 from __future__ import annotations
 
@@ -174,6 +175,10 @@ def timed_run(
         for prefix, pair in keys.items():
             env[f"{prefix}_PUBLIC_KEY"] = pair.public_key
             env[f"{prefix}_SECRET_KEY"] = pair.secret_key
+        # The project just written goes to the disk first, as plan_speed's does: the kernel
+        # writing back thousands of new files would otherwise hold up the run's own syncs of
+        # the state at its end, a cost of this benchmark's setup, not of the run.
+        os.sync()
         before = _cpu()
         started = time.monotonic()
         run = subprocess.run(
@@ -187,6 +192,60 @@ def timed_run(
         elapsed = time.monotonic() - started
         client, server = (after - earlier for after, earlier in zip(_cpu(), before, strict=True))
         return Timed(run, elapsed, store.requests(), list(store.times), started, client, server)
+
+
+# The reference for a rate: a fresh Python process in which `threads` threads, each with an
+# httpx.Client of its own and nothing else of statusync (no pacing, no parsing, no bookkeeping),
+# GET the integrations' mappings from the sandbox as fast as it answers. It tells what one Python
+# process with httpx, statusync's client library, reaches on this machine: a share of a limit
+# that this reference cannot reach is one that statusync cannot reach here either.
+_HTTPX_ALONE = """
+import sys, threading, time, httpx
+url, public, secret, first, count, threads = sys.argv[1:]
+first, count, threads = int(first), int(count), int(threads)
+ids = iter(range(first, first + count))
+take = threading.Lock()
+times = []
+def work():
+    with httpx.Client(auth=(public, secret)) as client:
+        while True:
+            with take:
+                integration_id = next(ids, None)
+            if integration_id is None:
+                return
+            response = client.get(url, params={"integration_id": integration_id})
+            response.raise_for_status()
+            response.json()
+            times.append(time.monotonic())
+workers = [threading.Thread(target=work) for _ in range(threads)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+times.sort()
+skip = min(len(times) - 2, threads)  # after the first round of requests, as connections open
+print((len(times) - 1 - skip) / (times[-1] - times[skip]) * 60)
+"""
+
+
+def httpx_alone_per_minute(ids: range, latency: float, threads: list[int]) -> tuple[float, int]:
+    """The most GETs a minute that httpx alone (_HTTPX_ALONE) sustained against a sandbox of
+    `ids` with `latency` and no limit, and with how many threads (the best of `threads`, each
+    tried once)."""
+    store = in_sync_store(ids)
+    best = (0.0, 0)
+    options = SandboxOptions(latency=latency, get_per_minute=None, post_per_minute=None)
+    with SandboxServer(store, [KEYS], options, port=0) as server:
+        for count in threads:
+            run = subprocess.run(
+                [sys.executable, "-c", _HTTPX_ALONE, f"{server.url}/shop-order-statuses/mapping"]
+                + [KEYS.public_key, KEYS.secret_key, str(ids.start), str(len(ids)), str(count)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            best = max(best, (float(run.stdout), count))
+    return best
 
 
 def _cpu() -> tuple[float, float]:
@@ -214,6 +273,23 @@ def report_rate(timed: Timed, method: str, configured: int, server_limit: int, d
     if not ok:
         sys.stderr.write(timed.run.stderr[-2000:])
     return 0 if ok else 1
+
+
+# Every file, read and hashed: what any plan or apply of these files must do at least.
+READ_AND_HASH = """
+import hashlib, os
+for folder, _, names in os.walk("mappings"):
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            hashlib.sha256(f.read()).hexdigest()
+"""
+# The libraries statusync cannot run without, imported as statusync imports them (its package
+# first: it turns off what of them it never uses), and httpx's TLS context built: what any
+# statusync command that talks to the API spends before its own code runs.
+IMPORTS = """
+import statusync, click, httpx, pydantic, ruamel.yaml
+httpx.create_ssl_context()
+"""
 
 
 def best_of(command: list[str], cwd: Path, runs: int) -> float:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import best_of, compile_statusync
+from harness import READ_AND_HASH, best_of, compile_statusync
 
 from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.core.model import CATEGORIES
@@ -42,14 +42,6 @@ MAX_FLOOR_RATIO = 3.0  # at 10,000 files
 MAX_GROWTH = 11.0  # time at 100,000 files over time at 10,000
 READ_AT = "2026-01-01T00:00:00Z"
 
-# Every file, read and hashed: what any plan of these files must do at least.
-FLOOR = """
-import hashlib, os
-for folder, _, names in os.walk("mappings"):
-    for name in names:
-        with open(os.path.join(folder, name), "rb") as f:
-            hashlib.sha256(f.read()).hexdigest()
-"""
 PLAN = [sys.executable, "-m", "statusync", "plan", "--format", "json"]
 
 
@@ -104,7 +96,7 @@ def measure(count: int) -> dict[str, float]:
             # Taken in turns, so that the floor and the plan meet the same load of the machine.
             best = float("inf")
             for _ in range(RUNS):
-                floors.append(best_of([sys.executable, "-c", FLOOR], root, 1))
+                floors.append(best_of([sys.executable, "-c", READ_AND_HASH], root, 1))
                 best = min(best, best_of(PLAN, root, 1))
             return best
 
