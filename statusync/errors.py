@@ -6,7 +6,8 @@
           ├── StopRun            every further request of the run would fail alike: stop at once
           │    ├── CredentialsRejected     (also an ApiError) HTTP 401
           │    ├── TokenRequestFailed      (also an ApiError) no OAuth2 token to be had
-          │    └── HostUnreachable         (also an ApiError) the API's host takes no connection
+          │    ├── HostUnreachable         (also an ApiError) the API's host takes no connection
+          │    └── JournalUnwritable       the run's journal cannot be written (a full disk)
           ├── NotFound           the API has no such integration
           │    └── IntegrationNotFound     (also an ApiError) HTTP 404
           ├── ApiError           a request the Sendcloud API refused, or that got no answer
@@ -41,6 +42,11 @@ class StatusyncError(Exception):
 class StopRun(StatusyncError):
     """An error every further request of the run would meet too (the API rejected the
     credentials): the run stops at once instead of repeating it for each integration."""
+
+
+class JournalUnwritable(StopRun):
+    """The run's journal cannot be written (a full disk, a file system gone read-only): a write
+    whose intent cannot be recorded first is not sent, and neither is any after it."""
 
 
 class NotFound(StatusyncError):

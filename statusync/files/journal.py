@@ -21,6 +21,8 @@ run died and applied after sees another mark, and can say what changed the state
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -32,7 +34,7 @@ from typing import Any
 from statusync.core.journal import Answered, Fold, Noted, Record, Sent
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, State, account_name, readable_time, valid_integration_id
-from statusync.errors import StatusyncError
+from statusync.errors import JournalUnwritable, StatusyncError
 from statusync.text import plural, printable
 
 JOURNAL_VERSION = 1
@@ -148,13 +150,14 @@ class JournalWriter:
         self._whole = 0 if existing is None else existing.size
 
     def write(self, record: Record) -> None:
-        """Append `record` (to the page cache: `sync` makes it durable)."""
+        """Append `record` (to the page cache: `sync` makes it durable). JournalUnwritable when
+        it cannot be, with nothing of it left in the file."""
         line = (json.dumps(_encode(record), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         try:
             with self._lock:
-                os.write(self._open(), line)  # O_APPEND: one write per line, whole
+                self._whole = _append(self._open(), line, self._whole)
         except OSError as exc:
-            raise StatusyncError(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
+            raise self._unwritable(exc) from None
 
     def sync(self) -> None:
         """Return once everything written so far is on the disk. Called without a lock held, so
@@ -164,8 +167,19 @@ class JournalWriter:
             return
         try:
             _datasync(fd)
-        except OSError as exc:
-            raise StatusyncError(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
+        except OSError as exc:  # a full disk may only show here, when the blocks are allocated
+            raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: OSError) -> JournalUnwritable:
+        # A write whose intent is not on the disk must not leave, and every write after it would
+        # meet the same disk: the run stops (a StopRun), and says how to go on.
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        fix = "Free space on the disk that holds it" if full else "Fix the cause"
+        return JournalUnwritable(
+            f"cannot write the journal {self.path}: {exc.strerror or exc}; nothing is sent that "
+            f"it cannot record first. {fix}, then run the command again: it settles what this "
+            "run sent"
+        )
 
     def _open(self) -> int:
         if self._fd is None:
@@ -180,9 +194,15 @@ class JournalWriter:
                     "base": self._base,
                     **({"command": self._command} if self._command else {}),
                 }
-                os.write(fd, (json.dumps(header) + "\n").encode())
-                os.fsync(fd)
-                _sync_directory(self.path.parent)  # the new name must survive a crash too
+                try:
+                    self._whole = _append(fd, (json.dumps(header) + "\n").encode(), 0)
+                    os.fsync(fd)
+                    _sync_directory(self.path.parent)  # the new name must survive a crash too
+                except OSError:
+                    os.close(fd)
+                    with contextlib.suppress(OSError):
+                        self.path.unlink()  # empty: no run is left to fold in
+                    raise
             self._fd = fd
         return self._fd
 
@@ -200,6 +220,25 @@ class JournalWriter:
             _sync_directory(self.path.parent)
         except OSError as exc:
             raise StatusyncError(f"cannot remove the journal {self.path}: {exc.strerror or exc}") from None
+
+
+def _append(fd: int, line: bytes, whole: int) -> int:
+    """Append all of `line` to the journal open at `fd`, whose whole lines end at `whole`; the
+    size with it. A full disk may take part of a line and refuse the rest: what it took is cut
+    off again before the error is raised, or the next line written (once space is freed) would
+    join the torn one, and the journal would read as damaged."""
+    view = memoryview(line)
+    try:
+        while view:
+            written = os.write(fd, view)  # O_APPEND, under the writer's lock
+            if written == 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            view = view[written:]
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, whole)
+        raise
+    return whole + len(line)
 
 
 def _sync_directory(directory: Path) -> None:

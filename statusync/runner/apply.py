@@ -15,6 +15,7 @@ from statusync.errors import (
     AccountSkipped,
     ApiError,
     HostUnreachable,
+    JournalUnwritable,
     NotFound,
     NotSent,
     StatusyncError,
@@ -154,8 +155,25 @@ def apply_plan(
         intent: list[int] = []  # the intent's number, once the request is about to leave
 
         def answer(result: Result) -> None:
+            # For a write that did not go through, an answer the journal cannot take is as good
+            # as one it took: the next run settles an unanswered intent all the same, and the
+            # next intent meets the journal's error and stops this run.
             if intent:
-                recorder.answered(intent[0], result)
+                try:
+                    recorder.answered(intent[0], result)
+                except JournalUnwritable:
+                    if result == "ok":
+                        raise
+
+        def accepted(outcome: ChangeResult) -> ChangeResult:
+            try:
+                answer("ok")
+            except JournalUnwritable as exc:
+                # Accepted, but the journal took no answer: its intent, on the disk, makes it
+                # uncertain for the next run, which settles it.
+                ended.append(ChangeResult(change, str(exc), uncertain=True))
+                raise
+            return outcome
 
         note = None
         if check is not None:
@@ -174,16 +192,14 @@ def apply_plan(
             answer("unknown" if exc.maybe_applied else "refused")
             return ChangeResult(change, str(exc), uncertain=exc.maybe_applied, not_sent=not exc.maybe_applied)
         except StopRun as exc:
-            # E.g. rejected credentials, or a host that takes no connection: the other
-            # integrations would fail the same way. An earlier attempt may have arrived all the
-            # same (a timeout before the host went away): then the write's outcome is unknown.
+            # E.g. rejected credentials, a host that takes no connection, a journal that cannot
+            # record the intent: the other integrations would fail the same way. An earlier
+            # attempt may have arrived all the same (a timeout before the host went away): then
+            # the write's outcome is unknown.
             maybe = isinstance(exc, ApiError) and exc.maybe_applied
+            unsent = isinstance(exc, HostUnreachable | JournalUnwritable) and not maybe
+            ended.append(ChangeResult(change, str(exc), uncertain=maybe, not_sent=unsent))
             answer("unknown" if maybe else "refused")
-            ended.append(
-                ChangeResult(
-                    change, str(exc), uncertain=maybe, not_sent=isinstance(exc, HostUnreachable) and not maybe
-                )
-            )
             raise
         except NotFound as exc:
             if change.action is not Action.RESET or not _gone(change, writers[change.account]):
@@ -193,14 +209,12 @@ def apply_plan(
                 answer("unknown" if maybe else "refused")
                 return ChangeResult(change, str(exc), uncertain=maybe)
             # Nothing is left to unmap: the reset is done, and the integration leaves the state.
-            answer("ok")
-            return ChangeResult(change, note="not found in Sendcloud, nothing to unmap; forgotten")
+            return accepted(ChangeResult(change, note="not found in Sendcloud, nothing to unmap; forgotten"))
         except StatusyncError as exc:
             maybe = isinstance(exc, ApiError) and exc.maybe_applied
             answer("unknown" if maybe else "refused")
             return ChangeResult(change, str(exc), uncertain=maybe)
-        answer("ok")
-        return ChangeResult(change, note=note)
+        return accepted(ChangeResult(change, note=note))
 
     accounts = {c.account: writers[c.account] for c in sending}
     workers = _lanes(parallelism, accounts, reading=check is not None)

@@ -3,7 +3,9 @@ run can die leaving a state that claims nothing the API did not accept."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from statusync.core.journal import Answered, Noted, Record, Sent, fold
 from statusync.core.plan import Action, Change, make_plan
 from statusync.core.state import Entry, Pending, Removed, State
-from statusync.errors import StatusyncError
+from statusync.errors import JournalUnwritable, StatusyncError
 from statusync.files.journal import JournalWriter, journal_mark, journal_path, read_journal
 from statusync.files.state_file import dump_state, load_state, parse_state, save_state
 from statusync.runner.recorder import Recorder
@@ -293,6 +295,70 @@ def test_records_survive_the_round_trip_through_the_file(tmp_path: Path) -> None
     journal = read_journal(tmp_path / "state.json.journal")
     assert journal is not None
     assert (journal.base, journal.records, journal.next_seq) == ("L:3", records, 2)
+
+
+def test_a_line_the_full_disk_took_only_part_of_is_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "state.json.journal"
+    writer = JournalWriter(journal, "L:3")
+    writer.write(Answered(1, "ok", AT))
+    real_write = os.write
+    calls: list[int] = []
+
+    def part_then_full(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, bytes(data)[: len(data) // 2])
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", part_then_full)
+        with pytest.raises(JournalUnwritable) as raised:
+            writer.write(Answered(2, "ok", AT))
+    assert len(calls) == 2  # the rest of the line was tried, and refused
+    assert "No space left on device" in str(raised.value)
+    assert "Free space on the disk that holds it, then run the command again" in str(raised.value)
+    assert journal.read_bytes().endswith(b"\n")  # no torn line left for the next to join
+    writer.write(Answered(3, "refused", AT))  # space freed
+    read = read_journal(journal)
+    assert read is not None and read.records == [Answered(1, "ok", AT), Answered(3, "refused", AT)]
+
+
+def test_a_journal_the_disk_cannot_flush_stops_the_run_with_its_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = JournalWriter(tmp_path / "state.json.journal", "L:3")
+    writer.write(Answered(1, "ok", AT))
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr("statusync.files.journal._datasync", failing)
+    with pytest.raises(
+        JournalUnwritable,
+        match="Input/output error; nothing is sent that it cannot record first. Fix the cause",
+    ):
+        writer.sync()
+
+
+def test_a_journal_whose_first_line_the_disk_refuses_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "state.json.journal"
+    writer = JournalWriter(journal, "L:3")
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", full)
+        with pytest.raises(JournalUnwritable):
+            writer.write(Answered(1, "ok", AT))
+    assert not journal.exists()
+    writer.write(Answered(1, "ok", AT))
+    read = read_journal(journal)
+    assert read is not None and (read.base, read.records) == ("L:3", [Answered(1, "ok", AT)])
 
 
 def test_a_journal_says_which_run_left_it_and_what_it_recorded(path: Path) -> None:

@@ -2,12 +2,15 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from statusync.core.journal import Record
 from statusync.core.model import MappingDict
 from statusync.core.plan import make_plan
-from statusync.errors import StatusyncError
-from statusync.files.journal import journal_path
+from statusync.errors import JournalUnwritable, StatusyncError
+from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import load_state, save_state
-from statusync.runner.apply import ChangeResult, apply_plan
+from statusync.runner.apply import ChangeResult, RunEnded, apply_plan
 from statusync.runner.recorder import Recorder
 from tests.support.builders import loaded, mapping, state_of
 
@@ -98,3 +101,54 @@ def test_every_success_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
     # once, when the run ends, and the journal is gone.
     assert load_state(path).serial == 1
     assert not journal_path(path).exists()
+
+
+def failing_journal(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
+    """The journal takes `after` records, then the disk is full."""
+    real_write = JournalWriter.write
+    taken: list[Record] = []
+
+    def write(self: JournalWriter, record: Record) -> None:
+        if len(taken) >= after:
+            raise JournalUnwritable(f"cannot write the journal {self.path}: No space left on device")
+        taken.append(record)
+        real_write(self, record)
+
+    monkeypatch.setattr(JournalWriter, "write", write)
+
+
+def test_a_journal_that_cannot_take_an_intent_stops_the_run_before_that_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = make_plan([loaded(i, A) for i in range(1, 7)], state_of())
+    api = FakeApi()
+    recorder = Recorder(tmp_path / "state.json", state_of())
+    failing_journal(monkeypatch, after=4)  # the intents and answers of two writes
+    with pytest.raises(RunEnded) as raised:
+        apply_plan(plan, {"default": api}, recorder, parallelism=1)
+    assert isinstance(raised.value.cause, JournalUnwritable)
+    assert [i for i, _ in api.sent] == [1, 2]  # the third was not sent, nor any after it
+    outcomes = {o.change.integration_id: o for o in raised.value.outcomes}
+    assert sorted(outcomes) == [1, 2, 3] and outcomes[1].ok and outcomes[2].ok
+    assert outcomes[3].not_sent and not outcomes[3].uncertain
+    monkeypatch.undo()  # space freed: the state is written with what went through
+    recorder.finish()
+    assert sorted(load_state(tmp_path / "state.json").entries) == [1, 2]
+
+
+def test_an_accepted_write_whose_answer_the_journal_cannot_take_is_uncertain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = make_plan([loaded(i, A) for i in range(1, 4)], state_of())
+    api = FakeApi()
+    recorder = Recorder(tmp_path / "state.json", state_of())
+    failing_journal(monkeypatch, after=1)  # the first intent only
+    with pytest.raises(RunEnded) as raised:
+        apply_plan(plan, {"default": api}, recorder, parallelism=1)
+    assert [i for i, _ in api.sent] == [1]
+    [outcome] = raised.value.outcomes
+    assert outcome.uncertain and "No space left on device" in (outcome.error or "")
+    monkeypatch.undo()
+    recorder.finish()
+    state = load_state(tmp_path / "state.json")
+    assert state.entries == {} and sorted(state.uncertain) == [1]  # the next apply settles it
