@@ -15,13 +15,21 @@ MARKDOWN_BUDGET = 60_000
 
 _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKTICKS = re.compile("`+")
+# GitHub finds @mentions, issue references (#12, GH-12) and bare links (https://..., www....) in
+# the text a comment renders to, after markdown has dropped its backslashes: a name escaped as
+# `\@team` still notifies the team. A zero-width space inside each breaks it, as Renovate and
+# Dependabot do for the names they quote; it shows as nothing.
+_ZERO_WIDTH_SPACE = "\u200b"
+_GITHUB_REFERENCE = re.compile(r"(?<=[@#])|(?<=\bgh)(?=-[0-9])|(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
 
 
 def md_text(text: str) -> str:
     """`text` as markdown that shows it as it is: printable, and every ASCII punctuation
     character backslash-escaped (CommonMark allows that for all of them), so that a shop name
-    cannot emphasise, link, mention (`@team`) or end a table cell (`|`)."""
-    return "".join("\\" + c if c in _PUNCTUATION else c for c in printable(text))
+    cannot emphasise, link or end a table cell (`|`); and with a zero-width space in every
+    mention (`@team`), issue reference (`#12`) and bare link, which GitHub would make live."""
+    shown = _GITHUB_REFERENCE.sub(_ZERO_WIDTH_SPACE, printable(text))
+    return "".join("\\" + c if c in _PUNCTUATION else c for c in shown)
 
 
 def md_code(text: str, *, table: bool = True) -> str:

@@ -23,6 +23,8 @@ def table_rows(markdown: str) -> list[list[str]]:
 
 
 def shown(cell: str) -> str:
-    """What a cell shows: its HTML unescaped, the code spans' tags (the only markup allowed) dropped."""
+    """What a cell shows: its HTML unescaped, the code spans' tags (the only markup allowed) and
+    the zero-width spaces that break GitHub's mentions and references (they show as nothing)
+    dropped. Text from outside escapes any zero-width space it holds, so none comes from it."""
     assert "<" not in cell.replace("<code>", "").replace("</code>", ""), cell
-    return html.unescape(cell.replace("<code>", "").replace("</code>", ""))
+    return html.unescape(cell.replace("<code>", "").replace("</code>", "")).replace("\u200b", "")

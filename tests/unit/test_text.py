@@ -91,10 +91,35 @@ def test_a_code_span_shows_the_text_as_it_is_in_a_table_and_outside(text: str) -
 def test_markdown_text_shows_the_text_as_it_is_in_a_table(text: str) -> None:
     table = MARKDOWN.render(f"| a | b |\n| --- | --- |\n| n {md_text(text)} | x |\n")
     [cell, _] = _cells(table)
-    # No markup got through (emphasis, links, html): what shows is the text itself; a table
-    # cell only trims the spaces around it.
+    # No markup got through (emphasis, links, html): what shows is the text itself, but for
+    # the zero-width spaces that break GitHub's references (printable escapes any the text
+    # held); a table cell only trims the spaces around it.
     assert "<" not in cell.replace("&lt;", "")
-    assert html.unescape(cell) == f"n {printable(text)}".strip()
+    assert html.unescape(cell).replace("\u200b", "") == f"n {printable(text)}".strip()
+    assert GITHUB_REFERENCE.search(html.unescape(cell)) is None, cell
+
+
+# What GitHub makes live in the text a comment renders to: a mention notifies a user or a team,
+# an issue reference (in any repository) links back from that issue, and so does a bare link.
+GITHUB_REFERENCE = re.compile(r"@\w|#[0-9]|\bgh-[0-9]|https?://|\bwww\.", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cc @acme/security-team",
+        "see acme/other#1",
+        "fixes #12",
+        "GH-7",
+        "https://github.com/acme/other/issues/1",
+        "www.example.com",
+        "ops@example.com",
+    ],
+)
+def test_a_name_in_markdown_mentions_no_one_and_links_no_issue(name: str) -> None:
+    shown = html.unescape(MARKDOWN.render(md_text(name)))
+    assert GITHUB_REFERENCE.search(shown) is None, shown
+    assert shown.replace("\u200b", "") == f"<p>{name}</p>\n"  # reads the same
 
 
 @pytest.mark.parametrize(
