@@ -35,7 +35,7 @@ def no_plan_markdown(problems: Sequence[Problem], reason: str | None, run_url: s
                 problem.file if problem.line is None else f"{problem.file}:{problem.line}:{problem.col or 1}"
             )
             text.group([f"- {md_code(where, table=False)}: {md_text(problem.message)}\n"], md_text(where))
-        text.note("problems", "statusync validate")
+        text.note("problem", "statusync validate")
     log = f"[the job's log]({run_url})" if run_url else "the job's log"
     text.write(f"\nThe details are in {log}.\n")
     return out.getvalue()

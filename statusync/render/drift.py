@@ -9,7 +9,7 @@ from statusync.console import Paint, plural
 from statusync.core.catalog import StatusCatalog
 from statusync.core.drift import Cause, DriftReport, IntegrationDrift
 from statusync.core.drift_status import DriftStatus
-from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
+from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_name, md_text
 from statusync.render.style import NO_NAMES, headline, painter, show, status_name, write_json
 from statusync.text import printable
 
@@ -178,8 +178,7 @@ def status_names(drift: IntegrationDrift, catalog: StatusCatalog) -> dict[str, s
 
 
 def _who(drift: IntegrationDrift) -> str:
-    name = drift.loaded.name
-    return f"{drift.integration_id}" + (f" ({md_text(name)})" if name else "")
+    return f"{drift.integration_id}{md_name(drift.loaded.name)}"
 
 
 def _not_checked(report: DriftReport, out: MarkdownBudget) -> None:
@@ -190,12 +189,12 @@ def _not_checked(report: DriftReport, out: MarkdownBudget) -> None:
     out.write("\n### Not checked\n\n| integration | file | why |\n| --- | --- | --- |\n")
     for failure in report.failures:
         spec = failure.loaded.spec
-        who = f"{spec.integration_id}" + (f" ({md_text(spec.name)})" if spec.name else "")
+        who = f"{spec.integration_id}{md_name(spec.name)}"
         out.group(
             [f"| {who} | {md_code(failure.loaded.file)} | {md_text(failure.error)} |\n"],
             str(spec.integration_id),
         )
-    out.note("integrations not checked", "statusync drift")
+    out.note("integration", "statusync drift", "not checked")
 
 
 def render_markdown(
@@ -234,7 +233,7 @@ def render_markdown(
                 )
                 lead, cause = "| | ", ""
             out.group(rows, str(drift.integration_id))
-        out.note("integrations with differences", "statusync drift")
+        out.note("integration", "statusync drift", "with differences")
     invalid = [d for d in report.integrations if d.invalid]
     if invalid:
         out.write(
@@ -251,7 +250,7 @@ def render_markdown(
                 ],
                 str(drift.integration_id),
             )
-        out.note("integrations with invalid entries", "statusync drift")
+        out.note("integration", "statusync drift", "with invalid entries")
     missing = report.with_status(DriftStatus.NOT_FOUND)
     if missing:
         out.write("\n### Not found\n\n")
@@ -260,7 +259,7 @@ def render_markdown(
                 [f"- {_who(drift)} {md_code(drift.file, table=False)}: {note(drift)}\n"],
                 str(drift.integration_id),
             )
-        out.note("integrations not found", "statusync drift")
+        out.note("integration", "statusync drift", "not found")
     todo = hints(report, lambda command: f"`{command}`")
     if todo:
         out.write("\n### What to do\n\n" + "".join(f"- {hint}\n" for hint in todo))

@@ -7,7 +7,7 @@ import re
 from typing import TextIO
 
 from statusync.render.style import show
-from statusync.text import printable
+from statusync.text import plural, printable, short_name
 
 # GitHub keeps a comment or an issue body to 65,536 characters; a markdown report stops listing
 # rows before that, leaving room for the lines that follow and a note of what was left out.
@@ -30,6 +30,13 @@ def md_text(text: str) -> str:
     mention (`@team`), issue reference (`#12`) and bare link, which GitHub would make live."""
     shown = _GITHUB_REFERENCE.sub(_ZERO_WIDTH_SPACE, printable(text))
     return "".join("\\" + c if c in _PUNCTUATION else c for c in shown)
+
+
+def md_name(name: str | None) -> str:
+    """An integration's name after its id, ` (name)`, shortened as a status's name is (outside
+    text: a long one would crowd its change out of a comment); "" when there is none."""
+    shown = None if name is None else short_name(name)
+    return "" if shown is None else f" ({md_text(shown)})"
 
 
 def md_code(text: str, *, table: bool = True) -> str:
@@ -85,15 +92,16 @@ class MarkdownBudget:
         else:
             self.write(text)
 
-    def note(self, what: str, command: str) -> None:
-        """Say what the last table left out; the next table starts afresh."""
+    def note(self, noun: str, command: str, qualifier: str = "") -> None:
+        """Say what the last table left out ("… and 2 more `noun`s `qualifier` not shown"); the
+        next table starts afresh."""
         if self.omitted:
             shown = ", ".join(self.omitted[:_LABELS_SHOWN])
             if len(self.omitted) > _LABELS_SHOWN:
                 shown += f" and {len(self.omitted) - _LABELS_SHOWN} more"
+            what = plural(len(self.omitted), f"more {noun}") + (f" {qualifier}" if qualifier else "")
             self.write(
-                f"\n*… and {len(self.omitted)} more {what} not shown here: run "
-                f"`{command}` for the full list. Not shown: {shown}.*\n"
+                f"\n*… and {what} not shown here: run `{command}` for the full list. Not shown: {shown}.*\n"
             )
             self.omitted = []
 

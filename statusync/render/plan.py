@@ -8,7 +8,7 @@ from typing import TextIO
 from statusync.console import Paint, plural
 from statusync.core.catalog import StatusCatalog
 from statusync.core.plan import Action, Change, Plan
-from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_text
+from statusync.render.markdown import MARKDOWN_BUDGET, MarkdownBudget, md_cell, md_code, md_name, md_text
 from statusync.render.style import NO_NAMES, headline, painter, show, status_name, write_json
 from statusync.text import printable
 
@@ -184,15 +184,16 @@ def render_markdown(
     )
     for change in plan.changes:
         table.group(_markdown_rows(change, catalog), str(change.integration_id))
-    table.note("changes", "statusync plan")
+    table.note("change", "statusync plan")
 
 
 def _markdown_rows(change: Change, catalog: StatusCatalog) -> list[str]:
     def cell(value: str | None) -> str:
         return md_cell(value, status_name(catalog, change.integration_id, value))
 
-    name = f" ({md_text(change.name)})" if change.name else ""
-    lead = f"| {change.action.value} | {change.integration_id}{name} | {md_code(change.file)} "
+    lead = (
+        f"| {change.action.value} | {change.integration_id}{md_name(change.name)} | {md_code(change.file)} "
+    )
     if change.action is Action.FORGET:
         return [lead + "| *all* | *unchanged* | *no longer managed* |\n"]
     rows = []

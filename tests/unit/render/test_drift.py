@@ -105,7 +105,7 @@ def test_a_drift_too_long_for_the_issue_is_skipped_and_the_rest_still_shown() ->
         "| 3",
     ]
     assert (
-        "*… and 1 more integrations with differences not shown here: run `statusync drift` for "
+        "*… and 1 more integration with differences not shown here: run `statusync drift` for "
         "the full list. Not shown: 1.*"
     ) in text
 

@@ -111,6 +111,18 @@ def test_a_change_too_long_for_the_comment_is_skipped_and_the_rest_still_shown()
     )
 
 
+def test_a_long_integration_name_cannot_crowd_its_own_change_out_of_the_comment() -> None:
+    # A pull request's `name:` (outside text, like a status's name) is shortened in markdown,
+    # so that the change it names stays in view.
+    name = "Shop " + "x" * 61_000
+    plan = make_plan([loaded(1, B, name=name)], state_of((1, A)))
+    out = io.StringIO()
+    render_markdown(plan, out)
+    [row] = [line for line in out.getvalue().splitlines() if line.startswith("| update |")]
+    assert row.startswith(f"| update | 1 (Shop {'x' * 74}…) | `mappings/1.yaml` | DELIVERED |")
+    assert "not shown here" not in out.getvalue()
+
+
 def test_markdown_lists_everything_when_it_fits() -> None:
     out = io.StringIO()
     render_markdown(make_plan([loaded(i, A) for i in range(1, 11)], state_of()), out)
