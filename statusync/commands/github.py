@@ -12,6 +12,7 @@ The plan comment also says, at its top, when the pull request changes the state 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from statusync.console import Console, plural
@@ -24,6 +25,7 @@ from statusync.github.no_plan import no_plan_markdown
 from statusync.github.rest import GitHub, GitHubError
 from statusync.github.runner import event_pull_request, on_actions, run_url
 from statusync.github.summary import append_summary
+from statusync.sendcloud.urls import API_URL_ENV
 
 # What a job needs to read and write the plan comment (`pull-requests: write` grants both).
 _COMMENT_FIX = (
@@ -132,13 +134,18 @@ def _state_edits(github: GitHub, number: int, env: Mapping[str, str]) -> state_e
 
     cwd = Path.cwd()
     try:
-        ws = Workspace.open(None, None, env=env, root=cwd)
+        # The file's own api_url, which a pull request may change: not the runner's override.
+        ws = Workspace.open(None, None, env={k: v for k, v in env.items() if k != API_URL_ENV}, root=cwd)
     except StatusyncError as exc:
         return state_edits.StateEdits(unchecked=f"the workspace could not be read: {exc}")
     root = state_edits.repository_root(env, cwd)
     guarded = state_edits.guarded_files(ws.state_path, root)
     settings = state_edits.settings_files(ws.root / SETTINGS_FILE, root)
-    return state_edits.check_state_edits(github, number, guarded, settings)
+    edits = state_edits.check_state_edits(github, number, guarded, settings)
+    if not edits.settings:
+        return edits
+    destinations = state_edits.key_destinations(ws.settings)
+    return replace(edits, destinations=destinations, state=ws.settings.state)
 
 
 def _why_no_plan(env: Mapping[str, str]) -> tuple[list[Problem], str | None]:

@@ -7,6 +7,10 @@ in the state (the new hash with the new mapping) therefore plans as "No changes"
 reviewer saw in a plan. Such an edit cannot be told from the files alone, but the pull request's
 list of changed files shows it, so the plan comment warns at its top whenever the state or the
 catalog is among them. It never fails the step: `statusync import` on a branch writes both.
+
+statusync.yaml is said too: its `state:` names the state, and its `api_url` and accounts'
+`token_url` say where the Sendcloud keys go once the pull request is merged. A URL that is not on
+Sendcloud's own host makes that a warning naming it, since the plan itself shows no change.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from statusync.files.catalog_file import catalog_path
 from statusync.files.journal import journal_path
-from statusync.files.settings import SETTINGS_FILE
+from statusync.files.settings import DEFAULT_API_URL, SETTINGS_FILE, Settings
 from statusync.github.rest import GitHub, GitHubError
 from statusync.render.markdown import md_code, md_text
 from statusync.repo.git import Git, GitError
+from statusync.sendcloud.credentials import DEFAULT_TOKEN_URL
 from statusync.text import printable
 
 # GitHub's listing of a pull request's files stops at 3,000 entries.
@@ -30,14 +36,49 @@ FILES_LISTED = 3000
 
 
 @dataclass(frozen=True)
+class KeysGoTo:
+    """A URL that statusync.yaml sends credentials to: the API's (every account's keys) or an
+    OAuth2 token endpoint (its `accounts`' client secrets), beside Sendcloud's own for it."""
+
+    what: str
+    url: str
+    sendclouds: str
+    accounts: tuple[str, ...] = ()
+
+    @property
+    def foreign(self) -> bool:
+        """Whether it is not on Sendcloud's host (over HTTPS): another path there is no risk."""
+        ours, theirs = urlsplit(self.sendclouds), urlsplit(self.url)
+        return (theirs.scheme.lower(), theirs.hostname) != (ours.scheme, ours.hostname)
+
+
+def key_destinations(settings: Settings) -> tuple[KeysGoTo, ...]:
+    """Where `settings` send the Sendcloud keys: the API, and each OAuth2 token endpoint with the
+    accounts that use it."""
+    endpoints: dict[str, list[str]] = {}
+    for name, account in settings.accounts.items():
+        if account.auth == "oauth2":
+            endpoints.setdefault(account.token_url, []).append(name)
+    return (
+        KeysGoTo("the API", settings.api_url, DEFAULT_API_URL),
+        *(
+            KeysGoTo("OAuth2 tokens", url, DEFAULT_TOKEN_URL, tuple(names))
+            for url, names in endpoints.items()
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class StateEdits:
     """What the check found: the guarded files the pull request changes (as GitHub names them,
-    relative to the repository), whether it changes statusync.yaml (which names the state), or
-    why its changed files could not be checked."""
+    relative to the repository), whether it changes statusync.yaml (which names the state and
+    where the keys go: `destinations`, `state`), or why its changed files could not be checked."""
 
     edited: tuple[str, ...] = ()
     unchecked: str | None = None
     settings: bool = False
+    destinations: tuple[KeysGoTo, ...] = ()
+    state: str = ""
 
     @property
     def worth_saying(self) -> bool:
@@ -130,9 +171,10 @@ def check_state_edits(
 
 def warning_markdown(edits: StateEdits) -> str:
     """What goes at the top of the plan comment: nothing when the check found no edit."""
+    blocks = []
     if edits.edited:
         files = " and ".join(md_code(path, table=False) for path in edits.edited)
-        return (
+        blocks.append(
             f"> [!WARNING]\n> **This pull request changes {files}.** statusync writes the state "
             "after each apply, and the plan takes every mapping file unchanged since the last "
             "apply from it, unparsed: an edit to the state can hide a change from this plan, "
@@ -140,38 +182,85 @@ def warning_markdown(edits: StateEdits) -> str:
             "edit comes from `statusync import`, revert it; either way, review the state's diff "
             "line by line.\n\n"
         )
-    if edits.unchecked is not None:
-        return (
+    elif edits.unchecked is not None:
+        blocks.append(
             "> [!NOTE]\n> The pull request's changed files could not be checked for an edit to "
             f"the state ({md_text(edits.unchecked.splitlines()[0])}): review any change to it "
             "by hand.\n\n"
         )
     if edits.settings:
+        blocks.append(_settings_markdown(edits))
+    return "".join(blocks)
+
+
+def _settings_markdown(edits: StateEdits) -> str:
+    settings = md_code(SETTINGS_FILE, table=False)
+    state = f" ({md_code(edits.state, table=False)})" if edits.state else ""
+    names_state = (
+        f"whose `state:` names the state the plan takes every unchanged mapping file from{state}: "
+        "check that it names the same file as before"
+    )
+    foreign = [d for d in edits.destinations if d.foreign]
+    if not foreign:
         return (
-            f"> [!NOTE]\n> This pull request changes {md_code(SETTINGS_FILE, table=False)}, whose "
-            "`state:` names the state the plan takes every unchanged mapping file from: check "
-            "that it names the same file as before.\n\n"
+            f"> [!NOTE]\n> This pull request changes {settings}, {names_state}. It sends the keys "
+            "to Sendcloud only.\n\n"
         )
-    return ""
+    lines = "".join(
+        f"> - {_md_what(d)}: {md_code(d.url, table=False)}, not Sendcloud's "
+        f"({md_code(d.sendclouds, table=False)})\n"
+        for d in foreign
+    )
+    return (
+        f"> [!WARNING]\n> **This pull request changes {settings}, and once merged statusync "
+        f"sends the Sendcloud keys to a host that is not Sendcloud's:**\n{lines}>\n> Unless "
+        f"{_that_host(foreign)} yours and meant to be, do not merge. The file is also the one "
+        f"{names_state}.\n\n"
+    )
+
+
+def _that_host(foreign: list[KeysGoTo]) -> str:
+    return "that host is" if len({urlsplit(d.url).hostname for d in foreign}) == 1 else "those hosts are"
+
+
+def _md_what(destination: KeysGoTo) -> str:
+    if not destination.accounts:
+        return destination.what
+    return f"{destination.what} of {', '.join(md_code(a, table=False) for a in destination.accounts)}"
 
 
 def warning_text(edits: StateEdits) -> str | None:
     """The same as one line for the job's log (a `::warning` annotation on a runner)."""
+    parts = []
     if edits.edited:
-        return (
+        parts.append(
             f"This pull request changes {' and '.join(printable(p) for p in edits.edited)}: "
             "statusync writes it after each apply, and plan takes the files unchanged since the "
             "last apply from the state, so an edit to it can hide a change from this plan. "
             "Revert the edit unless it comes from 'statusync import', and review the state's diff."
         )
-    if edits.unchecked is not None:
-        return (
+    elif edits.unchecked is not None:
+        parts.append(
             "The pull request's changed files could not be checked for an edit to the state "
             f"({printable(edits.unchecked.splitlines()[0])})."
         )
     if edits.settings:
-        return (
-            f"This pull request changes {SETTINGS_FILE}, whose 'state:' names the state the plan "
-            "takes every unchanged mapping file from: check that it names the same file as before."
+        foreign = "; ".join(
+            f"{d.what}{' of ' + ', '.join(d.accounts) if d.accounts else ''}: {d.url}"
+            for d in edits.destinations
+            if d.foreign
         )
-    return None
+        names_state = (
+            "'state:' names the state the plan takes every unchanged mapping file from: check that "
+            "it names the same file as before."
+        )
+        elsewhere = [d for d in edits.destinations if d.foreign]
+        if elsewhere:
+            parts.append(
+                f"This pull request changes {SETTINGS_FILE}, and once merged statusync sends the "
+                f"Sendcloud keys to a host that is not Sendcloud's ({printable(foreign)}): unless "
+                f"{_that_host(elsewhere)} yours and meant to be, do not merge. Its {names_state}"
+            )
+        else:
+            parts.append(f"This pull request changes {SETTINGS_FILE}, whose {names_state}")
+    return " ".join(parts) or None

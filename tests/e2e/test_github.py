@@ -830,6 +830,77 @@ def test_the_journal_and_the_settings_that_name_the_state_are_said_too(
     assert said in comment["body"]
 
 
+SETTINGS_ELSEWHERE = """\
+api_url: https://sendcloud-api.evil.example/api/v3
+accounts:
+  eu: {auth: oauth2, client_id_env: EU_ID, client_secret_env: EU_SECRET,
+       token_url: "https://tokens.evil.example/oauth2/token/"}
+  nl: {auth: oauth2, client_id_env: NL_ID, client_secret_env: NL_SECRET}
+"""
+
+
+def test_settings_that_send_the_keys_to_another_host_are_a_warning_naming_it(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    # The plan shows "No changes": only the comment's warning tells a reviewer that, once merged,
+    # apply and drift would hand the key pair and the OAuth2 client secret to another host.
+    project.write("statusync.yaml", SETTINGS_ELSEWHERE)
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": "statusync.yaml", "status": "modified"}]
+    err = plan_job(steps, pr)
+    assert (
+        "sends the Sendcloud keys to a host that is not Sendcloud's (the API: "
+        "https://sendcloud-api.evil.example/api/v3; OAuth2 tokens of eu: "
+        "https://tokens.evil.example/oauth2/token/): unless those hosts are yours" in err
+    )
+    [comment] = plan_comments(github, pr)
+    body = comment["body"]
+    assert (
+        "> [!WARNING]\n> **This pull request changes `statusync.yaml`, and once merged statusync sends "
+        "the Sendcloud keys to a host that is not Sendcloud's:**\n"
+        "> - the API: `https://sendcloud-api.evil.example/api/v3`, not Sendcloud's "
+        "(`https://panel.sendcloud.sc/api/v3`)\n"
+        "> - OAuth2 tokens of `eu`: `https://tokens.evil.example/oauth2/token/`, not Sendcloud's "
+        "(`https://account.sendcloud.com/oauth2/token/`)\n" in body
+    )
+    assert "`nl`" not in body  # its tokens come from Sendcloud's endpoint
+    assert (
+        "names the state the plan takes every unchanged mapping file from (`.statusync/state.json`)" in body
+    )
+
+
+def test_settings_that_keep_the_keys_on_sendclouds_hosts_are_a_note(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    project.write("statusync.yaml", "api_url: https://PANEL.sendcloud.sc/api/v3/\non_removed: forget\n")
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [{"filename": "statusync.yaml", "status": "modified"}]
+    err = plan_job(steps, pr)
+    assert "not Sendcloud's" not in err
+    [comment] = plan_comments(github, pr)
+    assert "> [!NOTE]\n> This pull request changes `statusync.yaml`, whose `state:` names" in comment["body"]
+    assert "It sends the keys to Sendcloud only." in comment["body"]
+    assert "[!WARNING]" not in comment["body"]
+
+
+def test_an_edited_state_and_settings_sending_the_keys_elsewhere_are_both_said(
+    project: Project, github: FakeGitHubServer, steps: Steps
+) -> None:
+    project.write("statusync.yaml", SETTINGS_ELSEWHERE)
+    pr = github.fake.add_pull_request()
+    github.fake.changed_files[pr] = [
+        {"filename": "statusync.yaml", "status": "modified"},
+        {"filename": ".statusync/state.json", "status": "modified"},
+    ]
+    err = plan_job(steps, pr)
+    assert "This pull request changes .statusync/state.json:" in err and "evil.example" in err
+    [comment] = plan_comments(github, pr)
+    body = comment["body"]
+    assert body.index("**This pull request changes `.statusync/state.json`.**") < body.index(
+        "**This pull request changes `statusync.yaml`, and once merged"
+    )
+
+
 def test_settings_linked_from_statusync_yaml_are_said_when_the_file_linked_to_changes(
     project: Project, github: FakeGitHubServer, steps: Steps
 ) -> None:

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from statusync.github.rest import GitHub
-from statusync.github.state_edits import StateEdits, check_state_edits, guarded_files, repository_root
+from statusync.github.state_edits import (
+    KeysGoTo,
+    StateEdits,
+    check_state_edits,
+    guarded_files,
+    repository_root,
+)
 from tests.support.fake_github import REPOSITORY, TOKEN, FakeGitHub, FakeGitHubServer
 
 STATE = (".statusync/state.json", ".statusync/statuses.json")
@@ -79,3 +85,21 @@ def test_the_repository_root_is_the_git_checkout_else_the_runners_workspace(tmp_
     outside = tmp_path / "plain"
     outside.mkdir()
     assert repository_root({**env, "GIT_CEILING_DIRECTORIES": str(tmp_path)}, outside) == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("url", "foreign"),
+    [
+        ("https://panel.sendcloud.sc/api/v3", False),
+        ("https://PANEL.Sendcloud.sc/api/v3/", False),  # the same host, however spelled
+        ("https://panel.sendcloud.sc:443/api/v2", False),
+        ("HTTPS://panel.sendcloud.sc/api/v3", False),
+        ("http://panel.sendcloud.sc/api/v3", True),  # the keys in the clear
+        ("https://panel.sendcloud.sc.evil.example/api/v3", True),
+        ("https://panel.sendcloud.sc@evil.example/api/v3", True),
+        ("https://sendcloud.sc/api/v3", True),
+        ("http://127.0.0.1:8765/api/v3", True),  # the sandbox: not Sendcloud's either
+    ],
+)
+def test_a_url_is_sendclouds_only_on_sendclouds_host_over_https(url: str, foreign: bool) -> None:
+    assert KeysGoTo("the API", url, "https://panel.sendcloud.sc/api/v3").foreign is foreign
