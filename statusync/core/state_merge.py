@@ -16,8 +16,11 @@ newest accepted write wins, a reset included. With `base` the common ancestor:
   of an uncertain write, `at` of a tombstone), reported. A tombstone that wins claims nothing:
   the integration is not managed, and a file for it is planned as a create, which sends it;
 - changed differently on both sides, and which is newer cannot be told: both of the same second
-  (times have whole seconds), or one side removed the integration without a tombstone (a state
-  written by a statusync before tombstones, or edited by hand) while the other recorded a write.
+  (times have whole seconds), one side removed the integration without a tombstone (a state
+  written by a statusync before tombstones, or edited by hand) while the other recorded a write,
+  or a time the order rests on is ahead of the merging machine's clock by more than CLOCK_SKEW
+  (a clock gone wrong, or a date written in by hand: `2099-01-01` would win every merge, and a
+  base dated so would make every real write after it look like a revert).
   The integration is then *uncertain* (no last-applied mapping, the write of one side as the
   one of unknown outcome), so that the next plan lists it and the next apply sends its file.
   Two tombstones of one second claim nothing either way: ours is kept.
@@ -31,11 +34,14 @@ Pure: the callers read and write the files (`statusync merge-state`, `--push`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from statusync.core.state import Entry, Pending, Removed, State
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+# How far ahead of the merging machine's clock a record's time may be and still be believed:
+# runners' clocks differ by seconds; a day is far beyond that, and far short of a date invented.
+CLOCK_SKEW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -137,16 +143,21 @@ class Undecided:
     integration_id: int
     labels: tuple[str, str]
     records: tuple[Record, Record]
+    why: str = ""  # when not told by the records: a time ahead of the clock
+    since_base: bool = False  # the second side is the common ancestor: one side changed
 
     def describe(self) -> str:
         (ours, theirs), (o, t) = self.labels, self.records
-        why = (
+        why = self.why or (
             "both of the same second"
             if o.known and t.known
             else f"the removal on {ours if not o.known else theirs} has no date"
         )
+        changed = (
+            f"changed on {ours} since the common ancestor" if self.since_base else "changed on both sides"
+        )
         return (
-            f"integration {self.integration_id} changed on both sides and which is newer "
+            f"integration {self.integration_id} {changed} and which is newer "
             f"cannot be told ({ours}: {o.describe()}; {theirs}: {t.describe()}; {why}); "
             "marked it uncertain: the next apply sends its file"
         )
@@ -187,9 +198,25 @@ class MergedState:
 
 
 def merge_states(
-    base: State, ours: State, theirs: State, *, labels: tuple[str, str] = ("ours", "theirs")
+    base: State,
+    ours: State,
+    theirs: State,
+    *,
+    labels: tuple[str, str] = ("ours", "theirs"),
+    now: datetime | None = None,
 ) -> MergedState:
-    """Merge `ours` and `theirs`, both grown from `base`; `labels` name the sides in reports."""
+    """Merge `ours` and `theirs`, both grown from `base`; `labels` name the sides in reports.
+    `now`: the merging machine's time, against which a record dated ahead (beyond CLOCK_SKEW)
+    decides no order; None believes every time."""
+    believed = None if now is None else now + CLOCK_SKEW
+
+    def ahead(*pairs: tuple[str, Record]) -> str:
+        """Why the order of these records cannot be told: the first dated ahead of the clock."""
+        for label, record in pairs:
+            if believed is not None and record.known and record.when > believed:
+                return f"{label} is dated {_newest_time(record)}, ahead of this machine's clock"
+        return ""
+
     entries: dict[int, Entry] = {}
     uncertain: dict[int, Pending] = {}
     removed: dict[int, Removed] = {}
@@ -204,8 +231,16 @@ def merge_states(
             side, label = (o, labels[0]) if t == b else (t, labels[1])
             chosen = side
             if side.known and b.known and side.when < b.when:
-                chosen = b
-                newer.append(KeptNewer(integration_id, label, b, side))
+                if why := ahead(("the common ancestor", b)):
+                    chosen = _uncertain(side, b)
+                    undecided.append(
+                        Undecided(
+                            integration_id, (label, "the common ancestor"), (side, b), why, since_base=True
+                        )
+                    )
+                else:
+                    chosen = b
+                    newer.append(KeptNewer(integration_id, label, b, side))
             elif not side.known and not b.exists:
                 chosen = b  # a side lost a tombstone (hand edit, revert): it claims nothing
         elif o.exists and t.exists and o.same_write(t):
@@ -215,6 +250,9 @@ def merge_states(
         elif not o.exists and not t.exists:
             # Removed on both sides (one may have no tombstone): nothing is claimed either way.
             chosen = o if o.known and (not t.known or o.when >= t.when) else t
+        elif o.known and t.known and (why := ahead((labels[0], o), (labels[1], t))):
+            chosen = _uncertain(o, t)
+            undecided.append(Undecided(integration_id, labels, (o, t), why))
         elif o.known and t.known and o.when != t.when:
             kept_ours = o.when > t.when
             chosen, other = (o, t) if kept_ours else (t, o)
@@ -280,6 +318,16 @@ def _removal(removed: Removed) -> str:
 
 def _removed_on(removed: Removed, side: str) -> str:
     return f"{'reset' if removed.reset else 'forgotten'} on {side} at {removed.at}"
+
+
+def _newest_time(record: Record) -> str:
+    """The time of `record`'s newest event, as written."""
+    times = [
+        *([record.entry.applied_at] if record.entry else []),
+        *([record.pending.sent_at] if record.pending else []),
+        *([record.removed.at] if record.removed else []),
+    ]
+    return max(times, key=_time)
 
 
 def _time(text: str) -> datetime:

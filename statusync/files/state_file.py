@@ -28,6 +28,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
@@ -442,7 +443,11 @@ def merge_bytes(
 
     ancestor = State() if base is None or not base.strip() else _parse_named(base, where[0])
     return merge_states(
-        ancestor, _parse_named(ours, where[1]), _parse_named(theirs, where[2]), labels=(where[1], where[2])
+        ancestor,
+        _parse_named(ours, where[1]),
+        _parse_named(theirs, where[2]),
+        labels=(where[1], where[2]),
+        now=datetime.now(UTC),
     )
 
 

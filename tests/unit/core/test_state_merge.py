@@ -4,6 +4,8 @@ integration uncertain, and the merged state makes every plan saved before it sta
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -256,6 +258,42 @@ def test_a_reverted_state_commit_does_not_make_the_state_forget_a_live_write() -
         f"ancestor (applied at {T2}), as when a state commit is reverted; kept the newer one, "
         "so that the next plan shows what is live"
     ]
+
+
+NOW = datetime(2026, 1, 3, 10, 0, tzinfo=UTC)  # a day after T2
+FUTURE = "2099-01-01T00:00:00Z"
+
+
+def test_a_base_dated_ahead_of_the_clock_does_not_undo_the_real_write_after_it() -> None:
+    # A state commit dated 2099 (a clock gone wrong, or a hand edit) would otherwise be the
+    # "newer" record against every real apply after it, which the merge would take for a revert.
+    planted = entry("EVIL", FUTURE)
+    result = merge_states(state({1: planted}), state({1: B}), state({1: planted}), now=NOW)
+    assert result.state.entries == {} and result.state.uncertain[1] == Record(planted).write()
+    assert result.kept_newer == ()
+    assert result.notes() == [
+        f"integration 1 changed on ours since the common ancestor and which is newer cannot be "
+        f"told (ours: applied at "
+        f"{T2}; the common ancestor: applied at {FUTURE}; the common ancestor is dated {FUTURE}, "
+        "ahead of this machine's clock); marked it uncertain: the next apply sends its file"
+    ]
+
+
+def test_a_side_dated_ahead_of_the_clock_does_not_win_a_conflict() -> None:
+    result = merge_states(state({1: A}), state({1: entry("7", FUTURE)}), state({1: B}), now=NOW)
+    assert sorted(result.state.uncertain) == [1] and result.both_changed == ()
+    [note] = result.notes()
+    assert f"ours is dated {FUTURE}, ahead of this machine's clock" in note
+
+
+def test_a_clock_a_few_hours_ahead_is_believed() -> None:
+    soon = "2026-01-03T20:00:00Z"  # ten hours ahead of NOW, within CLOCK_SKEW
+    result = merge_states(state({1: A}), state({1: entry("7", soon)}), state({1: B}), now=NOW)
+    assert result.state.entries[1] == entry("7", soon) and result.undecided == ()
+    reverted = merge_states(
+        state({1: entry("7", soon)}), state({1: entry("7", soon)}), state({1: A}), now=NOW
+    )
+    assert reverted.state.entries[1] == entry("7", soon) and len(reverted.kept_newer) == 1
 
 
 @given(states, states)
