@@ -314,6 +314,7 @@ def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]
                 )
             ]
         )
+    _integration_id_spelling(doc)
     mapping = doc.data.get("mapping")
     if isinstance(mapping, dict):
         for category in CATEGORIES:
@@ -323,6 +324,21 @@ def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]
     if spec is None:
         raise InvalidInput(doc.problems)
     return doc, spec
+
+
+def _integration_id_spelling(doc: yamldoc.Document) -> None:
+    """An integration id written as YAML reads other numbers (`0xDBBA1`, `0o3334241`, `+900001`,
+    `0900001`) is reported: the file's diff would not show the id a reviewer sees in the plan."""
+    entry = doc.entries.get(("integration_id",))
+    value = doc.data.get("integration_id")
+    if entry is None or not entry.plain or entry.text is None or type(value) is not int or value <= 0:
+        return
+    if not _CANONICAL_INT.fullmatch(entry.text):
+        doc.report(
+            ("integration_id",),
+            f"integration_id: {entry.text} is read as {value}; write it as {value}, the id the plan shows",
+        )
+        doc.data["integration_id"] = yamldoc.INVALID
 
 
 def _external_id(doc: yamldoc.Document, category: str, value: object) -> object:

@@ -272,6 +272,18 @@ def test_invalid_files(tmp_path: Path, text: str | bytes, expected: list[str]) -
     assert problems(tmp_path) == expected
 
 
+@pytest.mark.parametrize(
+    ("written", "read"), [("0x11", 17), ("0o21", 17), ("+17", 17), ("017", 17), ("0017", 17)]
+)
+def test_an_integration_id_is_written_as_the_plan_shows_it(tmp_path: Path, written: str, read: int) -> None:
+    # A reviewer reads the file's diff and the plan: both must show the same id.
+    write(tmp_path, "mappings/a.yaml", mapping_file(integration_id=written))
+    assert problems(tmp_path) == [
+        f"mappings/a.yaml:1:17: integration_id: {written} is read as {read}; write it as {read}, "
+        "the id the plan shows"
+    ]
+
+
 def test_several_problems_in_several_files_are_reported_together(tmp_path: Path) -> None:
     write(tmp_path, "mappings/a.yaml", mapping_file("DELIVERED: 012\nCANCEL: 1.5", extra="nmae: x\n"))
     write(tmp_path, "mappings/b.yaml", mapping_file(integration_id='"8"'))
