@@ -51,7 +51,7 @@ class _Comments:
 def format_text(text: str, file: str = "<text>") -> str:
     """`text` in canonical form. Raises InvalidInput when it is not a valid mapping file."""
     text = text.removeprefix("\ufeff")
-    doc, spec = parse_spec(text, file)
+    doc, spec = parse_spec(text, file, any_id_spelling=True)
     comments = _find_comments(text, doc)
     present = {k for k in _TOP_KEYS if k in doc.data}
     out = _emit(spec, present, comments)

@@ -299,8 +299,12 @@ def _from_cache(cached: Cached | None, file: str, sha256: str) -> LoadedSpec | N
         return None
 
 
-def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]:
-    """One mapping file's text as a spec; InvalidInput with all of its problems otherwise."""
+def parse_spec(
+    text: str, file: str, *, any_id_spelling: bool = False
+) -> tuple[yamldoc.Document, IntegrationSpec]:
+    """One mapping file's text as a spec; InvalidInput with all of its problems otherwise.
+    `any_id_spelling`: take an integration id however YAML reads it (`0x1F`), for fmt to
+    rewrite it as the plan shows it."""
     doc = yamldoc.parse(text, file)
     if doc is None:
         raise InvalidInput(
@@ -314,7 +318,8 @@ def parse_spec(text: str, file: str) -> tuple[yamldoc.Document, IntegrationSpec]
                 )
             ]
         )
-    _integration_id_spelling(doc)
+    if not any_id_spelling:
+        _integration_id_spelling(doc)
     mapping = doc.data.get("mapping")
     if isinstance(mapping, dict):
         for category in CATEGORIES:
@@ -336,7 +341,8 @@ def _integration_id_spelling(doc: yamldoc.Document) -> None:
     if not _CANONICAL_INT.fullmatch(entry.text):
         doc.report(
             ("integration_id",),
-            f"integration_id: {entry.text} is read as {value}; write it as {value}, the id the plan shows",
+            f"integration_id: {entry.text} is read as {value}; write it as {value}, the id the plan "
+            "shows (statusync fmt rewrites it)",
         )
         doc.data["integration_id"] = yamldoc.INVALID
 

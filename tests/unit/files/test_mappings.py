@@ -280,7 +280,7 @@ def test_an_integration_id_is_written_as_the_plan_shows_it(tmp_path: Path, writt
     write(tmp_path, "mappings/a.yaml", mapping_file(integration_id=written))
     assert problems(tmp_path) == [
         f"mappings/a.yaml:1:17: integration_id: {written} is read as {read}; write it as {read}, "
-        "the id the plan shows"
+        "the id the plan shows (statusync fmt rewrites it)"
     ]
 
 
