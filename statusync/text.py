@@ -12,6 +12,8 @@ exception tree first) may use it.
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring
+
 # Spelled the same in YAML and JSON double-quoted strings, and familiar in a terminal.
 _SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 # Python reads a file name that is not valid UTF-8 with each stray byte as one of these lone
@@ -95,6 +97,15 @@ def json_safe(document: str) -> str:
     if document.replace("\n", "").isprintable():
         return document
     return "".join(c if c.isprintable() or c == "\n" else _json_escape(c) for c in document)
+
+
+def json_string(text: str) -> str:
+    """`text` as a JSON string in a file people read in diffs (the state, the status catalog):
+    as json.dumps writes it (ensure_ascii=False), with every character that is not printable
+    escaped as json_safe does, so that a right-to-left override in a shop's name cannot reorder
+    the line it is on in a pull request's diff."""
+    encoded = encode_basestring(text)
+    return encoded if encoded.isprintable() else json_safe(encoded)
 
 
 def _json_escape(c: str) -> str:

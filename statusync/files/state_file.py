@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeVar
 
@@ -41,6 +40,7 @@ from statusync.errors import StatusyncError, where_in
 from statusync.files.atomic import atomic_write
 from statusync.files.json_utf8 import utf8
 from statusync.files.reading import read_regular
+from statusync.text import json_safe, json_string
 
 if TYPE_CHECKING:  # merging is for the merge driver and --push: a plan does without it
     from statusync.core.state_merge import MergedState
@@ -335,8 +335,9 @@ class EntryTexts:
 def dump_state(state: State, made: EntryTexts | None = None) -> bytes:
     """The state's text: exactly `json.dumps` of its data (version, serial, lineage, then the
     integrations, the uncertain writes and the tombstones, each by id; the last two only when
-    there are any) with `indent=2` and `ensure_ascii=False`, and a newline. Sorted, indented and
-    newline-terminated: the state is committed, so its diffs are read.
+    there are any) with `indent=2` and `ensure_ascii=False`, and a newline, every character that
+    is not printable escaped (text.json_safe). Sorted, indented, newline-terminated and without a
+    right-to-left override to reorder a line: the state is committed, so its diffs are read.
 
     Written a record at a time from a template, each string escaped by json's own C function, as
     dump_catalog writes the catalog: a run writes the state at its end, after the last answer of
@@ -348,7 +349,7 @@ def dump_state(state: State, made: EntryTexts | None = None) -> bytes:
         "{\n"
         f'  "version": {STATE_VERSION if state.removed else 1},\n'
         f'  "serial": {state.serial},\n'
-        f'  "lineage": {encode_basestring(state.lineage)},\n'
+        f'  "lineage": {json_string(state.lineage)},\n'
         '  "integrations": ',
         *_records(state.entries, "applied_at", known, made),
     ]
@@ -389,18 +390,18 @@ def _record_text(
 ) -> str:
     return (
         f'    "{integration_id}": {{\n'
-        f'      "file": {encode_basestring(record.file)},\n'
-        f'      "sha256": {encode_basestring(record.sha256)},\n'
-        f'      "account": {encode_basestring(record.account)},\n'
+        f'      "file": {json_string(record.file)},\n'
+        f'      "sha256": {json_string(record.sha256)},\n'
+        f'      "account": {json_string(record.account)},\n'
         f'      "name": {_string_or_null(record.name)},\n'
         f'      "mapping": {_mapping_text(record.mapping, known)},\n'
-        f'      "{time_key}": {encode_basestring(getattr(record, time_key))}\n'
+        f'      "{time_key}": {json_string(getattr(record, time_key))}\n'
         "    }"
     )
 
 
 # A mapping as the state holds it: the four categories, in order (core.model.MappingDict).
-_MAPPING = "{\n" + ",\n".join(f"        {encode_basestring(c)}: %s" for c in CATEGORIES) + "\n      }"
+_MAPPING = "{\n" + ",\n".join(f"        {json_string(c)}: %s" for c in CATEGORIES) + "\n      }"
 
 
 def _mapping_text(mapping: MappingDict, known: dict[tuple[str | None, ...], str]) -> str:
@@ -410,7 +411,7 @@ def _mapping_text(mapping: MappingDict, known: dict[tuple[str | None, ...], str]
     if tuple(mapping) != CATEGORIES:
         # Any other dict, as json.dumps writes it: its only line breaks are its own (one inside a
         # string is escaped), so indenting them nests it.
-        return json.dumps(mapping, indent=2, ensure_ascii=False).replace("\n", "\n      ")
+        return json_safe(json.dumps(mapping, indent=2, ensure_ascii=False)).replace("\n", "\n      ")
     values = tuple(mapping.values())
     text = known.get(values)
     if text is None:
@@ -419,15 +420,15 @@ def _mapping_text(mapping: MappingDict, known: dict[tuple[str | None, ...], str]
 
 
 def _string_or_null(text: str | None) -> str:
-    return "null" if text is None else encode_basestring(text)
+    return "null" if text is None else json_string(text)
 
 
 def _removed_text(integration_id: int, removed: Removed) -> str:
     return (
         f'    "{integration_id}": {{\n'
         f'      "action": "{"reset" if removed.reset else "forget"}",\n'
-        f'      "file": {encode_basestring(removed.file)},\n'
-        f'      "at": {encode_basestring(removed.at)}\n'
+        f'      "file": {json_string(removed.file)},\n'
+        f'      "at": {json_string(removed.at)}\n'
         "    }"
     )
 

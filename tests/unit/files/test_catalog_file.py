@@ -27,6 +27,7 @@ from statusync.files.catalog_file import (
     save_catalog,
 )
 from statusync.files.lock import state_lock
+from statusync.text import json_safe
 
 
 def catalog_data(catalog: StatusCatalog) -> dict[str, Any]:
@@ -243,8 +244,9 @@ def test_the_catalog_file_is_exactly_the_indented_json_of_its_data(shops: dict[i
     # The file is written from a template, for speed: it must stay the text json.dumps makes,
     # whatever the names hold (git diffs, the merge driver and the partial read rely on it).
     catalog = StatusCatalog(shops)
-    expected = json.dumps(catalog_data(catalog), indent=2, ensure_ascii=False) + "\n"
+    expected = json_safe(json.dumps(catalog_data(catalog), indent=2, ensure_ascii=False)) + "\n"
     assert dump_catalog(catalog) == expected.encode()
+    assert dump_catalog(catalog).decode().replace("\n", "").isprintable()  # no bidi override
 
 
 @given(

@@ -24,6 +24,7 @@ from statusync.files.state_file import (
     parse_state,
     save_state,
 )
+from statusync.text import json_safe
 
 MAPPING = {"READY_TO_SEND": "1", "IN_TRANSIT": "2", "DELIVERED": None, "CANCEL": "4"}
 
@@ -360,10 +361,12 @@ def test_the_state_file_is_exactly_the_indented_json_of_its_data(
     lineage: str,
 ) -> None:
     # The file is written from templates, for speed: it must stay the text json.dumps makes,
-    # whatever the state holds (git diffs and the merge driver read it), in any order given.
+    # whatever the state holds (git diffs and the merge driver read it), in any order given,
+    # with what is not printable escaped (a bidi override would reorder a line of the diff).
     state = State(serial=serial, lineage=lineage, entries=entries, uncertain=uncertain, removed=removed)
-    expected = json.dumps(state_data(state), indent=2, ensure_ascii=False) + "\n"
+    expected = json_safe(json.dumps(state_data(state), indent=2, ensure_ascii=False)) + "\n"
     assert dump_state(state) == expected.encode()
+    assert dump_state(state).decode().replace("\n", "").isprintable()
 
 
 ENTRIES = st.dictionaries(
