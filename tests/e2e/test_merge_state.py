@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from statusync.core.catalog import KnownStatus, ShopStatuses, StatusCatalog
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, State
+from statusync.files.catalog_file import dump_catalog
 from statusync.files.state_file import dump_state, load_state
 from statusync.runner import recorder
 from statusync.sandbox import SandboxServer, SandboxStore, StoredIntegration
@@ -95,6 +97,22 @@ def test_a_side_that_is_not_a_state_leaves_the_conflict_to_the_user(
     assert result.err.startswith(f"error: cannot merge the state: {message}")
     assert "git leaves the conflict in the state file for you to resolve" in result.err
     assert "Traceback" not in result.err and "git checkout" not in result.err
+    assert paths[1].read_bytes() == before
+
+
+@pytest.mark.parametrize("catalog_side", ["ours", "theirs"])
+def test_a_state_and_a_catalog_are_not_merged_and_the_sides_are_named(
+    tmp_path: Path, cli: Cli, catalog_side: str
+) -> None:
+    paths = sides(tmp_path, dump_state(BASE), BASE, BASE)
+    catalog = {1: ShopStatuses("2026-01-01T00:00:00Z", "en-gb", {"1": KnownStatus("Paid")})}
+    (tmp_path / catalog_side).write_bytes(dump_catalog(StatusCatalog(catalog)))
+    before = paths[1].read_bytes()
+    result = cli("merge-state", *map(str, paths))
+    assert result.code == 1
+    kinds = ("a status catalog", "a state") if catalog_side == "ours" else ("a state", "a status catalog")
+    assert result.err.startswith(f"error: cannot merge: ours is {kinds[0]} and theirs {kinds[1]}, not two")
+    assert "common ancestor" not in result.err and "Traceback" not in result.err
     assert paths[1].read_bytes() == before
 
 
