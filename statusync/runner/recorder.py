@@ -12,6 +12,7 @@ from pathlib import Path
 from statusync.core.journal import Answered, Fold, Noted, Record, Result, Sent
 from statusync.core.plan import Action, Change
 from statusync.core.state import Entry, Pending, State
+from statusync.errors import JournalUnwritable
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import EntryTexts, save_state
 from statusync.runner.stopping import uninterrupted
@@ -80,7 +81,14 @@ class Recorder:
                     ),
                 )
             )
-        self._journal.sync()
+        try:
+            self._journal.sync()
+        except JournalUnwritable:
+            # Not on the disk, so not sent: the state written at the end must not call it
+            # uncertain (the journal, should the run die first, does; the next apply settles it).
+            with self._lock:
+                self._fold.add(Answered(seq, "refused", now_iso()))
+            raise
         return seq
 
     def answered(self, seq: int, result: Result) -> None:

@@ -1,3 +1,5 @@
+import errno
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -152,3 +154,23 @@ def test_an_accepted_write_whose_answer_the_journal_cannot_take_is_uncertain(
     recorder.finish()
     state = load_state(tmp_path / "state.json")
     assert state.entries == {} and sorted(state.uncertain) == [1]  # the next apply settles it
+
+
+def test_an_intent_the_disk_cannot_flush_is_not_sent_nor_left_uncertain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = make_plan([loaded(i, A) for i in range(1, 4)], state_of())
+    api = FakeApi()
+    recorder = Recorder(tmp_path / "state.json", state_of())
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("statusync.files.journal._datasync", failing)
+    with pytest.raises(RunEnded) as raised:
+        apply_plan(plan, {"default": api}, recorder, parallelism=1)
+    assert api.sent == [] and [o.not_sent for o in raised.value.outcomes] == [True]
+    monkeypatch.undo()
+    recorder.finish()
+    state = load_state(tmp_path / "state.json")
+    assert state.entries == {} and state.uncertain == {}  # nothing went out: nothing to settle
