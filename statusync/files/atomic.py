@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import stat
@@ -44,13 +45,34 @@ def atomic_write(path: Path, data: bytes) -> None:
                 "exist; create it first, or write somewhere else"
             ) from None
     except OSError as exc:
-        raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise StatusyncError(write_error(path, exc)) from None
     if not stat.S_ISREG(mode) or _is_special(target):
         raise StatusyncError(f"refusing to write {path}: it exists and is not a regular file")
     try:
         _replace(target, data, stat.S_IMODE(mode))
     except OSError as exc:
-        raise StatusyncError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise StatusyncError(write_error(path, exc)) from None
+
+
+# What to do about the errors a write meets most, beyond the system's own words.
+_FIXES = {
+    errno.ENOSPC: "free space on the disk that holds it",
+    errno.EDQUOT: "free space within your disk quota",
+    errno.EROFS: "the file system is read-only: make it writable, or work in a checkout that is",
+    errno.EACCES: "check the permissions of the file and of its directory",
+    errno.EPERM: "check the permissions of the file and of its directory",
+}
+
+
+def write_fix(exc: OSError) -> str | None:
+    """What to do about an error met writing a file, when that is known."""
+    return _FIXES.get(exc.errno or 0)
+
+
+def write_error(path: Path, exc: OSError) -> str:
+    """`cannot write PATH: <the system's reason>`, and what to do about it when that is known."""
+    fix = write_fix(exc)
+    return f"cannot write {path}: {exc.strerror or exc}" + (f"; {fix}" if fix else "")
 
 
 def _is_special(path: Path) -> bool:

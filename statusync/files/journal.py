@@ -35,6 +35,7 @@ from statusync.core.journal import Answered, Fold, Noted, Record, Sent
 from statusync.core.model import CATEGORIES
 from statusync.core.state import Entry, Pending, State, account_name, readable_time, valid_integration_id
 from statusync.errors import JournalUnwritable, StatusyncError
+from statusync.files.atomic import write_fix
 from statusync.text import plural, printable
 
 JOURNAL_VERSION = 1
@@ -173,12 +174,10 @@ class JournalWriter:
     def _unwritable(self, exc: OSError) -> JournalUnwritable:
         # A write whose intent is not on the disk must not leave, and every write after it would
         # meet the same disk: the run stops (a StopRun), and says how to go on.
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        fix = "Free space on the disk that holds it" if full else "Fix the cause"
         return JournalUnwritable(
             f"cannot write the journal {self.path}: {exc.strerror or exc}; nothing is sent that "
-            f"it cannot record first. {fix}, then run the command again: it settles what this "
-            "run sent"
+            f"it cannot record first. {(write_fix(exc) or 'fix the cause').capitalize()}, then run "
+            "the command again: it settles what this run sent"
         )
 
     def _open(self) -> int:

@@ -1,3 +1,4 @@
+import errno
 import os
 import stat
 from pathlib import Path
@@ -42,3 +43,25 @@ def test_a_missing_directory_is_an_error_not_created(tmp_path: Path) -> None:
     ):
         atomic_write(tmp_path / "nowhere" / "f", b"x")
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        (errno.ENOSPC, "; free space on the disk that holds it"),
+        (errno.EROFS, "; the file system is read-only: make it writable, or work in a checkout that is"),
+        (errno.EACCES, "; check the permissions of the file and of its directory"),
+        (errno.EIO, ""),  # no fix known: the reason alone
+    ],
+)
+def test_a_failed_write_says_what_to_do_when_that_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, fix: str
+) -> None:
+    def failing(path: Path, data: bytes, mode: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr("statusync.files.atomic._replace", failing)
+    path = tmp_path / "state.json"
+    with pytest.raises(StatusyncError) as raised:
+        atomic_write(path, b"{}")
+    assert str(raised.value) == f"cannot write {path}: {os.strerror(code)}{fix}"
