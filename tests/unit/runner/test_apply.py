@@ -9,6 +9,7 @@ import pytest
 from statusync.core.journal import Record
 from statusync.core.model import MappingDict
 from statusync.core.plan import make_plan
+from statusync.core.state import State
 from statusync.errors import JournalUnwritable, StatusyncError
 from statusync.files.journal import JournalWriter, journal_path
 from statusync.files.state_file import load_state, save_state
@@ -119,58 +120,52 @@ def failing_journal(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
     monkeypatch.setattr(JournalWriter, "write", write)
 
 
-def test_a_journal_that_cannot_take_an_intent_stops_the_run_before_that_write(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plan = make_plan([loaded(i, A) for i in range(1, 7)], state_of())
+def ended_on_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, creates: int
+) -> tuple[FakeApi, RunEnded, State]:
+    """Apply `creates` creates one at a time with the journal the disk lets down (patched by the
+    caller); what was sent, how the run ended, and the state written once space is freed."""
+    plan = make_plan([loaded(i, A) for i in range(1, creates + 1)], state_of())
     api = FakeApi()
     recorder = Recorder(tmp_path / "state.json", state_of())
-    failing_journal(monkeypatch, after=4)  # the intents and answers of two writes
     with pytest.raises(RunEnded) as raised:
         apply_plan(plan, {"default": api}, recorder, parallelism=1)
     assert isinstance(raised.value.cause, JournalUnwritable)
+    monkeypatch.undo()
+    recorder.finish()
+    return api, raised.value, load_state(tmp_path / "state.json")
+
+
+def test_a_journal_that_cannot_take_an_intent_stops_the_run_before_that_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing_journal(monkeypatch, after=4)  # the intents and answers of two writes
+    api, ended, state = ended_on_a_full_disk(tmp_path, monkeypatch, 6)
     assert [i for i, _ in api.sent] == [1, 2]  # the third was not sent, nor any after it
-    outcomes = {o.change.integration_id: o for o in raised.value.outcomes}
+    outcomes = {o.change.integration_id: o for o in ended.outcomes}
     assert sorted(outcomes) == [1, 2, 3] and outcomes[1].ok and outcomes[2].ok
     assert outcomes[3].not_sent and not outcomes[3].uncertain
-    monkeypatch.undo()  # space freed: the state is written with what went through
-    recorder.finish()
-    assert sorted(load_state(tmp_path / "state.json").entries) == [1, 2]
+    assert sorted(state.entries) == [1, 2]  # space freed: what went through is recorded
 
 
 def test_an_accepted_write_whose_answer_the_journal_cannot_take_is_uncertain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = make_plan([loaded(i, A) for i in range(1, 4)], state_of())
-    api = FakeApi()
-    recorder = Recorder(tmp_path / "state.json", state_of())
     failing_journal(monkeypatch, after=1)  # the first intent only
-    with pytest.raises(RunEnded) as raised:
-        apply_plan(plan, {"default": api}, recorder, parallelism=1)
+    api, ended, state = ended_on_a_full_disk(tmp_path, monkeypatch, 3)
     assert [i for i, _ in api.sent] == [1]
-    [outcome] = raised.value.outcomes
+    [outcome] = ended.outcomes
     assert outcome.uncertain and "No space left on device" in (outcome.error or "")
-    monkeypatch.undo()
-    recorder.finish()
-    state = load_state(tmp_path / "state.json")
     assert state.entries == {} and sorted(state.uncertain) == [1]  # the next apply settles it
 
 
 def test_an_intent_the_disk_cannot_flush_is_not_sent_nor_left_uncertain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = make_plan([loaded(i, A) for i in range(1, 4)], state_of())
-    api = FakeApi()
-    recorder = Recorder(tmp_path / "state.json", state_of())
-
     def failing(fd: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr("statusync.files.journal._datasync", failing)
-    with pytest.raises(RunEnded) as raised:
-        apply_plan(plan, {"default": api}, recorder, parallelism=1)
-    assert api.sent == [] and [o.not_sent for o in raised.value.outcomes] == [True]
-    monkeypatch.undo()
-    recorder.finish()
-    state = load_state(tmp_path / "state.json")
+    api, ended, state = ended_on_a_full_disk(tmp_path, monkeypatch, 3)
+    assert api.sent == [] and [o.not_sent for o in ended.outcomes] == [True]
     assert state.entries == {} and state.uncertain == {}  # nothing went out: nothing to settle
