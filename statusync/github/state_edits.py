@@ -245,16 +245,14 @@ def warning_text(edits: StateEdits) -> str | None:
             f"({printable(edits.unchecked.splitlines()[0])})."
         )
     if edits.settings:
-        foreign = "; ".join(
-            f"{d.what}{' of ' + ', '.join(d.accounts) if d.accounts else ''}: {d.url}"
-            for d in edits.destinations
-            if d.foreign
-        )
         names_state = (
             "'state:' names the state the plan takes every unchanged mapping file from: check that "
             "it names the same file as before."
         )
         elsewhere = [d for d in edits.destinations if d.foreign]
+        foreign = "; ".join(
+            f"{d.what}{' of ' + ', '.join(d.accounts) if d.accounts else ''}: {d.url}" for d in elsewhere
+        )
         if elsewhere:
             parts.append(
                 f"This pull request changes {SETTINGS_FILE}, and once merged statusync sends the "

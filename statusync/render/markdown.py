@@ -17,8 +17,8 @@ _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKTICKS = re.compile("`+")
 # GitHub finds @mentions, issue references (#12, GH-12) and bare links (https://..., www....) in
 # the text a comment renders to, after markdown has dropped its backslashes: a name escaped as
-# `\@team` still notifies the team. A zero-width space inside each breaks it, as Renovate and
-# Dependabot do for the names they quote; it shows as nothing.
+# `\@team` still notifies the team. A zero-width space inside each breaks it, as Renovate does
+# for the names it quotes; it shows as nothing.
 _ZERO_WIDTH_SPACE = "\u200b"
 _GITHUB_REFERENCE = re.compile(r"(?<=[@#])|(?<=\bgh)(?=-[0-9])|(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
 
