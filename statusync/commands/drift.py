@@ -28,7 +28,7 @@ def run(
     every = ws.specs()
     specs, _ = select(only, every, state)  # last-applied values are looked up by id: all state
     checking(console, only, len(specs), len(every))
-    with account_clients(ws, {s.account for s in specs}) as (readers, accounts):
+    with account_clients(ws, {s.account for s in specs}, console) as (readers, accounts):
         report = read_drift(specs, state, readers, console, parallelism=parallelism)
     catalog = (
         read_catalog(ws, console, {d.integration_id for d in report.integrations})

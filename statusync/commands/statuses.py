@@ -75,7 +75,7 @@ def _read(
     An account whose credentials are refused or not set stops alone, its integrations carrying
     why; the others are read (and recorded with --refresh). Only a host that takes no
     connection, which every account would meet, ends the reads."""
-    with account_clients(ws, {s.account for s in specs}) as (clients, accounts):
+    with account_clients(ws, {s.account for s in specs}, console) as (clients, accounts):
         # (id, why not read, whether its account was stopped: why is then the account's)
         def read(loaded: LoadedSpec) -> tuple[int, str | None, bool]:
             spec = loaded.spec

@@ -80,7 +80,7 @@ def _check_remote(
     ws: Workspace, console: Console, specs: list[LoadedSpec], reads: StatusReads, parallelism: int | None
 ) -> tuple[_Results, bool]:
     """Each file checked against its shop's statuses, and whether an account was stopped."""
-    with account_clients(ws, {s.account for s in specs}) as (clients, accounts):
+    with account_clients(ws, {s.account for s in specs}, console) as (clients, accounts):
 
         def check(loaded: LoadedSpec) -> tuple[LoadedSpec, list[Finding] | None]:
             spec = loaded.spec

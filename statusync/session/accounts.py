@@ -19,6 +19,7 @@ class Accounts:
     """The accounts of one run: their clients, and which of them were stopped."""
 
     stops: AccountStops = field(default_factory=AccountStops)
+    reported: bool = False  # the stopped accounts were named: a run names them once
 
     def clients(self, ws: Workspace, accounts: Iterable[str], stack: ExitStack) -> dict[str, AccountClient]:
         """A client per account, closed with `stack`. An account whose credentials are not set
@@ -42,19 +43,28 @@ class Accounts:
         return clients
 
     def report(self, console: Console) -> bool:
-        """Name each stopped account on stderr, why, and what it left; whether any was."""
+        """Name each stopped account on stderr, why, and what it left (once a run); whether
+        any was."""
         lines = self.stops.summary()
-        for line in lines:
-            console.err.write(labelled("error: ", line) + "\n")
+        if not self.reported:
+            self.reported = True
+            for line in lines:
+                console.err.write(labelled("error: ", line) + "\n")
         return bool(lines)
 
 
 @contextmanager
 def account_clients(
-    ws: Workspace, accounts: Iterable[str]
+    ws: Workspace, accounts: Iterable[str], console: Console
 ) -> Iterator[tuple[dict[str, AccountClient], Accounts]]:
     """`Accounts.clients` for a block of work that writes nothing (drift, validate --remote),
-    closed at its end."""
+    closed at its end. Should the block end with an error (a stop, a host that takes no
+    connection), the accounts stopped until then are named before it: the command's own
+    summary, which names them otherwise, is not reached."""
     run = Accounts()
     with ExitStack() as stack:
-        yield run.clients(ws, accounts, stack), run
+        try:
+            yield run.clients(ws, accounts, stack), run
+        except BaseException:
+            run.report(console)
+            raise

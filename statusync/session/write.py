@@ -99,6 +99,13 @@ class WriteSession:
             self._end(error)
 
     def _end(self, error: BaseException | None) -> None:
+        if error is not None:
+            # Cut short (a stop, a host that takes no connection, a full disk): the command's
+            # summary, which names the accounts the run stopped, is not reached.
+            self.stopped_accounts()
+        self._write_down(error)
+
+    def _write_down(self, error: BaseException | None) -> None:
         # The statuses read go to the catalog while the state is written: two files written and
         # synced to disk one after the other took 0.1 s at 10,000 shops, after the last answer.
         # The catalog is a cache of reads under its own lock, which a run killed midway may lose

@@ -10,8 +10,13 @@ from collections.abc import Callable
 
 import pytest
 
+from statusync.core.journal import Record
 from statusync.core.state import Entry, State
+from statusync.errors import JournalUnwritable
+from statusync.files.journal import JournalWriter
 from statusync.files.state_file import save_state
+from statusync.runner.accounts import AccountStops
+from statusync.runner.bounded import stop_running
 from statusync.sandbox import SandboxServer
 from tests.support.project import PUBLIC_KEY, SECRET_KEY, Project, Result, live
 
@@ -343,3 +348,53 @@ def test_accounts_lists_those_with_files_or_pending_changes(project: Project, cl
     assert cli("accounts").out == "a\nb\nc\n"
     # No credentials were needed, and nothing was written.
     assert json.loads(project.state_file.read_text())["integrations"].keys() == {"3"}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("apply", "--yes"), ("drift",), ("validate", "--remote"), ("statuses", "--refresh")],
+    ids=["apply", "drift", "validate", "statuses"],
+)
+def test_a_run_stopped_after_an_account_was_still_names_that_account(
+    project: Project,
+    cli: Cli,
+    sandbox: Start,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    # Ctrl-C (or SIGTERM) right after c's key was refused: the run is cut short, and its summary,
+    # which names the stopped accounts, is not reached; c is named all the same.
+    three_accounts(project, sandbox, env)
+    stop = AccountStops.stop
+
+    def stop_then_interrupt(self: AccountStops, account: str, reason: str) -> None:
+        stop(self, account, reason)
+        stop_running()  # what the signal handler does
+
+    monkeypatch.setattr(AccountStops, "stop", stop_then_interrupt)
+    result = cli(*command, "--parallelism", "1")
+    assert result.code == 1, result.err
+    assert "error: account 'c' stopped: " in result.err and "HTTP 401" in result.err, result.err
+    assert result.err.count("account 'c' stopped: ") == 1
+    assert REVOKED not in result.out + result.err
+
+
+def test_an_apply_ended_by_a_full_disk_still_names_the_account_it_stopped(
+    project: Project, cli: Cli, sandbox: Start, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = three_accounts(project, sandbox, env)
+    write = JournalWriter.write
+    records: list[object] = []
+
+    def fills_up(self: JournalWriter, record: Record) -> None:
+        if len(records) == 4:  # the intents and answers of a's and b's first writes
+            raise JournalUnwritable(f"cannot write the journal {self.path}: No space left on device")
+        records.append(record)
+        write(self, record)
+
+    monkeypatch.setattr(JournalWriter, "write", fills_up)
+    result = cli("apply", "--yes", "--parallelism", "1")
+    assert "error: cannot write the journal" in result.err and "No space left on device" in result.err
+    assert_c_stopped(result)
+    assert live(server, IDS["a"][0])["READY_TO_SEND"] == str(IDS["a"][0])
