@@ -46,7 +46,7 @@ class Accounts:
         """Name each stopped account on stderr, why, and what it left (once a run); whether
         any was."""
         lines = self.stops.summary()
-        if not self.reported:
+        if lines and not self.reported:
             self.reported = True
             for line in lines:
                 console.err.write(labelled("error: ", line) + "\n")
