@@ -23,22 +23,16 @@ from statusync.files.state_file import dump_state, merge_bytes
 def run(console: Console, base: Path, ours: Path, theirs: Path) -> int:
     ours_raw = _read(ours, "OURS")
     theirs_raw = _read(theirs, "THEIRS")
-    if (
-        ours_raw.strip()
-        and theirs_raw.strip()
-        and looks_like_catalog(ours_raw) != looks_like_catalog(theirs_raw)
-    ):
-        kinds = (
-            ("a status catalog", "a state")
-            if looks_like_catalog(ours_raw)
-            else ("a state", "a status catalog")
-        )
+    # Each side decoded once to tell its kind: a catalog is megabytes of JSON.
+    ours_catalog, theirs_catalog = looks_like_catalog(ours_raw), looks_like_catalog(theirs_raw)
+    if ours_raw.strip() and theirs_raw.strip() and ours_catalog != theirs_catalog:
+        kinds = ("a status catalog", "a state") if ours_catalog else ("a state", "a status catalog")
         raise StatusyncError(
             f"cannot merge: ours is {kinds[0]} and theirs {kinds[1]}, not two versions of one file "
             "(check the merge=statusync lines of .gitattributes); git leaves the conflict in the "
             "file for you to resolve"
         )
-    if looks_like_catalog(ours_raw) or looks_like_catalog(theirs_raw) or ours.name == CATALOG_NAME:
+    if ours_catalog or theirs_catalog or ours.name == CATALOG_NAME:
         return _merge_catalogs(base, ours, ours_raw, theirs_raw)
     try:
         # git gives an empty BASE when there is no common ancestor (both branches added the
