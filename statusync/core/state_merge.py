@@ -77,13 +77,23 @@ class Record:
         return latest.file if latest is not None else ""
 
     @property
+    def times(self) -> list[str]:
+        """The times of its events, as written."""
+        return [
+            *([self.entry.applied_at] if self.entry else []),
+            *([self.pending.sent_at] if self.pending else []),
+            *([self.removed.at] if self.removed else []),
+        ]
+
+    @property
     def when(self) -> datetime:
         """Its newest event; an unreadable time counts as the oldest."""
-        return max(
-            _time(self.entry.applied_at) if self.entry else _OLDEST,
-            _time(self.pending.sent_at) if self.pending else _OLDEST,
-            _time(self.removed.at) if self.removed else _OLDEST,
-        )
+        return max(map(_time, self.times), default=_OLDEST)
+
+    @property
+    def newest(self) -> str:
+        """The time of its newest event, as written (it has one: `known`)."""
+        return max(self.times, key=_time)
 
     def describe(self) -> str:
         if self.pending is not None:
@@ -214,7 +224,7 @@ def merge_states(
         """Why the order of these records cannot be told: the first dated ahead of the clock."""
         for label, record in pairs:
             if believed is not None and record.known and record.when > believed:
-                return f"{label} is dated {_newest_time(record)}, ahead of this machine's clock"
+                return f"{label} is dated {record.newest}, ahead of this machine's clock"
         return ""
 
     entries: dict[int, Entry] = {}
@@ -318,16 +328,6 @@ def _removal(removed: Removed) -> str:
 
 def _removed_on(removed: Removed, side: str) -> str:
     return f"{'reset' if removed.reset else 'forgotten'} on {side} at {removed.at}"
-
-
-def _newest_time(record: Record) -> str:
-    """The time of `record`'s newest event, as written."""
-    times = [
-        *([record.entry.applied_at] if record.entry else []),
-        *([record.pending.sent_at] if record.pending else []),
-        *([record.removed.at] if record.removed else []),
-    ]
-    return max(times, key=_time)
 
 
 def _time(text: str) -> datetime:
